@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { agentTaskQueue, SEARCH_ATTRIBUTE_REGISTRATIONS, TOPIC_SPECS, TOPICS } from './index.js';
+
+describe('task queues', () => {
+  it('gives each role its own queue and each critic pool its own', () => {
+    assert.equal(agentTaskQueue('analyzer'), 'kunlun.agent.analyzer');
+    assert.equal(agentTaskQueue('critic'), 'kunlun.agent.critic.default');
+    assert.equal(agentTaskQueue('critic', 'strict'), 'kunlun.agent.critic.strict');
+  });
+  it('rejects pool names that cannot be a queue or resource name', () => {
+    assert.throws(() => agentTaskQueue('critic', 'Bad Pool'), /invalid critic pool name/);
+    assert.throws(() => agentTaskQueue('critic', ''), /invalid critic pool name/);
+  });
+});
+
+describe('topics', () => {
+  it('keeps the events topic forever so the read model can be rebuilt', () => {
+    const events = TOPIC_SPECS.find((t) => t.topic === TOPICS.events);
+    assert.ok(events);
+    assert.deepEqual(events.configEntries, [{ name: 'retention.ms', value: '-1' }]);
+  });
+});
+
+describe('search attributes', () => {
+  it('are the ones the local stack registers on the dev server', () => {
+    const lib = readFileSync(new URL('../../../scripts/stack/lib.sh', import.meta.url), 'utf8');
+    const line = /TEMPORAL_SEARCH_ATTRIBUTES=\(([^)]*)\)/.exec(lib);
+    assert.ok(line, 'lib.sh defines TEMPORAL_SEARCH_ATTRIBUTES');
+    const registered = Object.fromEntries(line[1]!.trim().split(/\s+/).map((kv) => kv.split('=')));
+    assert.deepEqual(registered, SEARCH_ATTRIBUTE_REGISTRATIONS);
+  });
+});

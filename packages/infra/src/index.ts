@@ -1,0 +1,3 @@
+export { createIdempotentProducer, createKafka, ensureTopics } from './kafka.js';
+export { createRedisClient } from './redis.js';
+export { connectTemporal } from './temporal.js';

@@ -1,0 +1,17 @@
+// Helpers for integration tests against the shared local stack (scripts/stack).
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+
+export const stackEnv = {
+  temporalAddress: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+  namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+  kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
+  redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+};
+
+export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+
+/** A name no other test run uses, so tests sharing one stack never collide. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
