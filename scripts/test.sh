@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+bash scripts/setup.sh >&2
 bash scripts/stack/stack.sh up
 
 if [ $# -gt 0 ]; then

@@ -25,6 +25,7 @@ start() {
   mkdir -p "$DATA_DIR"
   local sa=() a
   for a in "${TEMPORAL_SEARCH_ATTRIBUTES[@]}"; do sa+=(--search-attribute "$a"); done
+  [ "$TEMPORAL_HEADLESS" = true ] && sa+=(--headless)
   log "starting temporal dev server on $KUNLUN_BIND_HOST:$TEMPORAL_PORT (ui $TEMPORAL_UI_PORT, db $DB_FILE)"
   # WAL + synchronous=OFF: file persistence that keeps up with load (Temporal's own TS stress setup).
   start_bg "$NAME" "$TEMPORAL_BIN" server start-dev \

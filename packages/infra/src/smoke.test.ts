@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker } from '@temporalio/worker';
+import type { greet } from './__fixtures__/smoke-workflows.js';
 import { connectTemporal, createIdempotentProducer, createKafka, createRedisClient, ensureTopics } from './index.js';
 import { stackEnv, testLogger, uniqueName } from './testing.js';
 
@@ -18,7 +19,7 @@ describe('smoke: real Temporal, Kafka and Redis', () => {
       workflowsPath: fileURLToPath(new URL('./__fixtures__/smoke-workflows.ts', import.meta.url)),
     });
     const result = await worker.runUntil(
-      client.workflow.execute('greet', { taskQueue, workflowId: uniqueName('greet'), args: ['kunlun'] }),
+      client.workflow.execute<typeof greet>('greet', { taskQueue, workflowId: uniqueName('greet'), args: ['kunlun'] }),
     );
     assert.equal(result, 'hello, kunlun');
   });

@@ -1,8 +1,8 @@
 // Test-only workflows: just enough to prove a round trip through a real server and worker.
 import { condition, defineSignal, setHandler } from '@temporalio/workflow';
 
-export async function greet(name: string): Promise<string> {
-  return `hello, ${name}`;
+export function greet(name: string): Promise<string> {
+  return Promise.resolve(`hello, ${name}`);
 }
 
 export const releaseSignal = defineSignal<[string]>('release');

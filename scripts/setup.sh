@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh machine, idempotently:
+# pnpm (version pinned in package.json), node dependencies, and the local stack's
+# toolchains (Temporal CLI via go install, Kafka jars via Maven, redis-server via apt).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need() { command -v "$1" >/dev/null || { echo "[setup] error: $1 is required ($2)" >&2; exit 1; }; }
+need node "Node >= 20.3"
+need go "Go >= 1.25 builds the Temporal CLI"
+need java "Java 17 runs the Kafka broker"
+need mvn "Maven resolves the Kafka jars"
+
+PNPM_VERSION=$(node -p "require('./package.json').packageManager.split('@')[1]")
+if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
+  echo "[setup] installing pnpm $PNPM_VERSION" >&2
+  npm install -g --no-fund --no-audit "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+pnpm install --frozen-lockfile --prefer-offline --reporter=append-only
+bash scripts/stack/stack.sh install
