@@ -8,7 +8,7 @@ export interface ServiceContext<C> {
   logger: Logger;
   registry: Registry;
   /** Register cleanup; run in reverse order on SIGTERM/SIGINT or when `start` resolves. */
-  onShutdown(fn: () => Promise<void> | void): void;
+  onShutdown: (fn: () => Promise<void> | void) => void;
 }
 
 interface ServiceOptions<C extends { LOG_LEVEL: string; METRICS_HOST: string; METRICS_PORT: number }> {

@@ -1,0 +1,98 @@
+// Agent activities. Each role's service registers only its own; the shared part
+// (input checks, fault injection, provider choice, heartbeats) lives here once.
+import {
+  AgentErrorType,
+  AgentParamsSchema,
+  type AgentRole,
+  type AnalyzerActivities,
+  type CriticActivities,
+  type EvaluatorActivities,
+  type ProposerActivities,
+} from '@kunlun/contracts';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { analyze, critique, evaluate, propose } from './builtin.js';
+import { injectFaults, type FaultConfig } from './faults.js';
+import { llmAnalyze, llmCritique, llmEvaluate, llmPropose } from './llm-brain.js';
+import type { LlmSettings } from './openai.js';
+
+export interface AgentDeps {
+  /** null: the openai provider is not configured for this service. */
+  llm: LlmSettings | null;
+  faults: FaultConfig;
+}
+
+interface Call {
+  round: number;
+  simulationId: string;
+  agent: { id: string; role: AgentRole; params: unknown };
+}
+
+function checkCall(role: AgentRole, input: Call): void {
+  if (input.agent.role !== role) {
+    throw ApplicationFailure.create({
+      type: AgentErrorType.Validation,
+      nonRetryable: true,
+      message: `agent ${input.agent.id} has role ${input.agent.role}, but this is the ${role} service`,
+    });
+  }
+  const params = AgentParamsSchema.safeParse(input.agent.params);
+  if (!params.success) {
+    throw ApplicationFailure.create({
+      type: AgentErrorType.Validation,
+      nonRetryable: true,
+      message: `agent ${input.agent.id}: invalid params: ${params.error.issues[0]?.message ?? 'invalid'}`,
+    });
+  }
+}
+
+function llmCall() {
+  const ctx = Context.current();
+  return {
+    heartbeat: () => ctx.heartbeat(),
+    heartbeatEveryMs: Math.max(500, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3),
+    signal: ctx.cancellationSignal,
+  };
+}
+
+function requireLlm(deps: AgentDeps, agentId: string): LlmSettings {
+  if (deps.llm) return deps.llm;
+  throw ApplicationFailure.create({
+    type: AgentErrorType.Validation,
+    nonRetryable: true,
+    message: `agent ${agentId} asks for the openai provider, but LLM_BASE_URL is not set for this service`,
+  });
+}
+
+async function run<I extends Call, O>(role: AgentRole, deps: AgentDeps, input: I, builtin: (i: I) => O, llm: (s: LlmSettings, i: I) => Promise<O>): Promise<O> {
+  checkCall(role, input);
+  await injectFaults(deps.faults);
+  const params = AgentParamsSchema.parse(input.agent.params);
+  return params.provider === 'openai' ? llm(requireLlm(deps, input.agent.id), input) : builtin(input);
+}
+
+export function createAnalyzerActivities(deps: AgentDeps): AnalyzerActivities {
+  return { analyzeIssue: (input) => run('analyzer', deps, input, analyze, (s, i) => llmAnalyze(s, i, llmCall())) };
+}
+export function createProposerActivities(deps: AgentDeps): ProposerActivities {
+  return { proposeHypothesis: (input) => run('proposer', deps, input, propose, (s, i) => llmPropose(s, i, llmCall())) };
+}
+export function createCriticActivities(deps: AgentDeps): CriticActivities {
+  return { critiqueHypothesis: (input) => run('critic', deps, input, critique, (s, i) => llmCritique(s, i, llmCall())) };
+}
+export function createEvaluatorActivities(deps: AgentDeps): EvaluatorActivities {
+  return { evaluateOutcome: (input) => run('evaluator', deps, input, evaluate, (s, i) => llmEvaluate(s, i, llmCall())) };
+}
+
+export function createRoleActivities(role: AgentRole, deps: AgentDeps): object {
+  switch (role) {
+    case 'analyzer':
+      return createAnalyzerActivities(deps);
+    case 'proposer':
+      return createProposerActivities(deps);
+    case 'critic':
+      return createCriticActivities(deps);
+    case 'evaluator':
+      return createEvaluatorActivities(deps);
+  }
+}

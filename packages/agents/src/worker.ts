@@ -1,0 +1,73 @@
+// Building and running an agent role's worker: the whole of each agent service.
+import { loadConfig, positiveInt } from '@kunlun/config';
+import { agentTaskQueue, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL, type AgentRole } from '@kunlun/contracts';
+import { activityMetricsInterceptor, createActivityMetrics, runWorkerService, workerEnv, type ActivityMetrics } from '@kunlun/worker-kit';
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { z } from 'zod';
+import { createRoleActivities, type AgentDeps } from './activities.js';
+
+export const agentEnv = {
+  ...workerEnv,
+  /** Critic services: the pool (task queue kunlun.agent.critic.<pool>) this deployment serves. */
+  CRITIC_POOL: z.string().trim().regex(CRITIC_POOL_PATTERN, 'expected a pool name: lowercase letters, digits and -').default(DEFAULT_CRITIC_POOL),
+  FAULT_ERROR_RATE: z.coerce.number({ message: 'expected a number between 0 and 1' }).min(0).max(1).default(0),
+  FAULT_LATENCY_MS: z.coerce.number({ message: 'expected milliseconds' }).int().min(0).max(600_000).default(0),
+  LLM_BASE_URL: z.url({ message: 'expected an http(s) URL' }).optional(),
+  LLM_API_KEY: z.string().optional(),
+  LLM_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
+  LLM_TIMEOUT_MS: positiveInt().default(60_000),
+};
+export type AgentEnv = z.infer<z.ZodObject<typeof agentEnv>>;
+
+export function agentDepsFromEnv(config: AgentEnv): AgentDeps {
+  return {
+    faults: { errorRate: config.FAULT_ERROR_RATE, latencyMs: config.FAULT_LATENCY_MS },
+    llm: config.LLM_BASE_URL
+      ? { baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}) }
+      : null,
+  };
+}
+
+export async function createAgentWorker(options: {
+  role: AgentRole;
+  pool?: string;
+  connection: NativeConnection;
+  namespace: string;
+  deps: AgentDeps;
+  metrics: ActivityMetrics;
+  maxConcurrentActivities?: number;
+  identity?: string;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: agentTaskQueue(options.role, options.pool),
+    activities: createRoleActivities(options.role, options.deps),
+    interceptors: { activity: [activityMetricsInterceptor(options.metrics, options.role)] },
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 32,
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+}
+
+/** The entry point of services/agent-<role>. */
+export async function runAgentService(role: AgentRole): Promise<void> {
+  await runWorkerService({
+    name: `agent-${role}`,
+    loadConfig: () => loadConfig(agentEnv),
+    createWorkers: async ({ config, connection, registry, logger }) => {
+      const pool = role === 'critic' ? config.CRITIC_POOL : undefined;
+      logger.info({ role, pool, faults: { errorRate: config.FAULT_ERROR_RATE, latencyMs: config.FAULT_LATENCY_MS }, llm: Boolean(config.LLM_BASE_URL) }, 'agent worker starting');
+      return [
+        await createAgentWorker({
+          role,
+          ...(pool ? { pool } : {}),
+          connection,
+          namespace: config.TEMPORAL_NAMESPACE,
+          deps: agentDepsFromEnv(config),
+          metrics: createActivityMetrics(registry),
+          maxConcurrentActivities: config.MAX_CONCURRENT_ACTIVITIES,
+        }),
+      ];
+    },
+  });
+}

@@ -1,0 +1,158 @@
+// Typed access to simulations for the gateway, the CLI, the demo and tests.
+import { randomUUID } from 'node:crypto';
+import {
+  describeIssue,
+  fastForwardUpdate,
+  ORCHESTRATOR_TASK_QUEUE,
+  overrideAgentUpdate,
+  pauseAtUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  revertOverrideUpdate,
+  roundWorkflowId,
+  SA_PROGRESS,
+  SA_ROUND,
+  SA_STATE,
+  SimulationInputSchema,
+  SIMULATION_STATES,
+  statusQuery,
+  type ControlAck,
+  type FastForwardRequest,
+  type OverrideAgentRequest,
+  type PauseAtRequest,
+  type PauseRequest,
+  type ResumeRequest,
+  type RevertOverrideRequest,
+  type RoundResult,
+  type SimulationRequest,
+  type SimulationResult,
+  type SimulationState,
+  type SimulationStatus,
+} from '@kunlun/contracts';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ControlRefusedError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from './errors.js';
+
+export const SIMULATION_WORKFLOW_TYPE = 'simulationWorkflow';
+
+export interface SimulationSummary {
+  simulationId: string;
+  state: SimulationState | 'unknown';
+  round: number | null;
+  progress: number | null;
+  temporalStatus: string;
+  startTime: Date;
+  closeTime: Date | null;
+}
+
+async function translate<T>(simulationId: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new SimulationNotFoundError(simulationId);
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause as { message?: string } | undefined;
+      throw new ControlRefusedError(cause?.message ?? err.message);
+    }
+    // Updates to a closed workflow fail with a NOT_FOUND-like gRPC error mentioning completion.
+    const msg = (err as Error).message ?? '';
+    if (/workflow execution already completed|already completed/i.test(msg)) throw new ControlRefusedError('the simulation has already ended');
+    throw err;
+  }
+}
+
+export class SimulationClient {
+  constructor(private readonly client: Client) {}
+
+  private handle(simulationId: string): WorkflowHandle {
+    return this.client.workflow.getHandle(simulationId);
+  }
+
+  /** Validates and starts; the simulation id is the workflow id, so a repeated start never makes a second one. */
+  async start(request: Omit<SimulationRequest, 'simulationId'> & { simulationId?: string }): Promise<{ simulationId: string; runId: string }> {
+    const parsed = SimulationInputSchema.safeParse({ ...request, simulationId: request.simulationId ?? `sim-${randomUUID()}` });
+    if (!parsed.success) throw new InvalidRequestError(describeIssue(parsed.error));
+    const input = parsed.data;
+    try {
+      const handle = await this.client.workflow.start(SIMULATION_WORKFLOW_TYPE, {
+        taskQueue: ORCHESTRATOR_TASK_QUEUE,
+        workflowId: input.simulationId,
+        args: [input],
+        // Same id while running: attach to it (idempotent create). After it ended: refuse.
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        typedSearchAttributes: [
+          { key: SA_STATE, value: 'running' },
+          { key: SA_ROUND, value: 0 },
+          { key: SA_PROGRESS, value: 0 },
+        ],
+      });
+      return { simulationId: input.simulationId, runId: handle.firstExecutionRunId };
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SimulationExistsError(input.simulationId);
+      throw err;
+    }
+  }
+
+  status(simulationId: string): Promise<SimulationStatus> {
+    return translate(simulationId, () => this.handle(simulationId).query(statusQuery));
+  }
+
+  pause(simulationId: string, req: PauseRequest = {}): Promise<ControlAck> {
+    return translate(simulationId, () => this.handle(simulationId).executeUpdate(pauseUpdate, { args: [req] }));
+  }
+  resume(simulationId: string, req: ResumeRequest = {}): Promise<ControlAck> {
+    return translate(simulationId, () => this.handle(simulationId).executeUpdate(resumeUpdate, { args: [req] }));
+  }
+  fastForward(simulationId: string, req: FastForwardRequest): Promise<ControlAck> {
+    return translate(simulationId, () => this.handle(simulationId).executeUpdate(fastForwardUpdate, { args: [req] }));
+  }
+  pauseAt(simulationId: string, req: PauseAtRequest): Promise<ControlAck> {
+    return translate(simulationId, () => this.handle(simulationId).executeUpdate(pauseAtUpdate, { args: [req] }));
+  }
+  overrideAgent(simulationId: string, req: OverrideAgentRequest): Promise<ControlAck> {
+    return translate(simulationId, () => this.handle(simulationId).executeUpdate(overrideAgentUpdate, { args: [req] }));
+  }
+  revertOverride(simulationId: string, req: RevertOverrideRequest): Promise<ControlAck> {
+    return translate(simulationId, () => this.handle(simulationId).executeUpdate(revertOverrideUpdate, { args: [req] }));
+  }
+
+  /** Graceful: the current step stops, the cleanup activity runs, the state becomes cancelled. */
+  cancel(simulationId: string): Promise<void> {
+    return translate(simulationId, () => this.handle(simulationId).cancel()).then(() => undefined);
+  }
+  /** Immediate: no cleanup. */
+  terminate(simulationId: string, reason = 'terminated by request'): Promise<void> {
+    return translate(simulationId, () => this.handle(simulationId).terminate(reason)).then(() => undefined);
+  }
+
+  result(simulationId: string): Promise<SimulationResult> {
+    return translate(simulationId, () => this.handle(simulationId).result() as Promise<SimulationResult>);
+  }
+
+  /** A finished round's full result (waits for it when it is still running). */
+  roundResult(simulationId: string, round: number): Promise<RoundResult> {
+    const id = roundWorkflowId(simulationId, round);
+    return translate(id, () => this.client.workflow.getHandle(id).result() as Promise<RoundResult>);
+  }
+
+  async list(options: { state?: SimulationState; limit?: number } = {}): Promise<SimulationSummary[]> {
+    if (options.state !== undefined && !SIMULATION_STATES.includes(options.state)) throw new InvalidRequestError(`state: expected one of ${SIMULATION_STATES.join(', ')}`);
+    const clauses = [`WorkflowType = '${SIMULATION_WORKFLOW_TYPE}'`];
+    if (options.state) clauses.push(`KunlunState = '${options.state}'`);
+    const out: SimulationSummary[] = [];
+    for await (const wf of this.client.workflow.list({ query: clauses.join(' AND ') })) {
+      const sa = wf.typedSearchAttributes;
+      out.push({
+        simulationId: wf.workflowId,
+        state: (sa.get(SA_STATE) as SimulationState | undefined) ?? 'unknown',
+        round: sa.get(SA_ROUND) ?? null,
+        progress: sa.get(SA_PROGRESS) ?? null,
+        temporalStatus: wf.status.name,
+        startTime: wf.startTime,
+        closeTime: wf.closeTime ?? null,
+      });
+      if (out.length >= (options.limit ?? 100)) break;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,144 @@
+// Agent configuration and the inputs/outputs of every agent activity.
+// Orchestrator and agent services share these types, never implementations.
+import { z } from 'zod';
+import { AGENT_ROLES, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL } from './task-queues.js';
+
+export const CRITIQUE_FOCI = ['logic', 'ethics', 'feasibility', 'evidence', 'cost', 'risk'] as const;
+export type CritiqueFocus = (typeof CRITIQUE_FOCI)[number];
+
+export const LLM_PROVIDERS = ['builtin', 'openai'] as const;
+
+/** Tunable parameters of one agent; every field has a meaning for the builtin brain too. */
+export const AgentParamsSchema = z
+  .object({
+    provider: z.enum(LLM_PROVIDERS).default('builtin'),
+    /** Model name for the openai provider (the service's LLM_MODEL when absent). */
+    model: z.string().trim().min(1).max(200).optional(),
+    /** Creativity: higher values let the proposer stray further from the last round. */
+    temperature: z.number().min(0).max(2).default(0.7),
+    /** Critics: how hard they judge (0 lenient .. 1 harsh). */
+    strictness: z.number().min(0).max(1).default(0.5),
+    /** Critics: what they attack; unset means derived from the agent id. */
+    focus: z.enum(CRITIQUE_FOCI).optional(),
+    /** A short stance the agent argues from, woven into its text. */
+    persona: z.string().trim().min(1).max(200).optional(),
+    maxTokens: z.number().int().min(16).max(32_000).default(800),
+  })
+  .strict();
+export type AgentParams = z.infer<typeof AgentParamsSchema>;
+
+/** What an override may change: any subset of the params, nothing else. */
+export const AgentParamsPatchSchema = AgentParamsSchema.partial().strict();
+export type AgentParamsPatch = z.infer<typeof AgentParamsPatchSchema>;
+
+export const AGENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+
+export const AgentSpecSchema = z
+  .object({
+    id: z.string().regex(AGENT_ID_PATTERN, 'agent id: lowercase letters, digits, - and _, at most 63 characters'),
+    role: z.enum(AGENT_ROLES),
+    /** Critics only: which critic pool (task queue) serves this critic. */
+    pool: z.string().regex(CRITIC_POOL_PATTERN, 'critic pool: lowercase letters, digits and -').optional(),
+    params: AgentParamsSchema.default(AgentParamsSchema.parse({})),
+  })
+  .strict()
+  .refine((a) => a.role === 'critic' || a.pool === undefined, { message: 'only critics have a pool', path: ['pool'] });
+export type AgentSpec = z.infer<typeof AgentSpecSchema>;
+
+export function criticPool(agent: AgentSpec): string {
+  return agent.pool ?? DEFAULT_CRITIC_POOL;
+}
+
+// ---- activity inputs and results -------------------------------------------------
+
+/** What one round hands to the next, so the question's context evolves. */
+export interface RoundContext {
+  round: number;
+  hypothesis: string;
+  score: number;
+  verdict: Verdict;
+  nextSteps: string[];
+  /** Focus of the most severe critique, the weakest side of the last hypothesis. */
+  weakestFocus?: CritiqueFocus;
+}
+
+interface AgentCall {
+  simulationId: string;
+  round: number;
+  agent: AgentSpec;
+}
+
+export interface AnalyzeInput extends AgentCall {
+  issue: string;
+  context: RoundContext[];
+}
+export interface Analysis {
+  concepts: string[];
+  summary: string;
+  tensions: string[];
+}
+
+export interface ProposeInput extends AgentCall {
+  issue: string;
+  analysis: Analysis;
+  context: RoundContext[];
+}
+export interface Hypothesis {
+  text: string;
+  /** Which earlier round it refines, if any. */
+  buildsOnRound?: number;
+}
+
+export interface CritiqueInput extends AgentCall {
+  issue: string;
+  analysis: Analysis;
+  hypothesis: Hypothesis;
+}
+export interface Critique {
+  criticId: string;
+  text: string;
+  severity: number;
+  focus: CritiqueFocus;
+}
+
+export type Verdict = 'advanced' | 'flawed';
+export interface EvaluateInput extends AgentCall {
+  issue: string;
+  analysis: Analysis;
+  hypothesis: Hypothesis;
+  critiques: Critique[];
+}
+export interface Evaluation {
+  score: number;
+  verdict: Verdict;
+  nextSteps: string[];
+}
+
+/** The agent activities, by role; workflows type their proxies with these. */
+export interface AnalyzerActivities {
+  analyzeIssue(input: AnalyzeInput): Promise<Analysis>;
+}
+export interface ProposerActivities {
+  proposeHypothesis(input: ProposeInput): Promise<Hypothesis>;
+}
+export interface CriticActivities {
+  critiqueHypothesis(input: CritiqueInput): Promise<Critique>;
+}
+export interface EvaluatorActivities {
+  evaluateOutcome(input: EvaluateInput): Promise<Evaluation>;
+}
+
+/** Error types agents raise; retry policies and tests refer to them by name. */
+export const AgentErrorType = {
+  /** Bad input or params: retrying cannot help. */
+  Validation: 'ValidationError',
+  /** The LLM endpoint refused the request (4xx other than 429): not retried. */
+  LlmRejected: 'LlmRejectedError',
+  /** 429, 5xx, timeouts, network: retried with backoff. */
+  LlmUnavailable: 'LlmUnavailableError',
+  /** The model answered with something we could not use: retried. */
+  LlmBadOutput: 'LlmBadOutputError',
+  /** Fault injection for demos and chaos tests: retried. */
+  InjectedFault: 'InjectedFault',
+} as const;
+export const NON_RETRYABLE_AGENT_ERRORS = [AgentErrorType.Validation, AgentErrorType.LlmRejected];

@@ -1,0 +1,56 @@
+// Queries, updates and signals of the simulation and round workflows. Definitions only
+// (pure): the workflow sets handlers, the client calls them by these same objects.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { AgentParamsPatch, AgentSpec } from './agents.js';
+import type { ControlAck, RoundStep, SimulationStatus } from './simulation.js';
+
+export interface PauseRequest {
+  /** 'now': between steps of the current round; 'round-boundary': after the current round. */
+  at?: 'now' | 'round-boundary';
+  by?: string;
+  reason?: string;
+}
+export interface ResumeRequest {
+  by?: string;
+}
+export interface FastForwardRequest {
+  toRound: number;
+  by?: string;
+}
+export interface PauseAtRequest {
+  round: number;
+  by?: string;
+}
+export interface OverrideAgentRequest {
+  agentId: string;
+  params: AgentParamsPatch;
+  by?: string;
+  reason?: string;
+}
+export interface RevertOverrideRequest {
+  overrideId: number;
+  by?: string;
+}
+
+export const statusQuery = defineQuery<SimulationStatus>('status');
+
+export const pauseUpdate = defineUpdate<ControlAck, [PauseRequest]>('pause');
+export const resumeUpdate = defineUpdate<ControlAck, [ResumeRequest]>('resume');
+export const fastForwardUpdate = defineUpdate<ControlAck, [FastForwardRequest]>('fastForward');
+export const pauseAtUpdate = defineUpdate<ControlAck, [PauseAtRequest]>('pauseAt');
+export const overrideAgentUpdate = defineUpdate<ControlAck, [OverrideAgentRequest]>('overrideAgent');
+export const revertOverrideUpdate = defineUpdate<ControlAck, [RevertOverrideRequest]>('revertOverride');
+
+/** Fire-and-forget twins of the updates: same validation, a refused one is logged and dropped. */
+export const pauseSignal = defineSignal<[PauseRequest]>('pauseSignal');
+export const resumeSignal = defineSignal<[ResumeRequest]>('resumeSignal');
+export const fastForwardSignal = defineSignal<[FastForwardRequest]>('fastForwardSignal');
+export const pauseAtSignal = defineSignal<[PauseAtRequest]>('pauseAtSignal');
+export const overrideAgentSignal = defineSignal<[OverrideAgentRequest]>('overrideAgentSignal');
+export const revertOverrideSignal = defineSignal<[RevertOverrideRequest]>('revertOverrideSignal');
+
+// Parent ↔ round child.
+/** Parent → child: hold or release between steps, and the agents' current params. */
+export const roundControlSignal = defineSignal<[{ paused: boolean; agents: AgentSpec[] }]>('roundControl');
+/** Child → parent: a step started (and the hypothesis, once proposed). */
+export const roundProgressSignal = defineSignal<[{ round: number; step: RoundStep; hypothesis?: string }]>('roundProgress');

@@ -1,0 +1,195 @@
+// The simulation's input, status and results, shared by the orchestrator, the client and the gateway.
+import { z } from 'zod';
+import { AgentSpecSchema, type Analysis, type Critique, type AgentSpec, type AgentParams, type Evaluation, type Hypothesis, type RoundContext } from './agents.js';
+
+export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const MAX_ROUNDS_LIMIT = 1000;
+
+export const CriticPolicySchema = z
+  .string()
+  .regex(/^(all|quorum:[1-9]\d*)$/, "critic policy: 'all' or 'quorum:N' (N ≥ 1)");
+export type CriticPolicy = z.infer<typeof CriticPolicySchema>;
+
+export const DEFAULT_AGENTS: AgentSpec[] = [
+  { id: 'analyzer', role: 'analyzer', params: { provider: 'builtin', temperature: 0.3, strictness: 0.5, maxTokens: 800 } },
+  { id: 'proposer', role: 'proposer', params: { provider: 'builtin', temperature: 0.7, strictness: 0.5, maxTokens: 800 } },
+  { id: 'critic-logic', role: 'critic', params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'logic', maxTokens: 800 } },
+  { id: 'critic-ethics', role: 'critic', params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'ethics', maxTokens: 800 } },
+  { id: 'critic-feasibility', role: 'critic', params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'feasibility', maxTokens: 800 } },
+  { id: 'evaluator', role: 'evaluator', params: { provider: 'builtin', temperature: 0.2, strictness: 0.5, maxTokens: 800 } },
+];
+
+/** Agent call timeouts; defaults suit an LLM, tests shorten them. */
+export const AgentTimeoutsSchema = z
+  .object({
+    startToCloseSeconds: z.number().int().min(1).max(3600).default(120),
+    scheduleToStartSeconds: z.number().int().min(1).max(86_400).default(600),
+    heartbeatSeconds: z.number().int().min(1).max(600).default(20),
+    maxAttempts: z.number().int().min(1).max(20).default(6),
+  })
+  .strict();
+export type AgentTimeouts = z.infer<typeof AgentTimeoutsSchema>;
+
+export const SimulationInputSchema = z
+  .object({
+    simulationId: z.string().regex(SIMULATION_ID_PATTERN, 'simulationId: letters, digits, . _ -, at most 100 characters'),
+    issue: z.string().trim().min(1, 'issue must not be empty').max(10_000, 'issue: at most 10000 characters'),
+    maxRounds: z.number().int().min(1).max(MAX_ROUNDS_LIMIT).default(5),
+    agents: z.array(AgentSpecSchema).min(4).max(50).default(DEFAULT_AGENTS),
+    criticPolicy: CriticPolicySchema.default('all'),
+    timeouts: AgentTimeoutsSchema.default(AgentTimeoutsSchema.parse({})),
+    /** Who started it (from the gateway's auth); recorded, not trusted for anything else. */
+    startedBy: z.string().max(200).optional(),
+  })
+  .strict()
+  .superRefine((input, ctx) => {
+    const ids = new Set<string>();
+    input.agents.forEach((a, i) => {
+      if (ids.has(a.id)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'id'], message: `duplicate agent id ${a.id}` });
+      ids.add(a.id);
+    });
+    for (const role of ['analyzer', 'proposer', 'evaluator'] as const) {
+      const n = input.agents.filter((a) => a.role === role).length;
+      if (n !== 1) ctx.addIssue({ code: 'custom', path: ['agents'], message: `exactly one ${role} is required, got ${n}` });
+    }
+    const critics = input.agents.filter((a) => a.role === 'critic').length;
+    if (critics < 1) ctx.addIssue({ code: 'custom', path: ['agents'], message: 'at least one critic is required' });
+    const quorum = /^quorum:(\d+)$/.exec(input.criticPolicy);
+    if (quorum && Number(quorum[1]) > critics) {
+      ctx.addIssue({ code: 'custom', path: ['criticPolicy'], message: `quorum ${quorum[1]} exceeds the ${critics} critics` });
+    }
+  });
+/** What callers send (defaults may be omitted). */
+export type SimulationRequest = z.input<typeof SimulationInputSchema>;
+/** What the workflow receives: validated, defaults applied. */
+export type SimulationInput = z.output<typeof SimulationInputSchema>;
+
+/** Formats the first schema issue as `field.path: message`, for people. */
+export function describeIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'invalid input';
+  const path = issue.path.map(String).join('.');
+  return path ? `${path}: ${issue.message}` : issue.message;
+}
+
+// ---- rounds -------------------------------------------------------------------------
+
+/** Child workflow id of a round: stable, so a replayed start never runs a round twice. */
+export function roundWorkflowId(simulationId: string, round: number): string {
+  return `${simulationId}/round-${round}`;
+}
+
+export const ROUND_STEPS = ['analyze', 'propose', 'critique', 'evaluate'] as const;
+export type RoundStep = (typeof ROUND_STEPS)[number];
+
+export interface CriticFailure {
+  criticId: string;
+  error: string;
+}
+
+export interface RoundInput {
+  simulationId: string;
+  round: number;
+  issue: string;
+  context: RoundContext[];
+  agents: AgentSpec[];
+  criticPolicy: CriticPolicy;
+  timeouts: AgentTimeouts;
+  /** The round starts held when the simulation was paused mid-handoff. */
+  paused: boolean;
+}
+
+export interface RoundResult {
+  simulationId: string;
+  round: number;
+  status: 'completed';
+  analysis: Analysis;
+  hypothesis: Hypothesis;
+  critiques: Critique[];
+  failedCritics: CriticFailure[];
+  evaluation: Evaluation;
+  startedAt: string;
+  completedAt: string;
+}
+
+export interface SkippedRound {
+  simulationId: string;
+  round: number;
+  status: 'skipped';
+  reason: string;
+}
+
+export type RoundOutcome = RoundResult | SkippedRound;
+
+export interface FinalReport {
+  simulationId: string;
+  issue: string;
+  roundsCompleted: number;
+  roundsSkipped: number[];
+  strongest: { round: number; hypothesis: string; score: number } | null;
+  unresolvedCritiques: Array<{ round: number; criticId: string; focus: string; severity: number; text: string }>;
+  scoreTrajectory: Array<{ round: number; score: number; verdict: string }>;
+  summary: string;
+}
+
+// ---- status and controls -------------------------------------------------------------
+
+export const SIMULATION_STATES = ['running', 'paused', 'awaiting-approval', 'completed', 'failed', 'cancelled'] as const;
+export type SimulationState = (typeof SIMULATION_STATES)[number];
+
+export interface ParamChange {
+  param: keyof AgentParams;
+  from: unknown;
+  to: unknown;
+}
+
+export interface OverrideRecord {
+  id: number;
+  agentId: string;
+  kind: 'override' | 'revert';
+  at: string;
+  by?: string;
+  reason?: string;
+  changes: ParamChange[];
+  /** First round (and step, when mid-round) that runs with the new params. */
+  effectiveFrom: { round: number; step?: RoundStep };
+  /** For a revert: the override it undid. */
+  reverts?: number;
+  revertedBy?: number;
+}
+
+export interface SimulationStatus {
+  simulationId: string;
+  issue: string;
+  state: SimulationState;
+  /** The round running now, or the last one finished. */
+  round: number;
+  step: RoundStep | null;
+  maxRounds: number;
+  progress: number;
+  latestHypothesis: string | null;
+  scores: Array<{ round: number; score: number; verdict: string }>;
+  skippedRounds: number[];
+  agents: AgentSpec[];
+  overrides: OverrideRecord[];
+  pause: { reason: string; since: string } | null;
+  pauseAtRound: number | null;
+  pauseAtRoundBoundary: boolean;
+  startedAt: string;
+  elapsedMs: number;
+  failure: string | null;
+}
+
+export interface SimulationResult {
+  simulationId: string;
+  state: 'completed';
+  rounds: RoundOutcome[];
+  report: FinalReport;
+}
+
+/** The answer of every control update: what changed, in words a person can read. */
+export interface ControlAck {
+  changed: boolean;
+  message: string;
+  status: SimulationStatus;
+}

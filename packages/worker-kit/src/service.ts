@@ -1,0 +1,37 @@
+import { runService, type ServiceContext } from '@kunlun/telemetry';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { WorkerEnv } from './env.js';
+import { installRuntime } from './runtime.js';
+
+export interface WorkerServiceContext<C> extends ServiceContext<C> {
+  connection: NativeConnection;
+}
+
+/**
+ * Lifecycle of a Temporal worker service: config → runtime → connection → workers,
+ * running until SIGTERM, when the workers drain (in-flight activities finish or time out).
+ */
+export async function runWorkerService<C extends WorkerEnv>(options: {
+  name: string;
+  loadConfig: () => C;
+  createWorkers: (ctx: WorkerServiceContext<C>) => Promise<Worker[]>;
+}): Promise<void> {
+  await runService({
+    name: options.name,
+    loadConfig: options.loadConfig,
+    start: async (ctx) => {
+      const { config } = ctx;
+      installRuntime({ logger: ctx.logger, sdkMetricsPort: config.TEMPORAL_SDK_METRICS_PORT, metricsHost: config.METRICS_HOST });
+      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      ctx.onShutdown(() => connection.close());
+      const workers = await options.createWorkers({ ...ctx, connection });
+      const running = Promise.all(workers.map((w) => w.run()));
+      ctx.onShutdown(async () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await running;
+      });
+      ctx.logger.info({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'workers running');
+      await running;
+    },
+  });
+}

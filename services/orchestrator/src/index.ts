@@ -1,0 +1,3 @@
+export { createOrchestratorActivities, type OrchestratorActivities } from './activities.js';
+export { bundlerOptions, createOrchestratorWorker, WORKFLOWS_PATH } from './worker.js';
+export { buildFinalReport } from './report.js';

@@ -1,0 +1,91 @@
+// In-process workers for integration tests: the real orchestrator and agent workers (the
+// same factories the services use) against the shared local stack's Temporal and Kafka.
+import { agentDepsFromEnv, agentEnv, createAgentWorker } from '@kunlun/agents';
+import { SimulationClient } from '@kunlun/client';
+import { loadConfig } from '@kunlun/config';
+import { AGENT_ROLES, type AgentRole } from '@kunlun/contracts';
+import { createIdempotentProducer, createKafka } from '@kunlun/infra';
+import { createActivityMetrics } from '@kunlun/worker-kit';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { createOrchestratorWorker } from '../worker.js';
+
+export const TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+export const NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? 'default';
+export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+}
+
+export interface TestWorkers {
+  client: Client;
+  simulations: SimulationClient;
+  registry: Registry;
+  /** Ends the simulations this run started that are still open, then stops the workers. */
+  stop(): Promise<void>;
+  track(simulationId: string): void;
+}
+
+export async function startTestWorkers(options: { agentEnv?: Partial<Record<AgentRole, Record<string, string>>>; orchestrator?: boolean } = {}): Promise<TestWorkers> {
+  quietRuntime();
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+  const registry = new Registry();
+  const metrics = createActivityMetrics(registry);
+  const native = await NativeConnection.connect({ address: TEMPORAL_ADDRESS });
+  const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: NAMESPACE });
+  const producer = createIdempotentProducer(createKafka({ brokers: KAFKA_BROKERS, clientId: 'orchestrator-test', logger }));
+  await producer.connect();
+
+  const workers: Worker[] = [];
+  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: NAMESPACE, producer, metrics }));
+  for (const role of AGENT_ROLES) {
+    const config = loadConfig(agentEnv, { ...(options.agentEnv?.[role] ?? {}) });
+    workers.push(
+      await createAgentWorker({ role, pool: config.CRITIC_POOL, connection: native, namespace: NAMESPACE, deps: agentDepsFromEnv(config), metrics }),
+    );
+  }
+  const running = Promise.all(workers.map((w) => w.run()));
+  const started = new Set<string>();
+
+  return {
+    client,
+    simulations: new SimulationClient(client),
+    registry,
+    track: (id) => started.add(id),
+    async stop() {
+      for (const id of started) {
+        const handle = client.workflow.getHandle(id);
+        const desc = await handle.describe().catch(() => null);
+        if (desc?.status.name === 'RUNNING') await handle.terminate('test cleanup').catch(() => undefined);
+      }
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await running;
+      await producer.disconnect();
+      await connection.close();
+      await native.close();
+    },
+  };
+}
+
+/** Polls until `check` returns a value (not undefined) or the time runs out. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+}

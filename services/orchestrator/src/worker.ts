@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url';
+import { ORCHESTRATOR_TASK_QUEUE } from '@kunlun/contracts';
+import { activityMetricsInterceptor, type ActivityMetrics } from '@kunlun/worker-kit';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { Producer } from 'kafkajs';
+import { createOrchestratorActivities } from './activities.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+/** Our sources import `./x.js` (NodeNext style) while the files are `.ts`: teach webpack the same. */
+export const bundlerOptions: WorkerOptions['bundlerOptions'] = {
+  webpackConfigHook: (config) => ({
+    ...config,
+    resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } },
+  }),
+};
+
+export async function createOrchestratorWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  producer: Producer;
+  metrics: ActivityMetrics;
+  maxCachedWorkflows?: number;
+  identity?: string;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: ORCHESTRATOR_TASK_QUEUE,
+    workflowsPath: WORKFLOWS_PATH,
+    bundlerOptions,
+    activities: createOrchestratorActivities({ producer: options.producer }),
+    interceptors: { activity: [activityMetricsInterceptor(options.metrics, 'orchestrator')] },
+    maxCachedWorkflows: options.maxCachedWorkflows ?? 200,
+    ...(options.identity ? { identity: options.identity } : {}),
+  });
+}

@@ -1,0 +1,122 @@
+// Rules of the simulation's controls, as pure functions over its state: validators throw
+// an Error whose message the caller sees; nothing here touches Temporal.
+import {
+  AgentParamsPatchSchema,
+  describeIssue,
+  type AgentParams,
+  type AgentSpec,
+  type FastForwardRequest,
+  type OverrideAgentRequest,
+  type OverrideRecord,
+  type ParamChange,
+  type PauseAtRequest,
+  type PauseRequest,
+  type RevertOverrideRequest,
+  type SimulationState,
+} from '@kunlun/contracts';
+
+export interface ControlView {
+  state: SimulationState;
+  /** Round running now, or the last one started; 0 before the first. */
+  round: number;
+  roundRunning: boolean;
+  maxRounds: number;
+  agents: AgentSpec[];
+  overrides: OverrideRecord[];
+}
+
+const TERMINAL: readonly SimulationState[] = ['completed', 'failed', 'cancelled'];
+
+function assertLive(v: ControlView): void {
+  if (TERMINAL.includes(v.state)) throw new Error(`the simulation is ${v.state}; it takes no more controls`);
+}
+
+function isRoundNumber(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n);
+}
+
+function assertBy(req: { by?: unknown }): void {
+  if (req.by !== undefined && (typeof req.by !== 'string' || req.by.length > 200)) throw new Error('by: expected a string of at most 200 characters');
+}
+
+export function validatePause(v: ControlView, req: PauseRequest): void {
+  assertLive(v);
+  if (typeof req !== 'object' || req === null) throw new Error('expected a pause request object');
+  if (req.at !== undefined && req.at !== 'now' && req.at !== 'round-boundary') throw new Error("at: expected 'now' or 'round-boundary'");
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
+  assertBy(req);
+}
+
+export function validateResume(v: ControlView, req: { by?: unknown }): void {
+  assertLive(v);
+  assertBy(req ?? {});
+}
+
+/** The first round that may be fast-forwarded to: strictly after the current one. */
+export function validateFastForward(v: ControlView, req: FastForwardRequest): void {
+  assertLive(v);
+  if (!isRoundNumber(req?.toRound)) throw new Error('toRound: expected a whole round number');
+  if (req.toRound <= v.round) throw new Error(`cannot fast-forward to round ${req.toRound}: round ${v.round} has already started, the target must be after it`);
+  if (req.toRound > v.maxRounds) throw new Error(`cannot fast-forward to round ${req.toRound}: the simulation has only ${v.maxRounds} rounds`);
+  assertBy(req);
+}
+
+export function validatePauseAt(v: ControlView, req: PauseAtRequest): void {
+  assertLive(v);
+  if (!isRoundNumber(req?.round)) throw new Error('round: expected a whole round number');
+  const earliest = v.roundRunning ? v.round : v.round + 1;
+  if (req.round < earliest) throw new Error(`cannot pause at round ${req.round}: round ${v.round} is already ${v.roundRunning ? 'running' : 'done'}; the earliest is ${earliest}`);
+  if (req.round > v.maxRounds) throw new Error(`cannot pause at round ${req.round}: the simulation has only ${v.maxRounds} rounds`);
+  assertBy(req);
+}
+
+function findAgent(v: ControlView, agentId: unknown): AgentSpec {
+  const agent = v.agents.find((a) => a.id === agentId);
+  if (!agent) throw new Error(`unknown agent id ${JSON.stringify(agentId)}; known agents: ${v.agents.map((a) => a.id).join(', ')}`);
+  return agent;
+}
+
+export function validateOverride(v: ControlView, req: OverrideAgentRequest): void {
+  assertLive(v);
+  if (typeof req !== 'object' || req === null) throw new Error('expected an override request object');
+  findAgent(v, req.agentId);
+  const patch = AgentParamsPatchSchema.safeParse(req.params);
+  if (!patch.success) throw new Error(`invalid params: ${describeIssue(patch.error)}`);
+  if (Object.keys(patch.data).length === 0) throw new Error('params: name at least one parameter to change');
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
+  assertBy(req);
+}
+
+export function validateRevert(v: ControlView, req: RevertOverrideRequest): void {
+  assertLive(v);
+  const target = v.overrides.find((o) => o.id === req?.overrideId);
+  if (!target) throw new Error(`unknown override id ${JSON.stringify(req?.overrideId)}`);
+  if (target.kind !== 'override') throw new Error(`override ${target.id} is itself a revert`);
+  if (target.revertedBy !== undefined) throw new Error(`override ${target.id} was already reverted by ${target.revertedBy}`);
+  assertBy(req);
+}
+
+/** Params after applying a patch, and what changed (for the audit record). */
+export function applyPatch(params: AgentParams, patch: Partial<AgentParams>): { params: AgentParams; changes: ParamChange[] } {
+  const next = { ...params };
+  const changes: ParamChange[] = [];
+  for (const [key, to] of Object.entries(patch) as Array<[keyof AgentParams, unknown]>) {
+    const from = params[key];
+    if (from === to) continue;
+    changes.push({ param: key, from: from ?? null, to });
+    (next as Record<string, unknown>)[key] = to;
+  }
+  return { params: next, changes };
+}
+
+/** Params with a recorded override undone (params it changed go back to their old values). */
+export function undoChanges(params: AgentParams, changes: ParamChange[]): { params: AgentParams; changes: ParamChange[] } {
+  const next = { ...params } as Record<string, unknown>;
+  const undone: ParamChange[] = [];
+  for (const c of changes) {
+    undone.push({ param: c.param, from: next[c.param] ?? null, to: c.from });
+    if (c.from === null) delete next[c.param];
+    else next[c.param] = c.from;
+  }
+  return { params: next as AgentParams, changes: undone };
+}

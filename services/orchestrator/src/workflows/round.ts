@@ -1,0 +1,107 @@
+// One round of the dialectic, as a child workflow `<simulationId>/round-<n>`:
+// analyze → propose → critique (all critics in parallel) → evaluate.
+// Between steps it holds while the parent says paused, and picks up overridden params.
+import {
+  agentTaskQueue,
+  criticPool,
+  roundControlSignal,
+  roundProgressSignal,
+  type AgentRole,
+  type AgentSpec,
+  type AnalyzerActivities,
+  type Critique,
+  type CriticActivities,
+  type CriticFailure,
+  type EvaluatorActivities,
+  type ProposerActivities,
+  type RoundInput,
+  type RoundResult,
+  type RoundStep,
+} from '@kunlun/contracts';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { agentActivityOptions } from './activity-options.js';
+
+export const CRITIC_POLICY_NOT_MET = 'CriticPolicyNotMet';
+
+function failureMessage(err: unknown): string {
+  // ActivityFailure wraps the agent's ApplicationFailure: the cause says what went wrong.
+  const e = err as { cause?: { message?: string; cause?: { message?: string } }; message?: string };
+  return e.cause?.cause?.message ?? e.cause?.message ?? e.message ?? String(err);
+}
+
+export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
+  const { simulationId, round, issue, context, timeouts } = input;
+  let paused = input.paused;
+  let agents = input.agents;
+  setHandler(roundControlSignal, (msg) => {
+    paused = msg.paused;
+    agents = msg.agents;
+  });
+
+  const parentId = workflowInfo().parent?.workflowId;
+  const parent = parentId ? getExternalWorkflowHandle(parentId) : undefined;
+  const startedAt = new Date().toISOString();
+
+  const agent = (role: AgentRole): AgentSpec => {
+    const found = agents.find((a) => a.role === role);
+    if (!found) throw ApplicationFailure.nonRetryable(`no ${role} agent configured`, 'InvalidInput');
+    return found;
+  };
+  const queue = (role: AgentRole) => agentActivityOptions(agentTaskQueue(role), timeouts);
+
+  /** Holds while paused, tells the parent, then runs the step. */
+  async function step<T>(name: RoundStep, run: () => Promise<T>): Promise<T> {
+    await condition(() => !paused);
+    const told = parent?.signal(roundProgressSignal, { round, step: name });
+    const result = await run();
+    await told;
+    return result;
+  }
+
+  const analysis = await step('analyze', () =>
+    proxyActivities<AnalyzerActivities>(queue('analyzer')).analyzeIssue({ simulationId, round, agent: agent('analyzer'), issue, context }),
+  );
+
+  const hypothesis = await step('propose', () =>
+    proxyActivities<ProposerActivities>(queue('proposer')).proposeHypothesis({ simulationId, round, agent: agent('proposer'), issue, analysis, context }),
+  );
+  await parent?.signal(roundProgressSignal, { round, step: 'propose', hypothesis: hypothesis.text });
+
+  const critics = agents.filter((a) => a.role === 'critic');
+  const settled = await step('critique', () =>
+    Promise.allSettled(
+      critics.map((critic) =>
+        proxyActivities<CriticActivities>(agentActivityOptions(agentTaskQueue('critic', criticPool(critic)), timeouts)).critiqueHypothesis({
+          simulationId,
+          round,
+          agent: critic,
+          issue,
+          analysis,
+          hypothesis,
+        }),
+      ),
+    ),
+  );
+  const critiques: Critique[] = [];
+  const failedCritics: CriticFailure[] = [];
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') critiques.push(s.value);
+    else failedCritics.push({ criticId: critics[i]!.id, error: failureMessage(s.reason) });
+  });
+
+  const quorum = /^quorum:(\d+)$/.exec(input.criticPolicy);
+  const required = quorum ? Number(quorum[1]) : critics.length;
+  if (critiques.length < required) {
+    throw ApplicationFailure.nonRetryable(
+      `round ${round}: ${critiques.length} of ${critics.length} critics answered, policy ${input.criticPolicy} needs ${required}; ` +
+        failedCritics.map((f) => `${f.criticId}: ${f.error}`).join('; '),
+      CRITIC_POLICY_NOT_MET,
+    );
+  }
+
+  const evaluation = await step('evaluate', () =>
+    proxyActivities<EvaluatorActivities>(queue('evaluator')).evaluateOutcome({ simulationId, round, agent: agent('evaluator'), issue, analysis, hypothesis, critiques }),
+  );
+
+  return { simulationId, round, status: 'completed', analysis, hypothesis, critiques, failedCritics, evaluation, startedAt, completedAt: new Date().toISOString() };
+}

@@ -1,0 +1,355 @@
+// The simulation: one parent workflow per simulation (id = simulation id), one child per round.
+// Controls arrive as updates (validated, answered) or their signal twins (fire-and-forget).
+import {
+  AgentParamsPatchSchema,
+  describeIssue,
+  fastForwardSignal,
+  fastForwardUpdate,
+  overrideAgentSignal,
+  overrideAgentUpdate,
+  pauseAtSignal,
+  pauseAtUpdate,
+  pauseSignal,
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  revertOverrideSignal,
+  revertOverrideUpdate,
+  roundControlSignal,
+  roundProgressSignal,
+  roundWorkflowId,
+  ROUND_STEPS,
+  SA_PROGRESS,
+  SA_ROUND,
+  SA_STATE,
+  SimulationInputSchema,
+  statusQuery,
+  type AgentSpec,
+  type ControlAck,
+  type FastForwardRequest,
+  type OverrideAgentRequest,
+  type PauseAtRequest,
+  type PauseRequest,
+  type ResumeRequest,
+  type RevertOverrideRequest,
+  type OverrideRecord,
+  type RoundContext,
+  type RoundOutcome,
+  type RoundResult,
+  type RoundStep,
+  type SimulationInput,
+  type SimulationResult,
+  type SimulationState,
+  type SimulationStatus,
+} from '@kunlun/contracts';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import type { OrchestratorActivities } from '../activities.js';
+import { ORCHESTRATOR_ACTIVITY_OPTIONS } from './activity-options.js';
+import {
+  applyPatch,
+  undoChanges,
+  validateFastForward,
+  validateOverride,
+  validatePause,
+  validatePauseAt,
+  validateResume,
+  validateRevert,
+  type ControlView,
+} from './control-rules.js';
+import { roundWorkflow } from './round.js';
+
+const { recordSimulationStarted, recordRound, generateFinalReport, recordFailure, cleanup } =
+  proxyActivities<OrchestratorActivities>(ORCHESTRATOR_ACTIVITY_OPTIONS);
+
+/** How many earlier rounds each round sees: enough to evolve, bounded in size. */
+const CONTEXT_ROUNDS = 3;
+
+function toContext(r: RoundResult): RoundContext {
+  const worst = [...r.critiques].sort((a, b) => b.severity - a.severity)[0];
+  return {
+    round: r.round,
+    hypothesis: r.hypothesis.text,
+    score: r.evaluation.score,
+    verdict: r.evaluation.verdict,
+    nextSteps: r.evaluation.nextSteps,
+    ...(worst ? { weakestFocus: worst.focus } : {}),
+  };
+}
+
+export async function simulationWorkflow(rawInput: SimulationInput): Promise<SimulationResult> {
+  const parsed = SimulationInputSchema.safeParse(rawInput);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid simulation input: ${describeIssue(parsed.error)}`, 'InvalidInput');
+  const input = parsed.data;
+  const { simulationId, maxRounds } = input;
+  const startedAt = new Date();
+
+  // ---- state --------------------------------------------------------------------------
+  let state = 'running' as SimulationState;
+  let round = 0;
+  let roundRunning = false as boolean;
+  let step = null as RoundStep | null;
+  let latestHypothesis = null as string | null;
+  // `as`: assigned in handlers, so the checker must not narrow it to its initial value.
+  let pause = null as { reason: string; since: string } | null;
+  let pauseAtRound = null as number | null;
+  let pauseAtRoundBoundary = false as boolean;
+  let fastForwardTo = null as number | null;
+  let failure = null as string | null;
+  let agents: AgentSpec[] = input.agents.map((a) => ({ ...a, params: { ...a.params } }));
+  const outcomes: RoundOutcome[] = [];
+  const overrides: OverrideRecord[] = [];
+  let child = null as ChildWorkflowHandle<typeof roundWorkflow> | null;
+
+  const now = () => new Date().toISOString();
+  const view = (): ControlView => ({ state, round, roundRunning, maxRounds, agents, overrides });
+
+  const progress = (): number => {
+    const finished = outcomes.length;
+    const within = roundRunning && step ? ROUND_STEPS.indexOf(step) / ROUND_STEPS.length : 0;
+    return Math.min(1, (finished + within) / maxRounds);
+  };
+
+  const status = (): SimulationStatus => ({
+    simulationId,
+    issue: input.issue,
+    state,
+    round,
+    step,
+    maxRounds,
+    progress: Math.round(progress() * 1000) / 1000,
+    latestHypothesis,
+    scores: outcomes.flatMap((o) => (o.status === 'completed' ? [{ round: o.round, score: o.evaluation.score, verdict: o.evaluation.verdict }] : [])),
+    skippedRounds: outcomes.filter((o) => o.status === 'skipped').map((o) => o.round),
+    agents,
+    overrides,
+    pause,
+    pauseAtRound,
+    pauseAtRoundBoundary,
+    startedAt: startedAt.toISOString(),
+    elapsedMs: Date.now() - startedAt.getTime(),
+    failure,
+  });
+
+  const publishSearchAttributes = () =>
+    upsertSearchAttributes([
+      { key: SA_STATE, value: state },
+      { key: SA_ROUND, value: round },
+      { key: SA_PROGRESS, value: progress() },
+    ]);
+
+  /** Tells the running round child the current pause state and agent params. */
+  const syncChild = async () => {
+    if (!child) return;
+    try {
+      await child.signal(roundControlSignal, { paused: pause !== null, agents });
+    } catch (err) {
+      // The round may have just finished; the next round starts with the new state anyway.
+      log.debug('round child not signalled', { error: String(err) });
+    }
+  };
+
+  const setPaused = (reason: string) => {
+    pause = { reason, since: now() };
+    state = 'paused';
+    publishSearchAttributes();
+  };
+
+  const ack = (changed: boolean, message: string): ControlAck => ({ changed, message, status: status() });
+
+  // ---- controls ------------------------------------------------------------------------
+  setHandler(statusQuery, status);
+
+  const doPause = async (req: PauseRequest): Promise<ControlAck> => {
+    const who = req.by ? ` by ${req.by}` : '';
+    if (req.at === 'round-boundary') {
+      if (pause) return ack(false, `already paused (${pause.reason})`);
+      if (pauseAtRoundBoundary) return ack(false, 'a pause at the next round boundary is already pending');
+      pauseAtRoundBoundary = true;
+      return ack(true, roundRunning ? `will pause after round ${round} completes` : 'will pause before the next round starts');
+    }
+    if (pause) return ack(false, `already paused since ${pause.since} (${pause.reason})`);
+    setPaused(req.reason ?? `paused${who}`);
+    await syncChild();
+    return ack(true, roundRunning ? `paused in round ${round}; the current step finishes, no new step starts` : 'paused before the next round');
+  };
+
+  const doResume = async (): Promise<ControlAck> => {
+    const hadBoundary = pauseAtRoundBoundary;
+    pauseAtRoundBoundary = false;
+    if (!pause) return ack(hadBoundary, hadBoundary ? 'pending round-boundary pause cleared' : 'not paused; nothing to resume');
+    pause = null;
+    state = 'running';
+    publishSearchAttributes();
+    await syncChild();
+    return ack(true, roundRunning ? `resumed round ${round} at step ${step ?? 'start'}` : `resumed; round ${round + 1} starts next`);
+  };
+
+  const doFastForward = (req: FastForwardRequest): ControlAck => {
+    fastForwardTo = req.toRound;
+    const from = roundRunning || round === 0 ? round + 1 : round + 1;
+    const skipped = req.toRound - from;
+    return ack(true, skipped > 0 ? `rounds ${from}–${req.toRound - 1} will be skipped; round ${req.toRound} runs next` : `round ${req.toRound} runs next; nothing to skip`);
+  };
+
+  const doPauseAt = (req: PauseAtRequest): ControlAck => {
+    if (pauseAtRound === req.round) return ack(false, `already set to pause after round ${req.round}`);
+    pauseAtRound = req.round;
+    return ack(true, `will pause after round ${req.round} completes`);
+  };
+
+  const nextStepPoint = (): { round: number; step?: RoundStep } => {
+    if (!roundRunning || !step) return { round: round + 1 };
+    const i = ROUND_STEPS.indexOf(step);
+    return i + 1 < ROUND_STEPS.length ? { round, step: ROUND_STEPS[i + 1]! } : { round: round + 1 };
+  };
+
+  const doOverride = async (req: OverrideAgentRequest): Promise<ControlAck> => {
+    const agent = agents.find((a) => a.id === req.agentId)!;
+    const { params, changes } = applyPatch(agent.params, AgentParamsPatchSchema.parse(req.params));
+    if (changes.length === 0) return ack(false, `agent ${agent.id} already has these params`);
+    agents = agents.map((a) => (a.id === agent.id ? { ...a, params } : a));
+    const record: OverrideRecord = {
+      id: overrides.length + 1,
+      agentId: agent.id,
+      kind: 'override',
+      at: now(),
+      changes,
+      effectiveFrom: nextStepPoint(),
+      ...(req.by ? { by: req.by } : {}),
+      ...(req.reason ? { reason: req.reason } : {}),
+    };
+    overrides.push(record);
+    await syncChild();
+    const when = record.effectiveFrom.step ? `round ${record.effectiveFrom.round}, step ${record.effectiveFrom.step}` : `round ${record.effectiveFrom.round}`;
+    return ack(true, `override ${record.id} on ${agent.id} (${changes.map((c) => c.param).join(', ')}) applies from ${when}`);
+  };
+
+  const doRevert = async (req: RevertOverrideRequest): Promise<ControlAck> => {
+    const target = overrides.find((o) => o.id === req.overrideId)!;
+    const agent = agents.find((a) => a.id === target.agentId)!;
+    const { params, changes } = undoChanges(agent.params, target.changes);
+    agents = agents.map((a) => (a.id === agent.id ? { ...a, params } : a));
+    const record: OverrideRecord = {
+      id: overrides.length + 1,
+      agentId: agent.id,
+      kind: 'revert',
+      at: now(),
+      changes,
+      effectiveFrom: nextStepPoint(),
+      reverts: target.id,
+      ...(req.by ? { by: req.by } : {}),
+    };
+    target.revertedBy = record.id;
+    overrides.push(record);
+    await syncChild();
+    return ack(true, `override ${target.id} on ${agent.id} reverted (record ${record.id})`);
+  };
+
+  setHandler(pauseUpdate, doPause, { validator: (req: PauseRequest) => validatePause(view(), req) });
+  setHandler(resumeUpdate, doResume, { validator: (req: ResumeRequest) => validateResume(view(), req) });
+  setHandler(fastForwardUpdate, doFastForward, { validator: (req: FastForwardRequest) => validateFastForward(view(), req) });
+  setHandler(pauseAtUpdate, doPauseAt, { validator: (req: PauseAtRequest) => validatePauseAt(view(), req) });
+  setHandler(overrideAgentUpdate, doOverride, { validator: (req: OverrideAgentRequest) => validateOverride(view(), req) });
+  setHandler(revertOverrideUpdate, doRevert, { validator: (req: RevertOverrideRequest) => validateRevert(view(), req) });
+
+  // Signal twins: same rules; a refused one is logged and dropped (the sender is not waiting).
+  const viaSignal =
+    <R>(name: string, validate: (v: ControlView, r: R) => void, apply: (r: R) => unknown) =>
+    async (req: R) => {
+      try {
+        validate(view(), req);
+      } catch (err) {
+        log.warn(`${name} signal refused`, { reason: (err as Error).message });
+        return;
+      }
+      await apply(req);
+    };
+  setHandler(pauseSignal, viaSignal('pause', validatePause, doPause));
+  setHandler(resumeSignal, viaSignal('resume', validateResume, doResume));
+  setHandler(fastForwardSignal, viaSignal('fastForward', validateFastForward, doFastForward));
+  setHandler(pauseAtSignal, viaSignal('pauseAt', validatePauseAt, doPauseAt));
+  setHandler(overrideAgentSignal, viaSignal('overrideAgent', validateOverride, doOverride));
+  setHandler(revertOverrideSignal, viaSignal('revertOverride', validateRevert, doRevert));
+
+  setHandler(roundProgressSignal, (p) => {
+    if (p.round !== round) return;
+    step = p.step;
+    if (p.hypothesis) latestHypothesis = p.hypothesis;
+  });
+
+  // ---- the run --------------------------------------------------------------------------
+  publishSearchAttributes();
+  await recordSimulationStarted({ simulationId, issue: input.issue, maxRounds, at: now(), ...(input.startedBy ? { startedBy: input.startedBy } : {}) });
+
+  try {
+    for (let next = 1; next <= maxRounds; next++) {
+      await condition(() => pause === null);
+      if (fastForwardTo !== null && next < fastForwardTo) {
+        const skipped = { simulationId, round: next, status: 'skipped' as const, reason: `fast-forwarded to round ${fastForwardTo}` };
+        outcomes.push(skipped);
+        round = next;
+        await recordRound({ outcome: skipped, at: now() });
+        continue;
+      }
+      fastForwardTo = null;
+      round = next;
+      roundRunning = true;
+      step = null;
+      publishSearchAttributes();
+
+      const context = outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : [])).slice(-CONTEXT_ROUNDS);
+      child = await startChild(roundWorkflow, {
+        workflowId: roundWorkflowId(simulationId, round),
+        args: [{ simulationId, round, issue: input.issue, context, agents, criticPolicy: input.criticPolicy, timeouts: input.timeouts, paused: pause !== null }],
+      });
+      const result = await child.result();
+      child = null;
+      roundRunning = false;
+      step = null;
+      outcomes.push(result);
+      latestHypothesis = result.hypothesis.text;
+      await recordRound({ outcome: result, at: now() });
+
+      if (pauseAtRound === round) {
+        pauseAtRound = null;
+        setPaused(`pauseAt: round ${round} done`);
+      } else if (pauseAtRoundBoundary) {
+        pauseAtRoundBoundary = false;
+        setPaused(`paused at the boundary after round ${round}`);
+      }
+      publishSearchAttributes();
+    }
+
+    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, at: now() });
+    state = 'completed';
+    publishSearchAttributes();
+    return { simulationId, state: 'completed', rounds: outcomes, report };
+  } catch (err) {
+    if (isCancellation(err)) {
+      state = 'cancelled';
+      roundRunning = false;
+      publishSearchAttributes();
+      // Cleanup must run even though this scope is cancelled.
+      await CancellationScope.nonCancellable(() => cleanup({ simulationId, round, reason: 'cancelled by request', at: now() }));
+      throw err;
+    }
+    state = 'failed';
+    failure = (err as Error).message;
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    if (cause) failure = `${failure}: ${cause}`;
+    publishSearchAttributes();
+    await CancellationScope.nonCancellable(() => recordFailure({ simulationId, reason: failure ?? 'unknown', at: now() }));
+    throw err;
+  }
+}
