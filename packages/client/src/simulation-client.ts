@@ -44,18 +44,20 @@ export interface SimulationSummary {
   closeTime: Date | null;
 }
 
-async function translate<T>(simulationId: string, call: () => Promise<T>): Promise<T> {
+async function translate<T>(simulationId: string, call: () => Promise<T>, closed?: (id: string) => Promise<string | null>): Promise<T> {
   try {
     return await call();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new SimulationNotFoundError(simulationId);
     if (err instanceof WorkflowUpdateFailedError) {
       const cause = err.cause as { message?: string } | undefined;
       throw new ControlRefusedError(cause?.message ?? err.message);
     }
-    // Updates to a closed workflow fail with a NOT_FOUND-like gRPC error mentioning completion.
-    const msg = (err as Error).message ?? '';
-    if (/workflow execution already completed|already completed/i.test(msg)) throw new ControlRefusedError('the simulation has already ended');
+    if (err instanceof WorkflowNotFoundError) {
+      // Controls on an ended simulation also come back as "not found": tell the two apart.
+      const status = closed ? await closed(simulationId) : null;
+      if (status) throw new ControlRefusedError(`the simulation has ended (${status.toLowerCase()}); it takes no more controls`);
+      throw new SimulationNotFoundError(simulationId);
+    }
     throw err;
   }
 }
@@ -65,6 +67,20 @@ export class SimulationClient {
 
   private handle(simulationId: string): WorkflowHandle {
     return this.client.workflow.getHandle(simulationId);
+  }
+
+  /** The Temporal status of an existing simulation, or null when there is none. */
+  private readonly closedStatus = async (simulationId: string): Promise<string | null> => {
+    try {
+      return (await this.handle(simulationId).describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  };
+
+  private control<T>(simulationId: string, call: (h: WorkflowHandle) => Promise<T>): Promise<T> {
+    return translate(simulationId, () => call(this.handle(simulationId)), this.closedStatus);
   }
 
   /** Validates and starts; the simulation id is the workflow id, so a repeated start never makes a second one. */
@@ -98,31 +114,31 @@ export class SimulationClient {
   }
 
   pause(simulationId: string, req: PauseRequest = {}): Promise<ControlAck> {
-    return translate(simulationId, () => this.handle(simulationId).executeUpdate(pauseUpdate, { args: [req] }));
+    return this.control(simulationId, (h) => h.executeUpdate(pauseUpdate, { args: [req] }));
   }
   resume(simulationId: string, req: ResumeRequest = {}): Promise<ControlAck> {
-    return translate(simulationId, () => this.handle(simulationId).executeUpdate(resumeUpdate, { args: [req] }));
+    return this.control(simulationId, (h) => h.executeUpdate(resumeUpdate, { args: [req] }));
   }
   fastForward(simulationId: string, req: FastForwardRequest): Promise<ControlAck> {
-    return translate(simulationId, () => this.handle(simulationId).executeUpdate(fastForwardUpdate, { args: [req] }));
+    return this.control(simulationId, (h) => h.executeUpdate(fastForwardUpdate, { args: [req] }));
   }
   pauseAt(simulationId: string, req: PauseAtRequest): Promise<ControlAck> {
-    return translate(simulationId, () => this.handle(simulationId).executeUpdate(pauseAtUpdate, { args: [req] }));
+    return this.control(simulationId, (h) => h.executeUpdate(pauseAtUpdate, { args: [req] }));
   }
   overrideAgent(simulationId: string, req: OverrideAgentRequest): Promise<ControlAck> {
-    return translate(simulationId, () => this.handle(simulationId).executeUpdate(overrideAgentUpdate, { args: [req] }));
+    return this.control(simulationId, (h) => h.executeUpdate(overrideAgentUpdate, { args: [req] }));
   }
   revertOverride(simulationId: string, req: RevertOverrideRequest): Promise<ControlAck> {
-    return translate(simulationId, () => this.handle(simulationId).executeUpdate(revertOverrideUpdate, { args: [req] }));
+    return this.control(simulationId, (h) => h.executeUpdate(revertOverrideUpdate, { args: [req] }));
   }
 
   /** Graceful: the current step stops, the cleanup activity runs, the state becomes cancelled. */
   cancel(simulationId: string): Promise<void> {
-    return translate(simulationId, () => this.handle(simulationId).cancel()).then(() => undefined);
+    return this.control(simulationId, (h) => h.cancel()).then(() => undefined);
   }
   /** Immediate: no cleanup. */
   terminate(simulationId: string, reason = 'terminated by request'): Promise<void> {
-    return translate(simulationId, () => this.handle(simulationId).terminate(reason)).then(() => undefined);
+    return this.control(simulationId, (h) => h.terminate(reason)).then(() => undefined);
   }
 
   result(simulationId: string): Promise<SimulationResult> {

@@ -8,27 +8,39 @@ export type CritiqueFocus = (typeof CRITIQUE_FOCI)[number];
 
 export const LLM_PROVIDERS = ['builtin', 'openai'] as const;
 
+// The fields without defaults: an override patch must never fill in unnamed params.
+const paramFields = {
+  provider: z.enum(LLM_PROVIDERS),
+  /** Model name for the openai provider (the service's LLM_MODEL when absent). */
+  model: z.string().trim().min(1).max(200),
+  /** Creativity: higher values let the proposer stray further from the last round. */
+  temperature: z.number().min(0).max(2),
+  /** Critics: how hard they judge (0 lenient .. 1 harsh). */
+  strictness: z.number().min(0).max(1),
+  /** Critics: what they attack; unset means derived from the agent id. */
+  focus: z.enum(CRITIQUE_FOCI),
+  /** A short stance the agent argues from, woven into its text. */
+  persona: z.string().trim().min(1).max(200),
+  maxTokens: z.number().int().min(16).max(32_000),
+};
+
 /** Tunable parameters of one agent; every field has a meaning for the builtin brain too. */
 export const AgentParamsSchema = z
   .object({
-    provider: z.enum(LLM_PROVIDERS).default('builtin'),
-    /** Model name for the openai provider (the service's LLM_MODEL when absent). */
-    model: z.string().trim().min(1).max(200).optional(),
-    /** Creativity: higher values let the proposer stray further from the last round. */
-    temperature: z.number().min(0).max(2).default(0.7),
-    /** Critics: how hard they judge (0 lenient .. 1 harsh). */
-    strictness: z.number().min(0).max(1).default(0.5),
-    /** Critics: what they attack; unset means derived from the agent id. */
-    focus: z.enum(CRITIQUE_FOCI).optional(),
-    /** A short stance the agent argues from, woven into its text. */
-    persona: z.string().trim().min(1).max(200).optional(),
-    maxTokens: z.number().int().min(16).max(32_000).default(800),
+    ...paramFields,
+    provider: paramFields.provider.default('builtin'),
+    model: paramFields.model.optional(),
+    temperature: paramFields.temperature.default(0.7),
+    strictness: paramFields.strictness.default(0.5),
+    focus: paramFields.focus.optional(),
+    persona: paramFields.persona.optional(),
+    maxTokens: paramFields.maxTokens.default(800),
   })
   .strict();
 export type AgentParams = z.infer<typeof AgentParamsSchema>;
 
-/** What an override may change: any subset of the params, nothing else. */
-export const AgentParamsPatchSchema = AgentParamsSchema.partial().strict();
+/** What an override may change: any subset of the params, nothing else, no defaults. */
+export const AgentParamsPatchSchema = z.object(paramFields).partial().strict();
 export type AgentParamsPatch = z.infer<typeof AgentParamsPatchSchema>;
 
 export const AGENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;

@@ -32,3 +32,14 @@ describe('search attributes', () => {
     assert.deepEqual(registered, SEARCH_ATTRIBUTE_REGISTRATIONS);
   });
 });
+
+describe('agent params', () => {
+  it('an override patch carries only what it names (no defaults filled in)', async () => {
+    const { AgentParamsPatchSchema, AgentParamsSchema } = await import('./index.js');
+    assert.deepEqual(AgentParamsPatchSchema.parse({ strictness: 1 }), { strictness: 1 });
+    assert.deepEqual(AgentParamsPatchSchema.parse({}), {});
+    assert.equal(AgentParamsPatchSchema.safeParse({ colour: 'red' }).success, false);
+    assert.equal(AgentParamsPatchSchema.safeParse({ strictness: 3 }).success, false);
+    assert.equal(AgentParamsSchema.parse({}).temperature, 0.7);
+  });
+});
