@@ -75,9 +75,12 @@ export function critique(input: CritiqueInput): Critique {
   const { agent, hypothesis, analysis } = input;
   const focus: CritiqueFocus = agent.params.focus ?? pick(CRITIQUE_FOCI, hash(agent.id));
   const seed = hash(input.simulationId, input.round, agent.id, hypothesis.text);
-  const hw = words(hypothesis.text).filter((w) => !analysis.concepts.includes(w));
-  const a = analysis.concepts[seed % Math.max(1, analysis.concepts.length)] ?? 'the proposal';
-  const b = hw[(seed >>> 8) % Math.max(1, hw.length)] ?? analysis.concepts[1] ?? 'its aims';
+  // Two different concepts the hypothesis leans on: the critique attacks the link between them.
+  const pool = analysis.concepts.length >= 2 ? analysis.concepts : [...analysis.concepts, ...words(hypothesis.text)];
+  const i = seed % Math.max(1, pool.length);
+  const j = (i + 1 + ((seed >>> 8) % Math.max(1, pool.length - 1))) % Math.max(1, pool.length);
+  const a = pool[i] ?? 'the proposal';
+  const b = pool[j] !== a ? (pool[j] ?? 'its aims') : 'its aims';
   const text = pick(CRITIQUE_TEMPLATES[focus], seed).replace('{a}', a).replace('{b}', b);
   // Harsher critics score higher; a hypothesis that answers an earlier round is harder to fault.
   const base = 2 + (seed % 5) + agent.params.strictness * 4;

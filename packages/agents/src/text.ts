@@ -15,7 +15,7 @@ export function pick<T>(items: readonly T[], seed: number): T {
 }
 
 const STOPWORDS = new Set(
-  `a about above after again against all am an and any are as at be because been before being below between both but by can could did do does doing down during each few for from further had has have having he her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours ourselves out over own same she should so some such than that the their theirs them themselves then there these they this those through to too under until up very was we were what when where which while who whom why will with would you your yours yourself yourselves shall may might must also yet still rather whether upon within without across toward towards per via round step address objection score weakest`.split(
+  `a about above after again against all am an and any are as at be because been before being below between both but by can could did do does doing down during each few for from further had has have having he her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours ourselves out over own same she should so some such than that the their theirs them themselves then there these they this those through to too under until up very was we were what when where which while who whom why will with would you your yours yourself yourselves shall may might must also yet still rather whether upon within without across toward towards per via round step address objection score weakest answer answering critic critics refines hypothesis`.split(
     /\s+/,
   ),
 );
@@ -24,7 +24,7 @@ const STOPWORDS = new Set(
 export function words(text: string): string[] {
   return (text.toLowerCase().match(/[\p{L}][\p{L}\p{N}'-]*/gu) ?? [])
     .map((w) => w.replace(/^'+|'+$/g, ''))
-    .filter((w) => w.length > 2 && !STOPWORDS.has(w));
+    .filter((w) => w.length > 2 && !STOPWORDS.has(w) && !w.startsWith('critic-'));
 }
 
 /** The k most salient words: frequency first, then length, then first appearance. */

@@ -145,10 +145,23 @@ export class SimulationClient {
     return translate(simulationId, () => this.handle(simulationId).result() as Promise<SimulationResult>);
   }
 
-  /** A finished round's full result (waits for it when it is still running). */
-  roundResult(simulationId: string, round: number): Promise<RoundResult> {
+  /**
+   * A round's full result, waiting for it to start and finish. Rejects with
+   * SimulationNotFoundError when the simulation ended without running that round (e.g. skipped).
+   */
+  async roundResult(simulationId: string, round: number): Promise<RoundResult> {
     const id = roundWorkflowId(simulationId, round);
-    return translate(id, () => this.client.workflow.getHandle(id).result() as Promise<RoundResult>);
+    for (;;) {
+      try {
+        return (await this.client.workflow.getHandle(id).result()) as RoundResult;
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+        const parent = await this.closedStatus(simulationId);
+        if (parent === null) throw new SimulationNotFoundError(simulationId);
+        if (parent !== 'RUNNING') throw new SimulationNotFoundError(id);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 
   async list(options: { state?: SimulationState; limit?: number } = {}): Promise<SimulationSummary[]> {

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the project's services as local processes (one per deployment, as on Kubernetes).
+# Usage: services.sh start|stop|status [service ...]   (default: all)
+source "$(dirname "${BASH_SOURCE[0]}")/stack/lib.sh"
+
+ALL=(orchestrator agent-analyzer agent-proposer agent-critic agent-evaluator)
+declare -A METRICS_PORTS=([orchestrator]=9401 [agent-analyzer]=9402 [agent-proposer]=9403 [agent-critic]=9404 [agent-evaluator]=9405)
+
+action=${1:-}; shift || true
+names=("$@"); [ ${#names[@]} -gt 0 ] || names=("${ALL[@]}")
+
+start_one() {
+  local name=$1 log="$LOG_DIR/$1.log" i
+  if is_running "$name"; then log "$name already running (pid $(pid_of "$name"))"; return 0; fi
+  [ -f "$REPO_ROOT/services/$name/src/main.ts" ] || die "unknown service $name"
+  : >"$log"
+  (cd "$REPO_ROOT" && METRICS_PORT="${METRICS_PORTS[$name]:-0}" TEMPORAL_ADDRESS="$KUNLUN_BIND_HOST:$TEMPORAL_PORT" \
+    KAFKA_BROKERS="$KUNLUN_BIND_HOST:$KAFKA_PORT" REDIS_URL="redis://$KUNLUN_BIND_HOST:$REDIS_PORT" \
+    start_bg "$name" node --import tsx "services/$name/src/main.ts")
+  for ((i = 0; i < 240; i++)); do
+    grep -q '"msg":"workers running"' "$log" 2>/dev/null && { log "$name running (pid $(pid_of "$name"), metrics :${METRICS_PORTS[$name]:-0})"; return 0; }
+    is_running "$name" || die "$name exited during start-up: $(tail -3 "$log")"
+    sleep 0.5
+  done
+  die "$name not ready after 120s (see $log)"
+}
+
+case "$action" in
+  start)
+    pids=(); rc=0
+    for n in "${names[@]}"; do start_one "$n" & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p" || rc=1; done
+    exit $rc
+    ;;
+  stop) for n in "${names[@]}"; do stop_pid "$n"; done ;;
+  status)
+    for n in "${names[@]}"; do
+      if is_running "$n"; then echo "$n: up (pid $(pid_of "$n"))"; else echo "$n: down"; fi
+    done
+    ;;
+  *) die "usage: $0 start|stop|status [service ...]" ;;
+esac
