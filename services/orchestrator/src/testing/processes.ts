@@ -1,0 +1,97 @@
+// Services as real OS processes, for tests that kill -9 a worker or check which
+// deployment served which task queue.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServiceProcess {
+  name: string;
+  pid: number;
+  /** The Temporal worker identity (SDK default: pid@hostname), as recorded in histories. */
+  identity: string;
+  metricsPort: number;
+  output(): string;
+  kill9(): Promise<void>;
+  stop(): Promise<void>;
+  metrics(): Promise<string>;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+}
+
+/** Starts services/<service>/src/main.ts and waits until its workers poll. */
+export async function startService(service: string, env: Record<string, string> = {}, readyTimeoutMs = 120_000): Promise<ServiceProcess> {
+  const metricsPort = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
+    cwd: REPO,
+    env: { ...process.env, METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${service} not ready in ${readyTimeoutMs} ms:\n${out.slice(-2000)}`)), readyTimeoutMs);
+    const check = () => {
+      if (out.includes('"msg":"workers running"')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${service} exited with ${code} during start-up:\n${out.slice(-2000)}`));
+    });
+  });
+  const pid = child.pid!;
+  return {
+    name: service,
+    pid,
+    identity: `${pid}@${hostname()}`,
+    metricsPort,
+    output: () => out,
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited(child);
+      clearTimeout(timer);
+    },
+    async metrics() {
+      const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+      return res.text();
+    },
+  };
+}
+
+/** Sum of a Prometheus counter's samples whose labels include all of `labels`. */
+export function counterValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const body = /\{([^}]*)\}/.exec(line)?.[1] ?? '';
+    const have: Record<string, string> = Object.fromEntries([...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(line.trim().split(/\s+/).at(-1));
+  }
+  return total;
+}
