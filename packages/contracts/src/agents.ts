@@ -126,18 +126,18 @@ export interface Evaluation {
   nextSteps: string[];
 }
 
-/** The agent activities, by role; workflows type their proxies with these. */
+/** The agent activities, by role; workflows type their proxies with these (property style: activities are passed unbound). */
 export interface AnalyzerActivities {
-  analyzeIssue(input: AnalyzeInput): Promise<Analysis>;
+  analyzeIssue: (input: AnalyzeInput) => Promise<Analysis>;
 }
 export interface ProposerActivities {
-  proposeHypothesis(input: ProposeInput): Promise<Hypothesis>;
+  proposeHypothesis: (input: ProposeInput) => Promise<Hypothesis>;
 }
 export interface CriticActivities {
-  critiqueHypothesis(input: CritiqueInput): Promise<Critique>;
+  critiqueHypothesis: (input: CritiqueInput) => Promise<Critique>;
 }
 export interface EvaluatorActivities {
-  evaluateOutcome(input: EvaluateInput): Promise<Evaluation>;
+  evaluateOutcome: (input: EvaluateInput) => Promise<Evaluation>;
 }
 
 /** Error types agents raise; retry policies and tests refer to them by name. */
