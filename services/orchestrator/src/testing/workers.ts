@@ -32,7 +32,14 @@ export interface TestWorkers {
   track(simulationId: string): void;
 }
 
-export async function startTestWorkers(options: { agentEnv?: Partial<Record<AgentRole, Record<string, string>>>; orchestrator?: boolean } = {}): Promise<TestWorkers> {
+export async function startTestWorkers(
+  options: {
+    agentEnv?: Partial<Record<AgentRole, Record<string, string>>>;
+    /** More critic pools, each with its own env (e.g. fault injection). */
+    extraCriticPools?: Record<string, Record<string, string>>;
+    orchestrator?: boolean;
+  } = {},
+): Promise<TestWorkers> {
   quietRuntime();
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
   const registry = new Registry();
@@ -50,6 +57,10 @@ export async function startTestWorkers(options: { agentEnv?: Partial<Record<Agen
     workers.push(
       await createAgentWorker({ role, pool: config.CRITIC_POOL, connection: native, namespace: NAMESPACE, deps: agentDepsFromEnv(config), metrics }),
     );
+  }
+  for (const [pool, env] of Object.entries(options.extraCriticPools ?? {})) {
+    const config = loadConfig(agentEnv, { ...env, CRITIC_POOL: pool });
+    workers.push(await createAgentWorker({ role: 'critic', pool, connection: native, namespace: NAMESPACE, deps: agentDepsFromEnv(config), metrics }));
   }
   const running = Promise.all(workers.map((w) => w.run()));
   const started = new Set<string>();

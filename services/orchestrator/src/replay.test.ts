@@ -1,0 +1,26 @@
+// The versioning safety net: today's workflow code must replay every recorded history
+// (test/histories) without a nondeterminism error. A change to workflow logic that would
+// break running simulations fails here; ship it behind patched() instead.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { loadScenarios } from './testing/histories.js';
+import { bundlerOptions, WORKFLOWS_PATH } from './worker.js';
+
+describe('replay of recorded histories', () => {
+  it('replays every fixture with the current workflow code', { timeout: 300_000 }, async () => {
+    const histories = await loadScenarios();
+    assert.ok(histories.length >= 8, `expected the recorded fixtures, found ${histories.length} histories`);
+    const scenarios = new Set(histories.map((h) => h.scenario));
+    for (const s of ['basic', 'controls', 'cancelled', 'quorum']) assert.ok(scenarios.has(s), `fixture ${s} is present`);
+
+    const failures: string[] = [];
+    let replayed = 0;
+    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, bundlerOptions, replayName: 'fixtures' }, histories)) {
+      replayed++;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    assert.equal(replayed, histories.length);
+    assert.deepEqual(failures, []);
+  });
+});

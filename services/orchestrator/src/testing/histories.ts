@@ -1,0 +1,39 @@
+// Recorded workflow histories kept as replay fixtures (test/histories/*.json).
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+
+export const HISTORIES_DIR = fileURLToPath(new URL('../../test/histories/', import.meta.url));
+
+interface StoredRun {
+  workflowId: string;
+  workflowType: string;
+  history: unknown;
+}
+
+/** Saves the histories of a simulation and all its round children under `<scenario>.json`. */
+export async function saveScenario(client: Client, scenario: string, simulationId: string): Promise<number> {
+  const runs: StoredRun[] = [];
+  const ids = [simulationId];
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${simulationId}/round-'` })) ids.push(wf.workflowId);
+  for (const workflowId of ids.sort()) {
+    const handle = client.workflow.getHandle(workflowId);
+    const desc = await handle.describe();
+    const history = await handle.fetchHistory();
+    runs.push({ workflowId, workflowType: desc.type, history: JSON.parse(historyToJSON(history)) as unknown });
+  }
+  await writeFile(join(HISTORIES_DIR, `${scenario}.json`), `${JSON.stringify({ scenario, recordedAt: new Date().toISOString(), runs }, null, 1)}\n`);
+  return runs.length;
+}
+
+export async function loadScenarios(): Promise<Array<{ scenario: string; workflowId: string; history: History }>> {
+  const out: Array<{ scenario: string; workflowId: string; history: History }> = [];
+  for (const file of (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort()) {
+    const stored = JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as { scenario: string; runs: StoredRun[] };
+    for (const run of stored.runs) out.push({ scenario: stored.scenario, workflowId: run.workflowId, history: historyFromJSON(run.history) });
+  }
+  return out;
+}
