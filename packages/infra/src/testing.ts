@@ -1,5 +1,6 @@
 // Helpers for integration tests against the shared local stack (scripts/stack).
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { pino } from 'pino';
 
 export const stackEnv = {
@@ -14,4 +15,16 @@ export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
 /** A name no other test run uses, so tests sharing one stack never collide. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A TCP port free on loopback right now (for private servers and service metrics). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -2,21 +2,10 @@
 // deployment served which task queue.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@kunlun/infra/testing';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServiceProcess {
   name: string;

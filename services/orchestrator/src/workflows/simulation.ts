@@ -24,6 +24,7 @@ import {
   SA_STATE,
   SimulationInputSchema,
   statusQuery,
+  type AgentParams,
   type AgentSpec,
   type ControlAck,
   type FastForwardRequest,
@@ -214,23 +215,20 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     return i + 1 < ROUND_STEPS.length ? { round, step: ROUND_STEPS[i + 1]! } : { round: round + 1 };
   };
 
+  /** Gives an agent new params and records who changed what, from which step, for the audit trail. */
+  const commitParams = async (agentId: string, params: AgentParams, entry: Omit<OverrideRecord, 'id' | 'agentId' | 'at' | 'effectiveFrom'>): Promise<OverrideRecord> => {
+    agents = agents.map((a) => (a.id === agentId ? { ...a, params } : a));
+    const record: OverrideRecord = { id: overrides.length + 1, agentId, at: now(), effectiveFrom: nextStepPoint(), ...entry };
+    overrides.push(record);
+    await syncChild();
+    return record;
+  };
+
   const doOverride = async (req: OverrideAgentRequest): Promise<ControlAck> => {
     const agent = agents.find((a) => a.id === req.agentId)!;
     const { params, changes } = applyPatch(agent.params, AgentParamsPatchSchema.parse(req.params));
     if (changes.length === 0) return ack(false, `agent ${agent.id} already has these params`);
-    agents = agents.map((a) => (a.id === agent.id ? { ...a, params } : a));
-    const record: OverrideRecord = {
-      id: overrides.length + 1,
-      agentId: agent.id,
-      kind: 'override',
-      at: now(),
-      changes,
-      effectiveFrom: nextStepPoint(),
-      ...(req.by ? { by: req.by } : {}),
-      ...(req.reason ? { reason: req.reason } : {}),
-    };
-    overrides.push(record);
-    await syncChild();
+    const record = await commitParams(agent.id, params, { kind: 'override', changes, ...(req.by ? { by: req.by } : {}), ...(req.reason ? { reason: req.reason } : {}) });
     const when = record.effectiveFrom.step ? `round ${record.effectiveFrom.round}, step ${record.effectiveFrom.step}` : `round ${record.effectiveFrom.round}`;
     return ack(true, `override ${record.id} on ${agent.id} (${changes.map((c) => c.param).join(', ')}) applies from ${when}`);
   };
@@ -239,20 +237,8 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     const target = overrides.find((o) => o.id === req.overrideId)!;
     const agent = agents.find((a) => a.id === target.agentId)!;
     const { params, changes } = undoChanges(agent.params, target.changes);
-    agents = agents.map((a) => (a.id === agent.id ? { ...a, params } : a));
-    const record: OverrideRecord = {
-      id: overrides.length + 1,
-      agentId: agent.id,
-      kind: 'revert',
-      at: now(),
-      changes,
-      effectiveFrom: nextStepPoint(),
-      reverts: target.id,
-      ...(req.by ? { by: req.by } : {}),
-    };
-    target.revertedBy = record.id;
-    overrides.push(record);
-    await syncChild();
+    target.revertedBy = overrides.length + 1;
+    const record = await commitParams(agent.id, params, { kind: 'revert', changes, reverts: target.id, ...(req.by ? { by: req.by } : {}) });
     return ack(true, `override ${target.id} on ${agent.id} reverted (record ${record.id})`);
   };
 
