@@ -1,13 +1,22 @@
-// Simulation events on Kafka (topic TOPICS.events, key = simulation id).
-// The event id is deterministic, so a retried publish is a duplicate the recorder recognises.
-import type { FinalReport, RoundResult, SkippedRound } from './simulation.js';
+// Simulation events on Kafka (topic TOPICS.events, key = simulation id, so one simulation's
+// events stay ordered in one partition). Every event carries:
+//  - eventId: deterministic (simulation + kind + round or per-kind counter), so a retried
+//    publish is a duplicate the recorder recognises;
+//  - seq: the simulation's own event counter (assigned in workflow code), so readers can tell
+//    newer from older whatever order they see events in (rebuilds, redeliveries).
+import { z } from 'zod';
+import { CRITIQUE_FOCI } from './agents.js';
+import { type FinalReport, type RoundResult, type SkippedRound, type SimulationState } from './simulation.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
 export interface EventPayloads {
   'simulation.started': { issue: string; maxRounds: number; startedBy?: string };
+  'simulation.paused': { reason: string; round: number };
+  'simulation.resumed': { round: number };
   'round.completed': RoundResult;
   'round.skipped': SkippedRound;
+  'approval.requested': { round: number; hypothesis: string; reason: string };
   'simulation.completed': FinalReport;
   'simulation.failed': { reason: string };
   'simulation.cancelled': { reason: string; round: number };
@@ -19,16 +28,130 @@ export interface SimulationEvent<K extends EventKind = EventKind> {
   eventId: string;
   kind: K;
   simulationId: string;
+  /** Per-simulation event counter, 1, 2, 3, … in the order the workflow emitted them. */
+  seq: number;
   round: number | null;
   /** When it happened, in workflow time (stable across activity retries). */
   occurredAt: string;
   payload: EventPayloads[K];
 }
 
-export function eventId(simulationId: string, kind: EventKind, round: number | null): string {
+/** Kinds that can happen more than once per simulation (and round) get their seq in the id. */
+const REPEATABLE: ReadonlySet<EventKind> = new Set(['simulation.paused', 'simulation.resumed', 'approval.requested']);
+
+export function eventId(simulationId: string, kind: EventKind, round: number | null, seq: number): string {
+  if (REPEATABLE.has(kind)) return `${simulationId}:${kind}:#${seq}`;
   return round === null ? `${simulationId}:${kind}` : `${simulationId}:${kind}:${round}`;
 }
 
-export function makeEvent<K extends EventKind>(kind: K, simulationId: string, round: number | null, occurredAt: string, payload: EventPayloads[K]): SimulationEvent<K> {
-  return { schemaVersion: EVENT_SCHEMA_VERSION, eventId: eventId(simulationId, kind, round), kind, simulationId, round, occurredAt, payload };
+export function makeEvent<K extends EventKind>(
+  kind: K,
+  e: { simulationId: string; seq: number; round: number | null; occurredAt: string },
+  payload: EventPayloads[K],
+): SimulationEvent<K> {
+  return { schemaVersion: EVENT_SCHEMA_VERSION, eventId: eventId(e.simulationId, kind, e.round, e.seq), kind, simulationId: e.simulationId, seq: e.seq, round: e.round, occurredAt: e.occurredAt, payload };
 }
+
+/** The state a simulation is in after an event of this kind (null: the event does not change it). */
+export const STATE_AFTER: Record<EventKind, SimulationState | null> = {
+  'simulation.started': 'running',
+  'simulation.paused': 'paused',
+  'simulation.resumed': 'running',
+  'round.completed': null,
+  'round.skipped': null,
+  'approval.requested': 'awaiting-approval',
+  'simulation.completed': 'completed',
+  'simulation.failed': 'failed',
+  'simulation.cancelled': 'cancelled',
+};
+
+// ---- runtime schemas (what the recorder accepts) -------------------------------------------
+
+const text = z.string().max(100_000);
+const isoTime = z.iso.datetime({ offset: true });
+
+const AnalysisSchema = z.object({ concepts: z.array(text), summary: text, tensions: z.array(text) });
+const HypothesisSchema = z.object({ text, buildsOnRound: z.number().int().positive().optional() });
+const CritiqueSchema = z.object({ criticId: z.string(), text, severity: z.number().min(0).max(10), focus: z.enum(CRITIQUE_FOCI) });
+const EvaluationSchema = z.object({ score: z.number().min(0).max(10), verdict: z.enum(['advanced', 'flawed']), nextSteps: z.array(text) });
+
+const RoundResultSchema = z.object({
+  simulationId: z.string(),
+  round: z.number().int().positive(),
+  status: z.literal('completed'),
+  analysis: AnalysisSchema,
+  hypothesis: HypothesisSchema,
+  critiques: z.array(CritiqueSchema),
+  failedCritics: z.array(z.object({ criticId: z.string(), error: text })),
+  evaluation: EvaluationSchema,
+  startedAt: isoTime,
+  completedAt: isoTime,
+});
+const SkippedRoundSchema = z.object({ simulationId: z.string(), round: z.number().int().positive(), status: z.literal('skipped'), reason: text });
+const FinalReportSchema = z.object({
+  simulationId: z.string(),
+  issue: text,
+  roundsCompleted: z.number().int().min(0),
+  roundsSkipped: z.array(z.number().int()),
+  strongest: z.object({ round: z.number().int(), hypothesis: text, score: z.number() }).nullable(),
+  unresolvedCritiques: z.array(z.object({ round: z.number().int(), criticId: z.string(), focus: z.string(), severity: z.number(), text })),
+  scoreTrajectory: z.array(z.object({ round: z.number().int(), score: z.number(), verdict: z.string() })),
+  summary: text,
+});
+
+const PAYLOAD_SCHEMAS = {
+  'simulation.started': z.object({ issue: text, maxRounds: z.number().int().positive(), startedBy: z.string().optional() }),
+  'simulation.paused': z.object({ reason: text, round: z.number().int().min(0) }),
+  'simulation.resumed': z.object({ round: z.number().int().min(0) }),
+  'round.completed': RoundResultSchema,
+  'round.skipped': SkippedRoundSchema,
+  'approval.requested': z.object({ round: z.number().int().positive(), hypothesis: text, reason: text }),
+  'simulation.completed': FinalReportSchema,
+  'simulation.failed': z.object({ reason: text }),
+  'simulation.cancelled': z.object({ reason: text, round: z.number().int().min(0) }),
+} satisfies { [K in EventKind]: z.ZodType<EventPayloads[K]> };
+
+export const EVENT_KINDS = Object.keys(PAYLOAD_SCHEMAS) as EventKind[];
+
+const envelope = {
+  schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
+  eventId: z.string().min(1).max(400),
+  simulationId: z.string().min(1).max(100),
+  seq: z.number().int().positive(),
+  round: z.number().int().positive().nullable(),
+  occurredAt: isoTime,
+};
+
+export const SimulationEventSchema = z.discriminatedUnion(
+  'kind',
+  EVENT_KINDS.map((kind) => z.object({ ...envelope, kind: z.literal(kind), payload: PAYLOAD_SCHEMAS[kind] })) as unknown as [
+    z.ZodObject<{ kind: z.ZodLiteral<EventKind> }>,
+    ...Array<z.ZodObject<{ kind: z.ZodLiteral<EventKind> }>>,
+  ],
+);
+
+export type EventParseResult = { ok: true; event: SimulationEvent } | { ok: false; reason: string };
+
+/** Decodes one Kafka message value: JSON, a known schema version, a valid event — or why not. */
+export function parseEvent(raw: string | Buffer | null): EventParseResult {
+  if (raw === null) return { ok: false, reason: 'empty message (no value)' };
+  let data: unknown;
+  try {
+    data = JSON.parse(raw.toString());
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+  }
+  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (version !== EVENT_SCHEMA_VERSION) return { ok: false, reason: `unsupported schema version ${JSON.stringify(version)} (this recorder reads ${EVENT_SCHEMA_VERSION})` };
+  const result = SimulationEventSchema.safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    return { ok: false, reason: `invalid event at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` };
+  }
+  const event = result.data as unknown as SimulationEvent;
+  if (event.eventId !== eventId(event.simulationId, event.kind, event.round, event.seq)) {
+    return { ok: false, reason: `eventId ${event.eventId} does not match its simulation, kind, round and seq` };
+  }
+  return { ok: true, event };
+}
+

@@ -1,57 +1,44 @@
-// The orchestrator's own activities. Each is idempotent: publishing carries a
-// deterministic event id, so a retry yields a duplicate the recorder drops.
-import { makeEvent, TOPICS, type FinalReport, type RoundOutcome, type RoundResult, type SimulationEvent, type SkippedRound } from '@kunlun/contracts';
+// The orchestrator's own activities. Workflow code builds every event (deterministic id,
+// per-simulation seq, workflow time), so a retried activity republishes the very same
+// event and the recorder drops the duplicate.
+import { makeEvent, TOPICS, type FinalReport, type RoundOutcome, type SimulationEvent } from '@kunlun/contracts';
 import type { Producer } from 'kafkajs';
 import { buildFinalReport } from './report.js';
 
 export interface OrchestratorDeps {
   producer: Producer;
+  topic?: string;
 }
 
-async function publish(producer: Producer, event: SimulationEvent): Promise<void> {
-  await producer.send({
-    topic: TOPICS.events,
-    acks: -1,
-    messages: [
-      {
-        key: event.simulationId,
-        value: JSON.stringify(event),
-        headers: { eventId: event.eventId, kind: event.kind, schemaVersion: String(event.schemaVersion) },
-      },
-    ],
-  });
-}
+export function createOrchestratorActivities({ producer, topic = TOPICS.events }: OrchestratorDeps) {
+  const publish = async (event: SimulationEvent): Promise<void> => {
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        {
+          key: event.simulationId,
+          value: JSON.stringify(event),
+          headers: { eventId: event.eventId, kind: event.kind, schemaVersion: String(event.schemaVersion) },
+        },
+      ],
+    });
+  };
 
-export function createOrchestratorActivities({ producer }: OrchestratorDeps) {
   return {
-    async recordSimulationStarted(input: { simulationId: string; issue: string; maxRounds: number; startedBy?: string; at: string }): Promise<void> {
-      const { simulationId, at, ...payload } = input;
-      await publish(producer, makeEvent('simulation.started', simulationId, null, at, payload));
-    },
-
+    recordSimulationStarted: (event: SimulationEvent<'simulation.started'>) => publish(event),
     /** Publishes a finished or skipped round; same simulation + round = same event id. */
-    async recordRound(input: { outcome: RoundOutcome; at: string }): Promise<void> {
-      const { outcome, at } = input;
-      const event =
-        outcome.status === 'completed'
-          ? makeEvent('round.completed', outcome.simulationId, outcome.round, at, outcome satisfies RoundResult)
-          : makeEvent('round.skipped', outcome.simulationId, outcome.round, at, outcome satisfies SkippedRound);
-      await publish(producer, event);
-    },
-
-    async generateFinalReport(input: { simulationId: string; issue: string; rounds: RoundOutcome[]; at: string }): Promise<FinalReport> {
-      const report = buildFinalReport(input.simulationId, input.issue, input.rounds);
-      await publish(producer, makeEvent('simulation.completed', input.simulationId, null, input.at, report));
-      return report;
-    },
-
-    async recordFailure(input: { simulationId: string; reason: string; at: string }): Promise<void> {
-      await publish(producer, makeEvent('simulation.failed', input.simulationId, null, input.at, { reason: input.reason }));
-    },
-
+    recordRound: (event: SimulationEvent<'round.completed'> | SimulationEvent<'round.skipped'>) => publish(event),
+    /** Pause, resume, approval requests: the control-plane events. */
+    recordControlEvent: (event: SimulationEvent<'simulation.paused' | 'simulation.resumed' | 'approval.requested'>) => publish(event),
+    recordFailure: (event: SimulationEvent<'simulation.failed'>) => publish(event),
     /** Runs when a simulation is cancelled: announces it so readers stop waiting for rounds. */
-    async cleanup(input: { simulationId: string; round: number; reason: string; at: string }): Promise<void> {
-      await publish(producer, makeEvent('simulation.cancelled', input.simulationId, null, input.at, { reason: input.reason, round: input.round }));
+    cleanup: (event: SimulationEvent<'simulation.cancelled'>) => publish(event),
+
+    async generateFinalReport(input: { simulationId: string; issue: string; rounds: RoundOutcome[]; seq: number; at: string }): Promise<FinalReport> {
+      const report = buildFinalReport(input.simulationId, input.issue, input.rounds);
+      await publish(makeEvent('simulation.completed', { simulationId: input.simulationId, seq: input.seq, round: null, occurredAt: input.at }, report));
+      return report;
     },
   };
 }

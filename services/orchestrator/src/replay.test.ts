@@ -11,8 +11,12 @@ describe('replay of recorded histories', () => {
   it('replays every fixture with the current workflow code', { timeout: 300_000 }, async () => {
     const histories = await loadScenarios();
     assert.ok(histories.length >= 8, `expected the recorded fixtures, found ${histories.length} histories`);
-    const scenarios = new Set(histories.map((h) => h.scenario));
-    for (const s of ['basic', 'controls', 'cancelled', 'quorum']) assert.ok(scenarios.has(s), `fixture ${s} is present`);
+    // Every version's fixtures, each with every scenario: old simulations must keep replaying.
+    for (const label of new Set(histories.map((h) => h.label))) {
+      const scenarios = new Set(histories.filter((h) => h.label === label).map((h) => h.scenario));
+      for (const s of ['basic', 'controls', 'cancelled', 'quorum']) assert.ok(scenarios.has(s), `fixture ${label}-${s} is present`);
+    }
+    assert.ok(new Set(histories.map((h) => h.label)).size >= 2, 'fixtures from before and after the control-events patch');
 
     const failures: string[] = [];
     let replayed = 0;

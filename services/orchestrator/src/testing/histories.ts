@@ -14,8 +14,8 @@ interface StoredRun {
   history: unknown;
 }
 
-/** Saves the histories of a simulation and all its round children under `<scenario>.json`. */
-export async function saveScenario(client: Client, scenario: string, simulationId: string): Promise<number> {
+/** Saves the histories of a simulation and all its round children under `<label>-<scenario>.json`. */
+export async function saveScenario(client: Client, label: string, scenario: string, simulationId: string): Promise<number> {
   const runs: StoredRun[] = [];
   const ids = [simulationId];
   for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${simulationId}/round-'` })) ids.push(wf.workflowId);
@@ -25,15 +25,23 @@ export async function saveScenario(client: Client, scenario: string, simulationI
     const history = await handle.fetchHistory();
     runs.push({ workflowId, workflowType: desc.type, history: JSON.parse(historyToJSON(history)) as unknown });
   }
-  await writeFile(join(HISTORIES_DIR, `${scenario}.json`), `${JSON.stringify({ scenario, recordedAt: new Date().toISOString(), runs }, null, 1)}\n`);
+  await writeFile(join(HISTORIES_DIR, `${label}-${scenario}.json`), `${JSON.stringify({ label, scenario, recordedAt: new Date().toISOString(), runs }, null, 1)}\n`);
   return runs.length;
 }
 
-export async function loadScenarios(): Promise<Array<{ scenario: string; workflowId: string; history: History }>> {
-  const out: Array<{ scenario: string; workflowId: string; history: History }> = [];
+export interface StoredHistory {
+  label: string;
+  scenario: string;
+  workflowId: string;
+  history: History;
+}
+
+export async function loadScenarios(): Promise<StoredHistory[]> {
+  const out: StoredHistory[] = [];
   for (const file of (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort()) {
-    const stored = JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as { scenario: string; runs: StoredRun[] };
-    for (const run of stored.runs) out.push({ scenario: stored.scenario, workflowId: run.workflowId, history: historyFromJSON(run.history) });
+    const stored = JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as { label?: string; scenario: string; runs: StoredRun[] };
+    const label = stored.label ?? file.split('-')[0]!;
+    for (const run of stored.runs) out.push({ label, scenario: stored.scenario, workflowId: run.workflowId, history: historyFromJSON(run.history) });
   }
   return out;
 }

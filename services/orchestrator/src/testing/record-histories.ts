@@ -1,10 +1,15 @@
-// Regenerates the replay fixtures: `pnpm --filter @kunlun/orchestrator record-histories`
-// (needs the local stack up). Run it when a workflow change is shipped *with* a patch, so
-// new histories join the old ones; never delete fixtures of versions still running.
+// Records replay fixtures: `pnpm --filter @kunlun/orchestrator record-histories -- <label>`
+// (needs the local stack up), writing test/histories/<label>-<scenario>.json. Run it with a
+// new label when a workflow change ships behind a patch, so new histories join the old ones;
+// never delete the fixtures of a version that may still be running somewhere.
+import { parseArgs } from 'node:util';
 import { DEFAULT_AGENTS } from '@kunlun/contracts';
 import { saveScenario } from './histories.js';
 import { eventually, startTestWorkers } from './workers.js';
 
+const { positionals } = parseArgs({ allowPositionals: true });
+const label = positionals[0];
+if (!label || !/^v\d+$/.test(label)) throw new Error('usage: record-histories <label>, e.g. v2 (the workflow code version these histories come from)');
 const ISSUE = 'Should universities replace exams with continuous project-based assessment?';
 const w = await startTestWorkers({ extraCriticPools: { broken: { FAULT_ERROR_RATE: '1' } } });
 const sims = w.simulations;
@@ -14,7 +19,7 @@ try {
   // 1. A plain run.
   const basic = (await sims.start({ simulationId: `${prefix}-basic`, issue: ISSUE, maxRounds: 3 })).simulationId;
   await sims.result(basic);
-  console.log('basic', await saveScenario(w.client, 'basic', basic));
+  console.log('basic', await saveScenario(w.client, label, 'basic', basic));
 
   // 2. Every control: pauseAt, override, revert, fast-forward, pause/resume.
   const controls = (await sims.start({ simulationId: `${prefix}-controls`, issue: ISSUE, maxRounds: 5 })).simulationId;
@@ -29,20 +34,20 @@ try {
   await eventually('boundary pause', async () => ((await sims.status(controls)).state === 'paused' ? true : undefined));
   await sims.resume(controls);
   await sims.result(controls);
-  console.log('controls', await saveScenario(w.client, 'controls', controls));
+  console.log('controls', await saveScenario(w.client, label, 'controls', controls));
 
   // 3. Cancelled mid-round (cleanup runs).
   const cancelled = (await sims.start({ simulationId: `${prefix}-cancelled`, issue: ISSUE, maxRounds: 5 })).simulationId;
   await eventually('round 2 started', async () => ((await sims.status(cancelled)).round >= 2 ? true : undefined));
   await sims.cancel(cancelled);
   await eventually('cancelled', async () => ((await w.client.workflow.getHandle(cancelled).describe()).status.name === 'CANCELLED' ? true : undefined));
-  console.log('cancelled', await saveScenario(w.client, 'cancelled', cancelled));
+  console.log('cancelled', await saveScenario(w.client, label, 'cancelled', cancelled));
 
   // 4. A critic that always fails, under a quorum policy.
   const agents = [...DEFAULT_AGENTS, { id: 'critic-broken', role: 'critic' as const, pool: 'broken', params: { provider: 'builtin' as const, temperature: 0.5, strictness: 0.5, maxTokens: 800 } }];
   const quorum = (await sims.start({ simulationId: `${prefix}-quorum`, issue: ISSUE, maxRounds: 2, agents, criticPolicy: 'quorum:3', timeouts: { maxAttempts: 2, startToCloseSeconds: 30, scheduleToStartSeconds: 600, heartbeatSeconds: 10 } })).simulationId;
   await sims.result(quorum);
-  console.log('quorum', await saveScenario(w.client, 'quorum', quorum));
+  console.log('quorum', await saveScenario(w.client, label, 'quorum', quorum));
 } finally {
   await w.stop();
 }

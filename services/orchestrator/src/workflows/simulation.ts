@@ -2,6 +2,10 @@
 // Controls arrive as updates (validated, answered) or their signal twins (fire-and-forget).
 import {
   AgentParamsPatchSchema,
+  makeEvent,
+  type EventKind,
+  type EventPayloads,
+  type SimulationEvent,
   describeIssue,
   fastForwardSignal,
   fastForwardUpdate,
@@ -49,6 +53,7 @@ import {
   condition,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -70,8 +75,11 @@ import {
 } from './control-rules.js';
 import { roundWorkflow } from './round.js';
 
-const { recordSimulationStarted, recordRound, generateFinalReport, recordFailure, cleanup } =
+const { recordSimulationStarted, recordRound, recordControlEvent, generateFinalReport, recordFailure, cleanup } =
   proxyActivities<OrchestratorActivities>(ORCHESTRATOR_ACTIVITY_OPTIONS);
+
+/** Patch: pause/resume publish simulation.paused / simulation.resumed events (added after v1 histories). */
+export const CONTROL_EVENTS_PATCH = 'control-events-v1';
 
 /** How many earlier rounds each round sees: enough to evolve, bounded in size. */
 const CONTEXT_ROUNDS = 3;
@@ -113,6 +121,10 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
   let child = null as ChildWorkflowHandle<typeof roundWorkflow> | null;
 
   const now = () => new Date().toISOString();
+  /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
+  let eventSeq = 0;
+  const event = <K extends EventKind>(kind: K, eventRound: number | null, payload: EventPayloads[K]): SimulationEvent<K> =>
+    makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now() }, payload);
   const view = (): ControlView => ({ state, round, roundRunning, maxRounds, agents, overrides });
 
   const progress = (): number => {
@@ -160,10 +172,11 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     }
   };
 
-  const setPaused = (reason: string) => {
+  const enterPause = async (reason: string) => {
     pause = { reason, since: now() };
     state = 'paused';
     publishSearchAttributes();
+    if (patched(CONTROL_EVENTS_PATCH)) await recordControlEvent(event('simulation.paused', null, { reason, round }));
   };
 
   const ack = (changed: boolean, message: string): ControlAck => ({ changed, message, status: status() });
@@ -180,8 +193,9 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
       return ack(true, roundRunning ? `will pause after round ${round} completes` : 'will pause before the next round starts');
     }
     if (pause) return ack(false, `already paused since ${pause.since} (${pause.reason})`);
-    setPaused(req.reason ?? `paused${who}`);
+    const entering = enterPause(req.reason ?? `paused${who}`);
     await syncChild();
+    await entering;
     return ack(true, roundRunning ? `paused in round ${round}; the current step finishes, no new step starts` : 'paused before the next round');
   };
 
@@ -193,6 +207,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     state = 'running';
     publishSearchAttributes();
     await syncChild();
+    if (patched(CONTROL_EVENTS_PATCH)) await recordControlEvent(event('simulation.resumed', null, { round }));
     return ack(true, roundRunning ? `resumed round ${round} at step ${step ?? 'start'}` : `resumed; round ${round + 1} starts next`);
   };
 
@@ -276,7 +291,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
 
   // ---- the run --------------------------------------------------------------------------
   publishSearchAttributes();
-  await recordSimulationStarted({ simulationId, issue: input.issue, maxRounds, at: now(), ...(input.startedBy ? { startedBy: input.startedBy } : {}) });
+  await recordSimulationStarted(event('simulation.started', null, { issue: input.issue, maxRounds, ...(input.startedBy ? { startedBy: input.startedBy } : {}) }));
 
   try {
     for (let next = 1; next <= maxRounds; next++) {
@@ -285,7 +300,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
         const skipped = { simulationId, round: next, status: 'skipped' as const, reason: `fast-forwarded to round ${fastForwardTo}` };
         outcomes.push(skipped);
         round = next;
-        await recordRound({ outcome: skipped, at: now() });
+        await recordRound(event('round.skipped', next, skipped));
         continue;
       }
       fastForwardTo = null;
@@ -305,19 +320,19 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
       step = null;
       outcomes.push(result);
       latestHypothesis = result.hypothesis.text;
-      await recordRound({ outcome: result, at: now() });
+      await recordRound(event('round.completed', round, result));
 
       if (pauseAtRound === round) {
         pauseAtRound = null;
-        setPaused(`pauseAt: round ${round} done`);
+        await enterPause(`pauseAt: round ${round} done`);
       } else if (pauseAtRoundBoundary) {
         pauseAtRoundBoundary = false;
-        setPaused(`paused at the boundary after round ${round}`);
+        await enterPause(`paused at the boundary after round ${round}`);
       }
       publishSearchAttributes();
     }
 
-    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, at: now() });
+    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, seq: ++eventSeq, at: now() });
     state = 'completed';
     publishSearchAttributes();
     return { simulationId, state: 'completed', rounds: outcomes, report };
@@ -327,7 +342,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
       roundRunning = false;
       publishSearchAttributes();
       // Cleanup must run even though this scope is cancelled.
-      await CancellationScope.nonCancellable(() => cleanup({ simulationId, round, reason: 'cancelled by request', at: now() }));
+      await CancellationScope.nonCancellable(() => cleanup(event('simulation.cancelled', null, { reason: 'cancelled by request', round })));
       throw err;
     }
     state = 'failed';
@@ -335,7 +350,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     const cause = (err as { cause?: { message?: string } }).cause?.message;
     if (cause) failure = `${failure}: ${cause}`;
     publishSearchAttributes();
-    await CancellationScope.nonCancellable(() => recordFailure({ simulationId, reason: failure ?? 'unknown', at: now() }));
+    await CancellationScope.nonCancellable(() => recordFailure(event('simulation.failed', null, { reason: failure ?? 'unknown' })));
     throw err;
   }
 }
