@@ -3,8 +3,8 @@
 # Usage: services.sh start|stop|status [service ...]   (default: all)
 source "$(dirname "${BASH_SOURCE[0]}")/stack/lib.sh"
 
-ALL=(orchestrator agent-analyzer agent-proposer agent-critic agent-evaluator)
-declare -A METRICS_PORTS=([orchestrator]=9401 [agent-analyzer]=9402 [agent-proposer]=9403 [agent-critic]=9404 [agent-evaluator]=9405)
+ALL=(orchestrator agent-analyzer agent-proposer agent-critic agent-evaluator recorder)
+declare -A METRICS_PORTS=([orchestrator]=9401 [agent-analyzer]=9402 [agent-proposer]=9403 [agent-critic]=9404 [agent-evaluator]=9405 [recorder]=9406)
 
 action=${1:-}; shift || true
 names=("$@"); [ ${#names[@]} -gt 0 ] || names=("${ALL[@]}")
@@ -18,7 +18,7 @@ start_one() {
     KAFKA_BROKERS="$KUNLUN_BIND_HOST:$KAFKA_PORT" REDIS_URL="redis://$KUNLUN_BIND_HOST:$REDIS_PORT" \
     start_bg "$name" node --import tsx "services/$name/src/main.ts")
   for ((i = 0; i < 240; i++)); do
-    grep -q '"msg":"workers running"' "$log" 2>/dev/null && { log "$name running (pid $(pid_of "$name"), metrics :${METRICS_PORTS[$name]:-0})"; return 0; }
+    grep -q '"ready":true' "$log" 2>/dev/null && { log "$name running (pid $(pid_of "$name"), metrics :${METRICS_PORTS[$name]:-0})"; return 0; }
     is_running "$name" || die "$name exited during start-up: $(tail -3 "$log")"
     sleep 0.5
   done

@@ -5,3 +5,4 @@ export * from './agents.js';
 export * from './simulation.js';
 export * from './controls.js';
 export * from './events.js';
+export * from './redis-keys.js';

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { SimulationClient } from '@kunlun/client';
 import { DEFAULT_AGENTS, roundWorkflowId, type AgentSpec, type RoundResult } from '@kunlun/contracts';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { counterValue, startService, type ServiceProcess } from './testing/processes.js';
+import { counterValue, startService, type ServiceProcess } from '@kunlun/infra/testing';
 import { eventually, NAMESPACE, TEMPORAL_ADDRESS } from './testing/workers.js';
 
 const ISSUE = 'Should hospitals let an AI system triage emergency patients when human staff are overloaded?';

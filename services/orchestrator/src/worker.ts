@@ -22,6 +22,7 @@ export async function createOrchestratorWorker(options: {
   metrics: ActivityMetrics;
   maxCachedWorkflows?: number;
   identity?: string;
+  eventsTopic?: string;
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -29,7 +30,7 @@ export async function createOrchestratorWorker(options: {
     taskQueue: ORCHESTRATOR_TASK_QUEUE,
     workflowsPath: WORKFLOWS_PATH,
     bundlerOptions,
-    activities: createOrchestratorActivities({ producer: options.producer }),
+    activities: createOrchestratorActivities({ producer: options.producer, ...(options.eventsTopic ? { topic: options.eventsTopic } : {}) }),
     interceptors: { activity: [activityMetricsInterceptor(options.metrics, 'orchestrator')] },
     maxCachedWorkflows: options.maxCachedWorkflows ?? 200,
     ...(options.identity ? { identity: options.identity } : {}),

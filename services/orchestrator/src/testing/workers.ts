@@ -38,6 +38,8 @@ export async function startTestWorkers(
     /** More critic pools, each with its own env (e.g. fault injection). */
     extraCriticPools?: Record<string, Record<string, string>>;
     orchestrator?: boolean;
+    /** Publish simulation events to this topic instead of the shared one. */
+    eventsTopic?: string;
   } = {},
 ): Promise<TestWorkers> {
   quietRuntime();
@@ -51,7 +53,7 @@ export async function startTestWorkers(
   await producer.connect();
 
   const workers: Worker[] = [];
-  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: NAMESPACE, producer, metrics }));
+  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: NAMESPACE, producer, metrics, ...(options.eventsTopic ? { eventsTopic: options.eventsTopic } : {}) }));
   for (const role of AGENT_ROLES) {
     const config = loadConfig(agentEnv, { ...(options.agentEnv?.[role] ?? {}) });
     workers.push(
@@ -85,18 +87,4 @@ export async function startTestWorkers(
   };
 }
 
-/** Polls until `check` returns a value (not undefined) or the time runs out. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)})` : ''}`);
-}
+export { eventually } from '@kunlun/infra/testing';

@@ -1,11 +1,11 @@
-// Services as real OS processes, for tests that kill -9 a worker or check which
-// deployment served which task queue.
+// Services as real OS processes, for tests that kill -9 one or check which deployment
+// served which task queue. A service is ready when it logs `"ready":true`.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@kunlun/infra/testing';
+import { freePort } from './testing.js';
 
-const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
 export interface ServiceProcess {
   name: string;
@@ -37,7 +37,7 @@ export async function startService(service: string, env: Record<string, string> 
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${service} not ready in ${readyTimeoutMs} ms:\n${out.slice(-2000)}`)), readyTimeoutMs);
     const check = () => {
-      if (out.includes('"msg":"workers running"')) {
+      if (out.includes('"ready":true')) {
         clearTimeout(timer);
         resolve();
       }
@@ -83,4 +83,36 @@ export function counterValue(text: string, name: string, labels: Record<string, 
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(line.trim().split(/\s+/).at(-1));
   }
   return total;
+}
+
+/** A private redis-server (no persistence) on a free port: restartable, empty after a restart. */
+export async function startRedisServer(): Promise<{ url: string; port: number; restart(): Promise<void>; stop(): Promise<void> }> {
+  const port = await freePort();
+  let child: ChildProcess;
+  const launch = async () => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const { Redis } = await import('ioredis');
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        probe.disconnect();
+        return;
+      } catch {
+        probe.disconnect();
+        if (Date.now() > deadline) throw new Error(`redis-server on ${port} did not start`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  };
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await exited(child);
+  };
+  await launch();
+  return { url: `redis://127.0.0.1:${port}`, port, restart: async () => (await stop(), await launch()), stop };
 }

@@ -1,0 +1,42 @@
+// The read model's Redis layout: the one place it is defined (recorder writes, gateway reads).
+// Per-simulation keys share the hash tag {<simulationId>} so they live in one cluster slot.
+//
+//   kunlun:sim:{id}                HASH   summary: simulationId, issue, maxRounds, startedBy, startedAt,
+//                                         startedAtMs, state, stateReason, stateAt, stateSeq, round,
+//                                         latestHypothesis, latestScore, latestVerdict, progressSeq,
+//                                         roundsCompleted, roundsSkipped, eventCount, lastSeq, updatedAtMs
+//   kunlun:sim:{id}:rounds         ZSET   member = round number, score = round number (ordered list)
+//   kunlun:sim:{id}:round:<n>      STRING the round as JSON (RoundResult or SkippedRound)
+//   kunlun:sim:{id}:report         STRING the final report as JSON
+//   kunlun:sim:{id}:events         ZSET   score = event seq, member = the live-update JSON (replay for SSE)
+//   kunlun:sim:{id}:applied        SET    event ids already applied (idempotency)
+//   kunlun:simulations             ZSET   every simulation, score = start time (ms)
+//   kunlun:simulations:state:<s>   ZSET   simulations in state <s>, score = start time (ms)
+//   kunlun:live:{id}               pub/sub channel: one live-update JSON per applied event
+import type { SimulationState } from './simulation.js';
+
+export const REDIS_PREFIX = 'kunlun:';
+
+export const redisKeys = {
+  summary: (id: string) => `kunlun:sim:{${id}}`,
+  rounds: (id: string) => `kunlun:sim:{${id}}:rounds`,
+  round: (id: string, n: number) => `kunlun:sim:{${id}}:round:${n}`,
+  report: (id: string) => `kunlun:sim:{${id}}:report`,
+  events: (id: string) => `kunlun:sim:{${id}}:events`,
+  applied: (id: string) => `kunlun:sim:{${id}}:applied`,
+  index: 'kunlun:simulations',
+  stateIndex: (state: SimulationState) => `kunlun:simulations:state:${state}`,
+  live: (id: string) => `kunlun:live:{${id}}`,
+} as const;
+
+/** What subscribers of `kunlun:live:{id}` (and the events log) receive. */
+export interface LiveUpdate {
+  eventId: string;
+  kind: string;
+  simulationId: string;
+  seq: number;
+  round: number | null;
+  occurredAt: string;
+  /** The state after this event, when the event changes it. */
+  state?: SimulationState;
+}

@@ -1,0 +1,35 @@
+// services/recorder: projects simulation events from Kafka into the Redis read model.
+import { loadConfig } from '@kunlun/config';
+import { TOPIC_SPECS, TOPICS } from '@kunlun/contracts';
+import { createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
+import { runService } from '@kunlun/telemetry';
+import { recorderEnv } from './env.js';
+import { createRecorderMetrics } from './metrics.js';
+import { Recorder } from './recorder.js';
+
+await runService({
+  name: 'recorder',
+  loadConfig: () => loadConfig(recorderEnv),
+  start: async ({ config, logger, registry, onShutdown }) => {
+    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
+    const topics = TOPIC_SPECS.map((s) => ({ ...s, topic: s.topic === TOPICS.events ? config.EVENTS_TOPIC : config.DLQ_TOPIC }));
+    await ensureTopics(kafka, topics);
+    const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder' });
+    onShutdown(() => redis.quit().then(() => undefined));
+    const recorder = new Recorder({
+      kafka,
+      redis,
+      topic: config.EVENTS_TOPIC,
+      dlqTopic: config.DLQ_TOPIC,
+      groupId: config.RECORDER_GROUP_ID,
+      partitionsConsumedConcurrently: config.RECORDER_PARTITION_CONCURRENCY,
+      sessionTimeoutMs: config.RECORDER_SESSION_TIMEOUT_MS,
+      logger,
+      metrics: createRecorderMetrics(registry),
+    });
+    await recorder.start();
+    logger.info({ ready: true, topic: config.EVENTS_TOPIC, groupId: config.RECORDER_GROUP_ID }, 'recorder consuming');
+    // Runs until SIGTERM: stop after the batch in flight, whose offsets commit only if it succeeded.
+    await new Promise<void>((resolve) => onShutdown(() => recorder.stop().then(resolve)));
+  },
+});

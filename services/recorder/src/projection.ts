@@ -1,0 +1,198 @@
+// Projects events into the Redis read model (layout: packages/contracts/src/redis-keys.ts).
+// Each event is one Lua script call, so "already applied?" and the writes are atomic; a
+// batch of events is one MULTI (one round trip, all or nothing). Idempotent by event id;
+// "latest" fields only move forward by seq, so any delivery order yields the same state.
+import { redisKeys, REDIS_PREFIX, SIMULATION_STATES, STATE_AFTER, type LiveUpdate, type SimulationEvent } from '@kunlun/contracts';
+import type { Redis, Result } from 'ioredis';
+
+const APPLY_LUA = `
+local s, applied, rounds, roundKey, report, index, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local id, eventId, seq, atMs = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+if redis.call('SADD', applied, eventId) == 0 then return 0 end
+
+local function stateKey(name)
+  for i = 1, ${SIMULATION_STATES.length} do
+    if ARGV[13 + i] == name then return KEYS[7 + i] end
+  end
+  return nil
+end
+
+redis.call('HINCRBY', s, 'eventCount', 1)
+if seq > tonumber(redis.call('HGET', s, 'lastSeq') or '0') then
+  redis.call('HSET', s, 'lastSeq', ARGV[3], 'updatedAtMs', atMs)
+end
+local fixed = cjson.decode(ARGV[5])
+if #fixed > 0 then redis.call('HSET', s, unpack(fixed)) end
+
+-- Guarded groups: written only by an event newer (higher seq) than the one that wrote them last.
+local function guarded(json, seqField)
+  if json == '' then return false end
+  if seq <= tonumber(redis.call('HGET', s, seqField) or '0') then return false end
+  redis.call('HSET', s, seqField, ARGV[3], unpack(cjson.decode(json)))
+  return true
+end
+local oldState = redis.call('HGET', s, 'state')
+local stateMoved = guarded(ARGV[6], 'stateSeq')
+guarded(ARGV[7], 'progressSeq')
+
+local started = ARGV[11] == '1'
+local score = redis.call('HGET', s, 'startedAtMs') or atMs
+if started then
+  redis.call('ZADD', index, score, id)
+  if oldState then redis.call('ZADD', stateKey(oldState), score, id) end
+else
+  redis.call('ZADD', index, 'NX', score, id)
+end
+if stateMoved then
+  local newState = redis.call('HGET', s, 'state')
+  if oldState and oldState ~= newState then redis.call('ZREM', stateKey(oldState), id) end
+  redis.call('ZADD', stateKey(newState), score, id)
+end
+
+if ARGV[8] ~= '' then
+  redis.call('ZADD', rounds, ARGV[8], ARGV[8])
+  redis.call('SET', roundKey, ARGV[9])
+end
+if ARGV[12] ~= '' then redis.call('HINCRBY', s, ARGV[12], 1) end
+if ARGV[10] ~= '' then redis.call('SET', report, ARGV[10]) end
+
+redis.call('ZADD', events, seq, ARGV[13])
+redis.call('PUBLISH', KEYS[${8 + SIMULATION_STATES.length}], ARGV[13])
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    kunlunApplyEvent(...args: Array<string | number>): Result<number, Context>;
+  }
+}
+
+/** Flattens [key, value] pairs into the [k1, v1, k2, v2] array HSET takes; values as strings. */
+function flat(fields: Record<string, string | number | undefined>): string {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out.push(k, String(v));
+  return JSON.stringify(out);
+}
+
+export function liveUpdate(e: SimulationEvent): LiveUpdate {
+  const state = STATE_AFTER[e.kind];
+  return { eventId: e.eventId, kind: e.kind, simulationId: e.simulationId, seq: e.seq, round: e.round, occurredAt: e.occurredAt, ...(state ? { state } : {}) };
+}
+
+/** The script's arguments for one event: what each event kind writes. */
+function argsFor(e: SimulationEvent): Array<string | number> {
+  const id = e.simulationId;
+  const atMs = Date.parse(e.occurredAt);
+  let fixed: Record<string, string | number | undefined> = {};
+  let progress: Record<string, string | number | undefined> | null = null;
+  let round: number | null = null;
+  let roundBody = '';
+  let report = '';
+  let counter = '';
+  const state = STATE_AFTER[e.kind];
+  let stateReason: string | undefined;
+
+  switch (e.kind) {
+    case 'simulation.started': {
+      const p = (e as SimulationEvent<'simulation.started'>).payload;
+      fixed = { simulationId: id, issue: p.issue, maxRounds: p.maxRounds, startedBy: p.startedBy, startedAt: e.occurredAt, startedAtMs: atMs };
+      break;
+    }
+    case 'round.completed': {
+      const p = (e as SimulationEvent<'round.completed'>).payload;
+      round = p.round;
+      roundBody = JSON.stringify(p);
+      counter = 'roundsCompleted';
+      progress = { round: p.round, latestHypothesis: p.hypothesis.text, latestScore: p.evaluation.score, latestVerdict: p.evaluation.verdict };
+      break;
+    }
+    case 'round.skipped': {
+      const p = (e as SimulationEvent<'round.skipped'>).payload;
+      round = p.round;
+      roundBody = JSON.stringify(p);
+      counter = 'roundsSkipped';
+      progress = { round: p.round };
+      break;
+    }
+    case 'simulation.completed':
+      report = JSON.stringify((e as SimulationEvent<'simulation.completed'>).payload);
+      fixed = { completedAt: e.occurredAt };
+      break;
+    case 'simulation.paused':
+    case 'simulation.failed':
+    case 'simulation.cancelled':
+      stateReason = (e.payload as { reason: string }).reason;
+      break;
+    case 'approval.requested':
+      stateReason = (e as SimulationEvent<'approval.requested'>).payload.reason;
+      break;
+    case 'simulation.resumed':
+      break;
+  }
+
+  return [
+    id,
+    e.eventId,
+    e.seq,
+    atMs,
+    flat(fixed),
+    state ? flat({ state, stateReason: stateReason ?? '', stateAt: e.occurredAt }) : '',
+    progress ? flat(progress) : '',
+    round ?? '',
+    roundBody,
+    report,
+    e.kind === 'simulation.started' ? '1' : '0',
+    counter,
+    JSON.stringify(liveUpdate(e)),
+    ...SIMULATION_STATES,
+  ];
+}
+
+function keysFor(e: SimulationEvent): string[] {
+  const id = e.simulationId;
+  return [
+    redisKeys.summary(id),
+    redisKeys.applied(id),
+    redisKeys.rounds(id),
+    e.round === null ? redisKeys.round(id, 0) : redisKeys.round(id, e.round),
+    redisKeys.report(id),
+    redisKeys.index,
+    redisKeys.events(id),
+    ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)),
+    redisKeys.live(id),
+  ];
+}
+
+export class RedisProjection {
+  constructor(private readonly redis: Redis) {
+    redis.defineCommand('kunlunApplyEvent', { lua: APPLY_LUA });
+  }
+
+  /**
+   * Applies the events in order in one MULTI. Per event: true (applied), false (duplicate),
+   * or the Error of that event's script (the others still apply: Redis does not roll back).
+   */
+  async apply(events: readonly SimulationEvent[]): Promise<Array<boolean | Error>> {
+    if (events.length === 0) return [];
+    const multi = this.redis.multi();
+    for (const e of events) {
+      const keys = keysFor(e);
+      multi.kunlunApplyEvent(keys.length, ...keys, ...argsFor(e));
+    }
+    const results = await multi.exec();
+    if (!results) throw new Error('redis transaction was discarded');
+    return results.map(([err, value]) => (err ? err : value === 1));
+  }
+
+  /** Deletes the whole read model (every key under the kunlun: prefix). */
+  async flush(): Promise<number> {
+    let deleted = 0;
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) deleted += await this.redis.unlink(...keys);
+    } while (cursor !== '0');
+    return deleted;
+  }
+}

@@ -1,0 +1,134 @@
+// The recorder: a Kafka consumer group projecting simulation events into Redis.
+// At-least-once: offsets are committed only after the batch's Redis transaction succeeded;
+// the projection is idempotent, so a redelivered batch changes nothing. A message that
+// cannot be decoded (or projected) goes to the dead-letter topic with its reason and the
+// consumer moves on: one poison message never stalls a partition.
+import { parseEvent, type SimulationEvent } from '@kunlun/contracts';
+import { createIdempotentProducer } from '@kunlun/infra';
+import type { Redis } from 'ioredis';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { RecorderMetrics } from './metrics.js';
+import { RedisProjection } from './projection.js';
+
+export interface RecorderOptions {
+  kafka: Kafka;
+  redis: Redis;
+  topic: string;
+  dlqTopic: string;
+  groupId: string;
+  logger: Logger;
+  metrics: RecorderMetrics;
+  /** Start from offset 0 when the group has no committed offsets (rebuilds, fresh groups). */
+  fromBeginning?: boolean;
+  /** false: count bad messages but do not dead-letter them again (rebuilds). */
+  deadLetter?: boolean;
+  partitionsConsumedConcurrently?: number;
+  sessionTimeoutMs?: number;
+  /** Called after each batch is projected and committed, with the next offset to read. */
+  onBatchDone?: (partition: number, nextOffset: bigint, highWatermark: bigint) => void;
+  /** Called with each newly applied event's latency (event time → Redis write), in ms. */
+  onApplied?: (latencyMs: number) => void;
+}
+
+function dlqReasonLabel(reason: string): string {
+  if (reason.startsWith('not JSON') || reason.startsWith('empty')) return 'unparseable';
+  if (reason.startsWith('unsupported schema version')) return 'schema_version';
+  if (reason.startsWith('projection failed')) return 'projection';
+  return 'invalid';
+}
+
+export class Recorder {
+  private readonly projection: RedisProjection;
+  private readonly consumer: Consumer;
+  private readonly dlq: Producer;
+  private readonly log: Logger;
+
+  constructor(private readonly o: RecorderOptions) {
+    this.projection = new RedisProjection(o.redis);
+    this.consumer = o.kafka.consumer({ groupId: o.groupId, allowAutoTopicCreation: false, sessionTimeout: o.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, (o.sessionTimeoutMs ?? 30_000) / 3) });
+    this.dlq = createIdempotentProducer(o.kafka);
+    this.log = o.logger.child({ component: 'recorder', groupId: o.groupId });
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.consumer.connect(), this.dlq.connect()]);
+    await this.consumer.subscribe({ topic: this.o.topic, fromBeginning: this.o.fromBeginning ?? true });
+    this.consumer.on(this.consumer.events.CRASH, (e) => this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  /** Stops after the batch in flight (whose offsets are committed only if it succeeded). */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.dlq.disconnect();
+  }
+
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    const endTimer = this.o.metrics.batchDuration.startTimer();
+    const good: Array<{ event: SimulationEvent; message: KafkaMessage }> = [];
+    const bad: Array<{ message: KafkaMessage; reason: string }> = [];
+    for (const message of batch.messages) {
+      const parsed = parseEvent(message.value);
+      if (parsed.ok) good.push({ event: parsed.event, message });
+      else bad.push({ message, reason: parsed.reason });
+    }
+
+    const outcomes = await this.projection.apply(good.map((g) => g.event));
+    const writtenAt = Date.now();
+    outcomes.forEach((outcome, i) => {
+      const { event, message } = good[i]!;
+      if (outcome instanceof Error) {
+        bad.push({ message, reason: `projection failed: ${outcome.message}` });
+        return;
+      }
+      this.o.metrics.events.inc({ kind: event.kind, outcome: outcome ? 'applied' : 'duplicate' });
+      if (outcome) {
+        const latencyMs = writtenAt - Date.parse(event.occurredAt);
+        this.o.metrics.projectionLatency.observe(latencyMs / 1000);
+        this.o.onApplied?.(latencyMs);
+      }
+    });
+    if (bad.length > 0) await this.deadLetter(batch.topic, batch.partition, bad);
+
+    const last = batch.messages[batch.messages.length - 1]!;
+    const next = BigInt(last.offset) + 1n;
+    payload.resolveOffset(last.offset);
+    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+    const high = BigInt(batch.highWatermark);
+    this.o.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(high > next ? high - next : 0n));
+    endTimer();
+    this.o.onBatchDone?.(batch.partition, next, high);
+    await payload.heartbeat();
+  }
+
+  private async deadLetter(topic: string, partition: number, bad: Array<{ message: KafkaMessage; reason: string }>): Promise<void> {
+    for (const { message, reason } of bad) {
+      this.o.metrics.deadLettered.inc({ reason: dlqReasonLabel(reason) });
+      this.log.warn({ partition, offset: message.offset, reason }, 'message dead-lettered');
+    }
+    if (this.o.deadLetter === false) return;
+    await this.dlq.send({
+      topic: this.o.dlqTopic,
+      acks: -1,
+      messages: bad.map(({ message, reason }) => ({
+        key: message.key,
+        value: message.value,
+        headers: {
+          ...(message.headers ?? {}),
+          'x-dlq-reason': reason,
+          'x-original-topic': topic,
+          'x-original-partition': String(partition),
+          'x-original-offset': message.offset,
+        },
+      })),
+    });
+  }
+}

@@ -1,0 +1,84 @@
+// Synthetic but schema-valid event streams, and a canonical dump of the read model.
+import { makeEvent, REDIS_PREFIX, type RoundResult, type SimulationEvent } from '@kunlun/contracts';
+import type { Redis } from 'ioredis';
+
+const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+
+/** started → (paused, resumed after round 1) → rounds 1..n → completed, with seq 1, 2, 3, … */
+export function simulationEvents(simulationId: string, rounds: number, startMs = T0): SimulationEvent[] {
+  let seq = 0;
+  const at = () => new Date(startMs + seq * 1000).toISOString();
+  const ev = <K extends Parameters<typeof makeEvent>[0]>(kind: K, round: number | null, payload: Parameters<typeof makeEvent<K>>[2]) => {
+    seq++;
+    return makeEvent(kind, { simulationId, seq, round, occurredAt: at() }, payload);
+  };
+  const out: SimulationEvent[] = [ev('simulation.started', null, { issue: `Question of ${simulationId}?`, maxRounds: rounds, startedBy: 'tester' })];
+  for (let n = 1; n <= rounds; n++) {
+    const result: RoundResult = {
+      simulationId,
+      round: n,
+      status: 'completed',
+      analysis: { concepts: ['alpha', 'beta'], summary: `Round ${n} analysis`, tensions: ['alpha vs beta'] },
+      hypothesis: { text: `Hypothesis ${n} of ${simulationId}`, ...(n > 1 ? { buildsOnRound: n - 1 } : {}) },
+      critiques: [{ criticId: 'critic-logic', text: `Critique ${n}`, severity: (n % 10) + 0.5, focus: 'logic' }],
+      failedCritics: [],
+      evaluation: { score: 5 + (n % 5) / 2, verdict: n % 2 ? 'advanced' : 'flawed', nextSteps: [`step after ${n}`] },
+      startedAt: at(),
+      completedAt: at(),
+    };
+    out.push(ev('round.completed', n, result));
+    if (n === 1 && rounds > 1) {
+      out.push(ev('simulation.paused', null, { reason: 'pauseAt: round 1 done', round: 1 }));
+      out.push(ev('simulation.resumed', null, { round: 1 }));
+    }
+  }
+  out.push(
+    ev('simulation.completed', null, {
+      simulationId,
+      issue: `Question of ${simulationId}?`,
+      roundsCompleted: rounds,
+      roundsSkipped: [],
+      strongest: { round: 1, hypothesis: `Hypothesis 1 of ${simulationId}`, score: 5.5 },
+      unresolvedCritiques: [],
+      scoreTrajectory: Array.from({ length: rounds }, (_, i) => ({ round: i + 1, score: 5, verdict: 'advanced' })),
+      summary: 'done',
+    }),
+  );
+  return out;
+}
+
+/** Every read-model key with its type and content, in a canonical order: equal dumps = equal state. */
+export async function dumpReadModel(redis: Redis): Promise<string> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  keys.sort();
+  const out: Array<[string, string, unknown]> = [];
+  for (const key of keys) {
+    const type = await redis.type(key);
+    let value: unknown;
+    if (type === 'string') value = await redis.get(key);
+    else if (type === 'hash') value = Object.entries(await redis.hgetall(key)).sort(([a], [b]) => a.localeCompare(b));
+    else if (type === 'zset') value = await redis.zrange(key, 0, -1, 'WITHSCORES');
+    else if (type === 'set') value = (await redis.smembers(key)).sort();
+    else value = `unexpected type ${type}`;
+    out.push([key, type, value]);
+  }
+  return JSON.stringify(out);
+}
+
+/** Asserts two dumps are equal, naming the first key that differs (dumps can be megabytes). */
+export function assertSameReadModel(actual: string, expected: string): void {
+  if (actual === expected) return;
+  const a = JSON.parse(actual) as Array<[string, string, unknown]>;
+  const e = JSON.parse(expected) as Array<[string, string, unknown]>;
+  for (let i = 0; i < Math.max(a.length, e.length); i++) {
+    if (JSON.stringify(a[i]) !== JSON.stringify(e[i])) {
+      throw new Error(`read models differ (${a.length} vs ${e.length} keys); first difference at #${i}:\n  actual:   ${JSON.stringify(a[i]).slice(0, 400)}\n  expected: ${JSON.stringify(e[i]).slice(0, 400)}`);
+    }
+  }
+}
