@@ -5,9 +5,9 @@ import type { Redis } from 'ioredis';
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
 /** started → (paused, resumed after round 1) → rounds 1..n → completed, with seq 1, 2, 3, … */
-export function simulationEvents(simulationId: string, rounds: number, startMs = T0): SimulationEvent[] {
+export function simulationEvents(simulationId: string, rounds: number, startMs = T0, stepMs = 1000): SimulationEvent[] {
   let seq = 0;
-  const at = () => new Date(startMs + seq * 1000).toISOString();
+  const at = () => new Date(startMs + seq * stepMs).toISOString();
   const ev = <K extends Parameters<typeof makeEvent>[0]>(kind: K, round: number | null, payload: Parameters<typeof makeEvent<K>>[2]) => {
     seq++;
     return makeEvent(kind, { simulationId, seq, round, occurredAt: at() }, payload);
