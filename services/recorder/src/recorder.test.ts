@@ -123,7 +123,7 @@ describe('recorder', () => {
     const invalid = { ...good[1]!, payload: { ...good[1]!.payload, evaluation: { score: 99 } } };
     const forged = { ...good[1]!, eventId: `${id}:round.completed:7` };
     const key = id;
-    await startRecorder(topic, dlqTopic);
+    const { registry } = await startRecorder(topic, dlqTopic);
     await producer.send({
       topic,
       acks: -1,
@@ -161,6 +161,12 @@ describe('recorder', () => {
     assert.equal(dead[0]!.value, 'this is {not json');
     assert.deepEqual(await redis.zrange(redisKeys.rounds(id), 0, -1), ['1', '2']);
     assert.equal(await redis.hget(redisKeys.summary(id), 'state'), 'completed');
+    const metrics = await registry.metrics();
+    assert.equal(counterValue(metrics, 'kunlun_recorder_dlq_total'), 5);
+    assert.equal(counterValue(metrics, 'kunlun_recorder_dlq_total', { reason: 'unparseable' }), 2);
+    assert.equal(counterValue(metrics, 'kunlun_recorder_events_total', { outcome: 'applied' }), good.length);
+    assert.equal(counterValue(metrics, 'kunlun_recorder_lag_messages'), 0);
+    assert.match(metrics, /kunlun_recorder_projection_latency_seconds_count \d+/);
   });
 
   it('kill -9 mid-stream and restart: no event lost, none applied twice; an empty Redis is rebuilt from the topic', { timeout: 300_000 }, async () => {
