@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.stack/**', 'eslint.config.js'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '.stack/**', 'eslint.config.js', 'services/gateway/public/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

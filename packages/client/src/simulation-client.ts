@@ -1,6 +1,7 @@
 // Typed access to simulations for the gateway, the CLI, the demo and tests.
 import { randomUUID } from 'node:crypto';
 import {
+  DEFAULT_TENANT,
   describeIssue,
   fastForwardUpdate,
   ORCHESTRATOR_TASK_QUEUE,
@@ -69,6 +70,18 @@ export class SimulationClient {
     return this.client.workflow.getHandle(simulationId);
   }
 
+  /** The owning tenant and Temporal status, or null when there is no such simulation. */
+  async owner(simulationId: string): Promise<{ tenant: string; temporalStatus: string } | null> {
+    try {
+      const desc = await this.handle(simulationId).describe();
+      const tenant = (desc.memo as { tenant?: unknown } | undefined)?.tenant;
+      return { tenant: typeof tenant === 'string' ? tenant : DEFAULT_TENANT, temporalStatus: desc.status.name };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+
   /** The Temporal status of an existing simulation, or null when there is none. */
   private readonly closedStatus = async (simulationId: string): Promise<string | null> => {
     try {
@@ -96,6 +109,8 @@ export class SimulationClient {
         // Same id while running: attach to it (idempotent create). After it ended: refuse.
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        // The owner, readable by describe() without a worker (the gateway authorizes with it).
+        memo: { tenant: input.tenant },
         typedSearchAttributes: [
           { key: SA_STATE, value: 'running' },
           { key: SA_ROUND, value: 0 },

@@ -11,7 +11,7 @@ import { type FinalReport, type RoundResult, type SkippedRound, type SimulationS
 export const EVENT_SCHEMA_VERSION = 1;
 
 export interface EventPayloads {
-  'simulation.started': { issue: string; maxRounds: number; startedBy?: string };
+  'simulation.started': { issue: string; maxRounds: number; startedBy?: string; tenant?: string };
   'simulation.paused': { reason: string; round: number };
   'simulation.resumed': { round: number };
   'round.completed': RoundResult;
@@ -75,7 +75,7 @@ const HypothesisSchema = z.object({ text, buildsOnRound: z.number().int().positi
 const CritiqueSchema = z.object({ criticId: z.string(), text, severity: z.number().min(0).max(10), focus: z.enum(CRITIQUE_FOCI) });
 const EvaluationSchema = z.object({ score: z.number().min(0).max(10), verdict: z.enum(['advanced', 'flawed']), nextSteps: z.array(text) });
 
-const RoundResultSchema = z.object({
+export const RoundResultSchema = z.object({
   simulationId: z.string(),
   round: z.number().int().positive(),
   status: z.literal('completed'),
@@ -87,8 +87,8 @@ const RoundResultSchema = z.object({
   startedAt: isoTime,
   completedAt: isoTime,
 });
-const SkippedRoundSchema = z.object({ simulationId: z.string(), round: z.number().int().positive(), status: z.literal('skipped'), reason: text });
-const FinalReportSchema = z.object({
+export const SkippedRoundSchema = z.object({ simulationId: z.string(), round: z.number().int().positive(), status: z.literal('skipped'), reason: text });
+export const FinalReportSchema = z.object({
   simulationId: z.string(),
   issue: text,
   roundsCompleted: z.number().int().min(0),
@@ -99,8 +99,10 @@ const FinalReportSchema = z.object({
   summary: text,
 });
 
+export const RoundOutcomeSchema = z.discriminatedUnion('status', [RoundResultSchema, SkippedRoundSchema]);
+
 const PAYLOAD_SCHEMAS = {
-  'simulation.started': z.object({ issue: text, maxRounds: z.number().int().positive(), startedBy: z.string().optional() }),
+  'simulation.started': z.object({ issue: text, maxRounds: z.number().int().positive(), startedBy: z.string().optional(), tenant: z.string().max(63).optional() }),
   'simulation.paused': z.object({ reason: text, round: z.number().int().min(0) }),
   'simulation.resumed': z.object({ round: z.number().int().min(0) }),
   'round.completed': RoundResultSchema,

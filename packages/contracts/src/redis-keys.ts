@@ -1,7 +1,7 @@
 // The read model's Redis layout: the one place it is defined (recorder writes, gateway reads).
 // Per-simulation keys share the hash tag {<simulationId>} so they live in one cluster slot.
 //
-//   kunlun:sim:{id}                HASH   summary: simulationId, issue, maxRounds, startedBy, startedAt,
+//   kunlun:sim:{id}                HASH   summary: simulationId, tenant, issue, maxRounds, startedBy, startedAt,
 //                                         startedAtMs, state, stateReason, stateAt, stateSeq, round,
 //                                         latestHypothesis, latestScore, latestVerdict, progressSeq,
 //                                         roundsCompleted, roundsSkipped, eventCount, lastSeq, updatedAtMs
@@ -12,6 +12,7 @@
 //   kunlun:sim:{id}:applied        SET    event ids already applied (idempotency)
 //   kunlun:simulations             ZSET   every simulation, score = start time (ms)
 //   kunlun:simulations:state:<s>   ZSET   simulations in state <s>, score = start time (ms)
+//   kunlun:simulations:tenant:<t>  ZSET   simulations of tenant <t>, score = start time (ms)
 //   kunlun:live:{id}               pub/sub channel: one live-update JSON per applied event
 import type { SimulationState } from './simulation.js';
 
@@ -26,6 +27,7 @@ export const redisKeys = {
   applied: (id: string) => `kunlun:sim:{${id}}:applied`,
   index: 'kunlun:simulations',
   stateIndex: (state: SimulationState) => `kunlun:simulations:state:${state}`,
+  tenantIndex: (tenant: string) => `kunlun:simulations:tenant:${tenant}`,
   live: (id: string) => `kunlun:live:{${id}}`,
 } as const;
 

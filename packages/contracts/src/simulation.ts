@@ -4,6 +4,8 @@ import { AgentSpecSchema, type Analysis, type Critique, type AgentSpec, type Age
 
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const MAX_ROUNDS_LIMIT = 1000;
+export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+export const DEFAULT_TENANT = 'default';
 
 export const CriticPolicySchema = z
   .string()
@@ -40,6 +42,8 @@ export const SimulationInputSchema = z
     timeouts: AgentTimeoutsSchema.default(AgentTimeoutsSchema.parse({})),
     /** Who started it (from the gateway's auth); recorded, not trusted for anything else. */
     startedBy: z.string().max(200).optional(),
+    /** The tenant that owns it: only its callers may see or control it. */
+    tenant: z.string().regex(TENANT_PATTERN, 'tenant: letters, digits, . _ -, at most 63 characters').default(DEFAULT_TENANT),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -160,6 +164,7 @@ export interface OverrideRecord {
 
 export interface SimulationStatus {
   simulationId: string;
+  tenant: string;
   issue: string;
   state: SimulationState;
   /** The round running now, or the last one finished. */

@@ -17,6 +17,8 @@ interface ServiceOptions<C extends { LOG_LEVEL: string; METRICS_HOST: string; ME
   /** Resolves when the service has finished its work (e.g. a worker stopped); rejects on a crash. */
   start: (ctx: ServiceContext<C>) => Promise<void>;
   shutdownTimeoutMs?: number;
+  /** false: the service serves /metrics itself (e.g. on its HTTP API port). */
+  metricsServer?: boolean;
 }
 
 /**
@@ -74,8 +76,10 @@ export async function runService<C extends { LOG_LEVEL: string; METRICS_HOST: st
   }
 
   try {
-    const metrics = await startMetricsServer({ registry, host: config.METRICS_HOST, port: config.METRICS_PORT, logger });
-    hooks.push(() => metrics.close());
+    if (options.metricsServer !== false) {
+      const metrics = await startMetricsServer({ registry, host: config.METRICS_HOST, port: config.METRICS_PORT, logger });
+      hooks.push(() => metrics.close());
+    }
     await options.start({ config, logger, registry, onShutdown: (fn) => hooks.push(fn) });
     await shutdown('finished');
   } catch (err) {

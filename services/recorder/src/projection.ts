@@ -2,7 +2,7 @@
 // Each event is one Lua script call, so "already applied?" and the writes are atomic; a
 // batch of events is one MULTI (one round trip, all or nothing). Idempotent by event id;
 // "latest" fields only move forward by seq, so any delivery order yields the same state.
-import { redisKeys, REDIS_PREFIX, SIMULATION_STATES, STATE_AFTER, type LiveUpdate, type SimulationEvent } from '@kunlun/contracts';
+import { DEFAULT_TENANT, redisKeys, REDIS_PREFIX, SIMULATION_STATES, STATE_AFTER, type LiveUpdate, type SimulationEvent } from '@kunlun/contracts';
 import type { Redis, Result } from 'ioredis';
 
 const APPLY_LUA = `
@@ -39,6 +39,7 @@ local started = ARGV[11] == '1'
 local score = redis.call('HGET', s, 'startedAtMs') or atMs
 if started then
   redis.call('ZADD', index, score, id)
+  redis.call('ZADD', KEYS[${9 + SIMULATION_STATES.length}], score, id)
   if oldState then redis.call('ZADD', stateKey(oldState), score, id) end
 else
   redis.call('ZADD', index, 'NX', score, id)
@@ -95,7 +96,7 @@ function argsFor(e: SimulationEvent): Array<string | number> {
   switch (e.kind) {
     case 'simulation.started': {
       const p = (e as SimulationEvent<'simulation.started'>).payload;
-      fixed = { simulationId: id, issue: p.issue, maxRounds: p.maxRounds, startedBy: p.startedBy, startedAt: e.occurredAt, startedAtMs: atMs };
+      fixed = { simulationId: id, tenant: p.tenant ?? DEFAULT_TENANT, issue: p.issue, maxRounds: p.maxRounds, startedBy: p.startedBy, startedAt: e.occurredAt, startedAtMs: atMs };
       break;
     }
     case 'round.completed': {
@@ -160,6 +161,7 @@ function keysFor(e: SimulationEvent): string[] {
     redisKeys.events(id),
     ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)),
     redisKeys.live(id),
+    redisKeys.tenantIndex(e.kind === 'simulation.started' ? ((e as SimulationEvent<'simulation.started'>).payload.tenant ?? DEFAULT_TENANT) : DEFAULT_TENANT),
   ];
 }
 

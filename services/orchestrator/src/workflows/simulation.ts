@@ -135,6 +135,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
 
   const status = (): SimulationStatus => ({
     simulationId,
+    tenant: input.tenant,
     issue: input.issue,
     state,
     round,
@@ -291,7 +292,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
 
   // ---- the run --------------------------------------------------------------------------
   publishSearchAttributes();
-  await recordSimulationStarted(event('simulation.started', null, { issue: input.issue, maxRounds, ...(input.startedBy ? { startedBy: input.startedBy } : {}) }));
+  await recordSimulationStarted(event('simulation.started', null, { issue: input.issue, maxRounds, tenant: input.tenant, ...(input.startedBy ? { startedBy: input.startedBy } : {}) }));
 
   try {
     for (let next = 1; next <= maxRounds; next++) {

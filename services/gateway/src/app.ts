@@ -1,0 +1,104 @@
+// The gateway as a fastify plugin tree: tests build it and use inject(); only main.ts listens.
+import { readFileSync } from 'node:fs';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { SimulationClient } from '@kunlun/client';
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { authPlugin } from './auth.js';
+import type { GatewayConfig } from './env.js';
+import { ApiError, errorHandler } from './errors.js';
+import { LiveHub } from './live.js';
+import { ReadModel } from './read-model.js';
+import { healthRoutes } from './routes/health.js';
+import { simulationRoutes } from './routes/simulations.js';
+
+export interface GatewayDeps {
+  config: Pick<GatewayConfig, 'API_KEYS' | 'JWT_SECRET' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'TRUST_PROXY'>;
+  temporal: Client;
+  sims: SimulationClient;
+  redis: Redis;
+  /** A second connection in subscriber mode (Redis pub/sub needs its own). */
+  subscriber: Redis;
+  registry: Registry;
+  logger: Logger;
+}
+
+const PAGE_FILES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
+const PAGE_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+
+export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  // The cast keeps the instance typed with fastify's base logger, like the route modules expect.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.TRUST_PROXY, disableRequestLogging: true });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => errorHandler(new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply));
+
+  const requests = new Histogram({
+    name: 'kunlun_gateway_request_duration_seconds',
+    help: 'HTTP requests by method, route and status.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [deps.registry],
+  });
+  const sseClients = new Counter({ name: 'kunlun_gateway_sse_connections_total', help: 'SSE streams opened.', registers: [deps.registry] });
+  app.addHook('onResponse', (req, reply, done) => {
+    requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    done();
+  });
+
+  // External plugins first: security headers, CORS, rate limits, docs.
+  await app.register(helmet, {
+    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"] } },
+  });
+  await app.register(cors, { origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : false });
+  await app.register(rateLimit, {
+    max: config.RATE_LIMIT_PER_MINUTE,
+    timeWindow: '1 minute',
+    // Per credential when there is one, else per address.
+    keyGenerator: (req) => req.headers.authorization?.slice(-24) ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Kunlun Mirror API', version: '1.0.0', description: 'Start, watch and steer dialectical simulations.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key or JWT (claims sub, tenant, role)' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(authPlugin, { apiKeys: config.API_KEYS, jwtSecret: config.JWT_SECRET });
+
+  const live = new LiveHub(deps.subscriber);
+  await app.register(
+    (v1, _opts, done) => {
+      v1.addHook('onRequest', (req, _reply, next) => {
+        if (req.url.includes('/events')) sseClients.inc();
+        next();
+      });
+      simulationRoutes(v1, { sims: deps.sims, readModel: new ReadModel(deps.redis), live });
+      done();
+    },
+    { prefix: '/v1' },
+  );
+  healthRoutes(app, { temporal: deps.temporal, redis: deps.redis, registry: deps.registry });
+
+  // The web page: static files read once at start-up.
+  for (const [url, file] of Object.entries(PAGE_FILES)) {
+    const body = readFileSync(new URL(`../public/${file}`, import.meta.url));
+    const type = PAGE_TYPES[file.split('.').pop()!]!;
+    app.get(url, { schema: { hide: true } }, (_req, reply) => reply.type(type).send(body));
+  }
+  return app;
+}

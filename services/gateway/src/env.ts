@@ -1,0 +1,43 @@
+import { booleanFromString, logEnv, metricsEnv, port, positiveInt, redisEnv, temporalEnv } from '@kunlun/config';
+import { TENANT_PATTERN } from '@kunlun/contracts';
+import { z } from 'zod';
+import { ROLES, type Principal } from './auth.js';
+
+/** `API_KEYS=key1=tenantA:operator,key2=tenantB:viewer` (keys at least 16 characters). */
+const apiKeys = () =>
+  z
+    .string()
+    .trim()
+    .transform((v, ctx) => {
+      const out: Array<{ key: string; principal: Principal }> = [];
+      for (const entry of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+        const m = /^([^=\s]{16,})=([^:\s]+):([a-z]+)$/.exec(entry);
+        const [, key, tenant, role] = m ?? [];
+        if (!key || !tenant || !TENANT_PATTERN.test(tenant) || !(ROLES as readonly string[]).includes(role!)) {
+          ctx.addIssue({ code: 'custom', message: `expected key=tenant:role entries (key ≥ 16 chars, role one of ${ROLES.join('/')}), got an entry starting ${JSON.stringify(entry.slice(0, 4))}` });
+          return z.NEVER;
+        }
+        out.push({ key, principal: { subject: `key:${key.slice(0, 4)}…`, tenant, role: role as Principal['role'] } });
+      }
+      return out;
+    });
+
+export const gatewayEnv = {
+  ...temporalEnv,
+  ...redisEnv,
+  ...logEnv,
+  ...metricsEnv,
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: port().default(8080),
+  API_KEYS: apiKeys().default([]),
+  /** HS256 secret for JWT bearer tokens with claims sub, tenant, role; unset = API keys only. */
+  JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  CORS_ORIGINS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .default([]),
+  RATE_LIMIT_PER_MINUTE: positiveInt().default(600),
+  BODY_LIMIT_BYTES: positiveInt().default(64 * 1024),
+  TRUST_PROXY: booleanFromString().default(false),
+};
+export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;

@@ -1,0 +1,2 @@
+export { buildApp, type GatewayDeps } from './app.js';
+export { gatewayEnv, type GatewayConfig } from './env.js';

@@ -1,0 +1,25 @@
+// services/gateway: the HTTP API, live updates and the web page.
+import { SimulationClient } from '@kunlun/client';
+import { loadConfig } from '@kunlun/config';
+import { connectTemporal, createRedisClient } from '@kunlun/infra';
+import { runService } from '@kunlun/telemetry';
+import { buildApp } from './app.js';
+import { gatewayEnv } from './env.js';
+
+await runService({
+  name: 'gateway',
+  loadConfig: () => loadConfig(gatewayEnv),
+  metricsServer: false, // /metrics is served on the API port
+  start: async ({ config, logger, registry, onShutdown }) => {
+    const { connection, client } = await connectTemporal({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+    onShutdown(() => connection.close());
+    const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'gateway' });
+    const subscriber = createRedisClient({ url: config.REDIS_URL, logger, name: 'gateway-live' });
+    onShutdown(() => Promise.all([redis.quit(), subscriber.quit()]).then(() => undefined));
+    if (config.API_KEYS.length === 0 && !config.JWT_SECRET) logger.warn('no API_KEYS and no JWT_SECRET: every /v1 request will be refused');
+    const app = await buildApp({ config, temporal: client, sims: new SimulationClient(client), redis, subscriber, registry, logger });
+    await app.listen({ host: config.HOST, port: config.PORT });
+    logger.info({ ready: true, url: `http://${config.HOST}:${config.PORT}/` }, 'gateway listening');
+    await new Promise<void>((resolve) => onShutdown(() => app.close().then(resolve)));
+  },
+});

@@ -1,0 +1,248 @@
+// /v1/simulations: create, list, get, rounds, report, live events, and every control.
+import { createHash, randomUUID } from 'node:crypto';
+import type { SimulationClient } from '@kunlun/client';
+import type { ControlAck, LiveUpdate, SimulationStatus } from '@kunlun/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { principalOf } from '../auth.js';
+import { ApiError, ErrorBodySchema, notFound } from '../errors.js';
+import type { LiveHub } from '../live.js';
+import type { ReadModel } from '../read-model.js';
+import {
+  ControlResponse,
+  CreatedResponse,
+  CreateSimulationBody,
+  EmptyBody,
+  FastForwardBody,
+  ListQuery,
+  ListResponse,
+  OkResponse,
+  PauseAtBody,
+  PauseBody,
+  ReportResponse,
+  RevertParams,
+  RoundsQuery,
+  RoundsResponse,
+  SimulationIdParams,
+  SimulationResponse,
+  TerminateBody,
+  toSummary,
+  TuneBody,
+  TuneParams,
+} from '../schemas.js';
+
+export interface SimulationRoutesDeps {
+  sims: SimulationClient;
+  readModel: ReadModel;
+  live: LiveHub;
+}
+
+/** Status objects are documented as loose objects (index signature); interfaces need this nudge. */
+const ack = (a: ControlAck) => a as unknown as z.infer<typeof ControlResponse>;
+
+const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema, 429: ErrorBodySchema };
+
+export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { sims, readModel, live } = deps;
+
+  /** Object-level check: the simulation exists and belongs to the caller's tenant (else 404, no leak). */
+  async function authorize(req: FastifyRequest, id: string): Promise<void> {
+    const tenant = (await readModel.tenantOf(id)) ?? (await sims.owner(id))?.tenant;
+    if (tenant === undefined || tenant === null || tenant !== principalOf(req).tenant) throw notFound('simulation');
+  }
+
+  const by = (req: FastifyRequest) => principalOf(req).subject;
+
+  r.post('/simulations', {
+    config: { role: 'operator' },
+    schema: {
+      summary: 'Start a simulation',
+      description: 'Idempotent: a repeated create with the same simulationId or Idempotency-Key header returns the existing simulation (200).',
+      headers: z.object({ 'idempotency-key': z.string().min(8).max(200).optional() }).loose(),
+      body: CreateSimulationBody,
+      response: { 201: CreatedResponse, 200: CreatedResponse, ...errors },
+    },
+    handler: async (req, reply) => {
+      const p = principalOf(req);
+      const key = req.headers['idempotency-key'];
+      const simulationId =
+        req.body.simulationId ?? (typeof key === 'string' ? `sim-${createHash('sha256').update(`${p.tenant}\n${key}`).digest('hex').slice(0, 24)}` : `sim-${randomUUID()}`);
+      const existing = await sims.owner(simulationId);
+      if (existing) {
+        if (existing.tenant !== p.tenant) throw new ApiError(409, 'conflict', `simulation id ${simulationId} is already in use`);
+        return reply.code(200).send({ simulationId, created: false });
+      }
+      await sims.start({ ...req.body, simulationId, tenant: p.tenant, startedBy: p.subject });
+      return reply.code(201).send({ simulationId, created: true });
+    },
+  });
+
+  r.get('/simulations', {
+    config: { role: 'viewer' },
+    schema: { summary: "List the caller's simulations, newest first", querystring: ListQuery, response: { 200: ListResponse, ...errors } },
+    handler: async (req) => {
+      const { items, total } = await readModel.list(principalOf(req).tenant, req.query);
+      return { items: items.map(toSummary), total, limit: req.query.limit, offset: req.query.offset };
+    },
+  });
+
+  r.get('/simulations/:id', {
+    config: { role: 'viewer' },
+    schema: { summary: 'One simulation: live status from Temporal, summary from the read model', params: SimulationIdParams, response: { 200: SimulationResponse, ...errors } },
+    handler: async (req) => {
+      const { id } = req.params;
+      await authorize(req, id);
+      const [status, summary] = await Promise.all([
+        sims.status(id).catch((err: unknown) => {
+          req.log.warn({ err, simulationId: id }, 'status query failed; answering from the read model');
+          return null;
+        }),
+        readModel.summary(id),
+      ]);
+      return { simulationId: id, live: status !== null, status: status as (SimulationStatus & Record<string, unknown>) | null, summary: summary ? toSummary(summary) : null };
+    },
+  });
+
+  r.get('/simulations/:id/rounds', {
+    config: { role: 'viewer' },
+    schema: { summary: 'Rounds in order, paginated', params: SimulationIdParams, querystring: RoundsQuery, response: { 200: RoundsResponse, ...errors } },
+    handler: async (req, reply) => {
+      const { id } = req.params;
+      await authorize(req, id);
+      const { limit, offset } = req.query;
+      const { rounds, total } = await readModel.roundsRaw(id, offset, limit);
+      // The stored JSON is sent as is: it was validated when the recorder accepted the event.
+      return reply.type('application/json; charset=utf-8').send(`{"rounds":[${rounds.join(',')}],"total":${total},"limit":${limit},"offset":${offset}}` as never);
+    },
+  });
+
+  r.get('/simulations/:id/report', {
+    config: { role: 'viewer' },
+    schema: { summary: 'The final report (404 until the simulation completed)', params: SimulationIdParams, response: { 200: ReportResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      const report = await readModel.report(req.params.id);
+      if (!report) throw notFound('report');
+      return report as z.infer<typeof ReportResponse>;
+    },
+  });
+
+  r.get('/simulations/:id/events', {
+    config: { role: 'viewer' },
+    schema: {
+      summary: 'Server-sent events: one per simulation event (id = event seq); reconnect with Last-Event-ID to miss nothing',
+      params: SimulationIdParams,
+      headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose(),
+      response: { ...errors },
+    },
+    handler: async (req, reply) => {
+      const { id } = req.params;
+      await authorize(req, id);
+      await streamEvents(req, reply, id, Number(req.headers['last-event-id'] ?? 0));
+    },
+  });
+
+  async function streamEvents(req: FastifyRequest, reply: FastifyReply, id: string, after: number): Promise<void> {
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    let last = after;
+    const send = (u: LiveUpdate) => {
+      if (u.seq <= last) return; // replayed already
+      last = u.seq;
+      res.write(`id: ${u.seq}\nevent: ${u.kind}\ndata: ${JSON.stringify(u)}\n\n`);
+    };
+    // Subscribe first and buffer, then replay what was missed: nothing falls in between.
+    const buffered: LiveUpdate[] = [];
+    let replaying = true;
+    const unsubscribe = await live.subscribe(id, (u) => (replaying ? buffered.push(u) : send(u)));
+    for (const u of await readModel.eventsAfter(id, after)) send(u);
+    replaying = false;
+    buffered.sort((a, b) => a.seq - b.seq).forEach(send);
+    res.write(': connected\n\n');
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    req.raw.on('close', () => {
+      clearInterval(ping);
+      void unsubscribe();
+    });
+  }
+
+  // ---- controls ----------------------------------------------------------------------------
+  const control = { config: { role: 'operator' as const } };
+
+  r.post('/simulations/:id/pause', {
+    ...control,
+    schema: { summary: "Pause now (between steps) or at the next round boundary ('round-boundary')", params: SimulationIdParams, body: PauseBody, response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.pause(req.params.id, { at: req.body.at, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+    },
+  });
+
+  r.post('/simulations/:id/resume', {
+    ...control,
+    schema: { summary: 'Resume where it stopped', params: SimulationIdParams, body: EmptyBody.optional(), response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.resume(req.params.id, { by: by(req) }));
+    },
+  });
+
+  r.post('/simulations/:id/fast-forward', {
+    ...control,
+    schema: { summary: 'Skip to round K (K after the current round, at most maxRounds)', params: SimulationIdParams, body: FastForwardBody, response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.fastForward(req.params.id, { toRound: req.body.toRound, by: by(req) }));
+    },
+  });
+
+  r.post('/simulations/:id/pause-at', {
+    ...control,
+    schema: { summary: 'Run until round K is done, then pause', params: SimulationIdParams, body: PauseAtBody, response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.pauseAt(req.params.id, { round: req.body.round, by: by(req) }));
+    },
+  });
+
+  r.patch('/simulations/:id/agents/:agentId', {
+    ...control,
+    schema: { summary: "Tune an agent's params from the next step (recorded with who, when and the diff)", params: TuneParams, body: TuneBody, response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.overrideAgent(req.params.id, { agentId: req.params.agentId, params: req.body.params, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+    },
+  });
+
+  r.post('/simulations/:id/overrides/:overrideId/revert', {
+    ...control,
+    schema: { summary: 'Revert a recorded override', params: RevertParams, body: EmptyBody.optional(), response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.revertOverride(req.params.id, { overrideId: req.params.overrideId, by: by(req) }));
+    },
+  });
+
+  r.post('/simulations/:id/cancel', {
+    ...control,
+    schema: { summary: 'Cancel gracefully: the current step stops, cleanup runs, state becomes cancelled', params: SimulationIdParams, body: EmptyBody.optional(), response: { 202: OkResponse, ...errors } },
+    handler: async (req, reply) => {
+      await authorize(req, req.params.id);
+      await sims.cancel(req.params.id);
+      return reply.code(202).send({ ok: true as const, message: 'cancellation requested' });
+    },
+  });
+
+  r.post('/simulations/:id/terminate', {
+    config: { role: 'admin' },
+    schema: { summary: 'Terminate immediately (no cleanup); admins only', params: SimulationIdParams, body: TerminateBody.optional(), response: { 200: OkResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      await sims.terminate(req.params.id, req.body?.reason ?? `terminated by ${by(req)}`);
+      return { ok: true as const, message: 'terminated' };
+    },
+  });
+}

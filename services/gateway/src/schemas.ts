@@ -1,0 +1,126 @@
+// Request and response schemas of the /v1 API: zod validates them and @fastify/swagger turns
+// them into the OpenAPI document, so the docs cannot drift from what is enforced.
+import {
+  AgentParamsPatchSchema,
+  FinalReportSchema,
+  RoundOutcomeSchema,
+  SIMULATION_ID_PATTERN,
+  SIMULATION_STATES,
+  SimulationInputSchema,
+} from '@kunlun/contracts';
+import { z } from 'zod';
+
+const input = SimulationInputSchema.shape;
+
+/** What a client may send to create a simulation; tenant and startedBy come from its credentials. */
+export const CreateSimulationBody = z
+  .object({
+    simulationId: input.simulationId.optional().describe('Client-chosen id; repeating a create with it never starts a second simulation.'),
+    issue: input.issue,
+    maxRounds: input.maxRounds,
+    agents: input.agents,
+    criticPolicy: input.criticPolicy,
+    timeouts: input.timeouts,
+  })
+  .strict();
+
+export const SimulationIdParams = z.object({ id: z.string().regex(SIMULATION_ID_PATTERN, 'not a simulation id') });
+
+export const ListQuery = z
+  .object({
+    state: z.enum(SIMULATION_STATES).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+
+export const RoundsQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+
+const by = { reason: z.string().max(500).optional() };
+export const PauseBody = z.object({ at: z.enum(['now', 'round-boundary']).default('now'), ...by }).strict();
+export const EmptyBody = z.object({}).strict();
+export const FastForwardBody = z.object({ toRound: z.number().int().min(1).max(1000) }).strict();
+export const PauseAtBody = z.object({ round: z.number().int().min(1).max(1000) }).strict();
+export const TuneBody = z.object({ params: AgentParamsPatchSchema, ...by }).strict();
+export const TuneParams = SimulationIdParams.extend({ agentId: z.string().min(1).max(63) });
+export const RevertParams = SimulationIdParams.extend({ overrideId: z.coerce.number().int().positive() });
+export const TerminateBody = z.object({ ...by }).strict();
+
+export const CreatedResponse = z.object({ simulationId: z.string(), created: z.boolean() });
+
+export const SummarySchema = z.object({
+  simulationId: z.string(),
+  tenant: z.string().optional(),
+  issue: z.string().optional(),
+  state: z.enum(SIMULATION_STATES).optional(),
+  stateReason: z.string().optional(),
+  round: z.number().optional(),
+  maxRounds: z.number().optional(),
+  roundsCompleted: z.number().optional(),
+  roundsSkipped: z.number().optional(),
+  progress: z.number().optional(),
+  latestHypothesis: z.string().optional(),
+  latestScore: z.number().optional(),
+  startedAt: z.string().optional(),
+  startedBy: z.string().optional(),
+  completedAt: z.string().optional(),
+  lastSeq: z.number().optional(),
+});
+export type Summary = z.infer<typeof SummarySchema>;
+
+export const ListResponse = z.object({ items: z.array(SummarySchema), total: z.number(), limit: z.number(), offset: z.number() });
+
+/** The live status (Temporal query); documented loosely: see SimulationStatus in @kunlun/contracts. */
+export const StatusSchema = z.looseObject({
+  simulationId: z.string(),
+  state: z.enum(SIMULATION_STATES),
+  round: z.number(),
+  maxRounds: z.number(),
+  progress: z.number(),
+  latestHypothesis: z.string().nullable(),
+  elapsedMs: z.number(),
+});
+
+export const SimulationResponse = z.object({
+  simulationId: z.string(),
+  /** true: status is live from Temporal; false: the orchestrator did not answer, summary only. */
+  live: z.boolean(),
+  status: StatusSchema.nullable(),
+  summary: SummarySchema.nullable(),
+});
+
+export const RoundsResponse = z.object({ rounds: z.array(RoundOutcomeSchema), total: z.number(), limit: z.number(), offset: z.number() });
+export const ReportResponse = FinalReportSchema;
+export const ControlResponse = z.object({ changed: z.boolean(), message: z.string(), status: StatusSchema });
+export const OkResponse = z.object({ ok: z.literal(true), message: z.string() });
+
+/** Redis hash (all strings) → typed summary. */
+export function toSummary(h: Record<string, string>): Summary {
+  const num = (k: string) => (h[k] !== undefined && h[k] !== '' ? Number(h[k]) : undefined);
+  const maxRounds = num('maxRounds');
+  const done = (num('roundsCompleted') ?? 0) + (num('roundsSkipped') ?? 0);
+  const out: Summary = {
+    simulationId: h.simulationId ?? '',
+    tenant: h.tenant,
+    issue: h.issue,
+    state: h.state as Summary['state'],
+    stateReason: h.stateReason || undefined,
+    round: num('round'),
+    maxRounds,
+    roundsCompleted: num('roundsCompleted'),
+    roundsSkipped: num('roundsSkipped'),
+    progress: maxRounds ? Math.min(1, done / maxRounds) : undefined,
+    latestHypothesis: h.latestHypothesis,
+    latestScore: num('latestScore'),
+    startedAt: h.startedAt,
+    startedBy: h.startedBy,
+    completedAt: h.completedAt,
+    lastSeq: num('lastSeq'),
+  };
+  return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Summary;
+}
