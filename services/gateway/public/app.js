@@ -1,0 +1,196 @@
+// Kunlun Mirror web page: start, list, watch and steer simulations through the /v1 API.
+// Every text that comes from agents or users is set with textContent, never as HTML.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const state = { current: null, stream: null, rendered: 0, lastEventId: 0 };
+
+const keyInput = $('api-key');
+keyInput.value = localStorage.getItem('kunlun.apiKey') || '';
+keyInput.addEventListener('change', () => {
+  localStorage.setItem('kunlun.apiKey', keyInput.value.trim());
+  void refreshList();
+});
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+function say(text, isError) {
+  const m = $('message');
+  m.textContent = text;
+  m.className = isError ? 'error' : '';
+}
+
+async function api(method, path, body) {
+  const headers = { authorization: `Bearer ${keyInput.value.trim()}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) throw new Error(data && data.error ? data.error.message : `HTTP ${res.status}`);
+  return data;
+}
+
+async function refreshList() {
+  try {
+    const { items } = await api('GET', '/simulations?limit=50');
+    const list = $('simulation-list');
+    list.replaceChildren();
+    for (const s of items) {
+      const li = el('li', (s.issue || s.simulationId).slice(0, 80));
+      li.dataset.id = s.simulationId;
+      li.append(el('span', s.state || '?', 'state'));
+      li.addEventListener('click', () => open(s.simulationId));
+      list.append(li);
+    }
+  } catch (err) {
+    say(err.message, true);
+  }
+}
+
+$('refresh').addEventListener('click', () => void refreshList());
+
+$('start-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  try {
+    const body = { issue: $('issue').value, maxRounds: Number($('max-rounds').value) };
+    const { simulationId } = await api('POST', '/simulations', body);
+    say(`Started ${simulationId}`);
+    await refreshList();
+    await open(simulationId);
+  } catch (err) {
+    say(err.message, true);
+  }
+});
+
+function renderRound(r) {
+  const li = el('li');
+  li.dataset.round = r.round;
+  if (r.status === 'skipped') {
+    li.append(el('span', `Round ${r.round}: skipped (${r.reason})`, 'skipped'));
+    return li;
+  }
+  li.append(el('div', `Round ${r.round} — score ${r.evaluation.score}/10, ${r.evaluation.verdict}`));
+  li.append(el('div', `Analysis: ${r.analysis.summary}`));
+  li.append(el('div', `Hypothesis: ${r.hypothesis.text}`));
+  for (const c of r.critiques) li.append(el('div', `${c.criticId} [${c.focus}, severity ${c.severity}]: ${c.text}`, 'critique'));
+  for (const f of r.failedCritics) li.append(el('div', `${f.criticId} failed: ${f.error}`, 'critique'));
+  li.append(el('div', `Next: ${r.evaluation.nextSteps.join(' | ')}`));
+  return li;
+}
+
+async function loadRounds(id) {
+  for (;;) {
+    const page = await api('GET', `/simulations/${encodeURIComponent(id)}/rounds?offset=${state.rendered}&limit=50`);
+    for (const r of page.rounds) $('rounds').append(renderRound(r));
+    state.rendered += page.rounds.length;
+    if (page.rounds.length < 50) return;
+  }
+}
+
+async function loadStatus(id) {
+  const sim = await api('GET', `/simulations/${encodeURIComponent(id)}`);
+  const s = sim.status;
+  const sum = sim.summary || {};
+  const progress = s ? s.progress : sum.progress || 0;
+  $('progress-bar').style.width = `${Math.round(progress * 100)}%`;
+  $('state').textContent = s ? s.state : sum.state || '?';
+  $('round').textContent = s ? `${s.round} / ${s.maxRounds}` : `${sum.round || 0} / ${sum.maxRounds || '?'}`;
+  $('elapsed').textContent = s ? `${Math.round(s.elapsedMs / 1000)} s` : '';
+  $('latest-hypothesis').textContent = (s ? s.latestHypothesis : sum.latestHypothesis) || '—';
+  $('detail-issue').textContent = s ? s.issue : sum.issue || '';
+  if (s) {
+    const select = $('agent-id');
+    if (select.options.length !== s.agents.length) {
+      select.replaceChildren(...s.agents.map((a) => el('option', a.id)));
+    }
+    $('overrides').replaceChildren(
+      ...s.overrides.map((o) => el('li', `#${o.id} ${o.kind} ${o.agentId}: ${o.changes.map((c) => `${c.param} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ')}${o.by ? ` by ${o.by}` : ''} (from round ${o.effectiveFrom.round})`)),
+    );
+  }
+}
+
+/** Server-sent events over fetch (so the token travels in a header), resuming with Last-Event-ID. */
+async function watch(id) {
+  const controller = new AbortController();
+  state.stream = controller;
+  while (!controller.signal.aborted) {
+    try {
+      const headers = { authorization: `Bearer ${keyInput.value.trim()}`, accept: 'text/event-stream' };
+      if (state.lastEventId) headers['last-event-id'] = String(state.lastEventId);
+      const res = await fetch(`/v1/simulations/${encodeURIComponent(id)}/events`, { headers, signal: controller.signal });
+      if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const idLine = frame.split('\n').find((l) => l.startsWith('id: '));
+          if (!idLine) continue;
+          state.lastEventId = Number(idLine.slice(4));
+          await Promise.all([loadRounds(id), loadStatus(id)]);
+        }
+      }
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      say(`live updates: ${err.message}; reconnecting`, true);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+async function open(id) {
+  if (state.stream) state.stream.abort();
+  state.current = id;
+  state.rendered = 0;
+  state.lastEventId = 0;
+  $('detail').hidden = false;
+  $('detail-title').textContent = id;
+  $('rounds').replaceChildren();
+  try {
+    await Promise.all([loadStatus(id), loadRounds(id)]);
+  } catch (err) {
+    say(err.message, true);
+  }
+  void watch(id);
+}
+
+function control(button, run) {
+  $(button).addEventListener('click', async () => {
+    if (!state.current) return;
+    try {
+      const res = await run(state.current);
+      say(res && res.message ? res.message : 'done');
+      await loadStatus(state.current);
+      await refreshList();
+    } catch (err) {
+      say(err.message, true);
+    }
+  });
+}
+
+const sim = (id) => `/simulations/${encodeURIComponent(id)}`;
+control('pause', (id) => api('POST', `${sim(id)}/pause`, { at: 'now' }));
+control('pause-boundary', (id) => api('POST', `${sim(id)}/pause`, { at: 'round-boundary' }));
+control('resume', (id) => api('POST', `${sim(id)}/resume`, {}));
+control('fast-forward', (id) => api('POST', `${sim(id)}/fast-forward`, { toRound: Number($('target-round').value) }));
+control('pause-at', (id) => api('POST', `${sim(id)}/pause-at`, { round: Number($('target-round').value) }));
+control('tune', (id) => {
+  const name = $('param-name').value;
+  const raw = $('param-value').value;
+  const value = name === 'strictness' || name === 'temperature' ? Number(raw) : raw;
+  return api('PATCH', `${sim(id)}/agents/${encodeURIComponent($('agent-id').value)}`, { params: { [name]: value } });
+});
+control('revert', (id) => api('POST', `${sim(id)}/overrides/${Number($('override-id').value)}/revert`, {}));
+control('cancel', (id) => api('POST', `${sim(id)}/cancel`, {}));
+control('terminate', (id) => api('POST', `${sim(id)}/terminate`, {}));
+
+void refreshList();

@@ -80,6 +80,8 @@ const { recordSimulationStarted, recordRound, recordControlEvent, generateFinalR
 
 /** Patch: pause/resume publish simulation.paused / simulation.resumed events (added after v1 histories). */
 export const CONTROL_EVENTS_PATCH = 'control-events-v1';
+/** Patch: a pause or override that arrived while a round child was starting is sent to it once started. */
+export const SYNC_STARTED_CHILD_PATCH = 'sync-started-child-v1';
 
 /** How many earlier rounds each round sees: enough to evolve, bounded in size. */
 const CONTEXT_ROUNDS = 3;
@@ -311,10 +313,13 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
       publishSearchAttributes();
 
       const context = outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : [])).slice(-CONTEXT_ROUNDS);
+      const startedWith = { agents, paused: pause !== null };
       child = await startChild(roundWorkflow, {
         workflowId: roundWorkflowId(simulationId, round),
-        args: [{ simulationId, round, issue: input.issue, context, agents, criticPolicy: input.criticPolicy, timeouts: input.timeouts, paused: pause !== null }],
+        args: [{ simulationId, round, issue: input.issue, context, agents, criticPolicy: input.criticPolicy, timeouts: input.timeouts, paused: startedWith.paused }],
       });
+      // Controls handled while the start was in flight could not reach the child yet.
+      if ((agents !== startedWith.agents || (pause !== null) !== startedWith.paused) && patched(SYNC_STARTED_CHILD_PATCH)) await syncChild();
       const result = await child.result();
       child = null;
       roundRunning = false;

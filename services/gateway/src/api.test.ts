@@ -1,0 +1,127 @@
+// A simulation driven only through the HTTP API, with live updates over SSE.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '@kunlun/infra/testing';
+import { KEYS, readEvents, startTestStack, type TestStack } from './testing/stack.js';
+
+const slow = { FAULT_LATENCY_MS: '150' };
+
+describe('gateway API end to end', () => {
+  let s: TestStack;
+  before(async () => {
+    s = await startTestStack({ agentEnv: { analyzer: slow, proposer: slow, critic: slow, evaluator: slow } });
+  });
+  after(() => s.stop());
+
+  const call = async (method: string, path: string, body?: unknown, key: string = KEYS.operator, extra: Record<string, string> = {}) => {
+    const res = await fetch(`${s.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...extra },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  it('create → watch SSE to round 2 → pause holds → resume → fast-forward → tune → cancel, all visible via GET', { timeout: 240_000 }, async () => {
+    const created = await call('POST', '/v1/simulations', { issue: 'Should a city pedestrianise its centre?', maxRounds: 8 });
+    assert.equal(created.status, 201);
+    const id = created.body.simulationId as string;
+    s.workers.track(id);
+
+    const frames = await readEvents(`${s.baseUrl}/v1/simulations/${id}/events`, { authorization: `Bearer ${KEYS.viewer}` }, (f) => f.filter((x) => x.event === 'round.completed').length >= 2);
+    assert.equal(frames[0]!.event, 'simulation.started');
+    assert.deepEqual(frames.map((f) => f.id), frames.map((_, i) => i + 1), 'ids are the event seqs, contiguous');
+
+    const paused = await call('POST', `/v1/simulations/${id}/pause`, { at: 'now' });
+    assert.equal(paused.status, 200);
+    assert.equal(paused.body.changed, true);
+    const heldFrom = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
+    assert.equal(heldFrom.body.status.state, 'paused');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const held = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
+    assert.equal(held.body.status.state, 'paused');
+    assert.equal(held.body.status.round, heldFrom.body.status.round, 'no progress while paused');
+    assert.equal(held.body.status.step, heldFrom.body.status.step);
+    const roundsWhilePaused = (await call('GET', `/v1/simulations/${id}/rounds`)).body.total as number;
+
+    assert.equal((await call('POST', `/v1/simulations/${id}/resume`, {})).status, 200);
+    assert.equal((await call('GET', `/v1/simulations/${id}`)).body.status.state, 'running');
+
+    const current = (await call('GET', `/v1/simulations/${id}`)).body.status.round as number;
+    const ff = await call('POST', `/v1/simulations/${id}/fast-forward`, { toRound: current + 3 });
+    assert.equal(ff.status, 200, JSON.stringify(ff.body));
+    assert.match(ff.body.message, /will be skipped/);
+
+    const tuned = await call('PATCH', `/v1/simulations/${id}/agents/critic-logic`, { params: { strictness: 0.95 }, reason: 'harsher' });
+    assert.equal(tuned.status, 200);
+    const view = await call('GET', `/v1/simulations/${id}`);
+    assert.equal(view.body.status.overrides[0].by, 'alice');
+    assert.equal(view.body.status.agents.find((a: { id: string }) => a.id === 'critic-logic').params.strictness, 0.95);
+
+    await eventually('rounds past the fast-forward', async () => {
+      const st = (await call('GET', `/v1/simulations/${id}`)).body.status;
+      return st.round >= current + 3 ? st : undefined;
+    }, 120_000);
+    const cancelled = await call('POST', `/v1/simulations/${id}/cancel`, {});
+    assert.equal(cancelled.status, 202);
+    const final = await eventually('cancelled via GET', async () => {
+      const g = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
+      return g.body.status?.state === 'cancelled' && g.body.summary?.state === 'cancelled' ? g.body : undefined;
+    });
+    assert.ok(final.status.skippedRounds.length >= 2, 'fast-forward skipped rounds');
+
+    const rounds = await call('GET', `/v1/simulations/${id}/rounds?limit=100`, undefined, KEYS.viewer);
+    assert.ok(rounds.body.total >= roundsWhilePaused);
+    assert.deepEqual(rounds.body.rounds.map((r: { round: number }) => r.round), Array.from({ length: rounds.body.total as number }, (_, i) => i + 1));
+    assert.ok(rounds.body.rounds.some((r: { status: string }) => r.status === 'skipped'));
+    const page = await call('GET', `/v1/simulations/${id}/rounds?offset=1&limit=1`);
+    assert.equal(page.body.rounds.length, 1);
+    assert.equal(page.body.rounds[0].round, 2);
+
+    const listed = await call('GET', '/v1/simulations?state=cancelled', undefined, KEYS.viewer);
+    assert.ok(listed.body.items.some((x: { simulationId: string }) => x.simulationId === id));
+    const otherTenant = await call('GET', '/v1/simulations', undefined, KEYS.otherTenant);
+    assert.ok(!otherTenant.body.items.some((x: { simulationId: string }) => x.simulationId === id), "another tenant does not see it");
+  });
+
+  it('SSE resumes after Last-Event-ID with nothing missed and nothing repeated; the report appears', { timeout: 180_000 }, async () => {
+    const { body } = await call('POST', '/v1/simulations', { issue: 'Is remote work better for cities?', maxRounds: 3 });
+    const id = body.simulationId as string;
+    s.workers.track(id);
+    const url = `${s.baseUrl}/v1/simulations/${id}/events`;
+    const first = await readEvents(url, { authorization: `Bearer ${KEYS.viewer}` }, (f) => f.length >= 3);
+    const rest = await readEvents(url, { authorization: `Bearer ${KEYS.viewer}`, 'last-event-id': String(first.at(-1)!.id) }, (f) => f.some((x) => x.event === 'simulation.completed'));
+    const ids = [...first, ...rest].map((f) => f.id);
+    assert.deepEqual(ids, Array.from({ length: ids.length }, (_, i) => i + 1));
+    const report = await eventually('report', async () => {
+      const r = await call('GET', `/v1/simulations/${id}/report`, undefined, KEYS.viewer);
+      return r.status === 200 ? r.body : undefined;
+    });
+    assert.equal(report.roundsCompleted, 3);
+  });
+
+  it('idempotent create: the same Idempotency-Key never starts a second simulation', { timeout: 60_000 }, async () => {
+    const headers = { 'idempotency-key': `key-${Date.now()}` };
+    const a = await call('POST', '/v1/simulations', { issue: 'Same request twice', maxRounds: 1 }, KEYS.operator, headers);
+    const b = await call('POST', '/v1/simulations', { issue: 'Same request twice', maxRounds: 1 }, KEYS.operator, headers);
+    s.workers.track(a.body.simulationId as string);
+    assert.equal(a.status, 201);
+    assert.equal(b.status, 200);
+    assert.equal(b.body.created, false);
+    assert.equal(a.body.simulationId, b.body.simulationId);
+  });
+
+  it('health, readiness, metrics and the OpenAPI document', async () => {
+    assert.equal((await fetch(`${s.baseUrl}/healthz`)).status, 200);
+    const ready = await fetch(`${s.baseUrl}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { temporal: 'ok', redis: 'ok' });
+    const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
+    assert.match(metrics, /kunlun_gateway_request_duration_seconds_count\{method="POST",route="\/v1\/simulations",status="201"\}/);
+    const doc = (await (await fetch(`${s.baseUrl}/docs/json`)).json()) as { paths: Record<string, unknown> };
+    for (const p of ['/v1/simulations', '/v1/simulations/{id}', '/v1/simulations/{id}/rounds', '/v1/simulations/{id}/pause', '/v1/simulations/{id}/agents/{agentId}']) assert.ok(doc.paths[p], `OpenAPI has ${p}`);
+    const page = await fetch(`${s.baseUrl}/`);
+    assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    assert.match(await page.text(), /Kunlun Mirror/);
+  });
+});

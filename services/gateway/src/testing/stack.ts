@@ -1,0 +1,113 @@
+// The whole system in one test process, on the real local stack: orchestrator and agent
+// workers, a recorder on a private topic, a private redis-server, and the gateway listening.
+import { SimulationClient } from '@kunlun/client';
+import { createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
+import { startRedisServer, stackEnv, testLogger, uniqueName } from '@kunlun/infra/testing';
+import { startTestWorkers, type TestWorkers } from '@kunlun/orchestrator/testing';
+import { createRecorderMetrics, Recorder } from '@kunlun/recorder';
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import { buildApp } from '../app.js';
+import type { GatewayConfig } from '../env.js';
+
+export const KEYS = {
+  operator: 'op-key-tenant-a-0123456789',
+  viewer: 'viewer-key-tenant-a-0123456789',
+  admin: 'admin-key-tenant-a-0123456789',
+  otherTenant: 'op-key-tenant-b-0123456789',
+} as const;
+
+export const API_KEYS: GatewayConfig['API_KEYS'] = [
+  { key: KEYS.operator, principal: { subject: 'alice', tenant: 'tenant-a', role: 'operator' } },
+  { key: KEYS.viewer, principal: { subject: 'victor', tenant: 'tenant-a', role: 'viewer' } },
+  { key: KEYS.admin, principal: { subject: 'ada', tenant: 'tenant-a', role: 'admin' } },
+  { key: KEYS.otherTenant, principal: { subject: 'bob', tenant: 'tenant-b', role: 'operator' } },
+];
+
+export const JWT_SECRET = 'test-secret-test-secret-test-secret-42';
+
+export interface TestStack {
+  app: FastifyInstance;
+  baseUrl: string;
+  workers: TestWorkers;
+  stop(): Promise<void>;
+}
+
+export async function startTestStack(options: { agentEnv?: NonNullable<Parameters<typeof startTestWorkers>[0]>['agentEnv']; config?: Partial<GatewayConfig> } = {}): Promise<TestStack> {
+  const topic = uniqueName('gw.events');
+  const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'gateway-test', logger: testLogger });
+  await ensureTopics(kafka, [
+    { topic, numPartitions: 3, configEntries: [] },
+    { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [] },
+  ]);
+  const redisServer = await startRedisServer();
+  const redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test' });
+  const subscriber = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-live' });
+  const recorderRedis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-recorder' });
+  const recorder = new Recorder({ kafka, redis: recorderRedis, topic, dlqTopic: `${topic}.dlq`, groupId: uniqueName('recorder'), logger: testLogger, metrics: createRecorderMetrics(new Registry()) });
+  await recorder.start();
+  const workers = await startTestWorkers({ eventsTopic: topic, ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}) });
+  const app = await buildApp({
+    config: { API_KEYS, JWT_SECRET, CORS_ORIGINS: [], RATE_LIMIT_PER_MINUTE: 10_000, BODY_LIMIT_BYTES: 64 * 1024, TRUST_PROXY: false, ...options.config },
+    temporal: workers.client,
+    sims: new SimulationClient(workers.client),
+    redis,
+    subscriber,
+    registry: new Registry(),
+    logger: testLogger,
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${port}`,
+    workers,
+    async stop() {
+      await app.close();
+      await workers.stop();
+      await recorder.stop();
+      redis.disconnect();
+      subscriber.disconnect();
+      recorderRedis.disconnect();
+      await redisServer.stop();
+    },
+  };
+}
+
+/** Reads an SSE stream until `until` says stop; returns the frames (id, event, data). */
+export async function readEvents(
+  url: string,
+  headers: Record<string, string>,
+  until: (frames: Array<{ id: number; event: string; data: unknown }>) => boolean,
+  timeoutMs = 120_000,
+): Promise<Array<{ id: number; event: string; data: unknown }>> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const frames: Array<{ id: number; event: string; data: unknown }> = [];
+  try {
+    const res = await fetch(url, { headers: { ...headers, accept: 'text/event-stream' }, signal: controller.signal });
+    if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status} ${await res.text()}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let cut;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const get = (k: string) => frame.split('\n').find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
+        const id = get('id');
+        if (id === undefined) continue;
+        frames.push({ id: Number(id), event: get('event') ?? '', data: JSON.parse(get('data') ?? 'null') as unknown });
+        if (until(frames)) return frames;
+      }
+    }
+    throw new Error(`SSE stream ended after ${frames.length} events`);
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+}
