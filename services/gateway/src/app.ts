@@ -42,6 +42,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
+  // JSON only: any other body type is answered 415.
+  app.removeContentTypeParser('text/plain');
   app.setNotFoundHandler((req, reply) => errorHandler(new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply));
 
   const requests = new Histogram({

@@ -52,7 +52,7 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   let e: ApiError;
   if (err instanceof ApiError) e = err;
   else if (hasZodFastifySchemaValidationErrors(err)) {
-    const issues = err.validation.map((v) => ({ path: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`, message: v.message }));
+    const issues = err.validation.map((v) => ({ path: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`.replace(/\.$/, ''), message: v.message }));
     e = new ApiError(400, 'validation_error', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
   } else if (isResponseSerializationError(err)) e = new ApiError(500, 'internal', 'response did not match its schema');
   else if (err instanceof InvalidRequestError) e = new ApiError(400, 'validation_error', err.message);

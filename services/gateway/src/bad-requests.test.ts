@@ -1,0 +1,131 @@
+// Every kind of bad request gets its documented status and the one error shape, and none of
+// them changes any simulation (checked against a paused simulation's status and the list).
+import assert from 'node:assert/strict';
+import { createSigner } from 'fast-jwt';
+import { after, before, describe, it } from 'node:test';
+import { eventually } from '@kunlun/infra/testing';
+import { JWT_SECRET, KEYS, startTestStack, type TestStack } from './testing/stack.js';
+
+interface Case {
+  name: string;
+  method: 'GET' | 'POST' | 'PATCH';
+  path: string;
+  key?: string | null;
+  body?: unknown;
+  raw?: { body: string; type: string };
+  headers?: Record<string, string>;
+  status: number;
+  code: string;
+  message?: RegExp;
+}
+
+describe('bad requests', () => {
+  let s: TestStack;
+  let id: string;
+  let otherId: string;
+
+  before(async () => {
+    s = await startTestStack();
+    const create = async (key: string) => {
+      const res = await fetch(`${s.baseUrl}/v1/simulations`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ issue: 'A question that waits', maxRounds: 3 }) });
+      const { simulationId } = (await res.json()) as { simulationId: string };
+      s.workers.track(simulationId);
+      return simulationId;
+    };
+    id = await create(KEYS.operator);
+    otherId = await create(KEYS.otherTenant);
+    await s.workers.simulations.pauseAt(id, { round: 1 });
+    await eventually('paused after round 1', async () => ((await s.workers.simulations.status(id)).state === 'paused' ? true : undefined));
+  });
+  after(() => s.stop());
+
+  const expiredJwt = () => createSigner({ key: JWT_SECRET, expiresIn: 1 })({ sub: 'x', tenant: 'tenant-a', role: 'admin', iat: 1, exp: 2 });
+  const wrongSecretJwt = () => createSigner({ key: 'another-secret-another-secret-another' })({ sub: 'x', tenant: 'tenant-a', role: 'admin' });
+
+  const cases = (): Case[] => [
+    { name: 'no credentials', method: 'POST', path: '/v1/simulations', key: null, body: { issue: 'x' }, status: 401, code: 'unauthorized', message: /missing bearer token/ },
+    { name: 'unknown API key', method: 'GET', path: '/v1/simulations', key: 'not-a-real-key-0000000000', status: 401, code: 'unauthorized' },
+    { name: 'expired JWT', method: 'GET', path: '/v1/simulations', key: expiredJwt(), status: 401, code: 'unauthorized', message: /invalid or expired/ },
+    { name: 'JWT signed with another secret', method: 'GET', path: '/v1/simulations', key: wrongSecretJwt(), status: 401, code: 'unauthorized' },
+    { name: 'malformed JSON', method: 'POST', path: '/v1/simulations', raw: { body: '{"issue": ', type: 'application/json' }, status: 400, code: 'validation_error' },
+    { name: 'missing issue', method: 'POST', path: '/v1/simulations', body: { maxRounds: 2 }, status: 400, code: 'validation_error', message: /issue/ },
+    { name: 'issue of the wrong type', method: 'POST', path: '/v1/simulations', body: { issue: 42 }, status: 400, code: 'validation_error', message: /issue/ },
+    { name: 'empty issue', method: 'POST', path: '/v1/simulations', body: { issue: '   ' }, status: 400, code: 'validation_error' },
+    { name: 'maxRounds 0', method: 'POST', path: '/v1/simulations', body: { issue: 'x', maxRounds: 0 }, status: 400, code: 'validation_error', message: /maxRounds/ },
+    { name: 'maxRounds as text', method: 'POST', path: '/v1/simulations', body: { issue: 'x', maxRounds: 'five' }, status: 400, code: 'validation_error', message: /maxRounds/ },
+    { name: 'unknown field', method: 'POST', path: '/v1/simulations', body: { issue: 'x', colour: 'red' }, status: 400, code: 'validation_error' },
+    { name: 'two evaluators', method: 'POST', path: '/v1/simulations', body: { issue: 'x', agents: [{ id: 'a', role: 'analyzer' }, { id: 'p', role: 'proposer' }, { id: 'e', role: 'evaluator' }, { id: 'f', role: 'evaluator' }] }, status: 400, code: 'validation_error', message: /exactly one evaluator/ },
+    { name: 'oversize body', method: 'POST', path: '/v1/simulations', raw: { body: JSON.stringify({ issue: 'x'.repeat(70 * 1024) }), type: 'application/json' }, status: 413, code: 'payload_too_large' },
+    { name: 'text/plain body', method: 'POST', path: '/v1/simulations', raw: { body: 'issue=x', type: 'text/plain' }, status: 415, code: 'unsupported_media_type' },
+    { name: 'viewer creates', method: 'POST', path: '/v1/simulations', key: KEYS.viewer, body: { issue: 'x' }, status: 403, code: 'forbidden', message: /operator role/ },
+    { name: 'client id of another tenant', method: 'POST', path: '/v1/simulations', body: { issue: 'x', simulationId: otherId }, status: 409, code: 'conflict', message: /already in use/ },
+    { name: 'unknown simulation', method: 'GET', path: '/v1/simulations/sim-does-not-exist', status: 404, code: 'not_found' },
+    { name: "another tenant's simulation", method: 'GET', path: `/v1/simulations/${otherId}`, status: 404, code: 'not_found' },
+    { name: "pausing another tenant's simulation", method: 'POST', path: `/v1/simulations/${otherId}/pause`, body: {}, status: 404, code: 'not_found' },
+    { name: 'invalid id characters', method: 'GET', path: '/v1/simulations/has%20space', status: 400, code: 'validation_error' },
+    { name: 'list limit 0', method: 'GET', path: '/v1/simulations?limit=0', status: 400, code: 'validation_error', message: /limit/ },
+    { name: 'list with unknown state', method: 'GET', path: '/v1/simulations?state=sleeping', status: 400, code: 'validation_error', message: /state/ },
+    { name: 'negative rounds offset', method: 'GET', path: `/v1/simulations/${id}/rounds?offset=-1`, status: 400, code: 'validation_error' },
+    { name: 'report before completion', method: 'GET', path: `/v1/simulations/${id}/report`, status: 404, code: 'not_found', message: /report/ },
+    { name: 'pause with a bad "at"', method: 'POST', path: `/v1/simulations/${id}/pause`, body: { at: 'later' }, status: 400, code: 'validation_error' },
+    { name: 'resume with an unexpected body field', method: 'POST', path: `/v1/simulations/${id}/resume`, body: { x: 1 }, status: 400, code: 'validation_error' },
+    { name: 'fast-forward to 0', method: 'POST', path: `/v1/simulations/${id}/fast-forward`, body: { toRound: 0 }, status: 400, code: 'validation_error' },
+    { name: 'fast-forward backwards', method: 'POST', path: `/v1/simulations/${id}/fast-forward`, body: { toRound: 1 }, status: 409, code: 'conflict', message: /must be after it/ },
+    { name: 'fast-forward past the end', method: 'POST', path: `/v1/simulations/${id}/fast-forward`, body: { toRound: 99 }, status: 409, code: 'conflict', message: /only 3 rounds/ },
+    { name: 'pause-at a round as text', method: 'POST', path: `/v1/simulations/${id}/pause-at`, body: { round: 'two' }, status: 400, code: 'validation_error' },
+    { name: 'tune an unknown agent', method: 'PATCH', path: `/v1/simulations/${id}/agents/nobody`, body: { params: { strictness: 1 } }, status: 409, code: 'conflict', message: /unknown agent id "nobody"/ },
+    { name: 'tune with an out-of-range value', method: 'PATCH', path: `/v1/simulations/${id}/agents/critic-logic`, body: { params: { strictness: 5 } }, status: 400, code: 'validation_error', message: /strictness/ },
+    { name: 'tune an unknown param', method: 'PATCH', path: `/v1/simulations/${id}/agents/critic-logic`, body: { params: { colour: 'red' } }, status: 400, code: 'validation_error' },
+    { name: 'revert an unknown override', method: 'POST', path: `/v1/simulations/${id}/overrides/7/revert`, body: {}, status: 409, code: 'conflict', message: /unknown override id 7/ },
+    { name: 'revert override "abc"', method: 'POST', path: `/v1/simulations/${id}/overrides/abc/revert`, body: {}, status: 400, code: 'validation_error' },
+    { name: 'operator terminates', method: 'POST', path: `/v1/simulations/${id}/terminate`, body: {}, status: 403, code: 'forbidden', message: /admin role/ },
+    { name: 'viewer pauses', method: 'POST', path: `/v1/simulations/${id}/pause`, key: KEYS.viewer, body: {}, status: 403, code: 'forbidden' },
+    { name: 'viewer cancels', method: 'POST', path: `/v1/simulations/${id}/cancel`, key: KEYS.viewer, body: {}, status: 403, code: 'forbidden' },
+    { name: 'unknown route', method: 'GET', path: '/v1/nothing-here', status: 404, code: 'not_found' },
+  ];
+
+  it('answers each with its status and the error shape, changing nothing', { timeout: 120_000 }, async () => {
+    const snapshot = async () => {
+      const st = await s.workers.simulations.status(id);
+      const other = await s.workers.simulations.status(otherId);
+      const list = (await fetch(`${s.baseUrl}/v1/simulations?limit=100`, { headers: { authorization: `Bearer ${KEYS.viewer}` } }).then((r) => r.json())) as { total: number };
+      return JSON.stringify({ st: { ...st, elapsedMs: 0 }, other: { ...other, elapsedMs: 0, round: 0, step: null, progress: 0, scores: [], latestHypothesis: null, state: other.state === 'completed' ? 'running' : other.state }, total: list.total });
+    };
+    const before = await snapshot();
+    const all = cases();
+    assert.ok(all.length >= 25);
+    for (const c of all) {
+      const headers: Record<string, string> = { ...(c.headers ?? {}) };
+      const key = c.key === undefined ? KEYS.operator : c.key;
+      if (key) headers.authorization = `Bearer ${key}`;
+      let body: string | undefined;
+      if (c.raw) {
+        body = c.raw.body;
+        headers['content-type'] = c.raw.type;
+      } else if (c.body !== undefined) {
+        body = JSON.stringify(c.body);
+        headers['content-type'] = 'application/json';
+      }
+      const res = await fetch(`${s.baseUrl}${c.path}`, { method: c.method, headers, ...(body !== undefined ? { body } : {}) });
+      const json = (await res.json()) as { error?: { code?: string; message?: string } };
+      assert.equal(res.status, c.status, `${c.name}: status (${JSON.stringify(json)})`);
+      assert.equal(json.error?.code, c.code, `${c.name}: code`);
+      assert.equal(typeof json.error?.message, 'string', `${c.name}: message`);
+      if (c.message) assert.match(json.error?.message ?? '', c.message, `${c.name}: message`);
+    }
+    assert.equal(await snapshot(), before, 'no simulation changed');
+  });
+
+  it('rate limits per credential', { timeout: 60_000 }, async () => {
+    const limited = await startTestStack({ config: { RATE_LIMIT_PER_MINUTE: 3 } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await fetch(`${limited.baseUrl}/v1/simulations`, { headers: { authorization: `Bearer ${KEYS.viewer}` } })).status);
+      assert.deepEqual(statuses, [200, 200, 200, 429, 429]);
+      const res = await fetch(`${limited.baseUrl}/v1/simulations`, { headers: { authorization: `Bearer ${KEYS.viewer}` } });
+      assert.equal(((await res.json()) as { error: { code: string } }).error.code, 'rate_limited');
+    } finally {
+      await limited.stop();
+    }
+  });
+});
