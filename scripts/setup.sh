@@ -19,3 +19,11 @@ fi
 
 pnpm install --frozen-lockfile --prefer-offline --reporter=append-only
 bash scripts/stack/stack.sh install
+
+# Debian's Chromium for the web page's browser test (playwright-core drives it; no browser download).
+if ! command -v chromium >/dev/null; then
+  echo "[setup] installing chromium with apt-get" >&2
+  as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends chromium >/dev/null
+fi

@@ -1,0 +1,63 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// The web page in a real headless Chromium (Debian's, driven by playwright-core): start a
+// simulation from the form, watch rounds arrive, pause it from the page; a screenshot is kept.
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { KEYS, startTestStack, type TestStack } from './testing/stack.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const RESULTS = fileURLToPath(new URL('../../../test-results/', import.meta.url));
+const slow = { FAULT_LATENCY_MS: '250' };
+
+describe('web page', () => {
+  let s: TestStack;
+  let browser: Browser;
+  before(async () => {
+    s = await startTestStack({ agentEnv: { analyzer: slow, proposer: slow, critic: slow, evaluator: slow } });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await s.stop();
+  });
+
+  it('starts a simulation, shows rounds as they arrive, and pauses it', { timeout: 180_000 }, async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(s.baseUrl);
+    await page.fill('#api-key', KEYS.operator);
+    await page.dispatchEvent('#api-key', 'change');
+    // Agent and user text must be shown as text, never interpreted as HTML.
+    const issue = 'Should parks <img src=x onerror="window.__xss=1"> charge entry fees to fund upkeep?';
+    await page.fill('#issue', issue);
+    await page.fill('#max-rounds', '6');
+    await page.click('#start');
+
+    await page.waitForFunction(() => document.querySelectorAll('#rounds li').length >= 1, undefined, { timeout: 120_000 });
+    const simulationId = (await page.textContent('#detail-title'))!;
+    s.workers.track(simulationId);
+    assert.match(simulationId, /^sim-/);
+    assert.equal(await page.textContent('#detail-issue'), issue);
+    assert.equal(await page.locator('#detail img, #rounds img').count(), 0, 'no element was created from the text');
+    assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss), undefined);
+    await page.waitForFunction(() => (document.getElementById('progress-bar')?.style.width ?? '0%') !== '0%', undefined, { timeout: 30_000 });
+
+    await page.click('#pause');
+    await page.waitForFunction(() => document.getElementById('state')?.textContent === 'paused', undefined, { timeout: 30_000 });
+    assert.equal((await s.workers.simulations.status(simulationId)).state, 'paused');
+    assert.match((await page.textContent('#message')) ?? '', /paused/);
+    await page.waitForFunction((id) => [...document.querySelectorAll('#simulation-list li')].some((li) => (li as HTMLElement).dataset.id === id), simulationId);
+
+    await mkdir(RESULTS, { recursive: true });
+    await page.screenshot({ path: `${RESULTS}page.png`, fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+});
