@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.stack/**', 'eslint.config.js', 'services/gateway/public/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '.stack/**', 'eslint.config.js', 'services/gateway/public/**', 'packages/cli/bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,0 +1,83 @@
+// A small client of the gateway's /v1 API, with the errors mapped to exit codes.
+
+export const EXIT = { ok: 0, usage: 2, notFound: 3, refused: 4, auth: 5, unavailable: 6, failed: 8, cancelled: 9 } as const;
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+function exitFor(status: number): number {
+  if (status === 400 || status === 413 || status === 415) return EXIT.usage;
+  if (status === 401 || status === 403) return EXIT.auth;
+  if (status === 404) return EXIT.notFound;
+  if (status === 409 || status === 429) return EXIT.refused;
+  return EXIT.unavailable;
+}
+
+export class Api {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string | undefined,
+  ) {}
+
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(this.token ? { authorization: `Bearer ${this.token}` } : {}), ...extra };
+  }
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}/v1${path}`, {
+        method,
+        headers: this.headers(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      throw new CliError(`cannot reach the gateway at ${this.baseUrl}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`, EXIT.unavailable);
+    }
+    const data = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    if (!res.ok) throw new CliError(data?.error?.message ?? `HTTP ${res.status}`, exitFor(res.status));
+    return data as T;
+  }
+
+  /** Server-sent events of one simulation; yields each event, resuming after drops. */
+  async *events(id: string, signal: AbortSignal): AsyncGenerator<{ id: number; event: string; data: Record<string, unknown> }> {
+    let last = 0;
+    while (!signal.aborted) {
+      const res = await fetch(`${this.baseUrl}/v1/simulations/${encodeURIComponent(id)}/events`, {
+        headers: this.headers({ accept: 'text/event-stream', ...(last ? { 'last-event-id': String(last) } : {}) }),
+        signal,
+      }).catch((err: unknown) => {
+        if (signal.aborted) return null;
+        throw new CliError(`cannot reach the gateway: ${(err as Error).message}`, EXIT.unavailable);
+      });
+      if (!res) return;
+      if (!res.ok || !res.body) {
+        const data = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+        throw new CliError(data?.error?.message ?? `HTTP ${res.status}`, exitFor(res.status));
+      }
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
+        if (done) break;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const frame = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const get = (k: string) => frame.split('\n').find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
+          const eventId = get('id');
+          if (eventId === undefined) continue;
+          last = Number(eventId);
+          yield { id: last, event: get('event') ?? '', data: JSON.parse(get('data') ?? '{}') as Record<string, unknown> };
+        }
+      }
+    }
+  }
+}

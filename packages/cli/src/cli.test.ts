@@ -1,0 +1,69 @@
+// The kunlun CLI against the running system (gateway, workers, recorder on the real stack).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { KEYS, startTestStack, type TestStack } from '@kunlun/gateway/testing';
+
+const BIN = fileURLToPath(new URL('../bin/kunlun.js', import.meta.url));
+
+function kunlun(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('kunlun CLI', () => {
+  let s: TestStack;
+  let env: Record<string, string>;
+  before(async () => {
+    s = await startTestStack();
+    env = { KUNLUN_URL: s.baseUrl, KUNLUN_TOKEN: KEYS.operator };
+  });
+  after(() => s.stop());
+
+  it('start → watch → result', { timeout: 180_000 }, async () => {
+    const started = await kunlun(['start', '--issue', 'Should libraries lend tools as well as books?', '--rounds', '3', '--json'], env);
+    assert.equal(started.code, 0, started.stderr);
+    const { simulationId } = JSON.parse(started.stdout) as { simulationId: string };
+    s.workers.track(simulationId);
+
+    const watched = await kunlun(['watch', simulationId], env);
+    assert.equal(watched.code, 0, watched.stderr);
+    for (const n of [1, 2, 3]) assert.match(watched.stdout, new RegExp(`^Round ${n}: score [\\d.]+/10`, 'm'));
+    assert.match(watched.stdout, /\[#{30}\] 100%/);
+    assert.match(watched.stdout.trim(), /completed$/);
+
+    const result = await kunlun(['result', simulationId], env);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /3 round\(s\) debated "Should libraries lend tools/);
+    const json = await kunlun(['result', simulationId, '--json'], env);
+    assert.equal((JSON.parse(json.stdout) as { roundsCompleted: number }).roundsCompleted, 3);
+
+    const listed = await kunlun(['list', '--state', 'completed'], env);
+    assert.match(listed.stdout, new RegExp(simulationId));
+  });
+
+  it('speaks clearly when something is wrong, with distinct exit codes', { timeout: 60_000 }, async () => {
+    const missing = await kunlun(['status', 'sim-nope'], env);
+    assert.equal(missing.code, 3);
+    assert.match(missing.stderr, /^kunlun: simulation not found/);
+    const badRound = await kunlun(['fast-forward', 'sim-nope', 'two'], env);
+    assert.equal(badRound.code, 2);
+    assert.match(badRound.stderr, /ROUND must be a whole number/);
+    const noAuth = await kunlun(['list'], { ...env, KUNLUN_TOKEN: 'wrong-token-000000000000' });
+    assert.equal(noAuth.code, 5);
+    assert.match(noAuth.stderr, /invalid credentials/);
+    const down = await kunlun(['list'], { ...env, KUNLUN_URL: 'http://127.0.0.1:9' });
+    assert.equal(down.code, 6);
+    assert.match(down.stderr, /cannot reach the gateway/);
+    const unknown = await kunlun(['frobnicate'], env);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+  });
+});

@@ -1,0 +1,217 @@
+// kunlun: start, watch and steer simulations through the gateway.
+import { parseArgs } from 'node:util';
+import { Api, CliError, EXIT } from './api.js';
+
+const USAGE = `kunlun — Kunlun Mirror from the terminal
+
+usage: kunlun <command> [arguments] [--json] [--url URL] [--token TOKEN]
+
+  start --issue TEXT [--rounds N] [--id ID]   start a simulation
+  list [--state STATE]                        your simulations, newest first
+  status ID                                   live status
+  watch ID                                    progress bar and rounds as they complete
+  rounds ID                                   every round so far
+  pause ID [--at-boundary]                    pause now (or after the current round)
+  resume ID
+  fast-forward ID ROUND                       skip to ROUND
+  pause-at ID ROUND                           run until ROUND is done, then pause
+  tune ID AGENT PARAM=VALUE [...]             change an agent's params from the next step
+  revert ID OVERRIDE                          undo a recorded override
+  cancel ID                                   graceful: cleanup runs
+  terminate ID                                immediate (admin)
+  result ID                                   the final report
+
+env: KUNLUN_URL (default http://127.0.0.1:8080), KUNLUN_TOKEN (API key or JWT)
+exit codes: 0 ok, 2 bad usage or input, 3 not found, 4 refused, 5 not allowed,
+            6 gateway unavailable, 8 simulation failed, 9 simulation cancelled`;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    json: { type: 'boolean', default: false },
+    url: { type: 'string', default: process.env.KUNLUN_URL ?? 'http://127.0.0.1:8080' },
+    token: { type: 'string', default: process.env.KUNLUN_TOKEN },
+    issue: { type: 'string' },
+    rounds: { type: 'string' },
+    id: { type: 'string' },
+    state: { type: 'string' },
+    'at-boundary': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+
+const api = new Api(values.url.replace(/\/+$/, ''), values.token);
+const out = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+const print = (data: unknown, human: () => void) => (values.json ? out(JSON.stringify(data, null, 2)) : human());
+
+function need(n: number, what: string): string[] {
+  const args = positionals.slice(1, 1 + n);
+  if (args.length < n) throw new CliError(`missing ${what}\n\n${USAGE}`, EXIT.usage);
+  return args;
+}
+const intArg = (v: string, name: string) => {
+  if (!/^\d+$/.test(v)) throw new CliError(`${name} must be a whole number, got ${JSON.stringify(v)}`, EXIT.usage);
+  return Number(v);
+};
+const sim = (id: string) => `/simulations/${encodeURIComponent(id)}`;
+
+interface Round {
+  round: number;
+  status: string;
+  reason?: string;
+  hypothesis?: { text: string };
+  critiques?: Array<{ criticId: string; focus: string; severity: number; text: string }>;
+  evaluation?: { score: number; verdict: string };
+}
+
+function printRound(r: Round): void {
+  if (r.status === 'skipped') return out(`Round ${r.round}: skipped (${r.reason ?? ''})`);
+  out(`Round ${r.round}: score ${r.evaluation?.score}/10, ${r.evaluation?.verdict}`);
+  out(`  hypothesis: ${r.hypothesis?.text}`);
+  for (const c of r.critiques ?? []) out(`  ${c.criticId} [${c.focus}, ${c.severity}]: ${c.text}`);
+}
+
+function bar(progress: number, width = 30): string {
+  const n = Math.round(Math.max(0, Math.min(1, progress)) * width);
+  return `[${'#'.repeat(n)}${'-'.repeat(width - n)}] ${Math.round(progress * 100)}%`;
+}
+
+async function watch(id: string): Promise<number> {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  let shown = 0;
+  const showNewRounds = async () => {
+    const page = await api.call<{ rounds: Round[] }>('GET', `${sim(id)}/rounds?offset=${shown}&limit=200`);
+    for (const r of page.rounds) {
+      if (values.json) out(JSON.stringify({ type: 'round', round: r }));
+      else {
+        if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
+        printRound(r);
+      }
+    }
+    shown += page.rounds.length;
+  };
+  await showNewRounds();
+  for await (const ev of api.events(id, controller.signal)) {
+    const state = ev.data.state as string | undefined;
+    if (ev.event.startsWith('round.')) await showNewRounds();
+    const view = await api.call<{ status: { progress: number; round: number; maxRounds: number; state: string } | null; summary: { progress?: number; state?: string } | null }>('GET', sim(id));
+    const progress = view.status?.progress ?? view.summary?.progress ?? 0;
+    const current = view.status?.state ?? state ?? '';
+    if (values.json) out(JSON.stringify({ type: 'event', event: ev.event, seq: ev.id, state: current, progress }));
+    else if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${bar(progress)} ${current} round ${view.status?.round ?? '?'}/${view.status?.maxRounds ?? '?'}`);
+    else out(`${bar(progress)} ${current} (${ev.event})`);
+    if (state === 'completed' || state === 'failed' || state === 'cancelled') {
+      controller.abort(); // close the stream, or its socket keeps the process alive
+      if (!values.json) out(process.stdout.isTTY ? `\n${state}` : state);
+      return state === 'completed' ? EXIT.ok : state === 'failed' ? EXIT.failed : EXIT.cancelled;
+    }
+  }
+  return EXIT.ok;
+}
+
+async function main(): Promise<number> {
+  const command = positionals[0];
+  if (!command || values.help) {
+    out(USAGE);
+    return command || values.help ? EXIT.ok : EXIT.usage;
+  }
+  switch (command) {
+    case 'start': {
+      if (!values.issue) throw new CliError('start needs --issue "…"', EXIT.usage);
+      const body = { issue: values.issue, ...(values.rounds ? { maxRounds: intArg(values.rounds, '--rounds') } : {}), ...(values.id ? { simulationId: values.id } : {}) };
+      const res = await api.call<{ simulationId: string; created: boolean }>('POST', '/simulations', body);
+      print(res, () => out(`${res.created ? 'started' : 'already exists'}: ${res.simulationId}`));
+      return EXIT.ok;
+    }
+    case 'list': {
+      const res = await api.call<{ items: Array<{ simulationId: string; state?: string; round?: number; maxRounds?: number; issue?: string }> }>('GET', `/simulations?limit=100${values.state ? `&state=${encodeURIComponent(values.state)}` : ''}`);
+      print(res, () => res.items.forEach((s) => out(`${s.simulationId}  ${(s.state ?? '?').padEnd(17)} ${s.round ?? 0}/${s.maxRounds ?? '?'}  ${(s.issue ?? '').slice(0, 60)}`)));
+      return EXIT.ok;
+    }
+    case 'status': {
+      const [id] = need(1, 'simulation id');
+      const res = await api.call<{ status: Record<string, unknown> | null; summary: Record<string, unknown> | null }>('GET', sim(id!));
+      print(res, () => {
+        const s = res.status ?? res.summary ?? {};
+        out(`${id}: ${String(s.state)} — round ${String(s.round)}/${String(s.maxRounds)} ${bar(Number(s.progress ?? 0))}`);
+        if (typeof s.latestHypothesis === 'string') out(`latest hypothesis: ${s.latestHypothesis}`);
+        if (res.status) out(`elapsed: ${Math.round(Number(res.status.elapsedMs) / 1000)} s`);
+      });
+      return EXIT.ok;
+    }
+    case 'watch':
+      return watch(need(1, 'simulation id')[0]!);
+    case 'rounds': {
+      const [id] = need(1, 'simulation id');
+      const res = await api.call<{ rounds: Round[] }>('GET', `${sim(id!)}/rounds?limit=200`);
+      print(res, () => res.rounds.forEach(printRound));
+      return EXIT.ok;
+    }
+    case 'pause':
+    case 'resume':
+    case 'cancel':
+    case 'terminate': {
+      const [id] = need(1, 'simulation id');
+      const body = command === 'pause' ? { at: values['at-boundary'] ? 'round-boundary' : 'now' } : {};
+      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/${command}`, body);
+      print(res, () => out(res.message));
+      return EXIT.ok;
+    }
+    case 'fast-forward':
+    case 'pause-at': {
+      const [id, round] = need(2, 'simulation id and round');
+      const body = command === 'fast-forward' ? { toRound: intArg(round!, 'ROUND') } : { round: intArg(round!, 'ROUND') };
+      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/${command}`, body);
+      print(res, () => out(res.message));
+      return EXIT.ok;
+    }
+    case 'tune': {
+      const [id, agent] = need(2, 'simulation id and agent id');
+      const pairs = positionals.slice(3);
+      if (pairs.length === 0) throw new CliError('tune needs PARAM=VALUE, e.g. strictness=0.9', EXIT.usage);
+      const params: Record<string, unknown> = {};
+      for (const p of pairs) {
+        const [k, v] = p.split('=', 2);
+        if (!k || v === undefined) throw new CliError(`expected PARAM=VALUE, got ${JSON.stringify(p)}`, EXIT.usage);
+        params[k] = v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v;
+      }
+      const res = await api.call<{ message: string }>('PATCH', `${sim(id!)}/agents/${encodeURIComponent(agent!)}`, { params });
+      print(res, () => out(res.message));
+      return EXIT.ok;
+    }
+    case 'revert': {
+      const [id, override] = need(2, 'simulation id and override id');
+      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/overrides/${intArg(override!, 'OVERRIDE')}/revert`, {});
+      print(res, () => out(res.message));
+      return EXIT.ok;
+    }
+    case 'result':
+    case 'report': {
+      const [id] = need(1, 'simulation id');
+      const res = await api.call<{ summary: string; strongest: { round: number; hypothesis: string; score: number } | null; scoreTrajectory: Array<{ round: number; score: number }> }>('GET', `${sim(id!)}/report`);
+      print(res, () => {
+        out(res.summary);
+        if (res.strongest) out(`strongest (round ${res.strongest.round}, ${res.strongest.score}): ${res.strongest.hypothesis}`);
+        out(`scores: ${res.scoreTrajectory.map((s) => `${s.round}:${s.score}`).join('  ')}`);
+      });
+      return EXIT.ok;
+    }
+    default:
+      throw new CliError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`, EXIT.usage);
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (err) {
+  if (err instanceof CliError) {
+    process.stderr.write(`kunlun: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`kunlun: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
