@@ -3,8 +3,12 @@
 # Usage: services.sh start|stop|status [service ...]   (default: all)
 source "$(dirname "${BASH_SOURCE[0]}")/stack/lib.sh"
 
-ALL=(orchestrator agent-analyzer agent-proposer agent-critic agent-evaluator recorder)
+ALL=(orchestrator agent-analyzer agent-proposer agent-critic agent-evaluator recorder gateway)
 declare -A METRICS_PORTS=([orchestrator]=9401 [agent-analyzer]=9402 [agent-proposer]=9403 [agent-critic]=9404 [agent-evaluator]=9405 [recorder]=9406)
+GATEWAY_PORT="${GATEWAY_PORT:-8080}"
+# The local demo's credential (tenant "demo", admin); set API_KEYS / JWT_SECRET for anything else.
+KUNLUN_DEMO_KEY="${KUNLUN_DEMO_KEY:-demo-key-local-only-0000}"
+GATEWAY_API_KEYS="${API_KEYS:-$KUNLUN_DEMO_KEY=demo:admin}"
 
 action=${1:-}; shift || true
 names=("$@"); [ ${#names[@]} -gt 0 ] || names=("${ALL[@]}")
@@ -16,6 +20,7 @@ start_one() {
   : >"$log"
   (cd "$REPO_ROOT" && METRICS_PORT="${METRICS_PORTS[$name]:-0}" TEMPORAL_ADDRESS="$KUNLUN_BIND_HOST:$TEMPORAL_PORT" \
     KAFKA_BROKERS="$KUNLUN_BIND_HOST:$KAFKA_PORT" REDIS_URL="redis://$KUNLUN_BIND_HOST:$REDIS_PORT" \
+    PORT="$GATEWAY_PORT" HOST="$KUNLUN_BIND_HOST" API_KEYS="$GATEWAY_API_KEYS" \
     start_bg "$name" node --import tsx "services/$name/src/main.ts")
   for ((i = 0; i < 240; i++)); do
     grep -q '"ready":true' "$log" 2>/dev/null && { log "$name running (pid $(pid_of "$name"), metrics :${METRICS_PORTS[$name]:-0})"; return 0; }

@@ -61,6 +61,7 @@ interface Round {
   round: number;
   status: string;
   reason?: string;
+  analysis?: { summary: string; concepts: string[] };
   hypothesis?: { text: string };
   critiques?: Array<{ criticId: string; focus: string; severity: number; text: string }>;
   evaluation?: { score: number; verdict: string };
@@ -69,6 +70,7 @@ interface Round {
 function printRound(r: Round): void {
   if (r.status === 'skipped') return out(`Round ${r.round}: skipped (${r.reason ?? ''})`);
   out(`Round ${r.round}: score ${r.evaluation?.score}/10, ${r.evaluation?.verdict}`);
+  if (r.analysis) out(`  analysis: ${r.analysis.summary} (concepts: ${r.analysis.concepts.join(', ')})`);
   out(`  hypothesis: ${r.hypothesis?.text}`);
   for (const c of r.critiques ?? []) out(`  ${c.criticId} [${c.focus}, ${c.severity}]: ${c.text}`);
 }
