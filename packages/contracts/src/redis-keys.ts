@@ -21,6 +21,7 @@ export const REDIS_PREFIX = 'kunlun:';
 export const redisKeys = {
   summary: (id: string) => `kunlun:sim:{${id}}`,
   rounds: (id: string) => `kunlun:sim:{${id}}:rounds`,
+  roundPrefix: (id: string) => `kunlun:sim:{${id}}:round:`,
   round: (id: string, n: number) => `kunlun:sim:{${id}}:round:${n}`,
   report: (id: string) => `kunlun:sim:{${id}}:report`,
   events: (id: string) => `kunlun:sim:{${id}}:events`,

@@ -1,11 +1,39 @@
 // Reads of the recorder's Redis projection (layout: packages/contracts/src/redis-keys.ts).
-import { redisKeys, type LiveUpdate, type RoundOutcome, type SimulationState } from '@kunlun/contracts';
-import type { Redis } from 'ioredis';
+import { redisKeys, type LiveUpdate, type SimulationState } from '@kunlun/contracts';
+import type { Redis, Result } from 'ioredis';
 
 export type Summary = Record<string, string>;
 
+// One round trip for a rounds page: owner tenant, total, and the page's round JSON. Round keys
+// are built in the script from the summary key's hash tag, so they share its cluster slot.
+const ROUNDS_PAGE_LUA = `
+local tenant = redis.call('HGET', KEYS[1], 'tenant')
+local total = redis.call('ZCARD', KEYS[2])
+local out = { tenant or '', total }
+local offset, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+for _, n in ipairs(redis.call('ZRANGE', KEYS[2], offset, offset + limit - 1)) do
+  local body = redis.call('GET', ARGV[3] .. n)
+  if body then out[#out + 1] = body end
+end
+return out
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    kunlunRoundsPage(summaryKey: string, roundsKey: string, offset: number, limit: number, roundKeyPrefix: string): Result<Array<string | number>, Context>;
+  }
+}
+
 export class ReadModel {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: Redis) {
+    redis.defineCommand('kunlunRoundsPage', { numberOfKeys: 2, lua: ROUNDS_PAGE_LUA });
+  }
+
+  /** A page of rounds as stored JSON strings, with the owner tenant ('' when not projected yet). */
+  async roundsPage(id: string, offset: number, limit: number): Promise<{ tenant: string; total: number; rounds: string[] }> {
+    const [tenant, total, ...rounds] = await this.redis.kunlunRoundsPage(redisKeys.summary(id), redisKeys.rounds(id), offset, limit, redisKeys.roundPrefix(id));
+    return { tenant: String(tenant), total: Number(total), rounds: rounds.map(String) };
+  }
 
   async summary(id: string): Promise<Summary | null> {
     const s = await this.redis.hgetall(redisKeys.summary(id));
@@ -35,19 +63,6 @@ export class ReadModel {
     for (const id of ids) pipeline.hgetall(redisKeys.summary(id));
     const rows = (await pipeline.exec()) ?? [];
     return { items: rows.map(([, v]) => v as Summary).filter((s) => Object.keys(s).length > 0), total };
-  }
-
-  /** Rounds in order, one page; returns the raw JSON strings (no parse/serialize round trip). */
-  async roundsRaw(id: string, offset: number, limit: number): Promise<{ rounds: string[]; total: number }> {
-    const [total, numbers] = await Promise.all([this.redis.zcard(redisKeys.rounds(id)), this.redis.zrange(redisKeys.rounds(id), offset, offset + limit - 1)]);
-    if (numbers.length === 0) return { rounds: [], total };
-    const bodies = await this.redis.mget(numbers.map((n) => redisKeys.round(id, Number(n))));
-    return { rounds: bodies.filter((b): b is string => b !== null), total };
-  }
-
-  async rounds(id: string, offset: number, limit: number): Promise<{ rounds: RoundOutcome[]; total: number }> {
-    const raw = await this.roundsRaw(id, offset, limit);
-    return { rounds: raw.rounds.map((b) => JSON.parse(b) as RoundOutcome), total: raw.total };
   }
 
   async report(id: string): Promise<unknown> {

@@ -47,10 +47,13 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { sims, readModel, live } = deps;
 
-  /** Object-level check: the simulation exists and belongs to the caller's tenant (else 404, no leak). */
-  async function authorize(req: FastifyRequest, id: string): Promise<void> {
-    const tenant = (await readModel.tenantOf(id)) ?? (await sims.owner(id))?.tenant;
-    if (tenant === undefined || tenant === null || tenant !== principalOf(req).tenant) throw notFound('simulation');
+  /**
+   * Object-level check: the simulation exists and belongs to the caller's tenant (else 404, no
+   * leak). The read model knows the owner; Temporal's memo answers before the recorder caught up.
+   */
+  async function authorize(req: FastifyRequest, id: string, knownTenant?: string | null): Promise<void> {
+    const tenant = knownTenant || (await readModel.tenantOf(id)) || (await sims.owner(id))?.tenant;
+    if (!tenant || tenant !== principalOf(req).tenant) throw notFound('simulation');
   }
 
   const by = (req: FastifyRequest) => principalOf(req).subject;
@@ -110,9 +113,9 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     schema: { summary: 'Rounds in order, paginated', params: SimulationIdParams, querystring: RoundsQuery, response: { 200: RoundsResponse, ...errors } },
     handler: async (req, reply) => {
       const { id } = req.params;
-      await authorize(req, id);
       const { limit, offset } = req.query;
-      const { rounds, total } = await readModel.roundsRaw(id, offset, limit);
+      const { tenant, rounds, total } = await readModel.roundsPage(id, offset, limit);
+      await authorize(req, id, tenant);
       // The stored JSON is sent as is: it was validated when the recorder accepted the event.
       return reply.type('application/json; charset=utf-8').send(`{"rounds":[${rounds.join(',')}],"total":${total},"limit":${limit},"offset":${offset}}` as never);
     },
