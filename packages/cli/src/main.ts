@@ -17,6 +17,9 @@ usage: kunlun <command> [arguments] [--json] [--url URL] [--token TOKEN]
   pause-at ID ROUND                           run until ROUND is done, then pause
   tune ID AGENT PARAM=VALUE [...]             change an agent's params from the next step
   revert ID OVERRIDE                          undo a recorded override
+  approve ID                                  approve the hypothesis waiting for approval
+  reject ID --reason TEXT                     reject it (the next round is told why)
+  amend ID --hypothesis TEXT                  replace it with an edited hypothesis
   cancel ID                                   graceful: cleanup runs
   terminate ID                                immediate (admin)
   result ID                                   the final report
@@ -36,6 +39,8 @@ const { values, positionals } = parseArgs({
     id: { type: 'string' },
     state: { type: 'string' },
     'at-boundary': { type: 'boolean', default: false },
+    reason: { type: 'string' },
+    hypothesis: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -187,6 +192,17 @@ async function main(): Promise<number> {
     case 'revert': {
       const [id, override] = need(2, 'simulation id and override id');
       const res = await api.call<{ message: string }>('POST', `${sim(id!)}/overrides/${intArg(override!, 'OVERRIDE')}/revert`, {});
+      print(res, () => out(res.message));
+      return EXIT.ok;
+    }
+    case 'approve':
+    case 'reject':
+    case 'amend': {
+      const [id] = need(1, 'simulation id');
+      if (command === 'reject' && !values.reason) throw new CliError('reject needs --reason "…" (the next round is told why)', EXIT.usage);
+      if (command === 'amend' && !values.hypothesis) throw new CliError('amend needs --hypothesis "…"', EXIT.usage);
+      const body = { ...(values.reason ? { reason: values.reason } : {}), ...(command === 'amend' ? { hypothesis: values.hypothesis } : {}) };
+      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/${command}`, body);
       print(res, () => out(res.message));
       return EXIT.ok;
     }

@@ -1,6 +1,12 @@
 // Typed access to simulations for the gateway, the CLI, the demo and tests.
 import { randomUUID } from 'node:crypto';
 import {
+  amendUpdate,
+  approveUpdate,
+  rejectUpdate,
+  type AmendRequest,
+  type ApproveRequest,
+  type RejectRequest,
   DEFAULT_TENANT,
   describeIssue,
   fastForwardUpdate,
@@ -145,6 +151,16 @@ export class SimulationClient {
   }
   revertOverride(simulationId: string, req: RevertOverrideRequest): Promise<ControlAck> {
     return this.control(simulationId, (h) => h.executeUpdate(revertOverrideUpdate, { args: [req] }));
+  }
+
+  approve(simulationId: string, req: ApproveRequest = {}): Promise<ControlAck> {
+    return this.control(simulationId, (h) => h.executeUpdate(approveUpdate, { args: [req] }));
+  }
+  reject(simulationId: string, req: RejectRequest): Promise<ControlAck> {
+    return this.control(simulationId, (h) => h.executeUpdate(rejectUpdate, { args: [req] }));
+  }
+  amend(simulationId: string, req: AmendRequest): Promise<ControlAck> {
+    return this.control(simulationId, (h) => h.executeUpdate(amendUpdate, { args: [req] }));
   }
 
   /** Graceful: the current step stops, the cleanup activity runs, the state becomes cancelled. */

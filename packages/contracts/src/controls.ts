@@ -2,7 +2,7 @@
 // (pure): the workflow sets handlers, the client calls them by these same objects.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentParamsPatch, AgentSpec } from './agents.js';
-import type { ControlAck, RoundStep, SimulationStatus } from './simulation.js';
+import type { ApprovalDecision, ControlAck, RoundStep, SimulationStatus } from './simulation.js';
 
 export interface PauseRequest {
   /** 'now': between steps of the current round; 'round-boundary': after the current round. */
@@ -32,6 +32,20 @@ export interface RevertOverrideRequest {
   by?: string;
 }
 
+export interface ApproveRequest {
+  by?: string;
+  reason?: string;
+}
+export interface RejectRequest {
+  by?: string;
+  reason: string;
+}
+export interface AmendRequest {
+  by?: string;
+  hypothesis: string;
+  reason?: string;
+}
+
 export const statusQuery = defineQuery<SimulationStatus>('status');
 
 export const pauseUpdate = defineUpdate<ControlAck, [PauseRequest]>('pause');
@@ -40,6 +54,11 @@ export const fastForwardUpdate = defineUpdate<ControlAck, [FastForwardRequest]>(
 export const pauseAtUpdate = defineUpdate<ControlAck, [PauseAtRequest]>('pauseAt');
 export const overrideAgentUpdate = defineUpdate<ControlAck, [OverrideAgentRequest]>('overrideAgent');
 export const revertOverrideUpdate = defineUpdate<ControlAck, [RevertOverrideRequest]>('revertOverride');
+
+/** Approval checkpoint decisions: refused unless a round is waiting for one. */
+export const approveUpdate = defineUpdate<ControlAck, [ApproveRequest]>('approve');
+export const rejectUpdate = defineUpdate<ControlAck, [RejectRequest]>('reject');
+export const amendUpdate = defineUpdate<ControlAck, [AmendRequest]>('amend');
 
 /** Fire-and-forget twins of the updates: same validation, a refused one is logged and dropped. */
 export const pauseSignal = defineSignal<[PauseRequest]>('pauseSignal');
@@ -52,5 +71,7 @@ export const revertOverrideSignal = defineSignal<[RevertOverrideRequest]>('rever
 // Parent ↔ round child.
 /** Parent → child: hold or release between steps, and the agents' current params. */
 export const roundControlSignal = defineSignal<[{ paused: boolean; agents: AgentSpec[] }]>('roundControl');
-/** Child → parent: a step started (and the hypothesis, once proposed). */
-export const roundProgressSignal = defineSignal<[{ round: number; step: RoundStep; hypothesis?: string }]>('roundProgress');
+/** Child → parent: a step started (and the hypothesis, once proposed; the checkpoint, when waiting). */
+export const roundProgressSignal = defineSignal<[{ round: number; step: RoundStep; hypothesis?: string; approval?: { reason: string; deadline: string | null } }]>('roundProgress');
+/** Parent → child: the person's decision at the approval checkpoint. */
+export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');

@@ -84,6 +84,16 @@ export const RoundResultSchema = z.object({
   critiques: z.array(CritiqueSchema),
   failedCritics: z.array(z.object({ criticId: z.string(), error: text })),
   evaluation: EvaluationSchema,
+  approval: z
+    .object({
+      decision: z.enum(['approved', 'rejected', 'amended']),
+      by: z.string().optional(),
+      reason: text.optional(),
+      at: isoTime,
+      automatic: z.boolean(),
+      originalHypothesis: text.optional(),
+    })
+    .optional(),
   startedAt: isoTime,
   completedAt: isoTime,
 });

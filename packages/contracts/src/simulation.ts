@@ -32,6 +32,19 @@ export const AgentTimeoutsSchema = z
   .strict();
 export type AgentTimeouts = z.infer<typeof AgentTimeoutsSchema>;
 
+/** When a round waits for a person before it is evaluated. */
+export const ApprovalPolicySchema = z
+  .object({
+    /** never; every round; or only when the critics' average severity reaches `threshold`. */
+    mode: z.enum(['never', 'every-round', 'severity']).default('never'),
+    threshold: z.number().min(0).max(10).default(7),
+    /** Optional deadline; when it passes, `defaultAction` is applied (recorded as automatic). */
+    deadlineSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
+    defaultAction: z.enum(['approve', 'reject']).default('approve'),
+  })
+  .strict();
+export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
+
 export const SimulationInputSchema = z
   .object({
     simulationId: z.string().regex(SIMULATION_ID_PATTERN, 'simulationId: letters, digits, . _ -, at most 100 characters'),
@@ -40,6 +53,7 @@ export const SimulationInputSchema = z
     agents: z.array(AgentSpecSchema).min(4).max(50).default(DEFAULT_AGENTS),
     criticPolicy: CriticPolicySchema.default('all'),
     timeouts: AgentTimeoutsSchema.default(AgentTimeoutsSchema.parse({})),
+    approval: ApprovalPolicySchema.default(ApprovalPolicySchema.parse({})),
     /** Who started it (from the gateway's auth); recorded, not trusted for anything else. */
     startedBy: z.string().max(200).optional(),
     /** The tenant that owns it: only its callers may see or control it. */
@@ -83,7 +97,7 @@ export function roundWorkflowId(simulationId: string, round: number): string {
   return `${simulationId}/round-${round}`;
 }
 
-export const ROUND_STEPS = ['analyze', 'propose', 'critique', 'evaluate'] as const;
+export const ROUND_STEPS = ['analyze', 'propose', 'critique', 'approval', 'evaluate'] as const;
 export type RoundStep = (typeof ROUND_STEPS)[number];
 
 export interface CriticFailure {
@@ -99,8 +113,38 @@ export interface RoundInput {
   agents: AgentSpec[];
   criticPolicy: CriticPolicy;
   timeouts: AgentTimeouts;
+  /** Absent in rounds started before approvals existed: same as mode never. */
+  approval?: ApprovalPolicy;
   /** The round starts held when the simulation was paused mid-handoff. */
   paused: boolean;
+}
+
+/** What a person decided at a round's approval checkpoint. */
+export interface ApprovalRecord {
+  decision: 'approved' | 'rejected' | 'amended';
+  by?: string;
+  reason?: string;
+  at: string;
+  /** true: the deadline passed and the policy's default action was applied. */
+  automatic: boolean;
+  /** For amended: the hypothesis as the critics saw it, before the person's edit. */
+  originalHypothesis?: string;
+}
+
+export interface ApprovalDecision {
+  action: 'approve' | 'reject' | 'amend';
+  by?: string;
+  reason?: string;
+  /** amend: the edited hypothesis that is then evaluated. */
+  hypothesis?: string;
+}
+
+export interface PendingApproval {
+  round: number;
+  hypothesis: string;
+  reason: string;
+  since: string;
+  deadline: string | null;
 }
 
 export interface RoundResult {
@@ -112,6 +156,8 @@ export interface RoundResult {
   critiques: Critique[];
   failedCritics: CriticFailure[];
   evaluation: Evaluation;
+  /** Present when the round waited at an approval checkpoint. */
+  approval?: ApprovalRecord;
   startedAt: string;
   completedAt: string;
 }
@@ -178,6 +224,7 @@ export interface SimulationStatus {
   agents: AgentSpec[];
   overrides: OverrideRecord[];
   pause: { reason: string; since: string } | null;
+  pendingApproval: PendingApproval | null;
   pauseAtRound: number | null;
   pauseAtRoundBoundary: boolean;
   startedAt: string;

@@ -21,6 +21,7 @@ export const CreateSimulationBody = z
     agents: input.agents,
     criticPolicy: input.criticPolicy,
     timeouts: input.timeouts,
+    approval: input.approval,
   })
   .strict();
 
@@ -50,6 +51,9 @@ export const TuneBody = z.object({ params: AgentParamsPatchSchema, ...by }).stri
 export const TuneParams = SimulationIdParams.extend({ agentId: z.string().min(1).max(63) });
 export const RevertParams = SimulationIdParams.extend({ overrideId: z.coerce.number().int().positive() });
 export const TerminateBody = z.object({ ...by }).strict();
+export const ApproveBody = z.object({ ...by }).strict();
+export const RejectBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
+export const AmendBody = z.object({ hypothesis: z.string().trim().min(1).max(10_000), ...by }).strict();
 
 export const CreatedResponse = z.object({ simulationId: z.string(), created: z.boolean() });
 

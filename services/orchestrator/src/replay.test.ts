@@ -3,6 +3,7 @@
 // break running simulations fails here; ship it behind patched() instead.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { loadScenarios } from './testing/histories.js';
 import { bundlerOptions, WORKFLOWS_PATH } from './worker.js';
@@ -26,5 +27,26 @@ describe('replay of recorded histories', () => {
     }
     assert.equal(replayed, histories.length);
     assert.deepEqual(failures, []);
+  });
+});
+
+describe('replay catches an unpatched change', () => {
+  it('fails on the histories from before a change when the change is not behind patched()', { timeout: 300_000 }, async () => {
+    const old = (await loadScenarios()).filter((h) => h.label === 'v1');
+    assert.ok(old.length > 0, 'v1 fixtures (recorded before the control-events patch) are present');
+    const shim = fileURLToPath(new URL('./testing/unpatched/workflow-shim.ts', import.meta.url));
+    const unpatched: typeof bundlerOptions = {
+      webpackConfigHook: (config) => {
+        const patchedConfig = bundlerOptions!.webpackConfigHook!(config);
+        const alias = (patchedConfig.resolve?.alias ?? {}) as Record<string, string>;
+        return { ...patchedConfig, resolve: { ...patchedConfig.resolve, alias: { ...alias, '@temporalio/workflow$': shim } } };
+      },
+    };
+    const failures: string[] = [];
+    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, bundlerOptions: unpatched, replayName: 'unpatched' }, old)) {
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    // The controls scenario paused and resumed: without the patch, replay meets new commands.
+    assert.ok(failures.some((f) => /controls/.test(f) && /[Nn]ondeterminism|TMPRL1100/.test(f)), `expected a nondeterminism failure, got: ${failures.join('\n') || 'none'}`);
   });
 });

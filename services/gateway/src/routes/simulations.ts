@@ -10,7 +10,10 @@ import { ApiError, ErrorBodySchema, notFound } from '../errors.js';
 import type { LiveHub } from '../live.js';
 import type { ReadModel } from '../read-model.js';
 import {
+  AmendBody,
+  ApproveBody,
   ControlResponse,
+  RejectBody,
   CreatedResponse,
   CreateSimulationBody,
   EmptyBody,
@@ -226,6 +229,33 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     handler: async (req) => {
       await authorize(req, req.params.id);
       return ack(await sims.revertOverride(req.params.id, { overrideId: req.params.overrideId, by: by(req) }));
+    },
+  });
+
+  r.post('/simulations/:id/approve', {
+    ...control,
+    schema: { summary: 'Approve the hypothesis waiting at the approval checkpoint', params: SimulationIdParams, body: ApproveBody.optional(), response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.approve(req.params.id, { by: by(req), ...(req.body?.reason ? { reason: req.body.reason } : {}) }));
+    },
+  });
+
+  r.post('/simulations/:id/reject', {
+    ...control,
+    schema: { summary: 'Reject it: the round is marked rejected and the next round is told why', params: SimulationIdParams, body: RejectBody, response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.reject(req.params.id, { by: by(req), reason: req.body.reason }));
+    },
+  });
+
+  r.post('/simulations/:id/amend', {
+    ...control,
+    schema: { summary: 'Replace the waiting hypothesis with an edited one, which is then evaluated', params: SimulationIdParams, body: AmendBody, response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.amend(req.params.id, { by: by(req), hypothesis: req.body.hypothesis, ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
   });
 

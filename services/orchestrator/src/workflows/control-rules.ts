@@ -17,6 +17,8 @@ import {
 
 export interface ControlView {
   state: SimulationState;
+  /** The round waiting at an approval checkpoint, if any. */
+  pendingApprovalRound: number | null;
   /** Round running now, or the last one started; 0 before the first. */
   round: number;
   roundRunning: boolean;
@@ -93,6 +95,18 @@ export function validateRevert(v: ControlView, req: RevertOverrideRequest): void
   if (!target) throw new Error(`unknown override id ${JSON.stringify(req?.overrideId)}`);
   if (target.kind !== 'override') throw new Error(`override ${target.id} is itself a revert`);
   if (target.revertedBy !== undefined) throw new Error(`override ${target.id} was already reverted by ${target.revertedBy}`);
+  assertBy(req);
+}
+
+export function validateDecision(v: ControlView, action: 'approve' | 'reject' | 'amend', req: { by?: unknown; reason?: unknown; hypothesis?: unknown }): void {
+  assertLive(v);
+  if (typeof req !== 'object' || req === null) throw new Error(`expected an ${action} request object`);
+  if (v.pendingApprovalRound === null) throw new Error(`no approval checkpoint is waiting; nothing to ${action}`);
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
+  if (action === 'reject' && (typeof req.reason !== 'string' || req.reason.trim() === '')) throw new Error('reason: say why the hypothesis is rejected (the next round is told)');
+  if (action === 'amend' && (typeof req.hypothesis !== 'string' || req.hypothesis.trim() === '' || req.hypothesis.length > 10_000)) {
+    throw new Error('hypothesis: the amended hypothesis, 1 to 10000 characters');
+  }
   assertBy(req);
 }
 

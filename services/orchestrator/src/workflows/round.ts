@@ -3,6 +3,11 @@
 // Between steps it holds while the parent says paused, and picks up overridden params.
 import {
   agentTaskQueue,
+  approvalDecisionSignal,
+  type ApprovalDecision,
+  type ApprovalPolicy,
+  type ApprovalRecord,
+  type Evaluation,
   criticPool,
   roundControlSignal,
   roundProgressSignal,
@@ -36,6 +41,11 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   setHandler(roundControlSignal, (msg) => {
     paused = msg.paused;
     agents = msg.agents;
+  });
+  let awaitingApproval = false;
+  let decision: ApprovalDecision | undefined;
+  setHandler(approvalDecisionSignal, (d) => {
+    if (awaitingApproval) decision ??= d; // only an open checkpoint takes a decision
   });
 
   const parentId = workflowInfo().parent?.workflowId;
@@ -99,9 +109,57 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     );
   }
 
-  const evaluation = await step('evaluate', () =>
-    proxyActivities<EvaluatorActivities>(queue('evaluator')).evaluateOutcome({ simulationId, round, agent: agent('evaluator'), issue, analysis, hypothesis, critiques }),
-  );
+  // Human checkpoint: wait (durably, no activity alive) for approve / reject / amend.
+  let approval: ApprovalRecord | undefined;
+  let evaluated = hypothesis;
+  const checkpoint = approvalReason(input.approval, critiques);
+  if (checkpoint) {
+    await condition(() => !paused);
+    const policy = input.approval!;
+    const deadline = policy.deadlineSeconds ? new Date(Date.now() + policy.deadlineSeconds * 1000).toISOString() : null;
+    awaitingApproval = true;
+    await parent?.signal(roundProgressSignal, { round, step: 'approval', hypothesis: hypothesis.text, approval: { reason: checkpoint, deadline } });
+    const decided = policy.deadlineSeconds ? await condition(() => decision !== undefined, `${policy.deadlineSeconds}s`) : await condition(() => decision !== undefined).then(() => true);
+    awaitingApproval = false;
+    const d: ApprovalDecision = decision ?? { action: policy.defaultAction, reason: `no decision by ${deadline}: ${policy.defaultAction} by default` };
+    approval = {
+      decision: d.action === 'approve' ? 'approved' : d.action === 'reject' ? 'rejected' : 'amended',
+      at: new Date().toISOString(),
+      automatic: !decided,
+      ...(d.by ? { by: d.by } : {}),
+      ...(d.reason ? { reason: d.reason } : {}),
+      ...(d.action === 'amend' ? { originalHypothesis: hypothesis.text } : {}),
+    };
+    if (d.action === 'amend' && d.hypothesis) evaluated = { ...hypothesis, text: d.hypothesis };
+  }
 
-  return { simulationId, round, status: 'completed', analysis, hypothesis, critiques, failedCritics, evaluation, startedAt, completedAt: new Date().toISOString() };
+  // A rejected hypothesis is not evaluated: the round scores 0 and the next round is told why.
+  const evaluation: Evaluation =
+    approval?.decision === 'rejected'
+      ? { score: 0, verdict: 'flawed', nextSteps: [`answer the rejection${approval.by ? ` by ${approval.by}` : ''}: ${approval.reason ?? 'rejected'}`] }
+      : await step('evaluate', () =>
+          proxyActivities<EvaluatorActivities>(queue('evaluator')).evaluateOutcome({ simulationId, round, agent: agent('evaluator'), issue, analysis, hypothesis: evaluated, critiques }),
+        );
+
+  return {
+    simulationId,
+    round,
+    status: 'completed',
+    analysis,
+    hypothesis: evaluated,
+    critiques,
+    failedCritics,
+    evaluation,
+    ...(approval ? { approval } : {}),
+    startedAt,
+    completedAt: new Date().toISOString(),
+  };
+}
+
+/** Why this round needs a person's approval, or null when it does not. */
+export function approvalReason(policy: ApprovalPolicy | undefined, critiques: Critique[]): string | null {
+  if (!policy || policy.mode === 'never') return null;
+  if (policy.mode === 'every-round') return 'every round needs approval';
+  const avg = critiques.length ? critiques.reduce((sum, c) => sum + c.severity, 0) / critiques.length : 0;
+  return avg >= policy.threshold ? `average critique severity ${Math.round(avg * 10) / 10} ≥ ${policy.threshold}` : null;
 }

@@ -2,6 +2,14 @@
 // Controls arrive as updates (validated, answered) or their signal twins (fire-and-forget).
 import {
   AgentParamsPatchSchema,
+  amendUpdate,
+  approvalDecisionSignal,
+  approveUpdate,
+  rejectUpdate,
+  type AmendRequest,
+  type ApproveRequest,
+  type PendingApproval,
+  type RejectRequest,
   makeEvent,
   type EventKind,
   type EventPayloads,
@@ -65,6 +73,7 @@ import { ORCHESTRATOR_ACTIVITY_OPTIONS } from './activity-options.js';
 import {
   applyPatch,
   undoChanges,
+  validateDecision,
   validateFastForward,
   validateOverride,
   validatePause,
@@ -113,6 +122,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
   let latestHypothesis = null as string | null;
   // `as`: assigned in handlers, so the checker must not narrow it to its initial value.
   let pause = null as { reason: string; since: string } | null;
+  let pendingApproval = null as PendingApproval | null;
   let pauseAtRound = null as number | null;
   let pauseAtRoundBoundary = false as boolean;
   let fastForwardTo = null as number | null;
@@ -127,7 +137,9 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
   let eventSeq = 0;
   const event = <K extends EventKind>(kind: K, eventRound: number | null, payload: EventPayloads[K]): SimulationEvent<K> =>
     makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now() }, payload);
-  const view = (): ControlView => ({ state, round, roundRunning, maxRounds, agents, overrides });
+  const view = (): ControlView => ({ state, pendingApprovalRound: pendingApproval?.round ?? null, round, roundRunning, maxRounds, agents, overrides });
+  /** The state when nothing terminal happened: paused wins, then a waiting checkpoint. */
+  const liveState = (): SimulationState => (pause ? 'paused' : pendingApproval ? 'awaiting-approval' : 'running');
 
   const progress = (): number => {
     const finished = outcomes.length;
@@ -150,6 +162,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     agents,
     overrides,
     pause,
+    pendingApproval,
     pauseAtRound,
     pauseAtRoundBoundary,
     startedAt: startedAt.toISOString(),
@@ -207,7 +220,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     pauseAtRoundBoundary = false;
     if (!pause) return ack(hadBoundary, hadBoundary ? 'pending round-boundary pause cleared' : 'not paused; nothing to resume');
     pause = null;
-    state = 'running';
+    state = liveState();
     publishSearchAttributes();
     await syncChild();
     if (patched(CONTROL_EVENTS_PATCH)) await recordControlEvent(event('simulation.resumed', null, { round }));
@@ -260,6 +273,24 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     return ack(true, `override ${target.id} on ${agent.id} reverted (record ${record.id})`);
   };
 
+  const doDecide = (action: 'approve' | 'reject' | 'amend') => async (req: { by?: string; reason?: string; hypothesis?: string }): Promise<ControlAck> => {
+    const waiting = pendingApproval!;
+    pendingApproval = null;
+    state = liveState();
+    publishSearchAttributes();
+    await child?.signal(approvalDecisionSignal, {
+      action,
+      ...(req.by ? { by: req.by } : {}),
+      ...(req.reason ? { reason: req.reason } : {}),
+      ...(action === 'amend' && req.hypothesis ? { hypothesis: req.hypothesis } : {}),
+    });
+    const done = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected; the next round is told why' : 'amended; the edited hypothesis is evaluated';
+    return ack(true, `round ${waiting.round} ${done}`);
+  };
+  setHandler(approveUpdate, doDecide('approve'), { validator: (req: ApproveRequest) => validateDecision(view(), 'approve', req) });
+  setHandler(rejectUpdate, doDecide('reject'), { validator: (req: RejectRequest) => validateDecision(view(), 'reject', req) });
+  setHandler(amendUpdate, doDecide('amend'), { validator: (req: AmendRequest) => validateDecision(view(), 'amend', req) });
+
   setHandler(pauseUpdate, doPause, { validator: (req: PauseRequest) => validatePause(view(), req) });
   setHandler(resumeUpdate, doResume, { validator: (req: ResumeRequest) => validateResume(view(), req) });
   setHandler(fastForwardUpdate, doFastForward, { validator: (req: FastForwardRequest) => validateFastForward(view(), req) });
@@ -286,10 +317,20 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
   setHandler(overrideAgentSignal, viaSignal('overrideAgent', validateOverride, doOverride));
   setHandler(revertOverrideSignal, viaSignal('revertOverride', validateRevert, doRevert));
 
-  setHandler(roundProgressSignal, (p) => {
+  setHandler(roundProgressSignal, async (p) => {
     if (p.round !== round) return;
     step = p.step;
     if (p.hypothesis) latestHypothesis = p.hypothesis;
+    if (p.step === 'approval' && p.approval && p.hypothesis) {
+      pendingApproval = { round, hypothesis: p.hypothesis, reason: p.approval.reason, since: now(), deadline: p.approval.deadline };
+      state = liveState();
+      publishSearchAttributes();
+      await recordControlEvent(event('approval.requested', round, { round, hypothesis: p.hypothesis, reason: p.approval.reason }));
+    } else if (pendingApproval?.round === p.round) {
+      pendingApproval = null; // decided by the deadline's default action
+      state = liveState();
+      publishSearchAttributes();
+    }
   });
 
   // ---- the run --------------------------------------------------------------------------
@@ -316,7 +357,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
       const startedWith = { agents, paused: pause !== null };
       child = await startChild(roundWorkflow, {
         workflowId: roundWorkflowId(simulationId, round),
-        args: [{ simulationId, round, issue: input.issue, context, agents, criticPolicy: input.criticPolicy, timeouts: input.timeouts, paused: startedWith.paused }],
+        args: [{ simulationId, round, issue: input.issue, context, agents, criticPolicy: input.criticPolicy, timeouts: input.timeouts, approval: input.approval, paused: startedWith.paused }],
       });
       // Controls handled while the start was in flight could not reach the child yet.
       if ((agents !== startedWith.agents || (pause !== null) !== startedWith.paused) && patched(SYNC_STARTED_CHILD_PATCH)) await syncChild();
@@ -324,6 +365,10 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
       child = null;
       roundRunning = false;
       step = null;
+      if (pendingApproval) {
+        pendingApproval = null;
+        state = liveState();
+      }
       outcomes.push(result);
       latestHypothesis = result.hypothesis.text;
       await recordRound(event('round.completed', round, result));
