@@ -18,6 +18,7 @@ describe('replay of recorded histories', () => {
       for (const s of ['basic', 'controls', 'cancelled', 'quorum']) assert.ok(scenarios.has(s), `fixture ${label}-${s} is present`);
     }
     assert.ok(new Set(histories.map((h) => h.label)).size >= 2, 'fixtures from before and after the control-events patch');
+    assert.ok(histories.some((h) => h.scenario === 'approval'), 'approval checkpoints are covered');
 
     const failures: string[] = [];
     let replayed = 0;

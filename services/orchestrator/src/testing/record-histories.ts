@@ -48,6 +48,17 @@ try {
   const quorum = (await sims.start({ simulationId: `${prefix}-quorum`, issue: ISSUE, maxRounds: 2, agents, criticPolicy: 'quorum:3', timeouts: { maxAttempts: 2, startToCloseSeconds: 30, scheduleToStartSeconds: 600, heartbeatSeconds: 10 } })).simulationId;
   await sims.result(quorum);
   console.log('quorum', await saveScenario(w.client, label, 'quorum', quorum));
+  // 5. Approval checkpoints: approve, reject, amend, then a deadline's default action.
+  const approval = (await sims.start({ simulationId: `${prefix}-approval`, issue: ISSUE, maxRounds: 4, approval: { mode: 'every-round', deadlineSeconds: 30, defaultAction: 'approve' } })).simulationId;
+  const waitFor = (round: number) => eventually(`approval of round ${round}`, async () => ((await sims.status(approval)).pendingApproval?.round === round ? true : undefined));
+  await waitFor(1);
+  await sims.approve(approval, { by: 'fixture' });
+  await waitFor(2);
+  await sims.reject(approval, { by: 'fixture', reason: 'too vague' });
+  await waitFor(3);
+  await sims.amend(approval, { by: 'fixture', hypothesis: 'An amended hypothesis for the fixture.' });
+  await sims.result(approval);
+  console.log('approval', await saveScenario(w.client, label, 'approval', approval));
 } finally {
   await w.stop();
 }
