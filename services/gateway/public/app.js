@@ -102,6 +102,9 @@ async function loadStatus(id) {
   $('elapsed').textContent = s ? `${Math.round(s.elapsedMs / 1000)} s` : '';
   $('latest-hypothesis').textContent = (s ? s.latestHypothesis : sum.latestHypothesis) || '—';
   $('detail-issue').textContent = s ? s.issue : sum.issue || '';
+  const pending = s && s.pendingApproval;
+  $('approval').hidden = !pending;
+  if (pending) $('approval-reason').textContent = `Round ${pending.round}: ${pending.reason}. Hypothesis: ${pending.hypothesis}`;
   if (s) {
     const select = $('agent-id');
     if (select.options.length !== s.agents.length) {
@@ -191,6 +194,9 @@ control('tune', (id) => {
 });
 control('revert', (id) => api('POST', `${sim(id)}/overrides/${Number($('override-id').value)}/revert`, {}));
 control('cancel', (id) => api('POST', `${sim(id)}/cancel`, {}));
+control('approve', (id) => api('POST', `${sim(id)}/approve`, {}));
+control('reject', (id) => api('POST', `${sim(id)}/reject`, { reason: $('approval-text').value }));
+control('amend', (id) => api('POST', `${sim(id)}/amend`, { hypothesis: $('approval-text').value }));
 control('terminate', (id) => api('POST', `${sim(id)}/terminate`, {}));
 
 void refreshList();

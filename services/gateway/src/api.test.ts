@@ -100,6 +100,35 @@ describe('gateway API end to end', () => {
     assert.equal(report.roundsCompleted, 3);
   });
 
+  it('approval checkpoints over HTTP: the status shows what waits; approve and amend continue it', { timeout: 120_000 }, async () => {
+    const { body } = await call('POST', '/v1/simulations', { issue: 'Should schools start later?', maxRounds: 2, approval: { mode: 'every-round' } });
+    const id = body.simulationId as string;
+    s.workers.track(id);
+    const waiting = async (round: number) =>
+      eventually(`round ${round} waiting`, async () => {
+        const g = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
+        return g.body.status?.state === 'awaiting-approval' && g.body.status.pendingApproval?.round === round ? g.body : undefined;
+      });
+    await waiting(1);
+    assert.equal((await eventually('awaiting in the read model', async () => {
+      const g = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
+      return g.body.summary?.state === 'awaiting-approval' ? g.body : undefined;
+    })).summary.stateReason, 'every round needs approval');
+    const approved = await call('POST', `/v1/simulations/${id}/approve`, {});
+    assert.equal(approved.status, 200);
+    assert.match(approved.body.message, /round 1 approved/);
+    await waiting(2);
+    const amended = await call('POST', `/v1/simulations/${id}/amend`, { hypothesis: 'Start at 9:30 and move sports to the afternoon.' });
+    assert.equal(amended.status, 200);
+    const rounds = await eventually('both rounds in the read model', async () => {
+      const r = await call('GET', `/v1/simulations/${id}/rounds`, undefined, KEYS.viewer);
+      return r.body.total === 2 ? r.body.rounds : undefined;
+    });
+    assert.equal(rounds[0].approval.decision, 'approved');
+    assert.equal(rounds[0].approval.by, 'alice');
+    assert.equal(rounds[1].hypothesis.text, 'Start at 9:30 and move sports to the afternoon.');
+  });
+
   it('idempotent create: the same Idempotency-Key never starts a second simulation', { timeout: 60_000 }, async () => {
     const headers = { 'idempotency-key': `key-${Date.now()}` };
     const a = await call('POST', '/v1/simulations', { issue: 'Same request twice', maxRounds: 1 }, KEYS.operator, headers);

@@ -82,6 +82,10 @@ describe('bad requests', () => {
     { name: 'viewer pauses', method: 'POST', path: `/v1/simulations/${id}/pause`, key: KEYS.viewer, body: {}, status: 403, code: 'forbidden' },
     { name: 'viewer cancels', method: 'POST', path: `/v1/simulations/${id}/cancel`, key: KEYS.viewer, body: {}, status: 403, code: 'forbidden' },
     { name: 'unknown route', method: 'GET', path: '/v1/nothing-here', status: 404, code: 'not_found' },
+    { name: 'approve when no checkpoint waits', method: 'POST', path: `/v1/simulations/${id}/approve`, body: {}, status: 409, code: 'conflict', message: /no approval checkpoint is waiting/ },
+    { name: 'reject without a reason', method: 'POST', path: `/v1/simulations/${id}/reject`, body: {}, status: 400, code: 'validation_error', message: /reason/ },
+    { name: 'amend with an empty hypothesis', method: 'POST', path: `/v1/simulations/${id}/amend`, body: { hypothesis: '' }, status: 400, code: 'validation_error', message: /hypothesis/ },
+    { name: 'viewer approves', method: 'POST', path: `/v1/simulations/${id}/approve`, key: KEYS.viewer, body: {}, status: 403, code: 'forbidden' },
   ];
 
   it('answers each with its status and the error shape, changing nothing', { timeout: 120_000 }, async () => {
