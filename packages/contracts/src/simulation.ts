@@ -1,6 +1,6 @@
 // The simulation's input, status and results, shared by the orchestrator, the client and the gateway.
 import { z } from 'zod';
-import { AgentSpecSchema, type Analysis, type Critique, type AgentSpec, type AgentParams, type Evaluation, type Hypothesis, type RoundContext } from './agents.js';
+import { AgentSpecSchema, type Analysis, type Critique, type AgentSpec, type AgentParams, type Evaluation, type Hypothesis, type RoundContext, type Verdict } from './agents.js';
 
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const MAX_ROUNDS_LIMIT = 1000;
@@ -53,6 +53,8 @@ export const SimulationInputSchema = z
     agents: z.array(AgentSpecSchema).min(4).max(50).default(DEFAULT_AGENTS),
     criticPolicy: CriticPolicySchema.default('all'),
     timeouts: AgentTimeoutsSchema.default(AgentTimeoutsSchema.parse({})),
+    /** Continue as new after this many rounds in one run (or earlier when Temporal suggests it). */
+    continueAsNewAfterRounds: z.number().int().min(1).max(1000).default(100),
     approval: ApprovalPolicySchema.default(ApprovalPolicySchema.parse({})),
     /** Who started it (from the gateway's auth); recorded, not trusted for anything else. */
     startedBy: z.string().max(200).optional(),
@@ -230,12 +232,28 @@ export interface SimulationStatus {
   startedAt: string;
   elapsedMs: number;
   failure: string | null;
+  /** Runs so far beyond the first (continue-as-new keeps each run's history bounded). */
+  continuedAsNew: number;
+}
+
+/** A round reduced to what the report and status need (carried across continue-as-new). */
+export interface RoundSummary {
+  round: number;
+  status: 'completed' | 'skipped';
+  score?: number;
+  verdict?: Verdict;
+  hypothesis?: string;
 }
 
 export interface SimulationResult {
   simulationId: string;
   state: 'completed';
+  /** Full rounds of the last run (every round when the simulation never continued-as-new). */
   rounds: RoundOutcome[];
+  /** Rounds of earlier runs, summarised; their full text is in the read model and round workflows. */
+  earlierRounds: RoundSummary[];
+  /** How many times the workflow continued as new to keep its history bounded. */
+  continuedAsNew: number;
   report: FinalReport;
 }
 

@@ -1,7 +1,7 @@
 // The orchestrator's own activities. Workflow code builds every event (deterministic id,
 // per-simulation seq, workflow time), so a retried activity republishes the very same
 // event and the recorder drops the duplicate.
-import { makeEvent, TOPICS, type FinalReport, type RoundOutcome, type SimulationEvent } from '@kunlun/contracts';
+import { makeEvent, TOPICS, type FinalReport, type RoundOutcome, type RoundSummary, type SimulationEvent } from '@kunlun/contracts';
 import type { Producer } from 'kafkajs';
 import { buildFinalReport } from './report.js';
 
@@ -35,8 +35,8 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events }
     /** Runs when a simulation is cancelled: announces it so readers stop waiting for rounds. */
     cleanup: (event: SimulationEvent<'simulation.cancelled'>) => publish(event),
 
-    async generateFinalReport(input: { simulationId: string; issue: string; rounds: RoundOutcome[]; seq: number; at: string }): Promise<FinalReport> {
-      const report = buildFinalReport(input.simulationId, input.issue, input.rounds);
+    async generateFinalReport(input: { simulationId: string; issue: string; rounds: RoundOutcome[]; earlier?: RoundSummary[]; seq: number; at: string }): Promise<FinalReport> {
+      const report = buildFinalReport(input.simulationId, input.issue, input.rounds, input.earlier ?? []);
       await publish(makeEvent('simulation.completed', { simulationId: input.simulationId, seq: input.seq, round: null, occurredAt: input.at }, report));
       return report;
     },

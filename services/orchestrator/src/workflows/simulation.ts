@@ -50,6 +50,7 @@ import {
   type RoundOutcome,
   type RoundResult,
   type RoundStep,
+  type RoundSummary,
   type SimulationInput,
   type SimulationResult,
   type SimulationState,
@@ -60,8 +61,11 @@ import {
   CancellationScope,
   condition,
   isCancellation,
+  allHandlersFinished,
+  continueAsNew,
   log,
   patched,
+  workflowInfo,
   proxyActivities,
   setHandler,
   startChild,
@@ -82,6 +86,7 @@ import {
   validateRevert,
   type ControlView,
 } from './control-rules.js';
+import { summarise } from '../report.js';
 import { roundWorkflow } from './round.js';
 
 const { recordSimulationStarted, recordRound, recordControlEvent, generateFinalReport, recordFailure, cleanup } =
@@ -107,34 +112,53 @@ function toContext(r: RoundResult): RoundContext {
   };
 }
 
-export async function simulationWorkflow(rawInput: SimulationInput): Promise<SimulationResult> {
+/** Everything a run hands to the next when it continues as new (bounded: rounds are summarised). */
+export interface CarriedState {
+  nextRound: number;
+  startedAt: string;
+  eventSeq: number;
+  earlier: RoundSummary[];
+  context: RoundContext[];
+  agents: AgentSpec[];
+  overrides: OverrideRecord[];
+  pause: { reason: string; since: string } | null;
+  pauseAtRound: number | null;
+  pauseAtRoundBoundary: boolean;
+  fastForwardTo: number | null;
+  latestHypothesis: string | null;
+  continuedAsNew: number;
+}
+
+export async function simulationWorkflow(rawInput: SimulationInput, carried?: CarriedState): Promise<SimulationResult> {
   const parsed = SimulationInputSchema.safeParse(rawInput);
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid simulation input: ${describeIssue(parsed.error)}`, 'InvalidInput');
   const input = parsed.data;
   const { simulationId, maxRounds } = input;
-  const startedAt = new Date();
+  const startedAt = carried ? new Date(carried.startedAt) : new Date();
+  const earlier: RoundSummary[] = carried?.earlier ?? [];
 
   // ---- state --------------------------------------------------------------------------
   let state = 'running' as SimulationState;
-  let round = 0;
+  let round = carried ? carried.nextRound - 1 : 0;
   let roundRunning = false as boolean;
   let step = null as RoundStep | null;
-  let latestHypothesis = null as string | null;
+  let latestHypothesis: string | null = carried?.latestHypothesis ?? null;
   // `as`: assigned in handlers, so the checker must not narrow it to its initial value.
-  let pause = null as { reason: string; since: string } | null;
+  let pause: { reason: string; since: string } | null = carried?.pause ?? null;
   let pendingApproval = null as PendingApproval | null;
-  let pauseAtRound = null as number | null;
-  let pauseAtRoundBoundary = false as boolean;
-  let fastForwardTo = null as number | null;
+  let pauseAtRound: number | null = carried?.pauseAtRound ?? null;
+  let pauseAtRoundBoundary: boolean = carried?.pauseAtRoundBoundary ?? false;
+  let fastForwardTo: number | null = carried?.fastForwardTo ?? null;
   let failure = null as string | null;
-  let agents: AgentSpec[] = input.agents.map((a) => ({ ...a, params: { ...a.params } }));
+  let agents: AgentSpec[] = carried?.agents ?? input.agents.map((a) => ({ ...a, params: { ...a.params } }));
   const outcomes: RoundOutcome[] = [];
-  const overrides: OverrideRecord[] = [];
+  const overrides: OverrideRecord[] = carried?.overrides ?? [];
+  if (pause) state = 'paused';
   let child = null as ChildWorkflowHandle<typeof roundWorkflow> | null;
 
   const now = () => new Date().toISOString();
   /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
-  let eventSeq = 0;
+  let eventSeq = carried?.eventSeq ?? 0;
   const event = <K extends EventKind>(kind: K, eventRound: number | null, payload: EventPayloads[K]): SimulationEvent<K> =>
     makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now() }, payload);
   const view = (): ControlView => ({ state, pendingApprovalRound: pendingApproval?.round ?? null, round, roundRunning, maxRounds, agents, overrides });
@@ -142,7 +166,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
   const liveState = (): SimulationState => (pause ? 'paused' : pendingApproval ? 'awaiting-approval' : 'running');
 
   const progress = (): number => {
-    const finished = outcomes.length;
+    const finished = earlier.length + outcomes.length;
     const within = roundRunning && step ? ROUND_STEPS.indexOf(step) / ROUND_STEPS.length : 0;
     return Math.min(1, (finished + within) / maxRounds);
   };
@@ -157,8 +181,8 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     maxRounds,
     progress: Math.round(progress() * 1000) / 1000,
     latestHypothesis,
-    scores: outcomes.flatMap((o) => (o.status === 'completed' ? [{ round: o.round, score: o.evaluation.score, verdict: o.evaluation.verdict }] : [])),
-    skippedRounds: outcomes.filter((o) => o.status === 'skipped').map((o) => o.round),
+    scores: [...earlier, ...outcomes.map(summarise)].flatMap((o) => (o.status === 'completed' ? [{ round: o.round, score: o.score!, verdict: o.verdict! }] : [])),
+    skippedRounds: [...earlier, ...outcomes].filter((o) => o.status === 'skipped').map((o) => o.round),
     agents,
     overrides,
     pause,
@@ -168,6 +192,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
     startedAt: startedAt.toISOString(),
     elapsedMs: Date.now() - startedAt.getTime(),
     failure,
+    continuedAsNew: carried?.continuedAsNew ?? 0,
   });
 
   const publishSearchAttributes = () =>
@@ -335,10 +360,34 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
 
   // ---- the run --------------------------------------------------------------------------
   publishSearchAttributes();
-  await recordSimulationStarted(event('simulation.started', null, { issue: input.issue, maxRounds, tenant: input.tenant, ...(input.startedBy ? { startedBy: input.startedBy } : {}) }));
+  if (!carried) {
+    await recordSimulationStarted(event('simulation.started', null, { issue: input.issue, maxRounds, tenant: input.tenant, ...(input.startedBy ? { startedBy: input.startedBy } : {}) }));
+  }
+  const contextOf = () => [...(carried?.context ?? []), ...outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : []))].slice(-CONTEXT_ROUNDS);
 
   try {
-    for (let next = 1; next <= maxRounds; next++) {
+    for (let next = carried?.nextRound ?? 1; next <= maxRounds; next++) {
+      // Keep history bounded: hand over to a fresh run at a round boundary (same workflow id,
+      // so status, controls and the event stream carry on).
+      if (outcomes.length >= input.continueAsNewAfterRounds || (outcomes.length > 0 && workflowInfo().continueAsNewSuggested)) {
+        await condition(allHandlersFinished);
+        const handover: CarriedState = {
+          nextRound: next,
+          startedAt: startedAt.toISOString(),
+          eventSeq,
+          earlier: [...earlier, ...outcomes.map(summarise)],
+          context: contextOf(),
+          agents,
+          overrides,
+          pause,
+          pauseAtRound,
+          pauseAtRoundBoundary,
+          fastForwardTo,
+          latestHypothesis,
+          continuedAsNew: (carried?.continuedAsNew ?? 0) + 1,
+        };
+        await continueAsNew<typeof simulationWorkflow>(input, handover);
+      }
       await condition(() => pause === null);
       if (fastForwardTo !== null && next < fastForwardTo) {
         const skipped = { simulationId, round: next, status: 'skipped' as const, reason: `fast-forwarded to round ${fastForwardTo}` };
@@ -353,7 +402,7 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
       step = null;
       publishSearchAttributes();
 
-      const context = outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : [])).slice(-CONTEXT_ROUNDS);
+      const context = contextOf();
       const startedWith = { agents, paused: pause !== null };
       child = await startChild(roundWorkflow, {
         workflowId: roundWorkflowId(simulationId, round),
@@ -383,10 +432,10 @@ export async function simulationWorkflow(rawInput: SimulationInput): Promise<Sim
       publishSearchAttributes();
     }
 
-    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, seq: ++eventSeq, at: now() });
+    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, ...(earlier.length ? { earlier } : {}), seq: ++eventSeq, at: now() });
     state = 'completed';
     publishSearchAttributes();
-    return { simulationId, state: 'completed', rounds: outcomes, report };
+    return { simulationId, state: 'completed', rounds: outcomes, earlierRounds: earlier, continuedAsNew: carried?.continuedAsNew ?? 0, report };
   } catch (err) {
     if (isCancellation(err)) {
       state = 'cancelled';
