@@ -1,3 +1,4 @@
+import { takeSseFrames } from '@kunlun/contracts';
 // A small client of the gateway's /v1 API, with the errors mapped to exit codes.
 
 export const EXIT = { ok: 0, usage: 2, notFound: 3, refused: 4, auth: 5, unavailable: 6, failed: 8, cancelled: 9 } as const;
@@ -66,16 +67,11 @@ export class Api {
       for (;;) {
         const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
         if (done) break;
-        buffer += value;
-        let cut;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const get = (k: string) => frame.split('\n').find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
-          const eventId = get('id');
-          if (eventId === undefined) continue;
-          last = Number(eventId);
-          yield { id: last, event: get('event') ?? '', data: JSON.parse(get('data') ?? '{}') as Record<string, unknown> };
+        const { frames, rest } = takeSseFrames(buffer + value);
+        buffer = rest;
+        for (const f of frames) {
+          last = f.id;
+          yield { id: f.id, event: f.event, data: (f.data ?? {}) as Record<string, unknown> };
         }
       }
     }

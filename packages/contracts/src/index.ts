@@ -6,3 +6,4 @@ export * from './simulation.js';
 export * from './controls.js';
 export * from './events.js';
 export * from './redis-keys.js';
+export * from './sse.js';

@@ -35,6 +35,9 @@ describe('gateway API end to end', () => {
     const paused = await call('POST', `/v1/simulations/${id}/pause`, { at: 'now' });
     assert.equal(paused.status, 200);
     assert.equal(paused.body.changed, true);
+    // A step already dispatched when the pause landed may still finish (and report itself);
+    // after that nothing moves.
+    await new Promise((r) => setTimeout(r, 1_000));
     const heldFrom = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
     assert.equal(heldFrom.body.status.state, 'paused');
     await new Promise((r) => setTimeout(r, 2_000));

@@ -1,6 +1,7 @@
 // The whole system in one test process, on the real local stack: orchestrator and agent
 // workers, a recorder on a private topic, a private redis-server, and the gateway listening.
 import { SimulationClient } from '@kunlun/client';
+import { takeSseFrames } from '@kunlun/contracts';
 import { createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
 import { startRedisServer, stackEnv, testLogger, uniqueName } from '@kunlun/infra/testing';
 import { startTestWorkers, type TestWorkers } from '@kunlun/orchestrator/testing';
@@ -93,15 +94,10 @@ export async function readEvents(
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer += value;
-      let cut;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const frame = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const get = (k: string) => frame.split('\n').find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
-        const id = get('id');
-        if (id === undefined) continue;
-        frames.push({ id: Number(id), event: get('event') ?? '', data: JSON.parse(get('data') ?? 'null') as unknown });
+      const taken = takeSseFrames(buffer + value);
+      buffer = taken.rest;
+      for (const f of taken.frames) {
+        frames.push(f);
         if (until(frames)) return frames;
       }
     }
