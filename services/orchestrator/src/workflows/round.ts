@@ -24,7 +24,7 @@ import {
   type RoundStep,
 } from '@kunlun/contracts';
 import { ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { agentActivityOptions } from './activity-options.js';
+import { agentActivityOptions } from './call-options.js';
 
 export const CRITIC_POLICY_NOT_MET = 'CriticPolicyNotMet';
 

@@ -73,7 +73,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { OrchestratorActivities } from '../activities.js';
-import { ORCHESTRATOR_ACTIVITY_OPTIONS } from './activity-options.js';
+import { ORCHESTRATOR_ACTIVITY_OPTIONS } from './call-options.js';
 import {
   applyPatch,
   undoChanges,
