@@ -1,7 +1,7 @@
 // Building and running an agent role's worker: the whole of each agent service.
 import { loadConfig, positiveInt } from '@kunlun/config';
 import { agentTaskQueue, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL, type AgentRole } from '@kunlun/contracts';
-import { activityMetricsInterceptor, createActivityMetrics, runWorkerService, workerEnv, type ActivityMetrics } from '@kunlun/worker-kit';
+import { activityMetricsInterceptor, createActivityMetrics, deploymentOf, runWorkerService, workerEnv, type ActivityMetrics } from '@kunlun/worker-kit';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { createRoleActivities, type AgentDeps } from './activities.js';
@@ -37,6 +37,7 @@ export async function createAgentWorker(options: {
   metrics: ActivityMetrics;
   maxConcurrentActivities?: number;
   identity?: string;
+  build?: { deploymentName: string; buildId: string };
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -46,6 +47,7 @@ export async function createAgentWorker(options: {
     interceptors: { activity: [activityMetricsInterceptor(options.metrics, options.role)] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 32,
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.build ? { workerDeploymentOptions: { version: options.build, useWorkerVersioning: false as const } } : {}),
   });
 }
 
@@ -66,6 +68,7 @@ export async function runAgentService(role: AgentRole): Promise<void> {
           deps: agentDepsFromEnv(config),
           metrics: createActivityMetrics(registry),
           maxConcurrentActivities: config.MAX_CONCURRENT_ACTIVITIES,
+          build: deploymentOf(role === 'critic' ? `agent-critic-${config.CRITIC_POOL}` : `agent-${role}`, config),
         }),
       ];
     },

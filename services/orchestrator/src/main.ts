@@ -2,7 +2,7 @@
 // plus the orchestrator's own activities (event publishing, final report, cleanup).
 import { kafkaEnv, loadConfig } from '@kunlun/config';
 import { createIdempotentProducer, createKafka } from '@kunlun/infra';
-import { createActivityMetrics, runWorkerService, workerEnv } from '@kunlun/worker-kit';
+import { createActivityMetrics, deploymentOf, runWorkerService, workerEnv } from '@kunlun/worker-kit';
 import { createOrchestratorWorker } from './worker.js';
 
 await runWorkerService({
@@ -19,6 +19,7 @@ await runWorkerService({
         producer,
         metrics: createActivityMetrics(registry),
         maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
+        build: deploymentOf('orchestrator', config),
       }),
     ];
   },

@@ -10,7 +10,7 @@ const ISSUE = 'Should cities replace private cars with free public transit? Weig
 describe('simulation workflow', () => {
   let w: TestWorkers;
   before(async () => {
-    w = await startTestWorkers();
+    w = await startTestWorkers({ build: { deploymentName: 'kunlun-orchestrator', buildId: 'test-build-42' } });
   });
   after(() => w.stop());
 
@@ -85,6 +85,22 @@ describe('simulation workflow', () => {
     });
     assert.equal(listed.round, 1);
     assert.equal(listed.progress, 1);
+  });
+
+  it('workers report their build id with every workflow task', { timeout: 60_000 }, async () => {
+    const { simulationId } = await w.simulations.start({ issue: ISSUE, maxRounds: 1 });
+    w.track(simulationId);
+    await w.simulations.result(simulationId);
+    for (const id of [simulationId, roundWorkflowId(simulationId, 1)]) {
+      const handle = w.client.workflow.getHandle(id);
+      const tasks = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.workflowTaskCompletedEventAttributes ?? []);
+      assert.ok(tasks.length > 0);
+      for (const t of tasks) {
+        assert.equal(t.workerVersion?.buildId, 'test-build-42');
+        assert.equal(t.workerDeploymentName, 'kunlun-orchestrator');
+      }
+      assert.equal((await handle.describe()).raw.workflowExecutionInfo?.mostRecentWorkerVersionStamp?.buildId, 'test-build-42');
+    }
   });
 
   it('refuses invalid input with the field named', async () => {

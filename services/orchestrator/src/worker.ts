@@ -23,6 +23,8 @@ export async function createOrchestratorWorker(options: {
   maxCachedWorkflows?: number;
   identity?: string;
   eventsTopic?: string;
+  /** Reported with every workflow task this worker completes (visible in history and the UI). */
+  build?: { deploymentName: string; buildId: string };
 }): Promise<Worker> {
   return Worker.create({
     connection: options.connection,
@@ -33,6 +35,7 @@ export async function createOrchestratorWorker(options: {
     activities: createOrchestratorActivities({ producer: options.producer, ...(options.eventsTopic ? { topic: options.eventsTopic } : {}) }),
     interceptors: { activity: [activityMetricsInterceptor(options.metrics, 'orchestrator')] },
     maxCachedWorkflows: options.maxCachedWorkflows ?? 200,
+    ...(options.build ? { workerDeploymentOptions: { version: options.build, useWorkerVersioning: false as const } } : {}),
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }

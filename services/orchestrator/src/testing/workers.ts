@@ -40,6 +40,7 @@ export async function startTestWorkers(
     orchestrator?: boolean;
     /** Publish simulation events to this topic instead of the shared one. */
     eventsTopic?: string;
+    build?: { deploymentName: string; buildId: string };
   } = {},
 ): Promise<TestWorkers> {
   quietRuntime();
@@ -53,7 +54,7 @@ export async function startTestWorkers(
   await producer.connect();
 
   const workers: Worker[] = [];
-  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: NAMESPACE, producer, metrics, ...(options.eventsTopic ? { eventsTopic: options.eventsTopic } : {}) }));
+  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: NAMESPACE, producer, metrics, ...(options.eventsTopic ? { eventsTopic: options.eventsTopic } : {}), ...(options.build ? { build: options.build } : {}) }));
   for (const role of AGENT_ROLES) {
     const config = loadConfig(agentEnv, { ...(options.agentEnv?.[role] ?? {}) });
     workers.push(
