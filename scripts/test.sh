@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-bash scripts/setup.sh >&2
+# .ci/run has just run setup itself; everyone else gets it here (a no-op when up to date).
+[ "${KUNLUN_SETUP_DONE:-}" = 1 ] || bash scripts/setup.sh >&2
 bash scripts/stack/stack.sh up
 
 if [ $# -gt 0 ]; then

@@ -1,7 +1,7 @@
 // Building and running an agent role's worker: the whole of each agent service.
 import { loadConfig, positiveInt } from '@kunlun/config';
 import { agentTaskQueue, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL, type AgentRole } from '@kunlun/contracts';
-import { activityMetricsInterceptor, createActivityMetrics, deploymentOf, runWorkerService, workerEnv, type ActivityMetrics } from '@kunlun/worker-kit';
+import { activityMetricsInterceptor, createActivityMetrics, deploymentOf, reportedDeployment, runWorkerService, workerEnv, type ActivityMetrics } from '@kunlun/worker-kit';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { createRoleActivities, type AgentDeps } from './activities.js';
@@ -47,7 +47,7 @@ export async function createAgentWorker(options: {
     interceptors: { activity: [activityMetricsInterceptor(options.metrics, options.role)] },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? 32,
     ...(options.identity ? { identity: options.identity } : {}),
-    ...(options.build ? { workerDeploymentOptions: { version: options.build, useWorkerVersioning: false as const } } : {}),
+    ...reportedDeployment(options.build),
   });
 }
 

@@ -14,6 +14,11 @@ export const workerEnv = {
   BUILD_ID: z.string().trim().regex(/^[A-Za-z0-9._+-]{1,255}$/, 'expected a build id: letters, digits, . _ + -').default('dev'),
 };
 
+/** Worker options that report (without versioning on) which deployment and build ran each task. */
+export function reportedDeployment(build?: { deploymentName: string; buildId: string }) {
+  return build ? { workerDeploymentOptions: { version: build, useWorkerVersioning: false as const } } : {};
+}
+
 /** The worker deployment version a service reports: deployment `kunlun-<service>`, the build id from env. */
 export function deploymentOf(service: string, config: { BUILD_ID: string }): { deploymentName: string; buildId: string } {
   return { deploymentName: `kunlun-${service}`, buildId: config.BUILD_ID };

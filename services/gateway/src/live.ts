@@ -40,8 +40,4 @@ export class LiveHub {
       }
     };
   }
-
-  get channels(): number {
-    return this.listeners.size;
-  }
 }

@@ -6,7 +6,7 @@ import { SimulationClient } from '@kunlun/client';
 import { DEFAULT_AGENTS, roundWorkflowId, type AgentSpec, type RoundResult } from '@kunlun/contracts';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { counterValue, startService, type ServiceProcess } from '@kunlun/infra/testing';
-import { eventually, NAMESPACE, TEMPORAL_ADDRESS } from './testing/workers.js';
+import { eventually, stackEnv } from './testing/workers.js';
 
 const ISSUE = 'Should hospitals let an AI system triage emergency patients when human staff are overloaded?';
 
@@ -41,8 +41,8 @@ describe('durability with separate worker processes', () => {
   const started: string[] = [];
 
   before(async () => {
-    connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
-    client = new Client({ connection, namespace: NAMESPACE });
+    connection = await Connection.connect({ address: stackEnv.temporalAddress });
+    client = new Client({ connection, namespace: stackEnv.namespace });
     sims = new SimulationClient(client);
     shared.push(...(await Promise.all(['agent-analyzer', 'agent-proposer', 'agent-evaluator'].map((s) => startService(s)))));
   });

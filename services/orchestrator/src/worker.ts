@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { ORCHESTRATOR_TASK_QUEUE } from '@kunlun/contracts';
-import { activityMetricsInterceptor, type ActivityMetrics } from '@kunlun/worker-kit';
+import { activityMetricsInterceptor, reportedDeployment, type ActivityMetrics } from '@kunlun/worker-kit';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Producer } from 'kafkajs';
 import { createOrchestratorActivities } from './activities.js';
@@ -35,7 +35,7 @@ export async function createOrchestratorWorker(options: {
     activities: createOrchestratorActivities({ producer: options.producer, ...(options.eventsTopic ? { topic: options.eventsTopic } : {}) }),
     interceptors: { activity: [activityMetricsInterceptor(options.metrics, 'orchestrator')] },
     maxCachedWorkflows: options.maxCachedWorkflows ?? 200,
-    ...(options.build ? { workerDeploymentOptions: { version: options.build, useWorkerVersioning: false as const } } : {}),
+    ...reportedDeployment(options.build),
     ...(options.identity ? { identity: options.identity } : {}),
   });
 }

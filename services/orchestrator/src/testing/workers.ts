@@ -5,6 +5,7 @@ import { SimulationClient } from '@kunlun/client';
 import { loadConfig } from '@kunlun/config';
 import { AGENT_ROLES, type AgentRole } from '@kunlun/contracts';
 import { createIdempotentProducer, createKafka } from '@kunlun/infra';
+import { stackEnv } from '@kunlun/infra/testing';
 import { createActivityMetrics } from '@kunlun/worker-kit';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -12,9 +13,6 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createOrchestratorWorker } from '../worker.js';
 
-export const TEMPORAL_ADDRESS = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-export const NAMESPACE = process.env.TEMPORAL_NAMESPACE ?? 'default';
-export const KAFKA_BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -47,23 +45,23 @@ export async function startTestWorkers(
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
   const registry = new Registry();
   const metrics = createActivityMetrics(registry);
-  const native = await NativeConnection.connect({ address: TEMPORAL_ADDRESS });
-  const connection = await Connection.connect({ address: TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: NAMESPACE });
-  const producer = createIdempotentProducer(createKafka({ brokers: KAFKA_BROKERS, clientId: 'orchestrator-test', logger }));
+  const native = await NativeConnection.connect({ address: stackEnv.temporalAddress });
+  const connection = await Connection.connect({ address: stackEnv.temporalAddress });
+  const client = new Client({ connection, namespace: stackEnv.namespace });
+  const producer = createIdempotentProducer(createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'orchestrator-test', logger }));
   await producer.connect();
 
   const workers: Worker[] = [];
-  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: NAMESPACE, producer, metrics, ...(options.eventsTopic ? { eventsTopic: options.eventsTopic } : {}), ...(options.build ? { build: options.build } : {}) }));
+  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: stackEnv.namespace, producer, metrics, ...(options.eventsTopic ? { eventsTopic: options.eventsTopic } : {}), ...(options.build ? { build: options.build } : {}) }));
   for (const role of AGENT_ROLES) {
     const config = loadConfig(agentEnv, { ...(options.agentEnv?.[role] ?? {}) });
     workers.push(
-      await createAgentWorker({ role, pool: config.CRITIC_POOL, connection: native, namespace: NAMESPACE, deps: agentDepsFromEnv(config), metrics }),
+      await createAgentWorker({ role, pool: config.CRITIC_POOL, connection: native, namespace: stackEnv.namespace, deps: agentDepsFromEnv(config), metrics }),
     );
   }
   for (const [pool, env] of Object.entries(options.extraCriticPools ?? {})) {
     const config = loadConfig(agentEnv, { ...env, CRITIC_POOL: pool });
-    workers.push(await createAgentWorker({ role: 'critic', pool, connection: native, namespace: NAMESPACE, deps: agentDepsFromEnv(config), metrics }));
+    workers.push(await createAgentWorker({ role: 'critic', pool, connection: native, namespace: stackEnv.namespace, deps: agentDepsFromEnv(config), metrics }));
   }
   const running = Promise.all(workers.map((w) => w.run()));
   const started = new Set<string>();
@@ -88,4 +86,4 @@ export async function startTestWorkers(
   };
 }
 
-export { eventually } from '@kunlun/infra/testing';
+export { eventually, stackEnv } from '@kunlun/infra/testing';

@@ -254,7 +254,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
 
   const doFastForward = (req: FastForwardRequest): ControlAck => {
     fastForwardTo = req.toRound;
-    const from = roundRunning || round === 0 ? round + 1 : round + 1;
+    const from = round + 1;
     const skipped = req.toRound - from;
     return ack(true, skipped > 0 ? `rounds ${from}–${req.toRound - 1} will be skipped; round ${req.toRound} runs next` : `round ${req.toRound} runs next; nothing to skip`);
   };
