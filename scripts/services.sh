@@ -4,7 +4,10 @@
 source "$(dirname "${BASH_SOURCE[0]}")/stack/lib.sh"
 
 ALL=(orchestrator agent-analyzer agent-proposer agent-critic agent-evaluator recorder gateway)
+# Our prom-client /metrics per service (the gateway serves its own on the API port), and the
+# Temporal SDK's temporal_* metrics of each worker on a second port (docs/metrics.md).
 declare -A METRICS_PORTS=([orchestrator]=9401 [agent-analyzer]=9402 [agent-proposer]=9403 [agent-critic]=9404 [agent-evaluator]=9405 [recorder]=9406)
+declare -A SDK_METRICS_PORTS=([orchestrator]=9411 [agent-analyzer]=9412 [agent-proposer]=9413 [agent-critic]=9414 [agent-evaluator]=9415)
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 # The local demo's credential (tenant "demo", admin); set API_KEYS / JWT_SECRET for anything else.
 KUNLUN_DEMO_KEY="${KUNLUN_DEMO_KEY:-demo-key-local-only-0000}"
@@ -18,12 +21,12 @@ start_one() {
   if is_running "$name"; then log "$name already running (pid $(pid_of "$name"))"; return 0; fi
   [ -f "$REPO_ROOT/services/$name/src/main.ts" ] || die "unknown service $name"
   : >"$log"
-  (cd "$REPO_ROOT" && METRICS_PORT="${METRICS_PORTS[$name]:-0}" TEMPORAL_ADDRESS="$KUNLUN_BIND_HOST:$TEMPORAL_PORT" \
+  (cd "$REPO_ROOT" && METRICS_PORT="${METRICS_PORTS[$name]:-0}" TEMPORAL_SDK_METRICS_PORT="${SDK_METRICS_PORTS[$name]:-0}" TEMPORAL_ADDRESS="$KUNLUN_BIND_HOST:$TEMPORAL_PORT" \
     KAFKA_BROKERS="$KUNLUN_BIND_HOST:$KAFKA_PORT" REDIS_URL="redis://$KUNLUN_BIND_HOST:$REDIS_PORT" \
     PORT="$GATEWAY_PORT" HOST="$KUNLUN_BIND_HOST" API_KEYS="$GATEWAY_API_KEYS" \
     start_bg "$name" node --import tsx "services/$name/src/main.ts")
   for ((i = 0; i < 240; i++)); do
-    grep -q '"ready":true' "$log" 2>/dev/null && { log "$name running (pid $(pid_of "$name"), metrics :${METRICS_PORTS[$name]:-0})"; return 0; }
+    grep -q '"ready":true' "$log" 2>/dev/null && { log "$name running (pid $(pid_of "$name"), metrics :${METRICS_PORTS[$name]:-$GATEWAY_PORT}${SDK_METRICS_PORTS[$name]:+, sdk metrics :${SDK_METRICS_PORTS[$name]}})"; return 0; }
     is_running "$name" || die "$name exited during start-up: $(tail -3 "$log")"
     sleep 0.5
   done

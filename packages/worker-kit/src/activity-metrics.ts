@@ -3,42 +3,56 @@ import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInt
 import type { Context } from '@temporalio/activity';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
+/** Labels every activity metric carries: Temporal namespace, agent role, critic pool (critics only), activity type. */
+type Base = 'namespace' | 'role' | 'pool' | 'activity';
+
 export interface ActivityMetrics {
-  executions: Counter<'role' | 'activity' | 'outcome'>;
-  failures: Counter<'role' | 'activity' | 'error_type'>;
-  retries: Counter<'role' | 'activity'>;
-  duration: Histogram<'role' | 'activity' | 'outcome'>;
+  executions: Counter<Base | 'outcome'>;
+  failures: Counter<Base | 'error_type'>;
+  retries: Counter<Base>;
+  duration: Histogram<Base | 'outcome'>;
 }
 
-/** Our activity metrics (kunlun_activity_*), labelled by role, activity and error type. */
+const OUTCOMES = ['success', 'failure', 'cancelled'] as const;
+
+/**
+ * Our activity metrics (kunlun_activity_*; docs/metrics.md), labelled by namespace, role, pool,
+ * activity, and outcome or error type.
+ */
 export function createActivityMetrics(registry: Registry): ActivityMetrics {
+  const base: Base[] = ['namespace', 'role', 'pool', 'activity'];
   return {
     executions: new Counter({
       name: 'kunlun_activity_executions_total',
       help: 'Activity attempts finished, by outcome (success, failure, cancelled).',
-      labelNames: ['role', 'activity', 'outcome'],
+      labelNames: [...base, 'outcome'],
       registers: [registry],
     }),
     failures: new Counter({
       name: 'kunlun_activity_failures_total',
       help: 'Activity attempts that failed, by error type.',
-      labelNames: ['role', 'activity', 'error_type'],
+      labelNames: [...base, 'error_type'],
       registers: [registry],
     }),
     retries: new Counter({
       name: 'kunlun_activity_retries_total',
       help: 'Activity attempts that were retries (attempt > 1).',
-      labelNames: ['role', 'activity'],
+      labelNames: base,
       registers: [registry],
     }),
     duration: new Histogram({
       name: 'kunlun_activity_duration_seconds',
       help: 'Activity attempt duration.',
-      labelNames: ['role', 'activity', 'outcome'],
+      labelNames: [...base, 'outcome'],
       buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
   };
+}
+
+/** The critic pool a task queue serves (`kunlun.agent.critic.<pool>`); empty (no label) for other queues. */
+export function poolOfTaskQueue(taskQueue: string): string {
+  return /^kunlun\.agent\.critic\.(.+)$/.exec(taskQueue)?.[1] ?? '';
 }
 
 function errorType(err: unknown): string {
@@ -52,11 +66,13 @@ class MetricsInbound implements ActivityInboundCallsInterceptor {
     private readonly ctx: Context,
     private readonly metrics: ActivityMetrics,
     private readonly role: string,
+    private readonly seen: Set<string>,
   ) {}
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
-    const activity = this.ctx.info.activityType;
-    const labels = { role: this.role, activity };
+    const { info } = this.ctx;
+    const labels = { namespace: info.namespace, role: this.role, pool: poolOfTaskQueue(info.taskQueue), activity: info.activityType };
+    this.initialise(labels);
     if (this.ctx.info.attempt > 1) this.metrics.retries.inc(labels);
     const end = this.metrics.duration.startTimer(labels);
     try {
@@ -73,8 +89,21 @@ class MetricsInbound implements ActivityInboundCallsInterceptor {
       throw err;
     }
   }
+
+  /**
+   * The first time a label set is seen, its counters start at 0 for every outcome, so rates
+   * and ratios (failure rate, retry rate) exist for healthy activities too, not only failing ones.
+   */
+  private initialise(labels: Record<Base, string>): void {
+    const key = JSON.stringify(labels);
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    for (const outcome of OUTCOMES) this.metrics.executions.inc({ ...labels, outcome }, 0);
+    this.metrics.retries.inc(labels, 0);
+  }
 }
 
 export function activityMetricsInterceptor(metrics: ActivityMetrics, role: string): ActivityInterceptorsFactory {
-  return (ctx) => ({ inbound: new MetricsInbound(ctx, metrics, role) });
+  const seen = new Set<string>();
+  return (ctx) => ({ inbound: new MetricsInbound(ctx, metrics, role, seen) });
 }

@@ -1,4 +1,13 @@
+// The recorder's metrics (docs/metrics.md): the event pipeline itself (kunlun_recorder_*) and,
+// because every simulation event passes through here exactly once as "applied", the
+// simulations' business counters (kunlun_simulations_*, kunlun_rounds_*, kunlun_approval*).
+import { SIMULATION_STATES, type SimulationState } from '@kunlun/contracts';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export const DLQ_REASONS = ['unparseable', 'schema_version', 'invalid', 'projection'] as const;
+export const FINISH_OUTCOMES = ['completed', 'failed', 'cancelled'] as const;
+export const ROUND_OUTCOMES = ['completed', 'skipped'] as const;
+export const APPROVAL_DECISIONS = ['approved', 'rejected', 'amended'] as const;
 
 export interface RecorderMetrics {
   events: Counter<'kind' | 'outcome'>;
@@ -6,10 +15,20 @@ export interface RecorderMetrics {
   lag: Gauge<'topic' | 'partition'>;
   projectionLatency: Histogram;
   batchDuration: Histogram;
+  simulationsStarted: Counter;
+  simulationsFinished: Counter<'outcome'>;
+  rounds: Counter<'outcome'>;
+  approvalsRequested: Counter;
+  approvalDecisions: Counter<'decision' | 'automatic'>;
+  /** Simulations in the read model by state, read from its state indexes at scrape time. */
+  simulations: Gauge<'state'>;
+  /** Where `simulations` reads its counts from (the recorder sets it when it starts). */
+  countSimulationsWith(source: (() => Promise<Record<SimulationState, number>>) | undefined): void;
 }
 
 export function createRecorderMetrics(registry: Registry): RecorderMetrics {
-  return {
+  let countSimulations: (() => Promise<Record<SimulationState, number>>) | undefined;
+  const metrics: RecorderMetrics = {
     events: new Counter({
       name: 'kunlun_recorder_events_total',
       help: 'Events read from Kafka, by kind and outcome (applied, duplicate).',
@@ -24,7 +43,7 @@ export function createRecorderMetrics(registry: Registry): RecorderMetrics {
     }),
     lag: new Gauge({
       name: 'kunlun_recorder_lag_messages',
-      help: 'Messages between the last processed offset and the partition high watermark.',
+      help: 'Messages between the consumer group\'s committed offset and the partition high watermark.',
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
@@ -40,5 +59,57 @@ export function createRecorderMetrics(registry: Registry): RecorderMetrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    simulationsStarted: new Counter({
+      name: 'kunlun_simulations_started_total',
+      help: 'Simulations started (simulation.started events applied to the read model).',
+      registers: [registry],
+    }),
+    simulationsFinished: new Counter({
+      name: 'kunlun_simulations_finished_total',
+      help: 'Simulations finished, by outcome (completed, failed, cancelled).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    rounds: new Counter({
+      name: 'kunlun_rounds_finished_total',
+      help: 'Rounds finished, by outcome (completed, skipped).',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    approvalsRequested: new Counter({
+      name: 'kunlun_approvals_requested_total',
+      help: 'Approval checkpoints reached (approval.requested events applied).',
+      registers: [registry],
+    }),
+    approvalDecisions: new Counter({
+      name: 'kunlun_approval_decisions_total',
+      help: 'Approval checkpoints decided, by decision (approved, rejected, amended) and whether the deadline decided (automatic).',
+      labelNames: ['decision', 'automatic'],
+      registers: [registry],
+    }),
+    simulations: new Gauge({
+      name: 'kunlun_simulations',
+      help: 'Simulations in the read model, by state (every recorder replica reports the same global count: aggregate with max).',
+      labelNames: ['state'],
+      registers: [registry],
+      async collect() {
+        if (!countSimulations) return;
+        try {
+          const counts = await countSimulations();
+          for (const state of SIMULATION_STATES) this.set({ state }, counts[state]);
+        } catch {
+          // Redis unreachable: keep the last counts; a failed collect would fail the whole scrape.
+        }
+      },
+    }),
+    countSimulationsWith(source) {
+      countSimulations = source;
+    },
   };
+  // Series that exist from the start at 0, so rates and alerts see "none yet" rather than "no data".
+  for (const reason of DLQ_REASONS) metrics.deadLettered.inc({ reason }, 0);
+  for (const outcome of FINISH_OUTCOMES) metrics.simulationsFinished.inc({ outcome }, 0);
+  for (const outcome of ROUND_OUTCOMES) metrics.rounds.inc({ outcome }, 0);
+  for (const decision of APPROVAL_DECISIONS) for (const automatic of ['true', 'false']) metrics.approvalDecisions.inc({ decision, automatic }, 0);
+  return metrics;
 }

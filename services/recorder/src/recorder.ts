@@ -3,10 +3,10 @@
 // the projection is idempotent, so a redelivered batch changes nothing. A message that
 // cannot be decoded (or projected) goes to the dead-letter topic with its reason and the
 // consumer moves on: one poison message never stalls a partition.
-import { parseEvent, type SimulationEvent } from '@kunlun/contracts';
+import { parseEvent, redisKeys, SIMULATION_STATES, type SimulationEvent, type SimulationState } from '@kunlun/contracts';
 import { createIdempotentProducer } from '@kunlun/infra';
 import type { Redis } from 'ioredis';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RecorderMetrics } from './metrics.js';
 import { RedisProjection } from './projection.js';
@@ -25,6 +25,12 @@ export interface RecorderOptions {
   deadLetter?: boolean;
   partitionsConsumedConcurrently?: number;
   sessionTimeoutMs?: number;
+  /**
+   * How often the consumer group's lag is measured for every partition (committed offset vs
+   * high watermark), so the lag gauge moves even when no batch arrives (a stalled recorder).
+   * 0: only after each batch. Default 15 s.
+   */
+  lagRefreshMs?: number;
   /** Called after each batch is projected and committed, with the next offset to read. */
   onBatchDone?: (partition: number, nextOffset: bigint, highWatermark: bigint) => void;
   /** Called with each newly applied event's latency (event time → Redis write), in ms. */
@@ -42,17 +48,31 @@ export class Recorder {
   private readonly projection: RedisProjection;
   private readonly consumer: Consumer;
   private readonly dlq: Producer;
+  private readonly admin: Admin;
   private readonly log: Logger;
+  private lagTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: RecorderOptions) {
     this.projection = new RedisProjection(o.redis);
     this.consumer = o.kafka.consumer({ groupId: o.groupId, allowAutoTopicCreation: false, sessionTimeout: o.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, (o.sessionTimeoutMs ?? 30_000) / 3) });
     this.dlq = createIdempotentProducer(o.kafka);
+    this.admin = o.kafka.admin();
     this.log = o.logger.child({ component: 'recorder', groupId: o.groupId });
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.consumer.connect(), this.dlq.connect()]);
+    await Promise.all([this.consumer.connect(), this.dlq.connect(), this.admin.connect()]);
+    this.o.metrics.countSimulationsWith(() => this.countSimulations());
+    const every = this.o.lagRefreshMs ?? 15_000;
+    if (every > 0) {
+      let running = false;
+      this.lagTimer = setInterval(() => {
+        if (running) return;
+        running = true;
+        void this.refreshLag().finally(() => (running = false));
+      }, every);
+      this.lagTimer.unref();
+    }
     await this.consumer.subscribe({ topic: this.o.topic, fromBeginning: this.o.fromBeginning ?? true });
     this.consumer.on(this.consumer.events.CRASH, (e) => this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
     await this.consumer.run({
@@ -65,8 +85,85 @@ export class Recorder {
 
   /** Stops after the batch in flight (whose offsets are committed only if it succeeded). */
   async stop(): Promise<void> {
+    clearInterval(this.lagTimer);
+    this.o.metrics.countSimulationsWith(undefined);
     await this.consumer.disconnect();
     await this.dlq.disconnect();
+    await this.admin.disconnect();
+  }
+
+  /** The consumer group's lag on every partition of the topic. */
+  private async refreshLag(): Promise<void> {
+    try {
+      const [ends, committed] = await Promise.all([
+        this.admin.fetchTopicOffsets(this.o.topic),
+        this.admin.fetchOffsets({ groupId: this.o.groupId, topics: [this.o.topic] }),
+      ]);
+      const done = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      for (const p of ends) {
+        const high = BigInt(p.high);
+        const at = done.get(p.partition) ?? -1n;
+        const next = at < 0n ? BigInt(p.low) : at; // nothing committed yet: everything retained is behind
+        this.o.metrics.lag.set({ topic: this.o.topic, partition: String(p.partition) }, Number(high > next ? high - next : 0n));
+      }
+    } catch (err) {
+      this.log.warn({ err }, 'measuring consumer lag failed');
+    }
+  }
+
+  /** Simulations per state in the read model (the per-state indexes), bounded so a scrape never hangs. */
+  private async countSimulations(): Promise<Record<SimulationState, number>> {
+    const pipeline = this.o.redis.pipeline();
+    for (const state of SIMULATION_STATES) pipeline.zcard(redisKeys.stateIndex(state));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('read model count timed out')), 2_000);
+    });
+    try {
+      const replies = await Promise.race([pipeline.exec(), timeout]);
+      const counts = {} as Record<SimulationState, number>;
+      SIMULATION_STATES.forEach((state, i) => {
+        const [err, n] = replies?.[i] ?? [new Error('no reply'), 0];
+        if (err) throw err;
+        counts[state] = Number(n);
+      });
+      return counts;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The simulations' own counters, once per event (duplicates are not counted). */
+  private countApplied(event: SimulationEvent): void {
+    const m = this.o.metrics;
+    switch (event.kind) {
+      case 'simulation.started':
+        m.simulationsStarted.inc();
+        break;
+      case 'simulation.completed':
+        m.simulationsFinished.inc({ outcome: 'completed' });
+        break;
+      case 'simulation.failed':
+        m.simulationsFinished.inc({ outcome: 'failed' });
+        break;
+      case 'simulation.cancelled':
+        m.simulationsFinished.inc({ outcome: 'cancelled' });
+        break;
+      case 'round.completed': {
+        m.rounds.inc({ outcome: 'completed' });
+        const { approval } = (event as SimulationEvent<'round.completed'>).payload;
+        if (approval) m.approvalDecisions.inc({ decision: approval.decision, automatic: String(approval.automatic) });
+        break;
+      }
+      case 'round.skipped':
+        m.rounds.inc({ outcome: 'skipped' });
+        break;
+      case 'approval.requested':
+        m.approvalsRequested.inc();
+        break;
+      default:
+        break;
+    }
   }
 
   private async handleBatch(payload: EachBatchPayload): Promise<void> {
@@ -91,6 +188,7 @@ export class Recorder {
       }
       this.o.metrics.events.inc({ kind: event.kind, outcome: outcome ? 'applied' : 'duplicate' });
       if (outcome) {
+        this.countApplied(event);
         const latencyMs = writtenAt - Date.parse(event.occurredAt);
         this.o.metrics.projectionLatency.observe(latencyMs / 1000);
         this.o.onApplied?.(latencyMs);
