@@ -3,7 +3,11 @@ import { randomUUID } from 'node:crypto';
 import {
   amendUpdate,
   approveUpdate,
+  backtrackUpdate,
+  branchUpdate,
   rejectUpdate,
+  type BacktrackRequest,
+  type BranchRequest,
   type AmendRequest,
   type ApproveRequest,
   type RejectRequest,
@@ -163,6 +167,15 @@ export class SimulationClient {
     return this.control(simulationId, (h) => h.executeUpdate(amendUpdate, { args: [req] }));
   }
 
+  /** Runs a round (default: the next) as a tournament of branches; the best-scored one continues. */
+  branch(simulationId: string, req: BranchRequest): Promise<ControlAck> {
+    return this.control(simulationId, (h) => h.executeUpdate(branchUpdate, { args: [req] }));
+  }
+  /** Continues from the state after round `toRound`; later rounds are kept as an abandoned branch. */
+  backtrack(simulationId: string, req: BacktrackRequest): Promise<ControlAck> {
+    return this.control(simulationId, (h) => h.executeUpdate(backtrackUpdate, { args: [req] }));
+  }
+
   /** Graceful: the current step stops, the cleanup activity runs, the state becomes cancelled. */
   cancel(simulationId: string): Promise<void> {
     return this.control(simulationId, (h) => h.cancel()).then(() => undefined);
@@ -180,8 +193,8 @@ export class SimulationClient {
    * A round's full result, waiting for it to start and finish. Rejects with
    * SimulationNotFoundError when the simulation ended without running that round (e.g. skipped).
    */
-  async roundResult(simulationId: string, round: number): Promise<RoundResult> {
-    const id = roundWorkflowId(simulationId, round);
+  async roundResult(simulationId: string, round: number, at: { generation?: number; branch?: string } = {}): Promise<RoundResult> {
+    const id = roundWorkflowId(simulationId, round, at);
     for (;;) {
       try {
         return (await this.client.workflow.getHandle(id).result()) as RoundResult;

@@ -2,7 +2,7 @@
 // (pure): the workflow sets handlers, the client calls them by these same objects.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentParamsPatch, AgentSpec } from './agents.js';
-import type { ApprovalDecision, ControlAck, RoundStep, SimulationStatus } from './simulation.js';
+import type { ApprovalDecision, BranchVariant, ControlAck, RoundStep, SimulationStatus } from './simulation.js';
 
 export interface PauseRequest {
   /** 'now': between steps of the current round; 'round-boundary': after the current round. */
@@ -46,6 +46,20 @@ export interface AmendRequest {
   reason?: string;
 }
 
+/** Run round `atRound` (default: the next one to start) as a tournament of these branches. */
+export interface BranchRequest {
+  atRound?: number;
+  branches: BranchVariant[];
+  by?: string;
+  reason?: string;
+}
+/** Continue from the state after round `toRound`; later rounds are kept as an abandoned branch. */
+export interface BacktrackRequest {
+  toRound: number;
+  by?: string;
+  reason?: string;
+}
+
 export const statusQuery = defineQuery<SimulationStatus>('status');
 
 export const pauseUpdate = defineUpdate<ControlAck, [PauseRequest]>('pause');
@@ -60,6 +74,10 @@ export const approveUpdate = defineUpdate<ControlAck, [ApproveRequest]>('approve
 export const rejectUpdate = defineUpdate<ControlAck, [RejectRequest]>('reject');
 export const amendUpdate = defineUpdate<ControlAck, [AmendRequest]>('amend');
 
+/** Lineage controls: tournaments and backtracking. */
+export const branchUpdate = defineUpdate<ControlAck, [BranchRequest]>('branch');
+export const backtrackUpdate = defineUpdate<ControlAck, [BacktrackRequest]>('backtrack');
+
 /** Fire-and-forget twins of the updates: same validation, a refused one is logged and dropped. */
 export const pauseSignal = defineSignal<[PauseRequest]>('pauseSignal');
 export const resumeSignal = defineSignal<[ResumeRequest]>('resumeSignal');
@@ -72,6 +90,8 @@ export const revertOverrideSignal = defineSignal<[RevertOverrideRequest]>('rever
 /** Parent → child: hold or release between steps, and the agents' current params. */
 export const roundControlSignal = defineSignal<[{ paused: boolean; agents: AgentSpec[] }]>('roundControl');
 /** Child → parent: a step started (and the hypothesis, once proposed; the checkpoint, when waiting). */
-export const roundProgressSignal = defineSignal<[{ round: number; step: RoundStep; hypothesis?: string; approval?: { reason: string; deadline: string | null } }]>('roundProgress');
+export const roundProgressSignal = defineSignal<[{ round: number; step: RoundStep; hypothesis?: string; approval?: { reason: string; deadline: string | null }; branch?: string }]>(
+  'roundProgress',
+);
 /** Parent → child: the person's decision at the approval checkpoint. */
 export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');

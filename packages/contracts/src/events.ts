@@ -5,8 +5,8 @@
 //  - seq: the simulation's own event counter (assigned in workflow code), so readers can tell
 //    newer from older whatever order they see events in (rebuilds, redeliveries).
 import { z } from 'zod';
-import { CRITIQUE_FOCI } from './agents.js';
-import { type FinalReport, type RoundResult, type SkippedRound, type SimulationState } from './simulation.js';
+import { AgentParamsPatchSchema, CRITIQUE_FOCI } from './agents.js';
+import { type BranchRecord, type FinalReport, type RoundResult, type SkippedRound, type SimulationState } from './simulation.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -17,6 +17,10 @@ export interface EventPayloads {
   'round.completed': RoundResult;
   'round.skipped': SkippedRound;
   'approval.requested': { round: number; hypothesis: string; reason: string };
+  /** A tournament round finished: every contender, the winner's result follows as round.completed. */
+  'round.branched': { round: number; winner: string; branches: BranchRecord[] };
+  /** The simulation went back to the state after `toRound`; `abandoned` holds the later rounds. */
+  'simulation.backtracked': { toRound: number; generation: number; abandoned: BranchRecord; by?: string; reason?: string };
   'simulation.completed': FinalReport;
   'simulation.failed': { reason: string };
   'simulation.cancelled': { reason: string; round: number };
@@ -31,25 +35,40 @@ export interface SimulationEvent<K extends EventKind = EventKind> {
   /** Per-simulation event counter, 1, 2, 3, … in the order the workflow emitted them. */
   seq: number;
   round: number | null;
+  /** The simulation's line when it happened: absent until the first backtrack, then 1, 2, … */
+  generation?: number;
   /** When it happened, in workflow time (stable across activity retries). */
   occurredAt: string;
   payload: EventPayloads[K];
 }
 
 /** Kinds that can happen more than once per simulation (and round) get their seq in the id. */
-const REPEATABLE: ReadonlySet<EventKind> = new Set(['simulation.paused', 'simulation.resumed', 'approval.requested']);
+const REPEATABLE: ReadonlySet<EventKind> = new Set(['simulation.paused', 'simulation.resumed', 'approval.requested', 'simulation.backtracked']);
 
-export function eventId(simulationId: string, kind: EventKind, round: number | null, seq: number): string {
+/** Round events of a later line (after a backtrack) get the generation in their id: round 3 of line 1 is not round 3 of line 0. */
+export function eventId(simulationId: string, kind: EventKind, round: number | null, seq: number, generation = 0): string {
   if (REPEATABLE.has(kind)) return `${simulationId}:${kind}:#${seq}`;
-  return round === null ? `${simulationId}:${kind}` : `${simulationId}:${kind}:${round}`;
+  if (round === null) return `${simulationId}:${kind}`;
+  return `${simulationId}:${kind}:${round}${generation > 0 ? `.g${generation}` : ''}`;
 }
 
 export function makeEvent<K extends EventKind>(
   kind: K,
-  e: { simulationId: string; seq: number; round: number | null; occurredAt: string },
+  e: { simulationId: string; seq: number; round: number | null; occurredAt: string; generation?: number },
   payload: EventPayloads[K],
 ): SimulationEvent<K> {
-  return { schemaVersion: EVENT_SCHEMA_VERSION, eventId: eventId(e.simulationId, kind, e.round, e.seq), kind, simulationId: e.simulationId, seq: e.seq, round: e.round, occurredAt: e.occurredAt, payload };
+  const generation = e.generation ?? 0;
+  return {
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    eventId: eventId(e.simulationId, kind, e.round, e.seq, generation),
+    kind,
+    simulationId: e.simulationId,
+    seq: e.seq,
+    round: e.round,
+    ...(generation > 0 ? { generation } : {}),
+    occurredAt: e.occurredAt,
+    payload,
+  };
 }
 
 /** The state a simulation is in after an event of this kind (null: the event does not change it). */
@@ -60,6 +79,8 @@ export const STATE_AFTER: Record<EventKind, SimulationState | null> = {
   'round.completed': null,
   'round.skipped': null,
   'approval.requested': 'awaiting-approval',
+  'round.branched': null,
+  'simulation.backtracked': null,
   'simulation.completed': 'completed',
   'simulation.failed': 'failed',
   'simulation.cancelled': 'cancelled',
@@ -94,10 +115,36 @@ export const RoundResultSchema = z.object({
       originalHypothesis: text.optional(),
     })
     .optional(),
+  generation: z.number().int().min(0).optional(),
+  branch: z.string().max(24).optional(),
   startedAt: isoTime,
   completedAt: isoTime,
 });
 export const SkippedRoundSchema = z.object({ simulationId: z.string(), round: z.number().int().positive(), status: z.literal('skipped'), reason: text });
+const RoundSummarySchema = z.object({
+  round: z.number().int().positive(),
+  status: z.enum(['completed', 'skipped']),
+  score: z.number().min(0).max(10).optional(),
+  verdict: z.enum(['advanced', 'flawed']).optional(),
+  hypothesis: text.optional(),
+  nextSteps: z.array(text).optional(),
+  weakestFocus: z.enum(CRITIQUE_FOCI).optional(),
+});
+export const BranchRecordSchema = z.object({
+  id: z.string().min(1).max(200),
+  kind: z.enum(['tournament', 'backtrack']),
+  forkedAfterRound: z.number().int().min(0),
+  generation: z.number().int().min(0),
+  label: z.string().max(200),
+  overrides: z.record(z.string(), AgentParamsPatchSchema).optional(),
+  rounds: z.array(RoundSummarySchema),
+  interruptedRound: z.number().int().positive().optional(),
+  outcome: z.enum(['won', 'pruned', 'failed', 'abandoned']),
+  reason: text,
+  at: isoTime,
+  by: z.string().max(200).optional(),
+});
+
 export const FinalReportSchema = z.object({
   simulationId: z.string(),
   issue: text,
@@ -106,6 +153,7 @@ export const FinalReportSchema = z.object({
   strongest: z.object({ round: z.number().int(), hypothesis: text, score: z.number() }).nullable(),
   unresolvedCritiques: z.array(z.object({ round: z.number().int(), criticId: z.string(), focus: z.string(), severity: z.number(), text })),
   scoreTrajectory: z.array(z.object({ round: z.number().int(), score: z.number(), verdict: z.string() })),
+  branchesExplored: z.array(BranchRecordSchema).optional(),
   summary: text,
 });
 
@@ -118,6 +166,14 @@ const PAYLOAD_SCHEMAS = {
   'round.completed': RoundResultSchema,
   'round.skipped': SkippedRoundSchema,
   'approval.requested': z.object({ round: z.number().int().positive(), hypothesis: text, reason: text }),
+  'round.branched': z.object({ round: z.number().int().positive(), winner: z.string().max(24), branches: z.array(BranchRecordSchema).min(1).max(16) }),
+  'simulation.backtracked': z.object({
+    toRound: z.number().int().min(0),
+    generation: z.number().int().positive(),
+    abandoned: BranchRecordSchema,
+    by: z.string().max(200).optional(),
+    reason: text.optional(),
+  }),
   'simulation.completed': FinalReportSchema,
   'simulation.failed': z.object({ reason: text }),
   'simulation.cancelled': z.object({ reason: text, round: z.number().int().min(0) }),
@@ -131,6 +187,7 @@ const envelope = {
   simulationId: z.string().min(1).max(100),
   seq: z.number().int().positive(),
   round: z.number().int().positive().nullable(),
+  generation: z.number().int().positive().optional(),
   occurredAt: isoTime,
 };
 
@@ -161,8 +218,8 @@ export function parseEvent(raw: string | Buffer | null): EventParseResult {
     return { ok: false, reason: `invalid event at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` };
   }
   const event = result.data as unknown as SimulationEvent;
-  if (event.eventId !== eventId(event.simulationId, event.kind, event.round, event.seq)) {
-    return { ok: false, reason: `eventId ${event.eventId} does not match its simulation, kind, round and seq` };
+  if (event.eventId !== eventId(event.simulationId, event.kind, event.round, event.seq, event.generation)) {
+    return { ok: false, reason: `eventId ${event.eventId} does not match its simulation, kind, round, seq and generation` };
   }
   return { ok: true, event };
 }

@@ -1,6 +1,19 @@
 // The simulation's input, status and results, shared by the orchestrator, the client and the gateway.
 import { z } from 'zod';
-import { AgentSpecSchema, type Analysis, type Critique, type AgentSpec, type AgentParams, type Evaluation, type Hypothesis, type RoundContext, type Verdict } from './agents.js';
+import {
+  AgentParamsPatchSchema,
+  AgentSpecSchema,
+  type AgentParamsPatch,
+  type Analysis,
+  type Critique,
+  type CritiqueFocus,
+  type AgentSpec,
+  type AgentParams,
+  type Evaluation,
+  type Hypothesis,
+  type RoundContext,
+  type Verdict,
+} from './agents.js';
 
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const MAX_ROUNDS_LIMIT = 1000;
@@ -45,6 +58,41 @@ export const ApprovalPolicySchema = z
   .strict();
 export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
 
+// ---- branch tournaments -----------------------------------------------------------------
+
+export const BRANCH_LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]{0,22}[a-z0-9])?$/;
+export const MAX_BRANCHES = 8;
+
+/** One contender of a tournament: a label and the param changes it runs with (by agent id). */
+export const BranchVariantSchema = z
+  .object({
+    label: z.string().regex(BRANCH_LABEL_PATTERN, 'branch label: lowercase letters, digits and -, at most 24 characters'),
+    overrides: z.record(z.string(), AgentParamsPatchSchema).default({}),
+  })
+  .strict();
+export type BranchVariant = z.output<typeof BranchVariantSchema>;
+
+export const BranchVariantsSchema = z
+  .array(BranchVariantSchema)
+  .min(2, 'a tournament needs at least 2 branches')
+  .max(MAX_BRANCHES, `at most ${MAX_BRANCHES} branches`)
+  .superRefine((variants, ctx) => {
+    const seen = new Set<string>();
+    variants.forEach((v, i) => {
+      if (seen.has(v.label)) ctx.addIssue({ code: 'custom', path: [i, 'label'], message: `duplicate branch label ${v.label}` });
+      seen.add(v.label);
+    });
+  });
+
+/** Start option: run these rounds as tournaments of the given branches. */
+export const BranchingSchema = z
+  .object({
+    atRounds: z.array(z.number().int().min(1).max(MAX_ROUNDS_LIMIT)).min(1).max(100),
+    branches: BranchVariantsSchema,
+  })
+  .strict();
+export type Branching = z.output<typeof BranchingSchema>;
+
 export const SimulationInputSchema = z
   .object({
     simulationId: z.string().regex(SIMULATION_ID_PATTERN, 'simulationId: letters, digits, . _ -, at most 100 characters'),
@@ -56,6 +104,8 @@ export const SimulationInputSchema = z
     /** Continue as new after this many rounds in one run (or earlier when Temporal suggests it). */
     continueAsNewAfterRounds: z.number().int().min(1).max(1000).default(100),
     approval: ApprovalPolicySchema.default(ApprovalPolicySchema.parse({})),
+    /** Branch tournaments planned from the start (more can be added with the branch control). */
+    branching: BranchingSchema.optional(),
     /** Who started it (from the gateway's auth); recorded, not trusted for anything else. */
     startedBy: z.string().max(200).optional(),
     /** The tenant that owns it: only its callers may see or control it. */
@@ -78,7 +128,25 @@ export const SimulationInputSchema = z
     if (quorum && Number(quorum[1]) > critics) {
       ctx.addIssue({ code: 'custom', path: ['criticPolicy'], message: `quorum ${quorum[1]} exceeds the ${critics} critics` });
     }
+    if (input.branching) {
+      input.branching.atRounds.forEach((r, i) => {
+        if (r > input.maxRounds) ctx.addIssue({ code: 'custom', path: ['branching', 'atRounds', i], message: `round ${r} is beyond maxRounds ${input.maxRounds}` });
+      });
+      const problem = branchOverridesProblem(input.agents, input.branching.branches);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['branching', 'branches', ...problem.path], message: problem.message });
+    }
   });
+
+/** Why a tournament's overrides do not fit these agents (unknown agent id), or null. */
+export function branchOverridesProblem(agents: readonly AgentSpec[], variants: readonly BranchVariant[]): { path: Array<string | number>; message: string } | null {
+  const ids = new Set(agents.map((a) => a.id));
+  for (const [i, v] of variants.entries()) {
+    for (const agentId of Object.keys(v.overrides)) {
+      if (!ids.has(agentId)) return { path: [i, 'overrides', agentId], message: `unknown agent id ${agentId}; known agents: ${[...ids].join(', ')}` };
+    }
+  }
+  return null;
+}
 /** What callers send (defaults may be omitted). */
 export type SimulationRequest = z.input<typeof SimulationInputSchema>;
 /** What the workflow receives: validated, defaults applied. */
@@ -94,9 +162,17 @@ export function describeIssue(error: z.ZodError): string {
 
 // ---- rounds -------------------------------------------------------------------------
 
-/** Child workflow id of a round: stable, so a replayed start never runs a round twice. */
-export function roundWorkflowId(simulationId: string, round: number): string {
-  return `${simulationId}/round-${round}`;
+/**
+ * Child workflow id of a round: stable, so a replayed start never runs a round twice.
+ * After the k-th backtrack the line's rounds get `.g<k>`; a tournament's branches `.b-<label>`.
+ */
+export function roundWorkflowId(simulationId: string, round: number, at: { generation?: number; branch?: string } = {}): string {
+  return `${simulationId}/${roundNodeId(round, at)}`;
+}
+
+/** The round's id within its simulation (the child workflow id without the simulation id). */
+export function roundNodeId(round: number, at: { generation?: number; branch?: string } = {}): string {
+  return `round-${round}${at.generation ? `.g${at.generation}` : ''}${at.branch ? `.b-${at.branch}` : ''}`;
 }
 
 export const ROUND_STEPS = ['analyze', 'propose', 'critique', 'approval', 'evaluate'] as const;
@@ -119,6 +195,10 @@ export interface RoundInput {
   approval?: ApprovalPolicy;
   /** The round starts held when the simulation was paused mid-handoff. */
   paused: boolean;
+  /** Line of the simulation (0 until the first backtrack). */
+  generation?: number;
+  /** Set for a tournament branch: its label (branches are scored without an approval checkpoint). */
+  branch?: string;
 }
 
 /** What a person decided at a round's approval checkpoint. */
@@ -160,6 +240,10 @@ export interface RoundResult {
   evaluation: Evaluation;
   /** Present when the round waited at an approval checkpoint. */
   approval?: ApprovalRecord;
+  /** Line of the simulation that produced it (absent: 0). */
+  generation?: number;
+  /** The tournament branch that won this round, when it was one. */
+  branch?: string;
   startedAt: string;
   completedAt: string;
 }
@@ -181,7 +265,34 @@ export interface FinalReport {
   strongest: { round: number; hypothesis: string; score: number } | null;
   unresolvedCritiques: Array<{ round: number; criticId: string; focus: string; severity: number; text: string }>;
   scoreTrajectory: Array<{ round: number; score: number; verdict: string }>;
+  /** Tournament branches and backtracked lines explored on the way (absent in reports before branching existed). */
+  branchesExplored?: BranchRecord[];
   summary: string;
+}
+
+/**
+ * A branch the simulation explored: a tournament contender (won, pruned or failed) or a line
+ * of rounds abandoned by a backtrack. Together with the main line they form the lineage tree.
+ */
+export interface BranchRecord {
+  /** Unique in the simulation: a contender's round node id (`round-3.b-bold`), or `backtrack-<k>`. */
+  id: string;
+  kind: 'tournament' | 'backtrack';
+  /** The branch continued from the state after this round. */
+  forkedAfterRound: number;
+  /** The line it forked from: 0 the original, k after the k-th backtrack. */
+  generation: number;
+  label: string;
+  /** Tournament contenders: the param changes they ran with, by agent id. */
+  overrides?: Record<string, AgentParamsPatch>;
+  /** What it produced (for a backtracked line: the rounds it abandoned). */
+  rounds: RoundSummary[];
+  /** The round that was running when its line was abandoned (its work is dropped). */
+  interruptedRound?: number;
+  outcome: 'won' | 'pruned' | 'failed' | 'abandoned';
+  reason: string;
+  at: string;
+  by?: string;
 }
 
 // ---- status and controls -------------------------------------------------------------
@@ -234,6 +345,12 @@ export interface SimulationStatus {
   failure: string | null;
   /** Runs so far beyond the first (continue-as-new keeps each run's history bounded). */
   continuedAsNew: number;
+  /** The line running now: 0 until the first backtrack. */
+  generation: number;
+  /** Branches explored so far (tournament contenders, backtracked lines): the lineage tree's side branches. */
+  branches: BranchRecord[];
+  /** Tournaments still to run, by round. */
+  plannedTournaments: Array<{ round: number; labels: string[] }>;
 }
 
 /** A round reduced to what the report and status need (carried across continue-as-new). */
@@ -243,6 +360,9 @@ export interface RoundSummary {
   score?: number;
   verdict?: Verdict;
   hypothesis?: string;
+  /** What the next round is told (absent in summaries carried before backtracking existed). */
+  nextSteps?: string[];
+  weakestFocus?: CritiqueFocus;
 }
 
 export interface SimulationResult {

@@ -1,7 +1,7 @@
 // The orchestrator's own activities. Workflow code builds every event (deterministic id,
 // per-simulation seq, workflow time), so a retried activity republishes the very same
 // event and the recorder drops the duplicate.
-import { makeEvent, TOPICS, type FinalReport, type RoundOutcome, type RoundSummary, type SimulationEvent } from '@kunlun/contracts';
+import { makeEvent, TOPICS, type BranchRecord, type FinalReport, type RoundOutcome, type RoundSummary, type SimulationEvent } from '@kunlun/contracts';
 import type { Producer } from 'kafkajs';
 import { buildFinalReport } from './report.js';
 
@@ -29,15 +29,25 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events }
     recordSimulationStarted: (event: SimulationEvent<'simulation.started'>) => publish(event),
     /** Publishes a finished or skipped round; same simulation + round = same event id. */
     recordRound: (event: SimulationEvent<'round.completed'> | SimulationEvent<'round.skipped'>) => publish(event),
-    /** Pause, resume, approval requests: the control-plane events. */
-    recordControlEvent: (event: SimulationEvent<'simulation.paused' | 'simulation.resumed' | 'approval.requested'>) => publish(event),
+    /** Pause, resume, approval requests, tournaments and backtracks: the control-plane events. */
+    recordControlEvent: (event: SimulationEvent<'simulation.paused' | 'simulation.resumed' | 'approval.requested' | 'round.branched' | 'simulation.backtracked'>) => publish(event),
     recordFailure: (event: SimulationEvent<'simulation.failed'>) => publish(event),
     /** Runs when a simulation is cancelled: announces it so readers stop waiting for rounds. */
     cleanup: (event: SimulationEvent<'simulation.cancelled'>) => publish(event),
 
-    async generateFinalReport(input: { simulationId: string; issue: string; rounds: RoundOutcome[]; earlier?: RoundSummary[]; seq: number; at: string }): Promise<FinalReport> {
-      const report = buildFinalReport(input.simulationId, input.issue, input.rounds, input.earlier ?? []);
-      await publish(makeEvent('simulation.completed', { simulationId: input.simulationId, seq: input.seq, round: null, occurredAt: input.at }, report));
+    async generateFinalReport(input: {
+      simulationId: string;
+      issue: string;
+      rounds: RoundOutcome[];
+      earlier?: RoundSummary[];
+      branches?: BranchRecord[];
+      seq: number;
+      at: string;
+      generation?: number;
+    }): Promise<FinalReport> {
+      const report = buildFinalReport(input.simulationId, input.issue, input.rounds, input.earlier ?? [], input.branches ?? []);
+      const at = { simulationId: input.simulationId, seq: input.seq, round: null, occurredAt: input.at, ...(input.generation ? { generation: input.generation } : {}) };
+      await publish(makeEvent('simulation.completed', at, report));
       return report;
     },
   };

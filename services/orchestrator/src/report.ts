@@ -1,16 +1,54 @@
 // The final report: a pure function of the rounds, so it can be recomputed and tested alone.
-import type { FinalReport, RoundOutcome, RoundResult, RoundSummary } from '@kunlun/contracts';
+import type { BranchRecord, FinalReport, RoundContext, RoundOutcome, RoundResult, RoundSummary } from '@kunlun/contracts';
 
 const UNRESOLVED_SEVERITY = 6;
 
-export function summarise(r: RoundOutcome): RoundSummary {
-  return r.status === 'skipped'
-    ? { round: r.round, status: 'skipped' }
-    : { round: r.round, status: 'completed', score: r.evaluation.score, verdict: r.evaluation.verdict, hypothesis: r.hypothesis.text };
+/** What the next round is told about a finished one. */
+export function toContext(r: RoundResult): RoundContext {
+  const worst = [...r.critiques].sort((a, b) => b.severity - a.severity)[0];
+  return {
+    round: r.round,
+    hypothesis: r.hypothesis.text,
+    score: r.evaluation.score,
+    verdict: r.evaluation.verdict,
+    nextSteps: r.evaluation.nextSteps,
+    ...(worst ? { weakestFocus: worst.focus } : {}),
+  };
 }
 
-/** `earlier`: summaries of rounds from runs before the last continue-as-new. */
-export function buildFinalReport(simulationId: string, issue: string, rounds: RoundOutcome[], earlier: RoundSummary[] = []): FinalReport {
+/** A round reduced to what status, the report, backtracking and branches need. */
+export function summarise(r: RoundOutcome): RoundSummary {
+  if (r.status === 'skipped') return { round: r.round, status: 'skipped' };
+  const { weakestFocus, nextSteps } = toContext(r);
+  return { round: r.round, status: 'completed', score: r.evaluation.score, verdict: r.evaluation.verdict, hypothesis: r.hypothesis.text, nextSteps, ...(weakestFocus ? { weakestFocus } : {}) };
+}
+
+/**
+ * The context a round gets from the line's summaries (the last `size` completed rounds).
+ * Summaries carried before they held next steps borrow them from `known` contexts.
+ */
+export function contextFromSummaries(line: RoundSummary[], known: RoundContext[], size: number): RoundContext[] {
+  return line
+    .filter((r) => r.status === 'completed')
+    .slice(-size)
+    .map((r) => {
+      const old = known.find((c) => c.round === r.round);
+      return {
+        round: r.round,
+        hypothesis: r.hypothesis ?? old?.hypothesis ?? '',
+        score: r.score ?? old?.score ?? 0,
+        verdict: r.verdict ?? old?.verdict ?? 'flawed',
+        nextSteps: r.nextSteps ?? old?.nextSteps ?? [],
+        ...((r.weakestFocus ?? old?.weakestFocus) ? { weakestFocus: r.weakestFocus ?? old?.weakestFocus } : {}),
+      };
+    });
+}
+
+/**
+ * `earlier`: summaries of rounds from runs before the last continue-as-new;
+ * `branches`: tournament contenders and backtracked lines explored on the way.
+ */
+export function buildFinalReport(simulationId: string, issue: string, rounds: RoundOutcome[], earlier: RoundSummary[] = [], branches: BranchRecord[] = []): FinalReport {
   const all = [...earlier, ...rounds.map(summarise)];
   const done = all.filter((r) => r.status === 'completed');
   const skipped = all.filter((r) => r.status === 'skipped').map((r) => r.round);
@@ -25,7 +63,7 @@ export function buildFinalReport(simulationId: string, issue: string, rounds: Ro
   const first = trajectory[0];
   const trend = first && lastScore !== undefined ? (lastScore > first.score ? 'rose' : lastScore < first.score ? 'fell' : 'held') : 'held';
   const summary = best
-    ? `${done.length} round(s) debated "${issue.slice(0, 120)}". Scores ${trend} from ${first?.score} to ${lastScore}; the strongest hypothesis came in round ${best.round} (score ${best.score}). ${unresolved.length} severe critique(s) remain open${skipped.length ? `; rounds ${skipped.join(', ')} were skipped` : ''}.`
+    ? `${done.length} round(s) debated "${issue.slice(0, 120)}". Scores ${trend} from ${first?.score} to ${lastScore}; the strongest hypothesis came in round ${best.round} (score ${best.score}). ${unresolved.length} severe critique(s) remain open${skipped.length ? `; rounds ${skipped.join(', ')} were skipped` : ''}${branchSentence(branches)}.`
     : `No round completed for "${issue.slice(0, 120)}".`;
   return {
     simulationId,
@@ -35,6 +73,17 @@ export function buildFinalReport(simulationId: string, issue: string, rounds: Ro
     strongest: best ? { round: best.round, hypothesis: best.hypothesis ?? '', score: best.score! } : null,
     unresolvedCritiques: unresolved,
     scoreTrajectory: trajectory,
+    branchesExplored: branches,
     summary,
   };
+}
+
+function branchSentence(branches: BranchRecord[]): string {
+  const tournaments = new Set(branches.filter((b) => b.kind === 'tournament').map((b) => `${b.generation}:${b.forkedAfterRound}`)).size;
+  const backtracks = branches.filter((b) => b.kind === 'backtrack').length;
+  const parts = [
+    ...(tournaments ? [`${tournaments} tournament(s) explored ${branches.filter((b) => b.kind === 'tournament').length} branches`] : []),
+    ...(backtracks ? [`${backtracks} backtrack(s) abandoned ${branches.filter((b) => b.kind === 'backtrack').reduce((n, b) => n + b.rounds.length, 0)} round(s)`] : []),
+  ];
+  return parts.length ? `; ${parts.join(', ')}` : '';
 }

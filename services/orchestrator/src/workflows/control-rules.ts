@@ -2,7 +2,12 @@
 // an Error whose message the caller sees; nothing here touches Temporal.
 import {
   AgentParamsPatchSchema,
+  BranchVariantsSchema,
+  branchOverridesProblem,
   describeIssue,
+  type BacktrackRequest,
+  type BranchRequest,
+  type BranchVariant,
   type AgentParams,
   type AgentSpec,
   type FastForwardRequest,
@@ -25,12 +30,20 @@ export interface ControlView {
   maxRounds: number;
   agents: AgentSpec[];
   overrides: OverrideRecord[];
+  /** A backtrack was accepted and is not applied yet. */
+  backtrackPending: boolean;
+  /** Every round is done and the final report is being written. */
+  finishing: boolean;
 }
 
 const TERMINAL: readonly SimulationState[] = ['completed', 'failed', 'cancelled'];
 
 function assertLive(v: ControlView): void {
   if (TERMINAL.includes(v.state)) throw new Error(`the simulation is ${v.state}; it takes no more controls`);
+}
+
+function assertReason(req: { reason?: unknown }): void {
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
 }
 
 function isRoundNumber(n: unknown): n is number {
@@ -107,6 +120,38 @@ export function validateDecision(v: ControlView, action: 'approve' | 'reject' | 
   if (action === 'amend' && (typeof req.hypothesis !== 'string' || req.hypothesis.trim() === '' || req.hypothesis.length > 10_000)) {
     throw new Error('hypothesis: the amended hypothesis, 1 to 10000 characters');
   }
+  assertBy(req);
+}
+
+/** The tournament's branches, validated against the simulation's agents; returns them parsed. */
+export function validateBranch(v: ControlView, req: BranchRequest): BranchVariant[] {
+  assertLive(v);
+  if (typeof req !== 'object' || req === null) throw new Error('expected a branch request object');
+  if (v.finishing) throw new Error('every round is done; the final report is being written');
+  const atRound = req.atRound ?? v.round + 1;
+  if (!isRoundNumber(atRound)) throw new Error('atRound: expected a whole round number');
+  if (atRound <= v.round) throw new Error(`cannot branch at round ${atRound}: round ${v.round} has already started, the earliest is ${v.round + 1}`);
+  if (atRound > v.maxRounds) throw new Error(`cannot branch at round ${atRound}: the simulation has only ${v.maxRounds} rounds`);
+  const parsed = BranchVariantsSchema.safeParse(req.branches);
+  if (!parsed.success) throw new Error(`branches: ${describeIssue(parsed.error)}`);
+  const problem = branchOverridesProblem(v.agents, parsed.data);
+  if (problem) throw new Error(`branches.${problem.path.join('.')}: ${problem.message}`);
+  assertReason(req);
+  assertBy(req);
+  return parsed.data;
+}
+
+export function validateBacktrack(v: ControlView, req: BacktrackRequest): void {
+  assertLive(v);
+  if (typeof req !== 'object' || req === null) throw new Error('expected a backtrack request object');
+  if (v.finishing) throw new Error('every round is done; the final report is being written');
+  if (v.backtrackPending) throw new Error('a backtrack is already in progress');
+  if (!isRoundNumber(req.toRound) || req.toRound < 0) throw new Error('toRound: expected a whole round number (0 = from the start)');
+  if (v.roundRunning && req.toRound >= v.round) throw new Error(`cannot backtrack to round ${req.toRound}: round ${v.round} is running; the latest state to go back to is after round ${v.round - 1}`);
+  if (!v.roundRunning && req.toRound >= v.round) {
+    throw new Error(v.round === 0 ? 'no round has run yet; nothing to backtrack' : `cannot backtrack to round ${req.toRound}: the simulation is at the state after round ${v.round} already; pick an earlier round`);
+  }
+  assertReason(req);
   assertBy(req);
 }
 

@@ -1,4 +1,4 @@
-// One round of the dialectic, as a child workflow `<simulationId>/round-<n>`:
+// One round of the dialectic, as a child workflow `<simulationId>/round-<n>` (see roundWorkflowId):
 // analyze → propose → critique (all critics in parallel) → evaluate.
 // Between steps it holds while the parent says paused, and picks up overridden params.
 import {
@@ -35,7 +35,7 @@ function failureMessage(err: unknown): string {
 }
 
 export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
-  const { simulationId, round, issue, context, timeouts } = input;
+  const { simulationId, round, issue, context, timeouts, branch } = input;
   let paused = input.paused;
   let agents = input.agents;
   setHandler(roundControlSignal, (msg) => {
@@ -62,7 +62,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   /** Holds while paused, tells the parent, then runs the step. */
   async function step<T>(name: RoundStep, run: () => Promise<T>): Promise<T> {
     await condition(() => !paused);
-    const told = parent?.signal(roundProgressSignal, { round, step: name });
+    const told = parent?.signal(roundProgressSignal, { round, step: name, ...(branch ? { branch } : {}) });
     const result = await run();
     await told;
     return result;
@@ -75,7 +75,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   const hypothesis = await step('propose', () =>
     proxyActivities<ProposerActivities>(queue('proposer')).proposeHypothesis({ simulationId, round, agent: agent('proposer'), issue, analysis, context }),
   );
-  await parent?.signal(roundProgressSignal, { round, step: 'propose', hypothesis: hypothesis.text });
+  await parent?.signal(roundProgressSignal, { round, step: 'propose', hypothesis: hypothesis.text, ...(branch ? { branch } : {}) });
 
   const critics = agents.filter((a) => a.role === 'critic');
   const settled = await step('critique', () =>
@@ -112,7 +112,8 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   // Human checkpoint: wait (durably, no activity alive) for approve / reject / amend.
   let approval: ApprovalRecord | undefined;
   let evaluated = hypothesis;
-  const checkpoint = approvalReason(input.approval, critiques);
+  // Tournament contenders are scored by the evaluator alone: the person decides on ordinary rounds.
+  const checkpoint = branch ? null : approvalReason(input.approval, critiques);
   if (checkpoint) {
     await condition(() => !paused);
     const policy = input.approval!;
@@ -151,6 +152,8 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     failedCritics,
     evaluation,
     ...(approval ? { approval } : {}),
+    ...(input.generation ? { generation: input.generation } : {}),
+    ...(branch ? { branch } : {}),
     startedAt,
     completedAt: new Date().toISOString(),
   };

@@ -3,6 +3,13 @@
 import {
   AgentParamsPatchSchema,
   amendUpdate,
+  backtrackUpdate,
+  branchUpdate,
+  roundNodeId,
+  type BacktrackRequest,
+  type BranchRecord,
+  type BranchRequest,
+  type BranchVariant,
   approvalDecisionSignal,
   approveUpdate,
   rejectUpdate,
@@ -47,6 +54,7 @@ import {
   type RevertOverrideRequest,
   type OverrideRecord,
   type RoundContext,
+  type RoundInput,
   type RoundOutcome,
   type RoundResult,
   type RoundStep,
@@ -77,6 +85,8 @@ import { ORCHESTRATOR_ACTIVITY_OPTIONS } from './call-options.js';
 import {
   applyPatch,
   undoChanges,
+  validateBacktrack,
+  validateBranch,
   validateDecision,
   validateFastForward,
   validateOverride,
@@ -86,7 +96,7 @@ import {
   validateRevert,
   type ControlView,
 } from './control-rules.js';
-import { summarise } from '../report.js';
+import { contextFromSummaries, summarise, toContext } from '../report.js';
 import { roundWorkflow } from './round.js';
 
 const { recordSimulationStarted, recordRound, recordControlEvent, generateFinalReport, recordFailure, cleanup } =
@@ -100,16 +110,21 @@ export const SYNC_STARTED_CHILD_PATCH = 'sync-started-child-v1';
 /** How many earlier rounds each round sees: enough to evolve, bounded in size. */
 const CONTEXT_ROUNDS = 3;
 
-function toContext(r: RoundResult): RoundContext {
-  const worst = [...r.critiques].sort((a, b) => b.severity - a.severity)[0];
-  return {
-    round: r.round,
-    hypothesis: r.hypothesis.text,
-    score: r.evaluation.score,
-    verdict: r.evaluation.verdict,
-    nextSteps: r.evaluation.nextSteps,
-    ...(worst ? { weakestFocus: worst.focus } : {}),
-  };
+/** A round planned as a tournament of branches. */
+interface PlannedTournament {
+  round: number;
+  branches: BranchVariant[];
+  by?: string;
+}
+
+/** Agents with a branch's param changes applied on top. */
+function failureMessage(err: unknown): string {
+  const e = err as { cause?: { message?: string }; message?: string };
+  return e.cause?.message ?? e.message ?? String(err);
+}
+
+function withOverrides(agents: AgentSpec[], overrides: BranchVariant['overrides']): AgentSpec[] {
+  return agents.map((a) => (overrides[a.id] ? { ...a, params: { ...a.params, ...AgentParamsPatchSchema.parse(overrides[a.id]) } } : a));
 }
 
 /** Everything a run hands to the next when it continues as new (bounded: rounds are summarised). */
@@ -127,6 +142,10 @@ export interface CarriedState {
   fastForwardTo: number | null;
   latestHypothesis: string | null;
   continuedAsNew: number;
+  /** Absent in states carried before branching existed. */
+  generation?: number;
+  branches?: BranchRecord[];
+  tournaments?: PlannedTournament[];
 }
 
 export async function simulationWorkflow(rawInput: SimulationInput, carried?: CarriedState): Promise<SimulationResult> {
@@ -135,7 +154,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   const input = parsed.data;
   const { simulationId, maxRounds } = input;
   const startedAt = carried ? new Date(carried.startedAt) : new Date();
-  const earlier: RoundSummary[] = carried?.earlier ?? [];
+  let earlier: RoundSummary[] = carried?.earlier ?? [];
 
   // ---- state --------------------------------------------------------------------------
   let state = 'running' as SimulationState;
@@ -154,14 +173,37 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   const outcomes: RoundOutcome[] = [];
   const overrides: OverrideRecord[] = carried?.overrides ?? [];
   if (pause) state = 'paused';
-  let child = null as ChildWorkflowHandle<typeof roundWorkflow> | null;
+  /** The round children running now: one, or a tournament's contenders (each with its own params). */
+  let children: Array<{ handle: ChildWorkflowHandle<typeof roundWorkflow>; agentsFor: (agents: AgentSpec[]) => AgentSpec[] }> = [];
+  // Lineage: the line (generation) running, branches explored, tournaments to come.
+  let generation = carried?.generation ?? 0;
+  const branches: BranchRecord[] = carried?.branches ?? [];
+  let tournaments: PlannedTournament[] =
+    carried?.tournaments ?? [...new Set(input.branching?.atRounds ?? [])].sort((a, b) => a - b).map((r) => ({ round: r, branches: input.branching!.branches }));
+  /** Context of rounds before this run's first (or before a backtrack's target). */
+  let baseContext: RoundContext[] = carried?.context ?? [];
+  let pendingBacktrack = null as BacktrackRequest | null;
+  /** The scope the running round lives in: a backtrack cancels it (a user's cancel cancels everything). */
+  let roundScope = null as CancellationScope | null;
+  let interruptedRound = null as number | null;
+  let finishing = false as boolean;
 
   const now = () => new Date().toISOString();
   /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
   let eventSeq = carried?.eventSeq ?? 0;
   const event = <K extends EventKind>(kind: K, eventRound: number | null, payload: EventPayloads[K]): SimulationEvent<K> =>
-    makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now() }, payload);
-  const view = (): ControlView => ({ state, pendingApprovalRound: pendingApproval?.round ?? null, round, roundRunning, maxRounds, agents, overrides });
+    makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now(), generation }, payload);
+  const view = (): ControlView => ({
+    state,
+    pendingApprovalRound: pendingApproval?.round ?? null,
+    round,
+    roundRunning,
+    maxRounds,
+    agents,
+    overrides,
+    backtrackPending: pendingBacktrack !== null,
+    finishing,
+  });
   /** The state when nothing terminal happened: paused wins, then a waiting checkpoint. */
   const liveState = (): SimulationState => (pause ? 'paused' : pendingApproval ? 'awaiting-approval' : 'running');
 
@@ -193,6 +235,9 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     elapsedMs: Date.now() - startedAt.getTime(),
     failure,
     continuedAsNew: carried?.continuedAsNew ?? 0,
+    generation,
+    branches,
+    plannedTournaments: tournaments.map((t) => ({ round: t.round, labels: t.branches.map((b) => b.label) })),
   });
 
   const publishSearchAttributes = () =>
@@ -202,14 +247,15 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       { key: SA_PROGRESS, value: progress() },
     ]);
 
-  /** Tells the running round child the current pause state and agent params. */
+  /** Tells the running round children the current pause state and agent params. */
   const syncChild = async () => {
-    if (!child) return;
-    try {
-      await child.signal(roundControlSignal, { paused: pause !== null, agents });
-    } catch (err) {
-      // The round may have just finished; the next round starts with the new state anyway.
-      log.debug('round child not signalled', { error: String(err) });
+    for (const c of children) {
+      try {
+        await c.handle.signal(roundControlSignal, { paused: pause !== null, agents: c.agentsFor(agents) });
+      } catch (err) {
+        // The round may have just finished; the next round starts with the new state anyway.
+        log.debug('round child not signalled', { error: String(err) });
+      }
     }
   };
 
@@ -303,7 +349,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     pendingApproval = null;
     state = liveState();
     publishSearchAttributes();
-    await child?.signal(approvalDecisionSignal, {
+    await children[0]?.handle.signal(approvalDecisionSignal, {
       action,
       ...(req.by ? { by: req.by } : {}),
       ...(req.reason ? { reason: req.reason } : {}),
@@ -322,6 +368,29 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   setHandler(pauseAtUpdate, doPauseAt, { validator: (req: PauseAtRequest) => validatePauseAt(view(), req) });
   setHandler(overrideAgentUpdate, doOverride, { validator: (req: OverrideAgentRequest) => validateOverride(view(), req) });
   setHandler(revertOverrideUpdate, doRevert, { validator: (req: RevertOverrideRequest) => validateRevert(view(), req) });
+
+  const doBranch = (req: BranchRequest): ControlAck => {
+    const variants = validateBranch(view(), req);
+    const atRound = req.atRound ?? round + 1;
+    const replaced = tournaments.some((t) => t.round === atRound);
+    tournaments = [...tournaments.filter((t) => t.round !== atRound), { round: atRound, branches: variants, ...(req.by ? { by: req.by } : {}) }].sort((a, b) => a.round - b.round);
+    return ack(true, `round ${atRound} will run as a tournament of ${variants.map((v) => v.label).join(', ')}; the best-scored branch continues${replaced ? ' (replaces the tournament planned there)' : ''}`);
+  };
+  setHandler(branchUpdate, doBranch, { validator: (req: BranchRequest) => void validateBranch(view(), req) });
+
+  const doBacktrack = async (req: BacktrackRequest): Promise<ControlAck> => {
+    pendingBacktrack = { toRound: req.toRound, ...(req.by ? { by: req.by } : {}), ...(req.reason ? { reason: req.reason } : {}) };
+    // The running round (or tournament) stops; the run loop applies the backtrack.
+    roundScope?.cancel();
+    await condition(() => pendingBacktrack === null);
+    const record = branches.at(-1)!;
+    const interrupted = record.interruptedRound ? ` and the interrupted round ${record.interruptedRound}` : '';
+    return ack(
+      true,
+      `back at the state after round ${req.toRound} (line ${generation}); ${record.rounds.length} later round(s)${interrupted} kept as abandoned branch ${record.id}; round ${req.toRound + 1} runs next${pause ? ' once resumed' : ''}`,
+    );
+  };
+  setHandler(backtrackUpdate, doBacktrack, { validator: (req: BacktrackRequest) => validateBacktrack(view(), req) });
 
   // Signal twins: same rules; a refused one is logged and dropped (the sender is not waiting).
   const viaSignal =
@@ -345,6 +414,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   setHandler(roundProgressSignal, async (p) => {
     if (p.round !== round) return;
     step = p.step;
+    if (p.branch) return; // a tournament contender: the winner's hypothesis is taken when the round ends
     if (p.hypothesis) latestHypothesis = p.hypothesis;
     if (p.step === 'approval' && p.approval && p.hypothesis) {
       pendingApproval = { round, hypothesis: p.hypothesis, reason: p.approval.reason, since: now(), deadline: p.approval.deadline };
@@ -363,14 +433,141 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   if (!carried) {
     await recordSimulationStarted(event('simulation.started', null, { issue: input.issue, maxRounds, tenant: input.tenant, ...(input.startedBy ? { startedBy: input.startedBy } : {}) }));
   }
-  const contextOf = () => [...(carried?.context ?? []), ...outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : []))].slice(-CONTEXT_ROUNDS);
+  const contextOf = () => [...baseContext, ...outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : []))].slice(-CONTEXT_ROUNDS);
+
+  const roundInput = (roundAgents: AgentSpec[], context: RoundContext[]): RoundInput => ({
+    simulationId,
+    round,
+    issue: input.issue,
+    context,
+    agents: roundAgents,
+    criticPolicy: input.criticPolicy,
+    timeouts: input.timeouts,
+    approval: input.approval,
+    paused: pause !== null,
+    ...(generation ? { generation } : {}),
+  });
+
+  /** One round as one child workflow. */
+  const runRound = async (): Promise<RoundResult> => {
+    const context = contextOf();
+    const startedWith = { agents, paused: pause !== null };
+    const handle = await startChild(roundWorkflow, { workflowId: roundWorkflowId(simulationId, round, { generation }), args: [roundInput(agents, context)] });
+    children = [{ handle, agentsFor: (a) => a }];
+    // Controls handled while the start was in flight could not reach the child yet.
+    if ((agents !== startedWith.agents || (pause !== null) !== startedWith.paused) && patched(SYNC_STARTED_CHILD_PATCH)) await syncChild();
+    return handle.result();
+  };
+
+  /**
+   * A tournament round: every branch is a child workflow with its own params, all run in
+   * parallel from the same context; the best-scored one continues (its param changes are
+   * kept, as audited overrides) and the others are pruned, kept as branch records.
+   */
+  const runTournament = async (t: PlannedTournament): Promise<RoundResult> => {
+    const context = contextOf();
+    const startedWith = { agents, paused: pause !== null };
+    const started = await Promise.all(
+      t.branches.map(async (variant) => ({
+        variant,
+        handle: await startChild(roundWorkflow, {
+          workflowId: roundWorkflowId(simulationId, round, { generation, branch: variant.label }),
+          args: [{ ...roundInput(withOverrides(agents, variant.overrides), context), branch: variant.label }],
+        }),
+      })),
+    );
+    children = started.map(({ variant, handle }) => ({ handle, agentsFor: (a: AgentSpec[]) => withOverrides(a, variant.overrides) }));
+    if (agents !== startedWith.agents || (pause !== null) !== startedWith.paused) await syncChild();
+    const settled = await Promise.allSettled(started.map((c) => c.handle.result()));
+    const cancelled = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isCancellation(s.reason));
+    if (cancelled) throw cancelled.reason;
+
+    const contenders = settled.map((s, i) => ({ variant: t.branches[i]!, result: s.status === 'fulfilled' ? s.value : null, error: s.status === 'rejected' ? failureMessage(s.reason) : null }));
+    // Stable sort: on equal scores the branch listed first wins.
+    const best = contenders.filter((c) => c.result).sort((a, b) => b.result!.evaluation.score - a.result!.evaluation.score)[0];
+    if (!best?.result) {
+      throw ApplicationFailure.nonRetryable(`round ${round}: every branch of the tournament failed: ${contenders.map((c) => `${c.variant.label}: ${c.error}`).join('; ')}`, 'TournamentFailed');
+    }
+    const winner = best.result;
+    const at = now();
+    const records: BranchRecord[] = contenders.map((c) => ({
+      id: roundNodeId(round, { generation, branch: c.variant.label }),
+      kind: 'tournament',
+      forkedAfterRound: round - 1,
+      generation,
+      label: c.variant.label,
+      overrides: c.variant.overrides,
+      rounds: c.result ? [summarise(c.result)] : [],
+      outcome: c === best ? 'won' : c.result ? 'pruned' : 'failed',
+      reason:
+        c === best
+          ? `highest score ${winner.evaluation.score} of ${contenders.length} branches`
+          : c.result
+            ? `score ${c.result.evaluation.score} < ${winner.evaluation.score} of ${best.variant.label}`
+            : `failed: ${c.error}`,
+      at,
+      ...(t.by ? { by: t.by } : {}),
+    }));
+    branches.push(...records);
+    tournaments = tournaments.filter((p) => p.round !== round);
+    // The winner's param changes carry on, recorded as overrides (audited, revertible).
+    for (const [agentId, patch] of Object.entries(best.variant.overrides)) {
+      const agent = agents.find((a) => a.id === agentId);
+      if (!agent) continue;
+      const { params, changes } = applyPatch(agent.params, AgentParamsPatchSchema.parse(patch));
+      if (changes.length) await commitParams(agentId, params, { kind: 'override', changes, by: 'tournament', reason: `branch ${best.variant.label} won round ${round} (score ${winner.evaluation.score})` });
+    }
+    await recordControlEvent(event('round.branched', round, { round, winner: best.variant.label, branches: records }));
+    return winner;
+  };
+
+  /** Goes back to the state after round R: later rounds become an abandoned branch, a new line starts. */
+  const applyBacktrack = async (): Promise<number> => {
+    const req = pendingBacktrack!;
+    const to = req.toRound;
+    const line = [...earlier, ...outcomes.map(summarise)];
+    const record: BranchRecord = {
+      id: `backtrack-${generation + 1}`,
+      kind: 'backtrack',
+      forkedAfterRound: to,
+      generation,
+      label: `line ${generation} after round ${to}`,
+      rounds: line.filter((r) => r.round > to),
+      ...(interruptedRound !== null ? { interruptedRound } : {}),
+      outcome: 'abandoned',
+      reason: req.reason ?? `backtracked to round ${to}`,
+      at: now(),
+      ...(req.by ? { by: req.by } : {}),
+    };
+    generation += 1;
+    branches.push(record);
+    const kept = line.filter((r) => r.round <= to);
+    earlier = earlier.filter((r) => r.round <= to);
+    const keptOutcomes = outcomes.filter((o) => o.round <= to);
+    outcomes.splice(0, outcomes.length, ...keptOutcomes);
+    baseContext = keptOutcomes.length ? baseContext.filter((c) => c.round <= to) : contextFromSummaries(earlier, baseContext, CONTEXT_ROUNDS);
+    round = to;
+    step = null;
+    latestHypothesis = [...kept].reverse().find((r) => r.hypothesis)?.hypothesis ?? null;
+    fastForwardTo = null;
+    if (pauseAtRound !== null && pauseAtRound <= to) pauseAtRound = null;
+    interruptedRound = null;
+    await recordControlEvent(event('simulation.backtracked', null, { toRound: to, generation, abandoned: record, ...(req.by ? { by: req.by } : {}), ...(req.reason ? { reason: req.reason } : {}) }));
+    pendingBacktrack = null;
+    publishSearchAttributes();
+    return to + 1;
+  };
 
   try {
-    for (let next = carried?.nextRound ?? 1; next <= maxRounds; next++) {
+    let next = carried?.nextRound ?? 1;
+    for (;;) {
+      if (pendingBacktrack) next = await applyBacktrack();
+      if (next > maxRounds) break;
       // Keep history bounded: hand over to a fresh run at a round boundary (same workflow id,
       // so status, controls and the event stream carry on).
       if (outcomes.length >= input.continueAsNewAfterRounds || (outcomes.length > 0 && workflowInfo().continueAsNewSuggested)) {
-        await condition(allHandlersFinished);
+        await condition(() => allHandlersFinished() || pendingBacktrack !== null);
+        if (pendingBacktrack) continue;
         const handover: CarriedState = {
           nextRound: next,
           startedAt: startedAt.toISOString(),
@@ -385,15 +582,20 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
           fastForwardTo,
           latestHypothesis,
           continuedAsNew: (carried?.continuedAsNew ?? 0) + 1,
+          generation,
+          branches,
+          tournaments,
         };
         await continueAsNew<typeof simulationWorkflow>(input, handover);
       }
-      await condition(() => pause === null);
+      await condition(() => pause === null || pendingBacktrack !== null);
+      if (pendingBacktrack) continue;
       if (fastForwardTo !== null && next < fastForwardTo) {
         const skipped = { simulationId, round: next, status: 'skipped' as const, reason: `fast-forwarded to round ${fastForwardTo}` };
         outcomes.push(skipped);
         round = next;
         await recordRound(event('round.skipped', next, skipped));
+        next++;
         continue;
       }
       fastForwardTo = null;
@@ -402,16 +604,27 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       step = null;
       publishSearchAttributes();
 
-      const context = contextOf();
-      const startedWith = { agents, paused: pause !== null };
-      child = await startChild(roundWorkflow, {
-        workflowId: roundWorkflowId(simulationId, round),
-        args: [{ simulationId, round, issue: input.issue, context, agents, criticPolicy: input.criticPolicy, timeouts: input.timeouts, approval: input.approval, paused: startedWith.paused }],
-      });
-      // Controls handled while the start was in flight could not reach the child yet.
-      if ((agents !== startedWith.agents || (pause !== null) !== startedWith.paused) && patched(SYNC_STARTED_CHILD_PATCH)) await syncChild();
-      const result = await child.result();
-      child = null;
+      const tournament = tournaments.find((t) => t.round === round);
+      const scope = new CancellationScope();
+      roundScope = scope;
+      let result: RoundResult;
+      try {
+        result = await scope.run(() => (tournament ? runTournament(tournament) : runRound()));
+      } catch (err) {
+        // Our own backtrack cancelled the round: drop its work and go back (a user's cancel rethrows).
+        if (pendingBacktrack && isCancellation(err) && !CancellationScope.current().consideredCancelled) {
+          interruptedRound = round;
+          roundRunning = false;
+          step = null;
+          pendingApproval = null;
+          state = liveState();
+          continue;
+        }
+        throw err;
+      } finally {
+        roundScope = null;
+        children = [];
+      }
       roundRunning = false;
       step = null;
       if (pendingApproval) {
@@ -430,15 +643,18 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         await enterPause(`paused at the boundary after round ${round}`);
       }
       publishSearchAttributes();
+      next++;
     }
 
-    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, ...(earlier.length ? { earlier } : {}), seq: ++eventSeq, at: now() });
+    finishing = true;
+    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, ...(earlier.length ? { earlier } : {}), ...(branches.length ? { branches } : {}), seq: ++eventSeq, at: now(), generation });
     state = 'completed';
     publishSearchAttributes();
     return { simulationId, state: 'completed', rounds: outcomes, earlierRounds: earlier, continuedAsNew: carried?.continuedAsNew ?? 0, report };
   } catch (err) {
     if (isCancellation(err)) {
       state = 'cancelled';
+      pendingBacktrack = null;
       roundRunning = false;
       publishSearchAttributes();
       // Cleanup must run even though this scope is cancelled.
