@@ -1,0 +1,201 @@
+{{/*
+The container env of one component. Argument: dict root component.
+Non-secret shared settings come from the chart's ConfigMap, credentials from Secrets,
+component settings are literal. Only the variables a component reads (or will read, see
+the chart README's "Credentials the services do not read yet") are set.
+*/}}
+{{- define "kunlun.env" -}}
+{{- $root := .root -}}
+{{- $c := .component -}}
+{{- $v := $root.Values -}}
+{{- $cv := $c.values -}}
+- name: LOG_LEVEL
+  value: {{ $cv.logLevel | quote }}
+- name: TMPDIR
+  value: /tmp
+{{- if $v.caBundle.existingSecret }}
+- name: NODE_EXTRA_CA_CERTS
+  value: /etc/kunlun/ca-bundle/{{ $v.caBundle.key }}
+{{- end }}
+{{- if ne $c.kind "gateway" }}
+- name: METRICS_PORT
+  value: {{ $v.metrics.port | quote }}
+{{- end }}
+{{- $config := include "kunlun.configData" $root | fromYaml -}}
+{{- $prefixes := list -}}
+{{- if include "kunlun.usesTemporal" (dict "component" $c) }}{{ $prefixes = append $prefixes "TEMPORAL_" }}{{ end -}}
+{{- if include "kunlun.usesKafka" (dict "component" $c) }}{{ $prefixes = append $prefixes "KAFKA_" }}{{ end -}}
+{{- if include "kunlun.usesRedis" (dict "component" $c) }}{{ $prefixes = append $prefixes "REDIS_" }}{{ end -}}
+{{- range $name := keys $config | sortAlpha }}
+{{- range $prefix := $prefixes }}
+{{- if hasPrefix $prefix $name }}
+{{ include "kunlun.configEnv" (dict "root" $root "name" $name) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if include "kunlun.usesTemporal" (dict "component" $c) }}
+{{- include "kunlun.secretEnv" (dict "root" $root "name" "TEMPORAL_API_KEY" "setting" $v.temporal.apiKey) }}
+{{- end }}
+{{- if and (include "kunlun.usesKafka" (dict "component" $c)) $v.kafka.sasl.enabled }}
+{{- include "kunlun.secretEnv" (dict "root" $root "name" "KAFKA_SASL_PASSWORD" "setting" $v.kafka.sasl.password) }}
+{{- end }}
+{{- if include "kunlun.usesRedis" (dict "component" $c) }}
+{{- include "kunlun.secretEnv" (dict "root" $root "name" "REDIS_PASSWORD" "setting" $v.redis.password) }}
+{{- /* After REDIS_USERNAME / REDIS_PASSWORD: the kubelet expands $(VAR) only from variables defined earlier. */}}
+- name: REDIS_URL
+  value: {{ include "kunlun.redisUrl" $root | quote }}
+{{- end }}
+{{- if eq $c.kind "worker" }}
+- name: BUILD_ID
+  value: {{ include "kunlun.imageTag" (dict "root" $root "component" $c) | quote }}
+- name: TEMPORAL_SDK_METRICS_PORT
+  value: {{ ternary $v.metrics.sdkPort 0 $v.metrics.sdkMetrics | quote }}
+{{- end }}
+{{- if eq $c.id "orchestrator" }}
+- name: MAX_CACHED_WORKFLOWS
+  value: {{ $cv.maxCachedWorkflows | quote }}
+{{- end }}
+{{- if $c.agent }}
+- name: MAX_CONCURRENT_ACTIVITIES
+  value: {{ $cv.maxConcurrentActivities | quote }}
+{{- if $c.pool }}
+- name: CRITIC_POOL
+  value: {{ $c.pool | quote }}
+{{- end }}
+{{- with $v.agents.llm }}
+{{- if .baseUrl }}
+- name: LLM_BASE_URL
+  value: {{ .baseUrl | quote }}
+- name: LLM_MODEL
+  value: {{ .model | quote }}
+- name: LLM_TIMEOUT_MS
+  value: {{ .timeoutMs | quote }}
+{{- end }}
+{{- end }}
+{{- include "kunlun.secretEnv" (dict "root" $root "name" "LLM_API_KEY" "setting" $v.agents.llm.apiKey) }}
+{{- end }}
+{{- if eq $c.kind "recorder" }}
+- name: RECORDER_GROUP_ID
+  value: {{ $cv.groupId | quote }}
+- name: RECORDER_PARTITION_CONCURRENCY
+  value: {{ $cv.partitionConcurrency | quote }}
+- name: RECORDER_SESSION_TIMEOUT_MS
+  value: {{ $cv.sessionTimeoutMs | quote }}
+{{- end }}
+{{- if eq $c.kind "gateway" }}
+- name: HOST
+  value: {{ $cv.host | quote }}
+- name: PORT
+  value: {{ $cv.port | quote }}
+- name: CORS_ORIGINS
+  value: {{ join "," $cv.corsOrigins | quote }}
+- name: RATE_LIMIT_PER_MINUTE
+  value: {{ $cv.rateLimitPerMinute | quote }}
+- name: BODY_LIMIT_BYTES
+  value: {{ $cv.bodyLimitBytes | quote }}
+- name: TRUST_PROXY
+  value: {{ $cv.trustProxy | quote }}
+{{- include "kunlun.secretEnv" (dict "root" $root "name" "API_KEYS" "setting" $cv.auth.apiKeys) }}
+{{- include "kunlun.secretEnv" (dict "root" $root "name" "JWT_SECRET" "setting" $cv.auth.jwtSecret) }}
+{{- end }}
+{{- with $cv.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes (and their mounts) of one component: /tmp, and the TLS material it uses. Argument: dict root component mounts(bool). */}}
+{{- define "kunlun.volumes" -}}
+{{- $root := .root -}}
+{{- $c := .component -}}
+{{- $v := $root.Values -}}
+{{- $mounts := .mounts -}}
+{{- if $mounts }}
+- name: tmp
+  mountPath: /tmp
+{{- else }}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ $c.values.tmpSizeLimit }}
+{{- end }}
+{{- if $v.caBundle.existingSecret }}
+{{- if $mounts }}
+- name: ca-bundle
+  mountPath: /etc/kunlun/ca-bundle
+  readOnly: true
+{{- else }}
+- name: ca-bundle
+  secret:
+    secretName: {{ $v.caBundle.existingSecret }}
+{{- end }}
+{{- end }}
+{{- if and (include "kunlun.usesTemporal" (dict "component" $c)) $v.temporal.tls.enabled $v.temporal.tls.existingSecret }}
+{{- if $mounts }}
+- name: temporal-tls
+  mountPath: /etc/kunlun/temporal-tls
+  readOnly: true
+{{- else }}
+- name: temporal-tls
+  secret:
+    secretName: {{ $v.temporal.tls.existingSecret }}
+{{- end }}
+{{- end }}
+{{- if and (include "kunlun.usesKafka" (dict "component" $c)) $v.kafka.tls.enabled $v.kafka.tls.existingSecret }}
+{{- if $mounts }}
+- name: kafka-tls
+  mountPath: /etc/kunlun/kafka-tls
+  readOnly: true
+{{- else }}
+- name: kafka-tls
+  secret:
+    secretName: {{ $v.kafka.tls.existingSecret }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The chart ConfigMap's data: shared, non-secret connection settings. Env vars are taken from
+here by prefix (TEMPORAL_, KAFKA_, REDIS_) for the components that use each system.
+*/}}
+{{- define "kunlun.configData" -}}
+{{- $v := .Values -}}
+TEMPORAL_ADDRESS: {{ $v.temporal.address | quote }}
+TEMPORAL_NAMESPACE: {{ $v.temporal.namespace | quote }}
+{{- with $v.temporal.tls }}
+{{- if .enabled }}
+TEMPORAL_TLS: "true"
+{{- if .serverName }}
+TEMPORAL_TLS_SERVER_NAME: {{ .serverName | quote }}
+{{- end }}
+{{- if and .existingSecret .caKey }}
+TEMPORAL_TLS_CA_FILE: {{ printf "/etc/kunlun/temporal-tls/%s" .caKey | quote }}
+{{- end }}
+{{- if and .existingSecret .certKey .keyKey }}
+TEMPORAL_TLS_CERT_FILE: {{ printf "/etc/kunlun/temporal-tls/%s" .certKey | quote }}
+TEMPORAL_TLS_KEY_FILE: {{ printf "/etc/kunlun/temporal-tls/%s" .keyKey | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+KAFKA_BROKERS: {{ join "," $v.kafka.brokers | quote }}
+KAFKA_CLIENT_ID: {{ $v.kafka.clientId | quote }}
+{{- with $v.kafka.tls }}
+{{- if .enabled }}
+KAFKA_SSL: "true"
+{{- if and .existingSecret .caKey }}
+KAFKA_SSL_CA_FILE: {{ printf "/etc/kunlun/kafka-tls/%s" .caKey | quote }}
+{{- end }}
+{{- if and .existingSecret .certKey .keyKey }}
+KAFKA_SSL_CERT_FILE: {{ printf "/etc/kunlun/kafka-tls/%s" .certKey | quote }}
+KAFKA_SSL_KEY_FILE: {{ printf "/etc/kunlun/kafka-tls/%s" .keyKey | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with $v.kafka.sasl }}
+{{- if .enabled }}
+KAFKA_SASL_MECHANISM: {{ .mechanism | quote }}
+KAFKA_SASL_USERNAME: {{ required "kafka.sasl.username is required when kafka.sasl.enabled" .username | quote }}
+{{- end }}
+{{- end }}
+{{- if $v.redis.username }}
+REDIS_USERNAME: {{ $v.redis.username | quote }}
+{{- end }}
+{{- end -}}
