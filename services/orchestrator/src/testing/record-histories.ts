@@ -59,6 +59,20 @@ try {
   await sims.amend(approval, { by: 'fixture', hypothesis: 'An amended hypothesis for the fixture.' });
   await sims.result(approval);
   console.log('approval', await saveScenario(w.client, label, 'approval', approval));
+
+  // 6. Lineage: a tournament at round 2, then a backtrack from round 3 to round 1.
+  const branches = [
+    { label: 'baseline', overrides: {} },
+    { label: 'bold', overrides: { proposer: { temperature: 1.5 } } },
+  ];
+  const lineage = (await sims.start({ simulationId: `${prefix}-lineage`, issue: ISSUE, maxRounds: 4, branching: { atRounds: [2], branches } })).simulationId;
+  await sims.pauseAt(lineage, { round: 3 });
+  await eventually('pause after round 3', async () => ((await sims.status(lineage)).state === 'paused' ? true : undefined));
+  await sims.backtrack(lineage, { toRound: 1, by: 'fixture' });
+  await sims.branch(lineage, { atRound: 3, branches });
+  await sims.resume(lineage);
+  await sims.result(lineage);
+  console.log('lineage', await saveScenario(w.client, label, 'lineage', lineage));
 } finally {
   await w.stop();
 }
