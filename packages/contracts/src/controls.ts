@@ -2,7 +2,7 @@
 // (pure): the workflow sets handlers, the client calls them by these same objects.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AgentParamsPatch, AgentSpec } from './agents.js';
-import type { ApprovalDecision, BranchVariant, ControlAck, RoundStep, SimulationStatus } from './simulation.js';
+import type { ApprovalDecision, BranchVariantRequest, ControlAck, RoundStep, SimulationStatus } from './simulation.js';
 
 export interface PauseRequest {
   /** 'now': between steps of the current round; 'round-boundary': after the current round. */
@@ -49,7 +49,7 @@ export interface AmendRequest {
 /** Run round `atRound` (default: the next one to start) as a tournament of these branches. */
 export interface BranchRequest {
   atRound?: number;
-  branches: BranchVariant[];
+  branches: BranchVariantRequest[];
   by?: string;
   reason?: string;
 }

@@ -5,8 +5,11 @@
 //                                         startedAtMs, state, stateReason, stateAt, stateSeq, round,
 //                                         latestHypothesis, latestScore, latestVerdict, progressSeq,
 //                                         roundsCompleted, roundsSkipped, eventCount, lastSeq, updatedAtMs
-//   kunlun:sim:{id}:rounds         ZSET   member = round number, score = round number (ordered list)
+//                                         generation (line after the last backtrack), fork:<k> (round line k forked after)
+//   kunlun:sim:{id}:rounds         ZSET   member = round number, score = round number (the current line, ordered)
 //   kunlun:sim:{id}:round:<n>      STRING the round as JSON (RoundResult or SkippedRound)
+//   kunlun:sim:{id}:branches       ZSET   score = event seq × 100 + index, member = BranchRecord JSON (the lineage's side branches)
+//   kunlun:sim:{id}:branch:<b>:round:<n>  STRING a round abandoned by a backtrack (branch id <b>), as it was
 //   kunlun:sim:{id}:report         STRING the final report as JSON
 //   kunlun:sim:{id}:events         ZSET   score = event seq, member = the live-update JSON (replay for SSE)
 //   kunlun:sim:{id}:applied        SET    event ids already applied (idempotency)
@@ -24,6 +27,8 @@ export const redisKeys = {
   roundPrefix: (id: string) => `kunlun:sim:{${id}}:round:`,
   round: (id: string, n: number) => `kunlun:sim:{${id}}:round:${n}`,
   report: (id: string) => `kunlun:sim:{${id}}:report`,
+  branches: (id: string) => `kunlun:sim:{${id}}:branches`,
+  branchRoundPrefix: (id: string, branchId: string) => `kunlun:sim:{${id}}:branch:${branchId}:round:`,
   events: (id: string) => `kunlun:sim:{${id}}:events`,
   applied: (id: string) => `kunlun:sim:{${id}}:applied`,
   index: 'kunlun:simulations',

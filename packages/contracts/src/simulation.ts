@@ -71,6 +71,8 @@ export const BranchVariantSchema = z
   })
   .strict();
 export type BranchVariant = z.output<typeof BranchVariantSchema>;
+/** What a caller sends (overrides may be omitted). */
+export type BranchVariantRequest = z.input<typeof BranchVariantSchema>;
 
 export const BranchVariantsSchema = z
   .array(BranchVariantSchema)

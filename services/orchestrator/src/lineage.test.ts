@@ -3,12 +3,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ControlRefusedError } from '@kunlun/client';
-import { roundWorkflowId, type BranchRecord, type RoundResult, type SimulationStatus } from '@kunlun/contracts';
+import { roundWorkflowId, type BranchRecord, type BranchVariant, type RoundResult, type SimulationStatus } from '@kunlun/contracts';
 import { eventually, startTestWorkers, type TestWorkers } from './testing/workers.js';
 
 const ISSUE = 'Should a city replace its parking minimums with a congestion charge?';
 const slow = { FAULT_LATENCY_MS: '200' };
-const BRANCHES = [
+const BRANCHES: BranchVariant[] = [
   { label: 'baseline', overrides: {} },
   { label: 'bold', overrides: { proposer: { temperature: 1.5 } } },
   { label: 'harsh', overrides: { 'critic-logic': { strictness: 1 }, 'critic-ethics': { strictness: 1 } } },

@@ -8,6 +8,9 @@ import type { Redis, Result } from 'ioredis';
 const APPLY_LUA = `
 local s, applied, rounds, roundKey, report, index, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local id, eventId, seq, atMs = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local N = ${SIMULATION_STATES.length}
+local eventGeneration, branchRecords, backtrack, roundPrefix = tonumber(ARGV[14 + N]), ARGV[15 + N], ARGV[16 + N], ARGV[17 + N]
+local branchesKey = KEYS[10 + N]
 if redis.call('SADD', applied, eventId) == 0 then return 0 end
 
 local function stateKey(name)
@@ -31,9 +34,21 @@ local function guarded(json, seqField)
   redis.call('HSET', s, seqField, ARGV[3], unpack(cjson.decode(json)))
   return true
 end
+-- A round of an older line is on the current line only up to the rounds later lines forked after
+-- (a redelivered or late event of an abandoned round must not come back).
+local function onLine(gen, r)
+  local current = tonumber(redis.call('HGET', s, 'generation') or '0')
+  for k = gen + 1, current do
+    local fork = redis.call('HGET', s, 'fork:' .. k)
+    if fork and r > tonumber(fork) then return false end
+  end
+  return true
+end
+local roundOk = ARGV[8] == '' or onLine(eventGeneration, tonumber(ARGV[8]))
+
 local oldState = redis.call('HGET', s, 'state')
 local stateMoved = guarded(ARGV[6], 'stateSeq')
-guarded(ARGV[7], 'progressSeq')
+if roundOk then guarded(ARGV[7], 'progressSeq') end
 
 local started = ARGV[11] == '1'
 local score = redis.call('HGET', s, 'startedAtMs') or atMs
@@ -50,11 +65,44 @@ if stateMoved then
   redis.call('ZADD', stateKey(newState), score, id)
 end
 
-if ARGV[8] ~= '' then
+if ARGV[8] ~= '' and roundOk then
   redis.call('ZADD', rounds, ARGV[8], ARGV[8])
   redis.call('SET', roundKey, ARGV[9])
 end
-if ARGV[12] ~= '' then redis.call('HINCRBY', s, ARGV[12], 1) end
+if ARGV[12] ~= '' and roundOk then redis.call('HINCRBY', s, ARGV[12], 1) end
+
+if branchRecords ~= '' then
+  for i, record in ipairs(cjson.decode(branchRecords)) do redis.call('ZADD', branchesKey, seq * 100 + i, record) end
+end
+-- Backtrack: rounds after the target leave the line (their bodies move under the branch), the
+-- counters and "latest" fields go back to the target round.
+if backtrack ~= '' then
+  local b = cjson.decode(backtrack)
+  local to = tonumber(b.toRound)
+  if b.generation > tonumber(redis.call('HGET', s, 'generation') or '0') then redis.call('HSET', s, 'generation', tostring(b.generation)) end
+  redis.call('HSET', s, 'fork:' .. tostring(b.generation), tostring(to))
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', rounds, '(' .. to, '+inf')) do
+    local body = redis.call('GET', roundPrefix .. m)
+    if body then
+      local counter = cjson.decode(body).status == 'skipped' and 'roundsSkipped' or 'roundsCompleted'
+      redis.call('HINCRBY', s, counter, -1)
+      redis.call('RENAME', roundPrefix .. m, b.abandonedPrefix .. m)
+    end
+    redis.call('ZREM', rounds, m)
+  end
+  if seq > tonumber(redis.call('HGET', s, 'progressSeq') or '0') then
+    redis.call('HSET', s, 'progressSeq', ARGV[3], 'round', tostring(to))
+    redis.call('HDEL', s, 'latestHypothesis', 'latestScore', 'latestVerdict')
+    local kept = redis.call('ZREVRANGEBYSCORE', rounds, to, '-inf')
+    for _, m in ipairs(kept) do
+      local r = cjson.decode(redis.call('GET', roundPrefix .. m) or '{}')
+      if r.status == 'completed' then
+        redis.call('HSET', s, 'latestHypothesis', r.hypothesis.text, 'latestScore', tostring(r.evaluation.score), 'latestVerdict', r.evaluation.verdict)
+        break
+      end
+    end
+  end
+end
 if ARGV[10] ~= '' then redis.call('SET', report, ARGV[10]) end
 
 redis.call('ZADD', events, seq, ARGV[13])
@@ -90,6 +138,8 @@ function argsFor(e: SimulationEvent): Array<string | number> {
   let roundBody = '';
   let report = '';
   let counter = '';
+  let branchRecords: string[] = [];
+  let backtrack = '';
   const state = STATE_AFTER[e.kind];
   let stateReason: string | undefined;
 
@@ -127,6 +177,15 @@ function argsFor(e: SimulationEvent): Array<string | number> {
     case 'approval.requested':
       stateReason = (e as SimulationEvent<'approval.requested'>).payload.reason;
       break;
+    case 'round.branched':
+      branchRecords = (e as SimulationEvent<'round.branched'>).payload.branches.map((b) => JSON.stringify(b));
+      break;
+    case 'simulation.backtracked': {
+      const p = (e as SimulationEvent<'simulation.backtracked'>).payload;
+      branchRecords = [JSON.stringify(p.abandoned)];
+      backtrack = JSON.stringify({ toRound: p.toRound, generation: p.generation, abandonedPrefix: redisKeys.branchRoundPrefix(id, p.abandoned.id) });
+      break;
+    }
     case 'simulation.resumed':
       break;
   }
@@ -146,6 +205,10 @@ function argsFor(e: SimulationEvent): Array<string | number> {
     counter,
     JSON.stringify(liveUpdate(e)),
     ...SIMULATION_STATES,
+    e.generation ?? 0,
+    branchRecords.length ? JSON.stringify(branchRecords) : '',
+    backtrack,
+    redisKeys.roundPrefix(id),
   ];
 }
 
@@ -162,6 +225,7 @@ function keysFor(e: SimulationEvent): string[] {
     ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)),
     redisKeys.live(id),
     redisKeys.tenantIndex(e.kind === 'simulation.started' ? ((e as SimulationEvent<'simulation.started'>).payload.tenant ?? DEFAULT_TENANT) : DEFAULT_TENANT),
+    redisKeys.branches(id),
   ];
 }
 

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { createRecorderMetrics, rebuildReadModel, Recorder, RedisProjection } from './index.js';
-import { assertSameReadModel, dumpReadModel, simulationEvents } from './testing/events.js';
+import { assertSameReadModel, dumpReadModel, lineageEvents, simulationEvents } from './testing/events.js';
 
 describe('recorder', () => {
   let redisServer: Awaited<ReturnType<typeof startRedisServer>>;
@@ -96,6 +96,41 @@ describe('recorder', () => {
     assert.equal(await redis.zcard(redisKeys.events(id)), events.length);
     await eventually('live updates', () => Promise.resolve(live.length === events.length ? true : undefined), 10_000);
     assert.deepEqual(live.map((m) => (JSON.parse(m) as { seq: number }).seq), events.map((e) => e.seq));
+  });
+
+  it('a backtrack takes later rounds off the line (kept under their branch); tournaments and backtracks join the lineage', { timeout: 120_000 }, async () => {
+    const projection = new RedisProjection(redis);
+    const id = uniqueName('lineage');
+    const events = lineageEvents(id);
+    assert.deepEqual(await projection.apply(events), events.map(() => true));
+    const summary = await redis.hgetall(redisKeys.summary(id));
+    assert.equal(summary.roundsCompleted, '4', 'rounds 1, 2, 3′, 4′: the abandoned 3 and 4 are not counted');
+    assert.equal(summary.generation, '1');
+    assert.equal(summary['fork:1'], '2');
+    assert.equal(summary.latestHypothesis, `Hypothesis 4 (line 1) of ${id}`);
+    assert.deepEqual(await redis.zrange(redisKeys.rounds(id), 0, -1), ['1', '2', '3', '4']);
+    const line = await Promise.all([1, 2, 3, 4].map(async (n) => JSON.parse((await redis.get(redisKeys.round(id, n)))!) as { generation?: number; branch?: string }));
+    assert.deepEqual(line.map((r) => r.generation ?? 0), [0, 0, 1, 1]);
+    assert.equal(line[1]!.branch, 'bold');
+    const kept = await redis.get(`${redisKeys.branchRoundPrefix(id, 'backtrack-1')}3`);
+    assert.match(kept!, new RegExp(`"Hypothesis 3 of ${id}"`), 'the abandoned round is kept as it was');
+    const branches = (await redis.zrange(redisKeys.branches(id), 0, -1)).map((b) => JSON.parse(b) as { id: string; outcome: string });
+    assert.deepEqual(branches.map((b) => [b.id, b.outcome]), [['round-2.b-baseline', 'pruned'], ['round-2.b-bold', 'won'], ['backtrack-1', 'abandoned']]);
+
+    // Idempotent: everything again changes nothing.
+    const before = await dumpReadModel(redis);
+    assert.deepEqual(await projection.apply(events), events.map(() => false));
+    assertSameReadModel(await dumpReadModel(redis), before);
+
+    // An abandoned round that arrives late (after the backtrack) does not come back.
+    const late = uniqueName('lineage-late');
+    const reordered = lineageEvents(late);
+    const backtrackAt = reordered.findIndex((e) => e.kind === 'simulation.backtracked');
+    const [round4] = reordered.splice(backtrackAt - 1, 1);
+    reordered.splice(backtrackAt, 0, round4!);
+    await projection.apply(reordered);
+    assert.equal(await redis.hget(redisKeys.summary(late), 'roundsCompleted'), '4');
+    assert.match((await redis.get(redisKeys.round(late, 4)))!, /line 1/);
   });
 
   it('delivering every event twice changes nothing', { timeout: 120_000 }, async () => {

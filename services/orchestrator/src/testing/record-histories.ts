@@ -3,7 +3,7 @@
 // new label when a workflow change ships behind a patch, so new histories join the old ones;
 // never delete the fixtures of a version that may still be running somewhere.
 import { parseArgs } from 'node:util';
-import { DEFAULT_AGENTS } from '@kunlun/contracts';
+import { DEFAULT_AGENTS, type BranchVariant } from '@kunlun/contracts';
 import { saveScenario } from './histories.js';
 import { eventually, startTestWorkers } from './workers.js';
 
@@ -61,7 +61,7 @@ try {
   console.log('approval', await saveScenario(w.client, label, 'approval', approval));
 
   // 6. Lineage: a tournament at round 2, then a backtrack from round 3 to round 1.
-  const branches = [
+  const branches: BranchVariant[] = [
     { label: 'baseline', overrides: {} },
     { label: 'bold', overrides: { proposer: { temperature: 1.5 } } },
   ];
