@@ -132,6 +132,40 @@ describe('gateway API end to end', () => {
     assert.equal(rounds[1].hypothesis.text, 'Start at 9:30 and move sports to the afternoon.');
   });
 
+  it('tournaments and backtracking over HTTP; the read model follows the lineage', { timeout: 180_000 }, async () => {
+    const branches = [{ label: 'calm' }, { label: 'bold', overrides: { proposer: { temperature: 1.5 } } }];
+    const { body } = await call('POST', '/v1/simulations', { issue: 'Should museums be free?', maxRounds: 4, branching: { atRounds: [2], branches } });
+    const id = body.simulationId as string;
+    s.workers.track(id);
+    assert.equal((await call('POST', `/v1/simulations/${id}/pause-at`, { round: 3 })).status, 200);
+    await eventually('paused after round 3', async () => {
+      const g = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
+      return g.body.status?.state === 'paused' && g.body.status.round === 3 ? g : undefined;
+    });
+    const back = await call('POST', `/v1/simulations/${id}/backtrack`, { toRound: 1, reason: 'the tournament went the wrong way' });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    assert.equal(back.body.status.generation, 1);
+    const planned = await call('POST', `/v1/simulations/${id}/branch`, { atRound: 3, branches });
+    assert.equal(planned.status, 200, JSON.stringify(planned.body));
+    assert.deepEqual(planned.body.status.plannedTournaments, [{ round: 3, labels: ['calm', 'bold'] }]);
+    assert.equal((await call('POST', `/v1/simulations/${id}/resume`, {})).status, 200);
+
+    const done = await eventually('completed in the read model', async () => {
+      const g = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
+      return g.body.summary?.state === 'completed' ? g.body : undefined;
+    }, 120_000);
+    assert.equal(done.summary.generation, 1);
+    assert.equal(done.summary.roundsCompleted, 4, 'the abandoned rounds 2 and 3 are not counted');
+    const rounds = (await call('GET', `/v1/simulations/${id}/rounds`, undefined, KEYS.viewer)).body.rounds as Array<{ round: number; generation?: number; branch?: string }>;
+    assert.deepEqual(rounds.map((r) => [r.round, r.generation ?? 0]), [[1, 0], [2, 1], [3, 1], [4, 1]]);
+    assert.ok(['calm', 'bold'].includes(rounds[2]!.branch!), 'round 3 of the new line was the tournament');
+    const lineage = (await call('GET', `/v1/simulations/${id}/branches`, undefined, KEYS.viewer)).body.branches as Array<{ id: string; outcome: string; by?: string }>;
+    assert.deepEqual(lineage.map((b) => b.id), ['round-2.b-calm', 'round-2.b-bold', 'backtrack-1', 'round-3.g1.b-calm', 'round-3.g1.b-bold']);
+    assert.equal(lineage[2]!.by, 'alice');
+    const report = (await call('GET', `/v1/simulations/${id}/report`, undefined, KEYS.viewer)).body;
+    assert.equal(report.branchesExplored.length, 5);
+  });
+
   it('idempotent create: the same Idempotency-Key never starts a second simulation', { timeout: 60_000 }, async () => {
     const headers = { 'idempotency-key': `key-${Date.now()}` };
     const a = await call('POST', '/v1/simulations', { issue: 'Same request twice', maxRounds: 1 }, KEYS.operator, headers);

@@ -86,6 +86,14 @@ describe('bad requests', () => {
     { name: 'reject without a reason', method: 'POST', path: `/v1/simulations/${id}/reject`, body: {}, status: 400, code: 'validation_error', message: /reason/ },
     { name: 'amend with an empty hypothesis', method: 'POST', path: `/v1/simulations/${id}/amend`, body: { hypothesis: '' }, status: 400, code: 'validation_error', message: /hypothesis/ },
     { name: 'viewer approves', method: 'POST', path: `/v1/simulations/${id}/approve`, key: KEYS.viewer, body: {}, status: 403, code: 'forbidden' },
+    { name: 'a tournament of one branch', method: 'POST', path: `/v1/simulations/${id}/branch`, body: { branches: [{ label: 'solo' }] }, status: 400, code: 'validation_error', message: /at least 2 branches/ },
+    { name: 'a branch label with spaces', method: 'POST', path: `/v1/simulations/${id}/branch`, body: { branches: [{ label: 'a b' }, { label: 'c' }] }, status: 400, code: 'validation_error', message: /branch label/ },
+    { name: 'branching at a round already run', method: 'POST', path: `/v1/simulations/${id}/branch`, body: { atRound: 1, branches: [{ label: 'a' }, { label: 'b' }] }, status: 409, code: 'conflict', message: /the earliest is 2/ },
+    { name: 'a branch tuning an unknown agent', method: 'POST', path: `/v1/simulations/${id}/branch`, body: { branches: [{ label: 'a' }, { label: 'b', overrides: { nobody: { temperature: 1 } } }] }, status: 409, code: 'conflict', message: /unknown agent id nobody/ },
+    { name: 'backtrack to the current round', method: 'POST', path: `/v1/simulations/${id}/backtrack`, body: { toRound: 1 }, status: 409, code: 'conflict', message: /pick an earlier round/ },
+    { name: 'backtrack to a negative round', method: 'POST', path: `/v1/simulations/${id}/backtrack`, body: { toRound: -1 }, status: 400, code: 'validation_error', message: /toRound/ },
+    { name: 'viewer backtracks', method: 'POST', path: `/v1/simulations/${id}/backtrack`, key: KEYS.viewer, body: { toRound: 0 }, status: 403, code: 'forbidden' },
+    { name: "another tenant's branches", method: 'GET', path: `/v1/simulations/${otherId}/branches`, status: 404, code: 'not_found' },
   ];
 
   it('answers each with its status and the error shape, changing nothing', { timeout: 120_000 }, async () => {

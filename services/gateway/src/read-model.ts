@@ -70,6 +70,11 @@ export class ReadModel {
     return r === null ? null : (JSON.parse(r) as unknown);
   }
 
+  /** The lineage's side branches (tournament contenders, backtracked lines), oldest first, as stored JSON. */
+  async branches(id: string): Promise<string[]> {
+    return this.redis.zrange(redisKeys.branches(id), 0, -1);
+  }
+
   /** Live updates after a given seq, in order (for SSE reconnects with Last-Event-ID). */
   async eventsAfter(id: string, seq: number): Promise<LiveUpdate[]> {
     const raw = await this.redis.zrangebyscore(redisKeys.events(id), `(${seq}`, '+inf');

@@ -2,6 +2,8 @@
 // them into the OpenAPI document, so the docs cannot drift from what is enforced.
 import {
   AgentParamsPatchSchema,
+  BranchRecordSchema,
+  BranchVariantsSchema,
   FinalReportSchema,
   RoundOutcomeSchema,
   SIMULATION_ID_PATTERN,
@@ -22,6 +24,7 @@ export const CreateSimulationBody = z
     criticPolicy: input.criticPolicy,
     timeouts: input.timeouts,
     approval: input.approval,
+    branching: input.branching,
   })
   .strict();
 
@@ -54,6 +57,15 @@ export const TerminateBody = z.object({ ...by }).strict();
 export const ApproveBody = z.object({ ...by }).strict();
 export const RejectBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
 export const AmendBody = z.object({ hypothesis: z.string().trim().min(1).max(10_000), ...by }).strict();
+export const BranchBody = z
+  .object({
+    atRound: z.number().int().min(1).max(1000).optional().describe('The round to run as a tournament; default: the next one to start.'),
+    branches: BranchVariantsSchema,
+    ...by,
+  })
+  .strict();
+export const BacktrackBody = z.object({ toRound: z.number().int().min(0).max(1000).describe('Continue from the state after this round (0: from the start).'), ...by }).strict();
+export const BranchesResponse = z.object({ branches: z.array(BranchRecordSchema) });
 
 export const CreatedResponse = z.object({ simulationId: z.string(), created: z.boolean() });
 
@@ -67,6 +79,8 @@ export const SummarySchema = z.object({
   maxRounds: z.number().optional(),
   roundsCompleted: z.number().optional(),
   roundsSkipped: z.number().optional(),
+  /** The line after the last backtrack (absent: 0). */
+  generation: z.number().optional(),
   progress: z.number().optional(),
   latestHypothesis: z.string().optional(),
   latestScore: z.number().optional(),
@@ -118,6 +132,7 @@ export function toSummary(h: Record<string, string>): Summary {
     maxRounds,
     roundsCompleted: num('roundsCompleted'),
     roundsSkipped: num('roundsSkipped'),
+    generation: num('generation'),
     progress: maxRounds ? Math.min(1, done / maxRounds) : undefined,
     latestHypothesis: h.latestHypothesis,
     latestScore: num('latestScore'),

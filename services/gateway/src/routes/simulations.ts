@@ -12,6 +12,9 @@ import type { ReadModel } from '../read-model.js';
 import {
   AmendBody,
   ApproveBody,
+  BacktrackBody,
+  BranchBody,
+  BranchesResponse,
   ControlResponse,
   RejectBody,
   CreatedResponse,
@@ -121,6 +124,17 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       await authorize(req, id, tenant);
       // The stored JSON is sent as is: it was validated when the recorder accepted the event.
       return reply.type('application/json; charset=utf-8').send(`{"rounds":[${rounds.join(',')}],"total":${total},"limit":${limit},"offset":${offset}}` as never);
+    },
+  });
+
+  r.get('/simulations/:id/branches', {
+    config: { role: 'viewer' },
+    schema: { summary: 'The lineage: tournament contenders and lines abandoned by backtracks, oldest first', params: SimulationIdParams, response: { 200: BranchesResponse, ...errors } },
+    handler: async (req, reply) => {
+      await authorize(req, req.params.id);
+      const branches = await readModel.branches(req.params.id);
+      // Stored JSON, validated when the recorder accepted the event.
+      return reply.type('application/json; charset=utf-8').send(`{"branches":[${branches.join(',')}]}` as never);
     },
   });
 
@@ -256,6 +270,30 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     handler: async (req) => {
       await authorize(req, req.params.id);
       return ack(await sims.amend(req.params.id, { by: by(req), hypothesis: req.body.hypothesis, ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+    },
+  });
+
+  r.post('/simulations/:id/branch', {
+    ...control,
+    schema: {
+      summary: 'Run a round (default: the next) as a tournament: each branch with its own param changes, in parallel; the best score continues, the rest are pruned',
+      params: SimulationIdParams,
+      body: BranchBody,
+      response: { 200: ControlResponse, ...errors },
+    },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      const { atRound, branches, reason } = req.body;
+      return ack(await sims.branch(req.params.id, { branches, by: by(req), ...(atRound !== undefined ? { atRound } : {}), ...(reason ? { reason } : {}) }));
+    },
+  });
+
+  r.post('/simulations/:id/backtrack', {
+    ...control,
+    schema: { summary: 'Continue from the state after round R; later rounds are kept as an abandoned branch', params: SimulationIdParams, body: BacktrackBody, response: { 200: ControlResponse, ...errors } },
+    handler: async (req) => {
+      await authorize(req, req.params.id);
+      return ack(await sims.backtrack(req.params.id, { toRound: req.body.toRound, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
   });
 
