@@ -49,6 +49,42 @@ describe('kunlun CLI', () => {
     assert.match(listed.stdout, new RegExp(simulationId));
   });
 
+  it('branch → backtrack → resume → branches shows the lineage', { timeout: 180_000 }, async () => {
+    const started = await kunlun(['start', '--issue', 'Should towns share one fire service?', '--rounds', '4', '--json'], env);
+    assert.equal(started.code, 0, started.stderr);
+    const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
+    s.workers.track(id);
+    assert.equal((await kunlun(['pause-at', id, '2'], env)).code, 0);
+    for (let i = 0; ; i++) {
+      const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as { status: { state: string; round: number } };
+      if (st.status.state === 'paused' && st.status.round === 2) break;
+      assert.ok(i < 120, `not paused after round 2: ${JSON.stringify(st.status)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+
+    const badSpec = await kunlun(['branch', id, 'calm', 'bold:temperature'], env);
+    assert.equal(badSpec.code, 2);
+    assert.match(badSpec.stderr, /expected AGENT.PARAM=VALUE in branch "bold"/);
+    const refused = await kunlun(['backtrack', id, '3'], env);
+    assert.equal(refused.code, 4, refused.stderr);
+    assert.match(refused.stderr, /pick an earlier round/);
+
+    const back = await kunlun(['backtrack', id, '1', '--reason', 'start over from round 1'], env);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /back at the state after round 1 \(line 1\); 1 later round\(s\) kept as abandoned branch backtrack-1/);
+    const branched = await kunlun(['branch', id, 'calm', 'bold:proposer.temperature=1.5,critic-logic.strictness=0.9', '--at', '3'], env);
+    assert.equal(branched.code, 0, branched.stderr);
+    assert.match(branched.stdout, /round 3 will run as a tournament of calm, bold/);
+    assert.equal((await kunlun(['resume', id], env)).code, 0);
+    assert.equal((await kunlun(['watch', id], env)).code, 0);
+
+    const lineage = await kunlun(['branches', id], env);
+    assert.equal(lineage.code, 0, lineage.stderr);
+    assert.match(lineage.stdout, /line 0, after round 1: backtrack-1 abandoned rounds 2 \(by alice\) — start over from round 1/);
+    assert.match(lineage.stdout, /^\* line 1, after round 2: branch (calm|bold) \(won, score [\d.]+\)/m);
+    assert.match(lineage.stdout, /^  line 1, after round 2: branch (calm|bold) \(pruned, score [\d.]+\)/m);
+  });
+
   it('speaks clearly when something is wrong, with distinct exit codes', { timeout: 60_000 }, async () => {
     const missing = await kunlun(['status', 'sim-nope'], env);
     assert.equal(missing.code, 3);

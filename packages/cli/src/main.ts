@@ -17,6 +17,11 @@ usage: kunlun <command> [arguments] [--json] [--url URL] [--token TOKEN]
   pause-at ID ROUND                           run until ROUND is done, then pause
   tune ID AGENT PARAM=VALUE [...]             change an agent's params from the next step
   revert ID OVERRIDE                          undo a recorded override
+  branch ID LABEL[:AGENT.PARAM=VALUE,...] ... [--at ROUND]
+                                              run a round (default: the next) as a tournament
+                                              of branches, e.g. calm bold:proposer.temperature=1.5
+  backtrack ID ROUND [--reason TEXT]          continue from the state after ROUND
+  branches ID                                 the lineage: tournaments and abandoned lines
   approve ID                                  approve the hypothesis waiting for approval
   reject ID --reason TEXT                     reject it (the next round is told why)
   amend ID --hypothesis TEXT                  replace it with an edited hypothesis
@@ -41,6 +46,7 @@ const { values, positionals } = parseArgs({
     'at-boundary': { type: 'boolean', default: false },
     reason: { type: 'string' },
     hypothesis: { type: 'string' },
+    at: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -61,6 +67,48 @@ const intArg = (v: string, name: string) => {
   return Number(v);
 };
 const sim = (id: string) => `/simulations/${encodeURIComponent(id)}`;
+/** A param value as typed: numbers become numbers, anything else stays text (the API validates). */
+const paramValue = (v: string): unknown => (v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v);
+
+/** `bold:proposer.temperature=1.5,critic-logic.strictness=1` → a branch with its overrides. */
+function parseBranch(spec: string): { label: string; overrides: Record<string, Record<string, unknown>> } {
+  const [label, changes = ''] = spec.split(':', 2);
+  const overrides: Record<string, Record<string, unknown>> = {};
+  for (const change of changes.split(',').filter(Boolean)) {
+    const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(change);
+    if (!m) throw new CliError(`expected AGENT.PARAM=VALUE in branch ${JSON.stringify(label)}, got ${JSON.stringify(change)}`, EXIT.usage);
+    (overrides[m[1]!] ??= {})[m[2]!] = paramValue(m[3]!);
+  }
+  return { label: label ?? '', overrides };
+}
+
+interface BranchRecord {
+  id: string;
+  kind: 'tournament' | 'backtrack';
+  forkedAfterRound: number;
+  generation: number;
+  label: string;
+  rounds: Array<{ round: number; score?: number }>;
+  interruptedRound?: number;
+  outcome: string;
+  reason: string;
+  by?: string;
+}
+
+function printLineage(branches: BranchRecord[]): void {
+  if (branches.length === 0) return out('no branches: one straight line of rounds');
+  for (const b of branches) {
+    const from = `line ${b.generation}, after round ${b.forkedAfterRound}`;
+    if (b.kind === 'tournament') {
+      const score = b.rounds[0]?.score;
+      out(`${b.outcome === 'won' ? '*' : ' '} ${from}: branch ${b.label} (${b.outcome}${score !== undefined ? `, score ${score}` : ''}) — ${b.reason}`);
+    } else {
+      const rounds = b.rounds.map((r) => r.round).join(', ') || 'none';
+      const interrupted = b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : '';
+      out(`  ${from}: ${b.id} abandoned rounds ${rounds}${interrupted}${b.by ? ` (by ${b.by})` : ''} — ${b.reason}`);
+    }
+  }
+}
 
 interface Round {
   round: number;
@@ -183,7 +231,7 @@ async function main(): Promise<number> {
       for (const p of pairs) {
         const [k, v] = p.split('=', 2);
         if (!k || v === undefined) throw new CliError(`expected PARAM=VALUE, got ${JSON.stringify(p)}`, EXIT.usage);
-        params[k] = v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v;
+        params[k] = paramValue(v);
       }
       const res = await api.call<{ message: string }>('PATCH', `${sim(id!)}/agents/${encodeURIComponent(agent!)}`, { params });
       print(res, () => out(res.message));
@@ -193,6 +241,27 @@ async function main(): Promise<number> {
       const [id, override] = need(2, 'simulation id and override id');
       const res = await api.call<{ message: string }>('POST', `${sim(id!)}/overrides/${intArg(override!, 'OVERRIDE')}/revert`, {});
       print(res, () => out(res.message));
+      return EXIT.ok;
+    }
+    case 'branch': {
+      const [id] = need(1, 'simulation id');
+      const specs = positionals.slice(2);
+      if (specs.length < 2) throw new CliError('branch needs at least two branches, e.g. calm bold:proposer.temperature=1.5', EXIT.usage);
+      const body = { branches: specs.map(parseBranch), ...(values.at !== undefined ? { atRound: intArg(values.at, '--at') } : {}), ...(values.reason ? { reason: values.reason } : {}) };
+      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/branch`, body);
+      print(res, () => out(res.message));
+      return EXIT.ok;
+    }
+    case 'backtrack': {
+      const [id, round] = need(2, 'simulation id and round');
+      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/backtrack`, { toRound: intArg(round!, 'ROUND'), ...(values.reason ? { reason: values.reason } : {}) });
+      print(res, () => out(res.message));
+      return EXIT.ok;
+    }
+    case 'branches': {
+      const [id] = need(1, 'simulation id');
+      const res = await api.call<{ branches: BranchRecord[] }>('GET', `${sim(id!)}/branches`);
+      print(res, () => printLineage(res.branches));
       return EXIT.ok;
     }
     case 'approve':
