@@ -73,7 +73,9 @@ function renderRound(r) {
     li.append(el('span', `Round ${r.round}: skipped (${r.reason})`, 'skipped'));
     return li;
   }
-  li.append(el('div', `Round ${r.round} — score ${r.evaluation.score}/10, ${r.evaluation.verdict}`));
+  const line = r.generation ? ` (line ${r.generation})` : '';
+  const branch = r.branch ? `, won by branch ${r.branch}` : '';
+  li.append(el('div', `Round ${r.round}${line} — score ${r.evaluation.score}/10, ${r.evaluation.verdict}${branch}`));
   li.append(el('div', `Analysis: ${r.analysis.summary}`));
   li.append(el('div', `Hypothesis: ${r.hypothesis.text}`));
   for (const c of r.critiques) li.append(el('div', `${c.criticId} [${c.focus}, severity ${c.severity}]: ${c.text}`, 'critique'));
@@ -82,7 +84,51 @@ function renderRound(r) {
   return li;
 }
 
-async function loadRounds(id) {
+function renderBranch(b) {
+  const from = `line ${b.generation}, after round ${b.forkedAfterRound}`;
+  if (b.kind === 'tournament') {
+    const score = b.rounds[0] ? `, score ${b.rounds[0].score}` : '';
+    return el('li', `${from}: branch ${b.label} (${b.outcome}${score}) — ${b.reason}`, b.outcome === 'won' ? 'won' : 'pruned');
+  }
+  const rounds = b.rounds.map((r) => r.round).join(', ') || 'none';
+  const interrupted = b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : '';
+  return el('li', `${from}: ${b.id} abandoned rounds ${rounds}${interrupted}${b.by ? ` by ${b.by}` : ''} — ${b.reason}`, 'pruned');
+}
+
+// Round-list changes run one at a time, so a reset never interleaves with a page being appended.
+let roundsQueue = Promise.resolve();
+function queued(fn) {
+  const run = roundsQueue.then(fn);
+  roundsQueue = run.catch(() => undefined);
+  return run;
+}
+
+/** A backtrack rewrites the rounds after its target: draw the list again from the start. */
+function resetRounds() {
+  return queued(() => {
+    state.rendered = 0;
+    $('rounds').replaceChildren();
+  });
+}
+
+/** `bold:proposer.temperature=1.5,critic-logic.strictness=1` → { label, overrides } (the API validates). */
+function parseBranch(spec) {
+  const [label, changes = ''] = spec.split(':', 2);
+  const overrides = {};
+  for (const change of changes.split(',').filter(Boolean)) {
+    const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(change);
+    if (!m) throw new Error(`expected AGENT.PARAM=VALUE in branch ${label}, got ${change}`);
+    const value = m[3] !== '' && !Number.isNaN(Number(m[3])) ? Number(m[3]) : m[3];
+    (overrides[m[1]] = overrides[m[1]] || {})[m[2]] = value;
+  }
+  return { label, overrides };
+}
+
+function loadRounds(id) {
+  return queued(() => appendNewRounds(id));
+}
+
+async function appendNewRounds(id) {
   for (;;) {
     const page = await api('GET', `/simulations/${encodeURIComponent(id)}/rounds?offset=${state.rendered}&limit=50`);
     for (const r of page.rounds) $('rounds').append(renderRound(r));
@@ -110,6 +156,10 @@ async function loadStatus(id) {
     if (select.options.length !== s.agents.length) {
       select.replaceChildren(...s.agents.map((a) => el('option', a.id)));
     }
+    $('lineage').replaceChildren(
+      ...s.branches.map(renderBranch),
+      ...s.plannedTournaments.map((t) => el('li', `round ${t.round}: tournament of ${t.labels.join(', ')} (planned)`, 'planned')),
+    );
     $('overrides').replaceChildren(
       ...s.overrides.map((o) => el('li', `#${o.id} ${o.kind} ${o.agentId}: ${o.changes.map((c) => `${c.param} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ')}${o.by ? ` by ${o.by}` : ''} (from round ${o.effectiveFrom.round})`)),
     );
@@ -139,6 +189,7 @@ async function watch(id) {
           const idLine = frame.split('\n').find((l) => l.startsWith('id: '));
           if (!idLine) continue;
           state.lastEventId = Number(idLine.slice(4));
+          if (frame.split('\n').includes('event: simulation.backtracked')) await resetRounds();
           await Promise.all([loadRounds(id), loadStatus(id)]);
         }
       }
@@ -153,11 +204,10 @@ async function watch(id) {
 async function open(id) {
   if (state.stream) state.stream.abort();
   state.current = id;
-  state.rendered = 0;
   state.lastEventId = 0;
+  void resetRounds();
   $('detail').hidden = false;
   $('detail-title').textContent = id;
-  $('rounds').replaceChildren();
   try {
     await Promise.all([loadStatus(id), loadRounds(id)]);
   } catch (err) {
@@ -193,6 +243,15 @@ control('tune', (id) => {
   return api('PATCH', `${sim(id)}/agents/${encodeURIComponent($('agent-id').value)}`, { params: { [name]: value } });
 });
 control('revert', (id) => api('POST', `${sim(id)}/overrides/${Number($('override-id').value)}/revert`, {}));
+control('branch', (id) =>
+  api('POST', `${sim(id)}/branch`, { atRound: Number($('target-round').value), branches: $('branch-specs').value.trim().split(/\s+/).filter(Boolean).map(parseBranch) }),
+);
+control('backtrack', async (id) => {
+  const res = await api('POST', `${sim(id)}/backtrack`, { toRound: Number($('target-round').value) });
+  await resetRounds();
+  await loadRounds(id);
+  return res;
+});
 control('cancel', (id) => api('POST', `${sim(id)}/cancel`, {}));
 control('approve', (id) => api('POST', `${sim(id)}/approve`, {}));
 control('reject', (id) => api('POST', `${sim(id)}/reject`, { reason: $('approval-text').value }));

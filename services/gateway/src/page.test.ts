@@ -28,7 +28,7 @@ describe('web page', () => {
     await s.stop();
   });
 
-  it('starts a simulation, shows rounds as they arrive, and pauses it', { timeout: 180_000 }, async () => {
+  it('starts a simulation, shows rounds as they arrive, pauses it, plans a tournament and backtracks', { timeout: 180_000 }, async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -41,7 +41,7 @@ describe('web page', () => {
     await page.fill('#max-rounds', '6');
     await page.click('#start');
 
-    await page.waitForFunction(() => document.querySelectorAll('#rounds li').length >= 1, undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#rounds li').length >= 2, undefined, { timeout: 120_000 });
     const simulationId = (await page.textContent('#detail-title'))!;
     s.workers.track(simulationId);
     assert.match(simulationId, /^sim-/);
@@ -55,6 +55,20 @@ describe('web page', () => {
     assert.equal((await s.workers.simulations.status(simulationId)).state, 'paused');
     assert.match((await page.textContent('#message')) ?? '', /paused/);
     await page.waitForFunction((id) => [...document.querySelectorAll('#simulation-list li')].some((li) => (li as HTMLElement).dataset.id === id), simulationId);
+
+    // Plan a tournament for the last round, then go back to the state after round 1.
+    await page.fill('#target-round', '6');
+    await page.click('#branch');
+    await page.waitForFunction(() => /round 6 will run as a tournament of calm, bold/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => /round 6: tournament of calm, bold \(planned\)/.test(document.getElementById('lineage')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.fill('#target-round', '1');
+    await page.click('#backtrack');
+    await page.waitForFunction(() => /back at the state after round 1/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => /backtrack-1 abandoned rounds/.test(document.getElementById('lineage')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#rounds li').length === 1, undefined, { timeout: 30_000 });
+    const status = await s.workers.simulations.status(simulationId);
+    assert.equal(status.generation, 1);
+    assert.deepEqual(status.plannedTournaments, [{ round: 6, labels: ['calm', 'bold'] }]);
 
     await mkdir(RESULTS, { recursive: true });
     await page.screenshot({ path: `${RESULTS}page.png`, fullPage: true });
