@@ -82,7 +82,7 @@ describe('kunlun CLI', () => {
     assert.equal(lineage.code, 0, lineage.stderr);
     assert.match(lineage.stdout, /line 0, after round 1: backtrack-1 abandoned rounds 2 \(by alice\) — start over from round 1/);
     assert.match(lineage.stdout, /^\* line 1, after round 2: branch (calm|bold) \(won, score [\d.]+\)/m);
-    assert.match(lineage.stdout, /^  line 1, after round 2: branch (calm|bold) \(pruned, score [\d.]+\)/m);
+    assert.match(lineage.stdout, /^ {2}line 1, after round 2: branch (calm|bold) \(pruned, score [\d.]+\)/m);
   });
 
   it('speaks clearly when something is wrong, with distinct exit codes', { timeout: 60_000 }, async () => {
