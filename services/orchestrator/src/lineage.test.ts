@@ -162,4 +162,29 @@ describe('branch tournaments and backtracking', () => {
     assert.equal(status.state, 'completed');
     await assert.rejects(() => w.simulations.backtrack(id, { toRound: 1 }), refusedWith(/has ended \(completed\); it takes no more controls/));
   });
+
+  it('branches and backtracks reach across continue-as-new: planned tournaments, the lineage and older rounds carry over', { timeout: 240_000 }, async () => {
+    const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 6, continueAsNewAfterRounds: 2 });
+    w.track(id);
+    await w.simulations.branch(id, { atRound: 4, branches: BRANCHES.slice(0, 2) });
+    await w.simulations.pauseAt(id, { round: 5 });
+    const paused = await waitFor(id, 'paused after round 5', (s) => s.state === 'paused' && s.round === 5);
+    assert.ok(paused.continuedAsNew >= 2, `continued as new ${paused.continuedAsNew} times`);
+    assert.deepEqual(paused.branches.map((b) => [b.id, b.outcome === 'won' || b.outcome === 'pruned']), [['round-4.b-baseline', true], ['round-4.b-bold', true]]);
+    const round1Score = paused.scores.find((s) => s.round === 1)!.score;
+
+    // Round 1 ran two runs ago: its context comes from the carried summaries.
+    const ack = await w.simulations.backtrack(id, { toRound: 1 });
+    assert.deepEqual(ack.status.branches.at(-1)!.rounds.map((r) => r.round), [2, 3, 4, 5]);
+    await w.simulations.overrideAgent(id, { agentId: 'proposer', params: { temperature: 1.2 } });
+    await w.simulations.resume(id);
+    const result = await w.simulations.result(id);
+    const all = [...result.earlierRounds.map((r) => r.round), ...result.rounds.map((r) => r.round)];
+    assert.deepEqual(all, [1, 2, 3, 4, 5, 6], 'every round of the line once');
+    const round2 = await w.simulations.roundResult(id, 2, { generation: 1 });
+    assert.equal(round2.hypothesis.buildsOnRound, 1);
+    assert.match(round2.hypothesis.text, new RegExp(`refines round 1's hypothesis \\(score ${round1Score}\\)`));
+    assert.equal(result.report.roundsCompleted, 6);
+    assert.deepEqual(result.report.branchesExplored?.map((b) => b.id), ['round-4.b-baseline', 'round-4.b-bold', 'backtrack-1']);
+  });
 });
