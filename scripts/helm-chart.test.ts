@@ -59,9 +59,10 @@ const SHAPES: Record<string, Record<string, any>> = {
   recorder: { ...kafkaEnv, ...redisEnv, ...logEnv, ...metricsEnv },
   gateway: gatewayEnv,
 };
-// Variables the chart sets that no service schema reads: Node's own, and credential options the
+// Variables the chart sets that no service schema reads: Node's and @swc/core's (the orchestrator's
+// workflow bundler), and credential options the
 // services do not support yet (the chart README's "Credentials the services do not read yet").
-const NODE_VARS = ['TMPDIR', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'];
+const NODE_VARS = ['TMPDIR', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'SWC_NATIVE_BINDING_CACHE', 'SWC_NATIVE_BINDING_CACHE_SKIP_SECURITY_CHECK'];
 const NOT_READ_YET = [
   'TEMPORAL_TLS', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_TLS_CA_FILE', 'TEMPORAL_TLS_CERT_FILE', 'TEMPORAL_TLS_KEY_FILE', 'TEMPORAL_API_KEY',
   'KAFKA_SSL', 'KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD',

@@ -54,6 +54,16 @@ the chart README's "Credentials the services do not read yet") are set.
 {{- if eq $c.id "orchestrator" }}
 - name: MAX_CACHED_WORKFLOWS
   value: {{ $cv.maxCachedWorkflows | quote }}
+{{- /*
+Bundling the workflow code at start-up loads @swc/core, whose native addon is unpacked into a
+cache directory first. It refuses a cache whose parent is writable by others without the sticky
+bit, which is what an emptyDir /tmp is (0777): point it into /tmp and waive that check, which
+guards against other users of a shared machine (a pod runs one user).
+*/}}
+- name: SWC_NATIVE_BINDING_CACHE
+  value: /tmp/swc-native
+- name: SWC_NATIVE_BINDING_CACHE_SKIP_SECURITY_CHECK
+  value: "1"
 {{- end }}
 {{- if $c.agent }}
 - name: MAX_CONCURRENT_ACTIVITIES
