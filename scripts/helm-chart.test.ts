@@ -6,7 +6,7 @@
 // Needs no stack. Installs helm with scripts/tools/helm.sh when it is missing (first time: minutes).
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -321,6 +321,26 @@ describe('helm chart kunlun-mirror', () => {
     const plain = render();
     assert.equal(ofKind(plain, 'PrometheusRule').length, 0);
     assert.equal(ofKind(plain, 'ConfigMap').filter((m) => m.metadata.labels?.grafana_dashboard === '1').length, dashboards.length);
+  });
+
+  it('NOTES.txt lists the task queue of every worker and warns about missing auth and unread credentials', () => {
+    // helm template does not print NOTES.txt: render it through a ConfigMap in a copy of the chart.
+    const copy = join(scratch, 'notes-chart');
+    cpSync(chartDir, copy, { recursive: true, dereference: true });
+    writeFileSync(join(copy, 'templates/notes-check.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include (print .Template.BasePath "/NOTES.txt") . | quote }}\n');
+    const notes = (values: string[]) => {
+      const r = helm(['template', 'kunlun-mirror', copy, '--show-only', 'templates/notes-check.yaml', ...values.flatMap((f) => ['-f', f])]);
+      assert.equal(r.status, 0, r.stderr);
+      return (parse(r.stdout) as { data: { notes: string } }).data.notes;
+    };
+    const keda = notes([join(copy, 'ci/three-pools-keda-values.yaml')]);
+    for (const pool of ['default', 'strict', 'red-team']) assert.match(keda, new RegExp(`kunlun-mirror-agent-critic-${pool} +-> +${agentTaskQueue('critic', pool).replace(/\./g, '\\.')}\n`));
+    assert.match(keda, /kubectl get scaledobjects/);
+    assert.match(keda, /WARNING: gateway\.auth has no API keys/);
+    const all = notes([join(copy, 'ci/all-options-values.yaml')]);
+    assert.doesNotMatch(all, /gateway\.auth has no API keys/);
+    assert.match(all, /WARNING: Temporal TLS \/ API key and Kafka TLS \/ SASL settings/);
+    assert.match(all, /https:\/\/kunlun\.example\.com\//);
   });
 
   describe('values.schema.json rejects bad values with its message', () => {
