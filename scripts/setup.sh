@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine, idempotently:
 # pnpm (version pinned in package.json), node dependencies, and the local stack's
-# toolchains (Temporal CLI via go install, Kafka jars via Maven, redis-server via apt).
+# toolchains (Temporal CLI via go install, Kafka jars via Maven, redis-server via apt), and the
+# Debian packages some tests drive (chromium, prometheus).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,10 +21,22 @@ fi
 pnpm install --frozen-lockfile --prefer-offline --reporter=append-only
 bash scripts/stack/stack.sh install
 
-# Debian's Chromium for the web page's browser test (playwright-core drives it; no browser download).
-if ! command -v chromium >/dev/null; then
-  echo "[setup] installing chromium with apt-get" >&2
+# Debian packages: Chromium for the web page's browser test (playwright-core drives it; no browser
+# download); Prometheus (with promtool) for the observability test, which runs its own instance.
+apt_packages=()
+command -v chromium >/dev/null || apt_packages+=(chromium)
+{ command -v prometheus >/dev/null && command -v promtool >/dev/null; } || apt_packages+=(prometheus)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "[setup] installing ${apt_packages[*]} with apt-get" >&2
   as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  # The prometheus package enables and starts a system service on :9090; the tests start their
+  # own. A policy-rc.d that answers 101 ("action forbidden") makes invoke-rc.d and
+  # deb-systemd-invoke skip the start, on machines with or without systemd.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    as_root sh -c "printf '#!/bin/sh\\nexit 101\\n' >$policy && chmod 755 $policy"
+    trap 'as_root rm -f "$policy"' EXIT
+  fi
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi

@@ -1,7 +1,7 @@
 // The recorder's metrics (docs/metrics.md): the event pipeline itself (kunlun_recorder_*) and,
 // because every simulation event passes through here exactly once as "applied", the
 // simulations' business counters (kunlun_simulations_*, kunlun_rounds_*, kunlun_approval*).
-import { SIMULATION_STATES, type SimulationState } from '@kunlun/contracts';
+import { EVENT_KINDS, SIMULATION_STATES, type SimulationState } from '@kunlun/contracts';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export const DLQ_REASONS = ['unparseable', 'schema_version', 'invalid', 'projection'] as const;
@@ -106,7 +106,9 @@ export function createRecorderMetrics(registry: Registry): RecorderMetrics {
       countSimulations = source;
     },
   };
-  // Series that exist from the start at 0, so rates and alerts see "none yet" rather than "no data".
+  // Series that exist from the start at 0, so rates and alerts see "none yet" rather than "no data",
+  // and Prometheus sees the first increase of each (a series first scraped at 5 loses those 5 to rate()).
+  for (const kind of EVENT_KINDS) for (const outcome of ['applied', 'duplicate']) metrics.events.inc({ kind, outcome }, 0);
   for (const reason of DLQ_REASONS) metrics.deadLettered.inc({ reason }, 0);
   for (const outcome of FINISH_OUTCOMES) metrics.simulationsFinished.inc({ outcome }, 0);
   for (const outcome of ROUND_OUTCOMES) metrics.rounds.inc({ outcome }, 0);
