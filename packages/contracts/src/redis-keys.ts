@@ -17,6 +17,12 @@
 //   kunlun:simulations:state:<s>   ZSET   simulations in state <s>, score = start time (ms)
 //   kunlun:simulations:tenant:<t>  ZSET   simulations of tenant <t>, score = start time (ms)
 //   kunlun:live:{id}               pub/sub channel: one live-update JSON per applied event
+//
+// Outside the read model (a rebuild never deletes them):
+//   kunlun-admin:rebuild           pub/sub channel: rebuild job ids, for the recorder
+//   kunlun-admin:rebuild:<job>     HASH   a rebuild job: tenant, state (requested|running|done|failed),
+//                                         requestedBy, requestedAt, claimedBy, startedAt, finishedAt,
+//                                         simulations, deletedKeys, error (kept 7 days)
 import type { SimulationState } from './simulation.js';
 
 export const REDIS_PREFIX = 'kunlun:';
@@ -35,7 +41,14 @@ export const redisKeys = {
   stateIndex: (state: SimulationState) => `kunlun:simulations:state:${state}`,
   tenantIndex: (tenant: string) => `kunlun:simulations:tenant:${tenant}`,
   live: (id: string) => `kunlun:live:{${id}}`,
+  /** Every key of one simulation (a SCAN pattern: ids never contain glob characters). */
+  simulationKeysPattern: (id: string) => `kunlun:sim:{${id}}*`,
+  rebuildChannel: 'kunlun-admin:rebuild',
+  rebuildJob: (jobId: string) => `kunlun-admin:rebuild:${jobId}`,
 } as const;
+
+export const REBUILD_JOB_TTL_SECONDS = 7 * 86_400;
+export type RebuildJobState = 'requested' | 'running' | 'done' | 'failed';
 
 /** What subscribers of `kunlun:live:{id}` (and the events log) receive. */
 export interface LiveUpdate {

@@ -177,6 +177,50 @@ describe('gateway API end to end', () => {
     assert.equal(a.body.simulationId, b.body.simulationId);
   });
 
+  it('admin rebuild: restores the tenant’s read model from the topic, leaves other tenants alone, refuses non-admins', { timeout: 180_000 }, async () => {
+    const start = async (key: string) => {
+      const { body } = await call('POST', '/v1/simulations', { issue: 'Should bridges have tolls?', maxRounds: 2 }, key);
+      const id = body.simulationId as string;
+      s.workers.track(id);
+      await eventually(`${id} completed in the read model`, async () => {
+        const g = await call('GET', `/v1/simulations/${id}`, undefined, key);
+        return g.body.summary?.state === 'completed' ? true : undefined;
+      }, 120_000);
+      return id;
+    };
+    const mine = await start(KEYS.operator);
+    const theirs = await start(KEYS.otherTenant);
+    const before = (await call('GET', `/v1/simulations/${mine}/rounds`, undefined, KEYS.viewer)).body;
+    // Damage both tenants' read models.
+    const { redisKeys } = await import('@kunlun/contracts');
+    await s.redis.del(redisKeys.round(mine, 2));
+    await s.redis.hset(redisKeys.summary(mine), 'latestHypothesis', 'garbage');
+    await s.redis.hset(redisKeys.summary(theirs), 'latestHypothesis', 'garbage');
+
+    assert.equal((await call('POST', '/v1/admin/rebuild', {}, KEYS.operator)).status, 403);
+    const requested = await call('POST', '/v1/admin/rebuild', {}, KEYS.admin);
+    assert.equal(requested.status, 202, JSON.stringify(requested.body));
+    assert.equal(requested.body.tenant, 'tenant-a');
+    const job = await eventually('rebuild done', async () => {
+      const j = await call('GET', `/v1/admin/rebuild/${requested.body.rebuildId}`, undefined, KEYS.admin);
+      return j.body.state === 'done' || j.body.state === 'failed' ? j.body : undefined;
+    }, 120_000);
+    assert.equal(job.state, 'done', JSON.stringify(job));
+    assert.ok(job.simulations >= 1 && job.requestedBy === 'ada');
+
+    const after = (await call('GET', `/v1/simulations/${mine}/rounds`, undefined, KEYS.viewer)).body;
+    assert.deepEqual(after, before, 'the rounds are back exactly as they were');
+    assert.notEqual((await s.redis.hget(redisKeys.summary(mine), 'latestHypothesis')), 'garbage');
+    assert.equal(await s.redis.hget(redisKeys.summary(theirs), 'latestHypothesis'), 'garbage', "another tenant's read model is not touched");
+    assert.equal((await call('GET', `/v1/admin/rebuild/${requested.body.rebuildId}`, undefined, KEYS.operator)).status, 403);
+    assert.equal((await call('GET', '/v1/admin/rebuild/not-a-uuid', undefined, KEYS.admin)).status, 400);
+
+    await s.rebuilds.stop();
+    const nobody = await call('POST', '/v1/admin/rebuild', {}, KEYS.admin);
+    assert.equal(nobody.status, 503);
+    assert.match(nobody.body.error.message, /no recorder is listening/);
+  });
+
   it('health, readiness, metrics and the OpenAPI document', async () => {
     assert.equal((await fetch(`${s.baseUrl}/healthz`)).status, 200);
     const ready = await fetch(`${s.baseUrl}/readyz`);

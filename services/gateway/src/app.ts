@@ -17,6 +17,7 @@ import type { GatewayConfig } from './env.js';
 import { ApiError, errorHandler } from './errors.js';
 import { LiveHub } from './live.js';
 import { ReadModel } from './read-model.js';
+import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { simulationRoutes } from './routes/simulations.js';
 
@@ -90,6 +91,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         next();
       });
       simulationRoutes(v1, { sims: deps.sims, readModel: new ReadModel(deps.redis), live });
+      adminRoutes(v1, { redis: deps.redis });
       done();
     },
     { prefix: '/v1' },

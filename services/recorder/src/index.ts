@@ -2,3 +2,4 @@ export { createRecorderMetrics, type RecorderMetrics } from './metrics.js';
 export { liveUpdate, RedisProjection } from './projection.js';
 export { rebuildReadModel } from './rebuild.js';
 export { Recorder, type RecorderOptions } from './recorder.js';
+export { listenForRebuilds, type RebuildListenerOptions } from './admin.js';

@@ -3,8 +3,11 @@ import { loadConfig } from '@kunlun/config';
 import { TOPIC_SPECS, TOPICS } from '@kunlun/contracts';
 import { createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
 import { runService } from '@kunlun/telemetry';
+import { Registry } from 'prom-client';
 import { recorderEnv } from './env.js';
 import { createRecorderMetrics } from './metrics.js';
+import { listenForRebuilds } from './admin.js';
+import { rebuildReadModel } from './rebuild.js';
 import { Recorder } from './recorder.js';
 
 await runService({
@@ -28,6 +31,17 @@ await runService({
       metrics: createRecorderMetrics(registry),
     });
     await recorder.start();
+    // Tenant rebuilds requested through the gateway (POST /v1/admin/rebuild).
+    const subscriber = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder-admin' });
+    // Its own registry: replayed events must not count twice in the service's metrics.
+    const rebuildMetrics = createRecorderMetrics(new Registry());
+    const admin = await listenForRebuilds({
+      subscriber,
+      redis,
+      logger,
+      rebuild: (tenant) => rebuildReadModel({ kafka, redis, topic: config.EVENTS_TOPIC, dlqTopic: config.DLQ_TOPIC, logger, metrics: rebuildMetrics, tenant }),
+    });
+    onShutdown(() => admin.stop().then(() => subscriber.quit()).then(() => undefined));
     logger.info({ ready: true, topic: config.EVENTS_TOPIC, groupId: config.RECORDER_GROUP_ID }, 'recorder consuming');
     // Runs until SIGTERM: stop after the batch in flight, whose offsets commit only if it succeeded.
     await new Promise<void>((resolve) => onShutdown(() => recorder.stop().then(resolve)));

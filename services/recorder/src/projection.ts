@@ -250,15 +250,36 @@ export class RedisProjection {
     return results.map(([err, value]) => (err ? err : value === 1));
   }
 
+  /** Deletes these simulations from the read model: their keys and their index entries. */
+  async flushSimulations(ids: readonly string[]): Promise<number> {
+    let deleted = 0;
+    for (const id of ids) {
+      for await (const keys of this.scan(redisKeys.simulationKeysPattern(id))) deleted += await this.redis.unlink(...keys);
+    }
+    if (ids.length === 0) return deleted;
+    const tenants: string[] = [];
+    for await (const keys of this.scan(redisKeys.tenantIndex('*'))) tenants.push(...keys);
+    const indexes = [redisKeys.index, ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)), ...tenants];
+    const pipeline = this.redis.pipeline();
+    for (const index of indexes) pipeline.zrem(index, ...ids);
+    await pipeline.exec();
+    return deleted;
+  }
+
   /** Deletes the whole read model (every key under the kunlun: prefix). */
   async flush(): Promise<number> {
     let deleted = 0;
+    for await (const keys of this.scan(`${REDIS_PREFIX}*`)) deleted += await this.redis.unlink(...keys);
+    return deleted;
+  }
+
+  /** Non-empty batches of the keys matching a pattern (SCAN: never blocks Redis like KEYS). */
+  private async *scan(pattern: string): AsyncGenerator<string[]> {
     let cursor = '0';
     do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
+      const [next, keys] = await this.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
       cursor = next;
-      if (keys.length) deleted += await this.redis.unlink(...keys);
+      if (keys.length) yield keys;
     } while (cursor !== '0');
-    return deleted;
   }
 }

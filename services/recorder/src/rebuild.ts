@@ -1,7 +1,10 @@
-// Rebuild: drop the read model and project the whole events topic again, from offset 0 to
-// the high watermarks seen at the start, with a throwaway consumer group. Safe while the live
-// recorder runs: both writes are idempotent and order-independent.
+// Rebuild: drop the read model (all of it, or one tenant's simulations) and project the whole
+// events topic again, from offset 0 to the high watermarks seen at the start, with a throwaway
+// consumer group. Safe while the live recorder runs: both writes are idempotent and order-
+// independent. A tenant's rebuild replays every event too: the other tenants' are duplicates
+// of what is still there, so they change nothing.
 import { randomUUID } from 'node:crypto';
+import { redisKeys } from '@kunlun/contracts';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -17,16 +20,21 @@ export async function rebuildReadModel(o: {
   logger: Logger;
   metrics: RecorderMetrics;
   timeoutMs?: number;
-}): Promise<{ deletedKeys: number; partitions: number }> {
-  const deletedKeys = await new RedisProjection(o.redis).flush();
+  /** Only this tenant's simulations (as the read model lists them when the rebuild starts). */
+  tenant?: string;
+}): Promise<{ deletedKeys: number; partitions: number; simulations?: number }> {
+  const projection = new RedisProjection(o.redis);
+  const scoped = o.tenant !== undefined ? await o.redis.zrange(redisKeys.tenantIndex(o.tenant), 0, -1) : undefined;
+  const deletedKeys = scoped ? await projection.flushSimulations(scoped) : await projection.flush();
+  const counted = scoped ? { simulations: scoped.length } : {};
   const admin = o.kafka.admin();
   await admin.connect();
   const groupId = `kunlun-recorder-rebuild-${randomUUID()}`;
   try {
     const offsets = await admin.fetchTopicOffsets(o.topic);
     const remaining = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
-    o.logger.info({ topic: o.topic, deletedKeys, partitions: remaining.size }, 'rebuilding read model');
-    if (remaining.size === 0) return { deletedKeys, partitions: 0 };
+    o.logger.info({ topic: o.topic, deletedKeys, partitions: remaining.size, tenant: o.tenant }, 'rebuilding read model');
+    if (remaining.size === 0) return { deletedKeys, partitions: 0, ...counted };
 
     let done!: () => void;
     const caughtUp = new Promise<void>((resolve) => (done = resolve));
@@ -54,7 +62,7 @@ export async function rebuildReadModel(o: {
       clearTimeout(timer);
       await recorder.stop();
     }
-    return { deletedKeys, partitions: offsets.length };
+    return { deletedKeys, partitions: offsets.length, ...counted };
   } finally {
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();

@@ -5,8 +5,9 @@ import { takeSseFrames } from '@kunlun/contracts';
 import { createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
 import { startRedisServer, stackEnv, testLogger, uniqueName } from '@kunlun/infra/testing';
 import { startTestWorkers, type TestWorkers } from '@kunlun/orchestrator/testing';
-import { createRecorderMetrics, Recorder } from '@kunlun/recorder';
+import { createRecorderMetrics, listenForRebuilds, rebuildReadModel, Recorder } from '@kunlun/recorder';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { buildApp } from '../app.js';
@@ -32,6 +33,10 @@ export interface TestStack {
   app: FastifyInstance;
   baseUrl: string;
   workers: TestWorkers;
+  /** The recorder side of POST /v1/admin/rebuild; stopping it makes rebuild requests find no listener. */
+  rebuilds: { stop(): Promise<void>; idle(): Promise<void> };
+  /** A Redis client on the stack's read model, for tests that inspect or damage it. */
+  redis: Redis;
   stop(): Promise<void>;
 }
 
@@ -48,6 +53,13 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
   const recorderRedis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-recorder' });
   const recorder = new Recorder({ kafka, redis: recorderRedis, topic, dlqTopic: `${topic}.dlq`, groupId: uniqueName('recorder'), logger: testLogger, metrics: createRecorderMetrics(new Registry()) });
   await recorder.start();
+  const rebuildSubscriber = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-rebuilds' });
+  const rebuilds = await listenForRebuilds({
+    subscriber: rebuildSubscriber,
+    redis: recorderRedis,
+    logger: testLogger,
+    rebuild: (tenant) => rebuildReadModel({ kafka, redis: recorderRedis, topic, dlqTopic: `${topic}.dlq`, logger: testLogger, metrics: createRecorderMetrics(new Registry()), tenant }),
+  });
   const workers = await startTestWorkers({ eventsTopic: topic, ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}) });
   const app = await buildApp({
     config: { API_KEYS, JWT_SECRET, CORS_ORIGINS: [], RATE_LIMIT_PER_MINUTE: 10_000, BODY_LIMIT_BYTES: 64 * 1024, TRUST_PROXY: false, ...options.config },
@@ -64,9 +76,13 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
     app,
     baseUrl: `http://127.0.0.1:${port}`,
     workers,
+    rebuilds,
+    redis,
     async stop() {
       await app.close();
       await workers.stop();
+      await rebuilds.stop();
+      rebuildSubscriber.disconnect();
       await recorder.stop();
       redis.disconnect();
       subscriber.disconnect();
