@@ -1,15 +1,35 @@
 // Env shapes shared by services; each service spreads the ones it needs into its own schema.
 import { z } from 'zod';
-import { hostPort, hostPortList, port } from './parsers.js';
+import { booleanFromString, hostPort, hostPortList, port } from './parsers.js';
+
+const filePath = () => z.string().trim().min(1);
 
 export const temporalEnv = {
   TEMPORAL_ADDRESS: hostPort().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  /** TLS to the frontend (implied by a CA, a client certificate or an API key). */
+  TEMPORAL_TLS: booleanFromString().default(false),
+  TEMPORAL_TLS_SERVER_NAME: z.string().trim().min(1).optional(),
+  /** PEM files: a private CA, and a client certificate + key for mTLS. */
+  TEMPORAL_TLS_CA_FILE: filePath().optional(),
+  TEMPORAL_TLS_CERT_FILE: filePath().optional(),
+  TEMPORAL_TLS_KEY_FILE: filePath().optional(),
+  /** Temporal Cloud style API key (sent as a bearer token, over TLS). */
+  TEMPORAL_API_KEY: z.string().trim().min(1).optional(),
 };
 
 export const kafkaEnv = {
   KAFKA_BROKERS: hostPortList().default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().trim().min(1).default('kunlun-mirror'),
+  /** TLS to the brokers (implied by a CA or client certificate). */
+  KAFKA_SSL: booleanFromString().default(false),
+  KAFKA_SSL_CA_FILE: filePath().optional(),
+  KAFKA_SSL_CERT_FILE: filePath().optional(),
+  KAFKA_SSL_KEY_FILE: filePath().optional(),
+  /** SASL/SCRAM (PLAIN is not offered: it would send the password as is). */
+  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512'], { message: 'expected scram-sha-256 or scram-sha-512' }).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
 };
 
 export const redisEnv = {

@@ -2,6 +2,7 @@
 import type { TopicSpec } from '@kunlun/contracts';
 import { Kafka, logLevel, Partitioners, type Admin, type LogEntry, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { kafkaSecurity, type KafkaSecurityEnv } from './credentials.js';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -10,11 +11,12 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka(options: { brokers: string[]; clientId: string; logger: Logger }): Kafka {
+export function createKafka(options: { brokers: string[]; clientId: string; logger: Logger; security?: KafkaSecurityEnv }): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
+    ...(options.security ? kafkaSecurity(options.security) : {}),
     // kafkajs logs through pino; INFO is chatty (every join/rebalance), keep WARN and up.
     logLevel: logLevel.WARN,
     logCreator:

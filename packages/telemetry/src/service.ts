@@ -85,6 +85,11 @@ export async function runService<C extends { LOG_LEVEL: string; METRICS_HOST: st
   } catch (err) {
     logger.fatal({ err }, 'service crashed');
     await shutdown('crash');
+    // Credentials are checked when connections are made: the same one-line answer as a bad env value.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${options.name}: ${err.message}\n`);
+      process.exit(2);
+    }
     process.exit(1);
   }
 }

@@ -1,4 +1,5 @@
 import { runService, type ServiceContext } from '@kunlun/telemetry';
+import { temporalSecurity } from '@kunlun/infra';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { WorkerEnv } from './env.js';
 import { installRuntime } from './runtime.js';
@@ -22,7 +23,7 @@ export async function runWorkerService<C extends WorkerEnv>(options: {
     start: async (ctx) => {
       const { config } = ctx;
       installRuntime({ logger: ctx.logger, sdkMetricsPort: config.TEMPORAL_SDK_METRICS_PORT, metricsHost: config.METRICS_HOST, service: options.name });
-      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS, ...temporalSecurity(config) });
       ctx.onShutdown(() => connection.close());
       const workers = await options.createWorkers({ ...ctx, connection });
       const running = Promise.all(workers.map((w) => w.run()));

@@ -11,7 +11,7 @@ await runService({
   loadConfig: () => loadConfig(gatewayEnv),
   metricsServer: false, // /metrics is served on the API port
   start: async ({ config, logger, registry, onShutdown }) => {
-    const { connection, client } = await connectTemporal({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+    const { connection, client } = await connectTemporal({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, security: config });
     onShutdown(() => connection.close());
     const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'gateway' });
     const subscriber = createRedisClient({ url: config.REDIS_URL, logger, name: 'gateway-live' });

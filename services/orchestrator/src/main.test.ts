@@ -30,4 +30,17 @@ describe('orchestrator service start-up', () => {
       assert.match(lines[0]!, new RegExp(`^orchestrator: invalid configuration: ${variable}: `));
     });
   }
+
+  // Credentials are checked when the connections are made: still one clear line, still exit 2.
+  const credentials: Array<[Record<string, string>, RegExp]> = [
+    [{ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'kunlun' }, /KAFKA_SASL_PASSWORD: SASL scram-sha-256 needs a username and a password/],
+    [{ TEMPORAL_TLS_CA_FILE: '/nonexistent/ca.pem' }, /TEMPORAL_TLS_CA_FILE: cannot read \/nonexistent\/ca.pem/],
+  ];
+  for (const [env, message] of credentials) {
+    it(`exits non-zero on ${Object.keys(env).join(' + ')} without a working pair`, () => {
+      const res = runWithEnv(env);
+      assert.equal(res.status, 2, `exit code (stderr: ${res.stderr})`);
+      assert.match(res.stderr, message);
+    });
+  }
 });

@@ -9,7 +9,7 @@ await runWorkerService({
   name: 'orchestrator',
   loadConfig: () => loadConfig({ ...workerEnv, ...kafkaEnv }),
   createWorkers: async ({ config, connection, registry, logger, onShutdown }) => {
-    const producer = createIdempotentProducer(createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger }));
+    const producer = createIdempotentProducer(createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config }));
     await producer.connect();
     onShutdown(() => producer.disconnect());
     return [

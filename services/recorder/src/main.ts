@@ -14,7 +14,7 @@ await runService({
   name: 'recorder',
   loadConfig: () => loadConfig(recorderEnv),
   start: async ({ config, logger, registry, onShutdown }) => {
-    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger });
+    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config });
     const topics = TOPIC_SPECS.map((s) => ({ ...s, topic: s.topic === TOPICS.events ? config.EVENTS_TOPIC : config.DLQ_TOPIC }));
     await ensureTopics(kafka, topics);
     const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder' });

@@ -1,8 +1,8 @@
 {{/*
 The container env of one component. Argument: dict root component.
 Non-secret shared settings come from the chart's ConfigMap, credentials from Secrets,
-component settings are literal. Only the variables a component reads (or will read, see
-the chart README's "Credentials the services do not read yet") are set.
+component settings are literal. Only the variables a component reads are set (the chart test
+parses every pod's env with its service's config schema).
 */}}
 {{- define "kunlun.env" -}}
 {{- $root := .root -}}
