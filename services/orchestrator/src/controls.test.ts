@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { ControlRefusedError } from '@kunlun/client';
 import { fastForwardSignal, pauseSignal, resumeSignal, roundWorkflowId, type RoundResult } from '@kunlun/contracts';
 import type { WorkflowHandle } from '@temporalio/client';
-import { eventually, startTestWorkers, type TestWorkers } from './testing/workers.js';
+import { eventually, refusedWith, startTestWorkers, type TestWorkers } from './testing/workers.js';
 
 const ISSUE = 'Should a small town ban short-term rentals to protect housing for residents, or does tourism income matter more?';
 const slow = { FAULT_LATENCY_MS: '300' };
@@ -17,12 +17,6 @@ async function activityTypes(handle: WorkflowHandle): Promise<string[]> {
     return name ? [name] : [];
   });
 }
-
-const refusedWith = (pattern: RegExp) => (err: unknown) => {
-  assert.ok(err instanceof ControlRefusedError, `expected ControlRefusedError, got ${String(err)}`);
-  assert.match(err.message, pattern);
-  return true;
-};
 
 describe('simulation controls', () => {
   let w: TestWorkers;

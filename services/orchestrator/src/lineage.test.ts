@@ -2,9 +2,8 @@
 // some latency (fault injection) so there is time to act while a round runs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ControlRefusedError } from '@kunlun/client';
 import { roundWorkflowId, type BranchRecord, type BranchVariant, type RoundResult, type SimulationStatus } from '@kunlun/contracts';
-import { eventually, startTestWorkers, type TestWorkers } from './testing/workers.js';
+import { eventually, refusedWith, startTestWorkers, type TestWorkers } from './testing/workers.js';
 
 const ISSUE = 'Should a city replace its parking minimums with a congestion charge?';
 const slow = { FAULT_LATENCY_MS: '200' };
@@ -13,12 +12,6 @@ const BRANCHES: BranchVariant[] = [
   { label: 'bold', overrides: { proposer: { temperature: 1.5 } } },
   { label: 'harsh', overrides: { 'critic-logic': { strictness: 1 }, 'critic-ethics': { strictness: 1 } } },
 ];
-
-const refusedWith = (pattern: RegExp) => (err: unknown) => {
-  assert.ok(err instanceof ControlRefusedError, `expected ControlRefusedError, got ${String(err)}`);
-  assert.match(err.message, pattern);
-  return true;
-};
 
 describe('branch tournaments and backtracking', () => {
   let w: TestWorkers;

@@ -1,7 +1,8 @@
 // In-process workers for integration tests: the real orchestrator and agent workers (the
 // same factories the services use) against the shared local stack's Temporal and Kafka.
 import { agentDepsFromEnv, agentEnv, createAgentWorker } from '@kunlun/agents';
-import { SimulationClient } from '@kunlun/client';
+import assert from 'node:assert/strict';
+import { ControlRefusedError, SimulationClient } from '@kunlun/client';
 import { loadConfig } from '@kunlun/config';
 import { AGENT_ROLES, type AgentRole } from '@kunlun/contracts';
 import { createIdempotentProducer, createKafka } from '@kunlun/infra';
@@ -87,3 +88,10 @@ export async function startTestWorkers(
 }
 
 export { eventually, stackEnv } from '@kunlun/infra/testing';
+
+/** For assert.rejects: the control was refused (by an update validator) with this reason. */
+export const refusedWith = (pattern: RegExp) => (err: unknown) => {
+  assert.ok(err instanceof ControlRefusedError, `expected ControlRefusedError, got ${String(err)}`);
+  assert.match(err.message, pattern);
+  return true;
+};
