@@ -30,10 +30,13 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$KUNLUN_BIND_HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_PORT,CONTROLLER://$KUNLUN_BIND_HOST:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_PORT
+listeners=PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_PORT,CONTROLLER://$KUNLUN_BIND_HOST:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_SASL_PORT
+advertised.listeners=PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_PORT,SASL_PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_SASL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$DATA_DIR/data
 num.partitions=3
@@ -57,7 +60,19 @@ start() {
   log "starting kafka $KAFKA_VERSION on $KUNLUN_BIND_HOST:$KAFKA_PORT"
   start_bg "$NAME" "${JAVA_CMD[@]}" kafka.Kafka "$CONF"
   wait_port "$KUNLUN_BIND_HOST" "$KAFKA_PORT" 120 "$NAME"
+  add_scram_user
   log "kafka ready"
+}
+
+# The SCRAM user of the SASL listener (idempotent: alter sets the same credentials again; one
+# mechanism per request, the broker refuses two changes to one user in a request).
+add_scram_user() {
+  local mechanism
+  for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+    java_run kafka.admin.ConfigCommand --bootstrap-server "$KUNLUN_BIND_HOST:$KAFKA_PORT" --alter --entity-type users --entity-name "$KAFKA_SASL_TEST_USER" \
+      --add-config "$mechanism=[password=$KAFKA_SASL_TEST_PASSWORD]" >>"$LOG_DIR/$NAME.log" 2>&1 \
+      || die "could not create the $mechanism user $KAFKA_SASL_TEST_USER (see $LOG_DIR/$NAME.log)"
+  done
 }
 
 status() {

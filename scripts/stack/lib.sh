@@ -21,6 +21,11 @@ TEMPORAL_HEADLESS="${TEMPORAL_HEADLESS:-false}" # true: no Web UI (private test 
 KAFKA_VERSION="${KAFKA_VERSION:-3.9.1}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
+# A second listener with SASL/SCRAM, so tests prove the services' Kafka authentication for real.
+KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}"
+# The local stack's SCRAM user (test credentials, local only).
+KAFKA_SASL_TEST_USER="${KAFKA_SASL_TEST_USER:-kunlun-test}"
+KAFKA_SASL_TEST_PASSWORD="${KAFKA_SASL_TEST_PASSWORD:-kunlun-test-secret}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
 
 REDIS_PORT="${REDIS_PORT:-6379}"

@@ -8,6 +8,10 @@ export const stackEnv = {
   namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  /** The broker's SASL/SCRAM listener and its local test user (scripts/stack/lib.sh). */
+  kafkaSaslBrokers: (process.env.KAFKA_SASL_BROKERS ?? '127.0.0.1:9094').split(','),
+  kafkaSaslUser: process.env.KAFKA_SASL_TEST_USER ?? 'kunlun-test',
+  kafkaSaslPassword: process.env.KAFKA_SASL_TEST_PASSWORD ?? 'kunlun-test-secret',
 };
 
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
