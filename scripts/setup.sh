@@ -2,7 +2,7 @@
 # Installs everything the project needs on a fresh machine, idempotently:
 # pnpm (version pinned in package.json), node dependencies, and the local stack's
 # toolchains (Temporal CLI via go install, Kafka jars via Maven, redis-server via apt), and the
-# Debian packages some tests drive (chromium, prometheus).
+# Debian packages some tests drive (chromium, prometheus, openssl).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -26,6 +26,7 @@ bash scripts/stack/stack.sh install
 apt_packages=()
 command -v chromium >/dev/null || apt_packages+=(chromium)
 { command -v prometheus >/dev/null && command -v promtool >/dev/null; } || apt_packages+=(prometheus)
+command -v openssl >/dev/null || apt_packages+=(openssl) # test certificates (TLS/mTLS tests)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   echo "[setup] installing ${apt_packages[*]} with apt-get" >&2
   as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

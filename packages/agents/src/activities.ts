@@ -12,7 +12,7 @@ import {
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { analyze, critique, evaluate, propose } from './builtin.js';
-import { injectFaults, type FaultConfig } from './faults.js';
+import { evenSequence, injectFaults, type FaultConfig } from './faults.js';
 import { llmAnalyze, llmCritique, llmEvaluate, llmPropose } from './llm-brain.js';
 import type { LlmSettings } from './openai.js';
 
@@ -64,9 +64,18 @@ function requireLlm(deps: AgentDeps, agentId: string): LlmSettings {
   });
 }
 
+// One evenly spread sequence per fault config (that is, per worker), when it asks for one.
+const evenDraws = new WeakMap<FaultConfig, () => number>();
+function drawFor(faults: FaultConfig): () => number {
+  if (faults.spread !== 'even') return Math.random;
+  let draw = evenDraws.get(faults);
+  if (!draw) evenDraws.set(faults, (draw = evenSequence()));
+  return draw;
+}
+
 async function run<I extends Call, O>(role: AgentRole, deps: AgentDeps, input: I, builtin: (i: I) => O, llm: (s: LlmSettings, i: I) => Promise<O>): Promise<O> {
   checkCall(role, input);
-  await injectFaults(deps.faults);
+  await injectFaults(deps.faults, drawFor(deps.faults));
   const params = AgentParamsSchema.parse(input.agent.params);
   return params.provider === 'openai' ? llm(requireLlm(deps, input.agent.id), input) : builtin(input);
 }

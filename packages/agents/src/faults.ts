@@ -7,6 +7,21 @@ import { ApplicationFailure } from '@temporalio/common';
 export interface FaultConfig {
   errorRate: number;
   latencyMs: number;
+  /** Where the failures fall: independent draws (default), or spread evenly, so any run of calls fails at the rate to within a call or two. */
+  spread?: 'random' | 'even';
+}
+
+/**
+ * A deterministic sequence evenly spread over [0, 1): the golden-ratio additive recurrence (of its
+ * first n values, rate × n ± 3 fall below any threshold). For chaos tests that must read the
+ * injected rate back rather than the rate plus sampling noise.
+ */
+export function evenSequence(start = 0): () => number {
+  let x = start;
+  return () => {
+    x = (x + 0.6180339887498949) % 1;
+    return x;
+  };
 }
 
 export async function injectFaults(faults: FaultConfig, random: () => number = Math.random): Promise<void> {

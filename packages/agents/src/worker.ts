@@ -12,6 +12,8 @@ export const agentEnv = {
   CRITIC_POOL: z.string().trim().regex(CRITIC_POOL_PATTERN, 'expected a pool name: lowercase letters, digits and -').default(DEFAULT_CRITIC_POOL),
   FAULT_ERROR_RATE: z.coerce.number({ message: 'expected a number between 0 and 1' }).min(0).max(1).default(0),
   FAULT_LATENCY_MS: z.coerce.number({ message: 'expected milliseconds' }).int().min(0).max(600_000).default(0),
+  /** random: independent draws; even: failures spread evenly (a run of calls fails at the rate, give or take one). */
+  FAULT_SPREAD: z.enum(['random', 'even']).default('random'),
   LLM_BASE_URL: z.url({ message: 'expected an http(s) URL' }).optional(),
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
@@ -21,7 +23,7 @@ export type AgentEnv = z.infer<z.ZodObject<typeof agentEnv>>;
 
 export function agentDepsFromEnv(config: AgentEnv): AgentDeps {
   return {
-    faults: { errorRate: config.FAULT_ERROR_RATE, latencyMs: config.FAULT_LATENCY_MS },
+    faults: { errorRate: config.FAULT_ERROR_RATE, latencyMs: config.FAULT_LATENCY_MS, spread: config.FAULT_SPREAD },
     llm: config.LLM_BASE_URL
       ? { baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}) }
       : null,
