@@ -37,6 +37,12 @@ export interface SimulationEvent<K extends EventKind = EventKind> {
   round: number | null;
   /** The simulation's line when it happened: absent until the first backtrack, then 1, 2, … */
   generation?: number;
+  /**
+   * With a generation: every backtrack so far, as [line it started, round it forked after]. Any
+   * one event of a line tells a reader which older rounds are off the line, whatever order
+   * events arrive in (a rebuild racing the live recorder).
+   */
+  forks?: Array<[number, number]>;
   /** When it happened, in workflow time (stable across activity retries). */
   occurredAt: string;
   payload: EventPayloads[K];
@@ -54,10 +60,11 @@ export function eventId(simulationId: string, kind: EventKind, round: number | n
 
 export function makeEvent<K extends EventKind>(
   kind: K,
-  e: { simulationId: string; seq: number; round: number | null; occurredAt: string; generation?: number },
+  e: { simulationId: string; seq: number; round: number | null; occurredAt: string; generation?: number; forks?: Array<[number, number]> },
   payload: EventPayloads[K],
 ): SimulationEvent<K> {
   const generation = e.generation ?? 0;
+  const forks = generation > 0 && e.forks?.length ? { forks: e.forks } : {};
   return {
     schemaVersion: EVENT_SCHEMA_VERSION,
     eventId: eventId(e.simulationId, kind, e.round, e.seq, generation),
@@ -66,6 +73,7 @@ export function makeEvent<K extends EventKind>(
     seq: e.seq,
     round: e.round,
     ...(generation > 0 ? { generation } : {}),
+    ...forks,
     occurredAt: e.occurredAt,
     payload,
   };
@@ -188,6 +196,7 @@ const envelope = {
   seq: z.number().int().positive(),
   round: z.number().int().positive().nullable(),
   generation: z.number().int().positive().optional(),
+  forks: z.array(z.tuple([z.number().int().positive(), z.number().int().min(0)])).max(1000).optional(),
   occurredAt: isoTime,
 };
 

@@ -5,7 +5,8 @@
 //                                         startedAtMs, state, stateReason, stateAt, stateSeq, round,
 //                                         latestHypothesis, latestScore, latestVerdict, progressSeq,
 //                                         roundsCompleted, roundsSkipped, eventCount, lastSeq, updatedAtMs
-//                                         generation (line after the last backtrack), fork:<k> (round line k forked after)
+//                                         generation (line after the last backtrack), fork:<k> (round line k forked after),
+//                                         gen:<n> (the line stored round n belongs to)
 //   kunlun:sim:{id}:rounds         ZSET   member = round number, score = round number (the current line, ordered)
 //   kunlun:sim:{id}:round:<n>      STRING the round as JSON (RoundResult or SkippedRound)
 //   kunlun:sim:{id}:branches       ZSET   score = event seq × 100 + index, member = BranchRecord JSON (the lineage's side branches)
@@ -34,6 +35,7 @@ export const redisKeys = {
   round: (id: string, n: number) => `kunlun:sim:{${id}}:round:${n}`,
   report: (id: string) => `kunlun:sim:{${id}}:report`,
   branches: (id: string) => `kunlun:sim:{${id}}:branches`,
+  branchPrefix: (id: string) => `kunlun:sim:{${id}}:branch:`,
   branchRoundPrefix: (id: string, branchId: string) => `kunlun:sim:{${id}}:branch:${branchId}:round:`,
   events: (id: string) => `kunlun:sim:{${id}}:events`,
   applied: (id: string) => `kunlun:sim:{${id}}:applied`,

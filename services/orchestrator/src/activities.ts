@@ -44,9 +44,10 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events }
       seq: number;
       at: string;
       generation?: number;
+      forks?: Array<[number, number]>;
     }): Promise<FinalReport> {
       const report = buildFinalReport(input.simulationId, input.issue, input.rounds, input.earlier ?? [], input.branches ?? []);
-      const at = { simulationId: input.simulationId, seq: input.seq, round: null, occurredAt: input.at, ...(input.generation ? { generation: input.generation } : {}) };
+      const at = { simulationId: input.simulationId, seq: input.seq, round: null, occurredAt: input.at, ...(input.generation ? { generation: input.generation, forks: input.forks ?? [] } : {}) };
       await publish(makeEvent('simulation.completed', at, report));
       return report;
     },

@@ -10,6 +10,7 @@ local s, applied, rounds, roundKey, report, index, events = KEYS[1], KEYS[2], KE
 local id, eventId, seq, atMs = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local N = ${SIMULATION_STATES.length}
 local eventGeneration, branchRecords, backtrack, roundPrefix = tonumber(ARGV[14 + N]), ARGV[15 + N], ARGV[16 + N], ARGV[17 + N]
+local forks, branchPrefix = ARGV[18 + N], ARGV[19 + N]
 local branchesKey = KEYS[10 + N]
 if redis.call('SADD', applied, eventId) == 0 then return 0 end
 
@@ -34,15 +35,37 @@ local function guarded(json, seqField)
   redis.call('HSET', s, seqField, ARGV[3], unpack(cjson.decode(json)))
   return true
 end
--- A round of an older line is on the current line only up to the rounds later lines forked after
+-- Lineage. Line k starts after round fork:<k> of line k-1 (a backtrack). Every event of a later
+-- line carries all forks, so whatever arrives first teaches the read model the lineage.
+local function recordFork(k, after)
+  redis.call('HSET', s, 'fork:' .. k, after)
+  if k > tonumber(redis.call('HGET', s, 'generation') or '0') then redis.call('HSET', s, 'generation', k) end
+end
+if forks ~= '' then
+  for _, f in ipairs(cjson.decode(forks)) do recordFork(f[1], f[2]) end
+end
+-- A round of line g is on the current line only up to the rounds later lines forked after
 -- (a redelivered or late event of an abandoned round must not come back).
-local function onLine(gen, r)
+local function onLine(g, r)
   local current = tonumber(redis.call('HGET', s, 'generation') or '0')
-  for k = gen + 1, current do
+  for k = g + 1, current do
     local fork = redis.call('HGET', s, 'fork:' .. k)
     if fork and r > tonumber(fork) then return false end
   end
   return true
+end
+-- Takes stored round m off the line: its JSON moves under the backtrack that abandoned its line
+-- (line g is abandoned by backtrack g+1), its counter goes down.
+local function abandon(m)
+  local body = redis.call('GET', roundPrefix .. m)
+  if body then
+    local g = tonumber(redis.call('HGET', s, 'gen:' .. m) or '0')
+    redis.call('HINCRBY', s, cjson.decode(body).status == 'skipped' and 'roundsSkipped' or 'roundsCompleted', -1)
+    redis.call('SET', branchPrefix .. 'backtrack-' .. (g + 1) .. ':round:' .. m, body)
+    redis.call('DEL', roundPrefix .. m)
+  end
+  redis.call('ZREM', rounds, m)
+  redis.call('HDEL', s, 'gen:' .. m)
 end
 local roundOk = ARGV[8] == '' or onLine(eventGeneration, tonumber(ARGV[8]))
 
@@ -66,10 +89,13 @@ if stateMoved then
 end
 
 if ARGV[8] ~= '' and roundOk then
+  -- A round of an older line in this slot is off the line now (its backtrack event may come later).
+  if redis.call('EXISTS', roundKey) == 1 then abandon(ARGV[8]) end
   redis.call('ZADD', rounds, ARGV[8], ARGV[8])
   redis.call('SET', roundKey, ARGV[9])
+  redis.call('HSET', s, 'gen:' .. ARGV[8], eventGeneration)
+  if ARGV[12] ~= '' then redis.call('HINCRBY', s, ARGV[12], 1) end
 end
-if ARGV[12] ~= '' and roundOk then redis.call('HINCRBY', s, ARGV[12], 1) end
 
 if branchRecords ~= '' then
   for i, record in ipairs(cjson.decode(branchRecords)) do redis.call('ZADD', branchesKey, seq * 100 + i, record) end
@@ -79,16 +105,9 @@ end
 if backtrack ~= '' then
   local b = cjson.decode(backtrack)
   local to = tonumber(b.toRound)
-  if b.generation > tonumber(redis.call('HGET', s, 'generation') or '0') then redis.call('HSET', s, 'generation', tostring(b.generation)) end
-  redis.call('HSET', s, 'fork:' .. tostring(b.generation), tostring(to))
+  recordFork(b.generation, to)
   for _, m in ipairs(redis.call('ZRANGEBYSCORE', rounds, '(' .. to, '+inf')) do
-    local body = redis.call('GET', roundPrefix .. m)
-    if body then
-      local counter = cjson.decode(body).status == 'skipped' and 'roundsSkipped' or 'roundsCompleted'
-      redis.call('HINCRBY', s, counter, -1)
-      redis.call('RENAME', roundPrefix .. m, b.abandonedPrefix .. m)
-    end
-    redis.call('ZREM', rounds, m)
+    if not onLine(tonumber(redis.call('HGET', s, 'gen:' .. m) or '0'), tonumber(m)) then abandon(m) end
   end
   if seq > tonumber(redis.call('HGET', s, 'progressSeq') or '0') then
     redis.call('HSET', s, 'progressSeq', ARGV[3], 'round', tostring(to))
@@ -183,7 +202,7 @@ function argsFor(e: SimulationEvent): Array<string | number> {
     case 'simulation.backtracked': {
       const p = (e as SimulationEvent<'simulation.backtracked'>).payload;
       branchRecords = [JSON.stringify(p.abandoned)];
-      backtrack = JSON.stringify({ toRound: p.toRound, generation: p.generation, abandonedPrefix: redisKeys.branchRoundPrefix(id, p.abandoned.id) });
+      backtrack = JSON.stringify({ toRound: p.toRound, generation: p.generation });
       break;
     }
     case 'simulation.resumed':
@@ -209,6 +228,8 @@ function argsFor(e: SimulationEvent): Array<string | number> {
     branchRecords.length ? JSON.stringify(branchRecords) : '',
     backtrack,
     redisKeys.roundPrefix(id),
+    e.forks?.length ? JSON.stringify(e.forks) : '',
+    redisKeys.branchPrefix(id),
   ];
 }
 

@@ -187,12 +187,14 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   let roundScope = null as CancellationScope | null;
   let interruptedRound = null as number | null;
   let finishing = false as boolean;
+  /** Every backtrack so far as [line it started, round it forked after] (carried in events). */
+  const forks = (): Array<[number, number]> => branches.filter((b) => b.kind === 'backtrack').map((b) => [b.generation + 1, b.forkedAfterRound]);
 
   const now = () => new Date().toISOString();
   /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
   let eventSeq = carried?.eventSeq ?? 0;
   const event = <K extends EventKind>(kind: K, eventRound: number | null, payload: EventPayloads[K]): SimulationEvent<K> =>
-    makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now(), generation }, payload);
+    makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now(), generation, forks: forks() }, payload);
   const view = (): ControlView => ({
     state,
     pendingApprovalRound: pendingApproval?.round ?? null,
@@ -647,7 +649,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     }
 
     finishing = true;
-    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, ...(earlier.length ? { earlier } : {}), ...(branches.length ? { branches } : {}), seq: ++eventSeq, at: now(), generation });
+    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, ...(earlier.length ? { earlier } : {}), ...(branches.length ? { branches } : {}), seq: ++eventSeq, at: now(), generation, forks: forks() });
     state = 'completed';
     publishSearchAttributes();
     return { simulationId, state: 'completed', rounds: outcomes, earlierRounds: earlier, continuedAsNew: carried?.continuedAsNew ?? 0, report };

@@ -62,7 +62,7 @@ export function lineageEvents(simulationId: string, startMs = T0): SimulationEve
   const at = () => new Date(startMs + seq * 1000).toISOString();
   const ev = <K extends Parameters<typeof makeEvent>[0]>(kind: K, round: number | null, payload: Parameters<typeof makeEvent<K>>[2], generation = 0) => {
     seq++;
-    return makeEvent(kind, { simulationId, seq, round, occurredAt: at(), generation }, payload);
+    return makeEvent(kind, { simulationId, seq, round, occurredAt: at(), generation, forks: generation ? [[1, 2]] : [] }, payload);
   };
   const summary = (r: RoundResult) => ({ round: r.round, status: 'completed' as const, score: r.evaluation.score, verdict: r.evaluation.verdict, hypothesis: r.hypothesis.text });
   const out: SimulationEvent[] = [ev('simulation.started', null, { issue: `Question of ${simulationId}?`, maxRounds: 4 })];
