@@ -80,9 +80,12 @@ describe('kunlun CLI', () => {
 
     const lineage = await kunlun(['branches', id], env);
     assert.equal(lineage.code, 0, lineage.stderr);
-    assert.match(lineage.stdout, /line 0, after round 1: backtrack-1 abandoned rounds 2 \(by alice\) — start over from round 1/);
-    assert.match(lineage.stdout, /^\* line 1, after round 2: branch (calm|bold) \(won, score [\d.]+\)/m);
-    assert.match(lineage.stdout, /^ {2}line 1, after round 2: branch (calm|bold) \(pruned, score [\d.]+\)/m);
+    const lines = lineage.stdout.trimEnd().split('\n');
+    assert.equal(lines[0], 'line 0: round 1');
+    assert.equal(lines[1], '├─ backtrack-1 back to round 1: abandoned 2 (by alice) — start over from round 1');
+    assert.equal(lines[2], '└─ line 1 (from round 1): rounds 2–4  ← current');
+    assert.match(lines[3]!, /^ {3}└─ round 3 tournament: (\*calm \(won, [\d.]+\), bold \(pruned, [\d.]+\)|calm \(pruned, [\d.]+\), \*bold \(won, [\d.]+\))$/);
+    assert.equal(lines.length, 4);
   });
 
   it('speaks clearly when something is wrong, with distinct exit codes', { timeout: 60_000 }, async () => {

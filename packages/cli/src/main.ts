@@ -1,5 +1,6 @@
 // kunlun: start, watch and steer simulations through the gateway.
 import { parseArgs } from 'node:util';
+import type { BranchRecord, LineageLine } from '@kunlun/contracts';
 import { Api, CliError, EXIT } from './api.js';
 
 const USAGE = `kunlun — Kunlun Mirror from the terminal
@@ -82,32 +83,30 @@ function parseBranch(spec: string): { label: string; overrides: Record<string, R
   return { label: label ?? '', overrides };
 }
 
-interface BranchRecord {
-  id: string;
-  kind: 'tournament' | 'backtrack';
-  forkedAfterRound: number;
-  generation: number;
-  label: string;
-  rounds: Array<{ round: number; score?: number }>;
-  interruptedRound?: number;
-  outcome: string;
-  reason: string;
-  by?: string;
-}
+const span = (r: { first: number; last: number } | null) => (!r ? 'no rounds of its own' : r.first === r.last ? `round ${r.first}` : `rounds ${r.first}–${r.last}`);
+const roundList = (rounds: Array<{ round: number }>) => (rounds.length ? rounds.map((r) => r.round).join(', ') : 'none');
 
-function printLineage(branches: BranchRecord[]): void {
-  if (branches.length === 0) return out('no branches: one straight line of rounds');
-  for (const b of branches) {
-    const from = `line ${b.generation}, after round ${b.forkedAfterRound}`;
-    if (b.kind === 'tournament') {
-      const score = b.rounds[0]?.score;
-      out(`${b.outcome === 'won' ? '*' : ' '} ${from}: branch ${b.label} (${b.outcome}${score !== undefined ? `, score ${score}` : ''}) — ${b.reason}`);
-    } else {
-      const rounds = b.rounds.map((r) => r.round).join(', ') || 'none';
-      const interrupted = b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : '';
-      out(`  ${from}: ${b.id} abandoned rounds ${rounds}${interrupted}${b.by ? ` (by ${b.by})` : ''} — ${b.reason}`);
-    }
-  }
+/** The lineage as a tree: lines (the first, one per backtrack), their tournaments and abandoned rounds. */
+function printLineage(tree: LineageLine): void {
+  const walk = (line: LineageLine, indent: string, head: string) => {
+    const from = line.generation === 0 ? '' : ` (from round ${line.forkedAfterRound})`;
+    out(`${head}line ${line.generation}${from}: ${span(line.rounds)}${line.current ? '  ← current' : ''}`);
+    const items: Array<{ text?: string; child?: LineageLine }> = [
+      ...line.tournaments.map((t) => ({
+        text: `round ${t.round} tournament: ${t.contenders.map((c) => `${c.outcome === 'won' ? '*' : ''}${c.label} (${c.outcome}${c.rounds[0]?.score !== undefined ? `, ${c.rounds[0].score}` : ''})`).join(', ')}`,
+      })),
+      ...line.abandoned.map((b) => ({
+        text: `${b.id} back to round ${b.forkedAfterRound}: abandoned ${roundList(b.rounds)}${b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : ''}${b.by ? ` (by ${b.by})` : ''} — ${b.reason}`,
+      })),
+      ...line.children.map((child) => ({ child })),
+    ];
+    items.forEach((item, i) => {
+      const last = i === items.length - 1;
+      if (item.child) walk(item.child, `${indent}${last ? '   ' : '│  '}`, `${indent}${last ? '└─ ' : '├─ '}`);
+      else out(`${indent}${last ? '└─ ' : '├─ '}${item.text}`);
+    });
+  };
+  walk(tree, '', '');
 }
 
 interface Round {
@@ -260,8 +259,8 @@ async function main(): Promise<number> {
     }
     case 'branches': {
       const [id] = need(1, 'simulation id');
-      const res = await api.call<{ branches: BranchRecord[] }>('GET', `${sim(id!)}/branches`);
-      print(res, () => printLineage(res.branches));
+      const res = await api.call<{ branches: BranchRecord[]; tree: LineageLine }>('GET', `${sim(id!)}/branches`);
+      print(res, () => printLineage(res.tree));
       return EXIT.ok;
     }
     case 'approve':

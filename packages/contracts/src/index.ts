@@ -7,3 +7,4 @@ export * from './controls.js';
 export * from './events.js';
 export * from './redis-keys.js';
 export * from './sse.js';
+export * from './lineage.js';

@@ -84,15 +84,31 @@ function renderRound(r) {
   return li;
 }
 
-function renderBranch(b) {
-  const from = `line ${b.generation}, after round ${b.forkedAfterRound}`;
-  if (b.kind === 'tournament') {
-    const score = b.rounds[0] ? `, score ${b.rounds[0].score}` : '';
-    return el('li', `${from}: branch ${b.label} (${b.outcome}${score}) — ${b.reason}`, b.outcome === 'won' ? 'won' : 'pruned');
+const span = (r) => (!r ? 'no rounds of its own' : r.first === r.last ? `round ${r.first}` : `rounds ${r.first}–${r.last}`);
+
+/** One line of the lineage tree (from GET …/branches) as a nested list item. */
+function renderLine(line) {
+  const li = el('li', `line ${line.generation}${line.generation ? ` (from round ${line.forkedAfterRound})` : ''}: ${span(line.rounds)}${line.current ? ' ← current' : ''}`, line.current ? 'won' : '');
+  const items = [
+    ...line.tournaments.map((t) =>
+      el('li', `round ${t.round} tournament: ${t.contenders.map((c) => `${c.outcome === 'won' ? '★ ' : ''}${c.label} (${c.outcome}${c.rounds[0] ? `, ${c.rounds[0].score}` : ''})`).join(', ')}`),
+    ),
+    ...line.abandoned.map((b) =>
+      el('li', `${b.id} back to round ${b.forkedAfterRound}: abandoned ${b.rounds.map((r) => r.round).join(', ') || 'none'}${b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : ''}${b.by ? ` by ${b.by}` : ''} — ${b.reason}`, 'pruned'),
+    ),
+    ...line.children.map(renderLine),
+  ];
+  if (items.length) {
+    const ul = el('ul');
+    ul.append(...items);
+    li.append(ul);
   }
-  const rounds = b.rounds.map((r) => r.round).join(', ') || 'none';
-  const interrupted = b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : '';
-  return el('li', `${from}: ${b.id} abandoned rounds ${rounds}${interrupted}${b.by ? ` by ${b.by}` : ''} — ${b.reason}`, 'pruned');
+  return li;
+}
+
+async function loadLineage(id) {
+  const { tree } = await api('GET', `/simulations/${encodeURIComponent(id)}/branches`);
+  $('lineage').replaceChildren(renderLine(tree));
 }
 
 // Round-list changes run one at a time, so a reset never interleaves with a page being appended.
@@ -156,10 +172,7 @@ async function loadStatus(id) {
     if (select.options.length !== s.agents.length) {
       select.replaceChildren(...s.agents.map((a) => el('option', a.id)));
     }
-    $('lineage').replaceChildren(
-      ...s.branches.map(renderBranch),
-      ...s.plannedTournaments.map((t) => el('li', `round ${t.round}: tournament of ${t.labels.join(', ')} (planned)`, 'planned')),
-    );
+    $('planned').replaceChildren(...s.plannedTournaments.map((t) => el('li', `round ${t.round}: tournament of ${t.labels.join(', ')} (planned)`, 'planned')));
     $('overrides').replaceChildren(
       ...s.overrides.map((o) => el('li', `#${o.id} ${o.kind} ${o.agentId}: ${o.changes.map((c) => `${c.param} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ')}${o.by ? ` by ${o.by}` : ''} (from round ${o.effectiveFrom.round})`)),
     );
@@ -190,7 +203,7 @@ async function watch(id) {
           if (!idLine) continue;
           state.lastEventId = Number(idLine.slice(4));
           if (frame.split('\n').includes('event: simulation.backtracked')) await resetRounds();
-          await Promise.all([loadRounds(id), loadStatus(id)]);
+          await Promise.all([loadRounds(id), loadStatus(id), loadLineage(id)]);
         }
       }
     } catch (err) {
@@ -209,7 +222,7 @@ async function open(id) {
   $('detail').hidden = false;
   $('detail-title').textContent = id;
   try {
-    await Promise.all([loadStatus(id), loadRounds(id)]);
+    await Promise.all([loadStatus(id), loadRounds(id), loadLineage(id)]);
   } catch (err) {
     say(err.message, true);
   }

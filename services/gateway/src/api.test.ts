@@ -159,7 +159,12 @@ describe('gateway API end to end', () => {
     const rounds = (await call('GET', `/v1/simulations/${id}/rounds`, undefined, KEYS.viewer)).body.rounds as Array<{ round: number; generation?: number; branch?: string }>;
     assert.deepEqual(rounds.map((r) => [r.round, r.generation ?? 0]), [[1, 0], [2, 1], [3, 1], [4, 1]]);
     assert.ok(['calm', 'bold'].includes(rounds[2]!.branch!), 'round 3 of the new line was the tournament');
-    const lineage = (await call('GET', `/v1/simulations/${id}/branches`, undefined, KEYS.viewer)).body.branches as Array<{ id: string; outcome: string; by?: string }>;
+    const lineageBody = (await call('GET', `/v1/simulations/${id}/branches`, undefined, KEYS.viewer)).body;
+    const lineage = lineageBody.branches as Array<{ id: string; outcome: string; by?: string }>;
+    // The tree: line 0 keeps round 1, ran the round-2 tournament, was abandoned after round 1; line 1 runs 2–4 with its own tournament.
+    const tree = lineageBody.tree;
+    assert.deepEqual([tree.rounds, tree.tournaments.map((t: { round: number }) => t.round), tree.abandoned.map((b: { id: string }) => b.id)], [{ first: 1, last: 1 }, [2], ['backtrack-1']]);
+    assert.deepEqual([tree.children[0].generation, tree.children[0].rounds, tree.children[0].current, tree.children[0].tournaments[0].round], [1, { first: 2, last: 4 }, true, 3]);
     assert.deepEqual(lineage.map((b) => b.id), ['round-2.b-calm', 'round-2.b-bold', 'backtrack-1', 'round-3.g1.b-calm', 'round-3.g1.b-bold']);
     assert.equal(lineage[2]!.by, 'alice');
     const report = (await call('GET', `/v1/simulations/${id}/report`, undefined, KEYS.viewer)).body;

@@ -60,11 +60,11 @@ describe('web page', () => {
     await page.fill('#target-round', '6');
     await page.click('#branch');
     await page.waitForFunction(() => /round 6 will run as a tournament of calm, bold/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 30_000 });
-    await page.waitForFunction(() => /round 6: tournament of calm, bold \(planned\)/.test(document.getElementById('lineage')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => /round 6: tournament of calm, bold \(planned\)/.test(document.getElementById('planned')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.fill('#target-round', '1');
     await page.click('#backtrack');
     await page.waitForFunction(() => /back at the state after round 1/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 30_000 });
-    await page.waitForFunction(() => /backtrack-1 abandoned rounds/.test(document.getElementById('lineage')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => /backtrack-1 back to round 1: abandoned/.test(document.getElementById('lineage')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.waitForFunction(() => document.querySelectorAll('#rounds li').length === 1, undefined, { timeout: 30_000 });
     const status = await s.workers.simulations.status(simulationId);
     assert.equal(status.generation, 1);

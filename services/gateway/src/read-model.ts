@@ -1,5 +1,5 @@
 // Reads of the recorder's Redis projection (layout: packages/contracts/src/redis-keys.ts).
-import { redisKeys, type LiveUpdate, type SimulationState } from '@kunlun/contracts';
+import { redisKeys, type BranchRecord, type LiveUpdate, type SimulationState } from '@kunlun/contracts';
 import type { Redis, Result } from 'ioredis';
 
 export type Summary = Record<string, string>;
@@ -70,9 +70,10 @@ export class ReadModel {
     return r === null ? null : (JSON.parse(r) as unknown);
   }
 
-  /** The lineage's side branches (tournament contenders, backtracked lines), oldest first, as stored JSON. */
-  async branches(id: string): Promise<string[]> {
-    return this.redis.zrange(redisKeys.branches(id), 0, -1);
+  /** The lineage's side branches (tournament contenders, backtracked lines), oldest first, and the current line's last round. */
+  async lineage(id: string): Promise<{ branches: BranchRecord[]; lastRound: number }> {
+    const [branches, last] = await Promise.all([this.redis.zrange(redisKeys.branches(id), 0, -1), this.redis.zrange(redisKeys.rounds(id), -1, -1)]);
+    return { branches: branches.map((b) => JSON.parse(b) as BranchRecord), lastRound: Number(last[0] ?? 0) };
   }
 
   /** Live updates after a given seq, in order (for SSE reconnects with Last-Event-ID). */

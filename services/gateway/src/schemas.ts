@@ -65,7 +65,18 @@ export const BranchBody = z
   })
   .strict();
 export const BacktrackBody = z.object({ toRound: z.number().int().min(0).max(1000).describe('Continue from the state after this round (0: from the start).'), ...by }).strict();
-export const BranchesResponse = z.object({ branches: z.array(BranchRecordSchema) });
+/** One line of the lineage tree (see lineageTree in @kunlun/contracts); nested lines under children. */
+const LineageLineSchema = z.looseObject({
+  generation: z.number(),
+  parent: z.number().nullable(),
+  forkedAfterRound: z.number(),
+  rounds: z.object({ first: z.number(), last: z.number() }).nullable(),
+  current: z.boolean(),
+  tournaments: z.array(z.object({ round: z.number(), contenders: z.array(BranchRecordSchema) })),
+  abandoned: z.array(BranchRecordSchema),
+  children: z.array(z.unknown()).describe('LineageLine objects of the lines that forked from this one'),
+});
+export const BranchesResponse = z.object({ branches: z.array(BranchRecordSchema), tree: LineageLineSchema });
 
 export const CreatedResponse = z.object({ simulationId: z.string(), created: z.boolean() });
 

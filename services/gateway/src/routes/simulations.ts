@@ -1,7 +1,7 @@
 // /v1/simulations: create, list, get, rounds, report, live events, and every control.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimulationClient } from '@kunlun/client';
-import type { ControlAck, LiveUpdate, SimulationStatus } from '@kunlun/contracts';
+import { lineageTree, type ControlAck, type LiveUpdate, type SimulationStatus } from '@kunlun/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -129,12 +129,15 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.get('/simulations/:id/branches', {
     config: { role: 'viewer' },
-    schema: { summary: 'The lineage: tournament contenders and lines abandoned by backtracks, oldest first', params: SimulationIdParams, response: { 200: BranchesResponse, ...errors } },
-    handler: async (req, reply) => {
+    schema: {
+      summary: 'The lineage: tournament contenders and lines abandoned by backtracks (oldest first), and the tree of lines they form',
+      params: SimulationIdParams,
+      response: { 200: BranchesResponse, ...errors },
+    },
+    handler: async (req) => {
       await authorize(req, req.params.id);
-      const branches = await readModel.branches(req.params.id);
-      // Stored JSON, validated when the recorder accepted the event.
-      return reply.type('application/json; charset=utf-8').send(`{"branches":[${branches.join(',')}]}` as never);
+      const { branches, lastRound } = await readModel.lineage(req.params.id);
+      return { branches, tree: lineageTree(branches, lastRound) as unknown as z.infer<typeof BranchesResponse>['tree'] };
     },
   });
 
