@@ -35,9 +35,10 @@ describe('orchestrator service start-up', () => {
   const credentials: Array<[Record<string, string>, RegExp]> = [
     [{ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'kunlun' }, /KAFKA_SASL_PASSWORD: SASL scram-sha-256 needs a username and a password/],
     [{ TEMPORAL_TLS_CA_FILE: '/nonexistent/ca.pem' }, /TEMPORAL_TLS_CA_FILE: cannot read \/nonexistent\/ca.pem/],
+    [{ WORKFLOW_BUNDLE: '/nonexistent/workflows.js' }, /WORKFLOW_BUNDLE: no such file: \/nonexistent\/workflows.js/],
   ];
   for (const [env, message] of credentials) {
-    it(`exits non-zero on ${Object.keys(env).join(' + ')} without a working pair`, () => {
+    it(`exits non-zero on ${Object.keys(env).join(' + ')} that cannot work`, () => {
       const res = runWithEnv(env);
       assert.equal(res.status, 2, `exit code (stderr: ${res.stderr})`);
       assert.match(res.stderr, message);

@@ -1,14 +1,26 @@
 // services/orchestrator: hosts the simulation and round workflows on kunlun.orchestrator,
 // plus the orchestrator's own activities (event publishing, final report, cleanup).
-import { kafkaEnv, loadConfig } from '@kunlun/config';
+import { existsSync } from 'node:fs';
+import { ConfigError, kafkaEnv, loadConfig } from '@kunlun/config';
+import { z } from 'zod';
 import { createIdempotentProducer, createKafka } from '@kunlun/infra';
 import { createActivityMetrics, deploymentOf, runWorkerService, workerEnv } from '@kunlun/worker-kit';
 import { createOrchestratorWorker } from './worker.js';
 
 await runWorkerService({
   name: 'orchestrator',
-  loadConfig: () => loadConfig({ ...workerEnv, ...kafkaEnv }),
+  loadConfig: () =>
+    loadConfig({
+      ...workerEnv,
+      ...kafkaEnv,
+      /** A workflow bundle built ahead of time (`pnpm --filter @kunlun/orchestrator bundle-workflows <file>`); unset: bundle at start-up. */
+      WORKFLOW_BUNDLE: z.string().trim().min(1).optional(),
+    }),
   createWorkers: async ({ config, connection, registry, logger, onShutdown }) => {
+    if (config.WORKFLOW_BUNDLE) {
+      if (!existsSync(config.WORKFLOW_BUNDLE)) throw new ConfigError('WORKFLOW_BUNDLE', `no such file: ${config.WORKFLOW_BUNDLE}`);
+      logger.info({ workflowBundle: config.WORKFLOW_BUNDLE }, 'using the prebuilt workflow bundle');
+    }
     const producer = createIdempotentProducer(createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config }));
     await producer.connect();
     onShutdown(() => producer.disconnect());
@@ -20,6 +32,7 @@ await runWorkerService({
         metrics: createActivityMetrics(registry),
         maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
         build: deploymentOf('orchestrator', config),
+        ...(config.WORKFLOW_BUNDLE ? { workflowBundlePath: config.WORKFLOW_BUNDLE } : {}),
       }),
     ];
   },
