@@ -167,9 +167,10 @@ function checkPods(ms: Manifest[]): void {
     assert.deepEqual(c.securityContext.capabilities.drop, ['ALL'], `${name}: drop ALL capabilities`);
     const tmp = c.volumeMounts.find((m: any) => m.mountPath === '/tmp');
     assert.ok(tmp && pod.volumes.some((v: any) => v.name === tmp.name && v.emptyDir), `${name}: /tmp is an emptyDir`);
-    const gateway = component(d) === 'gateway';
-    assert.equal(c.livenessProbe.httpGet.path, gateway ? '/healthz' : '/metrics', `${name}: liveness path`);
-    assert.equal(c.readinessProbe.httpGet.path, gateway ? '/readyz' : '/metrics', `${name}: readiness path`);
+    // The gateway serves its probes on its HTTP port, the others beside /metrics.
+    assert.equal(c.livenessProbe.httpGet.port, component(d) === 'gateway' ? 'http' : 'metrics', `${name}: probe port`);
+    assert.equal(c.livenessProbe.httpGet.path, '/healthz', `${name}: liveness path`);
+    assert.equal(c.readinessProbe.httpGet.path, '/readyz', `${name}: readiness path`);
     assert.ok(c.startupProbe.httpGet, `${name}: startup probe`);
     const portNames = (c.ports as Array<{ name: string }>).map((p) => p.name);
     assert.ok(portNames.includes(c.livenessProbe.httpGet.port), `${name}: probe port ${c.livenessProbe.httpGet.port} is a container port`);

@@ -16,15 +16,30 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** Serves `GET /metrics` in the Prometheus text format. Port 0 picks a free port. */
+/**
+ * Serves `GET /metrics` in the Prometheus text format, and the probes: `/healthz` (the process
+ * answers) and `/readyz` (200 once the service says it is ready, 503 before and while it shuts
+ * down). Port 0 picks a free port.
+ */
 export async function startMetricsServer(options: {
   registry: Registry;
   host: string;
   port: number;
   logger?: Logger;
+  isReady?: () => boolean;
 }): Promise<MetricsServer> {
   const { registry, logger } = options;
   const server: Server = createServer((req, res) => {
+    const path = req.url?.split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (req.method === 'GET' && path === '/readyz') {
+      const ready = options.isReady?.() ?? true;
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+      return;
+    }
     if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
       registry.metrics().then(
         (body) => {

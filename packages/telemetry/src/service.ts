@@ -9,6 +9,8 @@ export interface ServiceContext<C> {
   registry: Registry;
   /** Register cleanup; run in reverse order on SIGTERM/SIGINT or when `start` resolves. */
   onShutdown: (fn: () => Promise<void> | void) => void;
+  /** Says the service does its work now: `/readyz` answers 200 (until shutdown starts) and the log line `"ready":true` is written. */
+  markReady: (fields?: Record<string, unknown>, message?: string) => void;
 }
 
 interface ServiceOptions<C extends { LOG_LEVEL: string; METRICS_HOST: string; METRICS_PORT: number }> {
@@ -45,7 +47,9 @@ export async function runService<C extends { LOG_LEVEL: string; METRICS_HOST: st
   const hooks: Array<() => Promise<void> | void> = [];
   let shuttingDown: Promise<void> | undefined;
 
+  let ready = false;
   const shutdown = (reason: string): Promise<void> => {
+    ready = false;
     shuttingDown ??= (async () => {
       logger.info({ reason }, 'shutting down');
       const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
@@ -77,10 +81,15 @@ export async function runService<C extends { LOG_LEVEL: string; METRICS_HOST: st
 
   try {
     if (options.metricsServer !== false) {
-      const metrics = await startMetricsServer({ registry, host: config.METRICS_HOST, port: config.METRICS_PORT, logger });
+      const metrics = await startMetricsServer({ registry, host: config.METRICS_HOST, port: config.METRICS_PORT, logger, isReady: () => ready });
       hooks.push(() => metrics.close());
     }
-    await options.start({ config, logger, registry, onShutdown: (fn) => hooks.push(fn) });
+    const markReady = (fields: Record<string, unknown> = {}, message = 'ready') => {
+      if (shuttingDown) return;
+      ready = true;
+      logger.info({ ready: true, ...fields }, message);
+    };
+    await options.start({ config, logger, registry, onShutdown: (fn) => hooks.push(fn), markReady });
     await shutdown('finished');
   } catch (err) {
     logger.fatal({ err }, 'service crashed');

@@ -31,7 +31,7 @@ export async function runWorkerService<C extends WorkerEnv>(options: {
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await running;
       });
-      ctx.logger.info({ ready: true, taskQueues: workers.map((w) => w.options.taskQueue) }, 'workers running');
+      ctx.markReady({ taskQueues: workers.map((w) => w.options.taskQueue) }, 'workers running');
       await running;
     },
   });

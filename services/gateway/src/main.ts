@@ -10,7 +10,7 @@ await runService({
   name: 'gateway',
   loadConfig: () => loadConfig(gatewayEnv),
   metricsServer: false, // /metrics is served on the API port
-  start: async ({ config, logger, registry, onShutdown }) => {
+  start: async ({ config, logger, registry, onShutdown, markReady }) => {
     const { connection, client } = await connectTemporal({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, security: config });
     onShutdown(() => connection.close());
     const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'gateway' });
@@ -19,7 +19,7 @@ await runService({
     if (config.API_KEYS.length === 0 && !config.JWT_SECRET) logger.warn('no API_KEYS and no JWT_SECRET: every /v1 request will be refused');
     const app = await buildApp({ config, temporal: client, sims: new SimulationClient(client), redis, subscriber, registry, logger });
     await app.listen({ host: config.HOST, port: config.PORT });
-    logger.info({ ready: true, url: `http://${config.HOST}:${config.PORT}/` }, 'gateway listening');
+    markReady({ url: `http://${config.HOST}:${config.PORT}/` }, 'gateway listening');
     await new Promise<void>((resolve) => onShutdown(() => app.close().then(resolve)));
   },
 });

@@ -28,6 +28,8 @@ describe('prebuilt workflow bundle', () => {
     const orchestrator = await startService('orchestrator', { WORKFLOW_BUNDLE: bundle });
     try {
       assert.match(orchestrator.output(), /using the prebuilt workflow bundle/);
+      // The probes Kubernetes uses: ready once the workers poll.
+      for (const probe of ['/healthz', '/readyz']) assert.equal((await fetch(`http://127.0.0.1:${orchestrator.metricsPort}${probe}`)).status, 200, probe);
       const { simulationId } = await w.simulations.start({ issue: 'Should trains be free on Sundays?', maxRounds: 2 });
       w.track(simulationId);
       const result = await w.simulations.result(simulationId);

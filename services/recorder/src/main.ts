@@ -13,7 +13,7 @@ import { Recorder } from './recorder.js';
 await runService({
   name: 'recorder',
   loadConfig: () => loadConfig(recorderEnv),
-  start: async ({ config, logger, registry, onShutdown }) => {
+  start: async ({ config, logger, registry, onShutdown, markReady }) => {
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config });
     const topics = TOPIC_SPECS.map((s) => ({ ...s, topic: s.topic === TOPICS.events ? config.EVENTS_TOPIC : config.DLQ_TOPIC }));
     await ensureTopics(kafka, topics);
@@ -42,7 +42,7 @@ await runService({
       rebuild: (tenant) => rebuildReadModel({ kafka, redis, topic: config.EVENTS_TOPIC, dlqTopic: config.DLQ_TOPIC, logger, metrics: rebuildMetrics, tenant }),
     });
     onShutdown(() => admin.stop().then(() => subscriber.quit()).then(() => undefined));
-    logger.info({ ready: true, topic: config.EVENTS_TOPIC, groupId: config.RECORDER_GROUP_ID }, 'recorder consuming');
+    markReady({ topic: config.EVENTS_TOPIC, groupId: config.RECORDER_GROUP_ID }, 'recorder consuming');
     // Runs until SIGTERM: stop after the batch in flight, whose offsets commit only if it succeeded.
     await new Promise<void>((resolve) => onShutdown(() => recorder.stop().then(resolve)));
   },
