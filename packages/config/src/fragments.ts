@@ -21,6 +21,8 @@ export const temporalEnv = {
 export const kafkaEnv = {
   KAFKA_BROKERS: hostPortList().default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().trim().min(1).default('kunlun-mirror'),
+  /** Replication factor of the topics the services create when missing (1 suits one broker only). */
+  KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(16).default(1),
   /** TLS to the brokers (implied by a CA or client certificate). */
   KAFKA_SSL: booleanFromString().default(false),
   KAFKA_SSL_CA_FILE: filePath().optional(),

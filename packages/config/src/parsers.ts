@@ -27,6 +27,9 @@ export const hostPortList = () =>
 /** TCP port; 0 means "pick a free one" where the caller allows it. */
 export const port = () => z.coerce.number({ message: 'expected a port number' }).int().min(0).max(65535);
 
+/** A Kafka topic name. */
+export const kafkaTopicName = () => z.string().trim().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name');
+
 export const positiveInt = () => z.coerce.number({ message: 'expected an integer' }).int().positive();
 
 /** `z.coerce.boolean()` turns "false" into true; this accepts only explicit words. */

@@ -30,7 +30,7 @@ export function createKafka(options: { brokers: string[]; clientId: string; logg
 }
 
 /** Creates missing topics; existing ones are left as they are. Returns the names it created. */
-export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): Promise<string[]> {
+export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], options: { replicationFactor?: number } = {}): Promise<string[]> {
   const admin: Admin = kafka.admin();
   await admin.connect();
   try {
@@ -39,7 +39,7 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
     if (missing.length === 0) return [];
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: 1, configEntries: s.configEntries })),
+      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: options.replicationFactor ?? 1, configEntries: s.configEntries })),
     });
     return missing.map((s) => s.topic);
   } finally {

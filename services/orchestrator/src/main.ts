@@ -1,7 +1,8 @@
 // services/orchestrator: hosts the simulation and round workflows on kunlun.orchestrator,
 // plus the orchestrator's own activities (event publishing, final report, cleanup).
 import { existsSync } from 'node:fs';
-import { ConfigError, kafkaEnv, loadConfig } from '@kunlun/config';
+import { ConfigError, kafkaEnv, kafkaTopicName, loadConfig } from '@kunlun/config';
+import { TOPICS } from '@kunlun/contracts';
 import { z } from 'zod';
 import { createIdempotentProducer, createKafka } from '@kunlun/infra';
 import { createActivityMetrics, deploymentOf, runWorkerService, workerEnv } from '@kunlun/worker-kit';
@@ -15,6 +16,8 @@ await runWorkerService({
       ...kafkaEnv,
       /** A workflow bundle built ahead of time (`pnpm --filter @kunlun/orchestrator bundle-workflows <file>`); unset: bundle at start-up. */
       WORKFLOW_BUNDLE: z.string().trim().min(1).optional(),
+      /** Where simulation events go (the recorder's EVENTS_TOPIC must name the same topic). */
+      EVENTS_TOPIC: kafkaTopicName().default(TOPICS.events),
     }),
   createWorkers: async ({ config, connection, registry, logger, onShutdown }) => {
     if (config.WORKFLOW_BUNDLE) {
@@ -32,6 +35,7 @@ await runWorkerService({
         metrics: createActivityMetrics(registry),
         maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
         build: deploymentOf('orchestrator', config),
+        eventsTopic: config.EVENTS_TOPIC,
         ...(config.WORKFLOW_BUNDLE ? { workflowBundlePath: config.WORKFLOW_BUNDLE } : {}),
       }),
     ];

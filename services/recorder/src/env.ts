@@ -1,16 +1,14 @@
-import { kafkaEnv, logEnv, metricsEnv, positiveInt, redisEnv } from '@kunlun/config';
+import { kafkaEnv, kafkaTopicName, logEnv, metricsEnv, positiveInt, redisEnv } from '@kunlun/config';
 import { TOPICS } from '@kunlun/contracts';
 import { z } from 'zod';
-
-const topicName = () => z.string().trim().regex(/^[A-Za-z0-9._-]{1,249}$/, 'expected a Kafka topic name');
 
 export const recorderEnv = {
   ...kafkaEnv,
   ...redisEnv,
   ...logEnv,
   ...metricsEnv,
-  EVENTS_TOPIC: topicName().default(TOPICS.events),
-  DLQ_TOPIC: topicName().default(TOPICS.deadLetter),
+  EVENTS_TOPIC: kafkaTopicName().default(TOPICS.events),
+  DLQ_TOPIC: kafkaTopicName().default(TOPICS.deadLetter),
   RECORDER_GROUP_ID: z.string().trim().min(1).max(200).default('kunlun-recorder'),
   RECORDER_PARTITION_CONCURRENCY: positiveInt().default(3),
   /** How long before a dead recorder's partitions move to another member (broker minimum: 6000). */

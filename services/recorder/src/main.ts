@@ -16,7 +16,7 @@ await runService({
   start: async ({ config, logger, registry, onShutdown, markReady }) => {
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config });
     const topics = TOPIC_SPECS.map((s) => ({ ...s, topic: s.topic === TOPICS.events ? config.EVENTS_TOPIC : config.DLQ_TOPIC }));
-    await ensureTopics(kafka, topics);
+    await ensureTopics(kafka, topics, { replicationFactor: config.KAFKA_TOPIC_REPLICATION_FACTOR });
     const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder' });
     onShutdown(() => redis.quit().then(() => undefined));
     const recorder = new Recorder({

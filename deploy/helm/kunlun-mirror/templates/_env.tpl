@@ -187,6 +187,7 @@ TEMPORAL_TLS_KEY_FILE: {{ printf "/etc/kunlun/temporal-tls/%s" .keyKey | quote }
 {{- end }}
 KAFKA_BROKERS: {{ join "," $v.kafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ $v.kafka.clientId | quote }}
+KAFKA_TOPIC_REPLICATION_FACTOR: {{ $v.kafka.topicReplicationFactor | quote }}
 {{- with $v.kafka.tls }}
 {{- if .enabled }}
 KAFKA_SSL: "true"
