@@ -6,6 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 NAME=kafka
 DATA_DIR="$KUNLUN_STACK_DIR/kafka"
 CONF="$DATA_DIR/server.properties"
+TLS_DIR="$DATA_DIR/tls"
 
 install() {
   [ -f "$KAFKA_LIBS/.complete" ] && return 0
@@ -24,16 +25,43 @@ JAVA_CMD=(java $KAFKA_HEAP_OPTS -XX:+UseG1GC -Djava.awt.headless=true
   "-Dlog4j.configuration=file:$STACK_ROOT/kafka/log4j.properties" -cp "$KAFKA_LIBS/*")
 java_run() { "${JAVA_CMD[@]}" "$@"; }
 
+# A test CA, the broker's certificate (for 127.0.0.1 and localhost) and a client certificate,
+# for the SSL listener; made once per stack dir with openssl.
+write_tls() {
+  [ -f "$TLS_DIR/client.crt" ] && return 0
+  command -v openssl >/dev/null || die "openssl is required for the Kafka TLS listener (scripts/setup.sh installs it)"
+  mkdir -p "$TLS_DIR"
+  local key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${key[@]}" -keyout "$TLS_DIR/ca.key" -out "$TLS_DIR/ca.crt" -days 3650 -subj /CN=kunlun-local-test-ca 2>/dev/null
+  for leaf in broker client; do
+    openssl req "${key[@]}" -keyout "$TLS_DIR/$leaf.key" -out "$TLS_DIR/$leaf.csr" -subj "/CN=kunlun-local-$leaf" 2>/dev/null
+    if [ "$leaf" = broker ]; then
+      printf 'subjectAltName=IP:%s,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' "$KUNLUN_BIND_HOST" >"$TLS_DIR/$leaf.ext"
+    else
+      printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >"$TLS_DIR/$leaf.ext"
+    fi
+    openssl x509 -req -in "$TLS_DIR/$leaf.csr" -CA "$TLS_DIR/ca.crt" -CAkey "$TLS_DIR/ca.key" -CAcreateserial \
+      -out "$TLS_DIR/$leaf.crt" -days 3650 -extfile "$TLS_DIR/$leaf.ext" 2>/dev/null || die "could not make the $leaf certificate"
+  done
+  cat "$TLS_DIR/broker.key" "$TLS_DIR/broker.crt" >"$TLS_DIR/broker.pem"
+}
+
 write_config() {
+  write_tls
   mkdir -p "$DATA_DIR/data"
   cat >"$CONF" <<CONF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@$KUNLUN_BIND_HOST:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_PORT,CONTROLLER://$KUNLUN_BIND_HOST:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_SASL_PORT
-advertised.listeners=PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_PORT,SASL_PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_SASL_PORT
+listeners=PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_PORT,CONTROLLER://$KUNLUN_BIND_HOST:$KAFKA_CONTROLLER_PORT,SASL_PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_SASL_PORT,SSL://$KUNLUN_BIND_HOST:$KAFKA_SSL_PORT
+advertised.listeners=PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_PORT,SASL_PLAINTEXT://$KUNLUN_BIND_HOST:$KAFKA_SASL_PORT,SSL://$KUNLUN_BIND_HOST:$KAFKA_SSL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$TLS_DIR/broker.pem
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$TLS_DIR/ca.crt
+listener.name.ssl.ssl.client.auth=required
 sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
 listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;

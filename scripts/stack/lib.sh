@@ -23,6 +23,8 @@ KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-$((KAFKA_PORT + 1))}"
 # A second listener with SASL/SCRAM, so tests prove the services' Kafka authentication for real.
 KAFKA_SASL_PORT="${KAFKA_SASL_PORT:-$((KAFKA_PORT + 2))}"
+# And a TLS listener that requires client certificates (test CA and certificates under the stack dir).
+KAFKA_SSL_PORT="${KAFKA_SSL_PORT:-$((KAFKA_PORT + 3))}"
 # The local stack's SCRAM user (test credentials, local only).
 KAFKA_SASL_TEST_USER="${KAFKA_SASL_TEST_USER:-kunlun-test}"
 KAFKA_SASL_TEST_PASSWORD="${KAFKA_SASL_TEST_PASSWORD:-kunlun-test-secret}"

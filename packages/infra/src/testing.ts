@@ -1,6 +1,7 @@
 // Helpers for integration tests against the shared local stack (scripts/stack).
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 
 export const stackEnv = {
@@ -12,6 +13,9 @@ export const stackEnv = {
   kafkaSaslBrokers: (process.env.KAFKA_SASL_BROKERS ?? '127.0.0.1:9094').split(','),
   kafkaSaslUser: process.env.KAFKA_SASL_TEST_USER ?? 'kunlun-test',
   kafkaSaslPassword: process.env.KAFKA_SASL_TEST_PASSWORD ?? 'kunlun-test-secret',
+  /** The broker's TLS listener (client certificates required) and the stack's test CA and client certificate. */
+  kafkaSslBrokers: (process.env.KAFKA_SSL_BROKERS ?? '127.0.0.1:9095').split(','),
+  kafkaTlsDir: process.env.KAFKA_TLS_DIR ?? fileURLToPath(new URL('../../../.stack/kafka/tls/', import.meta.url)),
 };
 
 export const testLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
