@@ -512,14 +512,17 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     }));
     branches.push(...records);
     tournaments = tournaments.filter((p) => p.round !== round);
-    // The winner's param changes carry on, recorded as overrides (audited, revertible).
-    for (const [agentId, patch] of Object.entries(best.variant.overrides)) {
-      const agent = agents.find((a) => a.id === agentId);
-      if (!agent) continue;
-      const { params, changes } = applyPatch(agent.params, AgentParamsPatchSchema.parse(patch));
-      if (changes.length) await commitParams(agentId, params, { kind: 'override', changes, by: 'tournament', reason: `branch ${best.variant.label} won round ${round} (score ${winner.evaluation.score})` });
-    }
-    await recordControlEvent(event('round.branched', round, { round, winner: best.variant.label, branches: records }));
+    // Decided: finish recording it even if a backtrack lands now (it then abandons a whole round).
+    await CancellationScope.nonCancellable(async () => {
+      // The winner's param changes carry on, recorded as overrides (audited, revertible).
+      for (const [agentId, patch] of Object.entries(best.variant.overrides)) {
+        const agent = agents.find((a) => a.id === agentId);
+        if (!agent) continue;
+        const { params, changes } = applyPatch(agent.params, AgentParamsPatchSchema.parse(patch));
+        if (changes.length) await commitParams(agentId, params, { kind: 'override', changes, by: 'tournament', reason: `branch ${best.variant.label} won round ${round} (score ${winner.evaluation.score})` });
+      }
+      await recordControlEvent(event('round.branched', round, { round, winner: best.variant.label, branches: records }));
+    });
     return winner;
   };
 
