@@ -180,4 +180,30 @@ describe('branch tournaments and backtracking', () => {
     assert.equal(result.report.roundsCompleted, 6);
     assert.deepEqual(result.report.branchesExplored?.map((b) => b.id), ['round-4.b-baseline', 'round-4.b-bold', 'backtrack-1']);
   });
+
+  it('the approval policy applies to a tournament: its winner waits for a person, and an amendment is evaluated', { timeout: 240_000 }, async () => {
+    const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 2, approval: { mode: 'every-round' }, branching: { atRounds: [2], branches: BRANCHES } });
+    w.track(id);
+    await waitFor(id, 'round 1 awaiting approval', (s) => s.pendingApproval?.round === 1);
+    await w.simulations.approve(id);
+    const waiting = await waitFor(id, 'the tournament winner awaiting approval', (s) => s.state === 'awaiting-approval' && s.pendingApproval?.round === 2);
+    // The contenders are all in, and the one waiting is the winner.
+    const winner = waiting.branches.find((b) => b.outcome === 'won')!;
+    assert.equal(waiting.branches.length, BRANCHES.length);
+    assert.equal(waiting.pendingApproval!.hypothesis, winner.rounds[0]!.hypothesis);
+    assert.equal(waiting.pendingApproval!.reason, 'every round needs approval');
+
+    const amended = 'Replace minimums with a charge, phased in district by district, with the revenue ring-fenced for buses.';
+    const ack = await w.simulations.amend(id, { by: 'fay', hypothesis: amended });
+    assert.match(ack.message, /round 2 amended/);
+    const result = await w.simulations.result(id);
+    const round2 = result.rounds[1] as RoundResult;
+    assert.equal(round2.branch, winner.label);
+    assert.equal(round2.hypothesis.text, amended);
+    assert.deepEqual([round2.approval!.decision, round2.approval!.by, round2.approval!.originalHypothesis], ['amended', 'fay', winner.rounds[0]!.hypothesis]);
+    // The amended text was evaluated (by the evaluator, from the simulation workflow itself).
+    const parent = (await w.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    assert.ok(parent.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'evaluateOutcome'));
+    assert.ok(round2.evaluation.nextSteps.length > 0);
+  });
 });

@@ -20,6 +20,7 @@ describe('replay of recorded histories', () => {
     assert.ok(new Set(histories.map((h) => h.label)).size >= 2, 'fixtures from before and after the control-events patch');
     assert.ok(histories.some((h) => h.scenario === 'approval'), 'approval checkpoints are covered');
     assert.ok(histories.some((h) => h.scenario === 'lineage'), 'tournaments and backtracking are covered');
+    assert.ok(histories.some((h) => h.scenario === 'tournament-approval'), "a tournament winner's approval checkpoint is covered");
 
     const failures: string[] = [];
     let replayed = 0;

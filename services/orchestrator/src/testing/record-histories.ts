@@ -73,6 +73,13 @@ try {
   await sims.resume(lineage);
   await sims.result(lineage);
   console.log('lineage', await saveScenario(w.client, label, 'lineage', lineage));
+
+  // 7. A tournament whose winner waits at the approval checkpoint, amended (evaluated by the parent).
+  const judged = (await sims.start({ simulationId: `${prefix}-tournament-approval`, issue: ISSUE, maxRounds: 1, approval: { mode: 'every-round' }, branching: { atRounds: [1], branches } })).simulationId;
+  await eventually('the winner awaiting approval', async () => ((await sims.status(judged)).pendingApproval?.round === 1 ? true : undefined));
+  await sims.amend(judged, { by: 'fixture', hypothesis: 'An amended winner for the fixture.' });
+  await sims.result(judged);
+  console.log('tournament-approval', await saveScenario(w.client, label, 'tournament-approval', judged));
 } finally {
   await w.stop();
 }

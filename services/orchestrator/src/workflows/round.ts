@@ -5,7 +5,6 @@ import {
   agentTaskQueue,
   approvalDecisionSignal,
   type ApprovalDecision,
-  type ApprovalPolicy,
   type ApprovalRecord,
   type Evaluation,
   criticPool,
@@ -24,6 +23,7 @@ import {
   type RoundStep,
 } from '@kunlun/contracts';
 import { ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, rejectedEvaluation } from './approval.js';
 import { agentActivityOptions } from './call-options.js';
 
 export const CRITIC_POLICY_NOT_MET = 'CriticPolicyNotMet';
@@ -117,27 +117,20 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   if (checkpoint) {
     await condition(() => !paused);
     const policy = input.approval!;
-    const deadline = policy.deadlineSeconds ? new Date(Date.now() + policy.deadlineSeconds * 1000).toISOString() : null;
+    const deadline = approvalDeadline(policy, new Date());
     awaitingApproval = true;
     await parent?.signal(roundProgressSignal, { round, step: 'approval', hypothesis: hypothesis.text, approval: { reason: checkpoint, deadline } });
     const decided = policy.deadlineSeconds ? await condition(() => decision !== undefined, `${policy.deadlineSeconds}s`) : await condition(() => decision !== undefined).then(() => true);
     awaitingApproval = false;
-    const d: ApprovalDecision = decision ?? { action: policy.defaultAction, reason: `no decision by ${deadline}: ${policy.defaultAction} by default` };
-    approval = {
-      decision: d.action === 'approve' ? 'approved' : d.action === 'reject' ? 'rejected' : 'amended',
-      at: new Date().toISOString(),
-      automatic: !decided,
-      ...(d.by ? { by: d.by } : {}),
-      ...(d.reason ? { reason: d.reason } : {}),
-      ...(d.action === 'amend' ? { originalHypothesis: hypothesis.text } : {}),
-    };
+    const d = decisionOrDefault(decision, policy, deadline);
+    approval = approvalRecord(d, !decided, hypothesis.text, new Date().toISOString());
     if (d.action === 'amend' && d.hypothesis) evaluated = { ...hypothesis, text: d.hypothesis };
   }
 
   // A rejected hypothesis is not evaluated: the round scores 0 and the next round is told why.
   const evaluation: Evaluation =
     approval?.decision === 'rejected'
-      ? { score: 0, verdict: 'flawed', nextSteps: [`answer the rejection${approval.by ? ` by ${approval.by}` : ''}: ${approval.reason ?? 'rejected'}`] }
+      ? rejectedEvaluation(approval)
       : await step('evaluate', () =>
           proxyActivities<EvaluatorActivities>(queue('evaluator')).evaluateOutcome({ simulationId, round, agent: agent('evaluator'), issue, analysis, hypothesis: evaluated, critiques }),
         );
@@ -157,12 +150,4 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     startedAt,
     completedAt: new Date().toISOString(),
   };
-}
-
-/** Why this round needs a person's approval, or null when it does not. */
-export function approvalReason(policy: ApprovalPolicy | undefined, critiques: Critique[]): string | null {
-  if (!policy || policy.mode === 'never') return null;
-  if (policy.mode === 'every-round') return 'every round needs approval';
-  const avg = critiques.length ? critiques.reduce((sum, c) => sum + c.severity, 0) / critiques.length : 0;
-  return avg >= policy.threshold ? `average critique severity ${Math.round(avg * 10) / 10} ≥ ${policy.threshold}` : null;
 }

@@ -3,6 +3,9 @@
 import {
   AgentParamsPatchSchema,
   amendUpdate,
+  agentTaskQueue,
+  type ApprovalDecision,
+  type EvaluatorActivities,
   backtrackUpdate,
   branchUpdate,
   roundNodeId,
@@ -81,7 +84,8 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { OrchestratorActivities } from '../activities.js';
-import { ORCHESTRATOR_ACTIVITY_OPTIONS } from './call-options.js';
+import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, rejectedEvaluation } from './approval.js';
+import { agentActivityOptions, ORCHESTRATOR_ACTIVITY_OPTIONS } from './call-options.js';
 import {
   applyPatch,
   undoChanges,
@@ -187,6 +191,9 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   let roundScope = null as CancellationScope | null;
   let interruptedRound = null as number | null;
   let finishing = false as boolean;
+  /** A tournament winner's approval checkpoint (held by this workflow, not by a round child). */
+  let winnerCheckpointOpen = false as boolean;
+  let winnerDecision = undefined as ApprovalDecision | undefined;
   /** Every backtrack so far as [line it started, round it forked after] (carried in events). */
   const forks = (): Array<[number, number]> => branches.filter((b) => b.kind === 'backtrack').map((b) => [b.generation + 1, b.forkedAfterRound]);
 
@@ -351,12 +358,15 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     pendingApproval = null;
     state = liveState();
     publishSearchAttributes();
-    await children[0]?.handle.signal(approvalDecisionSignal, {
+    const decision: ApprovalDecision = {
       action,
       ...(req.by ? { by: req.by } : {}),
       ...(req.reason ? { reason: req.reason } : {}),
       ...(action === 'amend' && req.hypothesis ? { hypothesis: req.hypothesis } : {}),
-    });
+    };
+    // A tournament's winner waits here, in the parent; an ordinary round waits in its child.
+    if (winnerCheckpointOpen) winnerDecision = decision;
+    else await children[0]?.handle.signal(approvalDecisionSignal, decision);
     const done = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected; the next round is told why' : 'amended; the edited hypothesis is evaluated';
     return ack(true, `round ${waiting.round} ${done}`);
   };
@@ -462,6 +472,46 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   };
 
   /**
+   * The approval checkpoint over a tournament's winner, held here (the contenders have finished):
+   * the same states, events, decisions and deadline as a round's own checkpoint. An amended
+   * hypothesis is evaluated by the evaluator, with the winner's params.
+   */
+  const approveWinner = async (winner: RoundResult, reason: string, winnerAgents: AgentSpec[]): Promise<RoundResult> => {
+    const policy = input.approval;
+    await condition(() => pause === null);
+    const deadline = approvalDeadline(policy, new Date());
+    winnerDecision = undefined;
+    winnerCheckpointOpen = true;
+    step = 'approval';
+    latestHypothesis = winner.hypothesis.text;
+    pendingApproval = { round, hypothesis: winner.hypothesis.text, reason, since: now(), deadline };
+    state = liveState();
+    publishSearchAttributes();
+    await recordControlEvent(event('approval.requested', round, { round, hypothesis: winner.hypothesis.text, reason }));
+    let decided: boolean;
+    try {
+      decided = policy.deadlineSeconds ? await condition(() => winnerDecision !== undefined, `${policy.deadlineSeconds}s`) : await condition(() => winnerDecision !== undefined).then(() => true);
+    } finally {
+      winnerCheckpointOpen = false; // also when a backtrack or cancel interrupts the wait
+    }
+    pendingApproval = null;
+    state = liveState();
+    publishSearchAttributes();
+    const d = decisionOrDefault(winnerDecision, policy, deadline);
+    const approval = approvalRecord(d, !decided, winner.hypothesis.text, now());
+    if (approval.decision === 'rejected') return { ...winner, approval, evaluation: rejectedEvaluation(approval) };
+    if (approval.decision === 'amended' && d.hypothesis) {
+      const hypothesis = { ...winner.hypothesis, text: d.hypothesis };
+      step = 'evaluate';
+      const evaluator = proxyActivities<EvaluatorActivities>(agentActivityOptions(agentTaskQueue('evaluator'), input.timeouts));
+      const agent = winnerAgents.find((a) => a.role === 'evaluator')!;
+      const evaluation = await evaluator.evaluateOutcome({ simulationId, round, agent, issue: input.issue, analysis: winner.analysis, hypothesis, critiques: winner.critiques });
+      return { ...winner, approval, hypothesis, evaluation };
+    }
+    return { ...winner, approval };
+  };
+
+  /**
    * A tournament round: every branch is a child workflow with its own params, all run in
    * parallel from the same context; the best-scored one continues (its param changes are
    * kept, as audited overrides) and the others are pruned, kept as branch records.
@@ -512,6 +562,9 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     }));
     branches.push(...records);
     tournaments = tournaments.filter((p) => p.round !== round);
+    // The approval policy applies to the winner, as to any round (its critiques decide for 'severity').
+    const checkpoint = approvalReason(input.approval, winner.critiques);
+    const result = checkpoint ? await approveWinner(winner, checkpoint, withOverrides(agents, best.variant.overrides)) : winner;
     // Decided: finish recording it even if a backtrack lands now (it then abandons a whole round).
     await CancellationScope.nonCancellable(async () => {
       // The winner's param changes carry on, recorded as overrides (audited, revertible).
@@ -523,7 +576,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       }
       await recordControlEvent(event('round.branched', round, { round, winner: best.variant.label, branches: records }));
     });
-    return winner;
+    return result;
   };
 
   /** Goes back to the state after round R: later rounds become an abandoned branch, a new line starts. */
