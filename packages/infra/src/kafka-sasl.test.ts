@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { kafkaEnv, loadConfig } from '@kunlun/config';
-import { createIdempotentProducer, createKafka, ensureTopics } from './index.js';
-import { stackEnv, testLogger, uniqueName } from './testing.js';
+import { createKafka } from './index.js';
+import { kafkaRoundTrip, stackEnv, testLogger } from './testing.js';
 
 const clientFromEnv = (env: Record<string, string>) => {
   const config = loadConfig(kafkaEnv, { KAFKA_BROKERS: stackEnv.kafkaSaslBrokers.join(','), ...env });
@@ -15,20 +15,8 @@ describe('kafka over SASL/SCRAM', () => {
   for (const mechanism of ['scram-sha-256', 'scram-sha-512']) {
     it(`${mechanism}: creates a topic, produces and consumes with the configured user`, { timeout: 90_000 }, async () => {
       const kafka = clientFromEnv({ KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: stackEnv.kafkaSaslUser, KAFKA_SASL_PASSWORD: stackEnv.kafkaSaslPassword });
-      const topic = uniqueName('sasl');
-      assert.deepEqual(await ensureTopics(kafka, [{ topic, numPartitions: 1, configEntries: [] }]), [topic]);
-      const producer = createIdempotentProducer(kafka);
-      await producer.connect();
-      await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: `hello over ${mechanism}` }] });
-      await producer.disconnect();
-
-      const consumer = kafka.consumer({ groupId: uniqueName('sasl-group') });
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      const received = await new Promise<string>((resolve) => {
-        void consumer.run({ eachMessage: ({ message }) => Promise.resolve(resolve(message.value!.toString())) });
-      });
-      await consumer.disconnect();
+      const { created, received } = await kafkaRoundTrip(kafka, `hello over ${mechanism}`);
+      assert.equal(created.length, 1, 'the topic was created over SASL');
       assert.equal(received, `hello over ${mechanism}`);
     });
   }

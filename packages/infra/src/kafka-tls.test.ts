@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { kafkaEnv, loadConfig } from '@kunlun/config';
 import { connect } from 'node:tls';
-import { createIdempotentProducer, createKafka, ensureTopics, kafkaSecurity } from './index.js';
-import { stackEnv, testLogger, uniqueName } from './testing.js';
+import { createKafka, kafkaSecurity } from './index.js';
+import { kafkaRoundTrip, stackEnv, testLogger } from './testing.js';
 
 const tls = (name: string) => join(stackEnv.kafkaTlsDir, name);
 const clientFromEnv = (env: Record<string, string>) => {
@@ -17,19 +17,8 @@ const clientFromEnv = (env: Record<string, string>) => {
 describe('kafka over TLS with client certificates', () => {
   it('trusts the broker through the configured CA and authenticates with the client certificate', { timeout: 90_000 }, async () => {
     const kafka = clientFromEnv({ KAFKA_SSL_CA_FILE: tls('ca.crt'), KAFKA_SSL_CERT_FILE: tls('client.crt'), KAFKA_SSL_KEY_FILE: tls('client.key') });
-    const topic = uniqueName('tls');
-    assert.deepEqual(await ensureTopics(kafka, [{ topic, numPartitions: 1, configEntries: [] }]), [topic]);
-    const producer = createIdempotentProducer(kafka);
-    await producer.connect();
-    await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: 'hello over TLS' }] });
-    await producer.disconnect();
-    const consumer = kafka.consumer({ groupId: uniqueName('tls-group') });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const received = await new Promise<string>((resolve) => {
-      void consumer.run({ eachMessage: ({ message }) => Promise.resolve(resolve(message.value!.toString())) });
-    });
-    await consumer.disconnect();
+    const { created, received } = await kafkaRoundTrip(kafka, 'hello over TLS');
+    assert.equal(created.length, 1, 'the topic was created over TLS');
     assert.equal(received, 'hello over TLS');
   });
 

@@ -2,7 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
+import { createIdempotentProducer, ensureTopics } from './kafka.js';
 
 export const stackEnv = {
   temporalAddress: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
@@ -54,3 +56,21 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 }
 
 export { counterValue, startRedisServer, startService, type ServiceProcess } from './testing-processes.js';
+
+/** Creates a fresh topic, produces one message and consumes it back: what the value came back as. */
+export async function kafkaRoundTrip(kafka: Kafka, value: string): Promise<{ created: string[]; received: string }> {
+  const topic = uniqueName('roundtrip');
+  const created = await ensureTopics(kafka, [{ topic, numPartitions: 1, configEntries: [] }]);
+  const producer = createIdempotentProducer(kafka);
+  await producer.connect();
+  await producer.send({ topic, acks: -1, messages: [{ key: 'k', value }] });
+  await producer.disconnect();
+  const consumer = kafka.consumer({ groupId: uniqueName('roundtrip-group') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const received = await new Promise<string>((resolve) => {
+    void consumer.run({ eachMessage: ({ message }) => Promise.resolve(resolve(message.value!.toString())) });
+  });
+  await consumer.disconnect();
+  return { created: created.filter((t) => t === topic), received };
+}
