@@ -28,7 +28,8 @@ import { agentActivityOptions } from './call-options.js';
 
 export const CRITIC_POLICY_NOT_MET = 'CriticPolicyNotMet';
 
-function failureMessage(err: unknown): string {
+/** What went wrong, from an activity's or a child workflow's failure (the innermost cause says it). */
+export function failureMessage(err: unknown): string {
   // ActivityFailure wraps the agent's ApplicationFailure: the cause says what went wrong.
   const e = err as { cause?: { message?: string; cause?: { message?: string } }; message?: string };
   return e.cause?.cause?.message ?? e.cause?.message ?? e.message ?? String(err);

@@ -101,7 +101,7 @@ import {
   type ControlView,
 } from './control-rules.js';
 import { contextFromSummaries, summarise, toContext } from '../report.js';
-import { roundWorkflow } from './round.js';
+import { failureMessage, roundWorkflow } from './round.js';
 
 const { recordSimulationStarted, recordRound, recordControlEvent, generateFinalReport, recordFailure, cleanup } =
   proxyActivities<OrchestratorActivities>(ORCHESTRATOR_ACTIVITY_OPTIONS);
@@ -121,14 +121,9 @@ interface PlannedTournament {
   by?: string;
 }
 
-/** Agents with a branch's param changes applied on top. */
-function failureMessage(err: unknown): string {
-  const e = err as { cause?: { message?: string }; message?: string };
-  return e.cause?.message ?? e.message ?? String(err);
-}
-
+/** Agents with a branch's param changes applied on top (the variants were parsed when planned). */
 function withOverrides(agents: AgentSpec[], overrides: BranchVariant['overrides']): AgentSpec[] {
-  return agents.map((a) => (overrides[a.id] ? { ...a, params: { ...a.params, ...AgentParamsPatchSchema.parse(overrides[a.id]) } } : a));
+  return agents.map((a) => (overrides[a.id] ? { ...a, params: { ...a.params, ...overrides[a.id] } } : a));
 }
 
 /** Everything a run hands to the next when it continues as new (bounded: rounds are summarised). */
@@ -571,7 +566,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       for (const [agentId, patch] of Object.entries(best.variant.overrides)) {
         const agent = agents.find((a) => a.id === agentId);
         if (!agent) continue;
-        const { params, changes } = applyPatch(agent.params, AgentParamsPatchSchema.parse(patch));
+        const { params, changes } = applyPatch(agent.params, patch);
         if (changes.length) await commitParams(agentId, params, { kind: 'override', changes, by: 'tournament', reason: `branch ${best.variant.label} won round ${round} (score ${winner.evaluation.score})` });
       }
       await recordControlEvent(event('round.branched', round, { round, winner: best.variant.label, branches: records }));
