@@ -50,11 +50,23 @@ describe('kunlun CLI', () => {
   });
 
   it('branch → backtrack → resume → branches shows the lineage', { timeout: 180_000 }, async () => {
-    const started = await kunlun(['start', '--issue', 'Should towns share one fire service?', '--rounds', '4', '--json'], env);
+    // Started paused, so pause-at 2 lands before any round runs, however fast the agents are.
+    const started = await kunlun(['start', '--issue', 'Should towns share one fire service?', '--rounds', '4', '--paused', '--json'], env);
     assert.equal(started.code, 0, started.stderr);
     const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
     s.workers.track(id);
-    assert.equal((await kunlun(['pause-at', id, '2'], env)).code, 0);
+    for (let i = 0; ; i++) {
+      const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as { status: { state: string; round: number } | null };
+      if (st.status?.state === 'paused') {
+        assert.equal(st.status.round, 0, 'held before round 1');
+        break;
+      }
+      assert.ok(i < 120, `not held before round 1: ${JSON.stringify(st.status)}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const pauseAt = await kunlun(['pause-at', id, '2'], env);
+    assert.equal(pauseAt.code, 0, pauseAt.stderr);
+    assert.equal((await kunlun(['resume', id], env)).code, 0);
     for (let i = 0; ; i++) {
       const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as { status: { state: string; round: number } };
       if (st.status.state === 'paused' && st.status.round === 2) break;

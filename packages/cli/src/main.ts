@@ -7,7 +7,8 @@ const USAGE = `kunlun — Kunlun Mirror from the terminal
 
 usage: kunlun <command> [arguments] [--json] [--url URL] [--token TOKEN]
 
-  start --issue TEXT [--rounds N] [--id ID]   start a simulation
+  start --issue TEXT [--rounds N] [--id ID] [--paused]
+                                              start a simulation (--paused: held before round 1)
   list [--state STATE]                        your simulations, newest first
   status ID                                   live status
   watch ID                                    progress bar and rounds as they complete
@@ -45,6 +46,7 @@ const { values, positionals } = parseArgs({
     id: { type: 'string' },
     state: { type: 'string' },
     'at-boundary': { type: 'boolean', default: false },
+    paused: { type: 'boolean', default: false },
     reason: { type: 'string' },
     hypothesis: { type: 'string' },
     at: { type: 'string' },
@@ -175,7 +177,7 @@ async function main(): Promise<number> {
   switch (command) {
     case 'start': {
       if (!values.issue) throw new CliError('start needs --issue "…"', EXIT.usage);
-      const body = { issue: values.issue, ...(values.rounds ? { maxRounds: intArg(values.rounds, '--rounds') } : {}), ...(values.id ? { simulationId: values.id } : {}) };
+      const body = { issue: values.issue, ...(values.rounds ? { maxRounds: intArg(values.rounds, '--rounds') } : {}), ...(values.id ? { simulationId: values.id } : {}), ...(values.paused ? { startPaused: true } : {}) };
       const res = await api.call<{ simulationId: string; created: boolean }>('POST', '/simulations', body);
       print(res, () => out(`${res.created ? 'started' : 'already exists'}: ${res.simulationId}`));
       return EXIT.ok;

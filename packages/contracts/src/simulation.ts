@@ -108,6 +108,8 @@ export const SimulationInputSchema = z
     approval: ApprovalPolicySchema.default(ApprovalPolicySchema.parse({})),
     /** Branch tournaments planned from the start (more can be added with the branch control). */
     branching: BranchingSchema.optional(),
+    /** Start held before round 1 (published as a pause), so controls can be set before anything runs. */
+    startPaused: z.boolean().default(false),
     /** Who started it (from the gateway's auth); recorded, not trusted for anything else. */
     startedBy: z.string().max(200).optional(),
     /** The tenant that owns it: only its callers may see or control it. */

@@ -25,6 +25,7 @@ export const CreateSimulationBody = z
     timeouts: input.timeouts,
     approval: input.approval,
     branching: input.branching,
+    startPaused: input.startPaused,
   })
   .strict();
 

@@ -439,6 +439,8 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   publishSearchAttributes();
   if (!carried) {
     await recordSimulationStarted(event('simulation.started', null, { issue: input.issue, maxRounds, tenant: input.tenant, ...(input.startedBy ? { startedBy: input.startedBy } : {}) }));
+    // Only inputs with startPaused take this path: histories recorded before it never did.
+    if (input.startPaused && !pause) await enterPause(`started paused${input.startedBy ? ` by ${input.startedBy}` : ''}`);
   }
   const contextOf = () => [...baseContext, ...outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : []))].slice(-CONTEXT_ROUNDS);
 
