@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { SimulationClient } from '@kunlun/client';
-import { connectTemporal, createRedisClient } from '@kunlun/infra';
+import { connectTemporal, createKafka, createRedisClient } from '@kunlun/infra';
 import { startRedisServer, stackEnv, testLogger } from '@kunlun/infra/testing';
 import { buildApp } from '@kunlun/gateway';
 import { RedisProjection } from '@kunlun/recorder';
@@ -33,6 +33,8 @@ const gateway = await buildApp({
   sims: new SimulationClient(client),
   redis,
   subscriber,
+  kafka: createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'bench', logger: testLogger }),
+  eventsTopic: 'kunlun.simulation.events',
   registry: new Registry(),
   logger: testLogger,
 });

@@ -276,7 +276,7 @@ describe('helm chart kunlun-mirror', () => {
     assert.equal(env.TEMPORAL_TLS_CERT_FILE, '/etc/kunlun/temporal-tls/tls.crt');
     assert.equal(env.JWT_SECRET, 'placeholder-secret-value-0123456789abcdef', 'JWT_SECRET from the operator-managed Secret');
     assert.ok(container(gateway).volumeMounts.some((m: any) => m.mountPath === '/etc/kunlun/temporal-tls'));
-    assert.ok(!('KAFKA_BROKERS' in env), 'the gateway gets no Kafka settings');
+    assert.equal(env.KAFKA_SASL_PASSWORD, 'kafka-secret-password', 'the gateway reads the topic (consistency checks) with the same Kafka credentials');
     const recorder = resolveEnv(named(ms, 'Deployment', 'kunlun-mirror-recorder'), ms);
     assert.ok(!('TEMPORAL_ADDRESS' in recorder) && recorder.KAFKA_SASL_PASSWORD === 'kafka-secret-password');
     const analyzer = resolveEnv(named(ms, 'Deployment', 'kunlun-mirror-agent-analyzer'), ms);

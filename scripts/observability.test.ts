@@ -76,7 +76,7 @@ describe('observability: dashboards and alerts on a real Prometheus', () => {
     const gatewayPort = await freePort();
     gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     for (const w of WORKERS) sdkPorts.set(w, await freePort());
-    const common = { METRICS_HOST: '127.0.0.1', REDIS_URL: redis.url };
+    const common = { METRICS_HOST: '127.0.0.1', REDIS_URL: redis.url, RECONCILE_WINDOW_MS: '60000' };
     const starting = await Promise.allSettled([
       ...WORKERS.map((w) =>
         startService(w, { ...common, TEMPORAL_SDK_METRICS_PORT: String(sdkPorts.get(w)), ...(w === 'agent-critic' ? { FAULT_ERROR_RATE: String(FAILURE_RATE), FAULT_SPREAD: 'even' } : {}) }),
@@ -130,6 +130,11 @@ describe('observability: dashboards and alerts on a real Prometheus', () => {
     await eventually(`${SIMULATIONS + 1} simulations completed and one cancelled in the read model`, async () =>
       (await countInState('completed')) === SIMULATIONS + 1 && (await countInState('cancelled')) === 1 ? true : undefined, 420_000, 1_000);
     for (const id of ids) assert.equal((await call('GET', `/v1/simulations/${id}`)).summary.roundsCompleted, ROUNDS);
+    // Every simulation ends with the checker, through the gateway's own verify route.
+    for (const id of [...started]) {
+      const report = await call('GET', `/v1/simulations/${id}/verify?settleMs=30000`);
+      assert.equal(report.consistent, true, `${id}: ${JSON.stringify(report.divergences)}`);
+    }
     // Prometheus has scraped the end state (at least ours: the events topic is shared).
     await eventually('Prometheus to see every finished simulation', async () => {
       const [done] = await prom.query('sum(kunlun_simulations_finished_total)');

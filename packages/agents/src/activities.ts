@@ -8,6 +8,7 @@ import {
   type CriticActivities,
   type EvaluatorActivities,
   type ProposerActivities,
+  wellFormedDeep,
 } from '@kunlun/contracts';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -77,7 +78,9 @@ async function run<I extends Call, O>(role: AgentRole, deps: AgentDeps, input: I
   checkCall(role, input);
   await injectFaults(deps.faults, drawFor(deps.faults));
   const params = AgentParamsSchema.parse(input.agent.params);
-  return params.provider === 'openai' ? llm(requireLlm(deps, input.agent.id), input) : builtin(input);
+  const output = params.provider === 'openai' ? await llm(requireLlm(deps, input.agent.id), input) : builtin(input);
+  // A model can answer with a lone surrogate (a cut emoji): make it safe before it enters history.
+  return wellFormedDeep(output);
 }
 
 export function createAnalyzerActivities(deps: AgentDeps): AnalyzerActivities {

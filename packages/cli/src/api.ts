@@ -1,7 +1,8 @@
 import { takeSseFrames } from '@kunlun/contracts';
 // A small client of the gateway's /v1 API, with the errors mapped to exit codes.
 
-export const EXIT = { ok: 0, usage: 2, notFound: 3, refused: 4, auth: 5, unavailable: 6, failed: 8, cancelled: 9 } as const;
+/** diverged: `verify` found Temporal, the event topic and the read model disagreeing. */
+export const EXIT = { ok: 0, usage: 2, notFound: 3, refused: 4, auth: 5, unavailable: 6, failed: 8, cancelled: 9, diverged: 10 } as const;
 
 export class CliError extends Error {
   constructor(

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { redisKeys } from '@kunlun/contracts';
 import { KEYS, startTestStack, type TestStack } from '@kunlun/gateway/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kunlun.js', import.meta.url));
@@ -98,6 +99,58 @@ describe('kunlun CLI', () => {
     assert.equal(lines[2], '└─ line 1 (from round 1): rounds 2–4  ← current');
     assert.match(lines[3]!, /^ {3}└─ round 3 tournament: (\*calm \(won, [\d.]+\), bold \(pruned, [\d.]+\)|calm \(pruned, [\d.]+\), \*bold \(won, [\d.]+\))$/);
     assert.equal(lines.length, 4);
+  });
+
+  it('verify: consistent, then a planted divergence is reported precisely', { timeout: 180_000 }, async () => {
+    const started = await kunlun(['start', '--issue', 'Should bridges carry gardens?', '--rounds', '2', '--json'], env);
+    assert.equal(started.code, 0, started.stderr);
+    const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
+    s.workers.track(id);
+    const watched = await kunlun(['watch', id], env);
+    assert.equal(watched.code, 0, watched.stderr);
+
+    const ok = await kunlun(['verify', id], env);
+    assert.equal(ok.code, 0, `${ok.stdout}${ok.stderr}`);
+    assert.match(ok.stdout, /^consistent: Temporal, the topic and the read model agree \(\d+ events, 2 rounds\)$/m);
+
+    // Damage the read model: round 2's JSON is gone (the rounds index still lists it). Repaired
+    // below: the harness checks every tracked simulation's stores when the suite ends.
+    const round2Key = redisKeys.round(id, 2);
+    const round2Json = await s.redis.get(round2Key);
+    assert.ok(round2Json, 'round 2 is in the read model');
+    assert.equal(await s.redis.del(round2Key), 1);
+    try {
+      const bad = await kunlun(['verify', id, '--json', '--settle-ms', '0'], env);
+      assert.equal(bad.code, 10, `${bad.stdout}${bad.stderr}`);
+      const report = JSON.parse(bad.stdout) as { consistent: boolean; attempts: number; divergences: Array<{ what: string; message: string }> };
+      assert.equal(report.consistent, false);
+      assert.equal(report.attempts, 1, 'settleMs=0 reads once');
+      const round2 = report.divergences.find((d) => d.what === 'round 2');
+      assert.ok(round2, `a round 2 divergence among ${JSON.stringify(report.divergences)}`);
+      assert.match(round2.message, /redis/);
+      assert.ok(!report.divergences.some((d) => d.what === 'round 1'), `round 1 is intact: ${JSON.stringify(report.divergences)}`);
+      const human = await kunlun(['verify', id, '--settle-ms', '0'], env);
+      assert.equal(human.code, 10);
+      assert.ok(human.stdout.trimEnd().split('\n').includes(round2.message), human.stdout);
+    } finally {
+      await s.redis.set(round2Key, round2Json);
+    }
+    const repaired = await kunlun(['verify', id, '--settle-ms', '0'], env);
+    assert.equal(repaired.code, 0, `${repaired.stdout}${repaired.stderr}`);
+
+    // Operators only, and only the owner tenant's.
+    const asViewer = await fetch(`${s.baseUrl}/v1/simulations/${id}/verify?settleMs=0`, { headers: { authorization: `Bearer ${KEYS.viewer}` } });
+    assert.equal(asViewer.status, 403);
+    const asOther = await fetch(`${s.baseUrl}/v1/simulations/${id}/verify?settleMs=0`, { headers: { authorization: `Bearer ${KEYS.otherTenant}` } });
+    assert.equal(asOther.status, 404);
+    const unknown = await kunlun(['verify', 'sim-nope'], env);
+    assert.equal(unknown.code, 3, unknown.stderr);
+    const metrics = await (await fetch(`${s.baseUrl}/metrics`)).text();
+    assert.match(metrics, /^kunlun_consistency_checks_total\{[^}]*outcome="consistent"[^}]*\} 2$/m);
+    assert.match(metrics, /^kunlun_consistency_checks_total\{[^}]*outcome="divergent"[^}]*\} 2$/m);
+    assert.match(metrics, /^kunlun_consistency_divergences_total\{[^}]*what="round N"[^}]*\} 2$/m);
+    const badSettle = await fetch(`${s.baseUrl}/v1/simulations/${id}/verify?settleMs=30001`, { headers: { authorization: `Bearer ${KEYS.operator}` } });
+    assert.equal(badSettle.status, 400);
   });
 
   it('speaks clearly when something is wrong, with distinct exit codes', { timeout: 60_000 }, async () => {

@@ -30,10 +30,14 @@ usage: kunlun <command> [arguments] [--json] [--url URL] [--token TOKEN]
   cancel ID                                   graceful: cleanup runs
   terminate ID                                immediate (admin)
   result ID                                   the final report
+  verify ID [--settle-ms MS]                  do Temporal, the event topic and the read model
+                                              agree? (waits up to MS, default 5000, for the
+                                              read model to catch up; exit 10 if they disagree)
 
 env: KUNLUN_URL (default http://127.0.0.1:8080), KUNLUN_TOKEN (API key or JWT)
 exit codes: 0 ok, 2 bad usage or input, 3 not found, 4 refused, 5 not allowed,
-            6 gateway unavailable, 8 simulation failed, 9 simulation cancelled`;
+            6 gateway unavailable, 8 simulation failed, 9 simulation cancelled or terminated,
+            10 stores disagree (verify)`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -50,6 +54,7 @@ const { values, positionals } = parseArgs({
     reason: { type: 'string' },
     hypothesis: { type: 'string' },
     at: { type: 'string' },
+    'settle-ms': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -159,10 +164,10 @@ async function watch(id: string): Promise<number> {
     if (values.json) out(JSON.stringify({ type: 'event', event: ev.event, seq: ev.id, state: current, progress }));
     else if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${bar(progress)} ${current} round ${view.status?.round ?? '?'}/${view.status?.maxRounds ?? '?'}`);
     else out(`${bar(progress)} ${current} (${ev.event})`);
-    if (state === 'completed' || state === 'failed' || state === 'cancelled') {
+    if (state === 'completed' || state === 'failed' || state === 'cancelled' || state === 'terminated') {
       controller.abort(); // close the stream, or its socket keeps the process alive
       if (!values.json) out(process.stdout.isTTY ? `\n${state}` : state);
-      return state === 'completed' ? EXIT.ok : state === 'failed' ? EXIT.failed : EXIT.cancelled;
+      return state === 'completed' ? EXIT.ok : state === 'failed' ? EXIT.failed : EXIT.cancelled; // terminated: 9 as well
     }
   }
   return EXIT.ok;
@@ -286,6 +291,16 @@ async function main(): Promise<number> {
         out(`scores: ${res.scoreTrajectory.map((s) => `${s.round}:${s.score}`).join('  ')}`);
       });
       return EXIT.ok;
+    }
+    case 'verify': {
+      const [id] = need(1, 'simulation id');
+      const settle = values['settle-ms'] !== undefined ? `?settleMs=${intArg(values['settle-ms'], '--settle-ms')}` : '';
+      const res = await api.call<{ consistent: boolean; topic: { events: number }; redis: { rounds: number }; divergences: Array<{ what: string; message: string }> }>('GET', `${sim(id!)}/verify${settle}`);
+      print(res, () => {
+        if (res.consistent) out(`consistent: Temporal, the topic and the read model agree (${res.topic.events} events, ${res.redis.rounds} rounds)`);
+        else for (const d of res.divergences) out(d.message);
+      });
+      return res.consistent ? EXIT.ok : EXIT.diverged;
     }
     default:
       throw new CliError(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`, EXIT.usage);

@@ -2,6 +2,7 @@
 // Orchestrator and agent services share these types, never implementations.
 import { z } from 'zod';
 import { AGENT_ROLES, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL } from './task-queues.js';
+import { MALFORMED_TEXT_MESSAGE } from './text.js';
 
 export const CRITIQUE_FOCI = ['logic', 'ethics', 'feasibility', 'evidence', 'cost', 'risk'] as const;
 export type CritiqueFocus = (typeof CRITIQUE_FOCI)[number];
@@ -12,7 +13,7 @@ export const LLM_PROVIDERS = ['builtin', 'openai'] as const;
 const paramFields = {
   provider: z.enum(LLM_PROVIDERS),
   /** Model name for the openai provider (the service's LLM_MODEL when absent). */
-  model: z.string().trim().min(1).max(200),
+  model: z.string().trim().min(1).max(200).refine((v) => v.isWellFormed(), MALFORMED_TEXT_MESSAGE),
   /** Creativity: higher values let the proposer stray further from the last round. */
   temperature: z.number().min(0).max(2),
   /** Critics: how hard they judge (0 lenient .. 1 harsh). */
@@ -20,7 +21,7 @@ const paramFields = {
   /** Critics: what they attack; unset means derived from the agent id. */
   focus: z.enum(CRITIQUE_FOCI),
   /** A short stance the agent argues from, woven into its text. */
-  persona: z.string().trim().min(1).max(200),
+  persona: z.string().trim().min(1).max(200).refine((v) => v.isWellFormed(), MALFORMED_TEXT_MESSAGE),
   maxTokens: z.number().int().min(16).max(32_000),
 };
 

@@ -90,8 +90,18 @@ export const revertOverrideSignal = defineSignal<[RevertOverrideRequest]>('rever
 /** Parent → child: hold or release between steps, and the agents' current params. */
 export const roundControlSignal = defineSignal<[{ paused: boolean; agents: AgentSpec[] }]>('roundControl');
 /** Child → parent: a step started (and the hypothesis, once proposed; the checkpoint, when waiting). */
-export const roundProgressSignal = defineSignal<[{ round: number; step: RoundStep; hypothesis?: string; approval?: { reason: string; deadline: string | null }; branch?: string }]>(
-  'roundProgress',
-);
+export interface RoundProgress {
+  round: number;
+  step: RoundStep;
+  hypothesis?: string;
+  /** The checkpoint opened: why, and until when. */
+  approval?: { reason: string; deadline: string | null };
+  /** The checkpoint closed: what the round recorded (the person's decision, or the deadline's default). */
+  decided?: { decision: 'approved' | 'rejected' | 'amended'; automatic: boolean; by?: string };
+  branch?: string;
+  /** The line the round belongs to (absent from rounds started before it was sent): late signals of an abandoned line are ignored. */
+  generation?: number;
+}
+export const roundProgressSignal = defineSignal<[RoundProgress]>('roundProgress');
 /** Parent → child: the person's decision at the approval checkpoint. */
 export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');

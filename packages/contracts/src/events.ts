@@ -6,7 +6,7 @@
 //    newer from older whatever order they see events in (rebuilds, redeliveries).
 import { z } from 'zod';
 import { AgentParamsPatchSchema, CRITIQUE_FOCI } from './agents.js';
-import { type BranchRecord, type FinalReport, type RoundResult, type SkippedRound, type SimulationState } from './simulation.js';
+import { SIMULATION_STATES, type ApprovalRecord, type BranchRecord, type FinalReport, type RoundResult, type SkippedRound, type SimulationState } from './simulation.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -17,6 +17,8 @@ export interface EventPayloads {
   'round.completed': RoundResult;
   'round.skipped': SkippedRound;
   'approval.requested': { round: number; hypothesis: string; reason: string };
+  /** The checkpoint of a round was decided (by a person, or by the deadline's default action). */
+  'approval.decided': { round: number; decision: ApprovalRecord['decision']; automatic: boolean; by?: string };
   /** A tournament round finished: every contender, the winner's result follows as round.completed. */
   'round.branched': { round: number; winner: string; branches: BranchRecord[] };
   /** The simulation went back to the state after `toRound`; `abandoned` holds the later rounds. */
@@ -24,6 +26,8 @@ export interface EventPayloads {
   'simulation.completed': FinalReport;
   'simulation.failed': { reason: string };
   'simulation.cancelled': { reason: string; round: number };
+  /** Temporal ended the run without its code running to an end (terminate, a timeout): published by the reconciler. */
+  'simulation.terminated': { reason: string; temporalStatus: 'TERMINATED' | 'TIMED_OUT' };
 }
 export type EventKind = keyof EventPayloads;
 
@@ -45,29 +49,41 @@ export interface SimulationEvent<K extends EventKind = EventKind> {
   forks?: Array<[number, number]>;
   /** When it happened, in workflow time (stable across activity retries). */
   occurredAt: string;
+  /** The workflow run that emitted it (absent in events published before runs were named). */
+  runId?: string;
+  /**
+   * The simulation's state right after this event, as the workflow saw it (absent in events
+   * published before it existed: then STATE_AFTER says). The newest event's state is the state.
+   */
+  state?: SimulationState;
   payload: EventPayloads[K];
 }
 
 /** Kinds that can happen more than once per simulation (and round) get their seq in the id. */
-const REPEATABLE: ReadonlySet<EventKind> = new Set(['simulation.paused', 'simulation.resumed', 'approval.requested', 'simulation.backtracked']);
+const REPEATABLE: ReadonlySet<EventKind> = new Set(['simulation.paused', 'simulation.resumed', 'approval.requested', 'approval.decided', 'simulation.backtracked']);
 
-/** Round events of a later line (after a backtrack) get the generation in their id: round 3 of line 1 is not round 3 of line 0. */
-export function eventId(simulationId: string, kind: EventKind, round: number | null, seq: number, generation = 0): string {
-  if (REPEATABLE.has(kind)) return `${simulationId}:${kind}:#${seq}`;
-  if (round === null) return `${simulationId}:${kind}`;
-  return `${simulationId}:${kind}:${round}${generation > 0 ? `.g${generation}` : ''}`;
+/**
+ * Round events of a later line (after a backtrack) get the generation in their id: round 3 of
+ * line 1 is not round 3 of line 0. Events that name the run they come from end in `@<runId>`:
+ * a reset (a new run re-doing work) publishes new events, not duplicates of the old run's.
+ */
+export function eventId(simulationId: string, kind: EventKind, round: number | null, seq: number, generation = 0, runId?: string): string {
+  const run = runId ? `@${runId}` : '';
+  if (REPEATABLE.has(kind)) return `${simulationId}:${kind}:#${seq}${run}`;
+  if (round === null) return `${simulationId}:${kind}${run}`;
+  return `${simulationId}:${kind}:${round}${generation > 0 ? `.g${generation}` : ''}${run}`;
 }
 
 export function makeEvent<K extends EventKind>(
   kind: K,
-  e: { simulationId: string; seq: number; round: number | null; occurredAt: string; generation?: number; forks?: Array<[number, number]> },
+  e: { simulationId: string; seq: number; round: number | null; occurredAt: string; generation?: number; forks?: Array<[number, number]>; state?: SimulationState; runId?: string },
   payload: EventPayloads[K],
 ): SimulationEvent<K> {
   const generation = e.generation ?? 0;
   const forks = generation > 0 && e.forks?.length ? { forks: e.forks } : {};
   return {
     schemaVersion: EVENT_SCHEMA_VERSION,
-    eventId: eventId(e.simulationId, kind, e.round, e.seq, generation),
+    eventId: eventId(e.simulationId, kind, e.round, e.seq, generation, e.runId),
     kind,
     simulationId: e.simulationId,
     seq: e.seq,
@@ -75,6 +91,8 @@ export function makeEvent<K extends EventKind>(
     ...(generation > 0 ? { generation } : {}),
     ...forks,
     occurredAt: e.occurredAt,
+    ...(e.runId ? { runId: e.runId } : {}),
+    ...(e.state ? { state: e.state } : {}),
     payload,
   };
 }
@@ -87,11 +105,13 @@ export const STATE_AFTER: Record<EventKind, SimulationState | null> = {
   'round.completed': null,
   'round.skipped': null,
   'approval.requested': 'awaiting-approval',
+  'approval.decided': null,
   'round.branched': null,
   'simulation.backtracked': null,
   'simulation.completed': 'completed',
   'simulation.failed': 'failed',
   'simulation.cancelled': 'cancelled',
+  'simulation.terminated': 'terminated',
 };
 
 // ---- runtime schemas (what the recorder accepts) -------------------------------------------
@@ -174,6 +194,7 @@ const PAYLOAD_SCHEMAS = {
   'round.completed': RoundResultSchema,
   'round.skipped': SkippedRoundSchema,
   'approval.requested': z.object({ round: z.number().int().positive(), hypothesis: text, reason: text }),
+  'approval.decided': z.object({ round: z.number().int().positive(), decision: z.enum(['approved', 'rejected', 'amended']), automatic: z.boolean(), by: z.string().max(200).optional() }),
   'round.branched': z.object({ round: z.number().int().positive(), winner: z.string().max(24), branches: z.array(BranchRecordSchema).min(1).max(16) }),
   'simulation.backtracked': z.object({
     toRound: z.number().int().min(0),
@@ -185,6 +206,7 @@ const PAYLOAD_SCHEMAS = {
   'simulation.completed': FinalReportSchema,
   'simulation.failed': z.object({ reason: text }),
   'simulation.cancelled': z.object({ reason: text, round: z.number().int().min(0) }),
+  'simulation.terminated': z.object({ reason: text, temporalStatus: z.enum(['TERMINATED', 'TIMED_OUT']) }),
 } satisfies { [K in EventKind]: z.ZodType<EventPayloads[K]> };
 
 export const EVENT_KINDS = Object.keys(PAYLOAD_SCHEMAS) as EventKind[];
@@ -198,6 +220,8 @@ const envelope = {
   generation: z.number().int().positive().optional(),
   forks: z.array(z.tuple([z.number().int().positive(), z.number().int().min(0)])).max(1000).optional(),
   occurredAt: isoTime,
+  runId: z.string().min(1).max(100).optional(),
+  state: z.enum(SIMULATION_STATES).optional(),
 };
 
 export const SimulationEventSchema = z.discriminatedUnion(
@@ -215,7 +239,9 @@ export function parseEvent(raw: string | Buffer | null): EventParseResult {
   if (raw === null) return { ok: false, reason: 'empty message (no value)' };
   let data: unknown;
   try {
-    data = JSON.parse(raw.toString());
+    // Well-formed strings only: an unpaired surrogate published by older code must not make the
+    // projection (or any strict JSON reader downstream) fail on this event.
+    data = JSON.parse(raw.toString(), (_k, v: unknown) => (typeof v === 'string' ? v.toWellFormed() : v));
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
@@ -227,8 +253,8 @@ export function parseEvent(raw: string | Buffer | null): EventParseResult {
     return { ok: false, reason: `invalid event at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` };
   }
   const event = result.data as unknown as SimulationEvent;
-  if (event.eventId !== eventId(event.simulationId, event.kind, event.round, event.seq, event.generation)) {
-    return { ok: false, reason: `eventId ${event.eventId} does not match its simulation, kind, round, seq and generation` };
+  if (event.eventId !== eventId(event.simulationId, event.kind, event.round, event.seq, event.generation, event.runId)) {
+    return { ok: false, reason: `eventId ${event.eventId} does not match its simulation, kind, round, seq, generation and run` };
   }
   return { ok: true, event };
 }

@@ -8,3 +8,4 @@ export * from './events.js';
 export * from './redis-keys.js';
 export * from './sse.js';
 export * from './lineage.js';
+export * from './text.js';

@@ -14,6 +14,7 @@ import {
   type RoundContext,
   type Verdict,
 } from './agents.js';
+import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from './text.js';
 
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const MAX_ROUNDS_LIMIT = 1000;
@@ -117,6 +118,8 @@ export const SimulationInputSchema = z
   })
   .strict()
   .superRefine((input, ctx) => {
+    const malformed = malformedTextPath(input);
+    if (malformed !== null) ctx.addIssue({ code: 'custom', path: malformed.split('.'), message: MALFORMED_TEXT_MESSAGE });
     const ids = new Set<string>();
     input.agents.forEach((a, i) => {
       if (ids.has(a.id)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'id'], message: `duplicate agent id ${a.id}` });
@@ -151,6 +154,12 @@ export function branchOverridesProblem(agents: readonly AgentSpec[], variants: r
   }
   return null;
 }
+/** A query on a run Temporal closed before any of its code ran (it published nothing, and has no status). */
+export function neverRan(err: unknown): boolean {
+  const e = err as { message?: string; cause?: { message?: string } } | null;
+  return /closed before WorkflowTaskStarted/i.test(`${e?.message ?? ''} ${e?.cause?.message ?? ''}`);
+}
+
 /** What callers send (defaults may be omitted). */
 export type SimulationRequest = z.input<typeof SimulationInputSchema>;
 /** What the workflow receives: validated, defaults applied. */
@@ -301,8 +310,11 @@ export interface BranchRecord {
 
 // ---- status and controls -------------------------------------------------------------
 
-export const SIMULATION_STATES = ['running', 'paused', 'awaiting-approval', 'completed', 'failed', 'cancelled'] as const;
+/** `terminated`: Temporal ended it (terminate, a timeout) without the workflow's code running to an end. */
+export const SIMULATION_STATES = ['running', 'paused', 'awaiting-approval', 'completed', 'failed', 'cancelled', 'terminated'] as const;
 export type SimulationState = (typeof SIMULATION_STATES)[number];
+/** States nothing leaves: the read model never moves a simulation out of one. */
+export const TERMINAL_STATES: readonly SimulationState[] = ['completed', 'failed', 'cancelled', 'terminated'];
 
 export interface ParamChange {
   param: keyof AgentParams;
@@ -355,6 +367,8 @@ export interface SimulationStatus {
   branches: BranchRecord[];
   /** Tournaments still to run, by round. */
   plannedTournaments: Array<{ round: number; labels: string[] }>;
+  /** The seq of the last event this simulation emitted (a reconciler's event for a terminated run follows it). */
+  eventSeq: number;
 }
 
 /** A round reduced to what the report and status need (carried across continue-as-new). */

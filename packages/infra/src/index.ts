@@ -2,3 +2,4 @@ export { createIdempotentProducer, createKafka, ensureTopics } from './kafka.js'
 export { createRedisClient } from './redis.js';
 export { connectTemporal } from './temporal.js';
 export { kafkaSecurity, temporalSecurity, type KafkaSecurityEnv, type TemporalSecurityEnv } from './credentials.js';
+export { partitionOfKey, TopicReader, type KeyedMessage } from './topic-reader.js';

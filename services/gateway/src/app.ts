@@ -6,10 +6,13 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { SimulationClient } from '@kunlun/client';
+import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from '@kunlun/contracts';
+import { createConsistencyMetrics } from '@kunlun/consistency';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { authPlugin } from './auth.js';
@@ -20,6 +23,7 @@ import { ReadModel } from './read-model.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { simulationRoutes } from './routes/simulations.js';
+import { verifyRoutes } from './routes/verify.js';
 
 export interface GatewayDeps {
   config: Pick<GatewayConfig, 'API_KEYS' | 'JWT_SECRET' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'TRUST_PROXY'>;
@@ -28,6 +32,10 @@ export interface GatewayDeps {
   redis: Redis;
   /** A second connection in subscriber mode (Redis pub/sub needs its own). */
   subscriber: Redis;
+  /** Read by the consistency check (GET /v1/simulations/:id/verify) only. */
+  kafka: Kafka;
+  /** The events topic the orchestrator publishes to (EVENTS_TOPIC). */
+  eventsTopic: string;
   registry: Registry;
   logger: Logger;
 }
@@ -45,6 +53,15 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   // JSON only: any other body type is answered 415.
   app.removeContentTypeParser('text/plain');
+  // Text the pipeline cannot carry (an unpaired UTF-16 surrogate) is refused at the door, naming
+  // the field, before any route schema or handler sees it: every body and query string at once.
+  app.addHook('preValidation', (req, _reply, done) => {
+    for (const [where, value] of [['body', req.body], ['querystring', req.query]] as const) {
+      const path = malformedTextPath(value);
+      if (path !== null) return done(new ApiError(400, 'validation_error', `${where}.${path}: ${MALFORMED_TEXT_MESSAGE}`));
+    }
+    done();
+  });
   app.setNotFoundHandler((req, reply) => errorHandler(new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply));
 
   const requests = new Histogram({
@@ -84,13 +101,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   await app.register(authPlugin, { apiKeys: config.API_KEYS, jwtSecret: config.JWT_SECRET });
 
   const live = new LiveHub(deps.subscriber);
+  const readModel = new ReadModel(deps.redis);
+  const consistencyMetrics = createConsistencyMetrics(deps.registry);
   await app.register(
     (v1, _opts, done) => {
       v1.addHook('onRequest', (req, _reply, next) => {
         if (req.url.includes('/events')) sseClients.inc();
         next();
       });
-      simulationRoutes(v1, { sims: deps.sims, readModel: new ReadModel(deps.redis), live });
+      simulationRoutes(v1, { sims: deps.sims, readModel, live });
+      verifyRoutes(v1, { sims: deps.sims, readModel, stores: { temporal: deps.temporal, kafka: deps.kafka, topic: deps.eventsTopic, redis: deps.redis }, metrics: consistencyMetrics });
       adminRoutes(v1, { redis: deps.redis });
       done();
     },

@@ -75,6 +75,10 @@ describe('bad requests', () => {
     { name: 'pause-at a round as text', method: 'POST', path: `/v1/simulations/${id}/pause-at`, body: { round: 'two' }, status: 400, code: 'validation_error' },
     { name: 'tune an unknown agent', method: 'PATCH', path: `/v1/simulations/${id}/agents/nobody`, body: { params: { strictness: 1 } }, status: 409, code: 'conflict', message: /unknown agent id "nobody"/ },
     { name: 'tune with an out-of-range value', method: 'PATCH', path: `/v1/simulations/${id}/agents/critic-logic`, body: { params: { strictness: 5 } }, status: 400, code: 'validation_error', message: /strictness/ },
+    { name: 'tune with a lone surrogate in the persona', method: 'PATCH', path: `/v1/simulations/${id}/agents/proposer`, body: { params: { persona: 'a \ud800 b' } }, status: 400, code: 'validation_error', message: /persona: contains an unpaired UTF-16 surrogate/ },
+    { name: 'create with a lone surrogate in the issue', method: 'POST', path: '/v1/simulations', body: { issue: 'why \udfff?' }, status: 400, code: 'validation_error', message: /issue: contains an unpaired UTF-16 surrogate/ },
+    { name: 'pause with a lone surrogate in the reason', method: 'POST', path: `/v1/simulations/${id}/pause`, body: { reason: 'x \ud83d' }, status: 400, code: 'validation_error', message: /reason: contains an unpaired UTF-16 surrogate/ },
+    { name: 'amend with a lone surrogate', method: 'POST', path: `/v1/simulations/${id}/amend`, body: { hypothesis: 'h \ud800' }, status: 400, code: 'validation_error', message: /hypothesis: contains an unpaired UTF-16 surrogate/ },
     { name: 'tune an unknown param', method: 'PATCH', path: `/v1/simulations/${id}/agents/critic-logic`, body: { params: { colour: 'red' } }, status: 400, code: 'validation_error' },
     { name: 'revert an unknown override', method: 'POST', path: `/v1/simulations/${id}/overrides/7/revert`, body: {}, status: 409, code: 'conflict', message: /unknown override id 7/ },
     { name: 'revert override "abc"', method: 'POST', path: `/v1/simulations/${id}/overrides/abc/revert`, body: {}, status: 400, code: 'validation_error' },
@@ -101,7 +105,7 @@ describe('bad requests', () => {
       const st = await s.workers.simulations.status(id);
       const other = await s.workers.simulations.status(otherId);
       const list = (await fetch(`${s.baseUrl}/v1/simulations?limit=100`, { headers: { authorization: `Bearer ${KEYS.viewer}` } }).then((r) => r.json())) as { total: number };
-      return JSON.stringify({ st: { ...st, elapsedMs: 0 }, other: { ...other, elapsedMs: 0, round: 0, step: null, progress: 0, scores: [], latestHypothesis: null, state: other.state === 'completed' ? 'running' : other.state }, total: list.total });
+      return JSON.stringify({ st: { ...st, elapsedMs: 0 }, other: { ...other, elapsedMs: 0, round: 0, step: null, progress: 0, scores: [], latestHypothesis: null, eventSeq: 0, state: other.state === 'completed' ? 'running' : other.state }, total: list.total });
     };
     const before = await snapshot();
     const all = cases();

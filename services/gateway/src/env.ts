@@ -1,5 +1,5 @@
-import { booleanFromString, logEnv, metricsEnv, port, positiveInt, redisEnv, temporalEnv } from '@kunlun/config';
-import { TENANT_PATTERN } from '@kunlun/contracts';
+import { booleanFromString, kafkaEnv, kafkaTopicName, logEnv, metricsEnv, port, positiveInt, redisEnv, temporalEnv } from '@kunlun/config';
+import { TENANT_PATTERN, TOPICS } from '@kunlun/contracts';
 import { z } from 'zod';
 import { ROLES, type Principal } from './auth.js';
 
@@ -24,6 +24,7 @@ const apiKeys = () =>
 
 export const gatewayEnv = {
   ...temporalEnv,
+  ...kafkaEnv,
   ...redisEnv,
   ...logEnv,
   ...metricsEnv,
@@ -39,5 +40,7 @@ export const gatewayEnv = {
   RATE_LIMIT_PER_MINUTE: positiveInt().default(600),
   BODY_LIMIT_BYTES: positiveInt().default(64 * 1024),
   TRUST_PROXY: booleanFromString().default(false),
+  /** The events topic the consistency check reads (GET /v1/simulations/:id/verify); the orchestrator's EVENTS_TOPIC. */
+  EVENTS_TOPIC: kafkaTopicName().default(TOPICS.events),
 };
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;

@@ -1,43 +1,207 @@
-// One Redis subscriber connection for the whole gateway, fanned out to SSE clients per
-// simulation (a subscription per connected simulation, not per client).
+// Live delivery of a simulation's events. Pub/sub is only a doorbell: the events log (the ZSET
+// kunlun:sim:{id}:events) is the source of truth, because the topic — and so the pub/sub — is
+// not in seq order (events are published concurrently) and a pub/sub connection that drops and
+// comes back silently misses whatever was published meanwhile.
+//
+// LiveHub: one Redis subscriber connection for the whole gateway, fanned out per simulation (a
+// subscription per connected simulation, not per client). It rings every listener of a channel
+// on a message, and every listener of every channel when the connection drops or is ready again
+// (resubscribed), so each reads the log.
+//
+// OrderedEventStream: one client's stream. It keeps `last` (the last seq sent) and on every ring
+// (and a periodic safety poll) reads the log after it and sends only the contiguous run
+// last+1, last+2, … — reads are serialized, so each seq is sent once and in order. A gap is held
+// until it fills, or skipped once it has lasted gapTimeoutMs (an event that was never recorded,
+// e.g. of a terminated run), so the stream never stalls forever.
 import { redisKeys, type LiveUpdate } from '@kunlun/contracts';
 import type { Redis } from 'ioredis';
 
-type Listener = (update: LiveUpdate) => void;
+/** Told that something may have been recorded: a message on the channel, or a resync after a reconnect. */
+export type Doorbell = (reason: 'message' | 'resync') => void;
+
+interface Channel {
+  listeners: Set<Doorbell>;
+  /** Settles when Redis confirmed the subscription. */
+  subscribed: Promise<unknown>;
+}
 
 export class LiveHub {
-  private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly channels = new Map<string, Channel>();
 
   constructor(private readonly subscriber: Redis) {
-    subscriber.on('message', (channel: string, message: string) => {
-      const set = this.listeners.get(channel);
-      if (!set) return;
-      let update: LiveUpdate;
-      try {
-        update = JSON.parse(message) as LiveUpdate;
-      } catch {
-        return;
-      }
-      for (const l of set) l(update);
+    subscriber.on('message', (channel: string) => {
+      const c = this.channels.get(channel);
+      if (c) for (const l of c.listeners) l('message');
+    });
+    // Dropped: whatever is published until the resubscription is lost; read what is there now.
+    subscriber.on('reconnecting', () => this.resyncAll());
+    // Back: ioredis has resent the subscriptions (before emitting 'ready'); once Redis confirmed
+    // them (ours go after its own on the same connection), anything recorded from then on rings,
+    // and a read of the log covers everything before.
+    subscriber.on('ready', () => {
+      const names = [...this.channels.keys()];
+      if (names.length === 0) return;
+      this.subscriber.subscribe(...names).then(
+        () => this.resyncAll(),
+        () => this.resyncAll(),
+      );
     });
   }
 
-  /** Subscribes; resolves once Redis confirmed, so nothing published afterwards is missed. */
-  async subscribe(simulationId: string, listener: Listener): Promise<() => Promise<void>> {
-    const channel = redisKeys.live(simulationId);
-    let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
-      await this.subscriber.subscribe(channel);
+  /** Subscribes; resolves once Redis confirmed, so nothing recorded afterwards goes without a ring. */
+  async subscribe(simulationId: string, listener: Doorbell): Promise<() => Promise<void>> {
+    const name = redisKeys.live(simulationId);
+    let c = this.channels.get(name);
+    if (!c) {
+      c = { listeners: new Set(), subscribed: this.subscriber.subscribe(name) };
+      this.channels.set(name, c);
     }
-    set.add(listener);
-    return async () => {
-      set.delete(listener);
-      if (set.size === 0 && this.listeners.get(channel) === set) {
-        this.listeners.delete(channel);
-        await this.subscriber.unsubscribe(channel);
+    const channel = c;
+    channel.listeners.add(listener);
+    const unsubscribe = async () => {
+      channel.listeners.delete(listener);
+      if (channel.listeners.size === 0 && this.channels.get(name) === channel) {
+        this.channels.delete(name);
+        await this.subscriber.unsubscribe(name);
       }
     };
+    try {
+      await channel.subscribed;
+    } catch (err) {
+      await unsubscribe().catch(() => undefined);
+      throw err;
+    }
+    return unsubscribe;
+  }
+
+  /** How many simulations have a subscription (for tests and diagnostics). */
+  get size(): number {
+    return this.channels.size;
+  }
+
+  private resyncAll(): void {
+    for (const c of this.channels.values()) for (const l of c.listeners) l('resync');
+  }
+}
+
+/** Defaults for every SSE stream (simulationRoutes' `sse` option overrides them per app). */
+export const sseDefaults = {
+  /** The safety poll: the log is read at least this often even when no doorbell rings. */
+  pollIntervalMs: 2_000,
+  /** How long a gap in the seqs is held before the stream skips past it. */
+  gapTimeoutMs: 10_000,
+  /** Events read from the log per round trip. */
+  pageSize: 500,
+};
+
+export type SseOptions = typeof sseDefaults;
+
+export interface OrderedEventStreamOptions extends SseOptions {
+  /** The last seq the client has (Last-Event-ID; 0 for everything). */
+  after: number;
+  /** Up to `limit` events with seq > after, in seq order. */
+  read: (after: number, limit: number) => Promise<LiveUpdate[]>;
+  send: (update: LiveUpdate) => void;
+  /** A read failed; the next ring or poll retries. */
+  onError?: (err: unknown) => void;
+  /** Seqs from..to were given up on after gapTimeoutMs. */
+  onSkip?: (from: number, to: number) => void;
+}
+
+export class OrderedEventStream {
+  private last: number;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private closed = false;
+  /** A held gap: the seq after `after` is missing since `since` (ms). */
+  private gap: { after: number; since: number } | null = null;
+  private gapTimer: NodeJS.Timeout | null = null;
+  private poll: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: OrderedEventStreamOptions) {
+    this.last = o.after;
+  }
+
+  /** The last seq sent (or the starting point). */
+  get lastSent(): number {
+    return this.last;
+  }
+
+  /** The first read, then the safety poll. */
+  async start(): Promise<void> {
+    await this.ring();
+    if (!this.closed && !this.poll) {
+      this.poll = setInterval(() => void this.ring(), this.o.pollIntervalMs);
+      this.poll.unref();
+    }
+  }
+
+  /** Reads the log (again, once the read under way is done, when one is). */
+  ring(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.poll) clearInterval(this.poll);
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.poll = this.gapTimer = null;
+  }
+
+  private async drain(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.pump();
+      } catch (err) {
+        this.o.onError?.(err);
+      }
+    } while (this.again && !this.closed);
+  }
+
+  private async pump(): Promise<void> {
+    for (;;) {
+      const page = await this.o.read(this.last, this.o.pageSize);
+      if (this.closed) return;
+      for (const u of page) {
+        if (u.seq <= this.last) continue; // another member with a seq already sent
+        if (u.seq !== this.last + 1 && !this.gapExpired()) return;
+        if (u.seq !== this.last + 1) this.o.onSkip?.(this.last + 1, u.seq - 1);
+        this.clearGap();
+        this.last = u.seq;
+        this.o.send(u);
+        if (this.closed) return;
+      }
+      if (page.length < this.o.pageSize) return;
+    }
+  }
+
+  /** The gap after `last`: true once it lasted gapTimeoutMs, else holds it and arms a timer for then. */
+  private gapExpired(): boolean {
+    const now = Date.now();
+    if (this.gap?.after !== this.last) this.gap = { after: this.last, since: now };
+    const left = this.gap.since + this.o.gapTimeoutMs - now;
+    if (left <= 0) return true;
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = setTimeout(() => {
+      this.gapTimer = null;
+      void this.ring();
+    }, left + 1);
+    this.gapTimer.unref();
+    return false;
+  }
+
+  private clearGap(): void {
+    this.gap = null;
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimer = null;
   }
 }

@@ -1,7 +1,7 @@
 // services/gateway: the HTTP API, live updates and the web page.
 import { SimulationClient } from '@kunlun/client';
 import { loadConfig } from '@kunlun/config';
-import { connectTemporal, createRedisClient } from '@kunlun/infra';
+import { connectTemporal, createKafka, createRedisClient } from '@kunlun/infra';
 import { runService } from '@kunlun/telemetry';
 import { buildApp } from './app.js';
 import { gatewayEnv } from './env.js';
@@ -16,8 +16,10 @@ await runService({
     const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'gateway' });
     const subscriber = createRedisClient({ url: config.REDIS_URL, logger, name: 'gateway-live' });
     onShutdown(() => Promise.all([redis.quit(), subscriber.quit()]).then(() => undefined));
+    // Only the consistency check uses Kafka: each check opens and closes its own reader of the events topic.
+    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config });
     if (config.API_KEYS.length === 0 && !config.JWT_SECRET) logger.warn('no API_KEYS and no JWT_SECRET: every /v1 request will be refused');
-    const app = await buildApp({ config, temporal: client, sims: new SimulationClient(client), redis, subscriber, registry, logger });
+    const app = await buildApp({ config, temporal: client, sims: new SimulationClient(client), redis, subscriber, kafka, eventsTopic: config.EVENTS_TOPIC, registry, logger });
     await app.listen({ host: config.HOST, port: config.PORT });
     markReady({ url: `http://${config.HOST}:${config.PORT}/` }, 'gateway listening');
     await new Promise<void>((resolve) => onShutdown(() => app.close().then(resolve)));

@@ -81,4 +81,10 @@ export class ReadModel {
     const raw = await this.redis.zrangebyscore(redisKeys.events(id), `(${seq}`, '+inf');
     return raw.map((m) => JSON.parse(m) as LiveUpdate);
   }
+
+  /** At most `limit` entries of the events log after a seq, in seq order (one SSE read). */
+  async eventLogAfter(id: string, seq: number, limit: number): Promise<LiveUpdate[]> {
+    const raw = await this.redis.zrangebyscore(redisKeys.events(id), `(${seq}`, '+inf', 'LIMIT', 0, limit);
+    return raw.map((m) => JSON.parse(m) as LiveUpdate);
+  }
 }

@@ -129,6 +129,37 @@ export const ReportResponse = FinalReportSchema;
 export const ControlResponse = z.object({ changed: z.boolean(), message: z.string(), status: StatusSchema });
 export const OkResponse = z.object({ ok: z.literal(true), message: z.string() });
 
+export const VerifyQuery = z
+  .object({
+    settleMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(30_000)
+      .default(5_000)
+      .describe('How long a disagreement may last before it counts (the read model trails Temporal by the pipeline lag); 0: one reading.'),
+  })
+  .strict();
+
+const StoreName = z.enum(['temporal', 'topic', 'redis']);
+/** ConsistencyReport of @kunlun/consistency. */
+export const VerifyResponse = z.object({
+  simulationId: z.string(),
+  consistent: z.boolean().describe('Temporal, the event topic and the read model agree.'),
+  checkedAt: z.string(),
+  temporal: z.object({ status: z.string().nullable().describe('Workflow execution status (RUNNING, COMPLETED, …); null: no workflow.'), runId: z.string().nullable(), state: z.string().nullable() }),
+  topic: z.object({ events: z.number().describe('Distinct events of the simulation on the topic.') }),
+  redis: z.object({ state: z.string().nullable(), rounds: z.number() }),
+  attempts: z.number().describe('How many times the stores were read before this answer.'),
+  divergences: z.array(
+    z.object({
+      what: z.string().describe('What was compared: state, round 3, counter roundsCompleted, report, event log, …'),
+      message: z.string(),
+      seen: z.partialRecord(StoreName, z.unknown()).describe('What each store holds for it (absent: the store has no opinion).'),
+    }),
+  ),
+});
+
 /** Redis hash (all strings) → typed summary. */
 export function toSummary(h: Record<string, string>): Summary {
   const num = (k: string) => (h[k] !== undefined && h[k] !== '' ? Number(h[k]) : undefined);

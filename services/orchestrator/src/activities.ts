@@ -10,8 +10,9 @@ export interface OrchestratorDeps {
   topic?: string;
 }
 
-export function createOrchestratorActivities({ producer, topic = TOPICS.events }: OrchestratorDeps) {
-  const publish = async (event: SimulationEvent): Promise<void> => {
+/** Publishes one event, keyed by its simulation (one simulation's events stay in one partition). */
+export function eventPublisher(producer: Producer, topic: string = TOPICS.events) {
+  return async (event: SimulationEvent): Promise<void> => {
     await producer.send({
       topic,
       acks: -1,
@@ -24,13 +25,18 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events }
       ],
     });
   };
+}
+
+export function createOrchestratorActivities({ producer, topic = TOPICS.events }: OrchestratorDeps) {
+  const publish = eventPublisher(producer, topic);
 
   return {
     recordSimulationStarted: (event: SimulationEvent<'simulation.started'>) => publish(event),
     /** Publishes a finished or skipped round; same simulation + round = same event id. */
     recordRound: (event: SimulationEvent<'round.completed'> | SimulationEvent<'round.skipped'>) => publish(event),
     /** Pause, resume, approval requests, tournaments and backtracks: the control-plane events. */
-    recordControlEvent: (event: SimulationEvent<'simulation.paused' | 'simulation.resumed' | 'approval.requested' | 'round.branched' | 'simulation.backtracked'>) => publish(event),
+    recordControlEvent: (event: SimulationEvent<'simulation.paused' | 'simulation.resumed' | 'approval.requested' | 'approval.decided' | 'round.branched' | 'simulation.backtracked'>) =>
+      publish(event),
     recordFailure: (event: SimulationEvent<'simulation.failed'>) => publish(event),
     /** Runs when a simulation is cancelled: announces it so readers stop waiting for rounds. */
     cleanup: (event: SimulationEvent<'simulation.cancelled'>) => publish(event),
@@ -45,9 +51,18 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events }
       at: string;
       generation?: number;
       forks?: Array<[number, number]>;
+      runId?: string;
     }): Promise<FinalReport> {
       const report = buildFinalReport(input.simulationId, input.issue, input.rounds, input.earlier ?? [], input.branches ?? []);
-      const at = { simulationId: input.simulationId, seq: input.seq, round: null, occurredAt: input.at, ...(input.generation ? { generation: input.generation, forks: input.forks ?? [] } : {}) };
+      const at = {
+        simulationId: input.simulationId,
+        seq: input.seq,
+        round: null,
+        occurredAt: input.at,
+        ...(input.generation ? { generation: input.generation, forks: input.forks ?? [] } : {}),
+        ...(input.runId ? { runId: input.runId } : {}),
+        state: 'completed' as const,
+      };
       await publish(makeEvent('simulation.completed', at, report));
       return report;
     },

@@ -61,11 +61,13 @@ describe('approval checkpoints', () => {
   });
 
   it('survives an orchestrator restart while waiting, then continues on approve', { timeout: 180_000 }, async () => {
-    const first = await startTestWorkers();
+    // Both worker sets publish to the suite's pipeline, as one orchestrator deployment would.
+    const pipeline = { topic: w.topic, redis: w.redis };
+    const first = await startTestWorkers({ pipeline });
     const { simulationId: id } = await first.simulations.start({ issue: ISSUE, maxRounds: 1, approval: { mode: 'every-round' } });
     await awaiting(first, id, 1);
     await first.stop(); // every worker gone; the simulation waits in Temporal alone
-    const second = await startTestWorkers();
+    const second = await startTestWorkers({ pipeline });
     try {
       second.track(id);
       await awaiting(second, id, 1);

@@ -25,7 +25,7 @@ describe('prebuilt workflow bundle', () => {
     assert.equal(built.status, 0, built.stderr);
     assert.ok(statSync(bundle).size > 100_000, 'a real bundle (the workflows with the SDK runtime)');
 
-    const orchestrator = await startService('orchestrator', { WORKFLOW_BUNDLE: bundle });
+    const orchestrator = await startService('orchestrator', { WORKFLOW_BUNDLE: bundle, EVENTS_TOPIC: w.topic, RECONCILE_WINDOW_MS: '60000' });
     try {
       assert.match(orchestrator.output(), /using the prebuilt workflow bundle/);
       // The probes Kubernetes uses: ready once the workers poll.
@@ -34,6 +34,7 @@ describe('prebuilt workflow bundle', () => {
       w.track(simulationId);
       const result = await w.simulations.result(simulationId);
       assert.deepEqual(result.rounds.map((r) => `${r.round}:${r.status}`), ['1:completed', '2:completed']);
+      await w.expectConsistent(simulationId); // needs the orchestrator: the checker queries the workflow
     } finally {
       await orchestrator.stop();
     }

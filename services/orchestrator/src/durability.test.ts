@@ -6,7 +6,7 @@ import { SimulationClient } from '@kunlun/client';
 import { DEFAULT_AGENTS, roundWorkflowId, type AgentSpec, type RoundResult } from '@kunlun/contracts';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { counterValue, startService, type ServiceProcess } from '@kunlun/infra/testing';
-import { eventually, stackEnv } from './testing/workers.js';
+import { eventually, stackEnv, startTestWorkers, type TestWorkers } from './testing/workers.js';
 
 const ISSUE = 'Should hospitals let an AI system triage emergency patients when human staff are overloaded?';
 
@@ -39,8 +39,12 @@ describe('durability with separate worker processes', () => {
   let sims: SimulationClient;
   const shared: ServiceProcess[] = [];
   const started: string[] = [];
+  /** The events topic and read model of this file (the services publish there; each test ends with the checker). */
+  let w: TestWorkers;
+  const orchestratorEnv = () => ({ EVENTS_TOPIC: w.topic, RECONCILE_WINDOW_MS: '60000' }); // only this file's terminations
 
   before(async () => {
+    w = await startTestWorkers({ orchestrator: false, agents: false });
     connection = await Connection.connect({ address: stackEnv.temporalAddress });
     client = new Client({ connection, namespace: stackEnv.namespace });
     sims = new SimulationClient(client);
@@ -50,6 +54,7 @@ describe('durability with separate worker processes', () => {
     for (const id of started) await sims.terminate(id).catch(() => undefined);
     await Promise.all(shared.map((p) => p.stop()));
     await connection.close();
+    await w.stop();
   });
 
   async function withServices<T>(specs: Array<[string, Record<string, string>?]>, body: (procs: ServiceProcess[]) => Promise<T>): Promise<T> {
@@ -69,14 +74,14 @@ describe('durability with separate worker processes', () => {
 
   it('kill -9 of the orchestrator mid-round: a new one finishes with every round exactly once', { timeout: 300_000 }, async () => {
     await withServices([['agent-critic', { FAULT_LATENCY_MS: '700' }]], async () => {
-      const first = await startService('orchestrator');
+      const first = await startService('orchestrator', orchestratorEnv());
       const id = await start({ issue: ISSUE, maxRounds: 3 });
       await eventually('round 2 critiquing', async () => {
         const s = await sims.status(id);
         return s.round === 2 && s.step === 'critique' ? s : undefined;
       });
       await first.kill9();
-      const second = await startService('orchestrator');
+      const second = await startService('orchestrator', orchestratorEnv());
       try {
         const result = await sims.result(id);
         assert.deepEqual(result.rounds.map((r) => `${r.round}:${r.status}`), ['1:completed', '2:completed', '3:completed']);
@@ -86,6 +91,7 @@ describe('durability with separate worker processes', () => {
         const round2 = await activityRuns(client.workflow.getHandle(roundWorkflowId(id, 2)));
         assert.deepEqual(round2.map((r) => r.type).sort(), ['analyzeIssue', 'critiqueHypothesis', 'critiqueHypothesis', 'critiqueHypothesis', 'evaluateOutcome', 'proposeHypothesis']);
         assert.ok(round2.every((r) => r.completed && r.attempt === 1), 'no agent call of round 2 ran twice');
+        await w.expectConsistent(id);
       } finally {
         await second.stop();
       }
@@ -94,7 +100,7 @@ describe('durability with separate worker processes', () => {
 
   it('kill -9 of a critic worker mid-activity: heartbeat timeout, retry on the other critic worker', { timeout: 300_000 }, async () => {
     const slow = { FAULT_LATENCY_MS: '5000' };
-    await withServices([['orchestrator'], ['agent-critic', slow], ['agent-critic', slow]], async ([, c1, c2]) => {
+    await withServices([['orchestrator', orchestratorEnv()], ['agent-critic', slow], ['agent-critic', slow]], async ([, c1, c2]) => {
       const id = await start({ issue: ISSUE, maxRounds: 1, timeouts: { heartbeatSeconds: 2, startToCloseSeconds: 60, scheduleToStartSeconds: 600, maxAttempts: 6 } });
       const round = client.workflow.getHandle(roundWorkflowId(id, 1));
       const victimIdentity = await eventually('a critique to be running', async () => {
@@ -113,11 +119,12 @@ describe('durability with separate worker processes', () => {
       const retried = critiques.filter((r) => (r.attempt ?? 0) >= 2);
       assert.ok(retried.length >= 1, 'at least one critique was retried');
       for (const r of retried) assert.equal(r.identity, survivor.identity, 'the retry ran on the surviving critic worker');
+      await w.expectConsistent(id);
     });
   });
 
   it('30% injected critic failures: the simulation completes and the failures show in metrics', { timeout: 300_000 }, async () => {
-    await withServices([['orchestrator'], ['agent-critic', { FAULT_ERROR_RATE: '0.3' }]], async ([, critic]) => {
+    await withServices([['orchestrator', orchestratorEnv()], ['agent-critic', { FAULT_ERROR_RATE: '0.3' }]], async ([, critic]) => {
       const rounds = 8;
       const id = await start({ issue: ISSUE, maxRounds: rounds, timeouts: { maxAttempts: 20, startToCloseSeconds: 60, scheduleToStartSeconds: 600, heartbeatSeconds: 20 } });
       const result = await sims.result(id);
@@ -134,11 +141,12 @@ describe('durability with separate worker processes', () => {
       assert.ok(failures >= 1, `injected failures are counted (got ${failures})`);
       assert.equal(failedExecutions, failures);
       assert.equal(retries, failures, 'every failure was followed by a retry');
+      await w.expectConsistent(id);
     });
   });
 
   it('two critic pools: each pool worker gets only its own critics', { timeout: 300_000 }, async () => {
-    await withServices([['orchestrator'], ['agent-critic', { CRITIC_POOL: 'alpha' }], ['agent-critic', { CRITIC_POOL: 'beta' }]], async ([, alpha, beta]) => {
+    await withServices([['orchestrator', orchestratorEnv()], ['agent-critic', { CRITIC_POOL: 'alpha' }], ['agent-critic', { CRITIC_POOL: 'beta' }]], async ([, alpha, beta]) => {
       const base = DEFAULT_AGENTS.filter((a) => a.role !== 'critic');
       const critic = (id: string, pool: string): AgentSpec => ({ id, role: 'critic', pool, params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, maxTokens: 800 } });
       const id = await start({ issue: ISSUE, maxRounds: 2, agents: [...base, critic('a1', 'alpha'), critic('a2', 'alpha'), critic('b1', 'beta')] });
@@ -157,6 +165,7 @@ describe('durability with separate worker processes', () => {
       const count = async (p: ServiceProcess) => counterValue(await p.metrics(), 'kunlun_activity_executions_total', { role: 'critic', outcome: 'success' });
       assert.equal(await count(alpha!), 4);
       assert.equal(await count(beta!), 2);
+      await w.expectConsistent(id);
     });
   });
 });

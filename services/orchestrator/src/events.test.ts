@@ -26,7 +26,7 @@ describe('simulation events in the read model', () => {
     redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'events-test' });
     recorder = new Recorder({ kafka, redis, topic, dlqTopic: `${topic}.dlq`, groupId: uniqueName('recorder'), logger: testLogger, metrics: createRecorderMetrics(new Registry()) });
     await recorder.start();
-    w = await startTestWorkers({ eventsTopic: topic });
+    w = await startTestWorkers({ pipeline: { topic, redis } });
   });
   after(async () => {
     await w.stop();

@@ -141,7 +141,8 @@ Every component the chart deploys, as YAML {items: [...]}; templates loop over t
 
 {{/* Does the component talk to Temporal / Kafka / Redis? Argument: dict component; returns "true" or "". */}}
 {{- define "kunlun.usesTemporal" -}}{{- if ne .component.kind "recorder" -}}true{{- end -}}{{- end -}}
-{{- define "kunlun.usesKafka" -}}{{- if or (eq .component.id "orchestrator") (eq .component.kind "recorder") -}}true{{- end -}}{{- end -}}
+{{- /* The gateway reads the events topic for GET /v1/simulations/:id/verify (consistency check). */ -}}
+{{- define "kunlun.usesKafka" -}}{{- if or (eq .component.id "orchestrator") (eq .component.kind "recorder") (eq .component.kind "gateway") -}}true{{- end -}}{{- end -}}
 {{- define "kunlun.usesRedis" -}}{{- if or (eq .component.kind "recorder") (eq .component.kind "gateway") -}}true{{- end -}}{{- end -}}
 
 {{/*

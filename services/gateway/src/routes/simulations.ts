@@ -7,7 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../auth.js';
 import { ApiError, ErrorBodySchema, notFound } from '../errors.js';
-import type { LiveHub } from '../live.js';
+import { OrderedEventStream, sseDefaults, type LiveHub, type SseOptions } from '../live.js';
 import type { ReadModel } from '../read-model.js';
 import {
   AmendBody,
@@ -42,6 +42,8 @@ export interface SimulationRoutesDeps {
   sims: SimulationClient;
   readModel: ReadModel;
   live: LiveHub;
+  /** SSE timing (safety poll, how long a gap is held); defaults: sseDefaults in live.ts. */
+  sse?: Partial<SseOptions>;
 }
 
 /** Status objects are documented as loose objects (index signature); interfaces need this nudge. */
@@ -167,29 +169,62 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     },
   });
 
+  // Open SSE streams, ended when the app closes (hijacked replies are not fastify's to end).
+  const streams = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of [...streams]) end();
+    done();
+  });
+
   async function streamEvents(req: FastifyRequest, reply: FastifyReply, id: string, after: number): Promise<void> {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    let last = after;
-    const send = (u: LiveUpdate) => {
-      if (u.seq <= last) return; // replayed already
-      last = u.seq;
-      res.write(`id: ${u.seq}\nevent: ${u.kind}\ndata: ${JSON.stringify(u)}\n\n`);
+    const write = (chunk: string) => {
+      if (!res.destroyed && !res.writableEnded) res.write(chunk);
     };
-    // Subscribe first and buffer, then replay what was missed: nothing falls in between.
-    const buffered: LiveUpdate[] = [];
-    let replaying = true;
-    const unsubscribe = await live.subscribe(id, (u) => (replaying ? buffered.push(u) : send(u)));
-    for (const u of await readModel.eventsAfter(id, after)) send(u);
-    replaying = false;
-    buffered.sort((a, b) => a.seq - b.seq).forEach(send);
-    res.write(': connected\n\n');
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-    req.raw.on('close', () => {
-      clearInterval(ping);
-      void unsubscribe();
+    const stream = new OrderedEventStream({
+      ...sseDefaults,
+      ...deps.sse,
+      after,
+      read: (seq, limit) => readModel.eventLogAfter(id, seq, limit),
+      send: (u: LiveUpdate) => write(`id: ${u.seq}\nevent: ${u.kind}\ndata: ${JSON.stringify(u)}\n\n`),
+      onError: (err) => req.log.warn({ err, simulationId: id }, 'SSE: reading the events log failed; the next poll retries'),
+      onSkip: (from, to) => req.log.warn({ simulationId: id, from, to }, 'SSE: skipped seqs that were never recorded'),
     });
+    let unsubscribe: (() => Promise<void>) | null = null;
+    let ping: NodeJS.Timeout | undefined;
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      streams.delete(end);
+      stream.close();
+      clearInterval(ping);
+      unsubscribe?.().catch((err: unknown) => req.log.warn({ err, simulationId: id }, 'SSE: unsubscribe failed'));
+    };
+    const end = () => {
+      close();
+      if (!res.writableEnded) res.end();
+    };
+    streams.add(end);
+    res.on('close', close);
+    // Subscribe first, then read the log: anything recorded after the read rings the doorbell.
+    try {
+      const off = await live.subscribe(id, () => void stream.ring());
+      if (closed) {
+        await off().catch(() => undefined);
+        return;
+      }
+      unsubscribe = off;
+    } catch (err) {
+      req.log.warn({ err, simulationId: id }, 'SSE: subscribing failed; ending the stream (the client reconnects with Last-Event-ID)');
+      end();
+      return;
+    }
+    await stream.start();
+    write(': connected\n\n');
+    if (!closed) ping = setInterval(() => write(': ping\n\n'), 15_000);
   }
 
   // ---- controls ----------------------------------------------------------------------------

@@ -60,13 +60,15 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
     logger: testLogger,
     rebuild: (tenant) => rebuildReadModel({ kafka, redis: recorderRedis, topic, dlqTopic: `${topic}.dlq`, logger: testLogger, metrics: createRecorderMetrics(new Registry()), tenant }),
   });
-  const workers = await startTestWorkers({ eventsTopic: topic, ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}) });
+  const workers = await startTestWorkers({ pipeline: { topic, redis }, ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}) });
   const app = await buildApp({
     config: { API_KEYS, JWT_SECRET, CORS_ORIGINS: [], RATE_LIMIT_PER_MINUTE: 10_000, BODY_LIMIT_BYTES: 64 * 1024, TRUST_PROXY: false, ...options.config },
     temporal: workers.client,
     sims: new SimulationClient(workers.client),
     redis,
     subscriber,
+    kafka,
+    eventsTopic: topic,
     registry: new Registry(),
     logger: testLogger,
   });
@@ -80,14 +82,17 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
     redis,
     async stop() {
       await app.close();
-      await workers.stop();
-      await rebuilds.stop();
-      rebuildSubscriber.disconnect();
-      await recorder.stop();
-      redis.disconnect();
-      subscriber.disconnect();
-      recorderRedis.disconnect();
-      await redisServer.stop();
+      try {
+        await workers.stop(); // throws when a simulation's stores disagree: the rest still stops
+      } finally {
+        await rebuilds.stop();
+        rebuildSubscriber.disconnect();
+        await recorder.stop();
+        redis.disconnect();
+        subscriber.disconnect();
+        recorderRedis.disconnect();
+        await redisServer.stop();
+      }
     },
   };
 }

@@ -5,13 +5,21 @@ import assert from 'node:assert/strict';
 import { ControlRefusedError, SimulationClient } from '@kunlun/client';
 import { loadConfig } from '@kunlun/config';
 import { AGENT_ROLES, type AgentRole } from '@kunlun/contracts';
-import { createIdempotentProducer, createKafka } from '@kunlun/infra';
-import { stackEnv } from '@kunlun/infra/testing';
+import { assertConsistent } from '@kunlun/consistency/testing';
+import type { ConsistencyReport } from '@kunlun/consistency';
+import { createIdempotentProducer, createKafka, createRedisClient, ensureTopics, TopicReader } from '@kunlun/infra';
+import { stackEnv, uniqueName } from '@kunlun/infra/testing';
+import { createRecorderMetrics, Recorder } from '@kunlun/recorder';
+import type { Redis } from 'ioredis';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
 import { createActivityMetrics } from '@kunlun/worker-kit';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { eventPublisher } from '../activities.js';
+import { startTerminationReconciler } from '../terminations.js';
 import { createOrchestratorWorker } from '../worker.js';
 
 
@@ -26,9 +34,15 @@ export interface TestWorkers {
   client: Client;
   simulations: SimulationClient;
   registry: Registry;
+  /** The events topic the orchestrator publishes to, and the read model it is projected into. */
+  topic: string;
+  redis: Redis;
+  /** Fails unless Temporal, the topic and the read model agree on the simulation (every scenario ends with it). */
+  expectConsistent(simulationId: string, options?: { settleMs?: number }): Promise<ConsistencyReport>;
   /** Ends the simulations this run started that are still open, then stops the workers. */
   stop(): Promise<void>;
   track(simulationId: string): void;
+  untrack(simulationId: string): void;
 }
 
 export async function startTestWorkers(
@@ -37,8 +51,16 @@ export async function startTestWorkers(
     /** More critic pools, each with its own env (e.g. fault injection). */
     extraCriticPools?: Record<string, Record<string, string>>;
     orchestrator?: boolean;
-    /** Publish simulation events to this topic instead of the shared one. */
-    eventsTopic?: string;
+    /** false: no agent workers in this process (they run as services of their own). */
+    agents?: boolean;
+    /**
+     * Where the events go and who projects them: by default a fresh topic of this run's own,
+     * projected by a recorder of its own into the stack's Redis. A caller that brings its topic
+     * runs its recorder itself and names the Redis it projects into.
+     */
+    pipeline?: { topic: string; redis: Redis };
+    /** false: stop() does not check the simulations it tracked (the caller damages the read model on purpose). */
+    finalCheck?: boolean;
     build?: { deploymentName: string; buildId: string };
   } = {},
 ): Promise<TestWorkers> {
@@ -49,12 +71,16 @@ export async function startTestWorkers(
   const native = await NativeConnection.connect({ address: stackEnv.temporalAddress });
   const connection = await Connection.connect({ address: stackEnv.temporalAddress });
   const client = new Client({ connection, namespace: stackEnv.namespace });
-  const producer = createIdempotentProducer(createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'orchestrator-test', logger }));
+  const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'orchestrator-test', logger });
+  const producer = createIdempotentProducer(kafka);
   await producer.connect();
+  const own = options.pipeline ? null : await startOwnPipeline(kafka, logger);
+  const pipeline = options.pipeline ?? own!;
+  const topicReader = new TopicReader(kafka, pipeline.topic);
 
   const workers: Worker[] = [];
-  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: stackEnv.namespace, producer, metrics, ...(options.eventsTopic ? { eventsTopic: options.eventsTopic } : {}), ...(options.build ? { build: options.build } : {}) }));
-  for (const role of AGENT_ROLES) {
+  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: stackEnv.namespace, producer, metrics, eventsTopic: pipeline.topic, ...(options.build ? { build: options.build } : {}) }));
+  for (const role of options.agents === false ? [] : AGENT_ROLES) {
     const config = loadConfig(agentEnv, { ...(options.agentEnv?.[role] ?? {}) });
     workers.push(
       await createAgentWorker({ role, pool: config.CRITIC_POOL, connection: native, namespace: stackEnv.namespace, deps: agentDepsFromEnv(config), metrics }),
@@ -66,23 +92,63 @@ export async function startTestWorkers(
   }
   const running = Promise.all(workers.map((w) => w.run()));
   const started = new Set<string>();
+  const reconciler =
+    options.orchestrator !== false
+      ? startTerminationReconciler({ client, publish: eventPublisher(producer, pipeline.topic), logger, everyMs: 1_000, windowMs: 3_600_000, accept: (id) => started.has(id) })
+      : null;
 
   return {
     client,
     simulations: new SimulationClient(client),
     registry,
+    topic: pipeline.topic,
+    redis: pipeline.redis,
     track: (id) => started.add(id),
+    untrack: (id) => started.delete(id),
+    expectConsistent: (id, o = {}) => assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, { ...o, reader: topicReader }),
     async stop() {
+      // Every simulation that reached an end state is checked once more: no scenario may leave
+      // the stores disagreeing (tests that damage the read model on purpose untrack theirs).
+      const divergent: string[] = [];
       for (const id of started) {
         const handle = client.workflow.getHandle(id);
         const desc = await handle.describe().catch(() => null);
         if (desc?.status.name === 'RUNNING') await handle.terminate('test cleanup').catch(() => undefined);
+        else if (desc && options.orchestrator !== false && options.finalCheck !== false) {
+          await assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, { reader: topicReader }).catch((err: Error) => divergent.push(err.message));
+        }
       }
+      await reconciler?.stop();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await running;
+      await topicReader.close();
+      await own?.stop();
       await producer.disconnect();
       await connection.close();
       await native.close();
+      assert.deepEqual(divergent, [], 'simulations whose stores disagree at the end of the suite');
+    },
+  };
+}
+
+/** A topic of this run's own and a recorder projecting it into the stack's Redis. */
+async function startOwnPipeline(kafka: Kafka, logger: Logger): Promise<{ topic: string; redis: Redis; stop(): Promise<void> }> {
+  const topic = uniqueName('test.events');
+  await ensureTopics(kafka, [
+    { topic, numPartitions: 3, configEntries: [] },
+    { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [] },
+  ]);
+  const redis = createRedisClient({ url: stackEnv.redisUrl, logger, name: 'test-read-model' });
+  const recorderRedis = createRedisClient({ url: stackEnv.redisUrl, logger, name: 'test-recorder' });
+  const recorder = new Recorder({ kafka, redis: recorderRedis, topic, dlqTopic: `${topic}.dlq`, groupId: uniqueName('test-recorder'), logger, metrics: createRecorderMetrics(new Registry()), lagRefreshMs: 0 });
+  await recorder.start();
+  return {
+    topic,
+    redis,
+    async stop() {
+      await recorder.stop();
+      recorderRedis.disconnect();
+      redis.disconnect();
     },
   };
 }

@@ -19,8 +19,12 @@ export function agentActivityOptions(taskQueue: string, t: AgentTimeouts): Activ
   };
 }
 
-/** The orchestrator's own activities (Kafka publishing): short, retried for a long while. */
+/**
+ * The orchestrator's own activities (Kafka publishing): short, retried without a cap. Events
+ * are idempotent (deterministic ids), so waiting out a Kafka outage of any length is safe, and
+ * a simulation never fails because the broker was away.
+ */
 export const ORCHESTRATOR_ACTIVITY_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 50 },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' }, // no maximumAttempts: unlimited
 };

@@ -18,6 +18,8 @@ import {
   type PauseRequest,
   type RevertOverrideRequest,
   type SimulationState,
+  assertWellFormedText,
+  TERMINAL_STATES,
 } from '@kunlun/contracts';
 
 export interface ControlView {
@@ -36,10 +38,15 @@ export interface ControlView {
   finishing: boolean;
 }
 
-const TERMINAL: readonly SimulationState[] = ['completed', 'failed', 'cancelled'];
+/** The simulation still takes controls, and the request's text can travel (no unpaired surrogates). */
+function assertLive(v: ControlView, req?: unknown): void {
+  if (TERMINAL_STATES.includes(v.state)) throw new Error(`the simulation is ${v.state}; it takes no more controls`);
+  assertWellFormedText(req);
+}
 
-function assertLive(v: ControlView): void {
-  if (TERMINAL.includes(v.state)) throw new Error(`the simulation is ${v.state}; it takes no more controls`);
+/** Controls that change what runs next mean nothing once the last round is done. */
+function assertNotFinishing(v: ControlView): void {
+  if (v.finishing) throw new Error('every round is done; the final report is being written');
 }
 
 function assertReason(req: { reason?: unknown }): void {
@@ -55,7 +62,8 @@ function assertBy(req: { by?: unknown }): void {
 }
 
 export function validatePause(v: ControlView, req: PauseRequest): void {
-  assertLive(v);
+  assertLive(v, req);
+  assertNotFinishing(v);
   if (typeof req !== 'object' || req === null) throw new Error('expected a pause request object');
   if (req.at !== undefined && req.at !== 'now' && req.at !== 'round-boundary') throw new Error("at: expected 'now' or 'round-boundary'");
   if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
@@ -63,13 +71,14 @@ export function validatePause(v: ControlView, req: PauseRequest): void {
 }
 
 export function validateResume(v: ControlView, req: { by?: unknown }): void {
-  assertLive(v);
+  assertLive(v, req);
   assertBy(req ?? {});
 }
 
 /** The first round that may be fast-forwarded to: strictly after the current one. */
 export function validateFastForward(v: ControlView, req: FastForwardRequest): void {
-  assertLive(v);
+  assertLive(v, req);
+  assertNotFinishing(v);
   if (!isRoundNumber(req?.toRound)) throw new Error('toRound: expected a whole round number');
   if (req.toRound <= v.round) throw new Error(`cannot fast-forward to round ${req.toRound}: round ${v.round} has already started, the target must be after it`);
   if (req.toRound > v.maxRounds) throw new Error(`cannot fast-forward to round ${req.toRound}: the simulation has only ${v.maxRounds} rounds`);
@@ -77,7 +86,8 @@ export function validateFastForward(v: ControlView, req: FastForwardRequest): vo
 }
 
 export function validatePauseAt(v: ControlView, req: PauseAtRequest): void {
-  assertLive(v);
+  assertLive(v, req);
+  assertNotFinishing(v);
   if (!isRoundNumber(req?.round)) throw new Error('round: expected a whole round number');
   const earliest = v.roundRunning ? v.round : v.round + 1;
   if (req.round < earliest) throw new Error(`cannot pause at round ${req.round}: round ${v.round} is already ${v.roundRunning ? 'running' : 'done'}; the earliest is ${earliest}`);
@@ -92,7 +102,8 @@ function findAgent(v: ControlView, agentId: unknown): AgentSpec {
 }
 
 export function validateOverride(v: ControlView, req: OverrideAgentRequest): void {
-  assertLive(v);
+  assertLive(v, req);
+  assertNotFinishing(v);
   if (typeof req !== 'object' || req === null) throw new Error('expected an override request object');
   findAgent(v, req.agentId);
   const patch = AgentParamsPatchSchema.safeParse(req.params);
@@ -103,16 +114,24 @@ export function validateOverride(v: ControlView, req: OverrideAgentRequest): voi
 }
 
 export function validateRevert(v: ControlView, req: RevertOverrideRequest): void {
-  assertLive(v);
+  assertLive(v, req);
+  assertNotFinishing(v);
   const target = v.overrides.find((o) => o.id === req?.overrideId);
   if (!target) throw new Error(`unknown override id ${JSON.stringify(req?.overrideId)}`);
   if (target.kind !== 'override') throw new Error(`override ${target.id} is itself a revert`);
   if (target.revertedBy !== undefined) throw new Error(`override ${target.id} was already reverted by ${target.revertedBy}`);
+  // A later change to the same params is in effect: undoing this one would silently undo that one too.
+  const params = (v.agents.find((a) => a.id === target.agentId)?.params ?? {}) as Record<string, unknown>;
+  const moved = target.changes.filter((c) => params[c.param] !== c.to).map((c) => c.param);
+  if (moved.length) {
+    const later = v.overrides.filter((o) => o.id > target.id && o.agentId === target.agentId && o.changes.some((c) => moved.includes(c.param))).at(-1);
+    throw new Error(`cannot revert override ${target.id}: ${moved.join(', ')} changed since${later ? ` (record ${later.id})` : ''}; revert that first`);
+  }
   assertBy(req);
 }
 
 export function validateDecision(v: ControlView, action: 'approve' | 'reject' | 'amend', req: { by?: unknown; reason?: unknown; hypothesis?: unknown }): void {
-  assertLive(v);
+  assertLive(v, req);
   if (typeof req !== 'object' || req === null) throw new Error(`expected an ${action} request object`);
   if (v.pendingApprovalRound === null) throw new Error(`no approval checkpoint is waiting; nothing to ${action}`);
   if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
@@ -125,9 +144,9 @@ export function validateDecision(v: ControlView, action: 'approve' | 'reject' | 
 
 /** The tournament's branches, validated against the simulation's agents; returns them parsed. */
 export function validateBranch(v: ControlView, req: BranchRequest): BranchVariant[] {
-  assertLive(v);
+  assertLive(v, req);
   if (typeof req !== 'object' || req === null) throw new Error('expected a branch request object');
-  if (v.finishing) throw new Error('every round is done; the final report is being written');
+  assertNotFinishing(v);
   const atRound = req.atRound ?? v.round + 1;
   if (!isRoundNumber(atRound)) throw new Error('atRound: expected a whole round number');
   if (atRound <= v.round) throw new Error(`cannot branch at round ${atRound}: round ${v.round} has already started, the earliest is ${v.round + 1}`);
@@ -142,9 +161,9 @@ export function validateBranch(v: ControlView, req: BranchRequest): BranchVarian
 }
 
 export function validateBacktrack(v: ControlView, req: BacktrackRequest): void {
-  assertLive(v);
+  assertLive(v, req);
   if (typeof req !== 'object' || req === null) throw new Error('expected a backtrack request object');
-  if (v.finishing) throw new Error('every round is done; the final report is being written');
+  assertNotFinishing(v);
   if (v.backtrackPending) throw new Error('a backtrack is already in progress');
   if (!isRoundNumber(req.toRound) || req.toRound < 0) throw new Error('toRound: expected a whole round number (0 = from the start)');
   if (v.roundRunning && req.toRound >= v.round) throw new Error(`cannot backtrack to round ${req.toRound}: round ${v.round} is running; the latest state to go back to is after round ${v.round - 1}`);

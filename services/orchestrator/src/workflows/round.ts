@@ -22,11 +22,13 @@ import {
   type RoundResult,
   type RoundStep,
 } from '@kunlun/contracts';
-import { ApplicationFailure, condition, getExternalWorkflowHandle, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, rejectedEvaluation } from './approval.js';
 import { agentActivityOptions } from './call-options.js';
 
 export const CRITIC_POLICY_NOT_MET = 'CriticPolicyNotMet';
+/** Patch: the round tells its parent as soon as its checkpoint closes, with what it recorded. */
+export const APPROVAL_ACK_PATCH = 'approval-ack-v1';
 
 /** What went wrong, from an activity's or a child workflow's failure (the innermost cause says it). */
 export function failureMessage(err: unknown): string {
@@ -37,6 +39,8 @@ export function failureMessage(err: unknown): string {
 
 export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   const { simulationId, round, issue, context, timeouts, branch } = input;
+  /** Sent with every progress signal, so the parent can drop the late ones of an abandoned line. */
+  const line = { generation: input.generation ?? 0 };
   let paused = input.paused;
   let agents = input.agents;
   setHandler(roundControlSignal, (msg) => {
@@ -63,7 +67,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   /** Holds while paused, tells the parent, then runs the step. */
   async function step<T>(name: RoundStep, run: () => Promise<T>): Promise<T> {
     await condition(() => !paused);
-    const told = parent?.signal(roundProgressSignal, { round, step: name, ...(branch ? { branch } : {}) });
+    const told = parent?.signal(roundProgressSignal, { round, step: name, ...line, ...(branch ? { branch } : {}) });
     const result = await run();
     await told;
     return result;
@@ -76,7 +80,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   const hypothesis = await step('propose', () =>
     proxyActivities<ProposerActivities>(queue('proposer')).proposeHypothesis({ simulationId, round, agent: agent('proposer'), issue, analysis, context }),
   );
-  await parent?.signal(roundProgressSignal, { round, step: 'propose', hypothesis: hypothesis.text, ...(branch ? { branch } : {}) });
+  await parent?.signal(roundProgressSignal, { round, step: 'propose', hypothesis: hypothesis.text, ...line, ...(branch ? { branch } : {}) });
 
   const critics = agents.filter((a) => a.role === 'critic');
   const settled = await step('critique', () =>
@@ -120,12 +124,16 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     const policy = input.approval!;
     const deadline = approvalDeadline(policy, new Date());
     awaitingApproval = true;
-    await parent?.signal(roundProgressSignal, { round, step: 'approval', hypothesis: hypothesis.text, approval: { reason: checkpoint, deadline } });
+    await parent?.signal(roundProgressSignal, { round, step: 'approval', hypothesis: hypothesis.text, approval: { reason: checkpoint, deadline }, ...line });
     const decided = policy.deadlineSeconds ? await condition(() => decision !== undefined, `${policy.deadlineSeconds}s`) : await condition(() => decision !== undefined).then(() => true);
     awaitingApproval = false;
     const d = decisionOrDefault(decision, policy, deadline);
     approval = approvalRecord(d, !decided, hypothesis.text, new Date().toISOString());
     if (d.action === 'amend' && d.hypothesis) evaluated = { ...hypothesis, text: d.hypothesis };
+    // Now, not at the next step (which may wait for a resume): the parent answers with what was recorded.
+    if (patched(APPROVAL_ACK_PATCH)) {
+      await parent?.signal(roundProgressSignal, { round, step: 'approval', decided: { decision: approval.decision, automatic: approval.automatic, ...(approval.by ? { by: approval.by } : {}) }, ...line });
+    }
   }
 
   // A rejected hypothesis is not evaluated: the round scores 0 and the next round is told why.

@@ -59,6 +59,7 @@ import {
   type RoundContext,
   type RoundInput,
   type RoundOutcome,
+  type RoundProgress,
   type RoundResult,
   type RoundStep,
   type RoundSummary,
@@ -71,6 +72,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  ContinueAsNew,
   isCancellation,
   allHandlersFinished,
   continueAsNew,
@@ -101,7 +103,7 @@ import {
   type ControlView,
 } from './control-rules.js';
 import { contextFromSummaries, summarise, toContext } from '../report.js';
-import { failureMessage, roundWorkflow } from './round.js';
+import { APPROVAL_ACK_PATCH, failureMessage, roundWorkflow } from './round.js';
 
 const { recordSimulationStarted, recordRound, recordControlEvent, generateFinalReport, recordFailure, cleanup } =
   proxyActivities<OrchestratorActivities>(ORCHESTRATOR_ACTIVITY_OPTIONS);
@@ -110,6 +112,14 @@ const { recordSimulationStarted, recordRound, recordControlEvent, generateFinalR
 export const CONTROL_EVENTS_PATCH = 'control-events-v1';
 /** Patch: a pause or override that arrived while a round child was starting is sent to it once started. */
 export const SYNC_STARTED_CHILD_PATCH = 'sync-started-child-v1';
+/** Patch: a decided approval checkpoint (by a person or by its deadline) publishes approval.decided. */
+export const APPROVAL_EVENTS_PATCH = 'approval-events-v1';
+/** Patch: a boundary pause asked for while no round runs holds before the next round starts. */
+export const BOUNDARY_PAUSE_PATCH = 'boundary-pause-between-rounds-v1';
+/** Patch: a fast-forward drops a pauseAt on a round it skips (it could never fire) and says so. */
+export const FAST_FORWARD_DROPS_PAUSE_AT_PATCH = 'fast-forward-drops-pause-at-v1';
+/** Patch: continuing as new is not a failure (no simulation.failed is published for it). */
+export const CONTINUE_AS_NEW_NOT_FAILED_PATCH = 'continue-as-new-not-failed-v1';
 
 /** How many earlier rounds each round sees: enough to evolve, bounded in size. */
 const CONTEXT_ROUNDS = 3;
@@ -125,6 +135,9 @@ interface PlannedTournament {
 function withOverrides(agents: AgentSpec[], overrides: BranchVariant['overrides']): AgentSpec[] {
   return agents.map((a) => (overrides[a.id] ? { ...a, params: { ...a.params, ...overrides[a.id] } } : a));
 }
+
+type RecordedDecision = NonNullable<RoundProgress['decided']>['decision'];
+const recorded = (action: ApprovalDecision['action']): RecordedDecision => (action === 'approve' ? 'approved' : action === 'reject' ? 'rejected' : 'amended');
 
 /** Everything a run hands to the next when it continues as new (bounded: rounds are summarised). */
 export interface CarriedState {
@@ -162,7 +175,8 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   let step = null as RoundStep | null;
   let latestHypothesis: string | null = carried?.latestHypothesis ?? null;
   // `as`: assigned in handlers, so the checker must not narrow it to its initial value.
-  let pause: { reason: string; since: string } | null = carried?.pause ?? null;
+  // A simulation started paused is held from its first instant (a resume racing its start applies).
+  let pause: { reason: string; since: string } | null = carried ? carried.pause : input.startPaused ? { reason: `started paused${input.startedBy ? ` by ${input.startedBy}` : ''}`, since: new Date().toISOString() } : null;
   let pendingApproval = null as PendingApproval | null;
   let pauseAtRound: number | null = carried?.pauseAtRound ?? null;
   let pauseAtRoundBoundary: boolean = carried?.pauseAtRoundBoundary ?? false;
@@ -196,7 +210,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
   let eventSeq = carried?.eventSeq ?? 0;
   const event = <K extends EventKind>(kind: K, eventRound: number | null, payload: EventPayloads[K]): SimulationEvent<K> =>
-    makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now(), generation, forks: forks() }, payload);
+    makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now(), generation, forks: forks(), state, runId: workflowInfo().runId }, payload);
   const view = (): ControlView => ({
     state,
     pendingApprovalRound: pendingApproval?.round ?? null,
@@ -242,6 +256,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     generation,
     branches,
     plannedTournaments: tournaments.map((t) => ({ round: t.round, labels: t.branches.map((b) => b.label) })),
+    eventSeq,
   });
 
   const publishSearchAttributes = () =>
@@ -271,6 +286,14 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   };
 
   const ack = (changed: boolean, message: string): ControlAck => ({ changed, message, status: status() });
+
+  /** The read model learns that the checkpoint no longer waits (and what was decided). */
+  const publishDecided = async (decidedRound: number, decision: RecordedDecision, automatic: boolean, by?: string) => {
+    if (!patched(APPROVAL_EVENTS_PATCH)) return;
+    await recordControlEvent(event('approval.decided', decidedRound, { round: decidedRound, decision, automatic, ...(by ? { by } : {}) }));
+  };
+  /** What the round child recorded when its checkpoint closed (a decision in flight answers with it). */
+  let childDecided = null as { round: number; decided: NonNullable<RoundProgress['decided']> } | null;
 
   // ---- controls ------------------------------------------------------------------------
   setHandler(statusQuery, status);
@@ -306,7 +329,10 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     fastForwardTo = req.toRound;
     const from = round + 1;
     const skipped = req.toRound - from;
-    return ack(true, skipped > 0 ? `rounds ${from}–${req.toRound - 1} will be skipped; round ${req.toRound} runs next` : `round ${req.toRound} runs next; nothing to skip`);
+    const dropped = pauseAtRound !== null && pauseAtRound >= from && pauseAtRound < req.toRound && patched(FAST_FORWARD_DROPS_PAUSE_AT_PATCH) ? pauseAtRound : null;
+    if (dropped !== null) pauseAtRound = null;
+    const note = dropped !== null ? `; the pause after round ${dropped} is dropped (that round is skipped)` : '';
+    return ack(true, (skipped > 0 ? `rounds ${from}–${req.toRound - 1} will be skipped; round ${req.toRound} runs next` : `round ${req.toRound} runs next; nothing to skip`) + note);
   };
 
   const doPauseAt = (req: PauseAtRequest): ControlAck => {
@@ -360,8 +386,19 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       ...(action === 'amend' && req.hypothesis ? { hypothesis: req.hypothesis } : {}),
     };
     // A tournament's winner waits here, in the parent; an ordinary round waits in its child.
-    if (winnerCheckpointOpen) winnerDecision = decision;
-    else await children[0]?.handle.signal(approvalDecisionSignal, decision);
+    if (winnerCheckpointOpen) {
+      winnerDecision = decision;
+      await publishDecided(waiting.round, recorded(action), false, req.by);
+    } else {
+      childDecided = null;
+      await children[0]?.handle.signal(approvalDecisionSignal, decision);
+      // The child says what it recorded (its deadline may have passed first, e.g. while paused).
+      if (patched(APPROVAL_ACK_PATCH)) {
+        await condition(() => childDecided?.round === waiting.round || children.length === 0 || pendingBacktrack !== null);
+        const got = (childDecided as { decided: NonNullable<RoundProgress['decided']> } | null)?.decided; // set by the progress handler meanwhile
+        if (got?.automatic) return ack(false, `round ${waiting.round}: its deadline passed first; ${got.decision} by default`);
+      } else await publishDecided(waiting.round, recorded(action), false, req.by);
+    }
     const done = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected; the next round is told why' : 'amended; the edited hypothesis is evaluated';
     return ack(true, `round ${waiting.round} ${done}`);
   };
@@ -419,7 +456,18 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   setHandler(revertOverrideSignal, viaSignal('revertOverride', validateRevert, doRevert));
 
   setHandler(roundProgressSignal, async (p) => {
-    if (p.round !== round) return;
+    // A late signal of a round an earlier backtrack abandoned (same number, older line) is not news.
+    if (p.round !== round || (p.generation !== undefined && p.generation !== generation)) return;
+    if (p.decided) {
+      childDecided = { round: p.round, decided: p.decided };
+      if (pendingApproval?.round === p.round) {
+        pendingApproval = null;
+        state = liveState();
+        publishSearchAttributes();
+      }
+      await publishDecided(p.round, p.decided.decision, p.decided.automatic, p.decided.by);
+      return;
+    }
     step = p.step;
     if (p.branch) return; // a tournament contender: the winner's hypothesis is taken when the round ends
     if (p.hypothesis) latestHypothesis = p.hypothesis;
@@ -432,15 +480,18 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       pendingApproval = null; // decided by the deadline's default action
       state = liveState();
       publishSearchAttributes();
+      await publishDecided(p.round, recorded(input.approval.defaultAction), true);
     }
   });
 
   // ---- the run --------------------------------------------------------------------------
   publishSearchAttributes();
   if (!carried) {
-    await recordSimulationStarted(event('simulation.started', null, { issue: input.issue, maxRounds, tenant: input.tenant, ...(input.startedBy ? { startedBy: input.startedBy } : {}) }));
-    // Only inputs with startPaused take this path: histories recorded before it never did.
-    if (input.startPaused && !pause) await enterPause(`started paused${input.startedBy ? ` by ${input.startedBy}` : ''}`);
+    const started = event('simulation.started', null, { issue: input.issue, maxRounds, tenant: input.tenant, ...(input.startedBy ? { startedBy: input.startedBy } : {}) });
+    // Built before any handler runs, so its seq follows the start's (only startPaused inputs take this path).
+    const heldAtStart = pause ? event('simulation.paused', null, { reason: pause.reason, round: 0 }) : null;
+    await recordSimulationStarted(started);
+    if (heldAtStart) await recordControlEvent(heldAtStart);
   }
   const contextOf = () => [...baseContext, ...outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : []))].slice(-CONTEXT_ROUNDS);
 
@@ -495,6 +546,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     state = liveState();
     publishSearchAttributes();
     const d = decisionOrDefault(winnerDecision, policy, deadline);
+    if (!decided) await publishDecided(round, recorded(d.action), true);
     const approval = approvalRecord(d, !decided, winner.hypothesis.text, now());
     if (approval.decision === 'rejected') return { ...winner, approval, evaluation: rejectedEvaluation(approval) };
     if (approval.decision === 'amended' && d.hypothesis) {
@@ -645,6 +697,12 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       }
       await condition(() => pause === null || pendingBacktrack !== null);
       if (pendingBacktrack) continue;
+      // A boundary pause asked for while no round ran (before round 1, after a skip, across a hand-over).
+      if (pauseAtRoundBoundary && patched(BOUNDARY_PAUSE_PATCH)) {
+        pauseAtRoundBoundary = false;
+        await enterPause(`paused at the boundary before round ${next}`);
+        continue;
+      }
       if (fastForwardTo !== null && next < fastForwardTo) {
         const skipped = { simulationId, round: next, status: 'skipped' as const, reason: `fast-forwarded to round ${fastForwardTo}` };
         outcomes.push(skipped);
@@ -702,11 +760,13 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     }
 
     finishing = true;
-    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, ...(earlier.length ? { earlier } : {}), ...(branches.length ? { branches } : {}), seq: ++eventSeq, at: now(), generation, forks: forks() });
+    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, ...(earlier.length ? { earlier } : {}), ...(branches.length ? { branches } : {}), seq: ++eventSeq, at: now(), generation, forks: forks(), runId: workflowInfo().runId });
     state = 'completed';
     publishSearchAttributes();
     return { simulationId, state: 'completed', rounds: outcomes, earlierRounds: earlier, continuedAsNew: carried?.continuedAsNew ?? 0, report };
   } catch (err) {
+    // continueAsNew() throws to end the run: a hand-over, not a failure.
+    if (err instanceof ContinueAsNew && patched(CONTINUE_AS_NEW_NOT_FAILED_PATCH)) throw err;
     if (isCancellation(err)) {
       state = 'cancelled';
       pendingBacktrack = null;

@@ -1,0 +1,138 @@
+// POST /v1/admin/rebuild: one active job per tenant (409 with its id), takeover of a job whose
+// recorder died, and /readyz while the read model is rebuilt. The recorder side is the real
+// listener on the stack's Redis; which rebuild it runs is up to each test.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { redisKeys } from '@kunlun/contracts';
+import { createKafka } from '@kunlun/infra';
+import { eventually, stackEnv, testLogger } from '@kunlun/infra/testing';
+import { createRecorderMetrics, listenForRebuilds, rebuildReadModel } from '@kunlun/recorder';
+import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { KEYS, startTestStack, type TestStack } from './testing/stack.js';
+
+describe('admin rebuild jobs', () => {
+  let s: TestStack;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  before(async () => {
+    s = await startTestStack();
+    // The stack's own listener would race ours for the claims.
+    await s.rebuilds.stop();
+  });
+  after(async () => {
+    for (const c of cleanups.reverse()) await c();
+    await s.stop();
+  });
+
+  const call = async (method: 'GET' | 'POST', url: string, key: string = KEYS.admin) => {
+    const res = await s.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(method === 'POST' ? { payload: {} } : {}) });
+    return { status: res.statusCode, body: res.json<Record<string, any>>() };
+  };
+  const job = (id: string) => call('GET', `/v1/admin/rebuild/${id}`);
+
+  /** A recorder's rebuild listener on connections of its own (so a test can cut them, as a crash would). */
+  async function listener(options: Omit<Parameters<typeof listenForRebuilds>[0], 'redis' | 'subscriber' | 'logger'>) {
+    const redis: Redis = s.redis.duplicate();
+    const subscriber: Redis = s.redis.duplicate();
+    const l = await listenForRebuilds({ redis, subscriber, logger: testLogger, ...options });
+    let dead = false;
+    const die = () => ((dead = true), redis.disconnect(), subscriber.disconnect());
+    cleanups.push(async () => (await l.stop(), dead || die()));
+    return { ...l, redis, die };
+  }
+
+  it('one rebuild per tenant: a second request gets 409 with the running job, a new one is accepted once it finished', { timeout: 120_000 }, async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const l = await listener({ rebuild: () => gate.then(() => ({ deletedKeys: 0, simulations: 0 })) });
+
+    const first = await call('POST', '/v1/admin/rebuild');
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    const id = first.body.rebuildId as string;
+    const running = await eventually('claimed', async () => {
+      const j = await job(id);
+      return j.body.state === 'running' ? j.body : undefined;
+    });
+    assert.equal(running.claimedBy, l.instance);
+    assert.ok(Date.parse(running.leaseExpiresAt) > Date.now(), 'the lease runs');
+    assert.equal(running.attempts, 1);
+
+    const second = await call('POST', '/v1/admin/rebuild');
+    assert.equal(second.status, 409, JSON.stringify(second.body));
+    assert.equal(second.body.error.code, 'conflict');
+    assert.deepEqual(second.body.error.details, { rebuildId: id, state: 'running' });
+    assert.match(second.body.error.message, new RegExp(id));
+    // Another tenant's rebuild is not held up by it.
+    const otherAdmin = s.app.jwt.sign({ sub: 'bea', tenant: 'tenant-b', role: 'admin' });
+    const other = await call('POST', '/v1/admin/rebuild', otherAdmin);
+    assert.equal(other.status, 202, JSON.stringify(other.body));
+
+    release();
+    const done = await eventually('done', async () => {
+      const j = await job(id);
+      return j.body.state === 'done' ? j.body : undefined;
+    });
+    assert.equal(done.leaseExpiresAt, undefined);
+    const third = await call('POST', '/v1/admin/rebuild');
+    assert.equal(third.status, 202, JSON.stringify(third.body));
+    await eventually('the third done', async () => ((await job(third.body.rebuildId as string)).body.state === 'done' ? true : undefined));
+    const otherJob = await s.app.inject({ method: 'GET', url: `/v1/admin/rebuild/${other.body.rebuildId}`, headers: { authorization: `Bearer ${otherAdmin}` } });
+    assert.equal(otherJob.json<{ state: string }>().state, 'done');
+    await l.stop();
+  });
+
+  it('a job whose recorder died is taken over by another when its lease expires; the new holder runs the real tenant rebuild', { timeout: 180_000 }, async () => {
+    // The recorder that claims it and then dies: it never finishes, its connections go.
+    const dying = await listener({ leaseMs: 1_000, rebuild: (_tenant, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')))) });
+    const requested = await call('POST', '/v1/admin/rebuild');
+    assert.equal(requested.status, 202);
+    const id = requested.body.rebuildId as string;
+    await eventually('claimed by the dying recorder', async () => ((await job(id)).body.claimedBy === dying.instance ? true : undefined));
+    dying.die();
+    await dying.stop();
+
+    // Still the tenant's job: another request is refused while nobody has taken it over yet.
+    const meanwhile = await call('POST', '/v1/admin/rebuild');
+    assert.equal(meanwhile.status, 409);
+    assert.equal(meanwhile.body.error.details.rebuildId, id);
+
+    // A live recorder with the real tenant rebuild over the stack's topic.
+    const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'admin-test', logger: testLogger });
+    const rebuildRedis = s.redis.duplicate();
+    cleanups.push(() => Promise.resolve(rebuildRedis.disconnect()));
+    const healthy = await listener({
+      leaseMs: 1_000,
+      sweepEveryMs: 200,
+      rebuild: (tenant, signal) => rebuildReadModel({ kafka, redis: rebuildRedis, topic: s.workers.topic, dlqTopic: `${s.workers.topic}.dlq`, logger: testLogger, metrics: createRecorderMetrics(new Registry()), tenant, signal }),
+    });
+    const done = await eventually('taken over and done', async () => {
+      const j = await job(id);
+      return j.body.state === 'done' || j.body.state === 'failed' ? j.body : undefined;
+    }, 120_000);
+    assert.equal(done.state, 'done', JSON.stringify(done));
+    assert.equal(done.claimedBy, healthy.instance);
+    assert.equal(done.takenOverFrom, dying.instance);
+    assert.equal(done.attempts, 2);
+    assert.equal(typeof done.simulations, 'number');
+
+    const next = await call('POST', '/v1/admin/rebuild');
+    assert.equal(next.status, 202, 'the tenant may rebuild again');
+    await eventually('the next done', async () => ((await job(next.body.rebuildId as string)).body.state === 'done' ? true : undefined), 120_000);
+    await healthy.stop();
+  });
+
+  it('/readyz answers 503 "read model rebuilding" while a recorder rebuilds the whole read model', async () => {
+    const ready = await s.app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(ready.statusCode, 200);
+    // What a recorder holds while it rebuilds a read model Redis lost (services/recorder/src/epoch.ts).
+    await s.redis.set(redisKeys.rebuilding, JSON.stringify({ by: 'test', since: new Date().toISOString() }), 'PX', 60_000);
+    try {
+      const rebuilding = await s.app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(rebuilding.statusCode, 503);
+      assert.deepEqual(rebuilding.json(), { ok: false, checks: { temporal: 'ok', redis: 'ok' }, readModel: 'rebuilding', reason: 'read model rebuilding' });
+    } finally {
+      await s.redis.del(redisKeys.rebuilding);
+    }
+    assert.equal((await s.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  });
+});

@@ -1,0 +1,57 @@
+// GET /v1/simulations/:id/verify: do Temporal, the event topic and the read model agree about
+// one simulation? Runs the consistency checker (@kunlun/consistency) and answers its report,
+// consistent or not; every report is counted in kunlun_consistency_* on the gateway's /metrics.
+import type { SimulationClient } from '@kunlun/client';
+import { verifySimulation, type ConsistencyMetrics, type VerifyDeps } from '@kunlun/consistency';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { principalOf } from '../auth.js';
+import { ApiError, ErrorBodySchema, notFound } from '../errors.js';
+import type { ReadModel } from '../read-model.js';
+import { SimulationIdParams, VerifyQuery, VerifyResponse } from '../schemas.js';
+
+export interface VerifyRoutesDeps {
+  sims: SimulationClient;
+  readModel: ReadModel;
+  stores: VerifyDeps;
+  metrics: ConsistencyMetrics;
+}
+
+const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 429: ErrorBodySchema, 503: ErrorBodySchema };
+
+export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const { sims, readModel } = deps;
+
+  /** The same object-level check as the other simulation routes: another tenant's simulation is not found. */
+  async function authorize(req: FastifyRequest, id: string): Promise<void> {
+    const tenant = (await readModel.tenantOf(id)) || (await sims.owner(id))?.tenant;
+    if (!tenant || tenant !== principalOf(req).tenant) throw notFound('simulation');
+  }
+
+  r.get('/simulations/:id/verify', {
+    config: { role: 'operator' },
+    schema: {
+      summary: 'Consistency check: do Temporal, the event topic and the read model agree? 200 with the report either way',
+      description:
+        'Reads the simulation from all three stores and compares them; while they disagree it reads again until settleMs has passed (the read model trails Temporal by the pipeline lag), so only a lasting divergence is reported.',
+      params: SimulationIdParams,
+      querystring: VerifyQuery,
+      response: { 200: VerifyResponse, ...errors },
+    },
+    handler: async (req) => {
+      const { id } = req.params;
+      await authorize(req, id);
+      let report;
+      try {
+        report = await verifySimulation(deps.stores, id, { settleMs: req.query.settleMs });
+      } catch (err) {
+        req.log.warn({ err, simulationId: id }, 'consistency check failed');
+        throw new ApiError(503, 'unavailable', 'the consistency check could not read Temporal, the event topic or the read model; try again');
+      }
+      deps.metrics.observe(report);
+      if (!report.consistent) req.log.warn({ simulationId: id, divergences: report.divergences.map((d) => d.message) }, 'stores disagree');
+      return report;
+    },
+  });
+}

@@ -1,0 +1,196 @@
+// SSE delivery cannot lose an event whatever order the events reach the read model in: events
+// are written straight into the read model (the recorder's projection, as the recorder would)
+// for made-up simulations — not Temporal workflows — while a client streams them.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { makeEvent, redisKeys, type SimulationEvent } from '@kunlun/contracts';
+import { eventually } from '@kunlun/infra/testing';
+import { RedisProjection } from '@kunlun/recorder';
+import { sseDefaults } from './live.js';
+import { KEYS, readEvents, startTestStack, type TestStack } from './testing/stack.js';
+
+type Frame = { id: number; event: string; data: unknown };
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** A stream read awaited later: when a test fails before that, its rejection is not unhandled. */
+const handled = <T>(p: Promise<T>): Promise<T> => {
+  p.catch(() => undefined);
+  return p;
+};
+
+/** Seq 1 starts the simulation (tenant-a owns it); later seqs alternate paused / resumed. */
+function event(simulationId: string, seq: number): SimulationEvent {
+  const e = { simulationId, seq, round: null, occurredAt: new Date().toISOString() };
+  if (seq === 1) return makeEvent('simulation.started', e, { issue: 'SSE ordering', maxRounds: 3, startedBy: 'alice', tenant: 'tenant-a' });
+  return seq % 2 === 0 ? makeEvent('simulation.paused', e, { reason: `pause ${seq}`, round: 0 }) : makeEvent('simulation.resumed', e, { round: 0 });
+}
+
+describe('SSE delivery from the events log', () => {
+  let s: TestStack;
+  let projection: RedisProjection;
+  const saved = { ...sseDefaults };
+
+  before(async () => {
+    s = await startTestStack();
+    projection = new RedisProjection(s.redis);
+  });
+  after(async () => {
+    Object.assign(sseDefaults, saved);
+    await s.stop();
+  });
+
+  const url = (id: string) => `${s.baseUrl}/v1/simulations/${id}/events`;
+  const auth = { authorization: `Bearer ${KEYS.operator}` };
+  const apply = async (id: string, ...seqs: number[]) => {
+    for (const seq of seqs) {
+      const [outcome] = await projection.apply([event(id, seq)]);
+      assert.equal(outcome, true, `seq ${seq} applied`);
+    }
+  };
+  const subscribers = async (id: string) => Number(((await s.redis.pubsub('NUMSUB', redisKeys.live(id))) as [string, number])[1]);
+  const subscribed = (id: string) => eventually(`the gateway subscribed to ${id}`, async () => ((await subscribers(id)) >= 1 ? true : undefined), 10_000, 20);
+  const unsubscribed = (id: string) => eventually(`the gateway unsubscribed from ${id}`, async () => ((await subscribers(id)) === 0 ? true : undefined), 10_000, 50);
+  /** Streams until seq `last` arrived; `seen` fills as frames come (for steps taken mid-stream). */
+  const stream = (id: string, last: number, seen: Frame[] = [], extra: Record<string, string> = {}) =>
+    handled(
+      readEvents(
+        url(id),
+        { ...auth, ...extra },
+        (f) => {
+          seen.splice(0, seen.length, ...f);
+          return f.some((x) => x.id >= last);
+        },
+        30_000,
+      ),
+    );
+  const waitFrame = (seen: Frame[], seq: number, timeoutMs = 10_000) => eventually(`frame ${seq}`, () => Promise.resolve(seen.some((f) => f.id === seq) ? true : undefined), timeoutMs, 20);
+
+  const id1 = `sim-sse-ooo-${randomUUID()}`;
+
+  it('events recorded out of seq order (1,2,3,5,4,6) arrive once each, in order', async () => {
+    await apply(id1, 1);
+    const seen: Frame[] = [];
+    const reading = stream(id1, 6, seen);
+    await subscribed(id1);
+    await waitFrame(seen, 1);
+    await apply(id1, 2, 3, 5);
+    await waitFrame(seen, 3);
+    await sleep(400); // the stream has had 5's doorbell and holds it: 4 is missing
+    assert.deepEqual(
+      seen.map((f) => f.id),
+      [1, 2, 3],
+      '5 waits for 4',
+    );
+    await apply(id1, 4, 6);
+    const frames = await reading;
+    assert.deepEqual(
+      frames.map((f) => f.id),
+      range(1, 6),
+    );
+    assert.deepEqual(
+      frames.map((f) => f.event),
+      ['simulation.started', 'simulation.paused', 'simulation.resumed', 'simulation.paused', 'simulation.resumed', 'simulation.paused'],
+    );
+    assert.deepEqual(
+      frames.map((f) => (f.data as { seq: number }).seq),
+      range(1, 6),
+    );
+    await unsubscribed(id1); // the client went away: the stream closed and its subscription went with it
+  });
+
+  it('a reconnect with Last-Event-ID in the middle receives exactly the rest', async () => {
+    const rest = await stream(id1, 6, [], { 'last-event-id': '3' });
+    assert.deepEqual(
+      rest.map((f) => f.id),
+      [4, 5, 6],
+    );
+    // At the end: only what comes next.
+    const seen: Frame[] = [];
+    const reading = stream(id1, 7, seen, { 'last-event-id': '6' });
+    await subscribed(id1);
+    await apply(id1, 7);
+    assert.deepEqual(
+      (await reading).map((f) => f.id),
+      [7],
+    );
+  });
+
+  it('events recorded concurrently in any order all arrive once, in order', async () => {
+    const id = `sim-sse-burst-${randomUUID()}`;
+    await apply(id, 1);
+    const reading = stream(id, 60);
+    await subscribed(id);
+    const seqs = range(2, 60).sort(() => Math.random() - 0.5);
+    await Promise.all(seqs.map((seq) => apply(id, seq)));
+    assert.deepEqual(
+      (await reading).map((f) => f.id),
+      range(1, 60),
+    );
+  });
+
+  it('a pub/sub reconnect misses nothing: events published while the subscriber was gone arrive on the resync', async () => {
+    sseDefaults.pollIntervalMs = 120_000; // no safety poll: only doorbells and the resync deliver
+    try {
+      const id = `sim-sse-kill-${randomUUID()}`;
+      await apply(id, 1, 2);
+      const seen: Frame[] = [];
+      const reading = stream(id, 6, seen);
+      await subscribed(id);
+      await waitFrame(seen, 2);
+      const killed = await s.redis.client('KILL', 'TYPE', 'pubsub');
+      assert.ok(Number(killed) >= 1, 'the subscriber connection was killed');
+      await apply(id, 3, 4); // published while nobody listens: their doorbells are lost
+      await waitFrame(seen, 4); // the resync after the resubscription reads them from the log
+      await subscribed(id);
+      await apply(id, 5, 6);
+      assert.deepEqual(
+        (await reading).map((f) => f.id),
+        range(1, 6),
+      );
+    } finally {
+      sseDefaults.pollIntervalMs = saved.pollIntervalMs;
+    }
+  });
+
+  it('a gap that never fills is skipped after the bound; a late event does not break the order', async () => {
+    sseDefaults.gapTimeoutMs = 800;
+    try {
+      const id = `sim-sse-gap-${randomUUID()}`;
+      await apply(id, 1, 2);
+      const seen: Frame[] = [];
+      const at = new Map<number, number>();
+      const reading = handled(
+        readEvents(
+          url(id),
+          auth,
+          (f) => {
+            seen.splice(0, seen.length, ...f);
+            for (const x of f) if (!at.has(x.id)) at.set(x.id, Date.now());
+            return f.some((x) => x.id >= 6);
+          },
+          30_000,
+        ),
+      );
+      await subscribed(id);
+      await waitFrame(seen, 2);
+      const gapAt = Date.now();
+      await apply(id, 4, 5); // 3 never comes (in time)
+      await waitFrame(seen, 5);
+      assert.ok(at.get(4)! - gapAt >= 700, `4 was held for the bound (${at.get(4)! - gapAt} ms)`);
+      await apply(id, 3, 6); // 3 comes late: the stream is past it
+      assert.deepEqual(
+        (await reading).map((f) => f.id),
+        [1, 2, 4, 5, 6],
+      );
+      // A reconnect from before the gap finds 3 in the log now.
+      assert.deepEqual(
+        (await stream(id, 6, [], { 'last-event-id': '2' })).map((f) => f.id),
+        [3, 4, 5, 6],
+      );
+    } finally {
+      sseDefaults.gapTimeoutMs = saved.gapTimeoutMs;
+    }
+  });
+});

@@ -1,0 +1,60 @@
+// The controls' rules as pure functions: what each refuses and why.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_AGENTS, type OverrideRecord } from '@kunlun/contracts';
+import { validateBacktrack, validateDecision, validateFastForward, validateOverride, validatePause, validatePauseAt, validateRevert, type ControlView } from './workflows/control-rules.js';
+
+const view = (over: Partial<ControlView> = {}): ControlView => ({
+  state: 'running',
+  pendingApprovalRound: null,
+  round: 2,
+  roundRunning: true,
+  maxRounds: 5,
+  agents: DEFAULT_AGENTS,
+  overrides: [],
+  backtrackPending: false,
+  finishing: false,
+  ...over,
+});
+const record = (id: number, to: number, extra: Partial<OverrideRecord> = {}): OverrideRecord => ({
+  id,
+  agentId: 'proposer',
+  kind: 'override',
+  at: '2026-12-01T00:00:00Z',
+  changes: [{ param: 'temperature', from: id === 1 ? 0.7 : 1.1, to }],
+  effectiveFrom: { round: 2 },
+  ...extra,
+});
+
+describe('control rules', () => {
+  it('while the final report is written, controls that change what runs are refused', () => {
+    const v = view({ finishing: true, roundRunning: false, round: 5 });
+    for (const f of [() => validatePause(v, {}), () => validatePauseAt(v, { round: 5 }), () => validateOverride(v, { agentId: 'proposer', params: { temperature: 1 } })]) {
+      assert.throws(f, /final report is being written/);
+    }
+  });
+
+  it('text with an unpaired surrogate is refused with its field', () => {
+    assert.throws(() => validatePause(view(), { reason: 'x \ud800' }), /^Error: reason: contains an unpaired UTF-16 surrogate/);
+    assert.throws(() => validateOverride(view(), { agentId: 'proposer', params: { persona: 'p \udc00' } }), /params\.persona: contains an unpaired/);
+    assert.throws(() => validateDecision(view({ pendingApprovalRound: 2 }), 'amend', { hypothesis: 'h \ud83d' }), /hypothesis: contains an unpaired/);
+    assert.throws(() => validateBacktrack(view({ roundRunning: false, round: 3 }), { toRound: 1, by: 'b \ud800' }), /by: contains an unpaired/);
+    assert.doesNotThrow(() => validatePause(view(), { reason: 'fine 😀' }));
+  });
+
+  it('reverting an override whose params a later one changed is refused, naming the later one', () => {
+    // #1 set temperature 1.1, #2 set it to 1.5: undoing #1 would silently undo #2.
+    const agents = DEFAULT_AGENTS.map((a) => (a.id === 'proposer' ? { ...a, params: { ...a.params, temperature: 1.5 } } : a));
+    const v = view({ agents, overrides: [record(1, 1.1), record(2, 1.5)] });
+    assert.throws(() => validateRevert(v, { overrideId: 1 }), /cannot revert override 1: temperature changed since \(record 2\); revert that first/);
+    assert.doesNotThrow(() => validateRevert(v, { overrideId: 2 }));
+    // Once #2 is reverted, temperature is #1's again and #1 can be reverted.
+    const after = view({ agents: DEFAULT_AGENTS.map((a) => (a.id === 'proposer' ? { ...a, params: { ...a.params, temperature: 1.1 } } : a)), overrides: [record(1, 1.1), record(2, 1.5, { revertedBy: 3 })] });
+    assert.doesNotThrow(() => validateRevert(after, { overrideId: 1 }));
+  });
+
+  it('a fast-forward must go forward and stay within the rounds', () => {
+    assert.throws(() => validateFastForward(view(), { toRound: 2 }), /must be after it/);
+    assert.throws(() => validateFastForward(view(), { toRound: 6 }), /only 5 rounds/);
+  });
+});
