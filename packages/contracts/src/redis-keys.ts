@@ -11,6 +11,7 @@
 //   kunlun:sim:{id}:round:<n>      STRING the round as JSON (RoundResult or SkippedRound)
 //   kunlun:sim:{id}:branches       ZSET   score = event seq × 100 + index, member = BranchRecord JSON (the lineage's side branches)
 //   kunlun:sim:{id}:branch:<b>:round:<n>  STRING a round abandoned by a backtrack (branch id <b>), as it was
+//   kunlun:sim:{id}:branch-rounds  SET    the names of those branch round keys (so a flush finds them atomically)
 //   kunlun:sim:{id}:report         STRING the final report as JSON
 //   kunlun:sim:{id}:events         ZSET   score = event seq, member = the live-update JSON (replay for SSE)
 //   kunlun:sim:{id}:applied        SET    event ids already applied (idempotency)
@@ -20,10 +21,19 @@
 //   kunlun:live:{id}               pub/sub channel: one live-update JSON per applied event
 //
 // Outside the read model (a rebuild never deletes them):
+//   kunlun-admin:epoch             STRING JSON {epoch, at, by, how}: the read model is complete (written on the first
+//                                         projection into an empty read model, or by a finished whole rebuild).
+//                                         Gone = Redis lost its data: a recorder rebuilds the read model from the topic.
+//   kunlun-admin:rebuilding        STRING JSON {by, since}: a recorder is rebuilding the whole read model (lease: PX,
+//                                         renewed while it runs); the gateway's /readyz answers 503 while it exists
 //   kunlun-admin:rebuild           pub/sub channel: rebuild job ids, for the recorder
 //   kunlun-admin:rebuild:<job>     HASH   a rebuild job: tenant, state (requested|running|done|failed),
-//                                         requestedBy, requestedAt, claimedBy, startedAt, finishedAt,
+//                                         requestedBy, requestedAt, claimedBy, leaseUntilMs (claim lease, renewed
+//                                         while it runs), attempts, takenOverFrom, startedAt, finishedAt,
 //                                         simulations, deletedKeys, error (kept 7 days)
+//   kunlun-admin:rebuild-tenant:<t> STRING the tenant's active (requested|running) job id: one at a time per tenant
+//   kunlun-admin:rebuilds          ZSET   active job ids, score = when a recorder may take the job over (ms: the
+//                                         claim lease's expiry, or the request's claim deadline)
 import type { SimulationState } from './simulation.js';
 
 export const REDIS_PREFIX = 'kunlun:';
@@ -37,6 +47,7 @@ export const redisKeys = {
   branches: (id: string) => `kunlun:sim:{${id}}:branches`,
   branchPrefix: (id: string) => `kunlun:sim:{${id}}:branch:`,
   branchRoundPrefix: (id: string, branchId: string) => `kunlun:sim:{${id}}:branch:${branchId}:round:`,
+  branchRounds: (id: string) => `kunlun:sim:{${id}}:branch-rounds`,
   events: (id: string) => `kunlun:sim:{${id}}:events`,
   applied: (id: string) => `kunlun:sim:{${id}}:applied`,
   index: 'kunlun:simulations',
@@ -45,12 +56,22 @@ export const redisKeys = {
   live: (id: string) => `kunlun:live:{${id}}`,
   /** Every key of one simulation (a SCAN pattern: ids never contain glob characters). */
   simulationKeysPattern: (id: string) => `kunlun:sim:{${id}}*`,
+  /** The simulation id in a per-simulation key (its hash tag), or null for other keys. */
+  simulationOf: (key: string): string | null => (key.startsWith('kunlun:sim:{') ? key.slice(12, key.indexOf('}', 12)) || null : null),
+  epoch: 'kunlun-admin:epoch',
+  rebuilding: 'kunlun-admin:rebuilding',
   rebuildChannel: 'kunlun-admin:rebuild',
   rebuildJob: (jobId: string) => `kunlun-admin:rebuild:${jobId}`,
+  rebuildTenant: (tenant: string) => `kunlun-admin:rebuild-tenant:${tenant}`,
+  activeRebuilds: 'kunlun-admin:rebuilds',
 } as const;
 
 export const REBUILD_JOB_TTL_SECONDS = 7 * 86_400;
 export type RebuildJobState = 'requested' | 'running' | 'done' | 'failed';
+/** How long a recorder's claim on a rebuild job lasts unless renewed (it renews it every third of that). */
+export const REBUILD_LEASE_MS = 30_000;
+/** How long a requested job may wait for a recorder to claim it before any recorder's sweep takes it. */
+export const REBUILD_CLAIM_DEADLINE_MS = 30_000;
 
 /** What subscribers of `kunlun:live:{id}` (and the events log) receive. */
 export interface LiveUpdate {

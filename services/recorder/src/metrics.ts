@@ -5,13 +5,15 @@ import { EVENT_KINDS, SIMULATION_STATES, type SimulationState } from '@kunlun/co
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export const DLQ_REASONS = ['unparseable', 'schema_version', 'invalid', 'projection'] as const;
-export const FINISH_OUTCOMES = ['completed', 'failed', 'cancelled'] as const;
+export const FINISH_OUTCOMES = ['completed', 'failed', 'cancelled', 'terminated'] as const;
 export const ROUND_OUTCOMES = ['completed', 'skipped'] as const;
 export const APPROVAL_DECISIONS = ['approved', 'rejected', 'amended'] as const;
 
 export interface RecorderMetrics {
   events: Counter<'kind' | 'outcome'>;
   deadLettered: Counter<'reason'>;
+  /** Batches retried because Redis could not take writes (never dead-lettered). */
+  transientErrors: Counter;
   lag: Gauge<'topic' | 'partition'>;
   projectionLatency: Histogram;
   batchDuration: Histogram;
@@ -41,6 +43,11 @@ export function createRecorderMetrics(registry: Registry): RecorderMetrics {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    transientErrors: new Counter({
+      name: 'kunlun_recorder_transient_errors_total',
+      help: 'Batches not committed and retried because the read model could not take writes (failover, loading, connection).',
+      registers: [registry],
+    }),
     lag: new Gauge({
       name: 'kunlun_recorder_lag_messages',
       help: 'Messages between the consumer group\'s committed offset and the partition high watermark.',
@@ -66,7 +73,7 @@ export function createRecorderMetrics(registry: Registry): RecorderMetrics {
     }),
     simulationsFinished: new Counter({
       name: 'kunlun_simulations_finished_total',
-      help: 'Simulations finished, by outcome (completed, failed, cancelled).',
+      help: 'Simulations finished, by outcome (completed, failed, cancelled, terminated).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -1,13 +1,14 @@
 // The recorder against real Kafka and a real (private) redis-server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { redisKeys, type SimulationEvent } from '@kunlun/contracts';
+import { DEFAULT_TENANT, makeEvent, parseEvent, REBUILD_CLAIM_DEADLINE_MS, redisKeys, type SimulationEvent } from '@kunlun/contracts';
 import { createIdempotentProducer, createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
 import { counterValue, eventually, startRedisServer, startService, stackEnv, testLogger, uniqueName } from '@kunlun/infra/testing';
 import type { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { createRecorderMetrics, rebuildReadModel, Recorder, RedisProjection } from './index.js';
+import { createRecorderMetrics, isFreshGroup, listenForRebuilds, ReadModelGuard, rebuildReadModel, Recorder, RedisProjection, startProbeServer, type Readiness } from './index.js';
+import { isTransientRedisError } from './recorder.js';
 import { assertSameReadModel, dumpReadModel, lineageEvents, simulationEvents } from './testing/events.js';
 
 describe('recorder', () => {
@@ -232,6 +233,350 @@ describe('recorder', () => {
     assert.equal(counterValue(metrics, 'kunlun_recorder_events_total', { outcome: 'applied' }), good.length);
     assert.equal(counterValue(metrics, 'kunlun_recorder_lag_messages'), 0);
     assert.match(metrics, /kunlun_recorder_projection_latency_seconds_count \d+/);
+  });
+
+  it('an unpaired surrogate in published text loses nothing: that event and every later one are projected', { timeout: 120_000 }, async () => {
+    const { topic, dlqTopic } = await topics();
+    const id = uniqueName('sim');
+    const events = simulationEvents(id, 4);
+    // As older code published it: JSON.stringify writes the lone surrogate as an escape Lua's cjson refuses.
+    const round2 = events.find((e) => e.kind === 'round.completed' && e.round === 2) as SimulationEvent<'round.completed'>;
+    round2.payload.hypothesis.text = 'persona a \ud800 b speaks';
+    const { registry } = await startRecorder(topic, dlqTopic);
+    await publish(topic, events);
+    await waitForEvents([id], events.length);
+    assert.deepEqual(await redis.zrange(redisKeys.rounds(id), 0, -1), ['1', '2', '3', '4']);
+    const stored = JSON.parse((await redis.get(redisKeys.round(id, 2)))!) as { hypothesis: { text: string } };
+    assert.equal(stored.hypothesis.text, 'persona a \ufffd b speaks');
+    assert.equal(await redis.hget(redisKeys.summary(id), 'state'), 'completed');
+    assert.equal(counterValue(await registry.metrics(), 'kunlun_recorder_dlq_total'), 0);
+  });
+
+  it('all or nothing: an event whose script fails writes nothing and is not marked applied', async () => {
+    const id = uniqueName('sim');
+    const projection = new RedisProjection(redis);
+    const [started, round1] = simulationEvents(id, 1) as [SimulationEvent, SimulationEvent<'round.completed'>];
+    assert.deepEqual(await projection.apply([started]), [true]);
+    const before = await dumpReadModel(redis);
+    // Straight to the projection (past the decoder's repair), as a bad write from any producer would arrive.
+    const broken = { ...round1, payload: { ...round1.payload, hypothesis: { text: 'x \ud800 y' } } };
+    const [outcome] = await projection.apply([broken]);
+    assert.ok(outcome instanceof Error, 'the script refuses it');
+    assert.deepEqual(await dumpReadModel(redis), before, 'nothing of it was written');
+    assert.equal(await redis.sismember(redisKeys.applied(id), round1.eventId), 0);
+    assert.deepEqual(await projection.apply([round1]), [true], 'the good event applies later');
+    assert.equal(await redis.hget(redisKeys.summary(id), 'roundsCompleted'), '1');
+  });
+
+  it('nothing leaves a terminal state: a later-seq control event cannot reopen a completed simulation', async () => {
+    const id = uniqueName('sim');
+    const projection = new RedisProjection(redis);
+    const events = simulationEvents(id, 1);
+    const lastSeq = events.at(-1)!.seq;
+    const latePause = makeEvent('simulation.paused', { simulationId: id, seq: lastSeq + 1, round: null, occurredAt: events.at(-1)!.occurredAt }, { reason: 'accepted while the report was written', round: 1 });
+    await projection.apply([...events, latePause]);
+    assert.equal(await redis.hget(redisKeys.summary(id), 'state'), 'completed');
+    assert.notEqual(await redis.zscore(redisKeys.stateIndex('completed'), id), null);
+    assert.equal(await redis.zscore(redisKeys.stateIndex('paused'), id), null);
+  });
+
+  it('a transient Redis error is retried, never dead-lettered', () => {
+    for (const m of ["READONLY You can't write against a read only replica.", 'LOADING Redis is loading the dataset in memory', 'Connection is closed.', 'BUSY Redis is busy running a script']) {
+      assert.equal(isTransientRedisError(new Error(m)), true, m);
+    }
+    assert.equal(isTransientRedisError(new Error('ERR user_script:40: Expected value but found invalid unicode escape code')), false);
+  });
+
+  /** A redis-server of the test's own: these tests empty it, and compare whole dumps. */
+  async function privateRedis() {
+    const server = await startRedisServer();
+    const client = createRedisClient({ url: server.url, logger: testLogger, name: 'recorder-test-private' });
+    stoppers.push(async () => (client.disconnect(), await server.stop()));
+    /**
+     * The read model the events give when each is applied once, in order, straight through the
+     * projection (decoded as the recorder decodes them: the schema fixes the payloads' key order).
+     */
+    const reference = async (published: SimulationEvent[]) => {
+      const events = published.map((e) => {
+        const parsed = parseEvent(JSON.stringify(e));
+        assert.ok(parsed.ok);
+        return parsed.event;
+      });
+      const ref = createRedisClient({ url: server.url, logger: testLogger, name: 'reference' });
+      try {
+        await ref.select(1);
+        await ref.flushdb();
+        const projection = new RedisProjection(ref);
+        for (let i = 0; i < events.length; i += 500) await projection.apply(events.slice(i, i + 500));
+        return await dumpReadModel(ref);
+      } finally {
+        ref.disconnect();
+      }
+    };
+    return { server, redis: client, reference };
+  }
+
+  const rebuildMetrics = () => createRecorderMetrics(new Registry());
+
+  /** Events of many simulations, interleaved the way concurrent simulations publish them. */
+  function interleaved(streams: SimulationEvent[][]): SimulationEvent[] {
+    const out: SimulationEvent[] = [];
+    for (let i = 0; out.length < streams.reduce((n, s) => n + s.length, 0); i++) for (const s of streams) if (s[i]) out.push(s[i]!);
+    return out;
+  }
+
+  /** Until the consumer group has committed every partition up to its current end. */
+  async function caughtUp(groupId: string, topic: string) {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await eventually(`${groupId} caught up`, async () => {
+        const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+        const at = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset]));
+        return ends.every((p) => p.high === '0' || at.get(p.partition) === p.high) ? true : undefined;
+      }, 120_000);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  it('Redis restarted empty is noticed (no epoch key): not ready while the recorder rebuilds by itself, then complete', { timeout: 180_000 }, async () => {
+    const { redis: r, reference } = await privateRedis();
+    const { topic, dlqTopic } = await topics();
+    const ids = Array.from({ length: 20 }, () => uniqueName('sim'));
+    const events = interleaved(ids.map((id) => simulationEvents(id, 5)));
+    const groupId = uniqueName('recorder');
+    const transitions: Readiness[] = [];
+    const duringRebuild: Array<{ holder: string | null; readyz: string }> = [];
+    let probePort = 0;
+    const guard = new ReadModelGuard({
+      redis: r,
+      logger: testLogger,
+      checkEveryMs: 300,
+      freshGroup: () => isFreshGroup(kafka, groupId, topic),
+      onReadiness: (x) => transitions.push(x),
+      rebuild: async (signal) => {
+        // What the gateway and the recorder's own probe see while it runs.
+        const res = await fetch(`http://127.0.0.1:${probePort}/readyz`);
+        duringRebuild.push({ holder: await r.get(redisKeys.rebuilding), readyz: `${res.status} ${await res.text()}` });
+        return rebuildReadModel({ kafka, redis: r, topic, dlqTopic, logger: testLogger, metrics: rebuildMetrics(), signal });
+      },
+    });
+    const probes = await startProbeServer({ registry: new Registry(), host: '127.0.0.1', port: 0, logger: testLogger, readiness: () => guard.status });
+    probePort = probes.port;
+    stoppers.push(() => probes.close());
+    await guard.start();
+    stoppers.push(() => guard.stop());
+    assert.deepEqual(guard.status, { ready: true }, 'an empty read model and a fresh group: the first projection starts the epoch');
+    assert.equal((JSON.parse((await r.get(redisKeys.epoch))!) as { how: string }).how, 'first projection');
+    assert.equal(duringRebuild.length, 0, 'no rebuild for a first projection');
+
+    const recorder = new Recorder({ kafka, redis: r, topic, dlqTopic, groupId, logger: testLogger, metrics: createRecorderMetrics(new Registry()), onEpochMissing: () => guard.notify() });
+    await recorder.start();
+    stoppers.push(() => recorder.stop());
+    await publish(topic, events);
+    await caughtUp(groupId, topic);
+    const expected = await reference(events);
+    assertSameReadModel(await dumpReadModel(r), expected);
+
+    // Redis loses everything; no event arrives after it, so the periodic check has to notice.
+    const firstEpoch = await r.get(redisKeys.epoch);
+    await r.flushall();
+    await eventually('a new epoch', async () => ((await r.get(redisKeys.epoch)) !== null && guard.status.ready ? true : undefined), 120_000, 50);
+    assert.notEqual(await r.get(redisKeys.epoch), firstEpoch);
+    assert.equal((JSON.parse((await r.get(redisKeys.epoch))!) as { how: string }).how, 'rebuild');
+    assert.equal(await r.exists(redisKeys.rebuilding), 0, 'the rebuilding key goes with the rebuild');
+    assertSameReadModel(await dumpReadModel(r), await reference(events));
+
+    assert.equal(duringRebuild.length, 1, 'one rebuild');
+    assert.match(duringRebuild[0]!.holder ?? '', /"by":/, 'the gateway sees kunlun-admin:rebuilding while it runs');
+    assert.match(duringRebuild[0]!.readyz, /^503 not ready: read model rebuilding/);
+    const after = transitions.slice(transitions.findIndex((t) => !t.ready));
+    assert.match(after[0]!.reason ?? '', /read model rebuilding/);
+    assert.deepEqual(after.at(-1), { ready: true });
+  });
+
+  it('a batch written into an emptied Redis starts the rebuild at once (no periodic check needed)', { timeout: 180_000 }, async () => {
+    const { redis: r, reference } = await privateRedis();
+    const { topic, dlqTopic } = await topics();
+    const first = Array.from({ length: 10 }, () => uniqueName('sim'));
+    const later = uniqueName('sim');
+    const events = interleaved(first.map((id) => simulationEvents(id, 3)));
+    const groupId = uniqueName('recorder');
+    let rebuilds = 0;
+    const guard = new ReadModelGuard({
+      redis: r,
+      logger: testLogger,
+      checkEveryMs: 600_000,
+      freshGroup: () => isFreshGroup(kafka, groupId, topic),
+      rebuild: (signal) => (rebuilds++, rebuildReadModel({ kafka, redis: r, topic, dlqTopic, logger: testLogger, metrics: rebuildMetrics(), signal })),
+    });
+    await guard.start();
+    stoppers.push(() => guard.stop());
+    const recorder = new Recorder({ kafka, redis: r, topic, dlqTopic, groupId, logger: testLogger, metrics: createRecorderMetrics(new Registry()), onEpochMissing: () => guard.notify() });
+    await recorder.start();
+    stoppers.push(() => recorder.stop());
+    await publish(topic, events);
+    await caughtUp(groupId, topic);
+
+    await r.flushall();
+    const more = simulationEvents(later, 2);
+    await publish(topic, more);
+    await eventually('rebuilt', async () => ((await r.get(redisKeys.epoch)) !== null && guard.status.ready ? true : undefined), 120_000, 50);
+    await caughtUp(groupId, topic);
+    assert.equal(rebuilds, 1);
+    assertSameReadModel(await dumpReadModel(r), await reference([...events, ...more]));
+  });
+
+  it('rebuilds racing the live recorder while events are published converge on the directly applied model', { timeout: 300_000 }, async () => {
+    const { redis: r, reference } = await privateRedis();
+    const { topic, dlqTopic } = await topics();
+    const streams = [
+      ...Array.from({ length: 150 }, () => simulationEvents(uniqueName('sim'), 8)),
+      ...Array.from({ length: 15 }, () => lineageEvents(uniqueName('lineage'))),
+    ];
+    const events = interleaved(streams);
+    const groupId = uniqueName('recorder');
+    const recorder = new Recorder({ kafka, redis: r, topic, dlqTopic, groupId, logger: testLogger, metrics: createRecorderMetrics(new Registry()) });
+    await recorder.start();
+    stoppers.push(() => recorder.stop());
+
+    let published = false;
+    const publishing = (async () => {
+      // Spread over seconds, so that many rebuilds (more than a thousand keys each) overlap it.
+      for (let i = 0; i < events.length; i += 10) {
+        await publish(topic, events.slice(i, i + 10));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      published = true;
+    })();
+    // Whole and tenant-scoped rebuilds, one after the other, for as long as events come (at least 5).
+    let rebuilds = 0;
+    while (rebuilds < 5 || !published) {
+      await rebuildReadModel({ kafka, redis: r, topic, dlqTopic, logger: testLogger, metrics: rebuildMetrics(), ...(rebuilds % 2 ? { tenant: DEFAULT_TENANT } : {}) });
+      rebuilds++;
+    }
+    await publishing;
+    await caughtUp(groupId, topic);
+    assertSameReadModel(await dumpReadModel(r), await reference(events));
+  });
+
+  it('a flush racing live writes never leaves an applied mark without its data: replaying everything converges', { timeout: 120_000 }, async () => {
+    const { server, redis: r, reference } = await privateRedis();
+    const writer = createRedisClient({ url: server.url, logger: testLogger, name: 'live-writer' });
+    stoppers.push(() => Promise.resolve(writer.disconnect()));
+    const flusher = new RedisProjection(r);
+    const live = new RedisProjection(writer);
+    for (let run = 0; run < 6; run++) {
+      await r.flushall();
+      const streams = [...Array.from({ length: 150 }, () => simulationEvents(uniqueName('sim'), 6)), ...Array.from({ length: 10 }, () => lineageEvents(uniqueName('lineage')))];
+      const events = interleaved(streams).map((e) => {
+        const parsed = parseEvent(JSON.stringify(e));
+        assert.ok(parsed.ok);
+        return parsed.event;
+      });
+      const half = Math.floor(events.length / 2);
+      await live.apply(events.slice(0, half));
+      // The live recorder goes on (small batches, its own connection) while a flush runs…
+      const writing = (async () => {
+        for (let i = half; i < events.length; i += 5) await live.apply(events.slice(i, i + 5));
+      })();
+      await (run % 2 ? flusher.flushSimulations(streams.map((s) => s[0]!.simulationId)) : flusher.flush());
+      await writing;
+      // …then the replay: every event again, the ones still marked applied are skipped.
+      for (let i = 0; i < events.length; i += 500) await flusher.apply(events.slice(i, i + 500));
+      assertSameReadModel(await dumpReadModel(r), await reference(events));
+    }
+  });
+
+  it('an interrupted tenant rebuild leaves the tenant half-deleted; run again, it converges', { timeout: 180_000 }, async () => {
+    const { redis: r, reference } = await privateRedis();
+    const { topic, dlqTopic } = await topics();
+    const tenantOf = (e: SimulationEvent, tenant: string): SimulationEvent => (e.kind === 'simulation.started' ? { ...e, payload: { ...e.payload, tenant } } : e);
+    const acme = Array.from({ length: 30 }, () => simulationEvents(uniqueName('acme'), 4).map((e) => tenantOf(e, 'acme')));
+    const others = Array.from({ length: 10 }, () => simulationEvents(uniqueName('other'), 4));
+    const events = interleaved([...acme, ...others]);
+    const groupId = uniqueName('recorder');
+    const recorder = new Recorder({ kafka, redis: r, topic, dlqTopic, groupId, logger: testLogger, metrics: createRecorderMetrics(new Registry()) });
+    await recorder.start();
+    stoppers.push(() => recorder.stop());
+    await publish(topic, events);
+    await caughtUp(groupId, topic);
+    const expected = await reference(events);
+    assertSameReadModel(await dumpReadModel(r), expected);
+
+    // Deleted, then timed out before the replay got anywhere.
+    await assert.rejects(rebuildReadModel({ kafka, redis: r, topic, dlqTopic, logger: testLogger, metrics: rebuildMetrics(), tenant: 'acme', timeoutMs: 1 }), /did not catch up/);
+    assert.ok((await r.zcard(redisKeys.tenantIndex('acme'))) < acme.length, 'the tenant is half-deleted');
+    await rebuildReadModel({ kafka, redis: r, topic, dlqTopic, logger: testLogger, metrics: rebuildMetrics(), tenant: 'acme' });
+    assertSameReadModel(await dumpReadModel(r), expected);
+  });
+
+  it("a rebuild job whose recorder dies is taken over when its lease expires, and finishes", { timeout: 180_000 }, async () => {
+    const { server, redis: r, reference } = await privateRedis();
+    const { topic, dlqTopic } = await topics();
+    const events = interleaved(Array.from({ length: 10 }, () => simulationEvents(uniqueName('sim'), 3)));
+    const groupId = uniqueName('recorder');
+    const recorder = new Recorder({ kafka, redis: r, topic, dlqTopic, groupId, logger: testLogger, metrics: createRecorderMetrics(new Registry()) });
+    await recorder.start();
+    stoppers.push(() => recorder.stop());
+    await publish(topic, events);
+    await caughtUp(groupId, topic);
+    const damaged = events[0]!.simulationId;
+    await r.del(redisKeys.round(damaged, 2));
+
+    // A job as the gateway records it (POST /v1/admin/rebuild).
+    const jobId = crypto.randomUUID();
+    const job = redisKeys.rebuildJob(jobId);
+    await r.multi().hset(job, { tenant: DEFAULT_TENANT, state: 'requested', requestedBy: 'ada', requestedAt: new Date().toISOString(), attempts: 0 }).set(redisKeys.rebuildTenant(DEFAULT_TENANT), jobId).zadd(redisKeys.activeRebuilds, Date.now() + REBUILD_CLAIM_DEADLINE_MS, jobId).exec();
+
+    // Recorder A claims it, then dies mid-rebuild: its connections go, nothing renews the lease.
+    const connection = () => createRedisClient({ url: server.url, logger: testLogger, name: 'rebuild-listener' });
+    const [aRedis, aSub] = [connection(), connection()];
+    const a = await listenForRebuilds({ redis: aRedis, subscriber: aSub, logger: testLogger, leaseMs: 1_000, rebuild: (_tenant, signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('stopped')))) });
+    await r.publish(redisKeys.rebuildChannel, jobId);
+    await eventually('A claims the job', async () => ((await r.hget(job, 'claimedBy')) === a.instance ? true : undefined));
+    assert.equal(await r.hget(job, 'state'), 'running');
+    aRedis.disconnect();
+    aSub.disconnect();
+
+    // Recorder B, alive, finds the expired lease on its sweep.
+    const [bRedis, bSub] = [connection(), connection()];
+    stoppers.push(async () => (await b.stop(), bRedis.disconnect(), bSub.disconnect()));
+    const b = await listenForRebuilds({ redis: bRedis, subscriber: bSub, logger: testLogger, leaseMs: 1_000, sweepEveryMs: 200, rebuild: (tenant, signal) => rebuildReadModel({ kafka, redis: bRedis, topic, dlqTopic, logger: testLogger, metrics: rebuildMetrics(), tenant, signal }) });
+    const done = await eventually('the job done', async () => {
+      const h = await r.hgetall(job);
+      return h.state === 'done' || h.state === 'failed' ? h : undefined;
+    }, 120_000);
+    assert.equal(done.state, 'done', JSON.stringify(done));
+    assert.equal(done.claimedBy, b.instance);
+    assert.equal(done.takenOverFrom, a.instance);
+    assert.equal(done.attempts, '2');
+    assert.equal(await r.exists(redisKeys.rebuildTenant(DEFAULT_TENANT)), 0, 'the tenant may rebuild again');
+    assert.equal(await r.zscore(redisKeys.activeRebuilds, jobId), null);
+    assertSameReadModel(await dumpReadModel(r), await reference(events));
+    await a.stop();
+  });
+
+  it('a failed rebuild attempt is retried, and failed for good after maxAttempts', { timeout: 60_000 }, async () => {
+    const { server, redis: r } = await privateRedis();
+    const connection = () => createRedisClient({ url: server.url, logger: testLogger, name: 'rebuild-listener' });
+    const [lRedis, lSub] = [connection(), connection()];
+    let calls = 0;
+    const l = await listenForRebuilds({ redis: lRedis, subscriber: lSub, logger: testLogger, sweepEveryMs: 100, retryDelayMs: 100, maxAttempts: 2, rebuild: () => Promise.reject(new Error(`replay broke (${++calls})`)) });
+    stoppers.push(async () => (await l.stop(), lRedis.disconnect(), lSub.disconnect()));
+    const jobId = crypto.randomUUID();
+    const job = redisKeys.rebuildJob(jobId);
+    await r.multi().hset(job, { tenant: 'acme', state: 'requested', requestedBy: 'ada', requestedAt: new Date().toISOString(), attempts: 0 }).set(redisKeys.rebuildTenant('acme'), jobId).zadd(redisKeys.activeRebuilds, Date.now() + REBUILD_CLAIM_DEADLINE_MS, jobId).exec();
+    await r.publish(redisKeys.rebuildChannel, jobId);
+    const failed = await eventually('the job failed', async () => {
+      const h = await r.hgetall(job);
+      return h.state === 'failed' ? h : undefined;
+    }, 30_000);
+    assert.equal(calls, 2);
+    assert.equal(failed.attempts, '2');
+    assert.match(failed.error!, /replay broke \(2\) \(after 2 attempts/);
+    assert.equal(await r.exists(redisKeys.rebuildTenant('acme')), 0);
   });
 
   it('kill -9 mid-stream and restart: no event lost, none applied twice; an empty Redis is rebuilt from the topic', { timeout: 300_000 }, async () => {

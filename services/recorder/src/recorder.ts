@@ -35,6 +35,20 @@ export interface RecorderOptions {
   onBatchDone?: (partition: number, nextOffset: bigint, highWatermark: bigint) => void;
   /** Called with each newly applied event's latency (event time → Redis write), in ms. */
   onApplied?: (latencyMs: number) => void;
+  /**
+   * Called when a batch was written into a read model without its epoch key (Redis lost its
+   * data): the check runs in the batch's own transaction. The batch is still applied and
+   * committed (the projection is order-independent); the callback's rebuild brings the history back.
+   */
+  onEpochMissing?: () => void;
+}
+
+/**
+ * Errors of the Redis server's state, not of the event (a replica after failover, a loading or
+ * busy server, memory, a discarded transaction): the batch is retried, never dead-lettered.
+ */
+export function isTransientRedisError(err: Error): boolean {
+  return /^(READONLY|LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF|EXECABORT|MOVED|ASK)\b/.test(err.message) || /connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable/i.test(err.message);
 }
 
 function dlqReasonLabel(reason: string): string {
@@ -149,6 +163,9 @@ export class Recorder {
       case 'simulation.cancelled':
         m.simulationsFinished.inc({ outcome: 'cancelled' });
         break;
+      case 'simulation.terminated':
+        m.simulationsFinished.inc({ outcome: 'terminated' });
+        break;
       case 'round.completed': {
         m.rounds.inc({ outcome: 'completed' });
         const { approval } = (event as SimulationEvent<'round.completed'>).payload;
@@ -178,7 +195,15 @@ export class Recorder {
       else bad.push({ message, reason: parsed.reason });
     }
 
-    const outcomes = await this.projection.apply(good.map((g) => g.event));
+    const { outcomes, epoch } = await this.projection.applyBatch(good.map((g) => g.event));
+    if (!epoch) this.o.onEpochMissing?.();
+    // Not this batch's fault: throw, so nothing is committed and the batch comes again (the
+    // events that did apply are duplicates then; the projection is all or nothing per event).
+    const transient = outcomes.find((o): o is Error => o instanceof Error && isTransientRedisError(o));
+    if (transient) {
+      this.o.metrics.transientErrors.inc();
+      throw new Error(`read model unavailable, batch will be retried: ${transient.message}`);
+    }
     const writtenAt = Date.now();
     outcomes.forEach((outcome, i) => {
       const { event, message } = good[i]!;

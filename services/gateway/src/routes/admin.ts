@@ -1,9 +1,10 @@
 // /v1/admin: read-model rebuilds of the caller's tenant. The recorder does the work (it owns
 // Kafka and the projection); the gateway records the job and tells the recorders about it.
+// One active (requested or running) job per tenant: a second request gets 409 with its id.
 import { randomUUID } from 'node:crypto';
-import { redisKeys, REBUILD_JOB_TTL_SECONDS } from '@kunlun/contracts';
+import { REBUILD_CLAIM_DEADLINE_MS, redisKeys, REBUILD_JOB_TTL_SECONDS } from '@kunlun/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../auth.js';
@@ -17,6 +18,10 @@ const RebuildJobSchema = z.object({
   requestedBy: z.string(),
   requestedAt: z.string(),
   startedAt: z.string().optional(),
+  claimedBy: z.string().optional().describe('The recorder instance holding (or last holding) the job.'),
+  leaseExpiresAt: z.string().optional().describe('While running: when another recorder takes the job over unless its holder renews the lease.'),
+  attempts: z.number().optional(),
+  takenOverFrom: z.string().optional().describe('The recorder whose lease expired before it finished.'),
   finishedAt: z.string().optional(),
   simulations: z.number().optional().describe('How many of the tenant’s simulations were rebuilt.'),
   deletedKeys: z.number().optional(),
@@ -24,6 +29,40 @@ const RebuildJobSchema = z.object({
 });
 const RebuildParams = z.object({ rebuildId: z.uuid('not a rebuild id') });
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 429: ErrorBodySchema, 503: ErrorBodySchema };
+
+// KEYS: the tenant's active job, that job (or the new one when there is none), the new job, the
+// active jobs ZSET. ARGV: the active job id read before ('' none), new id, TTL s, claim deadline
+// ms, then the new job's field/value pairs. The check and the creation are one step, so two
+// requests never both start a rebuild; 'retry' when the active job changed since it was read.
+const CREATE_LUA = `
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[1] then return { 'retry' } end
+if current then
+  local state = redis.call('HGET', KEYS[2], 'state')
+  if state == 'requested' or state == 'running' then return { 'conflict', current, state } end
+end
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[3], unpack(fields))
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[2])
+return { 'created' }
+`;
+// KEYS: the tenant's active job, the job, the active jobs ZSET. ARGV: job id. Undoes CREATE_LUA.
+const WITHDRAW_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    kunlunRebuildCreate(...args: Array<string | number>): Result<string[], Context>;
+    kunlunRebuildWithdraw(tenantKey: string, job: string, active: string, jobId: string): Result<number, Context>;
+  }
+}
 
 function toJob(rebuildId: string, h: Record<string, string>): z.infer<typeof RebuildJobSchema> {
   const num = (k: string) => (h[k] !== undefined ? Number(h[k]) : undefined);
@@ -34,6 +73,10 @@ function toJob(rebuildId: string, h: Record<string, string>): z.infer<typeof Reb
     requestedBy: h.requestedBy ?? '',
     requestedAt: h.requestedAt ?? '',
     startedAt: h.startedAt,
+    claimedBy: h.claimedBy,
+    leaseExpiresAt: h.state === 'running' && h.leaseUntilMs ? new Date(Number(h.leaseUntilMs)).toISOString() : undefined,
+    attempts: num('attempts'),
+    takenOverFrom: h.takenOverFrom,
     finishedAt: h.finishedAt,
     simulations: num('simulations'),
     deletedKeys: num('deletedKeys'),
@@ -44,23 +87,42 @@ function toJob(rebuildId: string, h: Record<string, string>): z.infer<typeof Reb
 
 export function adminRoutes(app: FastifyInstance, deps: { redis: Redis }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  deps.redis.defineCommand('kunlunRebuildCreate', { numberOfKeys: 4, lua: CREATE_LUA });
+  deps.redis.defineCommand('kunlunRebuildWithdraw', { numberOfKeys: 3, lua: WITHDRAW_LUA });
 
   r.post('/admin/rebuild', {
     config: { role: 'admin' },
     schema: {
-      summary: "Rebuild the read model of the caller's tenant from the event topic (runs in the recorder; poll the job)",
+      summary: "Rebuild the read model of the caller's tenant from the event topic (runs in the recorder; poll the job). 409 while one runs.",
       body: EmptyBody.optional(),
-      response: { 202: RebuildJobSchema, ...errors },
+      response: { 202: RebuildJobSchema, 409: ErrorBodySchema, ...errors },
     },
     handler: async (req, reply) => {
       const { tenant, subject } = principalOf(req);
       const rebuildId = randomUUID();
       const key = redisKeys.rebuildJob(rebuildId);
-      const job = { tenant, state: 'requested', requestedBy: subject, requestedAt: new Date().toISOString() };
-      await deps.redis.multi().hset(key, job).expire(key, REBUILD_JOB_TTL_SECONDS).exec();
+      const tenantKey = redisKeys.rebuildTenant(tenant);
+      const job = { tenant, state: 'requested', requestedBy: subject, requestedAt: new Date().toISOString(), attempts: '0' };
+      for (let attempt = 0; ; attempt++) {
+        const current = (await deps.redis.get(tenantKey)) ?? '';
+        const [outcome, activeId, activeState] = await deps.redis.kunlunRebuildCreate(
+          tenantKey,
+          current ? redisKeys.rebuildJob(current) : key,
+          key,
+          redisKeys.activeRebuilds,
+          current,
+          rebuildId,
+          REBUILD_JOB_TTL_SECONDS,
+          Date.now() + REBUILD_CLAIM_DEADLINE_MS,
+          ...Object.entries(job).flat(),
+        );
+        if (outcome === 'created') break;
+        if (outcome === 'conflict') throw new ApiError(409, 'conflict', `a rebuild of tenant ${tenant} is already ${activeState}: ${activeId}`, { rebuildId: activeId, state: activeState });
+        if (attempt >= 5) throw new ApiError(503, 'unavailable', 'rebuild requests of this tenant keep racing; try again');
+      }
       const listeners = await deps.redis.publish(redisKeys.rebuildChannel, rebuildId);
       if (listeners === 0) {
-        await deps.redis.del(key);
+        await deps.redis.kunlunRebuildWithdraw(tenantKey, key, redisKeys.activeRebuilds, rebuildId);
         throw new ApiError(503, 'unavailable', 'no recorder is listening for rebuild requests; try again when the recorder runs');
       }
       return reply.code(202).send(toJob(rebuildId, job));

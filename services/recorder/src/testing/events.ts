@@ -117,8 +117,13 @@ export function assertSameReadModel(actual: string, expected: string): void {
   const a = JSON.parse(actual) as Array<[string, string, unknown]>;
   const e = JSON.parse(expected) as Array<[string, string, unknown]>;
   for (let i = 0; i < Math.max(a.length, e.length); i++) {
-    if (JSON.stringify(a[i]) !== JSON.stringify(e[i])) {
-      throw new Error(`read models differ (${a.length} vs ${e.length} keys); first difference at #${i}:\n  actual:   ${JSON.stringify(a[i]).slice(0, 400)}\n  expected: ${JSON.stringify(e[i]).slice(0, 400)}`);
+    const [x, y] = [JSON.stringify(a[i]), JSON.stringify(e[i])];
+    if (x !== y) {
+      // Around the first character that differs (a key's value can be long).
+      let at = 0;
+      while (x[at] === y[at]) at++;
+      const from = Math.max(0, at - 150);
+      throw new Error(`read models differ (${a.length} vs ${e.length} keys); first difference at #${i} (${a[i]?.[0] ?? e[i]?.[0]}), character ${at}:\n  actual:   …${x.slice(from, at + 250)}\n  expected: …${y.slice(from, at + 250)}`);
     }
   }
 }
