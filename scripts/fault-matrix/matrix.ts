@@ -66,7 +66,7 @@ async function killStack(name: 'temporal' | 'kafka'): Promise<void> {
 }
 
 function startStack(name: 'temporal' | 'kafka'): void {
-  const r = spawnSync('bash', [`scripts/stack/${name}.sh`, 'up'], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync('bash', [`scripts/stack/${name}.sh`, 'start'], { cwd: REPO, encoding: 'utf8', timeout: 180_000 });
   if (r.status !== 0) throw new Error(`${name} did not come back: ${r.stderr}`);
 }
 
