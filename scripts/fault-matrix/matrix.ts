@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SimulationClient } from '@kunlun/client';
 import { verifySimulation, type ConsistencyReport } from '@kunlun/consistency';
-import { parseEvent, takeSseFrames, type SimulationStatus } from '@kunlun/contracts';
+import { parseEvent, takeSseFrames } from '@kunlun/contracts';
 import { createKafka, createRedisClient, ensureTopics, TopicReader } from '@kunlun/infra';
 import { eventually, freePort, startRedisServer, startService, stackEnv, testLogger, uniqueName, type ServiceProcess } from '@kunlun/infra/testing';
 import { Client, Connection } from '@temporalio/client';
@@ -202,12 +202,29 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
             await restart(fault);
         }
         log(`${fault} #${run}: restarted; waiting for the end states`);
-        await eventually('the steered simulation paused after round 1', async () => {
-          const s: SimulationStatus = await sims.status(steered);
-          return s.state === 'paused' || s.state === 'completed' ? s : undefined;
-        }, 300_000, 500);
-        if ((await sims.status(steered)).state === 'paused') await sims.resume(steered);
-        for (const id of ids) await eventually(`${id} completed`, async () => ((await sims.result(id)) ? true : undefined), 600_000, 1_000);
+        // Until every simulation has ended: the steered one is resumed whenever it holds (its pauseAt).
+        const endAt = Date.now() + 600_000;
+        let lastLog = 0;
+        for (;;) {
+          const states = await Promise.all(
+            ids.map(async (id) => {
+              const desc = await client.workflow.getHandle(id).describe().catch(() => null);
+              if (!desc) return 'unreachable';
+              if (desc.status.name !== 'RUNNING') return desc.status.name;
+              const st = await sims.status(id).catch(() => null);
+              if (id === steered && st?.state === 'paused') await sims.resume(steered).catch(() => undefined);
+              return st ? `${st.state}@${st.round}/${st.step ?? '-'}` : 'no status';
+            }),
+          );
+          if (states.every((x) => x === 'COMPLETED')) break;
+          if (states.some((x) => ['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT'].includes(x))) throw new Error(`${fault} #${run}: a simulation ended badly: ${states.join(', ')}`);
+          if (Date.now() > endAt) throw new Error(`${fault} #${run}: simulations did not finish: ${states.join(', ')}`);
+          if (Date.now() - lastLog > 30_000) {
+            lastLog = Date.now();
+            log(`${fault} #${run}: ${states.join(', ')}`);
+          }
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
         await Promise.race([follower.done, new Promise((r) => setTimeout(r, 120_000))]);
         await follower.stop();
 
@@ -242,7 +259,7 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
         if (sseMissing || sseDuplicated) divergences.push(`SSE on ${watched}: got ${follower.seen.join(',')}; the topic has ${topicSeqs.join(',')}`);
         const result: FaultRun = { fault, run, simulations, rounds, roundsLost, roundsDoubled, sseMissing, sseDuplicated, divergences, seconds: Math.round((Date.now() - t0) / 1000) };
         results.push(result);
-        log(`${fault} #${run}: ${divergences.length ? `${divergences.length} divergence(s)` : 'consistent'} in ${result.seconds} s`);
+        log(`${fault} #${run}: ${divergences.length ? `${divergences.length} divergence(s):\n  ${divergences.join('\n  ')}` : 'consistent'} in ${result.seconds} s`);
       }
     }
   } finally {

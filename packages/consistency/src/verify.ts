@@ -64,13 +64,27 @@ export async function verifySimulation(
   const reader = options.reader ?? new TopicReader(deps.kafka, deps.topic, { onlyKey: id });
   try {
     for (let attempts = 1; ; attempts++) {
-      const report = await checkOnce(deps, id, reader);
+      // A store that cannot be read right now (a query before a new run's first task, a restart) is retried too.
+      const report = await checkOnce(deps, id, reader).catch((err: unknown) => unreadable(id, err));
       if (report.consistent || Date.now() >= deadline) return { ...report, attempts };
       await new Promise((r) => setTimeout(r, options.everyMs ?? 250));
     }
   } finally {
     if (!options.reader) await reader.close();
   }
+}
+
+function unreadable(id: string, err: unknown): Omit<ConsistencyReport, 'attempts'> {
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    simulationId: id,
+    consistent: false,
+    checkedAt: new Date().toISOString(),
+    temporal: { status: null, runId: null, state: null },
+    topic: { events: 0 },
+    redis: { state: null, rounds: 0 },
+    divergences: [{ what: 'unreadable', seen: {}, message: `the stores could not be read: ${message}` }],
+  };
 }
 
 /** kunlun_consistency_divergences_total{what}: divergences found by verify calls (alert on any). */

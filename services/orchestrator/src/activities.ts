@@ -2,6 +2,7 @@
 // per-simulation seq, workflow time), so a retried activity republishes the very same
 // event and the recorder drops the duplicate.
 import { makeEvent, TOPICS, type BranchRecord, type FinalReport, type RoundOutcome, type RoundSummary, type SimulationEvent } from '@kunlun/contracts';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Producer } from 'kafkajs';
 import { buildFinalReport } from './report.js';
 
@@ -10,9 +11,28 @@ export interface OrchestratorDeps {
   topic?: string;
 }
 
+/** Broker answers that no retry can change (kafkajs bails out of its own retries on these, too). */
+const PERMANENT_KAFKA_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION', 'UNSUPPORTED_VERSION']);
+
+/** A publish the broker refused for good: not retried (publishes otherwise retry without a cap). */
+export function permanentPublishError(err: unknown): string | null {
+  for (let e = err as { type?: string; message?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+    if (e.type && PERMANENT_KAFKA_ERRORS.has(e.type)) return `${e.type}: ${e.message ?? ''}`;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return null;
+}
+
 /** Publishes one event, keyed by its simulation (one simulation's events stay in one partition). */
 export function eventPublisher(producer: Producer, topic: string = TOPICS.events) {
   return async (event: SimulationEvent): Promise<void> => {
+    await send(event).catch((err: unknown) => {
+      const permanent = permanentPublishError(err);
+      if (permanent) throw ApplicationFailure.nonRetryable(`event ${event.eventId} was refused by Kafka: ${permanent}`, 'PublishRefused');
+      throw err;
+    });
+  };
+  async function send(event: SimulationEvent): Promise<void> {
     await producer.send({
       topic,
       acks: -1,
@@ -24,7 +44,7 @@ export function eventPublisher(producer: Producer, topic: string = TOPICS.events
         },
       ],
     });
-  };
+  }
 }
 
 export function createOrchestratorActivities({ producer, topic = TOPICS.events }: OrchestratorDeps) {

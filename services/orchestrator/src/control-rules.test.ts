@@ -53,6 +53,16 @@ describe('control rules', () => {
     assert.doesNotThrow(() => validateRevert(after, { overrideId: 1 }));
   });
 
+  it('signal twins replaying older histories keep the rules those histories were recorded under', () => {
+    const legacy = view({ finishing: true, roundRunning: false, round: 5, legacyRules: true });
+    assert.doesNotThrow(() => validatePause(legacy, { reason: 'x \ud800' }));
+    assert.throws(() => validatePause({ ...legacy, legacyRules: false }, {}), /final report/);
+  });
+
+  it('a decision is refused while a backtrack abandons the waiting round', () => {
+    assert.throws(() => validateDecision(view({ pendingApprovalRound: 2, backtrackPending: true }), 'approve', {}), /a backtrack is abandoning round 2/);
+  });
+
   it('a fast-forward must go forward and stay within the rounds', () => {
     assert.throws(() => validateFastForward(view(), { toRound: 2 }), /must be after it/);
     assert.throws(() => validateFastForward(view(), { toRound: 6 }), /only 5 rounds/);

@@ -5,6 +5,7 @@
 // deterministic, so several orchestrators, or one after a restart, publish duplicates at worst.
 import { makeEvent, neverRan, statusQuery, type SimulationEvent, type SimulationStatus } from '@kunlun/contracts';
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Logger } from 'pino';
 
 export interface TerminationReconcilerOptions {
@@ -21,12 +22,27 @@ export interface TerminationReconcilerOptions {
 
 const QUERY = `WorkflowType = 'simulationWorkflow' AND (ExecutionStatus = 'Terminated' OR ExecutionStatus = 'TimedOut')`;
 
-/** The termination's reason, from the last event of the run's history. */
-async function terminationReason(client: Client, id: string, runId: string, status: string): Promise<string> {
-  if (status === 'TIMED_OUT') return 'the workflow timed out';
-  const history = await client.workflow.getHandle(id, runId).fetchHistory();
-  const last = history.events?.at(-1)?.workflowExecutionTerminatedEventAttributes;
-  return last?.reason ? `terminated: ${last.reason}` : 'terminated';
+/** Activities whose only input is the event they publish. */
+const PUBLISHERS = new Set(['recordSimulationStarted', 'recordRound', 'recordControlEvent', 'recordFailure', 'cleanup']);
+
+/**
+ * From the run's history: why it ended, and the events whose publish was still in flight when it
+ * ended (scheduled, never completed) — the workflow counted them, so the topic must have them.
+ */
+async function endOfRun(client: Client, id: string, runId: string, status: string): Promise<{ reason: string; inFlight: SimulationEvent[] }> {
+  const events = (await client.workflow.getHandle(id, runId).fetchHistory()).events ?? [];
+  const scheduled = new Map<string, SimulationEvent>();
+  for (const e of events) {
+    const a = e.activityTaskScheduledEventAttributes;
+    if (a && PUBLISHERS.has(a.activityType?.name ?? '') && a.input?.payloads?.[0]) {
+      scheduled.set(String(e.eventId), defaultPayloadConverter.fromPayload(a.input.payloads[0]));
+    }
+    const done = e.activityTaskCompletedEventAttributes?.scheduledEventId;
+    if (done !== undefined && done !== null) scheduled.delete(String(done));
+  }
+  const last = events.at(-1)?.workflowExecutionTerminatedEventAttributes;
+  const reason = status === 'TIMED_OUT' ? 'the workflow timed out' : last?.reason ? `terminated: ${last.reason}` : 'terminated';
+  return { reason, inFlight: [...scheduled.values()] };
 }
 
 export function startTerminationReconciler(o: TerminationReconcilerOptions): { runOnce(): Promise<number>; stop(): Promise<void> } {
@@ -57,10 +73,12 @@ export function startTerminationReconciler(o: TerminationReconcilerOptions): { r
         }
         const temporalStatus = wf.status.name === 'TIMED_OUT' ? 'TIMED_OUT' : 'TERMINATED';
         const forks: Array<[number, number]> = status.branches.filter((b) => b.kind === 'backtrack').map((b) => [b.generation + 1, b.forkedAfterRound]);
+        const end = await endOfRun(o.client, wf.workflowId, wf.runId, wf.status.name);
+        for (const inFlight of end.inFlight) await o.publish(inFlight); // idempotent: same id if it did get out
         const event = makeEvent(
           'simulation.terminated',
           { simulationId: wf.workflowId, seq: status.eventSeq + 1, round: null, occurredAt: (wf.closeTime ?? new Date()).toISOString(), generation: status.generation, forks, state: 'terminated', runId: wf.runId },
-          { reason: await terminationReason(o.client, wf.workflowId, wf.runId, wf.status.name), temporalStatus },
+          { reason: end.reason, temporalStatus },
         );
         await o.publish(event);
         published.set(key, wf.closeTime?.getTime() ?? Date.now());

@@ -36,17 +36,19 @@ export interface ControlView {
   backtrackPending: boolean;
   /** Every round is done and the final report is being written. */
   finishing: boolean;
+  /** The rules as they were before control-rules-v2 (signal twins replaying older histories). */
+  legacyRules?: boolean;
 }
 
 /** The simulation still takes controls, and the request's text can travel (no unpaired surrogates). */
 function assertLive(v: ControlView, req?: unknown): void {
   if (TERMINAL_STATES.includes(v.state)) throw new Error(`the simulation is ${v.state}; it takes no more controls`);
-  assertWellFormedText(req);
+  if (!v.legacyRules) assertWellFormedText(req);
 }
 
 /** Controls that change what runs next mean nothing once the last round is done. */
 function assertNotFinishing(v: ControlView): void {
-  if (v.finishing) throw new Error('every round is done; the final report is being written');
+  if (v.finishing && !v.legacyRules) throw new Error('every round is done; the final report is being written');
 }
 
 function assertReason(req: { reason?: unknown }): void {
@@ -123,7 +125,7 @@ export function validateRevert(v: ControlView, req: RevertOverrideRequest): void
   // A later change to the same params is in effect: undoing this one would silently undo that one too.
   const params = (v.agents.find((a) => a.id === target.agentId)?.params ?? {}) as Record<string, unknown>;
   const moved = target.changes.filter((c) => params[c.param] !== c.to).map((c) => c.param);
-  if (moved.length) {
+  if (moved.length && !v.legacyRules) {
     const later = v.overrides.filter((o) => o.id > target.id && o.agentId === target.agentId && o.changes.some((c) => moved.includes(c.param))).at(-1);
     throw new Error(`cannot revert override ${target.id}: ${moved.join(', ')} changed since${later ? ` (record ${later.id})` : ''}; revert that first`);
   }
@@ -134,6 +136,7 @@ export function validateDecision(v: ControlView, action: 'approve' | 'reject' | 
   assertLive(v, req);
   if (typeof req !== 'object' || req === null) throw new Error(`expected an ${action} request object`);
   if (v.pendingApprovalRound === null) throw new Error(`no approval checkpoint is waiting; nothing to ${action}`);
+  if (v.backtrackPending) throw new Error(`a backtrack is abandoning round ${v.pendingApprovalRound}; nothing to ${action}`);
   if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
   if (action === 'reject' && (typeof req.reason !== 'string' || req.reason.trim() === '')) throw new Error('reason: say why the hypothesis is rejected (the next round is told)');
   if (action === 'amend' && (typeof req.hypothesis !== 'string' || req.hypothesis.trim() === '' || req.hypothesis.length > 10_000)) {

@@ -46,6 +46,7 @@ import {
   SA_STATE,
   SimulationInputSchema,
   statusQuery,
+  wellFormedDeep,
   type AgentParams,
   type AgentSpec,
   type ControlAck,
@@ -118,6 +119,10 @@ export const APPROVAL_EVENTS_PATCH = 'approval-events-v1';
 export const BOUNDARY_PAUSE_PATCH = 'boundary-pause-between-rounds-v1';
 /** Patch: a fast-forward drops a pauseAt on a round it skips (it could never fire) and says so. */
 export const FAST_FORWARD_DROPS_PAUSE_AT_PATCH = 'fast-forward-drops-pause-at-v1';
+/** Patch: signal twins apply today's control rules (refusals added with the consistency work); older histories keep the old ones. */
+export const CONTROL_RULES_V2_PATCH = 'control-rules-v2';
+/** Patch: events are published even when the simulation is being cancelled (the stores must not part ways). */
+export const PUBLISH_NON_CANCELLABLE_PATCH = 'publish-non-cancellable-v1';
 /** Patch: continuing as new is not a failure (no simulation.failed is published for it). */
 export const CONTINUE_AS_NEW_NOT_FAILED_PATCH = 'continue-as-new-not-failed-v1';
 
@@ -161,7 +166,8 @@ export interface CarriedState {
 }
 
 export async function simulationWorkflow(rawInput: SimulationInput, carried?: CarriedState): Promise<SimulationResult> {
-  const parsed = SimulationInputSchema.safeParse(rawInput);
+  // Well-formed first: an input with a lone surrogate, accepted before such text was refused, still runs.
+  const parsed = SimulationInputSchema.safeParse(wellFormedDeep(rawInput));
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid simulation input: ${describeIssue(parsed.error)}`, 'InvalidInput');
   const input = parsed.data;
   const { simulationId, maxRounds } = input;
@@ -282,10 +288,12 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     pause = { reason, since: now() };
     state = 'paused';
     publishSearchAttributes();
-    if (patched(CONTROL_EVENTS_PATCH)) await recordControlEvent(event('simulation.paused', null, { reason, round }));
+    if (patched(CONTROL_EVENTS_PATCH)) await surely(() => recordControlEvent(event('simulation.paused', null, { reason, round })));
   };
 
   const ack = (changed: boolean, message: string): ControlAck => ({ changed, message, status: status() });
+  /** A publish that a cancel must not cut off: what status says happened reaches the topic too. */
+  const surely = <T>(publish: () => Promise<T>): Promise<T> => (patched(PUBLISH_NON_CANCELLABLE_PATCH) ? CancellationScope.nonCancellable(publish) : publish());
 
   /** The read model learns that the checkpoint no longer waits (and what was decided). */
   const publishDecided = async (decidedRound: number, decision: RecordedDecision, automatic: boolean, by?: string) => {
@@ -321,7 +329,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     state = liveState();
     publishSearchAttributes();
     await syncChild();
-    if (patched(CONTROL_EVENTS_PATCH)) await recordControlEvent(event('simulation.resumed', null, { round }));
+    if (patched(CONTROL_EVENTS_PATCH)) await surely(() => recordControlEvent(event('simulation.resumed', null, { round })));
     return ack(true, roundRunning ? `resumed round ${round} at step ${step ?? 'start'}` : `resumed; round ${round + 1} starts next`);
   };
 
@@ -396,7 +404,8 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       if (patched(APPROVAL_ACK_PATCH)) {
         await condition(() => childDecided?.round === waiting.round || children.length === 0 || pendingBacktrack !== null);
         const got = (childDecided as { decided: NonNullable<RoundProgress['decided']> } | null)?.decided; // set by the progress handler meanwhile
-        if (got?.automatic) return ack(false, `round ${waiting.round}: its deadline passed first; ${got.decision} by default`);
+        if (!got) return ack(false, `round ${waiting.round} was abandoned before its decision was recorded`);
+        if (got.automatic) return ack(false, `round ${waiting.round}: its deadline passed first; ${got.decision} by default`);
       } else await publishDecided(waiting.round, recorded(action), false, req.by);
     }
     const done = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected; the next round is told why' : 'amended; the edited hypothesis is evaluated';
@@ -441,7 +450,8 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     <R>(name: string, validate: (v: ControlView, r: R) => void, apply: (r: R) => unknown) =>
     async (req: R) => {
       try {
-        validate(view(), req);
+        // Signal handlers (and their validation) run again on replay: old histories keep the old rules.
+        validate({ ...view(), legacyRules: !patched(CONTROL_RULES_V2_PATCH) }, req);
       } catch (err) {
         log.warn(`${name} signal refused`, { reason: (err as Error).message });
         return;
@@ -489,7 +499,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   if (!carried) {
     const started = event('simulation.started', null, { issue: input.issue, maxRounds, tenant: input.tenant, ...(input.startedBy ? { startedBy: input.startedBy } : {}) });
     // Built before any handler runs, so its seq follows the start's (only startPaused inputs take this path).
-    const heldAtStart = pause ? event('simulation.paused', null, { reason: pause.reason, round: 0 }) : null;
+    const heldAtStart = input.startPaused && pause ? event('simulation.paused', null, { reason: pause.reason, round: 0 }) : null;
     await recordSimulationStarted(started);
     if (heldAtStart) await recordControlEvent(heldAtStart);
   }
@@ -545,9 +555,11 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     pendingApproval = null;
     state = liveState();
     publishSearchAttributes();
+    // Automatic only if nobody decided (a decision in the same task as the timer still counts).
+    const automatic = !decided && winnerDecision === undefined;
     const d = decisionOrDefault(winnerDecision, policy, deadline);
-    if (!decided) await publishDecided(round, recorded(d.action), true);
-    const approval = approvalRecord(d, !decided, winner.hypothesis.text, now());
+    if (automatic) await publishDecided(round, recorded(d.action), true);
+    const approval = approvalRecord(d, automatic, winner.hypothesis.text, now());
     if (approval.decision === 'rejected') return { ...winner, approval, evaluation: rejectedEvaluation(approval) };
     if (approval.decision === 'amended' && d.hypothesis) {
       const hypothesis = { ...winner.hypothesis, text: d.hypothesis };
@@ -609,7 +621,6 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       at,
       ...(t.by ? { by: t.by } : {}),
     }));
-    branches.push(...records);
     tournaments = tournaments.filter((p) => p.round !== round);
     // The approval policy applies to the winner, as to any round (its critiques decide for 'severity').
     const checkpoint = approvalReason(input.approval, winner.critiques);
@@ -623,6 +634,8 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         const { params, changes } = applyPatch(agent.params, patch);
         if (changes.length) await commitParams(agentId, params, { kind: 'override', changes, by: 'tournament', reason: `branch ${best.variant.label} won round ${round} (score ${winner.evaluation.score})` });
       }
+      // The contenders join the lineage when the read model learns of them too, not while the winner waits.
+      branches.push(...records);
       await recordControlEvent(event('round.branched', round, { round, winner: best.variant.label, branches: records }));
     });
     return result;
@@ -659,7 +672,8 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     fastForwardTo = null;
     if (pauseAtRound !== null && pauseAtRound <= to) pauseAtRound = null;
     interruptedRound = null;
-    await recordControlEvent(event('simulation.backtracked', null, { toRound: to, generation, abandoned: record, ...(req.by ? { by: req.by } : {}), ...(req.reason ? { reason: req.reason } : {}) }));
+    const backtracked = event('simulation.backtracked', null, { toRound: to, generation, abandoned: record, ...(req.by ? { by: req.by } : {}), ...(req.reason ? { reason: req.reason } : {}) });
+    await surely(() => recordControlEvent(backtracked));
     pendingBacktrack = null;
     publishSearchAttributes();
     return to + 1;
@@ -707,7 +721,8 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         const skipped = { simulationId, round: next, status: 'skipped' as const, reason: `fast-forwarded to round ${fastForwardTo}` };
         outcomes.push(skipped);
         round = next;
-        await recordRound(event('round.skipped', next, skipped));
+        const skippedEvent = event('round.skipped', next, skipped);
+        await surely(() => recordRound(skippedEvent));
         next++;
         continue;
       }
@@ -746,7 +761,8 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       }
       outcomes.push(result);
       latestHypothesis = result.hypothesis.text;
-      await recordRound(event('round.completed', round, result));
+      const completedEvent = event('round.completed', round, result);
+      await surely(() => recordRound(completedEvent));
 
       if (pauseAtRound === round) {
         pauseAtRound = null;
