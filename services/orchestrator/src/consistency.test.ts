@@ -16,11 +16,7 @@ describe('the read model agrees with Temporal', () => {
   });
   after(() => w.stop());
 
-  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 90_000) =>
-    eventually(what, async () => {
-      const s = await w.simulations.status(id);
-      return pred(s) ? s : undefined;
-    }, timeoutMs);
+  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 90_000) => w.waitForStatus(id, what, pred, timeoutMs);
   const redisState = (id: string) => w.redis.hget(redisKeys.summary(id), 'state');
   const topicEvents = async (id: string): Promise<SimulationEvent[]> => {
     const reader = new TopicReader(createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'consistency-test', logger: testLogger }), w.topic, { onlyKey: id });

@@ -1,6 +1,7 @@
 // Controls of a running simulation, on the real dev server with real workers. Agents get
 // some latency (fault injection) so there is time to act in the middle of a round.
 import assert from 'node:assert/strict';
+import type { SimulationStatus } from '@kunlun/contracts';
 import { after, before, describe, it } from 'node:test';
 import { ControlRefusedError } from '@kunlun/client';
 import { fastForwardSignal, pauseSignal, resumeSignal, roundWorkflowId, type RoundResult } from '@kunlun/contracts';
@@ -30,11 +31,7 @@ describe('simulation controls', () => {
     w.track(simulationId);
     return simulationId;
   };
-  const waitFor = (id: string, what: string, pred: (s: Awaited<ReturnType<typeof w.simulations.status>>) => boolean, timeoutMs = 60_000) =>
-    eventually(what, async () => {
-      const s = await w.simulations.status(id);
-      return pred(s) ? s : undefined;
-    }, timeoutMs);
+  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 60_000) => w.waitForStatus(id, what, pred, timeoutMs);
 
   it('pause holds between steps, twice is a no-op, resume continues the same step', { timeout: 120_000 }, async () => {
     const id = await start(2);

@@ -20,11 +20,7 @@ describe('branch tournaments and backtracking', () => {
   });
   after(() => w.stop());
 
-  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 90_000) =>
-    eventually(what, async () => {
-      const s = await w.simulations.status(id);
-      return pred(s) ? s : undefined;
-    }, timeoutMs);
+  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 90_000) => w.waitForStatus(id, what, pred, timeoutMs);
 
   it('a tournament round runs its branches in parallel and continues from the best score', { timeout: 240_000 }, async () => {
     const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 3, branching: { atRounds: [2], branches: BRANCHES } });

@@ -4,11 +4,11 @@ import { agentDepsFromEnv, agentEnv, createAgentWorker } from '@kunlun/agents';
 import assert from 'node:assert/strict';
 import { ControlRefusedError, SimulationClient } from '@kunlun/client';
 import { loadConfig } from '@kunlun/config';
-import { AGENT_ROLES, type AgentRole } from '@kunlun/contracts';
+import { AGENT_ROLES, type AgentRole, type SimulationStatus } from '@kunlun/contracts';
 import { assertConsistent } from '@kunlun/consistency/testing';
 import type { ConsistencyReport } from '@kunlun/consistency';
 import { createIdempotentProducer, createKafka, createRedisClient, ensureTopics, TopicReader } from '@kunlun/infra';
-import { stackEnv, uniqueName } from '@kunlun/infra/testing';
+import { eventually, stackEnv, uniqueName } from '@kunlun/infra/testing';
 import { createRecorderMetrics, Recorder } from '@kunlun/recorder';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
@@ -37,6 +37,8 @@ export interface TestWorkers {
   /** The events topic the orchestrator publishes to, and the read model it is projected into. */
   topic: string;
   redis: Redis;
+  /** Polls the status query until `pred` holds; returns that status. */
+  waitForStatus(simulationId: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs?: number): Promise<SimulationStatus>;
   /** Fails unless Temporal, the topic and the read model agree on the simulation (every scenario ends with it). */
   expectConsistent(simulationId: string, options?: { settleMs?: number }): Promise<ConsistencyReport>;
   /** Ends the simulations this run started that are still open, then stops the workers. */
@@ -97,13 +99,19 @@ export async function startTestWorkers(
       ? startTerminationReconciler({ client, publish: eventPublisher(producer, pipeline.topic), logger, everyMs: 1_000, windowMs: 3_600_000, accept: (id) => started.has(id) })
       : null;
 
+  const simulations = new SimulationClient(client);
   return {
     client,
-    simulations: new SimulationClient(client),
+    simulations,
     registry,
     topic: pipeline.topic,
     redis: pipeline.redis,
     track: (id) => started.add(id),
+    waitForStatus: (id, what, pred, timeoutMs = 90_000) =>
+      eventually(what, async () => {
+        const s = await simulations.status(id);
+        return pred(s) ? s : undefined;
+      }, timeoutMs),
     untrack: (id) => started.delete(id),
     expectConsistent: (id, o = {}) => assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, { ...o, reader: topicReader }),
     async stop() {

@@ -123,6 +123,8 @@ export const FAST_FORWARD_DROPS_PAUSE_AT_PATCH = 'fast-forward-drops-pause-at-v1
 export const CONTROL_RULES_V2_PATCH = 'control-rules-v2';
 /** Patch: events are published even when the simulation is being cancelled (the stores must not part ways). */
 export const PUBLISH_NON_CANCELLABLE_PATCH = 'publish-non-cancellable-v1';
+/** Patch: a tournament whose winner waits for a person publishes round.branched before the checkpoint. */
+export const BRANCHED_BEFORE_CHECKPOINT_PATCH = 'branched-before-checkpoint-v1';
 /** Patch: continuing as new is not a failure (no simulation.failed is published for it). */
 export const CONTINUE_AS_NEW_NOT_FAILED_PATCH = 'continue-as-new-not-failed-v1';
 
@@ -621,9 +623,18 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       at,
       ...(t.by ? { by: t.by } : {}),
     }));
+    branches.push(...records);
     tournaments = tournaments.filter((p) => p.round !== round);
     // The approval policy applies to the winner, as to any round (its critiques decide for 'severity').
     const checkpoint = approvalReason(input.approval, winner.critiques);
+    // Contenders are news before the person decides (status shows them now, so must the read model,
+    // also if a backtrack or cancel ends the wait); older histories published them after the decision.
+    const branchedEvent = () => event('round.branched', round, { round, winner: best.variant.label, branches: records });
+    const announcedEarly = checkpoint !== null && patched(BRANCHED_BEFORE_CHECKPOINT_PATCH);
+    if (announcedEarly) {
+      const early = branchedEvent();
+      await surely(() => recordControlEvent(early));
+    }
     const result = checkpoint ? await approveWinner(winner, checkpoint, withOverrides(agents, best.variant.overrides)) : winner;
     // Decided: finish recording it even if a backtrack lands now (it then abandons a whole round).
     await CancellationScope.nonCancellable(async () => {
@@ -634,9 +645,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         const { params, changes } = applyPatch(agent.params, patch);
         if (changes.length) await commitParams(agentId, params, { kind: 'override', changes, by: 'tournament', reason: `branch ${best.variant.label} won round ${round} (score ${winner.evaluation.score})` });
       }
-      // The contenders join the lineage when the read model learns of them too, not while the winner waits.
-      branches.push(...records);
-      await recordControlEvent(event('round.branched', round, { round, winner: best.variant.label, branches: records }));
+      if (!announcedEarly) await recordControlEvent(branchedEvent());
     });
     return result;
   };
