@@ -76,13 +76,7 @@ export class ReadModel {
     return { branches: branches.map((b) => JSON.parse(b) as BranchRecord), lastRound: Number(last[0] ?? 0) };
   }
 
-  /** Live updates after a given seq, in order (for SSE reconnects with Last-Event-ID). */
-  async eventsAfter(id: string, seq: number): Promise<LiveUpdate[]> {
-    const raw = await this.redis.zrangebyscore(redisKeys.events(id), `(${seq}`, '+inf');
-    return raw.map((m) => JSON.parse(m) as LiveUpdate);
-  }
-
-  /** At most `limit` entries of the events log after a seq, in seq order (one SSE read). */
+  /** At most `limit` entries of the events log after a seq, in seq order (one SSE read; reconnects with Last-Event-ID). */
   async eventLogAfter(id: string, seq: number, limit: number): Promise<LiveUpdate[]> {
     const raw = await this.redis.zrangebyscore(redisKeys.events(id), `(${seq}`, '+inf', 'LIMIT', 0, limit);
     return raw.map((m) => JSON.parse(m) as LiveUpdate);
