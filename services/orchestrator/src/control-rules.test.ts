@@ -49,8 +49,16 @@ describe('control rules', () => {
     assert.throws(() => validateRevert(v, { overrideId: 1 }), /cannot revert override 1: temperature changed since \(record 2\); revert that first/);
     assert.doesNotThrow(() => validateRevert(v, { overrideId: 2 }));
     // Once #2 is reverted, temperature is #1's again and #1 can be reverted.
-    const after = view({ agents: DEFAULT_AGENTS.map((a) => (a.id === 'proposer' ? { ...a, params: { ...a.params, temperature: 1.1 } } : a)), overrides: [record(1, 1.1), record(2, 1.5, { revertedBy: 3 })] });
+    const after = view({ agents: DEFAULT_AGENTS.map((a) => (a.id === 'proposer' ? { ...a, params: { ...a.params, temperature: 1.1 } } : a)), overrides: [record(1, 1.1), record(2, 1.5, { revertedBy: 3 }), record(3, 1.1, { kind: 'revert', reverts: 2, changes: [{ param: 'temperature', from: 1.5, to: 1.1 }] })] });
     assert.doesNotThrow(() => validateRevert(after, { overrideId: 1 }));
+  });
+
+  it('a later override that wrote the same value back still owns the param: A→B→A is no loophole', () => {
+    // #1 sets 0.5→0.7, #2 0.7→0.9, #3 0.9→0.7: temperature reads #1's value, but #3 wrote it.
+    const agents = DEFAULT_AGENTS.map((a) => (a.id === 'proposer' ? { ...a, params: { ...a.params, temperature: 0.7 } } : a));
+    const ch = (from: number, to: number) => [{ param: 'temperature' as const, from, to }];
+    const v = view({ agents, overrides: [record(1, 0.7, { changes: ch(0.5, 0.7) }), record(2, 0.9, { changes: ch(0.7, 0.9) }), record(3, 0.7, { changes: ch(0.9, 0.7) })] });
+    assert.throws(() => validateRevert(v, { overrideId: 1 }), /cannot revert override 1: temperature changed since \(record 3\)/);
   });
 
   it('signal twins replaying older histories keep the rules those histories were recorded under', () => {

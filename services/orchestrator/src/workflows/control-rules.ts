@@ -123,8 +123,14 @@ export function validateRevert(v: ControlView, req: RevertOverrideRequest): void
   if (target.kind !== 'override') throw new Error(`override ${target.id} is itself a revert`);
   if (target.revertedBy !== undefined) throw new Error(`override ${target.id} was already reverted by ${target.revertedBy}`);
   // A later change to the same params is in effect: undoing this one would silently undo that one too.
+  // The param must still hold this record's value, written last by it (or by undoing a later one).
   const params = (v.agents.find((a) => a.id === target.agentId)?.params ?? {}) as Record<string, unknown>;
-  const moved = target.changes.filter((c) => params[c.param] !== c.to).map((c) => c.param);
+  const lastWriter = (param: string) => v.overrides.filter((o) => o.agentId === target.agentId && o.changes.some((c) => c.param === param)).at(-1);
+  const ownsIt = (param: string) => {
+    const w = lastWriter(param);
+    return !w || w.id === target.id || (w.kind === 'revert' && (w.reverts ?? 0) > target.id);
+  };
+  const moved = target.changes.filter((c) => params[c.param] !== c.to || !ownsIt(c.param)).map((c) => c.param);
   if (moved.length && !v.legacyRules) {
     const later = v.overrides.filter((o) => o.id > target.id && o.agentId === target.agentId && o.changes.some((c) => moved.includes(c.param))).at(-1);
     throw new Error(`cannot revert override ${target.id}: ${moved.join(', ')} changed since${later ? ` (record ${later.id})` : ''}; revert that first`);
