@@ -1,5 +1,6 @@
 // Reads one simulation from each store into a StoreView (see views.ts).
 import {
+  forksOf,
   neverRan,
   parseEvent,
   redisKeys,
@@ -29,7 +30,7 @@ export interface TemporalReading {
 
 /** Which line ran round n, from the backtrack records: the latest line that forked before it. */
 export function lineOfRound(n: number, branches: readonly BranchRecord[], current: number): number {
-  const forks = new Map(branches.filter((b) => b.kind === 'backtrack').map((b) => [b.generation + 1, b.forkedAfterRound]));
+  const forks = new Map(forksOf(branches));
   for (let g = current; g > 0; g--) {
     const after = forks.get(g);
     if (after !== undefined && n > after) return g;

@@ -21,6 +21,11 @@ export interface LineageLine {
   children: LineageLine[];
 }
 
+/** Every backtrack so far as [line it started, round it forked after] (what events carry as `forks`). */
+export function forksOf(branches: readonly BranchRecord[]): Array<[number, number]> {
+  return branches.filter((b) => b.kind === 'backtrack').map((b) => [b.generation + 1, b.forkedAfterRound]);
+}
+
 /**
  * Builds the tree. `lastRound`: the last round of the current line (its rounds run up to it).
  * Records of older runs may lack nothing: only kind, generation and forkedAfterRound are used.

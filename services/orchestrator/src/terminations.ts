@@ -3,7 +3,7 @@
 // Temporal's visibility and publishes `simulation.terminated` for them, after the last event
 // the run emitted (its status query, replayed, says which seq that was). The event id is
 // deterministic, so several orchestrators, or one after a restart, publish duplicates at worst.
-import { makeEvent, neverRan, statusQuery, type SimulationEvent, type SimulationStatus } from '@kunlun/contracts';
+import { forksOf, makeEvent, neverRan, statusQuery, type SimulationEvent, type SimulationStatus } from '@kunlun/contracts';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Logger } from 'pino';
@@ -72,7 +72,7 @@ export function startTerminationReconciler(o: TerminationReconcilerOptions): { r
           continue;
         }
         const temporalStatus = wf.status.name === 'TIMED_OUT' ? 'TIMED_OUT' : 'TERMINATED';
-        const forks: Array<[number, number]> = status.branches.filter((b) => b.kind === 'backtrack').map((b) => [b.generation + 1, b.forkedAfterRound]);
+        const forks = forksOf(status.branches);
         const end = await endOfRun(o.client, wf.workflowId, wf.runId, wf.status.name);
         for (const inFlight of end.inFlight) await o.publish(inFlight); // idempotent: same id if it did get out
         const event = makeEvent(

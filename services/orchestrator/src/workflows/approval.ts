@@ -21,10 +21,15 @@ export function decisionOrDefault(decision: ApprovalDecision | undefined, policy
   return decision ?? { action: policy.defaultAction, reason: `no decision by ${deadline}: ${policy.defaultAction} by default` };
 }
 
+/** The decision as the round records it. */
+export function recorded(action: ApprovalDecision['action']): ApprovalRecord['decision'] {
+  return action === 'approve' ? 'approved' : action === 'reject' ? 'rejected' : 'amended';
+}
+
 /** What is recorded on the round. `automatic`: the deadline's default action, nobody decided. */
 export function approvalRecord(d: ApprovalDecision, automatic: boolean, originalHypothesis: string, at: string): ApprovalRecord {
   return {
-    decision: d.action === 'approve' ? 'approved' : d.action === 'reject' ? 'rejected' : 'amended',
+    decision: recorded(d.action),
     at,
     automatic,
     ...(d.by ? { by: d.by } : {}),

@@ -45,6 +45,8 @@ import {
   SA_ROUND,
   SA_STATE,
   SimulationInputSchema,
+  forksOf,
+  type ApprovalRecord,
   statusQuery,
   wellFormedDeep,
   type AgentParams,
@@ -87,7 +89,7 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { OrchestratorActivities } from '../activities.js';
-import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, rejectedEvaluation } from './approval.js';
+import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, recorded, rejectedEvaluation } from './approval.js';
 import { agentActivityOptions, ORCHESTRATOR_ACTIVITY_OPTIONS } from './call-options.js';
 import {
   applyPatch,
@@ -143,8 +145,6 @@ function withOverrides(agents: AgentSpec[], overrides: BranchVariant['overrides'
   return agents.map((a) => (overrides[a.id] ? { ...a, params: { ...a.params, ...overrides[a.id] } } : a));
 }
 
-type RecordedDecision = NonNullable<RoundProgress['decided']>['decision'];
-const recorded = (action: ApprovalDecision['action']): RecordedDecision => (action === 'approve' ? 'approved' : action === 'reject' ? 'rejected' : 'amended');
 
 /** Everything a run hands to the next when it continues as new (bounded: rounds are summarised). */
 export interface CarriedState {
@@ -212,7 +212,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   let winnerCheckpointOpen = false as boolean;
   let winnerDecision = undefined as ApprovalDecision | undefined;
   /** Every backtrack so far as [line it started, round it forked after] (carried in events). */
-  const forks = (): Array<[number, number]> => branches.filter((b) => b.kind === 'backtrack').map((b) => [b.generation + 1, b.forkedAfterRound]);
+  const forks = () => forksOf(branches);
 
   const now = () => new Date().toISOString();
   /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
@@ -298,7 +298,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   const surely = <T>(publish: () => Promise<T>): Promise<T> => (patched(PUBLISH_NON_CANCELLABLE_PATCH) ? CancellationScope.nonCancellable(publish) : publish());
 
   /** The read model learns that the checkpoint no longer waits (and what was decided). */
-  const publishDecided = async (decidedRound: number, decision: RecordedDecision, automatic: boolean, by?: string) => {
+  const publishDecided = async (decidedRound: number, decision: ApprovalRecord['decision'], automatic: boolean, by?: string) => {
     if (!patched(APPROVAL_EVENTS_PATCH)) return;
     await recordControlEvent(event('approval.decided', decidedRound, { round: decidedRound, decision, automatic, ...(by ? { by } : {}) }));
   };
