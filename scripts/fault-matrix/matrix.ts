@@ -260,6 +260,8 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
         const result: FaultRun = { fault, run, simulations, rounds, roundsLost, roundsDoubled, sseMissing, sseDuplicated, divergences, seconds: Math.round((Date.now() - t0) / 1000) };
         results.push(result);
         log(`${fault} #${run}: ${divergences.length ? `${divergences.length} divergence(s):\n  ${divergences.join('\n  ')}` : 'consistent'} in ${result.seconds} s`);
+        // What the recorder said is the first thing to read when the read model fell behind.
+        if (divergences.length) log(`recorder output (tail):\n${procs.get('recorder')!.output().slice(-6000)}`);
       }
     }
   } finally {

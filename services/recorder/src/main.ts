@@ -19,7 +19,11 @@ await runService({
   metricsServer: false,
   start: async ({ config, logger, registry, onShutdown, markReady }) => {
     let phase: 'starting' | 'consuming' | 'shutting down' = 'starting';
-    const readiness = (): Readiness => (phase === 'consuming' ? guard.status : { ready: false, reason: phase });
+    const readiness = (): Readiness => {
+      if (phase !== 'consuming') return { ready: false, reason: phase };
+      const down = recorder.notConsuming;
+      return down ? { ready: false, reason: down } : guard.status;
+    };
     const probes = await startProbeServer({ registry, host: config.METRICS_HOST, port: config.METRICS_PORT, logger, readiness });
     onShutdown(() => probes.close());
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config });

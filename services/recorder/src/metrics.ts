@@ -14,6 +14,8 @@ export interface RecorderMetrics {
   deadLettered: Counter<'reason'>;
   /** Batches retried because Redis could not take writes (never dead-lettered). */
   transientErrors: Counter;
+  /** Consumers replaced after kafkajs gave up on them (a crash it would not restart from). */
+  consumerRestarts: Counter;
   lag: Gauge<'topic' | 'partition'>;
   projectionLatency: Histogram;
   batchDuration: Histogram;
@@ -46,6 +48,11 @@ export function createRecorderMetrics(registry: Registry): RecorderMetrics {
     transientErrors: new Counter({
       name: 'kunlun_recorder_transient_errors_total',
       help: 'Batches not committed and retried because the read model could not take writes (failover, loading, connection).',
+      registers: [registry],
+    }),
+    consumerRestarts: new Counter({
+      name: 'kunlun_recorder_consumer_restarts_total',
+      help: 'Kafka consumers the recorder replaced because kafkajs stopped them for good (a non-retriable crash).',
       registers: [registry],
     }),
     lag: new Gauge({

@@ -60,22 +60,82 @@ function dlqReasonLabel(reason: string): string {
 
 export class Recorder {
   private readonly projection: RedisProjection;
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
   private readonly dlq: Producer;
   private readonly admin: Admin;
   private readonly log: Logger;
   private lagTimer: NodeJS.Timeout | undefined;
+  private rejoinTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  /** Why the recorder is not consuming now (its consumer died and is being replaced), if it is not. */
+  private down: string | undefined;
 
   constructor(private readonly o: RecorderOptions) {
     this.projection = new RedisProjection(o.redis);
-    this.consumer = o.kafka.consumer({ groupId: o.groupId, allowAutoTopicCreation: false, sessionTimeout: o.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, (o.sessionTimeoutMs ?? 30_000) / 3) });
+    this.consumer = this.newConsumer();
     this.dlq = createIdempotentProducer(o.kafka);
     this.admin = o.kafka.admin();
     this.log = o.logger.child({ component: 'recorder', groupId: o.groupId });
   }
 
+  /** undefined while consuming; otherwise why not (for /readyz). */
+  get notConsuming(): string | undefined {
+    return this.down;
+  }
+
+  private newConsumer(): Consumer {
+    const sessionTimeout = this.o.sessionTimeoutMs ?? 30_000;
+    const consumer = this.o.kafka.consumer({ groupId: this.o.groupId, allowAutoTopicCreation: false, sessionTimeout, heartbeatInterval: Math.min(3_000, sessionTimeout / 3) });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+      // kafkajs restarts after retriable errors only; after any other it leaves the consumer
+      // stopped for good while the process lives on. A recorder must never stop reading.
+      if (!e.payload.restart) this.replace(consumer, e.payload.error);
+    });
+    return consumer;
+  }
+
+  private async consume(consumer: Consumer): Promise<void> {
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.o.topic, fromBeginning: this.o.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 3,
+      eachBatch: (payload) => this.handleBatch(payload),
+    });
+  }
+
+  /** A new consumer in the dead one's place (same group: it resumes from the committed offsets). */
+  private replace(dead: Consumer, err: Error): void {
+    if (this.stopped || dead !== this.consumer || this.rejoinTimer) return;
+    this.o.metrics.consumerRestarts.inc();
+    this.down = `the Kafka consumer stopped (${err.message}); re-joining the group`;
+    const attempt = (delayMs: number) => {
+      this.rejoinTimer = setTimeout(() => {
+        void (async () => {
+          await dead.disconnect().catch(() => undefined);
+          if (this.stopped) return;
+          const next = this.newConsumer();
+          this.consumer = next;
+          try {
+            await this.consume(next);
+            this.rejoinTimer = undefined;
+            this.down = undefined;
+            this.log.warn('consumer replaced after a crash');
+          } catch (e) {
+            this.log.error({ err: e }, 'replacing the consumer failed; trying again');
+            dead = next;
+            attempt(Math.min(delayMs * 2, 30_000));
+          }
+        })();
+      }, delayMs);
+    };
+    attempt(1_000);
+  }
+
   async start(): Promise<void> {
-    await Promise.all([this.consumer.connect(), this.dlq.connect(), this.admin.connect()]);
+    await Promise.all([this.dlq.connect(), this.admin.connect()]);
     this.o.metrics.countSimulationsWith(() => this.countSimulations());
     const every = this.o.lagRefreshMs ?? 15_000;
     if (every > 0) {
@@ -87,19 +147,14 @@ export class Recorder {
       }, every);
       this.lagTimer.unref();
     }
-    await this.consumer.subscribe({ topic: this.o.topic, fromBeginning: this.o.fromBeginning ?? true });
-    this.consumer.on(this.consumer.events.CRASH, (e) => this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed'));
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.o.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.handleBatch(payload),
-    });
+    await this.consume(this.consumer);
   }
 
   /** Stops after the batch in flight (whose offsets are committed only if it succeeded). */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.lagTimer);
+    clearTimeout(this.rejoinTimer);
     this.o.metrics.countSimulationsWith(undefined);
     await this.consumer.disconnect();
     await this.dlq.disconnect();
@@ -224,7 +279,11 @@ export class Recorder {
     const last = batch.messages[batch.messages.length - 1]!;
     const next = BigInt(last.offset) + 1n;
     payload.resolveOffset(last.offset);
-    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+    // Through the batch's own payload: a refusal because the group moved on (the coordinator
+    // restarted or the session expired) reaches kafkajs unwrapped, and it re-joins the group
+    // (consumer.commitOffsets wraps it as non-retriable, and the consumer would stop for good).
+    // The batch is then delivered again; the projection makes that a no-op.
+    await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }] });
     const high = BigInt(batch.highWatermark);
     this.o.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(high > next ? high - next : 0n));
     endTimer();
