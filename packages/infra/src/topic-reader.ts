@@ -82,6 +82,28 @@ export class TopicReader {
 
   /** Every message of the key up to the end its partitions have now. */
   async read(key: string, timeoutMs = 60_000): Promise<KeyedMessage[]> {
+    await this.catchUp(timeoutMs);
+    return [...(this.byKey.get(key) ?? [])];
+  }
+
+  /** Every key the topic holds up to its end now (of a reader over the whole topic). */
+  async keys(timeoutMs = 60_000): Promise<string[]> {
+    await this.catchUp(timeoutMs);
+    return [...this.byKey.keys()];
+  }
+
+  /** Whether the reader has seen the key so far (no waiting: it reads on in the background once started). */
+  has(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
+  /** Starts reading now, so `has` knows keys before the first `read` or `keys`. */
+  open(): Promise<void> {
+    this.starting ??= this.start();
+    return this.starting;
+  }
+
+  private async catchUp(timeoutMs: number): Promise<void> {
     this.starting ??= this.start();
     await this.starting;
     const offsets = await this.admin.fetchTopicOffsets(this.topic);
@@ -103,7 +125,6 @@ export class TopicReader {
         });
       });
     }
-    return [...(this.byKey.get(key) ?? [])];
   }
 
   async close(): Promise<void> {

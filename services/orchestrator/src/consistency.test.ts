@@ -2,7 +2,8 @@
 // the consistency checker (Temporal, the events topic and Redis must agree).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { parseEvent, redisKeys, type SimulationEvent, type SimulationStatus } from '@kunlun/contracts';
+import { SIMULATION_WORKFLOW_TYPE } from '@kunlun/client';
+import { ORCHESTRATOR_TASK_QUEUE, parseEvent, pauseSignal, redisKeys, roundProgressSignal, SimulationInputSchema, type SimulationEvent, type SimulationStatus } from '@kunlun/contracts';
 import { createKafka, TopicReader } from '@kunlun/infra';
 import { stackEnv, testLogger } from '@kunlun/infra/testing';
 import { eventually, refusedWith, startTestWorkers, type TestWorkers } from './testing/workers.js';
@@ -148,6 +149,54 @@ describe('the read model agrees with Temporal', () => {
     assert.deepEqual([round1.approval?.decision, round1.approval?.automatic], ['rejected', true]);
     await w.client.workflow.getHandle(id).terminate('done with this one');
     await eventually('terminated in the read model', async () => ((await redisState(id)) === 'terminated' ? true : undefined));
+    await w.expectConsistent(id);
+  });
+
+  it('a boundary pause that arrives with the start holds before round 1 (no round ran yet)', { timeout: 120_000 }, async () => {
+    // Signal-with-start delivers the pause in the run's first task, before the loop looks:
+    // the one order in which the pause provably comes before any round.
+    const input = SimulationInputSchema.parse({ simulationId: `sim-${crypto.randomUUID()}`, issue: ISSUE, maxRounds: 2 });
+    await w.client.workflow.signalWithStart(SIMULATION_WORKFLOW_TYPE, {
+      taskQueue: ORCHESTRATOR_TASK_QUEUE,
+      workflowId: input.simulationId,
+      args: [input],
+      memo: { tenant: input.tenant },
+      signal: pauseSignal,
+      signalArgs: [{ at: 'round-boundary', by: 'ana' }],
+    });
+    const id = input.simulationId;
+    w.track(id);
+    const held = await waitFor(id, 'held at the boundary before round 1', (s) => s.state === 'paused');
+    assert.equal(held.pause!.reason, 'paused at the boundary before round 1');
+    assert.deepEqual([held.round, held.step, held.scores.length], [0, null, 0]);
+    await w.expectConsistent(id);
+    assert.equal(await redisState(id), 'paused');
+    await w.simulations.resume(id);
+    assert.equal((await w.simulations.result(id)).rounds.length, 2);
+    await w.expectConsistent(id);
+  });
+
+  it('a late progress signal of a line a backtrack abandoned changes nothing on the new line', { timeout: 180_000 }, async () => {
+    const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 3, startPaused: true });
+    w.track(id);
+    await w.simulations.pauseAt(id, { round: 2 });
+    await w.simulations.resume(id);
+    await waitFor(id, 'paused after round 2', (s) => s.state === 'paused' && s.round === 2);
+    const back = await w.simulations.backtrack(id, { toRound: 1, reason: 'again from round 1' });
+    assert.deepEqual([back.status.round, back.status.generation], [1, 1]);
+    const before = await w.simulations.status(id);
+    // What round 2 of line 0 would send if its signal were late: a checkpoint and a hypothesis.
+    const ghost = { round: before.round, step: 'approval' as const, hypothesis: 'a ghost of the abandoned line', approval: { reason: 'ghost checkpoint', deadline: null }, generation: 0 };
+    await w.client.workflow.getHandle(id).signal(roundProgressSignal, ghost);
+    const after = await w.simulations.status(id);
+    assert.equal(after.state, 'paused');
+    assert.equal(after.pendingApproval, null);
+    assert.equal(after.latestHypothesis, before.latestHypothesis);
+    assert.equal(after.eventSeq, before.eventSeq, 'nothing was published for it');
+    await w.expectConsistent(id);
+    await w.simulations.resume(id);
+    const result = await w.simulations.result(id);
+    assert.ok(result.rounds.every((r) => r.status !== 'completed' || !r.hypothesis.text.includes('ghost')));
     await w.expectConsistent(id);
   });
 

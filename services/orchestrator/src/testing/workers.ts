@@ -79,6 +79,7 @@ export async function startTestWorkers(
   const own = options.pipeline ? null : await startOwnPipeline(kafka, logger);
   const pipeline = options.pipeline ?? own!;
   const topicReader = new TopicReader(kafka, pipeline.topic);
+  await topicReader.open();
 
   const workers: Worker[] = [];
   if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: stackEnv.namespace, producer, metrics, eventsTopic: pipeline.topic, ...(options.build ? { build: options.build } : {}) }));
@@ -94,9 +95,10 @@ export async function startTestWorkers(
   }
   const running = Promise.all(workers.map((w) => w.run()));
   const started = new Set<string>();
+  const untracked = new Set<string>();
   const reconciler =
     options.orchestrator !== false
-      ? startTerminationReconciler({ client, publish: eventPublisher(producer, pipeline.topic), logger, everyMs: 1_000, windowMs: 3_600_000, accept: (id) => started.has(id) })
+      ? startTerminationReconciler({ client, publish: eventPublisher(producer, pipeline.topic), logger, everyMs: 1_000, windowMs: 3_600_000, accept: (id) => started.has(id) || topicReader.has(id) })
       : null;
 
   const simulations = new SimulationClient(client);
@@ -112,17 +114,26 @@ export async function startTestWorkers(
         const s = await simulations.status(id);
         return pred(s) ? s : undefined;
       }, timeoutMs),
-    untrack: (id) => started.delete(id),
+    untrack: (id) => {
+      started.delete(id);
+      untracked.add(id);
+    },
     expectConsistent: (id, o = {}) => assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, { ...o, reader: topicReader }),
     async stop() {
       // Every simulation that reached an end state is checked once more: no scenario may leave
       // the stores disagreeing (tests that damage the read model on purpose untrack theirs).
       const divergent: string[] = [];
-      for (const id of started) {
+      // Tracked or not: every simulation that published to this run's topic (started through the
+      // client, HTTP or the CLI) is checked, unless the test untracked it.
+      // A simulation still running is ended only if this run tracked it: others may be handed on
+      // to another set of workers (a restart test) and are checked by whoever ends them.
+      const published = await topicReader.keys().catch(() => [] as string[]);
+      for (const id of new Set([...started, ...published.filter((k) => !untracked.has(k))])) {
         const handle = client.workflow.getHandle(id);
         const desc = await handle.describe().catch(() => null);
-        if (desc?.status.name === 'RUNNING') await handle.terminate('test cleanup').catch(() => undefined);
-        else if (desc && options.orchestrator !== false && options.finalCheck !== false) {
+        if (desc?.status.name === 'RUNNING') {
+          if (started.has(id)) await handle.terminate('test cleanup').catch(() => undefined);
+        } else if (desc && options.orchestrator !== false && options.finalCheck !== false) {
           await assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, { reader: topicReader }).catch((err: Error) => divergent.push(err.message));
         }
       }
