@@ -4,7 +4,11 @@ export class InvalidRequestError extends Error {
 }
 /** The simulation refused a control (its validator said no); `message` says why. */
 export class ControlRefusedError extends Error {
-  override readonly name = 'ControlRefusedError';
+  override readonly name: string = 'ControlRefusedError';
+}
+/** A control named something the simulation does not have (an agent id, an override id). */
+export class ControlTargetNotFoundError extends ControlRefusedError {
+  override readonly name: string = 'ControlTargetNotFoundError';
 }
 export class SimulationNotFoundError extends Error {
   override readonly name = 'SimulationNotFoundError';

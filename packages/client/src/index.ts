@@ -1,2 +1,2 @@
-export { ControlRefusedError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from './errors.js';
+export { ControlRefusedError, ControlTargetNotFoundError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from './errors.js';
 export { SimulationClient, SIMULATION_WORKFLOW_TYPE, type SimulationSummary } from './simulation-client.js';

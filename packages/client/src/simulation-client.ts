@@ -39,9 +39,11 @@ import {
   type SimulationResult,
   type SimulationState,
   type SimulationStatus,
+  CONTROL_REFUSALS,
 } from '@kunlun/contracts';
+import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ControlRefusedError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from './errors.js';
+import { ControlRefusedError, ControlTargetNotFoundError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from './errors.js';
 
 export const SIMULATION_WORKFLOW_TYPE = 'simulationWorkflow';
 
@@ -60,8 +62,11 @@ async function translate<T>(simulationId: string, call: () => Promise<T>, closed
     return await call();
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) {
-      const cause = err.cause as { message?: string } | undefined;
-      throw new ControlRefusedError(cause?.message ?? err.message);
+      const message = err.cause?.message ?? err.message;
+      const type = err.cause instanceof ApplicationFailure ? err.cause.type : null;
+      if (type === CONTROL_REFUSALS.invalid) throw new InvalidRequestError(message);
+      if (type === CONTROL_REFUSALS.unknownTarget) throw new ControlTargetNotFoundError(message);
+      throw new ControlRefusedError(message);
     }
     if (err instanceof WorkflowNotFoundError) {
       // Controls on an ended simulation also come back as "not found": tell the two apart.

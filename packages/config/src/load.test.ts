@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { z } from 'zod';
 import { ConfigError, kafkaEnv, loadConfig, metricsEnv, redactConfig, redisEnv, temporalEnv } from './index.js';
 
 const shape = { ...temporalEnv, ...kafkaEnv, ...redisEnv, ...metricsEnv };
@@ -49,6 +50,35 @@ describe('loadConfig', () => {
       assert.doesNotMatch(err.message, /\n/);
     });
   }
+});
+
+describe('config errors never print a secret', () => {
+  const cases: Array<[string, string, string]> = [
+    ['REDIS_URL', 'redis://admin:hunter2-pass@bad host:6379', 'hunter2-pass'],
+    ['REDIS_URL', 'http://admin:hunter2-pass@cache:6379', 'hunter2-pass'],
+    ['JWT_SECRET', 'too-short-s3cret', 'too-short-s3cret'],
+    ['UPSTREAM', 'https://bot:t0ken-value@host', 't0ken-value'],
+  ];
+  const withSecrets = { ...shape, JWT_SECRET: z.string().min(32).optional(), UPSTREAM: z.string().regex(/^https:\/\/[a-z]+$/).optional() };
+  for (const [variable, value, secret] of cases) {
+    it(`${variable}: says what is wrong, not what was given`, () => {
+      let err: unknown;
+      try {
+        loadConfig(withSecrets, { [variable]: value });
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err instanceof ConfigError, `expected a ConfigError for ${variable}`);
+      assert.equal(err.variable, variable);
+      assert.match(err.message, /the value is not shown/);
+      assert.ok(!err.message.includes(secret), err.message);
+    });
+  }
+
+  it('a harmless variable still shows what was given (it helps fix a typo)', () => {
+    assert.match(configErrorOf({ METRICS_PORT: 'abc' }).message, /got "abc"/);
+    assert.match(configErrorOf({ TEMPORAL_ADDRESS: 'localhost' }).message, /expected host:port \(got "localhost"\)/);
+  });
 });
 
 describe('redactConfig', () => {

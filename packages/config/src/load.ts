@@ -29,12 +29,19 @@ export function loadConfig<S extends z.ZodRawShape>(
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const variable = String(issue.path[0] ?? '(unknown)');
-  const shown = source[variable] === undefined ? 'it is not set' : `got ${JSON.stringify(source[variable])}`;
-  const reason = issue.message.includes('got ') ? issue.message : `${issue.message} (${shown})`;
-  throw new ConfigError(variable, reason);
+  const value = source[variable];
+  // The value helps fix a typo, but a secret (or a URL that may carry a password) must never
+  // reach a log through an error message: those say what is wrong, not what was given.
+  const shown = value === undefined ? 'it is not set' : secretBearing(variable, value) ? 'the value is not shown: it may hold a secret' : `got ${JSON.stringify(value)}`;
+  throw new ConfigError(variable, `${issue.message} (${shown})`);
 }
 
 const SECRET = /PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE|CREDENTIAL/i;
+
+/** Whether a variable's value must never be printed: its name says so, or it is (or looks like) a URL, which can carry credentials. */
+export function secretBearing(variable: string, value: string): boolean {
+  return SECRET.test(variable) || /(_URL|_URI|_DSN)$/i.test(variable) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) || value.includes('@');
+}
 
 /** Copy safe to log: secret-looking values are masked, URL passwords removed. */
 export function redactConfig(config: Record<string, unknown>): Record<string, unknown> {

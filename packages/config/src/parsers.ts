@@ -12,7 +12,7 @@ function isHostPort(value: string): boolean {
 
 /** `host:port`, e.g. `127.0.0.1:7233`. */
 export const hostPort = () =>
-  z.string().trim().refine(isHostPort, { error: (issue) => `expected host:port, got ${JSON.stringify(issue.input)}` });
+  z.string().trim().refine(isHostPort, { message: 'expected host:port' });
 
 /** Comma-separated `host:port` list, e.g. `k1:9092,k2:9092`. */
 export const hostPortList = () =>

@@ -105,3 +105,10 @@ export interface RoundProgress {
 export const roundProgressSignal = defineSignal<[RoundProgress]>('roundProgress');
 /** Parent → child: the person's decision at the approval checkpoint. */
 export const approvalDecisionSignal = defineSignal<[ApprovalDecision]>('approvalDecision');
+
+/**
+ * Why a control was refused, as the failure type of the rejected update: a request that can
+ * never be right for the simulation, or a name it does not have. Any other refusal (type
+ * "Error") conflicts with the simulation's state now and may succeed later.
+ */
+export const CONTROL_REFUSALS = { invalid: 'KunlunInvalidControl', unknownTarget: 'KunlunUnknownTarget' } as const;

@@ -9,6 +9,9 @@ export function createRedisClient(options: { url: string; logger: Logger; name?:
   const log = options.logger.child({ component: 'redis', name: options.name });
   const client = new Redis(options.url, {
     maxRetriesPerRequest: 3,
+    // A server that stops answering (half-open connection, a paused host) fails the command
+    // instead of hanging its caller forever; the recorder retries such a batch.
+    commandTimeout: 15_000,
     connectionName: options.name,
     retryStrategy: (times) => Math.min(times * 200, 2_000),
   });

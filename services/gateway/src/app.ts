@@ -17,7 +17,8 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { authPlugin } from './auth.js';
 import type { GatewayConfig } from './env.js';
-import { ApiError, errorHandler } from './errors.js';
+import { answerClientError, ApiError, errorHandler, frameworkError } from './errors.js';
+import { RouteTable } from './route-table.js';
 import { LiveHub } from './live.js';
 import { ReadModel } from './read-model.js';
 import { adminRoutes } from './routes/admin.js';
@@ -45,9 +46,16 @@ const PAGE_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', j
 
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  // The cast keeps the instance typed with fastify's base logger, like the route modules expect.
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.TRUST_PROXY });
+  const app = Fastify({
+    // The cast keeps the instance typed with fastify's base logger, like the route modules expect.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+    // Errors fastify and node answer before a route runs get the one error shape too.
+    frameworkErrors: (err, req, reply) => void frameworkError(err, req, reply),
+    clientErrorHandler: answerClientError,
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
@@ -62,7 +70,18 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     }
     done();
   });
-  app.setNotFoundHandler((req, reply) => errorHandler(new ApiError(404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`), req, reply));
+  // A path that exists under other methods is 405 with Allow, not 404.
+  const routes = new RouteTable();
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = routes.methodsOf(path);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return errorHandler(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`), req, reply);
+    }
+    return errorHandler(new ApiError(404, 'not_found', `no route ${req.method} ${path}`), req, reply);
+  });
 
   const requests = new Histogram({
     name: 'kunlun_gateway_request_duration_seconds',

@@ -8,7 +8,7 @@ import { JWT_SECRET, KEYS, startTestStack, type TestStack } from './testing/stac
 
 interface Case {
   name: string;
-  method: 'GET' | 'POST' | 'PATCH';
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   path: string;
   key?: string | null;
   body?: unknown;
@@ -17,6 +17,8 @@ interface Case {
   status: number;
   code: string;
   message?: RegExp;
+  /** The Allow header a 405 must carry. */
+  allow?: string;
 }
 
 describe('bad requests', () => {
@@ -71,16 +73,25 @@ describe('bad requests', () => {
     { name: 'resume with an unexpected body field', method: 'POST', path: `/v1/simulations/${id}/resume`, body: { x: 1 }, status: 400, code: 'validation_error' },
     { name: 'fast-forward to 0', method: 'POST', path: `/v1/simulations/${id}/fast-forward`, body: { toRound: 0 }, status: 400, code: 'validation_error' },
     { name: 'fast-forward backwards', method: 'POST', path: `/v1/simulations/${id}/fast-forward`, body: { toRound: 1 }, status: 409, code: 'conflict', message: /must be after it/ },
-    { name: 'fast-forward past the end', method: 'POST', path: `/v1/simulations/${id}/fast-forward`, body: { toRound: 99 }, status: 409, code: 'conflict', message: /only 3 rounds/ },
+    { name: 'fast-forward past the end', method: 'POST', path: `/v1/simulations/${id}/fast-forward`, body: { toRound: 99 }, status: 400, code: 'validation_error', message: /only 3 rounds/ },
     { name: 'pause-at a round as text', method: 'POST', path: `/v1/simulations/${id}/pause-at`, body: { round: 'two' }, status: 400, code: 'validation_error' },
-    { name: 'tune an unknown agent', method: 'PATCH', path: `/v1/simulations/${id}/agents/nobody`, body: { params: { strictness: 1 } }, status: 409, code: 'conflict', message: /unknown agent id "nobody"/ },
+    { name: 'tune an unknown agent', method: 'PATCH', path: `/v1/simulations/${id}/agents/nobody`, body: { params: { strictness: 1 } }, status: 404, code: 'not_found', message: /unknown agent id "nobody"/ },
+    { name: 'tune with no params', method: 'PATCH', path: `/v1/simulations/${id}/agents/proposer`, body: { params: {} }, status: 400, code: 'validation_error', message: /at least one parameter/ },
+    { name: 'pause-at past the end', method: 'POST', path: `/v1/simulations/${id}/pause-at`, body: { round: 7 }, status: 400, code: 'validation_error', message: /only 3 rounds/ },
+    { name: 'pause-at a round already done', method: 'POST', path: `/v1/simulations/${id}/pause-at`, body: { round: 1 }, status: 409, code: 'conflict', message: /the earliest is 2/ },
+    { name: 'DELETE a simulation', method: 'DELETE', path: `/v1/simulations/${id}`, status: 405, code: 'method_not_allowed', allow: 'GET, HEAD' },
+    { name: 'PUT the list', method: 'PUT', path: '/v1/simulations', body: { issue: 'x' }, status: 405, code: 'method_not_allowed', allow: 'GET, HEAD, POST' },
+    { name: 'GET a control', method: 'GET', path: `/v1/simulations/${id}/pause`, status: 405, code: 'method_not_allowed', allow: 'POST' },
+    { name: 'a path segment past the length limit', method: 'GET', path: `/v1/simulations/sim-${'x'.repeat(300)}`, status: 414, code: 'uri_too_long' },
+    { name: 'a malformed percent-encoding', method: 'GET', path: '/v1/simulations/sim-%E0%A4%A', status: 400, code: 'validation_error', message: /URL is not valid/ },
+    { name: 'headers past the size limit', method: 'GET', path: '/v1/simulations', headers: { 'x-padding': 'p'.repeat(20_000) }, status: 431, code: 'headers_too_large' },
     { name: 'tune with an out-of-range value', method: 'PATCH', path: `/v1/simulations/${id}/agents/critic-logic`, body: { params: { strictness: 5 } }, status: 400, code: 'validation_error', message: /strictness/ },
     { name: 'tune with a lone surrogate in the persona', method: 'PATCH', path: `/v1/simulations/${id}/agents/proposer`, body: { params: { persona: 'a \ud800 b' } }, status: 400, code: 'validation_error', message: /persona: contains an unpaired UTF-16 surrogate/ },
     { name: 'create with a lone surrogate in the issue', method: 'POST', path: '/v1/simulations', body: { issue: 'why \udfff?' }, status: 400, code: 'validation_error', message: /issue: contains an unpaired UTF-16 surrogate/ },
     { name: 'pause with a lone surrogate in the reason', method: 'POST', path: `/v1/simulations/${id}/pause`, body: { reason: 'x \ud83d' }, status: 400, code: 'validation_error', message: /reason: contains an unpaired UTF-16 surrogate/ },
     { name: 'amend with a lone surrogate', method: 'POST', path: `/v1/simulations/${id}/amend`, body: { hypothesis: 'h \ud800' }, status: 400, code: 'validation_error', message: /hypothesis: contains an unpaired UTF-16 surrogate/ },
     { name: 'tune an unknown param', method: 'PATCH', path: `/v1/simulations/${id}/agents/critic-logic`, body: { params: { colour: 'red' } }, status: 400, code: 'validation_error' },
-    { name: 'revert an unknown override', method: 'POST', path: `/v1/simulations/${id}/overrides/7/revert`, body: {}, status: 409, code: 'conflict', message: /unknown override id 7/ },
+    { name: 'revert an unknown override', method: 'POST', path: `/v1/simulations/${id}/overrides/7/revert`, body: {}, status: 404, code: 'not_found', message: /unknown override id 7/ },
     { name: 'revert override "abc"', method: 'POST', path: `/v1/simulations/${id}/overrides/abc/revert`, body: {}, status: 400, code: 'validation_error' },
     { name: 'operator terminates', method: 'POST', path: `/v1/simulations/${id}/terminate`, body: {}, status: 403, code: 'forbidden', message: /admin role/ },
     { name: 'viewer pauses', method: 'POST', path: `/v1/simulations/${id}/pause`, key: KEYS.viewer, body: {}, status: 403, code: 'forbidden' },
@@ -93,7 +104,7 @@ describe('bad requests', () => {
     { name: 'a tournament of one branch', method: 'POST', path: `/v1/simulations/${id}/branch`, body: { branches: [{ label: 'solo' }] }, status: 400, code: 'validation_error', message: /at least 2 branches/ },
     { name: 'a branch label with spaces', method: 'POST', path: `/v1/simulations/${id}/branch`, body: { branches: [{ label: 'a b' }, { label: 'c' }] }, status: 400, code: 'validation_error', message: /branch label/ },
     { name: 'branching at a round already run', method: 'POST', path: `/v1/simulations/${id}/branch`, body: { atRound: 1, branches: [{ label: 'a' }, { label: 'b' }] }, status: 409, code: 'conflict', message: /the earliest is 2/ },
-    { name: 'a branch tuning an unknown agent', method: 'POST', path: `/v1/simulations/${id}/branch`, body: { branches: [{ label: 'a' }, { label: 'b', overrides: { nobody: { temperature: 1 } } }] }, status: 409, code: 'conflict', message: /unknown agent id nobody/ },
+    { name: 'a branch tuning an unknown agent', method: 'POST', path: `/v1/simulations/${id}/branch`, body: { branches: [{ label: 'a' }, { label: 'b', overrides: { nobody: { temperature: 1 } } }] }, status: 400, code: 'validation_error', message: /unknown agent id nobody/ },
     { name: 'backtrack to the current round', method: 'POST', path: `/v1/simulations/${id}/backtrack`, body: { toRound: 1 }, status: 409, code: 'conflict', message: /pick an earlier round/ },
     { name: 'backtrack to a negative round', method: 'POST', path: `/v1/simulations/${id}/backtrack`, body: { toRound: -1 }, status: 400, code: 'validation_error', message: /toRound/ },
     { name: 'viewer backtracks', method: 'POST', path: `/v1/simulations/${id}/backtrack`, key: KEYS.viewer, body: { toRound: 0 }, status: 403, code: 'forbidden' },
@@ -128,6 +139,7 @@ describe('bad requests', () => {
       assert.equal(json.error?.code, c.code, `${c.name}: code`);
       assert.equal(typeof json.error?.message, 'string', `${c.name}: message`);
       if (c.message) assert.match(json.error?.message ?? '', c.message, `${c.name}: message`);
+      if (c.allow) assert.equal(res.headers.get('allow'), c.allow, `${c.name}: Allow`);
     }
     assert.equal(await snapshot(), before, 'no simulation changed');
   });

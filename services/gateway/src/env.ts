@@ -1,24 +1,30 @@
+import { createHash } from 'node:crypto';
 import { booleanFromString, kafkaEnv, kafkaTopicName, logEnv, metricsEnv, port, positiveInt, redisEnv, temporalEnv } from '@kunlun/config';
 import { TENANT_PATTERN, TOPICS } from '@kunlun/contracts';
 import { z } from 'zod';
 import { ROLES, type Principal } from './auth.js';
 
-/** `API_KEYS=key1=tenantA:operator,key2=tenantB:viewer` (keys at least 16 characters). */
+/**
+ * `API_KEYS=key1=tenantA:operator:ci-bot,key2=tenantB:viewer` (keys at least 16 characters; the
+ * optional name identifies the key in statuses, events and logs, else a hash of it does: never
+ * any part of the key itself).
+ */
 const apiKeys = () =>
   z
     .string()
     .trim()
     .transform((v, ctx) => {
       const out: Array<{ key: string; principal: Principal }> = [];
-      for (const entry of v.split(',').map((s) => s.trim()).filter(Boolean)) {
-        const m = /^([^=\s]{16,})=([^:\s]+):([a-z]+)$/.exec(entry);
-        const [, key, tenant, role] = m ?? [];
+      const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+      entries.forEach((entry, i) => {
+        const m = /^([^=\s]{16,})=([^:\s]+):([a-z]+)(?::([A-Za-z0-9._-]{1,64}))?$/.exec(entry);
+        const [, key, tenant, role, name] = m ?? [];
         if (!key || !tenant || !TENANT_PATTERN.test(tenant) || !(ROLES as readonly string[]).includes(role!)) {
-          ctx.addIssue({ code: 'custom', message: `expected key=tenant:role entries (key ≥ 16 chars, role one of ${ROLES.join('/')}), got an entry starting ${JSON.stringify(entry.slice(0, 4))}` });
-          return z.NEVER;
+          ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${entries.length}: expected key=tenant:role[:name] (key ≥ 16 chars, role one of ${ROLES.join('/')})` });
+          return;
         }
-        out.push({ key, principal: { subject: `key:${key.slice(0, 4)}…`, tenant, role: role as Principal['role'] } });
-      }
+        out.push({ key, principal: { subject: `key:${name ?? createHash('sha256').update(key).digest('hex').slice(0, 12)}`, tenant, role: role as Principal['role'] } });
+      });
       return out;
     });
 

@@ -1,5 +1,7 @@
 // One error shape for every response: { error: { code, message, details } }.
-import { ControlRefusedError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from '@kunlun/client';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ControlRefusedError, ControlTargetNotFoundError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from '@kunlun/client';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -9,9 +11,12 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'not_found',
+  'method_not_allowed',
   'conflict',
   'payload_too_large',
   'unsupported_media_type',
+  'uri_too_long',
+  'headers_too_large',
   'rate_limited',
   'unavailable',
   'internal',
@@ -39,12 +44,38 @@ function fromStatus(status: number): ErrorCode {
   if (status === 401) return 'unauthorized';
   if (status === 403) return 'forbidden';
   if (status === 404) return 'not_found';
+  if (status === 405) return 'method_not_allowed';
   if (status === 409) return 'conflict';
   if (status === 413) return 'payload_too_large';
+  if (status === 414) return 'uri_too_long';
   if (status === 415) return 'unsupported_media_type';
+  if (status === 431) return 'headers_too_large';
   if (status === 429) return 'rate_limited';
   if (status === 503) return 'unavailable';
   return status < 500 ? 'validation_error' : 'internal';
+}
+
+/**
+ * What node's HTTP parser refuses before fastify sees a request (headers past the size limit, a
+ * malformed request line): answered on the socket in the same shape, then closed.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const [status, code, message]: [number, ErrorCode, string] =
+    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'the request headers are larger than the server accepts'] : [400, 'validation_error', 'the request could not be parsed'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  else socket.destroy();
+}
+
+/** Errors fastify answers before any route runs (a bad URL, a parameter past the length limit). */
+export function frameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const mapped =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ApiError(414, 'uri_too_long', 'a path segment is longer than the server accepts')
+      : err.code === 'FST_ERR_BAD_URL'
+        ? new ApiError(400, 'validation_error', 'the URL is not valid (a malformed percent-encoding)')
+        : err;
+  return errorHandler(mapped, req, reply);
 }
 
 /** Maps anything thrown in a route to the error shape; messages of 5xx stay on the server. */
@@ -56,6 +87,7 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     e = new ApiError(400, 'validation_error', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
   } else if (isResponseSerializationError(err)) e = new ApiError(500, 'internal', 'response did not match its schema');
   else if (err instanceof InvalidRequestError) e = new ApiError(400, 'validation_error', err.message);
+  else if (err instanceof ControlTargetNotFoundError) e = new ApiError(404, 'not_found', err.message);
   else if (err instanceof ControlRefusedError) e = new ApiError(409, 'conflict', err.message);
   else if (err instanceof SimulationExistsError) e = new ApiError(409, 'conflict', err.message);
   else if (err instanceof SimulationNotFoundError) e = notFound('simulation');

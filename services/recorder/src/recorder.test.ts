@@ -281,7 +281,7 @@ describe('recorder', () => {
   });
 
   it('a transient Redis error is retried, never dead-lettered', () => {
-    for (const m of ["READONLY You can't write against a read only replica.", 'LOADING Redis is loading the dataset in memory', 'Connection is closed.', 'BUSY Redis is busy running a script']) {
+    for (const m of ["READONLY You can't write against a read only replica.", 'LOADING Redis is loading the dataset in memory', 'Connection is closed.', 'BUSY Redis is busy running a script', 'Command timed out']) {
       assert.equal(isTransientRedisError(new Error(m)), true, m);
     }
     assert.equal(isTransientRedisError(new Error('ERR user_script:40: Expected value but found invalid unicode escape code')), false);

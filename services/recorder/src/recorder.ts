@@ -48,7 +48,7 @@ export interface RecorderOptions {
  * busy server, memory, a discarded transaction): the batch is retried, never dead-lettered.
  */
 export function isTransientRedisError(err: Error): boolean {
-  return /^(READONLY|LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF|EXECABORT|MOVED|ASK)\b/.test(err.message) || /connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable/i.test(err.message);
+  return /^(READONLY|LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF|EXECABORT|MOVED|ASK)\b/.test(err.message) || /connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(err.message);
 }
 
 function dlqReasonLabel(reason: string): string {
@@ -67,6 +67,10 @@ export class Recorder {
   private lagTimer: NodeJS.Timeout | undefined;
   private rejoinTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** A replacement is under way (its own crashes while joining are retried by it). */
+  private replacing = false;
+  /** Consumers kafkajs gave up on (a CRASH without restart). */
+  private readonly failed = new WeakSet<Consumer>();
   /** Why the recorder is not consuming now (its consumer died and is being replaced), if it is not. */
   private down: string | undefined;
 
@@ -88,9 +92,17 @@ export class Recorder {
     const consumer = this.o.kafka.consumer({ groupId: this.o.groupId, allowAutoTopicCreation: false, sessionTimeout, heartbeatInterval: Math.min(3_000, sessionTimeout / 3) });
     consumer.on(consumer.events.CRASH, (e) => {
       this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-      // kafkajs restarts after retriable errors only; after any other it leaves the consumer
-      // stopped for good while the process lives on. A recorder must never stop reading.
-      if (!e.payload.restart) this.replace(consumer, e.payload.error);
+      if (consumer !== this.consumer) return;
+      // Not consuming until the group is joined again (kafkajs restarts after retriable errors).
+      this.down = `the Kafka consumer crashed (${e.payload.error.message}); re-joining the group`;
+      if (e.payload.restart) return;
+      // After any other error kafkajs leaves the consumer stopped for good while the process
+      // lives on: a recorder must never stop reading, so a new consumer takes its place.
+      this.failed.add(consumer);
+      if (!this.replacing) this.replace(consumer, e.payload.error);
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (consumer === this.consumer && !this.replacing) this.down = undefined;
     });
     return consumer;
   }
@@ -108,7 +120,8 @@ export class Recorder {
 
   /** A new consumer in the dead one's place (same group: it resumes from the committed offsets). */
   private replace(dead: Consumer, err: Error): void {
-    if (this.stopped || dead !== this.consumer || this.rejoinTimer) return;
+    if (this.stopped || dead !== this.consumer) return;
+    this.replacing = true;
     this.o.metrics.consumerRestarts.inc();
     this.down = `the Kafka consumer stopped (${err.message}); re-joining the group`;
     const attempt = (delayMs: number) => {
@@ -120,16 +133,23 @@ export class Recorder {
           this.consumer = next;
           try {
             await this.consume(next);
-            this.rejoinTimer = undefined;
+            // kafkajs reports a failed join as a CRASH and resolves run() all the same.
+            if (this.failed.has(next)) throw new Error('the new consumer crashed while joining the group');
+            if (this.stopped) {
+              await next.disconnect().catch(() => undefined); // stop() ran while it joined
+              return;
+            }
+            this.replacing = false;
             this.down = undefined;
             this.log.warn('consumer replaced after a crash');
           } catch (e) {
             this.log.error({ err: e }, 'replacing the consumer failed; trying again');
             dead = next;
-            attempt(Math.min(delayMs * 2, 30_000));
+            if (!this.stopped) attempt(Math.min(delayMs * 2, 30_000));
           }
         })();
       }, delayMs);
+      this.rejoinTimer.unref();
     };
     attempt(1_000);
   }
@@ -250,7 +270,10 @@ export class Recorder {
       else bad.push({ message, reason: parsed.reason });
     }
 
-    const { outcomes, epoch } = await this.projection.applyBatch(good.map((g) => g.event));
+    const { outcomes, epoch } = await this.projection.applyBatch(good.map((g) => g.event)).catch((err: Error) => {
+      if (isTransientRedisError(err)) this.o.metrics.transientErrors.inc(); // the whole transaction failed: retried too
+      throw err;
+    });
     if (!epoch) this.o.onEpochMissing?.();
     // Not this batch's fault: throw, so nothing is committed and the batch comes again (the
     // events that did apply are duplicates then; the projection is all or nothing per event).
@@ -278,12 +301,13 @@ export class Recorder {
 
     const last = batch.messages[batch.messages.length - 1]!;
     const next = BigInt(last.offset) + 1n;
-    payload.resolveOffset(last.offset);
     // Through the batch's own payload: a refusal because the group moved on (the coordinator
     // restarted or the session expired) reaches kafkajs unwrapped, and it re-joins the group
     // (consumer.commitOffsets wraps it as non-retriable, and the consumer would stop for good).
-    // The batch is then delivered again; the projection makes that a no-op.
+    // Resolved only once committed: a failed commit fetches the batch again and commits it then
+    // (the projection makes the second pass a no-op).
     await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }] });
+    payload.resolveOffset(last.offset);
     const high = BigInt(batch.highWatermark);
     this.o.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(high > next ? high - next : 0n));
     endTimer();

@@ -2,7 +2,7 @@
 // same factories the services use) against the shared local stack's Temporal and Kafka.
 import { agentDepsFromEnv, agentEnv, createAgentWorker } from '@kunlun/agents';
 import assert from 'node:assert/strict';
-import { ControlRefusedError, SimulationClient } from '@kunlun/client';
+import { ControlRefusedError, InvalidRequestError, SimulationClient } from '@kunlun/client';
 import { loadConfig } from '@kunlun/config';
 import { AGENT_ROLES, type AgentRole, type SimulationStatus } from '@kunlun/contracts';
 import { assertConsistent } from '@kunlun/consistency/testing';
@@ -174,9 +174,9 @@ async function startOwnPipeline(kafka: Kafka, logger: Logger): Promise<{ topic: 
 
 export { eventually, stackEnv } from '@kunlun/infra/testing';
 
-/** For assert.rejects: the control was refused (by an update validator) with this reason. */
+/** For assert.rejects: the control was refused (by an update validator) with this reason: as invalid, unknown, or in conflict with the state. */
 export const refusedWith = (pattern: RegExp) => (err: unknown) => {
-  assert.ok(err instanceof ControlRefusedError, `expected ControlRefusedError, got ${String(err)}`);
+  assert.ok(err instanceof ControlRefusedError || err instanceof InvalidRequestError, `expected a refusal, got ${String(err)}`);
   assert.match(err.message, pattern);
   return true;
 };

@@ -1,5 +1,6 @@
 // Rules of the simulation's controls, as pure functions over its state: validators throw
-// an Error whose message the caller sees; nothing here touches Temporal.
+// an Error whose message the caller sees, typed by what is wrong (see CONTROL_REFUSALS).
+import { ApplicationFailure } from '@temporalio/common';
 import {
   AgentParamsPatchSchema,
   BranchVariantsSchema,
@@ -19,8 +20,14 @@ import {
   type RevertOverrideRequest,
   type SimulationState,
   assertWellFormedText,
+  CONTROL_REFUSALS,
   TERMINAL_STATES,
 } from '@kunlun/contracts';
+
+/** A request that can never be right for this simulation (the caller gets 400). */
+const invalid = (message: string) => ApplicationFailure.create({ type: CONTROL_REFUSALS.invalid, message, nonRetryable: true });
+/** A name the simulation does not have: an agent, an override (404). Other refusals conflict with its state now (409). */
+const unknownTarget = (message: string) => ApplicationFailure.create({ type: CONTROL_REFUSALS.unknownTarget, message, nonRetryable: true });
 
 export interface ControlView {
   state: SimulationState;
@@ -43,7 +50,12 @@ export interface ControlView {
 /** The simulation still takes controls, and the request's text can travel (no unpaired surrogates). */
 function assertLive(v: ControlView, req?: unknown): void {
   if (TERMINAL_STATES.includes(v.state)) throw new Error(`the simulation is ${v.state}; it takes no more controls`);
-  if (!v.legacyRules) assertWellFormedText(req);
+  if (v.legacyRules) return;
+  try {
+    assertWellFormedText(req);
+  } catch (err) {
+    throw invalid((err as Error).message);
+  }
 }
 
 /** Controls that change what runs next mean nothing once the last round is done. */
@@ -52,7 +64,7 @@ function assertNotFinishing(v: ControlView): void {
 }
 
 function assertReason(req: { reason?: unknown }): void {
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw invalid('reason: expected a string of at most 500 characters');
 }
 
 function isRoundNumber(n: unknown): n is number {
@@ -60,15 +72,15 @@ function isRoundNumber(n: unknown): n is number {
 }
 
 function assertBy(req: { by?: unknown }): void {
-  if (req.by !== undefined && (typeof req.by !== 'string' || req.by.length > 200)) throw new Error('by: expected a string of at most 200 characters');
+  if (req.by !== undefined && (typeof req.by !== 'string' || req.by.length > 200)) throw invalid('by: expected a string of at most 200 characters');
 }
 
 export function validatePause(v: ControlView, req: PauseRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
-  if (typeof req !== 'object' || req === null) throw new Error('expected a pause request object');
-  if (req.at !== undefined && req.at !== 'now' && req.at !== 'round-boundary') throw new Error("at: expected 'now' or 'round-boundary'");
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
+  if (typeof req !== 'object' || req === null) throw invalid('expected a pause request object');
+  if (req.at !== undefined && req.at !== 'now' && req.at !== 'round-boundary') throw invalid("at: expected 'now' or 'round-boundary'");
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw invalid('reason: expected a string of at most 500 characters');
   assertBy(req);
 }
 
@@ -81,37 +93,37 @@ export function validateResume(v: ControlView, req: { by?: unknown }): void {
 export function validateFastForward(v: ControlView, req: FastForwardRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
-  if (!isRoundNumber(req?.toRound)) throw new Error('toRound: expected a whole round number');
+  if (!isRoundNumber(req?.toRound)) throw invalid('toRound: expected a whole round number');
   if (req.toRound <= v.round) throw new Error(`cannot fast-forward to round ${req.toRound}: round ${v.round} has already started, the target must be after it`);
-  if (req.toRound > v.maxRounds) throw new Error(`cannot fast-forward to round ${req.toRound}: the simulation has only ${v.maxRounds} rounds`);
+  if (req.toRound > v.maxRounds) throw invalid(`cannot fast-forward to round ${req.toRound}: the simulation has only ${v.maxRounds} rounds`);
   assertBy(req);
 }
 
 export function validatePauseAt(v: ControlView, req: PauseAtRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
-  if (!isRoundNumber(req?.round)) throw new Error('round: expected a whole round number');
+  if (!isRoundNumber(req?.round)) throw invalid('round: expected a whole round number');
   const earliest = v.roundRunning ? v.round : v.round + 1;
   if (req.round < earliest) throw new Error(`cannot pause at round ${req.round}: round ${v.round} is already ${v.roundRunning ? 'running' : 'done'}; the earliest is ${earliest}`);
-  if (req.round > v.maxRounds) throw new Error(`cannot pause at round ${req.round}: the simulation has only ${v.maxRounds} rounds`);
+  if (req.round > v.maxRounds) throw invalid(`cannot pause at round ${req.round}: the simulation has only ${v.maxRounds} rounds`);
   assertBy(req);
 }
 
 function findAgent(v: ControlView, agentId: unknown): AgentSpec {
   const agent = v.agents.find((a) => a.id === agentId);
-  if (!agent) throw new Error(`unknown agent id ${JSON.stringify(agentId)}; known agents: ${v.agents.map((a) => a.id).join(', ')}`);
+  if (!agent) throw unknownTarget(`unknown agent id ${JSON.stringify(agentId)}; known agents: ${v.agents.map((a) => a.id).join(', ')}`);
   return agent;
 }
 
 export function validateOverride(v: ControlView, req: OverrideAgentRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
-  if (typeof req !== 'object' || req === null) throw new Error('expected an override request object');
+  if (typeof req !== 'object' || req === null) throw invalid('expected an override request object');
   findAgent(v, req.agentId);
   const patch = AgentParamsPatchSchema.safeParse(req.params);
-  if (!patch.success) throw new Error(`invalid params: ${describeIssue(patch.error)}`);
-  if (Object.keys(patch.data).length === 0) throw new Error('params: name at least one parameter to change');
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
+  if (!patch.success) throw invalid(`invalid params: ${describeIssue(patch.error)}`);
+  if (Object.keys(patch.data).length === 0) throw invalid('params: name at least one parameter to change');
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw invalid('reason: expected a string of at most 500 characters');
   assertBy(req);
 }
 
@@ -119,8 +131,8 @@ export function validateRevert(v: ControlView, req: RevertOverrideRequest): void
   assertLive(v, req);
   assertNotFinishing(v);
   const target = v.overrides.find((o) => o.id === req?.overrideId);
-  if (!target) throw new Error(`unknown override id ${JSON.stringify(req?.overrideId)}`);
-  if (target.kind !== 'override') throw new Error(`override ${target.id} is itself a revert`);
+  if (!target) throw unknownTarget(`unknown override id ${JSON.stringify(req?.overrideId)}`);
+  if (target.kind !== 'override') throw invalid(`override ${target.id} is itself a revert`);
   if (target.revertedBy !== undefined) throw new Error(`override ${target.id} was already reverted by ${target.revertedBy}`);
   // A later change to the same params is in effect: undoing this one would silently undo that one too.
   // The param must still hold this record's value, written last by it (or by undoing a later one).
@@ -140,13 +152,13 @@ export function validateRevert(v: ControlView, req: RevertOverrideRequest): void
 
 export function validateDecision(v: ControlView, action: 'approve' | 'reject' | 'amend', req: { by?: unknown; reason?: unknown; hypothesis?: unknown }): void {
   assertLive(v, req);
-  if (typeof req !== 'object' || req === null) throw new Error(`expected an ${action} request object`);
+  if (typeof req !== 'object' || req === null) throw invalid(`expected an ${action} request object`);
   if (v.pendingApprovalRound === null) throw new Error(`no approval checkpoint is waiting; nothing to ${action}`);
   if (v.backtrackPending) throw new Error(`a backtrack is abandoning round ${v.pendingApprovalRound}; nothing to ${action}`);
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw new Error('reason: expected a string of at most 500 characters');
-  if (action === 'reject' && (typeof req.reason !== 'string' || req.reason.trim() === '')) throw new Error('reason: say why the hypothesis is rejected (the next round is told)');
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw invalid('reason: expected a string of at most 500 characters');
+  if (action === 'reject' && (typeof req.reason !== 'string' || req.reason.trim() === '')) throw invalid('reason: say why the hypothesis is rejected (the next round is told)');
   if (action === 'amend' && (typeof req.hypothesis !== 'string' || req.hypothesis.trim() === '' || req.hypothesis.length > 10_000)) {
-    throw new Error('hypothesis: the amended hypothesis, 1 to 10000 characters');
+    throw invalid('hypothesis: the amended hypothesis, 1 to 10000 characters');
   }
   assertBy(req);
 }
@@ -154,16 +166,16 @@ export function validateDecision(v: ControlView, action: 'approve' | 'reject' | 
 /** The tournament's branches, validated against the simulation's agents; returns them parsed. */
 export function validateBranch(v: ControlView, req: BranchRequest): BranchVariant[] {
   assertLive(v, req);
-  if (typeof req !== 'object' || req === null) throw new Error('expected a branch request object');
+  if (typeof req !== 'object' || req === null) throw invalid('expected a branch request object');
   assertNotFinishing(v);
   const atRound = req.atRound ?? v.round + 1;
-  if (!isRoundNumber(atRound)) throw new Error('atRound: expected a whole round number');
+  if (!isRoundNumber(atRound)) throw invalid('atRound: expected a whole round number');
   if (atRound <= v.round) throw new Error(`cannot branch at round ${atRound}: round ${v.round} has already started, the earliest is ${v.round + 1}`);
-  if (atRound > v.maxRounds) throw new Error(`cannot branch at round ${atRound}: the simulation has only ${v.maxRounds} rounds`);
+  if (atRound > v.maxRounds) throw invalid(`cannot branch at round ${atRound}: the simulation has only ${v.maxRounds} rounds`);
   const parsed = BranchVariantsSchema.safeParse(req.branches);
-  if (!parsed.success) throw new Error(`branches: ${describeIssue(parsed.error)}`);
+  if (!parsed.success) throw invalid(`branches: ${describeIssue(parsed.error)}`);
   const problem = branchOverridesProblem(v.agents, parsed.data);
-  if (problem) throw new Error(`branches.${problem.path.join('.')}: ${problem.message}`);
+  if (problem) throw invalid(`branches.${problem.path.join('.')}: ${problem.message}`);
   assertReason(req);
   assertBy(req);
   return parsed.data;
@@ -171,10 +183,10 @@ export function validateBranch(v: ControlView, req: BranchRequest): BranchVarian
 
 export function validateBacktrack(v: ControlView, req: BacktrackRequest): void {
   assertLive(v, req);
-  if (typeof req !== 'object' || req === null) throw new Error('expected a backtrack request object');
+  if (typeof req !== 'object' || req === null) throw invalid('expected a backtrack request object');
   assertNotFinishing(v);
   if (v.backtrackPending) throw new Error('a backtrack is already in progress');
-  if (!isRoundNumber(req.toRound) || req.toRound < 0) throw new Error('toRound: expected a whole round number (0 = from the start)');
+  if (!isRoundNumber(req.toRound) || req.toRound < 0) throw invalid('toRound: expected a whole round number (0 = from the start)');
   if (v.roundRunning && req.toRound >= v.round) throw new Error(`cannot backtrack to round ${req.toRound}: round ${v.round} is running; the latest state to go back to is after round ${v.round - 1}`);
   if (!v.roundRunning && req.toRound >= v.round) {
     throw new Error(v.round === 0 ? 'no round has run yet; nothing to backtrack' : `cannot backtrack to round ${req.toRound}: the simulation is at the state after round ${v.round} already; pick an earlier round`);
