@@ -4,6 +4,7 @@ export class RouteTable {
   private readonly routes: Array<{ pattern: RegExp; methods: Set<string> }> = [];
 
   add(method: string | string[], url: string): void {
+    if (url === '*' || url === '/*') return; // a catch-all (CORS preflight) says nothing about which paths exist
     const pattern = new RegExp(`^${url.split('/').map(segment).join('/')}/?$`);
     const known = this.routes.find((r) => r.pattern.source === pattern.source);
     const methods = known?.methods ?? new Set<string>();

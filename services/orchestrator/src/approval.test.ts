@@ -1,7 +1,7 @@
 // Human-in-the-loop checkpoints on the real dev server with real workers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ControlRefusedError } from '@kunlun/client';
+import { ControlRefusedError, InvalidRequestError } from '@kunlun/client';
 import { roundWorkflowId, type RoundResult, type SimulationStatus } from '@kunlun/contracts';
 import { eventually, startTestWorkers, type TestWorkers } from './testing/workers.js';
 
@@ -33,8 +33,8 @@ describe('approval checkpoints', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     assert.ok(!(await activities(id, 1)).includes('evaluateOutcome'), 'nothing is evaluated before the decision');
     assert.equal((await w.simulations.status(id)).state, 'awaiting-approval');
-    await assert.rejects(() => w.simulations.reject(id, { reason: '' }), (e: unknown) => e instanceof ControlRefusedError && /say why/.test(e.message));
-    await assert.rejects(() => w.simulations.amend(id, { hypothesis: '' }), (e: unknown) => e instanceof ControlRefusedError && /amended hypothesis/.test(e.message));
+    await assert.rejects(() => w.simulations.reject(id, { reason: '' }), (e: unknown) => e instanceof InvalidRequestError && /say why/.test(e.message));
+    await assert.rejects(() => w.simulations.amend(id, { hypothesis: '' }), (e: unknown) => e instanceof InvalidRequestError && /amended hypothesis/.test(e.message));
     const ok = await w.simulations.approve(id, { by: 'alice' });
     assert.match(ok.message, /round 1 approved/);
 

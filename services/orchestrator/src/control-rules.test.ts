@@ -1,7 +1,8 @@
 // The controls' rules as pure functions: what each refuses and why.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_AGENTS, type OverrideRecord } from '@kunlun/contracts';
+import { CONTROL_REFUSALS, DEFAULT_AGENTS, type OverrideRecord } from '@kunlun/contracts';
+import { ApplicationFailure } from '@temporalio/common';
 import { validateBacktrack, validateDecision, validateFastForward, validateOverride, validatePause, validatePauseAt, validateRevert, type ControlView } from './workflows/control-rules.js';
 
 const view = (over: Partial<ControlView> = {}): ControlView => ({
@@ -34,8 +35,27 @@ describe('control rules', () => {
     }
   });
 
+  it('a refusal says what kind it is: never right (invalid), a name it lacks (unknown), or not now (a plain conflict)', () => {
+    const kindOf = (f: () => void): string => {
+      try {
+        f();
+      } catch (err) {
+        return err instanceof ApplicationFailure ? String(err.type) : (err as Error).name;
+      }
+      return 'accepted';
+    };
+    assert.equal(kindOf(() => validateOverride(view(), { agentId: 'nobody', params: { temperature: 1 } })), CONTROL_REFUSALS.unknownTarget);
+    assert.equal(kindOf(() => validateRevert(view(), { overrideId: 9 })), CONTROL_REFUSALS.unknownTarget);
+    assert.equal(kindOf(() => validateOverride(view(), { agentId: 'proposer', params: {} })), CONTROL_REFUSALS.invalid);
+    assert.equal(kindOf(() => validateFastForward(view(), { toRound: 9 })), CONTROL_REFUSALS.invalid);
+    assert.equal(kindOf(() => validatePause(view(), { reason: 'x \ud800' })), CONTROL_REFUSALS.invalid);
+    assert.equal(kindOf(() => validateFastForward(view(), { toRound: 2 })), 'Error');
+    assert.equal(kindOf(() => validatePause(view({ state: 'completed' }), {})), 'Error');
+    assert.equal(kindOf(() => validateDecision(view(), 'approve', {})), 'Error');
+  });
+
   it('text with an unpaired surrogate is refused with its field', () => {
-    assert.throws(() => validatePause(view(), { reason: 'x \ud800' }), /^Error: reason: contains an unpaired UTF-16 surrogate/);
+    assert.throws(() => validatePause(view(), { reason: 'x \ud800' }), /^\w+: reason: contains an unpaired UTF-16 surrogate/);
     assert.throws(() => validateOverride(view(), { agentId: 'proposer', params: { persona: 'p \udc00' } }), /params\.persona: contains an unpaired/);
     assert.throws(() => validateDecision(view({ pendingApprovalRound: 2 }), 'amend', { hypothesis: 'h \ud83d' }), /hypothesis: contains an unpaired/);
     assert.throws(() => validateBacktrack(view({ roundRunning: false, round: 3 }), { toRound: 1, by: 'b \ud800' }), /by: contains an unpaired/);
