@@ -28,7 +28,7 @@ await new RedisProjection(redis).apply(events);
 
 const { connection, client } = await connectTemporal({ address: stackEnv.temporalAddress, namespace: stackEnv.namespace });
 const gateway = await buildApp({
-  config: { API_KEYS: [{ key: KEY, principal: { subject: 'bench', tenant: 'bench', role: 'viewer' } }], CORS_ORIGINS: [], RATE_LIMIT_PER_MINUTE: 100_000_000, BODY_LIMIT_BYTES: 65_536, TRUST_PROXY: false, JWT_SECRET: undefined },
+  config: { API_KEYS: [{ key: KEY, principal: { subject: 'bench', tenant: 'bench', role: 'viewer' } }], CORS_ORIGINS: [], RATE_LIMIT_PER_MINUTE: 100_000_000, RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: 100_000_000, BODY_LIMIT_BYTES: 65_536, TRUST_PROXY: false, JWT_SECRET: undefined, JWT_MAX_LIFETIME_SECONDS: 3600, JWT_CLOCK_SKEW_SECONDS: 30 },
   temporal: client,
   sims: new SimulationClient(client),
   redis,

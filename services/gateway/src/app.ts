@@ -27,7 +27,19 @@ import { simulationRoutes } from './routes/simulations.js';
 import { verifyRoutes } from './routes/verify.js';
 
 export interface GatewayDeps {
-  config: Pick<GatewayConfig, 'API_KEYS' | 'JWT_SECRET' | 'CORS_ORIGINS' | 'RATE_LIMIT_PER_MINUTE' | 'BODY_LIMIT_BYTES' | 'TRUST_PROXY'>;
+  config: Pick<
+    GatewayConfig,
+    | 'API_KEYS'
+    | 'JWT_SECRET'
+    | 'CORS_ORIGINS'
+    | 'RATE_LIMIT_PER_MINUTE'
+    | 'RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE'
+    | 'BODY_LIMIT_BYTES'
+    | 'TRUST_PROXY'
+    | 'JWT_MAX_LIFETIME_SECONDS'
+    | 'JWT_CLOCK_SKEW_SECONDS'
+  > &
+    Partial<Pick<GatewayConfig, 'JWT_PUBLIC_KEY_FILE' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'CRITIC_POOLS'>>;
   temporal: Client;
   sims: SimulationClient;
   redis: Redis;
@@ -101,12 +113,28 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"] } },
   });
   await app.register(cors, { origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : false });
+  await app.register(authPlugin, {
+    apiKeys: config.API_KEYS,
+    jwt: {
+      secret: config.JWT_SECRET,
+      publicKey: config.JWT_PUBLIC_KEY_FILE ? readFileSync(config.JWT_PUBLIC_KEY_FILE, 'utf8') : undefined,
+      issuers: config.JWT_ISSUER,
+      audiences: config.JWT_AUDIENCE,
+      maxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
+      clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
+    },
+  });
+  // Counted after authentication has said who calls (see auth.ts), before any verdict: per
+  // caller (tenant and subject) when the credentials hold, else per client address, with a
+  // lower limit. One count for all replicas in Redis; if Redis is down requests are not limited.
   await app.register(rateLimit, {
-    max: config.RATE_LIMIT_PER_MINUTE,
     timeWindow: '1 minute',
-    // Per credential when there is one, else per address.
-    keyGenerator: (req) => req.headers.authorization?.slice(-24) ?? req.ip,
-    errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `rate limit of ${ctx.max} requests per ${ctx.after} exceeded`),
+    keyGenerator: (req) => (req.principal && !req.authRefusal ? `caller:${req.principal.tenant}:${req.principal.subject}` : `addr:${req.ip}`),
+    max: (_req, key) => (key.startsWith('caller:') ? config.RATE_LIMIT_PER_MINUTE : config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE),
+    redis: deps.redis,
+    nameSpace: 'kunlun-ratelimit:',
+    skipOnError: true,
+    errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `rate limit of ${ctx.max} requests per ${ctx.after} exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
   });
   await app.register(swagger, {
     openapi: {
@@ -117,7 +145,6 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(authPlugin, { apiKeys: config.API_KEYS, jwtSecret: config.JWT_SECRET });
 
   const live = new LiveHub(deps.subscriber);
   const readModel = new ReadModel(deps.redis);
@@ -128,7 +155,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         if (req.url.includes('/events')) sseClients.inc();
         next();
       });
-      simulationRoutes(v1, { sims: deps.sims, readModel, live });
+      simulationRoutes(v1, { sims: deps.sims, readModel, live, criticPools: config.CRITIC_POOLS });
       verifyRoutes(v1, { sims: deps.sims, readModel, stores: { temporal: deps.temporal, kafka: deps.kafka, topic: deps.eventsTopic, redis: deps.redis }, metrics: consistencyMetrics });
       adminRoutes(v1, { redis: deps.redis });
       done();

@@ -1,7 +1,10 @@
-// Bearer authentication (API keys or HS256 JWTs) and roles. Runs before every /v1 handler,
-// so a request without valid credentials never reaches Temporal or Redis.
+// Bearer authentication (API keys or JWTs) and roles. The onRequest hook only finds out who is
+// calling; the verdict (401/403) is given at preParsing, after the rate limit has counted the
+// request under the caller (or, unauthenticated, under its address): guessing credentials is
+// rate-limited like anything else, and no request without valid credentials reaches a handler.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import fastifyJwt from '@fastify/jwt';
+import { TENANT_PATTERN } from '@kunlun/contracts';
+import { createVerifier, TokenError, type Algorithm } from 'fast-jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
@@ -19,6 +22,8 @@ export interface Principal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** Why the request may not proceed (given at preParsing, once the rate limit has counted it). */
+    authRefusal: ApiError | null;
   }
   interface FastifyContextConfig {
     /** Least role a route needs; routes without it are public. */
@@ -26,16 +31,84 @@ declare module 'fastify' {
   }
 }
 
-const JwtClaims = z.object({ sub: z.string().min(1), tenant: z.string().min(1).max(63), role: z.enum(ROLES) });
+/** How JWT bearer tokens are checked. */
+export interface JwtOptions {
+  /** HS256 shared secret, or a PEM public key (RS256/ES256/EdDSA, from an identity provider). */
+  secret?: string | undefined;
+  publicKey?: string | undefined;
+  /** When set, `iss` / `aud` must be one of these. */
+  issuers?: string[] | undefined;
+  audiences?: string[] | undefined;
+  /** Tokens valid for longer than this from now are refused (a stolen token must expire). */
+  maxLifetimeSeconds: number;
+  clockSkewSeconds: number;
+}
+
+export const SUBJECT_MAX_LENGTH = 128;
+const JwtClaims = z.object({
+  sub: z.string().min(1).max(SUBJECT_MAX_LENGTH, `sub: at most ${SUBJECT_MAX_LENGTH} characters`),
+  tenant: z.string().regex(TENANT_PATTERN, 'tenant: expected a tenant name (lowercase letters, digits, dashes)'),
+  role: z.enum(ROLES, { message: `role: expected one of ${ROLES.join(', ')}` }),
+  exp: z.number(),
+});
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principal }>; jwtSecret?: string | undefined }>(
-  async (app: FastifyInstance, opts) => {
+/** Why fast-jwt refused a token, in words that help the token's issuer and nobody else. */
+function tokenRefusal(err: unknown): string {
+  if (!(err instanceof TokenError)) return 'invalid token';
+  switch (err.code) {
+    case TokenError.codes.expired:
+      return 'token expired';
+    case TokenError.codes.inactive:
+      return 'token not valid yet (nbf)';
+    case TokenError.codes.missingRequiredClaim:
+      return `token lacks the ${/The (\w+) claim/.exec(err.message)?.[1] ?? 'a required'} claim`;
+    case TokenError.codes.invalidClaimValue:
+    case TokenError.codes.invalidClaimType:
+      return `token's ${/(?:The|of) (\w+) claim/.exec(err.message)?.[1] ?? 'claim'} is not one this gateway accepts`;
+    case TokenError.codes.invalidAlgorithm:
+      return 'token signed with an algorithm this gateway does not accept';
+    default:
+      return 'invalid or expired token';
+  }
+}
+
+function jwtVerifier(o: JwtOptions): ((token: string) => Promise<Principal>) | null {
+  const key = o.publicKey ?? o.secret;
+  if (!key) return null;
+  const algorithms: Algorithm[] = o.publicKey ? ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] : ['HS256'];
+  const verify = createVerifier({
+    key,
+    algorithms,
+    requiredClaims: ['exp', ...(o.issuers?.length ? ['iss'] : []), ...(o.audiences?.length ? ['aud'] : [])],
+    ...(o.issuers?.length ? { allowedIss: o.issuers } : {}),
+    ...(o.audiences?.length ? { allowedAud: o.audiences } : {}),
+    clockTolerance: o.clockSkewSeconds * 1000,
+  });
+  return async (token) => {
+    let payload: unknown;
+    try {
+      payload = verify(token);
+    } catch (err) {
+      throw new ApiError(401, 'unauthorized', tokenRefusal(err));
+    }
+    const claims = JwtClaims.safeParse(payload);
+    if (!claims.success) throw new ApiError(401, 'unauthorized', `token claims not accepted: ${claims.error.issues.map((i) => i.message).join('; ')}`);
+    if (claims.data.exp * 1000 - Date.now() > (o.maxLifetimeSeconds + o.clockSkewSeconds) * 1000) {
+      throw new ApiError(401, 'unauthorized', `token lifetime too long: it must expire within ${o.maxLifetimeSeconds} s (JWT_MAX_LIFETIME_SECONDS)`);
+    }
+    return Promise.resolve({ subject: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role });
+  };
+}
+
+export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principal }>; jwt: JwtOptions }>(
+  (app: FastifyInstance, opts, done) => {
     // Compare digests in constant time, so neither key content nor length leaks through timing.
     const keys = opts.apiKeys.map((k) => ({ digest: digest(k.key), principal: k.principal }));
-    if (opts.jwtSecret) await app.register(fastifyJwt, { secret: opts.jwtSecret, verify: { algorithms: ['HS256'] } });
+    const verifyJwt = jwtVerifier(opts.jwt);
     app.decorateRequest('principal', null);
+    app.decorateRequest('authRefusal', null);
 
     const authenticate = async (req: FastifyRequest): Promise<Principal> => {
       const header = req.headers.authorization;
@@ -45,34 +118,33 @@ export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principa
       let found: Principal | undefined;
       for (const k of keys) if (timingSafeEqual(k.digest, d)) found = k.principal;
       if (found) return found;
-      if (opts.jwtSecret && token.split('.').length === 3) {
-        try {
-          const claims = JwtClaims.safeParse(await req.jwtVerify());
-          if (claims.success) return { subject: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role };
-          throw new ApiError(401, 'unauthorized', 'token lacks valid sub, tenant and role claims');
-        } catch (err) {
-          if (err instanceof ApiError) throw err;
-          throw new ApiError(401, 'unauthorized', 'invalid or expired token');
-        }
-      }
+      if (verifyJwt && token.split('.').length === 3) return verifyJwt(token);
       throw new ApiError(401, 'unauthorized', 'invalid credentials');
     };
 
     app.addHook('onRequest', async (req) => {
       const need = req.routeOptions.config.role;
       if (!need) return;
-      const principal = await authenticate(req);
-      if (ROLES.indexOf(principal.role) < ROLES.indexOf(need)) {
-        throw new ApiError(403, 'forbidden', `this needs the ${need} role; you are ${principal.role}`);
+      try {
+        const principal = await authenticate(req);
+        req.principal = principal;
+        if (ROLES.indexOf(principal.role) < ROLES.indexOf(need)) req.authRefusal = new ApiError(403, 'forbidden', `this needs the ${need} role; you are ${principal.role}`);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        req.authRefusal = err;
       }
-      req.principal = principal;
     });
+    app.addHook('preParsing', (req, _reply, payload, next) => {
+      if (req.authRefusal) next(req.authRefusal);
+      else next(null, payload);
+    });
+    done();
   },
   { name: 'kunlun-auth' },
 );
 
 /** The authenticated caller of a route that declared a role. */
 export function principalOf(req: FastifyRequest): Principal {
-  if (!req.principal) throw new ApiError(401, 'unauthorized', 'not authenticated');
+  if (!req.principal || req.authRefusal) throw new ApiError(401, 'unauthorized', 'not authenticated');
   return req.principal;
 }

@@ -28,6 +28,12 @@ const apiKeys = () =>
       return out;
     });
 
+const commaList = () =>
+  z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((l) => l.length > 0, { message: 'expected a comma-separated list' });
+
 export const gatewayEnv = {
   ...temporalEnv,
   ...kafkaEnv,
@@ -37,13 +43,27 @@ export const gatewayEnv = {
   HOST: z.string().trim().min(1).default('127.0.0.1'),
   PORT: port().default(8080),
   API_KEYS: apiKeys().default([]),
-  /** HS256 secret for JWT bearer tokens with claims sub, tenant, role; unset = API keys only. */
+  /** HS256 secret for JWT bearer tokens with claims sub, tenant, role, exp; unset = API keys only. */
   JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  /** A PEM public key (RS/PS/ES/EdDSA) of the identity provider that signs the tokens (instead of JWT_SECRET). */
+  JWT_PUBLIC_KEY_FILE: z.string().trim().min(1).optional(),
+  /** Accepted `iss` values (comma-separated); unset = any issuer. */
+  JWT_ISSUER: commaList().optional(),
+  /** Accepted `aud` values (comma-separated); unset = any audience. */
+  JWT_AUDIENCE: commaList().optional(),
+  /** A token must expire within this many seconds from now (a leaked token cannot live for ever). */
+  JWT_MAX_LIFETIME_SECONDS: positiveInt().default(24 * 3600),
+  JWT_CLOCK_SKEW_SECONDS: z.coerce.number({ message: 'expected seconds' }).int().min(0).max(300).default(30),
   CORS_ORIGINS: z
     .string()
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
     .default([]),
+  /** Critic pools some deployment serves (comma-separated): a simulation sending a critic elsewhere is refused. Unset: not checked. */
+  CRITIC_POOLS: commaList().optional(),
+  /** Requests per minute per caller (tenant and subject), shared by every replica through Redis. */
   RATE_LIMIT_PER_MINUTE: positiveInt().default(600),
+  /** Requests per minute per client address without valid credentials (slows credential guessing). */
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: positiveInt().default(60),
   BODY_LIMIT_BYTES: positiveInt().default(64 * 1024),
   TRUST_PROXY: booleanFromString().default(false),
   /** The events topic the consistency check reads (GET /v1/simulations/:id/verify); the orchestrator's EVENTS_TOPIC. */

@@ -5,13 +5,13 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 
 export function healthRoutes(app: FastifyInstance, deps: { temporal: Client; redis: Redis; registry: Registry }): void {
-  app.get('/healthz', { schema: { hide: true } }, () => ({ ok: true }));
+  app.get('/healthz', { schema: { hide: true }, config: { rateLimit: false } }, () => ({ ok: true }));
 
   /**
    * Ready when Temporal and Redis both answer (each within 2 s) and the read model is not being
    * rebuilt (a recorder holds `kunlun-admin:rebuilding` while Redis lost it: reads would be incomplete).
    */
-  app.get('/readyz', { schema: { hide: true } }, async (_req, reply) => {
+  app.get('/readyz', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => {
     const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2_000))]);
     // The read of the rebuilding key doubles as the Redis ping.
     const [temporal, redis] = await Promise.allSettled([within(deps.temporal.workflowService.getSystemInfo({})), within(deps.redis.exists(redisKeys.rebuilding))]);
@@ -21,5 +21,5 @@ export function healthRoutes(app: FastifyInstance, deps: { temporal: Client; red
     return reply.code(ok ? 200 : 503).send({ ok, checks, ...(rebuilding ? { readModel: 'rebuilding', reason: 'read model rebuilding' } : {}) });
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
 }

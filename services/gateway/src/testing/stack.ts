@@ -37,6 +37,8 @@ export interface TestStack {
   rebuilds: { stop(): Promise<void>; idle(): Promise<void> };
   /** A Redis client on the stack's read model, for tests that inspect or damage it. */
   redis: Redis;
+  /** Another gateway replica on the same stores (own port): its base URL. */
+  replica(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -61,8 +63,20 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
     rebuild: (tenant) => rebuildReadModel({ kafka, redis: recorderRedis, topic, dlqTopic: `${topic}.dlq`, logger: testLogger, metrics: createRecorderMetrics(new Registry()), tenant }),
   });
   const workers = await startTestWorkers({ pipeline: { topic, redis }, ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}) });
-  const app = await buildApp({
-    config: { API_KEYS, JWT_SECRET, CORS_ORIGINS: [], RATE_LIMIT_PER_MINUTE: 10_000, BODY_LIMIT_BYTES: 64 * 1024, TRUST_PROXY: false, ...options.config },
+  const build = () =>
+    buildApp({
+    config: {
+      API_KEYS,
+      JWT_SECRET,
+      CORS_ORIGINS: [],
+      RATE_LIMIT_PER_MINUTE: 10_000,
+      RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: 10_000,
+      BODY_LIMIT_BYTES: 64 * 1024,
+      TRUST_PROXY: false,
+      JWT_MAX_LIFETIME_SECONDS: 24 * 3600,
+      JWT_CLOCK_SKEW_SECONDS: 30,
+      ...options.config,
+    },
     temporal: workers.client,
     sims: new SimulationClient(workers.client),
     redis,
@@ -72,6 +86,8 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
     registry: new Registry(),
     logger: testLogger,
   });
+  const app = await build();
+  const replicas: FastifyInstance[] = [];
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
   return {
@@ -80,7 +96,14 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
     workers,
     rebuilds,
     redis,
+    async replica() {
+      const other = await build();
+      await other.listen({ host: '127.0.0.1', port: 0 });
+      replicas.push(other);
+      return `http://127.0.0.1:${(other.server.address() as AddressInfo).port}`;
+    },
     async stop() {
+      for (const r of replicas) await r.close();
       await app.close();
       try {
         await workers.stop(); // throws when a simulation's stores disagree: the rest still stops

@@ -1,0 +1,104 @@
+// Auth and limits as an attacker meets them: tokens from an identity provider (ES256) checked for
+// expiry, issuer, audience, lifetime and claims; credential guessing slowed per client address;
+// a rate limit per caller that replicas share through Redis.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createSigner } from 'fast-jwt';
+import { API_KEYS, JWT_SECRET, KEYS, startTestStack, type TestStack } from './testing/stack.js';
+
+const ISSUER = 'https://idp.example.test';
+const AUDIENCE = 'kunlun-gateway';
+// Two keys that end alike: each is its own caller (no bucket keyed on a suffix).
+const SHARED_SUFFIX = '-shares-this-suffix-0123456789';
+const TWIN_A = `twin-a${SHARED_SUFFIX}`;
+const TWIN_B = `twin-b${SHARED_SUFFIX}`;
+
+describe('auth and limits', () => {
+  let s: TestStack;
+  let sign: (claims: Record<string, unknown>, options?: { expiresIn?: number }) => string;
+
+  before(async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const dir = mkdtempSync(join(tmpdir(), 'kunlun-jwt-'));
+    const publicKeyFile = join(dir, 'idp.pem');
+    writeFileSync(publicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }));
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    sign = (claims, options = { expiresIn: 600_000 }) => createSigner({ key: pem, algorithm: 'ES256', ...(options.expiresIn ? { expiresIn: options.expiresIn } : {}) })(claims);
+    s = await startTestStack({
+      config: {
+        API_KEYS: [
+          ...API_KEYS,
+          { key: TWIN_A, principal: { subject: 'key:twin-a', tenant: 'tenant-a', role: 'viewer' } },
+          { key: TWIN_B, principal: { subject: 'key:twin-b', tenant: 'tenant-a', role: 'viewer' } },
+        ],
+        JWT_PUBLIC_KEY_FILE: publicKeyFile,
+        JWT_ISSUER: [ISSUER],
+        JWT_AUDIENCE: [AUDIENCE],
+        JWT_MAX_LIFETIME_SECONDS: 3600,
+        RATE_LIMIT_PER_MINUTE: 5,
+        RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: 20,
+        // Behind a proxy: the client address comes from X-Forwarded-For, so each test has its own.
+        TRUST_PROXY: true,
+      },
+    });
+  });
+  after(() => s.stop());
+
+  const get = async (token: string | null, from: string, base = s.baseUrl) => {
+    const res = await fetch(`${base}/v1/simulations`, { headers: { 'x-forwarded-for': from, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    const body = (await res.json()) as { error?: { code: string; message: string } };
+    return { status: res.status, body, retryAfter: res.headers.get('retry-after') };
+  };
+  const good = { sub: 'ines', tenant: 'tenant-a', role: 'viewer', iss: ISSUER, aud: AUDIENCE };
+
+  it('a token is checked for expiry, issuer, audience, lifetime, algorithm and claims: 401 with the reason', async () => {
+    const cases: Array<[string, string, RegExp]> = [
+      ['no exp', sign(good, {}), /lacks the exp claim/],
+      ['wrong audience', sign({ ...good, aud: 'another-api' }), /aud is not one this gateway accepts/],
+      ['wrong issuer', sign({ ...good, iss: 'https://evil.example' }), /iss is not one this gateway accepts/],
+      ['no issuer', sign({ sub: 'ines', tenant: 'tenant-a', role: 'viewer', aud: AUDIENCE }), /lacks the iss claim/],
+      ['a tenant outside the pattern', sign({ ...good, tenant: 'Tenant A!' }), /tenant: expected a tenant name/],
+      ['an over-long sub', sign({ ...good, sub: 's'.repeat(300) }), /sub: at most 128 characters/],
+      ['an unknown role', sign({ ...good, role: 'root' }), /role: expected one of viewer, operator, admin/],
+      ['valid for 30 days', sign(good, { expiresIn: 30 * 24 * 3600 * 1000 }), /lifetime too long: it must expire within 3600 s/],
+      ['expired', sign({ ...good, iat: 1, exp: 2 }, {}), /token expired/],
+      ['HS256 with a shared secret', createSigner({ key: JWT_SECRET, expiresIn: 600_000 })(good), /algorithm this gateway does not accept/],
+    ];
+    for (const [name, token, reason] of cases) {
+      const res = await get(token, '10.0.1.1');
+      assert.equal(res.status, 401, `${name}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error?.code, 'unauthorized', name);
+      assert.match(res.body.error?.message ?? '', reason, name);
+    }
+    const ok = await get(sign(good), '10.0.1.2');
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  });
+
+  it('rotating junk tokens from one address get 429 after the unauthenticated limit, with Retry-After', async () => {
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<typeof get>> | undefined;
+    for (let i = 0; i < 30; i++) {
+      last = await get(`junk-token-${i}-${Math.random()}`, '10.0.2.1');
+      statuses.push(last.status);
+    }
+    assert.deepEqual(statuses, [...Array<number>(20).fill(401), ...Array<number>(10).fill(429)]);
+    assert.equal(last!.body.error?.code, 'rate_limited');
+    assert.ok(Number(last!.retryAfter) > 0 && Number(last!.retryAfter) <= 60, `Retry-After ${last!.retryAfter}`);
+    // Another address is not held up by it; nor is a valid caller at the same address.
+    assert.equal((await get('junk', '10.0.2.2')).status, 401);
+    assert.equal((await get(KEYS.viewer, '10.0.2.1')).status, 200);
+  });
+
+  it('the per-caller limit is one count across replicas, and keys that end alike are different callers', async () => {
+    const replica = await s.replica();
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await get(TWIN_A, `10.0.3.${i}`, i % 2 ? replica : s.baseUrl)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
+    assert.equal((await get(TWIN_A, '10.0.3.9', replica)).status, 429, 'the replica knows the count');
+    assert.equal((await get(TWIN_B, '10.0.3.9')).status, 200, 'a key with the same suffix has its own count');
+  });
+});
