@@ -275,6 +275,8 @@ describe('helm chart kunlun-mirror', () => {
     assert.equal(env.NODE_EXTRA_CA_CERTS, '/etc/kunlun/ca-bundle/ca.crt');
     assert.equal(env.TEMPORAL_TLS_CERT_FILE, '/etc/kunlun/temporal-tls/tls.crt');
     assert.equal(env.JWT_SECRET, 'placeholder-secret-value-0123456789abcdef', 'JWT_SECRET from the operator-managed Secret');
+    assert.equal(env.CRITIC_POOLS, 'default,strict', 'the gateway refuses critics sent to a pool no Deployment serves');
+    assert.equal(env.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE, '60');
     assert.ok(container(gateway).volumeMounts.some((m: any) => m.mountPath === '/etc/kunlun/temporal-tls'));
     assert.equal(env.KAFKA_SASL_PASSWORD, 'kafka-secret-password', 'the gateway reads the topic (consistency checks) with the same Kafka credentials');
     const recorder = resolveEnv(named(ms, 'Deployment', 'kunlun-mirror-recorder'), ms);

@@ -40,6 +40,7 @@ import {
   type SimulationState,
   type SimulationStatus,
   CONTROL_REFUSALS,
+  invisibleTextProblem,
 } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
@@ -115,6 +116,8 @@ export class SimulationClient {
   async start(request: Omit<SimulationRequest, 'simulationId'> & { simulationId?: string }): Promise<{ simulationId: string; runId: string }> {
     const parsed = SimulationInputSchema.safeParse({ ...request, simulationId: request.simulationId ?? `sim-${randomUUID()}` });
     if (!parsed.success) throw new InvalidRequestError(describeIssue(parsed.error));
+    const blank = invisibleTextProblem(parsed.data);
+    if (blank) throw new InvalidRequestError(blank);
     const input = parsed.data;
     try {
       const handle = await this.client.workflow.start(SIMULATION_WORKFLOW_TYPE, {

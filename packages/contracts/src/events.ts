@@ -8,6 +8,9 @@ import { z } from 'zod';
 import { AgentParamsPatchSchema, CRITIQUE_FOCI } from './agents.js';
 import { SIMULATION_STATES, type ApprovalRecord, type BranchRecord, type FinalReport, type RoundResult, type SkippedRound, type SimulationState } from './simulation.js';
 
+/** Backtracks one simulation may make: its events carry the fork chain (`forks`), bounded here. */
+export const MAX_BACKTRACKS = 1000;
+
 export const EVENT_SCHEMA_VERSION = 1;
 
 export interface EventPayloads {
@@ -218,7 +221,7 @@ const envelope = {
   seq: z.number().int().positive(),
   round: z.number().int().positive().nullable(),
   generation: z.number().int().positive().optional(),
-  forks: z.array(z.tuple([z.number().int().positive(), z.number().int().min(0)])).max(1000).optional(),
+  forks: z.array(z.tuple([z.number().int().positive(), z.number().int().min(0)])).max(MAX_BACKTRACKS).optional(),
   occurredAt: isoTime,
   runId: z.string().min(1).max(100).optional(),
   state: z.enum(SIMULATION_STATES).optional(),

@@ -39,3 +39,28 @@ export function wellFormedDeep<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * Whether text has something to read: not only whitespace, zero-width and other format or
+ * control characters (an issue of U+200B alone passes trim() but says nothing to any agent).
+ */
+export function hasVisibleText(value: string): boolean {
+  return value.replace(/[\s\p{Cf}\p{Cc}\p{Z}\u115F\u1160\u3164\uFFA0]/gu, '').length > 0;
+}
+
+export const INVISIBLE_TEXT_MESSAGE = 'has no visible characters (only spaces, zero-width or control characters)';
+
+/**
+ * Where a simulation request's free text says nothing (the issue, a persona), for the
+ * boundaries that start simulations: `issue has no visible characters …`, or null. Checked there
+ * and not in the workflow, whose histories may hold such text accepted earlier.
+ */
+export function invisibleTextProblem(request: { issue?: unknown; agents?: unknown }): string | null {
+  if (typeof request.issue === 'string' && !hasVisibleText(request.issue)) return `issue ${INVISIBLE_TEXT_MESSAGE}`;
+  const agents = Array.isArray(request.agents) ? (request.agents as Array<{ params?: { persona?: unknown } }>) : [];
+  for (const [i, a] of agents.entries()) {
+    const persona = a?.params?.persona;
+    if (typeof persona === 'string' && !hasVisibleText(persona)) return `agents.${i}.params.persona ${INVISIBLE_TEXT_MESSAGE}`;
+  }
+  return null;
+}

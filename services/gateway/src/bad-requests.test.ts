@@ -27,7 +27,7 @@ describe('bad requests', () => {
   let otherId: string;
 
   before(async () => {
-    s = await startTestStack();
+    s = await startTestStack({ config: { CRITIC_POOLS: ['default', 'strict'] } });
     const create = async (key: string) => {
       const res = await fetch(`${s.baseUrl}/v1/simulations`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ issue: 'A question that waits', maxRounds: 3 }) });
       const { simulationId } = (await res.json()) as { simulationId: string };
@@ -47,7 +47,9 @@ describe('bad requests', () => {
   const cases = (): Case[] => [
     { name: 'no credentials', method: 'POST', path: '/v1/simulations', key: null, body: { issue: 'x' }, status: 401, code: 'unauthorized', message: /missing bearer token/ },
     { name: 'unknown API key', method: 'GET', path: '/v1/simulations', key: 'not-a-real-key-0000000000', status: 401, code: 'unauthorized' },
-    { name: 'expired JWT', method: 'GET', path: '/v1/simulations', key: expiredJwt(), status: 401, code: 'unauthorized', message: /invalid or expired/ },
+    { name: 'expired JWT', method: 'GET', path: '/v1/simulations', key: expiredJwt(), status: 401, code: 'unauthorized', message: /token expired/ },
+    { name: 'JWT without exp', method: 'GET', path: '/v1/simulations', key: createSigner({ key: JWT_SECRET })({ sub: 'x', tenant: 'tenant-a', role: 'admin' }), status: 401, code: 'unauthorized', message: /lacks the exp claim/ },
+    { name: 'JWT with a tenant outside the pattern', method: 'GET', path: '/v1/simulations', key: createSigner({ key: JWT_SECRET, expiresIn: 600_000 })({ sub: 'x', tenant: '../tenant-a', role: 'admin' }), status: 401, code: 'unauthorized', message: /tenant: expected a tenant name/ },
     { name: 'JWT signed with another secret', method: 'GET', path: '/v1/simulations', key: wrongSecretJwt(), status: 401, code: 'unauthorized' },
     { name: 'malformed JSON', method: 'POST', path: '/v1/simulations', raw: { body: '{"issue": ', type: 'application/json' }, status: 400, code: 'validation_error' },
     { name: 'missing issue', method: 'POST', path: '/v1/simulations', body: { maxRounds: 2 }, status: 400, code: 'validation_error', message: /issue/ },
@@ -90,6 +92,12 @@ describe('bad requests', () => {
     { name: 'create with a lone surrogate in the issue', method: 'POST', path: '/v1/simulations', body: { issue: 'why \udfff?' }, status: 400, code: 'validation_error', message: /issue: contains an unpaired UTF-16 surrogate/ },
     { name: 'pause with a lone surrogate in the reason', method: 'POST', path: `/v1/simulations/${id}/pause`, body: { reason: 'x \ud83d' }, status: 400, code: 'validation_error', message: /reason: contains an unpaired UTF-16 surrogate/ },
     { name: 'amend with a lone surrogate', method: 'POST', path: `/v1/simulations/${id}/amend`, body: { hypothesis: 'h \ud800' }, status: 400, code: 'validation_error', message: /hypothesis: contains an unpaired UTF-16 surrogate/ },
+    { name: 'a critic sent to a pool nobody serves', method: 'POST', path: '/v1/simulations', body: { issue: 'x', agents: [{ id: 'a', role: 'analyzer' }, { id: 'p', role: 'proposer' }, { id: 'c', role: 'critic', pool: 'strict' }, { id: 'd', role: 'critic', pool: 'nowhere' }, { id: 'e', role: 'evaluator' }] }, status: 400, code: 'validation_error', message: /agents\.3\.pool: no critic deployment serves pool "nowhere" \(served: default, strict\)/ },
+    { name: 'an issue of zero-width characters', method: 'POST', path: '/v1/simulations', body: { issue: '\u200b\u2060\u200b' }, status: 400, code: 'validation_error', message: /issue has no visible characters/ },
+    { name: 'a critic persona of zero-width characters at create', method: 'POST', path: '/v1/simulations', body: { issue: 'x', agents: [{ id: 'a', role: 'analyzer' }, { id: 'p', role: 'proposer', params: { persona: '\u200d\ufeff' } }, { id: 'c', role: 'critic' }, { id: 'e', role: 'evaluator' }] }, status: 400, code: 'validation_error', message: /agents\.1\.params\.persona has no visible characters/ },
+    { name: 'tune with an invisible persona', method: 'PATCH', path: `/v1/simulations/${id}/agents/proposer`, body: { params: { persona: '\u200b\u200c' } }, status: 400, code: 'validation_error', message: /persona: has no visible characters/ },
+    { name: 'reject with an invisible reason', method: 'POST', path: `/v1/simulations/${id}/reject`, body: { reason: '\u2060' }, status: 400, code: 'validation_error', message: /reason has no visible characters/ },
+    { name: 'amend with an invisible hypothesis', method: 'POST', path: `/v1/simulations/${id}/amend`, body: { hypothesis: '\u200b' }, status: 400, code: 'validation_error', message: /hypothesis has no visible characters/ },
     { name: 'tune an unknown param', method: 'PATCH', path: `/v1/simulations/${id}/agents/critic-logic`, body: { params: { colour: 'red' } }, status: 400, code: 'validation_error' },
     { name: 'revert an unknown override', method: 'POST', path: `/v1/simulations/${id}/overrides/7/revert`, body: {}, status: 404, code: 'not_found', message: /unknown override id 7/ },
     { name: 'revert override "abc"', method: 'POST', path: `/v1/simulations/${id}/overrides/abc/revert`, body: {}, status: 400, code: 'validation_error' },
@@ -120,7 +128,7 @@ describe('bad requests', () => {
     };
     const before = await snapshot();
     const all = cases();
-    assert.ok(all.length >= 25);
+    assert.ok(all.length >= 60, `${all.length} cases`);
     for (const c of all) {
       const headers: Record<string, string> = { ...(c.headers ?? {}) };
       const key = c.key === undefined ? KEYS.operator : c.key;

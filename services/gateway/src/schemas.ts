@@ -9,6 +9,8 @@ import {
   SIMULATION_ID_PATTERN,
   SIMULATION_STATES,
   SimulationInputSchema,
+  hasVisibleText,
+  INVISIBLE_TEXT_MESSAGE,
 } from '@kunlun/contracts';
 import { z } from 'zod';
 
@@ -51,13 +53,15 @@ export const PauseBody = z.object({ at: z.enum(['now', 'round-boundary']).defaul
 export const EmptyBody = z.object({}).strict();
 export const FastForwardBody = z.object({ toRound: z.number().int().min(1).max(1000) }).strict();
 export const PauseAtBody = z.object({ round: z.number().int().min(1).max(1000) }).strict();
-export const TuneBody = z.object({ params: AgentParamsPatchSchema, ...by }).strict();
+export const TuneBody = z
+  .object({ params: AgentParamsPatchSchema.refine((p) => p.persona === undefined || hasVisibleText(p.persona), { message: INVISIBLE_TEXT_MESSAGE, path: ['persona'] }), ...by })
+  .strict();
 export const TuneParams = SimulationIdParams.extend({ agentId: z.string().min(1).max(63) });
 export const RevertParams = SimulationIdParams.extend({ overrideId: z.coerce.number().int().positive() });
 export const TerminateBody = z.object({ ...by }).strict();
 export const ApproveBody = z.object({ ...by }).strict();
-export const RejectBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
-export const AmendBody = z.object({ hypothesis: z.string().trim().min(1).max(10_000), ...by }).strict();
+export const RejectBody = z.object({ reason: z.string().trim().min(1).max(500).refine(hasVisibleText, `reason ${INVISIBLE_TEXT_MESSAGE}`) }).strict();
+export const AmendBody = z.object({ hypothesis: z.string().trim().min(1).max(10_000).refine(hasVisibleText, `hypothesis ${INVISIBLE_TEXT_MESSAGE}`), ...by }).strict();
 export const BranchBody = z
   .object({
     atRound: z.number().int().min(1).max(1000).optional().describe('The round to run as a tournament; default: the next one to start.'),

@@ -1,7 +1,7 @@
 // The controls' rules as pure functions: what each refuses and why.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONTROL_REFUSALS, DEFAULT_AGENTS, type OverrideRecord } from '@kunlun/contracts';
+import { CONTROL_REFUSALS, DEFAULT_AGENTS, MAX_BACKTRACKS, type OverrideRecord } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
 import { validateBacktrack, validateDecision, validateFastForward, validateOverride, validatePause, validatePauseAt, validateRevert, type ControlView } from './workflows/control-rules.js';
 
@@ -52,6 +52,11 @@ describe('control rules', () => {
     assert.equal(kindOf(() => validateFastForward(view(), { toRound: 2 })), 'Error');
     assert.equal(kindOf(() => validatePause(view({ state: 'completed' }), {})), 'Error');
     assert.equal(kindOf(() => validateDecision(view(), 'approve', {})), 'Error');
+  });
+
+  it('backtracks are bounded (events carry the fork chain): the 1001st is refused with why', () => {
+    assert.doesNotThrow(() => validateBacktrack(view({ generation: MAX_BACKTRACKS - 1, roundRunning: false }), { toRound: 1 }));
+    assert.throws(() => validateBacktrack(view({ generation: MAX_BACKTRACKS, roundRunning: false }), { toRound: 1 }), /backtracked 1000 times, the most one simulation can/);
   });
 
   it('text with an unpaired surrogate is refused with its field', () => {

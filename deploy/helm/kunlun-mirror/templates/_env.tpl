@@ -101,6 +101,20 @@ guards against other users of a shared machine (a pod runs one user).
   value: {{ join "," $cv.corsOrigins | quote }}
 - name: RATE_LIMIT_PER_MINUTE
   value: {{ $cv.rateLimitPerMinute | quote }}
+- name: CRITIC_POOLS
+  value: {{ include "kunlun.criticPoolNames" $root | quote }}
+- name: RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE
+  value: {{ $cv.rateLimitUnauthenticatedPerMinute | quote }}
+- name: JWT_MAX_LIFETIME_SECONDS
+  value: {{ $cv.auth.jwtMaxLifetimeSeconds | quote }}
+{{- with $cv.auth.jwtIssuers }}
+- name: JWT_ISSUER
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with $cv.auth.jwtAudiences }}
+- name: JWT_AUDIENCE
+  value: {{ join "," . | quote }}
+{{- end }}
 - name: BODY_LIMIT_BYTES
   value: {{ $cv.bodyLimitBytes | quote }}
 - name: TRUST_PROXY

@@ -194,3 +194,10 @@ when value is set, else nothing. Argument: dict root name setting.
 {{- printf "%s://%s%s%s" $scheme $auth $u.host $u.path -}}
 {{- if $u.query }}?{{ $u.query }}{{ end -}}
 {{- end -}}
+
+{{/* The critic pools' names, comma-separated: the gateway refuses critics sent to any other pool (CRITIC_POOLS). */}}
+{{- define "kunlun.criticPoolNames" -}}
+{{- $names := list -}}
+{{- range .Values.critics.pools -}}{{- $names = append $names .name -}}{{- end -}}
+{{- join "," $names -}}
+{{- end -}}

@@ -1,7 +1,7 @@
 // /v1/simulations: create, list, get, rounds, report, live events, and every control.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimulationClient } from '@kunlun/client';
-import { lineageTree, type ControlAck, type LiveUpdate, type SimulationStatus } from '@kunlun/contracts';
+import { DEFAULT_AGENTS, DEFAULT_CRITIC_POOL, lineageTree, type ControlAck, type LiveUpdate, type SimulationStatus } from '@kunlun/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -44,6 +44,18 @@ export interface SimulationRoutesDeps {
   live: LiveHub;
   /** SSE timing (safety poll, how long a gap is held); defaults: sseDefaults in live.ts. */
   sse?: Partial<SseOptions>;
+  /** Critic pools some deployment serves (CRITIC_POOLS); a critic sent elsewhere would wait until it times out. Unset: not checked. */
+  criticPools?: string[] | undefined;
+}
+
+/** `agents.3.pool: …` when a critic is sent to a pool nobody serves, else null. */
+function unservedPool(agents: Array<{ role: string; pool?: string | undefined }>, pools: string[]): string | null {
+  for (const [i, a] of agents.entries()) {
+    if (a.role !== 'critic') continue;
+    const pool = a.pool ?? DEFAULT_CRITIC_POOL;
+    if (!pools.includes(pool)) return `agents.${i}.pool: no critic deployment serves pool ${JSON.stringify(pool)} (served: ${pools.join(', ')})`;
+  }
+  return null;
 }
 
 /** Status objects are documented as loose objects (index signature); interfaces need this nudge. */
@@ -80,6 +92,10 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       const key = req.headers['idempotency-key'];
       const simulationId =
         req.body.simulationId ?? (typeof key === 'string' ? `sim-${createHash('sha256').update(`${p.tenant}\n${key}`).digest('hex').slice(0, 24)}` : `sim-${randomUUID()}`);
+      if (deps.criticPools) {
+        const problem = unservedPool(req.body.agents ?? DEFAULT_AGENTS, deps.criticPools);
+        if (problem) throw new ApiError(400, 'validation_error', problem);
+      }
       const existing = await sims.owner(simulationId);
       if (existing) {
         if (existing.tenant !== p.tenant) throw new ApiError(409, 'conflict', `simulation id ${simulationId} is already in use`);

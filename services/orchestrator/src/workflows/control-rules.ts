@@ -21,6 +21,7 @@ import {
   type SimulationState,
   assertWellFormedText,
   CONTROL_REFUSALS,
+  MAX_BACKTRACKS,
   TERMINAL_STATES,
 } from '@kunlun/contracts';
 
@@ -41,6 +42,8 @@ export interface ControlView {
   overrides: OverrideRecord[];
   /** A backtrack was accepted and is not applied yet. */
   backtrackPending: boolean;
+  /** The line: how many backtracks were made (absent: not counted, older callers). */
+  generation?: number;
   /** Every round is done and the final report is being written. */
   finishing: boolean;
   /** The rules as they were before control-rules-v2 (signal twins replaying older histories). */
@@ -186,6 +189,7 @@ export function validateBacktrack(v: ControlView, req: BacktrackRequest): void {
   if (typeof req !== 'object' || req === null) throw invalid('expected a backtrack request object');
   assertNotFinishing(v);
   if (v.backtrackPending) throw new Error('a backtrack is already in progress');
+  if ((v.generation ?? 0) >= MAX_BACKTRACKS) throw new Error(`this simulation has backtracked ${MAX_BACKTRACKS} times, the most one simulation can; start a new one from its report`);
   if (!isRoundNumber(req.toRound) || req.toRound < 0) throw invalid('toRound: expected a whole round number (0 = from the start)');
   if (v.roundRunning && req.toRound >= v.round) throw new Error(`cannot backtrack to round ${req.toRound}: round ${v.round} is running; the latest state to go back to is after round ${v.round - 1}`);
   if (!v.roundRunning && req.toRound >= v.round) {

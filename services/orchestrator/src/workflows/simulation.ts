@@ -229,6 +229,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     overrides,
     backtrackPending: pendingBacktrack !== null,
     finishing,
+    generation,
   });
   /** The state when nothing terminal happened: paused wins, then a waiting checkpoint. */
   const liveState = (): SimulationState => (pause ? 'paused' : pendingApproval ? 'awaiting-approval' : 'running');
