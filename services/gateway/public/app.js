@@ -46,6 +46,8 @@ async function refreshList() {
       li.addEventListener('click', () => open(s.simulationId));
       list.append(li);
     }
+    // The key works now: an earlier complaint about it (e.g. "missing bearer token") is stale.
+    if ($('message').className === 'error') say('');
   } catch (err) {
     say(err.message, true);
   }
@@ -179,6 +181,27 @@ async function loadStatus(id) {
   }
 }
 
+// Frames only say what changed: the views they touch are read again once per burst (at most every
+// 400 ms), not once per frame, so a replay of hundreds of events costs a handful of requests.
+const dirty = { rounds: false, status: false, lineage: false };
+let refreshTimer = null;
+function changed(id, kind) {
+  dirty.status = true;
+  if (kind.startsWith('round.')) dirty.rounds = true;
+  if (kind === 'round.branched' || kind === 'simulation.backtracked' || kind.startsWith('tournament.')) dirty.lineage = true;
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = null;
+    if (state.current !== id) return;
+    const work = [];
+    if (dirty.rounds) work.push(loadRounds(id));
+    if (dirty.status) work.push(loadStatus(id));
+    if (dirty.lineage) work.push(loadLineage(id));
+    dirty.rounds = dirty.status = dirty.lineage = false;
+    Promise.all(work).catch((err) => say(err.message, true));
+  }, 400);
+}
+
 /** Server-sent events over fetch (so the token travels in a header), resuming with Last-Event-ID. */
 async function watch(id) {
   const controller = new AbortController();
@@ -199,11 +222,13 @@ async function watch(id) {
         while ((cut = buffer.indexOf('\n\n')) >= 0) {
           const frame = buffer.slice(0, cut);
           buffer = buffer.slice(cut + 2);
-          const idLine = frame.split('\n').find((l) => l.startsWith('id: '));
+          const lines = frame.split('\n');
+          const idLine = lines.find((l) => l.startsWith('id: '));
           if (!idLine) continue;
           state.lastEventId = Number(idLine.slice(4));
-          if (frame.split('\n').includes('event: simulation.backtracked')) await resetRounds();
-          await Promise.all([loadRounds(id), loadStatus(id), loadLineage(id)]);
+          const kind = (lines.find((l) => l.startsWith('event: ')) || '').slice(7);
+          if (kind === 'simulation.backtracked') await resetRounds();
+          changed(id, kind);
         }
       }
     } catch (err) {

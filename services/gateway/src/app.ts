@@ -14,7 +14,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { authPlugin } from './auth.js';
 import type { GatewayConfig } from './env.js';
 import { answerClientError, ApiError, errorHandler, frameworkError } from './errors.js';
@@ -39,7 +39,7 @@ export interface GatewayDeps {
     | 'JWT_MAX_LIFETIME_SECONDS'
     | 'JWT_CLOCK_SKEW_SECONDS'
   > &
-    Partial<Pick<GatewayConfig, 'JWT_PUBLIC_KEY_FILE' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'CRITIC_POOLS'>>;
+    Partial<Pick<GatewayConfig, 'JWT_PUBLIC_KEY_FILE' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'CRITIC_POOLS' | 'SSE_MAX_STREAMS' | 'SSE_MAX_STREAMS_PER_CALLER' | 'SSE_MAX_LIFETIME_SECONDS'>>;
   temporal: Client;
   sims: SimulationClient;
   redis: Redis;
@@ -103,6 +103,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     registers: [deps.registry],
   });
   const sseClients = new Counter({ name: 'kunlun_gateway_sse_connections_total', help: 'SSE streams opened.', registers: [deps.registry] });
+  const openStreams = new Gauge({ name: 'kunlun_gateway_sse_streams', help: 'SSE streams open now (this replica).', registers: [deps.registry] });
   app.addHook('onResponse', (req, reply, done) => {
     requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     done();
@@ -147,6 +148,14 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const live = new LiveHub(deps.subscriber);
+  new Gauge({
+    name: 'kunlun_gateway_live_subscriptions',
+    help: 'Simulations this replica holds a Redis pub/sub subscription for (one per watched simulation, however many streams).',
+    registers: [deps.registry],
+    collect() {
+      this.set(live.size);
+    },
+  });
   const readModel = new ReadModel(deps.redis);
   const consistencyMetrics = createConsistencyMetrics(deps.registry);
   await app.register(
@@ -155,7 +164,18 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         if (req.url.includes('/events')) sseClients.inc();
         next();
       });
-      simulationRoutes(v1, { sims: deps.sims, readModel, live, criticPools: config.CRITIC_POOLS });
+      simulationRoutes(v1, {
+        sims: deps.sims,
+        readModel,
+        live,
+        criticPools: config.CRITIC_POOLS,
+        openStreams,
+        sse: {
+          ...(config.SSE_MAX_STREAMS ? { maxStreams: config.SSE_MAX_STREAMS } : {}),
+          ...(config.SSE_MAX_STREAMS_PER_CALLER ? { maxStreamsPerCaller: config.SSE_MAX_STREAMS_PER_CALLER } : {}),
+          ...(config.SSE_MAX_LIFETIME_SECONDS ? { maxLifetimeMs: config.SSE_MAX_LIFETIME_SECONDS * 1000 } : {}),
+        },
+      });
       verifyRoutes(v1, { sims: deps.sims, readModel, stores: { temporal: deps.temporal, kafka: deps.kafka, topic: deps.eventsTopic, redis: deps.redis }, metrics: consistencyMetrics });
       adminRoutes(v1, { redis: deps.redis });
       done();

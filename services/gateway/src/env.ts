@@ -60,6 +60,10 @@ export const gatewayEnv = {
     .default([]),
   /** Critic pools some deployment serves (comma-separated): a simulation sending a critic elsewhere is refused. Unset: not checked. */
   CRITIC_POOLS: commaList().optional(),
+  /** Event streams (SSE) one replica serves at once, and per caller; a stream ends after SSE_MAX_LIFETIME_SECONDS (clients resume with Last-Event-ID). */
+  SSE_MAX_STREAMS: positiveInt().default(2_000),
+  SSE_MAX_STREAMS_PER_CALLER: positiveInt().default(20),
+  SSE_MAX_LIFETIME_SECONDS: positiveInt().default(900),
   /** Requests per minute per caller (tenant and subject), shared by every replica through Redis. */
   RATE_LIMIT_PER_MINUTE: positiveInt().default(600),
   /** Requests per minute per client address without valid credentials (slows credential guessing). */

@@ -92,6 +92,13 @@ export const sseDefaults = {
   gapTimeoutMs: 10_000,
   /** Events read from the log per round trip. */
   pageSize: 500,
+  /** Open streams the gateway (each replica) serves at once, and per caller (tenant and subject); 429 beyond. */
+  maxStreams: 2_000,
+  maxStreamsPerCaller: 20,
+  /** A stream ends after this long; the client reconnects with Last-Event-ID (no stream is held for ever). */
+  maxLifetimeMs: 15 * 60_000,
+  /** A client that reads nothing for this long while events wait is dropped (it reconnects and resumes). */
+  drainTimeoutMs: 30_000,
 };
 
 export type SseOptions = typeof sseDefaults;
@@ -101,7 +108,9 @@ export interface OrderedEventStreamOptions extends SseOptions {
   after: number;
   /** Up to `limit` events with seq > after, in seq order. */
   read: (after: number, limit: number) => Promise<LiveUpdate[]>;
-  send: (update: LiveUpdate) => void;
+  /** false: the client is behind (the socket's buffer is full); nothing more is read until `drained` resolves. */
+  send: (update: LiveUpdate) => boolean | void;
+  drained?: () => Promise<void>;
   /** A read failed; the next ring or poll retries. */
   onError?: (err: unknown) => void;
   /** Seqs from..to were given up on after gapTimeoutMs. */
@@ -177,7 +186,8 @@ export class OrderedEventStream {
         if (u.seq !== this.last + 1) this.o.onSkip?.(this.last + 1, u.seq - 1);
         this.clearGap();
         this.last = u.seq;
-        this.o.send(u);
+        const more = this.o.send(u);
+        if (more === false && this.o.drained) await this.o.drained(); // back-pressure: the client reads first
         if (this.closed) return;
       }
       if (page.length < this.o.pageSize) return;

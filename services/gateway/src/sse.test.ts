@@ -194,3 +194,96 @@ describe('SSE delivery from the events log', () => {
     }
   });
 });
+
+describe('SSE limits', () => {
+  let s: TestStack;
+  let projection: RedisProjection;
+  before(async () => {
+    s = await startTestStack({ config: { SSE_MAX_STREAMS_PER_CALLER: 3 } });
+    projection = new RedisProjection(s.redis);
+  });
+  after(() => s.stop());
+
+  const gauge = async (name: string) => {
+    const text = await (await fetch(`${s.baseUrl}/metrics`)).text();
+    return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+  };
+  const openStreams = () => gauge('kunlun_gateway_sse_streams');
+  const simulation = async () => {
+    const id = `sim-sse-cap-${randomUUID()}`;
+    await projection.apply([event(id, 1)]);
+    return id;
+  };
+
+  it('a caller gets at most its cap of open streams (429 with Retry-After beyond); others are not held up', { timeout: 60_000 }, async () => {
+    const id = await simulation();
+    const held = Array.from({ length: 3 }, () => new AbortController());
+    try {
+      for (const c of held) {
+        const res = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.viewer}` }, signal: c.signal });
+        assert.equal(res.status, 200);
+      }
+      const fourth = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.viewer}` } });
+      assert.equal(fourth.status, 429);
+      assert.equal(fourth.headers.get('retry-after'), '5');
+      const body = (await fourth.json()) as { error: { code: string; message: string } };
+      assert.equal(body.error.code, 'rate_limited');
+      assert.match(body.error.message, /3 event streams open, the most one caller may/);
+      const other = new AbortController();
+      const res = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.operator}` }, signal: other.signal });
+      assert.equal(res.status, 200, 'another caller still gets a stream');
+      other.abort();
+    } finally {
+      for (const c of held) c.abort();
+    }
+    // Closing one frees its place.
+    await eventually('the streams released', async () => ((await openStreams()) === 0 ? true : undefined));
+    const again = new AbortController();
+    assert.equal((await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.viewer}` }, signal: again.signal })).status, 200);
+    again.abort();
+  });
+
+  it('thousands of streams opened and reset (some during set-up) leave no stream, listener or memory behind', { timeout: 300_000 }, async () => {
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const ids = await Promise.all(Array.from({ length: 20 }, simulation));
+    const keys = [KEYS.viewer, KEYS.operator, KEYS.admin];
+    const churn = async (n: number) => {
+      for (let i = 0; i < n; i += 30) {
+        await Promise.all(
+          Array.from({ length: 30 }, async (_, j) => {
+            const c = new AbortController();
+            // Half are reset before the response arrives (during set-up), half after the first bytes.
+            const early = (i + j) % 2 === 0;
+            if (early) setTimeout(() => c.abort(), (i + j) % 7);
+            try {
+              const res = await fetch(`${s.baseUrl}/v1/simulations/${ids[(i + j) % ids.length]}/events`, { headers: { authorization: `Bearer ${keys[(i + j) % keys.length]}` }, signal: c.signal });
+              if (!early && res.body) await res.body.getReader().read();
+            } catch {
+              // aborted
+            }
+            c.abort();
+          }),
+        );
+      }
+    };
+    const settled = async () => {
+      await eventually('every stream closed, every subscription dropped', async () => ((await openStreams()) === 0 && (await gauge('kunlun_gateway_live_subscriptions')) === 0 ? true : undefined), 60_000);
+      await sleep(500);
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    await churn(300); // warm up: code paths compiled, pools filled
+    const baseline = await settled();
+    await churn(3000);
+    const afterwards = await settled();
+    assert.ok(afterwards - baseline < 30 * 1024 * 1024, `heap grew ${Math.round((afterwards - baseline) / 1024 / 1024)} MB after 3000 streams`);
+    // The stack's live hub holds no subscription either: a new stream on a fresh simulation still works.
+    const id = await simulation();
+    const frames = await readEvents(`${s.baseUrl}/v1/simulations/${id}/events`, { authorization: `Bearer ${KEYS.viewer}` }, (f) => f.length >= 1);
+    assert.deepEqual(frames.map((f) => f.id), [1]);
+  });
+});

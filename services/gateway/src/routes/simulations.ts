@@ -46,6 +46,8 @@ export interface SimulationRoutesDeps {
   sse?: Partial<SseOptions>;
   /** Critic pools some deployment serves (CRITIC_POOLS); a critic sent elsewhere would wait until it times out. Unset: not checked. */
   criticPools?: string[] | undefined;
+  /** Set to the number of open streams whenever it changes. */
+  openStreams?: { set(n: number): void };
 }
 
 /** `agents.3.pool: …` when a critic is sent to a pool nobody serves, else null. */
@@ -181,42 +183,83 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     handler: async (req, reply) => {
       const { id } = req.params;
       await authorize(req, id);
-      await streamEvents(req, reply, id, Number(req.headers['last-event-id'] ?? 0));
+      const p = principalOf(req);
+      const caller = `${p.tenant}\n${p.subject}`;
+      if (streams.size >= sse.maxStreams || (perCaller.get(caller) ?? 0) >= sse.maxStreamsPerCaller) {
+        void reply.header('retry-after', '5');
+        throw new ApiError(
+          429,
+          'rate_limited',
+          streams.size >= sse.maxStreams
+            ? `this gateway serves ${sse.maxStreams} event streams at once (SSE_MAX_STREAMS); retry shortly`
+            : `you have ${sse.maxStreamsPerCaller} event streams open, the most one caller may (SSE_MAX_STREAMS_PER_CALLER); close one`,
+        );
+      }
+      await streamEvents(req, reply, id, Number(req.headers['last-event-id'] ?? 0), caller);
     },
   });
 
   // Open SSE streams, ended when the app closes (hijacked replies are not fastify's to end).
+  const sse = { ...sseDefaults, ...deps.sse };
   const streams = new Set<() => void>();
+  const perCaller = new Map<string, number>();
   app.addHook('preClose', (done) => {
     for (const end of [...streams]) end();
     done();
   });
 
-  async function streamEvents(req: FastifyRequest, reply: FastifyReply, id: string, after: number): Promise<void> {
+  async function streamEvents(req: FastifyRequest, reply: FastifyReply, id: string, after: number, caller: string): Promise<void> {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const write = (chunk: string) => {
-      if (!res.destroyed && !res.writableEnded) res.write(chunk);
-    };
+    /** false when the socket's buffer is full (the client reads slower than events come). */
+    const write = (chunk: string): boolean => (!res.destroyed && !res.writableEnded ? res.write(chunk) : true);
+    // Until the client has read what is buffered; one that reads nothing for drainTimeoutMs is dropped.
+    const drained = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          req.log.warn({ simulationId: id }, 'SSE: the client reads nothing; ending the stream (it resumes with Last-Event-ID)');
+          done();
+          end();
+        }, sse.drainTimeoutMs);
+        res.once('drain', done);
+        res.once('close', done);
+      });
     const stream = new OrderedEventStream({
-      ...sseDefaults,
-      ...deps.sse,
+      ...sse,
       after,
       read: (seq, limit) => readModel.eventLogAfter(id, seq, limit),
       send: (u: LiveUpdate) => write(`id: ${u.seq}\nevent: ${u.kind}\ndata: ${JSON.stringify(u)}\n\n`),
+      drained,
       onError: (err) => req.log.warn({ err, simulationId: id }, 'SSE: reading the events log failed; the next poll retries'),
       onSkip: (from, to) => req.log.warn({ simulationId: id, from, to }, 'SSE: skipped seqs that were never recorded'),
     });
     let unsubscribe: (() => Promise<void>) | null = null;
     let ping: NodeJS.Timeout | undefined;
     let closed = false;
+    // No stream lives for ever: the client reconnects with Last-Event-ID and misses nothing.
+    const lifetime = setTimeout(() => {
+      write(': stream lifetime reached; reconnect with Last-Event-ID\n\n');
+      end();
+    }, sse.maxLifetimeMs);
+    lifetime.unref();
     const close = () => {
       if (closed) return;
       closed = true;
       streams.delete(end);
+      deps.openStreams?.set(streams.size);
+      const n = (perCaller.get(caller) ?? 1) - 1;
+      if (n > 0) perCaller.set(caller, n);
+      else perCaller.delete(caller);
       stream.close();
       clearInterval(ping);
+      clearTimeout(lifetime);
       unsubscribe?.().catch((err: unknown) => req.log.warn({ err, simulationId: id }, 'SSE: unsubscribe failed'));
     };
     const end = () => {
@@ -224,6 +267,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       if (!res.writableEnded) res.end();
     };
     streams.add(end);
+    perCaller.set(caller, (perCaller.get(caller) ?? 0) + 1);
+    deps.openStreams?.set(streams.size);
     res.on('close', close);
     // Subscribe first, then read the log: anything recorded after the read rings the doorbell.
     try {
