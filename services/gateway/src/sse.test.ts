@@ -243,6 +243,23 @@ describe('SSE limits', () => {
     again.abort();
   });
 
+  it('a stream ends at its maximum lifetime; the client resumes with Last-Event-ID and misses nothing', { timeout: 60_000 }, async () => {
+    const saved = sseDefaults.maxLifetimeMs;
+    sseDefaults.maxLifetimeMs = 1_500;
+    try {
+      const id = await simulation();
+      const res = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.viewer}` } });
+      const text = await res.text(); // returns only because the server ended the stream
+      assert.match(text, /^id: 1$/m);
+      assert.match(text, /stream lifetime reached; reconnect with Last-Event-ID/);
+      await projection.apply([event(id, 2)]);
+      const rest = await readEvents(`${s.baseUrl}/v1/simulations/${id}/events`, { authorization: `Bearer ${KEYS.viewer}`, 'last-event-id': '1' }, (f) => f.length >= 1);
+      assert.deepEqual(rest.map((f) => f.id), [2]);
+    } finally {
+      sseDefaults.maxLifetimeMs = saved;
+    }
+  });
+
   it('thousands of streams opened and reset (some during set-up) leave no stream, listener or memory behind', { timeout: 300_000 }, async () => {
     const { setFlagsFromString } = await import('node:v8');
     const { runInNewContext } = await import('node:vm');

@@ -185,6 +185,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       await authorize(req, id);
       const p = principalOf(req);
       const caller = `${p.tenant}\n${p.subject}`;
+      const sse = sseOptions();
       if (streams.size >= sse.maxStreams || (perCaller.get(caller) ?? 0) >= sse.maxStreamsPerCaller) {
         void reply.header('retry-after', '5');
         throw new ApiError(
@@ -200,7 +201,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
   });
 
   // Open SSE streams, ended when the app closes (hijacked replies are not fastify's to end).
-  const sse = { ...sseDefaults, ...deps.sse };
+  // Read per stream, so a test that tunes sseDefaults affects the streams it opens next.
+  const sseOptions = () => ({ ...sseDefaults, ...deps.sse });
   const streams = new Set<() => void>();
   const perCaller = new Map<string, number>();
   app.addHook('preClose', (done) => {
@@ -209,6 +211,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
   });
 
   async function streamEvents(req: FastifyRequest, reply: FastifyReply, id: string, after: number, caller: string): Promise<void> {
+    const sse = sseOptions();
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
