@@ -11,7 +11,6 @@ import {
   type AmendRequest,
   type ApproveRequest,
   type RejectRequest,
-  DEFAULT_TENANT,
   describeIssue,
   fastForwardUpdate,
   ORCHESTRATOR_TASK_QUEUE,
@@ -87,11 +86,18 @@ export class SimulationClient {
   }
 
   /** The owning tenant and Temporal status, or null when there is no such simulation. */
+  /**
+   * The tenant Temporal's record names as the owner: only a simulation workflow's, from its memo
+   * (or, for one started before the memo existed, its own status). Any other workflow in the
+   * namespace is nobody's simulation: null, so no tenant can control it through this API.
+   */
   async owner(simulationId: string): Promise<{ tenant: string; temporalStatus: string } | null> {
     try {
       const desc = await this.handle(simulationId).describe();
-      const tenant = (desc.memo as { tenant?: unknown } | undefined)?.tenant;
-      return { tenant: typeof tenant === 'string' ? tenant : DEFAULT_TENANT, temporalStatus: desc.status.name };
+      if (desc.type !== SIMULATION_WORKFLOW_TYPE) return null;
+      const memo = (desc.memo as { tenant?: unknown } | undefined)?.tenant;
+      const tenant = typeof memo === 'string' ? memo : await this.handle(simulationId).query(statusQuery).then((st) => st.tenant, () => null);
+      return tenant ? { tenant, temporalStatus: desc.status.name } : null;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return null;
       throw err;
@@ -135,6 +141,10 @@ export class SimulationClient {
           { key: SA_PROGRESS, value: 0 },
         ],
       });
+      // USE_EXISTING attaches to a running simulation of the same id: if another tenant's start won
+      // the race, it is theirs (two tenants never both get theirs "created").
+      const owner = await this.owner(input.simulationId);
+      if (owner && owner.tenant !== input.tenant) throw new SimulationExistsError(input.simulationId);
       return { simulationId: input.simulationId, runId: handle.firstExecutionRunId };
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw new SimulationExistsError(input.simulationId);

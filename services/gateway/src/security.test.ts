@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSigner } from 'fast-jwt';
+import { eventually } from '@kunlun/infra/testing';
 import { API_KEYS, JWT_SECRET, KEYS, startTestStack, type TestStack } from './testing/stack.js';
 
 const ISSUER = 'https://idp.example.test';
@@ -16,6 +17,7 @@ const AUDIENCE = 'kunlun-gateway';
 const SHARED_SUFFIX = '-shares-this-suffix-0123456789';
 const TWIN_A = `twin-a${SHARED_SUFFIX}`;
 const TWIN_B = `twin-b${SHARED_SUFFIX}`;
+const DEFAULT_ADMIN = 'default-tenant-admin-0123456789';
 
 describe('auth and limits', () => {
   let s: TestStack;
@@ -34,6 +36,7 @@ describe('auth and limits', () => {
           ...API_KEYS,
           { key: TWIN_A, principal: { subject: 'key:twin-a', tenant: 'tenant-a', role: 'viewer' } },
           { key: TWIN_B, principal: { subject: 'key:twin-b', tenant: 'tenant-a', role: 'viewer' } },
+          { key: DEFAULT_ADMIN, principal: { subject: 'dora', tenant: 'default', role: 'admin' } },
         ],
         JWT_PUBLIC_KEY_FILE: publicKeyFile,
         JWT_ISSUER: [ISSUER],
@@ -100,5 +103,62 @@ describe('auth and limits', () => {
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
     assert.equal((await get(TWIN_A, '10.0.3.9', replica)).status, 429, 'the replica knows the count');
     assert.equal((await get(TWIN_B, '10.0.3.9')).status, 200, 'a key with the same suffix has its own count');
+  });
+
+  const call = async (method: string, path: string, key: string, body?: unknown) => {
+    const res = await fetch(`${s.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  it('two tenants creating the same id at the same moment: one gets it, the other 409', { timeout: 60_000 }, async () => {
+    const id = `sim-race-${crypto.randomUUID()}`;
+    const [a, b] = await Promise.all([KEYS.operator, KEYS.otherTenant].map((key) => call('POST', '/v1/simulations', key, { simulationId: id, issue: 'Who gets the id?', maxRounds: 1 })));
+    assert.deepEqual([a!.status, b!.status].sort(), [201, 409], JSON.stringify([a, b]));
+    const winner = a!.status === 201 ? KEYS.operator : KEYS.otherTenant;
+    const loser = winner === KEYS.operator ? KEYS.otherTenant : KEYS.operator;
+    assert.equal((await call('GET', `/v1/simulations/${id}`, winner)).status, 200);
+    assert.equal((await call('GET', `/v1/simulations/${id}`, loser)).status, 404);
+    s.workers.track(id);
+  });
+
+  it('a workflow that is not a simulation is nobody’s: not even the default tenant can read or end it', { timeout: 60_000 }, async () => {
+    const id = `foreign-${crypto.randomUUID()}`;
+    const handle = await s.workers.client.workflow.start('someoneElsesWorkflow', { taskQueue: 'kunlun-test-nobody-polls', workflowId: id, args: [] });
+    try {
+      assert.equal((await call('GET', `/v1/simulations/${id}`, DEFAULT_ADMIN)).status, 404);
+      assert.equal((await call('POST', `/v1/simulations/${id}/cancel`, DEFAULT_ADMIN, {})).status, 404);
+      assert.equal((await call('POST', `/v1/simulations/${id}/terminate`, DEFAULT_ADMIN, {})).status, 404);
+      assert.equal((await handle.describe()).status.name, 'RUNNING', 'untouched');
+    } finally {
+      await handle.terminate('test cleanup');
+    }
+  });
+
+  it('an id reused after Temporal forgot the first simulation: neither tenant sees the other’s', { timeout: 180_000 }, async () => {
+    const id = `sim-reuse-${crypto.randomUUID()}`;
+    const first = await call('POST', '/v1/simulations', KEYS.operator, { simulationId: id, issue: 'Tenant A asks first', maxRounds: 1 });
+    assert.equal(first.status, 201);
+    await s.workers.simulations.result(id);
+    await eventually('A sees its completed simulation', async () => ((await call('GET', `/v1/simulations/${id}`, KEYS.operator)).body.summary?.state === 'completed' ? true : undefined));
+    s.workers.untrack(id); // the topic holds both tenants' runs under the id: not one simulation to check
+    await s.workers.client.workflowService.deleteWorkflowExecution({ namespace: s.workers.client.options.namespace, workflowExecution: { workflowId: id } });
+    await eventually('Temporal forgot it', async () => ((await s.workers.simulations.owner(id)) === null ? true : undefined), 60_000);
+
+    const second = await call('POST', '/v1/simulations', KEYS.otherTenant, { simulationId: id, issue: 'Tenant B asks later', maxRounds: 1 });
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    for (const path of [`/v1/simulations/${id}`, `/v1/simulations/${id}/rounds`, `/v1/simulations/${id}/branches`]) {
+      const a = await call('GET', path, KEYS.operator);
+      assert.equal(a.status, 404, `A on ${path}: ${JSON.stringify(a.body)}`);
+    }
+    assert.equal((await call('POST', `/v1/simulations/${id}/pause`, KEYS.operator, {})).status, 404, 'A cannot steer B’s simulation');
+    const b = await call('GET', `/v1/simulations/${id}`, KEYS.otherTenant);
+    // B never sees A's records as its own: refused while the read model holds A's, or B's own.
+    if (b.status === 200) assert.notEqual(b.body.summary?.issue, 'Tenant A asks first', JSON.stringify(b.body));
+    else assert.equal(b.status, 409, JSON.stringify(b.body));
+    await s.workers.simulations.result(id);
   });
 });

@@ -7,6 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../auth.js';
 import { ApiError, ErrorBodySchema, notFound } from '../errors.js';
+import { simulationOwnership } from '../ownership.js';
 import { OrderedEventStream, sseDefaults, type LiveHub, type SseOptions } from '../live.js';
 import type { ReadModel } from '../read-model.js';
 import {
@@ -73,10 +74,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
    * Object-level check: the simulation exists and belongs to the caller's tenant (else 404, no
    * leak). The read model knows the owner; Temporal's memo answers before the recorder caught up.
    */
-  async function authorize(req: FastifyRequest, id: string, knownTenant?: string | null): Promise<void> {
-    const tenant = knownTenant || (await readModel.tenantOf(id)) || (await sims.owner(id))?.tenant;
-    if (!tenant || tenant !== principalOf(req).tenant) throw notFound('simulation');
-  }
+  const authorize = simulationOwnership(sims, readModel);
 
   const by = (req: FastifyRequest) => principalOf(req).subject;
 

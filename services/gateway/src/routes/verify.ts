@@ -3,10 +3,10 @@
 // consistent or not; every report is counted in kunlun_consistency_* on the gateway's /metrics.
 import type { SimulationClient } from '@kunlun/client';
 import { verifySimulation, type ConsistencyMetrics, type VerifyDeps } from '@kunlun/consistency';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { principalOf } from '../auth.js';
-import { ApiError, ErrorBodySchema, notFound } from '../errors.js';
+import { ApiError, ErrorBodySchema } from '../errors.js';
+import { simulationOwnership } from '../ownership.js';
 import type { ReadModel } from '../read-model.js';
 import { SimulationIdParams, VerifyQuery, VerifyResponse } from '../schemas.js';
 
@@ -24,10 +24,7 @@ export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void
   const { sims, readModel } = deps;
 
   /** The same object-level check as the other simulation routes: another tenant's simulation is not found. */
-  async function authorize(req: FastifyRequest, id: string): Promise<void> {
-    const tenant = (await readModel.tenantOf(id)) || (await sims.owner(id))?.tenant;
-    if (!tenant || tenant !== principalOf(req).tenant) throw notFound('simulation');
-  }
+  const authorize = simulationOwnership(sims, readModel);
 
   r.get('/simulations/:id/verify', {
     config: { role: 'operator' },
