@@ -64,6 +64,9 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
+    // A client gets 30 s to send its whole request (headers and body; an SSE response may last far
+    // longer): slow senders cannot hold connections for node's default 5 minutes.
+    requestTimeout: 30_000,
     // Errors fastify and node answer before a route runs get the one error shape too.
     frameworkErrors: (err, req, reply) => void frameworkError(err, req, reply),
     clientErrorHandler: answerClientError,

@@ -36,7 +36,6 @@ describe('auth and limits', () => {
           ...API_KEYS,
           { key: TWIN_A, principal: { subject: 'key:twin-a', tenant: 'tenant-a', role: 'viewer' } },
           { key: TWIN_B, principal: { subject: 'key:twin-b', tenant: 'tenant-a', role: 'viewer' } },
-          { key: DEFAULT_ADMIN, principal: { subject: 'dora', tenant: 'default', role: 'admin' } },
         ],
         JWT_PUBLIC_KEY_FILE: publicKeyFile,
         JWT_ISSUER: [ISSUER],
@@ -104,6 +103,14 @@ describe('auth and limits', () => {
     assert.equal((await get(TWIN_A, '10.0.3.9', replica)).status, 429, 'the replica knows the count');
     assert.equal((await get(TWIN_B, '10.0.3.9')).status, 200, 'a key with the same suffix has its own count');
   });
+});
+
+describe('tenant isolation', () => {
+  let s: TestStack;
+  before(async () => {
+    s = await startTestStack({ config: { API_KEYS: [...API_KEYS, { key: DEFAULT_ADMIN, principal: { subject: 'dora', tenant: 'default', role: 'admin' } }] } });
+  });
+  after(() => s.stop());
 
   const call = async (method: string, path: string, key: string, body?: unknown) => {
     const res = await fetch(`${s.baseUrl}${path}`, {

@@ -271,6 +271,11 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     perCaller.set(caller, (perCaller.get(caller) ?? 0) + 1);
     deps.openStreams?.set(streams.size);
     res.on('close', close);
+    // The client may have gone while the request was authorized: its 'close' came before anyone listened.
+    if (res.destroyed || req.raw.destroyed || req.raw.socket.destroyed) {
+      close();
+      return;
+    }
     // Subscribe first, then read the log: anything recorded after the read rings the doorbell.
     try {
       const off = await live.subscribe(id, () => void stream.ring());

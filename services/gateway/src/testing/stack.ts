@@ -103,6 +103,8 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
       return `http://127.0.0.1:${(other.server.address() as AddressInfo).port}`;
     },
     async stop() {
+      // Sockets of clients a test reset mid-request would hold close() until node's request timeout.
+      for (const a of [...replicas, app]) a.server.closeAllConnections();
       for (const r of replicas) await r.close();
       await app.close();
       try {
