@@ -64,6 +64,8 @@ export const redisKeys = {
   rebuildJob: (jobId: string) => `kunlun-admin:rebuild:${jobId}`,
   rebuildTenant: (tenant: string) => `kunlun-admin:rebuild-tenant:${tenant}`,
   activeRebuilds: 'kunlun-admin:rebuilds',
+  /** The one tenant rebuild running now, across tenants and recorders (each replays the whole topic). */
+  runningRebuild: 'kunlun-admin:rebuild-running',
 } as const;
 
 export const REBUILD_JOB_TTL_SECONDS = 7 * 86_400;

@@ -77,9 +77,43 @@ describe('admin rebuild jobs', () => {
     const third = await call('POST', '/v1/admin/rebuild');
     assert.equal(third.status, 202, JSON.stringify(third.body));
     await eventually('the third done', async () => ((await job(third.body.rebuildId as string)).body.state === 'done' ? true : undefined));
-    const otherJob = await s.app.inject({ method: 'GET', url: `/v1/admin/rebuild/${other.body.rebuildId}`, headers: { authorization: `Bearer ${otherAdmin}` } });
-    assert.equal(otherJob.json<{ state: string }>().state, 'done');
+    await eventually('the other tenant’s done', async () => {
+      const otherJob = await s.app.inject({ method: 'GET', url: `/v1/admin/rebuild/${other.body.rebuildId}`, headers: { authorization: `Bearer ${otherAdmin}` } });
+      return otherJob.json<{ state: string }>().state === 'done' ? true : undefined;
+    });
     await l.stop();
+  });
+
+  it('one rebuild at a time across tenants and recorders: another tenant’s waits, queued behind it, then runs', { timeout: 120_000 }, async () => {
+    const gates = new Map<string, () => void>();
+    const running = new Set<string>();
+    let overlap = false;
+    const rebuild = (tenant: string) =>
+      new Promise<{ deletedKeys: number }>((resolve) => {
+        if (running.size > 0) overlap = true;
+        running.add(tenant);
+        gates.set(tenant, () => (running.delete(tenant), resolve({ deletedKeys: 0 })));
+      });
+    const [one, two] = [await listener({ rebuild, sweepEveryMs: 200 }), await listener({ rebuild, sweepEveryMs: 200 })];
+    const bAdmin = createSigner({ key: JWT_SECRET, expiresIn: 600_000 })({ sub: 'bea', tenant: 'tenant-b', role: 'admin' });
+    const a = await call('POST', '/v1/admin/rebuild');
+    await eventually('tenant-a running', async () => ((await job(a.body.rebuildId as string)).body.state === 'running' ? true : undefined));
+    const b = await call('POST', '/v1/admin/rebuild', bAdmin);
+    assert.equal(b.status, 202);
+    const bJob = async () => (await s.app.inject({ method: 'GET', url: `/v1/admin/rebuild/${b.body.rebuildId}`, headers: { authorization: `Bearer ${bAdmin}` } })).json<Record<string, any>>();
+    const queued = await eventually('tenant-b queued behind tenant-a', async () => {
+      const j = await bJob();
+      return j.queuedBehind ? j : undefined;
+    });
+    assert.deepEqual([queued.state, queued.queuedBehind], ['requested', a.body.rebuildId]);
+    gates.get('tenant-a')!();
+    await eventually('tenant-b running once tenant-a is done', async () => ((await bJob()).state === 'running' ? true : undefined));
+    assert.equal((await job(a.body.rebuildId as string)).body.state, 'done');
+    gates.get('tenant-b')!();
+    await eventually('tenant-b done', async () => ((await bJob()).state === 'done' ? true : undefined));
+    assert.equal(overlap, false, 'never two rebuilds at once');
+    await one.stop();
+    await two.stop();
   });
 
   it('a job whose recorder died is taken over by another when its lease expires; the new holder runs the real tenant rebuild', { timeout: 180_000 }, async () => {

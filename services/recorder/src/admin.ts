@@ -8,17 +8,27 @@ import { REBUILD_JOB_TTL_SECONDS, REBUILD_LEASE_MS, redisKeys } from '@kunlun/co
 import type { Redis, Result } from 'ioredis';
 import type { Logger } from 'pino';
 
-// KEYS: job, active. ARGV: instance, now ms, lease ms, job id, now ISO.
-// Claimable: requested, or running with an expired lease (a takeover when it had an owner).
+// KEYS: job, active, the running-rebuild lock. ARGV: instance, now ms, lease ms, job id, now ISO.
+// Claimable: requested, or running with an expired lease (a takeover when it had an owner), and
+// no other job holds the lock: one rebuild at a time across tenants, since each replays the whole
+// topic. A job that must wait is looked at again by the sweep in 2 s.
 // Returns { 1, tenant, previous owner or '' } or { 0, why }.
 const CLAIM_LUA = `
-local job, active = KEYS[1], KEYS[2]
+local job, active, lock = KEYS[1], KEYS[2], KEYS[3]
 local me, now, lease, id, iso = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], ARGV[5]
 local h = redis.call('HMGET', job, 'tenant', 'state', 'claimedBy', 'leaseUntilMs')
 local tenant, state, owner, leaseUntil = h[1], h[2], h[3], tonumber(h[4] or '0')
 if not tenant then redis.call('ZREM', active, id) return { 0, 'gone' } end
 if state ~= 'requested' and state ~= 'running' then redis.call('ZREM', active, id) return { 0, state or 'unknown' } end
 if state == 'running' and leaseUntil > now then return { 0, 'claimed' } end
+local holder = redis.call('GET', lock)
+if holder and holder ~= id then
+  redis.call('HSET', job, 'queuedBehind', holder)
+  redis.call('ZADD', active, now + 2000, id)
+  return { 0, 'busy' }
+end
+redis.call('SET', lock, id, 'PX', lease)
+redis.call('HDEL', job, 'queuedBehind')
 local previous = ''
 if state == 'running' and owner then previous = owner end
 redis.call('HSET', job, 'state', 'running', 'claimedBy', me, 'leaseUntilMs', now + lease, 'heartbeatAt', iso)
@@ -28,16 +38,17 @@ if previous ~= '' then redis.call('HSET', job, 'takenOverFrom', previous) end
 redis.call('ZADD', active, now + lease, id)
 return { 1, tenant, previous }
 `;
-// KEYS: job, active. ARGV: instance, now ms, lease ms, job id, now ISO. 1 renewed; 0 not ours any more.
+// KEYS: job, active, the running-rebuild lock. ARGV: instance, now ms, lease ms, job id, now ISO. 1 renewed; 0 not ours any more.
 const RENEW_LUA = `
 local h = redis.call('HMGET', KEYS[1], 'claimedBy', 'state')
 if h[1] ~= ARGV[1] or h[2] ~= 'running' then return 0 end
 local now, lease = tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'leaseUntilMs', now + lease, 'heartbeatAt', ARGV[5])
 redis.call('ZADD', KEYS[2], now + lease, ARGV[4])
+redis.call('SET', KEYS[3], ARGV[4], 'PX', lease)
 return 1
 `;
-// KEYS: job, active, tenant's active job. ARGV: instance, job id, outcome (done|failed|retry),
+// KEYS: job, active, tenant's active job, the running-rebuild lock. ARGV: instance, job id, outcome (done|failed|retry),
 // retry at ms, TTL s, then field/value pairs. Only the lease holder may finish the job; a retry
 // gives the lease up until "retry at", when any recorder's sweep claims it again.
 const FINISH_LUA = `
@@ -46,6 +57,7 @@ if h[1] ~= ARGV[1] or h[2] ~= 'running' then return 0 end
 local fields = {}
 for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
 if #fields > 0 then redis.call('HSET', KEYS[1], unpack(fields)) end
+if redis.call('GET', KEYS[4]) == ARGV[2] then redis.call('DEL', KEYS[4]) end
 if ARGV[3] == 'retry' then
   redis.call('HDEL', KEYS[1], 'claimedBy')
   redis.call('HSET', KEYS[1], 'leaseUntilMs', ARGV[4])
@@ -62,9 +74,9 @@ return 1
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    kunlunRebuildClaim(job: string, active: string, instance: string, nowMs: number, leaseMs: number, jobId: string, nowIso: string): Result<[number, string, string?], Context>;
-    kunlunRebuildRenew(job: string, active: string, instance: string, nowMs: number, leaseMs: number, jobId: string, nowIso: string): Result<number, Context>;
-    kunlunRebuildFinish(job: string, active: string, tenantKey: string, instance: string, jobId: string, outcome: string, retryAtMs: number, ttl: number, ...fields: string[]): Result<number, Context>;
+    kunlunRebuildClaim(job: string, active: string, lock: string, instance: string, nowMs: number, leaseMs: number, jobId: string, nowIso: string): Result<[number, string, string?], Context>;
+    kunlunRebuildRenew(job: string, active: string, lock: string, instance: string, nowMs: number, leaseMs: number, jobId: string, nowIso: string): Result<number, Context>;
+    kunlunRebuildFinish(job: string, active: string, tenantKey: string, lock: string, instance: string, jobId: string, outcome: string, retryAtMs: number, ttl: number, ...fields: string[]): Result<number, Context>;
   }
 }
 
@@ -91,9 +103,9 @@ export async function listenForRebuilds(o: RebuildListenerOptions): Promise<{ st
   const leaseMs = o.leaseMs ?? REBUILD_LEASE_MS;
   const maxAttempts = o.maxAttempts ?? 3;
   const { redis } = o;
-  redis.defineCommand('kunlunRebuildClaim', { numberOfKeys: 2, lua: CLAIM_LUA });
-  redis.defineCommand('kunlunRebuildRenew', { numberOfKeys: 2, lua: RENEW_LUA });
-  redis.defineCommand('kunlunRebuildFinish', { numberOfKeys: 3, lua: FINISH_LUA });
+  redis.defineCommand('kunlunRebuildClaim', { numberOfKeys: 3, lua: CLAIM_LUA });
+  redis.defineCommand('kunlunRebuildRenew', { numberOfKeys: 3, lua: RENEW_LUA });
+  redis.defineCommand('kunlunRebuildFinish', { numberOfKeys: 4, lua: FINISH_LUA });
   let running: Promise<void> = Promise.resolve();
   const queued = new Set<string>();
   const stopping = new AbortController();
@@ -102,7 +114,7 @@ export async function listenForRebuilds(o: RebuildListenerOptions): Promise<{ st
   const handle = async (jobId: string) => {
     if (stopping.signal.aborted) return;
     const key = redisKeys.rebuildJob(jobId);
-    const [claimed, tenant, previous] = await redis.kunlunRebuildClaim(key, redisKeys.activeRebuilds, instance, Date.now(), leaseMs, jobId, new Date().toISOString());
+    const [claimed, tenant, previous] = await redis.kunlunRebuildClaim(key, redisKeys.activeRebuilds, redisKeys.runningRebuild, instance, Date.now(), leaseMs, jobId, new Date().toISOString());
     if (claimed !== 1) return;
     const jobLog = log.child({ rebuildJob: jobId, tenant });
     if (previous) jobLog.warn({ takenOverFrom: previous }, 'rebuild job taken over: its lease expired');
@@ -113,13 +125,13 @@ export async function listenForRebuilds(o: RebuildListenerOptions): Promise<{ st
     const onStop = () => lost.abort(new Error('recorder stopping'));
     stopping.signal.addEventListener('abort', onStop, { once: true });
     const renew = setInterval(() => {
-      redis.kunlunRebuildRenew(key, redisKeys.activeRebuilds, instance, Date.now(), leaseMs, jobId, new Date().toISOString()).then(
+      redis.kunlunRebuildRenew(key, redisKeys.activeRebuilds, redisKeys.runningRebuild, instance, Date.now(), leaseMs, jobId, new Date().toISOString()).then(
         (ok) => ok === 0 && lost.abort(new Error('rebuild lease lost: the job was taken over')),
         (err: unknown) => jobLog.warn({ err }, 'renewing the rebuild lease failed'),
       );
     }, Math.max(100, Math.floor(leaseMs / 3)));
     const finish = (outcome: 'done' | 'failed' | 'retry', fields: Record<string, string | number>, retryAtMs = 0) =>
-      redis.kunlunRebuildFinish(key, redisKeys.activeRebuilds, redisKeys.rebuildTenant(tenant), instance, jobId, outcome, retryAtMs, REBUILD_JOB_TTL_SECONDS, ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)]));
+      redis.kunlunRebuildFinish(key, redisKeys.activeRebuilds, redisKeys.rebuildTenant(tenant), redisKeys.runningRebuild, instance, jobId, outcome, retryAtMs, REBUILD_JOB_TTL_SECONDS, ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)]));
     try {
       const result = await o.rebuild(tenant, lost.signal);
       lost.signal.throwIfAborted();
