@@ -62,7 +62,8 @@ export class ReadModel {
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(redisKeys.summary(id));
     const rows = (await pipeline.exec()) ?? [];
-    return { items: rows.map(([, v]) => v as Summary).filter((s) => Object.keys(s).length > 0), total };
+    // A summary another tenant's simulation took over (an id reused after retention) is not this tenant's.
+    return { items: rows.map(([, v]) => v as Summary).filter((s) => Object.keys(s).length > 0 && (s.tenant === undefined || s.tenant === tenant)), total };
   }
 
   async report(id: string): Promise<unknown> {

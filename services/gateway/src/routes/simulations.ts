@@ -101,6 +101,10 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
         if (existing.tenant !== p.tenant) throw new ApiError(409, 'conflict', `simulation id ${simulationId} is already in use`);
         return reply.code(200).send({ simulationId, created: false });
       }
+      // Temporal forgot it (retention) but the read model still holds its records: reusing the id
+      // would put another simulation's history under this one.
+      const recorded = await readModel.tenantOf(simulationId);
+      if (recorded) throw new ApiError(409, 'conflict', `simulation id ${simulationId} is already in use`);
       await sims.start({ ...req.body, simulationId, tenant: p.tenant, startedBy: p.subject });
       return reply.code(201).send({ simulationId, created: true });
     },
@@ -171,6 +175,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
   });
 
   r.get('/simulations/:id/events', {
+    // HEAD would hold a stream (and its subscription) that node never writes to.
+    exposeHeadRoute: false,
     config: { role: 'viewer' },
     schema: {
       summary: 'Server-sent events: one per simulation event (id = event seq); reconnect with Last-Event-ID to miss nothing',
@@ -225,9 +231,10 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
           resolve();
         };
         const timer = setTimeout(() => {
-          req.log.warn({ simulationId: id }, 'SSE: the client reads nothing; ending the stream (it resumes with Last-Event-ID)');
+          req.log.warn({ simulationId: id }, 'SSE: the client reads nothing; dropping the connection (it resumes with Last-Event-ID)');
           done();
-          end();
+          close();
+          res.destroy(); // its buffer would never flush: ending it politely would keep the socket for ever
         }, sse.drainTimeoutMs);
         res.once('drain', done);
         res.once('close', done);
@@ -248,6 +255,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     const lifetime = setTimeout(() => {
       write(': stream lifetime reached; reconnect with Last-Event-ID\n\n');
       end();
+      // A client that reads nothing never lets the end flush: the socket goes a little later.
+      setTimeout(() => res.destroyed || res.writableFinished || res.destroy(), 5_000).unref();
     }, sse.maxLifetimeMs);
     lifetime.unref();
     const close = () => {
