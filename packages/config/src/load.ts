@@ -39,7 +39,7 @@ export function loadConfig<S extends z.ZodRawShape>(
 const SECRET = /PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE|CREDENTIAL/i;
 
 /** Whether a variable's value must never be printed: its name says so, or it is (or looks like) a URL, which can carry credentials. */
-export function secretBearing(variable: string, value: string): boolean {
+function secretBearing(variable: string, value: string): boolean {
   return SECRET.test(variable) || /(_URL|_URI|_DSN)$/i.test(variable) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) || value.includes('@');
 }
 

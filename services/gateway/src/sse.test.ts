@@ -288,7 +288,6 @@ describe('SSE limits', () => {
     };
     const settled = async () => {
       await eventually('every stream closed, every subscription dropped', async () => ((await openStreams()) === 0 && (await gauge('kunlun_gateway_live_subscriptions')) === 0 ? true : undefined), 60_000);
-      await sleep(500);
       gc();
       gc();
       return process.memoryUsage().heapUsed;

@@ -1,7 +1,7 @@
 // /v1/simulations: create, list, get, rounds, report, live events, and every control.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SimulationClient } from '@kunlun/client';
-import { DEFAULT_AGENTS, DEFAULT_CRITIC_POOL, lineageTree, type ControlAck, type LiveUpdate, type SimulationStatus } from '@kunlun/contracts';
+import { criticPool, DEFAULT_AGENTS, lineageTree, type AgentSpec, type ControlAck, type LiveUpdate, type SimulationStatus } from '@kunlun/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -52,10 +52,10 @@ export interface SimulationRoutesDeps {
 }
 
 /** `agents.3.pool: …` when a critic is sent to a pool nobody serves, else null. */
-function unservedPool(agents: Array<{ role: string; pool?: string | undefined }>, pools: string[]): string | null {
+function unservedPool(agents: AgentSpec[], pools: string[]): string | null {
   for (const [i, a] of agents.entries()) {
     if (a.role !== 'critic') continue;
-    const pool = a.pool ?? DEFAULT_CRITIC_POOL;
+    const pool = criticPool(a);
     if (!pools.includes(pool)) return `agents.${i}.pool: no critic deployment serves pool ${JSON.stringify(pool)} (served: ${pools.join(', ')})`;
   }
   return null;
@@ -72,7 +72,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   /**
    * Object-level check: the simulation exists and belongs to the caller's tenant (else 404, no
-   * leak). The read model knows the owner; Temporal's memo answers before the recorder caught up.
+   * leak): Temporal's record and the read model must agree (ownership.ts).
    */
   const authorize = simulationOwnership(sims, readModel);
 
@@ -200,7 +200,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
             : `you have ${sse.maxStreamsPerCaller} event streams open, the most one caller may (SSE_MAX_STREAMS_PER_CALLER); close one`,
         );
       }
-      await streamEvents(req, reply, id, Number(req.headers['last-event-id'] ?? 0), caller);
+      await streamEvents(req, reply, id, Number(req.headers['last-event-id'] ?? 0), caller, sse);
     },
   });
 
@@ -214,8 +214,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     done();
   });
 
-  async function streamEvents(req: FastifyRequest, reply: FastifyReply, id: string, after: number, caller: string): Promise<void> {
-    const sse = sseOptions();
+  async function streamEvents(req: FastifyRequest, reply: FastifyReply, id: string, after: number, caller: string, sse: SseOptions): Promise<void> {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
