@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { redisKeys } from '@kunlun/contracts';
-import { KEYS, startTestStack, type TestStack } from '@kunlun/gateway/testing';
+import { KEYS, startTestStack, stored, type TestStack } from '@kunlun/gateway/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kunlun.js', import.meta.url));
 
@@ -32,7 +32,7 @@ describe('kunlun CLI', () => {
     const started = await kunlun(['start', '--issue', 'Should libraries lend tools as well as books?', '--rounds', '3', '--json'], env);
     assert.equal(started.code, 0, started.stderr);
     const { simulationId } = JSON.parse(started.stdout) as { simulationId: string };
-    s.workers.track(simulationId);
+    s.workers.track(stored(simulationId));
 
     const watched = await kunlun(['watch', simulationId], env);
     assert.equal(watched.code, 0, watched.stderr);
@@ -55,7 +55,7 @@ describe('kunlun CLI', () => {
     const started = await kunlun(['start', '--issue', 'Should towns share one fire service?', '--rounds', '4', '--paused', '--json'], env);
     assert.equal(started.code, 0, started.stderr);
     const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
-    s.workers.track(id);
+    s.workers.track(stored(id));
     for (let i = 0; ; i++) {
       const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as { status: { state: string; round: number } | null };
       if (st.status?.state === 'paused') {
@@ -105,7 +105,7 @@ describe('kunlun CLI', () => {
     const started = await kunlun(['start', '--issue', 'Should bridges carry gardens?', '--rounds', '2', '--json'], env);
     assert.equal(started.code, 0, started.stderr);
     const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
-    s.workers.track(id);
+    s.workers.track(stored(id));
     const watched = await kunlun(['watch', id], env);
     assert.equal(watched.code, 0, watched.stderr);
 
@@ -115,7 +115,7 @@ describe('kunlun CLI', () => {
 
     // Damage the read model: round 2's JSON is gone (the rounds index still lists it). Repaired
     // below: the harness checks every tracked simulation's stores when the suite ends.
-    const round2Key = redisKeys.round(id, 2);
+    const round2Key = redisKeys.round(stored(id), 2);
     const round2Json = await s.redis.get(round2Key);
     assert.ok(round2Json, 'round 2 is in the read model');
     assert.equal(await s.redis.del(round2Key), 1);

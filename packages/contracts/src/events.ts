@@ -217,7 +217,7 @@ export const EVENT_KINDS = Object.keys(PAYLOAD_SCHEMAS) as EventKind[];
 const envelope = {
   schemaVersion: z.literal(EVENT_SCHEMA_VERSION),
   eventId: z.string().min(1).max(400),
-  simulationId: z.string().min(1).max(100),
+  simulationId: z.string().min(1).max(200),
   seq: z.number().int().positive(),
   round: z.number().int().positive().nullable(),
   generation: z.number().int().positive().optional(),

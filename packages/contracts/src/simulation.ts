@@ -16,10 +16,39 @@ import {
 } from './agents.js';
 import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from './text.js';
 
+/** A simulation's id as callers name it. */
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 export const MAX_ROUNDS_LIMIT = 1000;
 export const TENANT_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const DEFAULT_TENANT = 'default';
+
+/**
+ * The stores (Temporal's workflow ids, the topic's keys and events, Redis keys) hold a simulation
+ * the gateway starts under `<tenant>~<id>`: every tenant has its own id space, so two tenants'
+ * ids never collide and one tenant's ids tell nothing of another's. Callers see only `<id>`. `~`
+ * is in neither pattern, so the split is unambiguous. Simulations started before tenants had id
+ * spaces (or by the client directly) keep a bare id.
+ */
+export const TENANT_ID_SEPARATOR = '~';
+export const STORED_SIMULATION_ID_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,62}~)?[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+export const SimulationIdSchema = z.string().regex(SIMULATION_ID_PATTERN, 'simulationId: letters, digits, . _ -, at most 100 characters');
+
+/** Where the stores keep a tenant's simulation `id`. */
+export function storedSimulationId(tenant: string, id: string): string {
+  return `${tenant}${TENANT_ID_SEPARATOR}${id}`;
+}
+
+/** The id callers know a stored simulation by (a bare id is its own). */
+export function publicSimulationId(storedId: string): string {
+  const at = storedId.indexOf(TENANT_ID_SEPARATOR);
+  return at < 0 ? storedId : storedId.slice(at + 1);
+}
+
+/** The tenant a stored id names, or null for a bare id. */
+export function tenantOfStoredId(storedId: string): string | null {
+  const at = storedId.indexOf(TENANT_ID_SEPARATOR);
+  return at < 0 ? null : storedId.slice(0, at);
+}
 
 export const CriticPolicySchema = z
   .string()
@@ -98,7 +127,8 @@ export type Branching = z.output<typeof BranchingSchema>;
 
 export const SimulationInputSchema = z
   .object({
-    simulationId: z.string().regex(SIMULATION_ID_PATTERN, 'simulationId: letters, digits, . _ -, at most 100 characters'),
+    /** As the stores hold it (STORED_SIMULATION_ID_PATTERN): `<tenant>~<id>`, or a bare id. */
+    simulationId: z.string().regex(STORED_SIMULATION_ID_PATTERN, 'simulationId: letters, digits, . _ -, at most 100 characters (after an optional `<tenant>~`)'),
     issue: z.string().trim().min(1, 'issue must not be empty').max(10_000, 'issue: at most 10000 characters'),
     maxRounds: z.number().int().min(1).max(MAX_ROUNDS_LIMIT).default(5),
     agents: z.array(AgentSpecSchema).min(4).max(50).default(DEFAULT_AGENTS),
@@ -118,6 +148,8 @@ export const SimulationInputSchema = z
   })
   .strict()
   .superRefine((input, ctx) => {
+    const named = tenantOfStoredId(input.simulationId);
+    if (named !== null && named !== input.tenant) ctx.addIssue({ code: 'custom', path: ['simulationId'], message: `simulationId: names tenant ${named}, not ${input.tenant}` });
     const malformed = malformedTextPath(input);
     if (malformed !== null) ctx.addIssue({ code: 'custom', path: malformed.split('.'), message: MALFORMED_TEXT_MESSAGE });
     const ids = new Set<string>();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '@kunlun/infra/testing';
-import { KEYS, readEvents, startTestStack, type TestStack } from './testing/stack.js';
+import { KEYS, readEvents, startTestStack, stored, type TestStack } from './testing/stack.js';
 
 const slow = { FAULT_LATENCY_MS: '150' };
 
@@ -26,7 +26,7 @@ describe('gateway API end to end', () => {
     const created = await call('POST', '/v1/simulations', { issue: 'Should a city pedestrianise its centre?', maxRounds: 8 });
     assert.equal(created.status, 201);
     const id = created.body.simulationId as string;
-    s.workers.track(id);
+    s.workers.track(stored(id));
 
     const frames = await readEvents(`${s.baseUrl}/v1/simulations/${id}/events`, { authorization: `Bearer ${KEYS.viewer}` }, (f) => f.filter((x) => x.event === 'round.completed').length >= 2);
     assert.equal(frames[0]!.event, 'simulation.started');
@@ -90,7 +90,7 @@ describe('gateway API end to end', () => {
   it('SSE resumes after Last-Event-ID with nothing missed and nothing repeated; the report appears', { timeout: 180_000 }, async () => {
     const { body } = await call('POST', '/v1/simulations', { issue: 'Is remote work better for cities?', maxRounds: 3 });
     const id = body.simulationId as string;
-    s.workers.track(id);
+    s.workers.track(stored(id));
     const url = `${s.baseUrl}/v1/simulations/${id}/events`;
     const first = await readEvents(url, { authorization: `Bearer ${KEYS.viewer}` }, (f) => f.length >= 3);
     const rest = await readEvents(url, { authorization: `Bearer ${KEYS.viewer}`, 'last-event-id': String(first.at(-1)!.id) }, (f) => f.some((x) => x.event === 'simulation.completed'));
@@ -106,7 +106,7 @@ describe('gateway API end to end', () => {
   it('approval checkpoints over HTTP: the status shows what waits; approve and amend continue it', { timeout: 120_000 }, async () => {
     const { body } = await call('POST', '/v1/simulations', { issue: 'Should schools start later?', maxRounds: 2, approval: { mode: 'every-round' } });
     const id = body.simulationId as string;
-    s.workers.track(id);
+    s.workers.track(stored(id));
     const waiting = async (round: number) =>
       eventually(`round ${round} waiting`, async () => {
         const g = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
@@ -136,7 +136,7 @@ describe('gateway API end to end', () => {
     const branches = [{ label: 'calm' }, { label: 'bold', overrides: { proposer: { temperature: 1.5 } } }];
     const { body } = await call('POST', '/v1/simulations', { issue: 'Should museums be free?', maxRounds: 4, branching: { atRounds: [2], branches } });
     const id = body.simulationId as string;
-    s.workers.track(id);
+    s.workers.track(stored(id));
     assert.equal((await call('POST', `/v1/simulations/${id}/pause-at`, { round: 3 })).status, 200);
     await eventually('paused after round 3', async () => {
       const g = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
@@ -175,7 +175,7 @@ describe('gateway API end to end', () => {
     const headers = { 'idempotency-key': `key-${Date.now()}` };
     const a = await call('POST', '/v1/simulations', { issue: 'Same request twice', maxRounds: 1 }, KEYS.operator, headers);
     const b = await call('POST', '/v1/simulations', { issue: 'Same request twice', maxRounds: 1 }, KEYS.operator, headers);
-    s.workers.track(a.body.simulationId as string);
+    s.workers.track(stored(a.body.simulationId as string));
     assert.equal(a.status, 201);
     assert.equal(b.status, 200);
     assert.equal(b.body.created, false);
@@ -183,24 +183,24 @@ describe('gateway API end to end', () => {
   });
 
   it('admin rebuild: restores the tenant’s read model from the topic, leaves other tenants alone, refuses non-admins', { timeout: 180_000 }, async () => {
-    const start = async (key: string) => {
+    const start = async (key: string, tenant: string) => {
       const { body } = await call('POST', '/v1/simulations', { issue: 'Should bridges have tolls?', maxRounds: 2 }, key);
       const id = body.simulationId as string;
-      s.workers.track(id);
+      s.workers.track(stored(id, tenant));
       await eventually(`${id} completed in the read model`, async () => {
         const g = await call('GET', `/v1/simulations/${id}`, undefined, key);
         return g.body.summary?.state === 'completed' ? true : undefined;
       }, 120_000);
       return id;
     };
-    const mine = await start(KEYS.operator);
-    const theirs = await start(KEYS.otherTenant);
+    const mine = await start(KEYS.operator, 'tenant-a');
+    const theirs = await start(KEYS.otherTenant, 'tenant-b');
     const before = (await call('GET', `/v1/simulations/${mine}/rounds`, undefined, KEYS.viewer)).body;
     // Damage both tenants' read models.
     const { redisKeys } = await import('@kunlun/contracts');
-    await s.redis.del(redisKeys.round(mine, 2));
-    await s.redis.hset(redisKeys.summary(mine), 'latestHypothesis', 'garbage');
-    await s.redis.hset(redisKeys.summary(theirs), 'latestHypothesis', 'garbage');
+    await s.redis.del(redisKeys.round(stored(mine), 2));
+    await s.redis.hset(redisKeys.summary(stored(mine)), 'latestHypothesis', 'garbage');
+    await s.redis.hset(redisKeys.summary(stored(theirs, 'tenant-b')), 'latestHypothesis', 'garbage');
 
     assert.equal((await call('POST', '/v1/admin/rebuild', {}, KEYS.operator)).status, 403);
     const requested = await call('POST', '/v1/admin/rebuild', {}, KEYS.admin);
@@ -215,8 +215,8 @@ describe('gateway API end to end', () => {
 
     const after = (await call('GET', `/v1/simulations/${mine}/rounds`, undefined, KEYS.viewer)).body;
     assert.deepEqual(after, before, 'the rounds are back exactly as they were');
-    assert.notEqual((await s.redis.hget(redisKeys.summary(mine), 'latestHypothesis')), 'garbage');
-    assert.equal(await s.redis.hget(redisKeys.summary(theirs), 'latestHypothesis'), 'garbage', "another tenant's read model is not touched");
+    assert.notEqual((await s.redis.hget(redisKeys.summary(stored(mine)), 'latestHypothesis')), 'garbage');
+    assert.equal(await s.redis.hget(redisKeys.summary(stored(theirs, 'tenant-b')), 'latestHypothesis'), 'garbage', "another tenant's read model is not touched");
     assert.equal((await call('GET', `/v1/admin/rebuild/${requested.body.rebuildId}`, undefined, KEYS.operator)).status, 403);
     assert.equal((await call('GET', '/v1/admin/rebuild/not-a-uuid', undefined, KEYS.admin)).status, 400);
 

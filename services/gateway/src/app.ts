@@ -21,6 +21,7 @@ import { answerClientError, ApiError, errorHandler, frameworkError } from './err
 import { RouteTable } from './route-table.js';
 import { LiveHub } from './live.js';
 import { ReadModel } from './read-model.js';
+import { simulationScope, SimulationResolver } from './simulation-ref.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { simulationRoutes } from './routes/simulations.js';
@@ -167,9 +168,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         if (req.url.includes('/events')) sseClients.inc();
         next();
       });
+      // Before the routes, so every /simulations/:id… route is scoped to the caller's own.
+      const resolver = new SimulationResolver(deps.sims, readModel);
+      simulationScope(v1, resolver, '/v1');
       simulationRoutes(v1, {
         sims: deps.sims,
         readModel,
+        resolver,
         live,
         criticPools: config.CRITIC_POOLS,
         openStreams,
@@ -179,7 +184,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           ...(config.SSE_MAX_LIFETIME_SECONDS ? { maxLifetimeMs: config.SSE_MAX_LIFETIME_SECONDS * 1000 } : {}),
         },
       });
-      verifyRoutes(v1, { sims: deps.sims, readModel, stores: { temporal: deps.temporal, kafka: deps.kafka, topic: deps.eventsTopic, redis: deps.redis }, metrics: consistencyMetrics });
+      verifyRoutes(v1, { stores: { temporal: deps.temporal, kafka: deps.kafka, topic: deps.eventsTopic, redis: deps.redis }, metrics: consistencyMetrics });
       adminRoutes(v1, { redis: deps.redis });
       done();
     },

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createSigner } from 'fast-jwt';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '@kunlun/infra/testing';
-import { JWT_SECRET, KEYS, startTestStack, type TestStack } from './testing/stack.js';
+import { JWT_SECRET, KEYS, startTestStack, stored, type TestStack } from './testing/stack.js';
 
 interface Case {
   name: string;
@@ -28,16 +28,16 @@ describe('bad requests', () => {
 
   before(async () => {
     s = await startTestStack({ config: { CRITIC_POOLS: ['default', 'strict'] } });
-    const create = async (key: string) => {
+    const create = async (key: string, tenant: string) => {
       const res = await fetch(`${s.baseUrl}/v1/simulations`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ issue: 'A question that waits', maxRounds: 3 }) });
       const { simulationId } = (await res.json()) as { simulationId: string };
-      s.workers.track(simulationId);
+      s.workers.track(stored(simulationId, tenant));
       return simulationId;
     };
-    id = await create(KEYS.operator);
-    otherId = await create(KEYS.otherTenant);
-    await s.workers.simulations.pauseAt(id, { round: 1 });
-    await eventually('paused after round 1', async () => ((await s.workers.simulations.status(id)).state === 'paused' ? true : undefined));
+    id = await create(KEYS.operator, 'tenant-a');
+    otherId = await create(KEYS.otherTenant, 'tenant-b');
+    await s.workers.simulations.pauseAt(stored(id), { round: 1 });
+    await eventually('paused after round 1', async () => ((await s.workers.simulations.status(stored(id))).state === 'paused' ? true : undefined));
   });
   after(() => s.stop());
 
@@ -62,7 +62,21 @@ describe('bad requests', () => {
     { name: 'oversize body', method: 'POST', path: '/v1/simulations', raw: { body: JSON.stringify({ issue: 'x'.repeat(70 * 1024) }), type: 'application/json' }, status: 413, code: 'payload_too_large' },
     { name: 'text/plain body', method: 'POST', path: '/v1/simulations', raw: { body: 'issue=x', type: 'text/plain' }, status: 415, code: 'unsupported_media_type' },
     { name: 'viewer creates', method: 'POST', path: '/v1/simulations', key: KEYS.viewer, body: { issue: 'x' }, status: 403, code: 'forbidden', message: /operator role/ },
-    { name: 'client id of another tenant', method: 'POST', path: '/v1/simulations', body: { issue: 'x', simulationId: otherId }, status: 409, code: 'conflict', message: /already in use/ },
+    { name: "a client id naming another tenant's id space", method: 'POST', path: '/v1/simulations', body: { issue: 'x', simulationId: `tenant-b~${otherId}` }, status: 400, code: 'validation_error', message: /simulationId/ },
+    { name: "another tenant's stored id in the path", method: 'GET', path: `/v1/simulations/tenant-b~${otherId}`, status: 400, code: 'validation_error', message: /not a simulation id/ },
+    { name: 'events with a Last-Event-ID that is not a number', method: 'GET', path: `/v1/simulations/${id}/events`, headers: { 'last-event-id': 'soon' }, status: 400, code: 'validation_error' },
+    { name: "another tenant's events", method: 'GET', path: `/v1/simulations/${otherId}/events`, status: 404, code: 'not_found' },
+    { name: 'verify with a settle time past the limit', method: 'GET', path: `/v1/simulations/${id}/verify?settleMs=999999`, status: 400, code: 'validation_error', message: /settleMs/ },
+    { name: "verify another tenant's simulation", method: 'GET', path: `/v1/simulations/${otherId}/verify?settleMs=0`, status: 404, code: 'not_found' },
+    { name: 'viewer verifies', method: 'GET', path: `/v1/simulations/${id}/verify`, key: KEYS.viewer, status: 403, code: 'forbidden' },
+    { name: 'operator requests a rebuild', method: 'POST', path: '/v1/admin/rebuild', body: {}, status: 403, code: 'forbidden', message: /admin role/ },
+    { name: 'a rebuild job id that is not a uuid', method: 'GET', path: '/v1/admin/rebuild/job-1', key: KEYS.admin, status: 400, code: 'validation_error' },
+    { name: 'an unknown rebuild job', method: 'GET', path: '/v1/admin/rebuild/00000000-0000-4000-8000-000000000000', key: KEYS.admin, status: 404, code: 'not_found' },
+    { name: 'cancel with an unexpected body field', method: 'POST', path: `/v1/simulations/${id}/cancel`, body: { now: true }, status: 400, code: 'validation_error' },
+    { name: "cancelling another tenant's simulation", method: 'POST', path: `/v1/simulations/${otherId}/cancel`, body: {}, status: 404, code: 'not_found' },
+    { name: 'admin terminates with an unknown field', method: 'POST', path: `/v1/simulations/${id}/terminate`, key: KEYS.admin, body: { why: 'x' }, status: 400, code: 'validation_error' },
+    { name: "another tenant's rounds", method: 'GET', path: `/v1/simulations/${otherId}/rounds`, status: 404, code: 'not_found' },
+    { name: "another tenant's report", method: 'GET', path: `/v1/simulations/${otherId}/report`, status: 404, code: 'not_found' },
     { name: 'unknown simulation', method: 'GET', path: '/v1/simulations/sim-does-not-exist', status: 404, code: 'not_found' },
     { name: "another tenant's simulation", method: 'GET', path: `/v1/simulations/${otherId}`, status: 404, code: 'not_found' },
     { name: "pausing another tenant's simulation", method: 'POST', path: `/v1/simulations/${otherId}/pause`, body: {}, status: 404, code: 'not_found' },
@@ -121,8 +135,8 @@ describe('bad requests', () => {
 
   it('answers each with its status and the error shape, changing nothing', { timeout: 120_000 }, async () => {
     const snapshot = async () => {
-      const st = await s.workers.simulations.status(id);
-      const other = await s.workers.simulations.status(otherId);
+      const st = await s.workers.simulations.status(stored(id));
+      const other = await s.workers.simulations.status(stored(otherId, 'tenant-b'));
       const list = (await fetch(`${s.baseUrl}/v1/simulations?limit=100`, { headers: { authorization: `Bearer ${KEYS.viewer}` } }).then((r) => r.json())) as { total: number };
       return JSON.stringify({ st: { ...st, elapsedMs: 0 }, other: { ...other, elapsedMs: 0, round: 0, step: null, progress: 0, scores: [], latestHypothesis: null, eventSeq: 0, state: other.state === 'completed' ? 'running' : other.state }, total: list.total });
     };

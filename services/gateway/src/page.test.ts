@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
-import { KEYS, startTestStack, type TestStack } from './testing/stack.js';
+import { KEYS, startTestStack, stored, type TestStack } from './testing/stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../../test-results/', import.meta.url));
@@ -43,7 +43,7 @@ describe('web page', () => {
 
     await page.waitForFunction(() => document.querySelectorAll('#rounds li').length >= 2, undefined, { timeout: 120_000 });
     const simulationId = (await page.textContent('#detail-title'))!;
-    s.workers.track(simulationId);
+    s.workers.track(stored(simulationId));
     assert.match(simulationId, /^sim-/);
     assert.equal(await page.textContent('#detail-issue'), issue);
     assert.equal(await page.locator('#detail img, #rounds img').count(), 0, 'no element was created from the text');
@@ -52,7 +52,7 @@ describe('web page', () => {
 
     await page.click('#pause');
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'paused', undefined, { timeout: 30_000 });
-    assert.equal((await s.workers.simulations.status(simulationId)).state, 'paused');
+    assert.equal((await s.workers.simulations.status(stored(simulationId))).state, 'paused');
     assert.match((await page.textContent('#message')) ?? '', /paused/);
     await page.waitForFunction((id) => [...document.querySelectorAll('#simulation-list li')].some((li) => (li as HTMLElement).dataset.id === id), simulationId);
 
@@ -66,7 +66,7 @@ describe('web page', () => {
     await page.waitForFunction(() => /back at the state after round 1/.test(document.getElementById('message')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.waitForFunction(() => /backtrack-1 back to round 1: abandoned/.test(document.getElementById('lineage')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.waitForFunction(() => document.querySelectorAll('#rounds li').length === 1, undefined, { timeout: 30_000 });
-    const status = await s.workers.simulations.status(simulationId);
+    const status = await s.workers.simulations.status(stored(simulationId));
     assert.equal(status.generation, 1);
     assert.deepEqual(status.plannedTournaments, [{ round: 6, labels: ['calm', 'bold'] }]);
 

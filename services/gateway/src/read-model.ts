@@ -4,14 +4,13 @@ import type { Redis, Result } from 'ioredis';
 
 export type Summary = Record<string, string>;
 
-// One round trip for a rounds page: owner tenant, total, and the page's round JSON. Round keys
-// are built in the script from the summary key's hash tag, so they share its cluster slot.
+// One round trip for a rounds page: total and the page's round JSON. Round keys are built in the
+// script from the rounds key's hash tag, so they share its cluster slot.
 const ROUNDS_PAGE_LUA = `
-local tenant = redis.call('HGET', KEYS[1], 'tenant')
-local total = redis.call('ZCARD', KEYS[2])
-local out = { tenant or '', total }
+local total = redis.call('ZCARD', KEYS[1])
+local out = { total }
 local offset, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-for _, n in ipairs(redis.call('ZRANGE', KEYS[2], offset, offset + limit - 1)) do
+for _, n in ipairs(redis.call('ZRANGE', KEYS[1], offset, offset + limit - 1)) do
   local body = redis.call('GET', ARGV[3] .. n)
   if body then out[#out + 1] = body end
 end
@@ -20,19 +19,19 @@ return out
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    kunlunRoundsPage(summaryKey: string, roundsKey: string, offset: number, limit: number, roundKeyPrefix: string): Result<Array<string | number>, Context>;
+    kunlunRoundsPage(roundsKey: string, offset: number, limit: number, roundKeyPrefix: string): Result<Array<string | number>, Context>;
   }
 }
 
 export class ReadModel {
   constructor(private readonly redis: Redis) {
-    redis.defineCommand('kunlunRoundsPage', { numberOfKeys: 2, lua: ROUNDS_PAGE_LUA });
+    redis.defineCommand('kunlunRoundsPage', { numberOfKeys: 1, lua: ROUNDS_PAGE_LUA });
   }
 
-  /** A page of rounds as stored JSON strings, with the owner tenant ('' when not projected yet). */
-  async roundsPage(id: string, offset: number, limit: number): Promise<{ tenant: string; total: number; rounds: string[] }> {
-    const [tenant, total, ...rounds] = await this.redis.kunlunRoundsPage(redisKeys.summary(id), redisKeys.rounds(id), offset, limit, redisKeys.roundPrefix(id));
-    return { tenant: String(tenant), total: Number(total), rounds: rounds.map(String) };
+  /** A page of rounds as stored JSON strings. */
+  async roundsPage(id: string, offset: number, limit: number): Promise<{ total: number; rounds: string[] }> {
+    const [total, ...rounds] = await this.redis.kunlunRoundsPage(redisKeys.rounds(id), offset, limit, redisKeys.roundPrefix(id));
+    return { total: Number(total), rounds: rounds.map(String) };
   }
 
   async summary(id: string): Promise<Summary | null> {

@@ -7,6 +7,8 @@ import {
   FinalReportSchema,
   RoundOutcomeSchema,
   SIMULATION_ID_PATTERN,
+  SimulationIdSchema,
+  publicSimulationId,
   SIMULATION_STATES,
   SimulationInputSchema,
   hasVisibleText,
@@ -19,7 +21,7 @@ const input = SimulationInputSchema.shape;
 /** What a client may send to create a simulation; tenant and startedBy come from its credentials. */
 export const CreateSimulationBody = z
   .object({
-    simulationId: input.simulationId.optional().describe('Client-chosen id; repeating a create with it never starts a second simulation.'),
+    simulationId: SimulationIdSchema.optional().describe('Client-chosen id; repeating a create with it never starts a second simulation.'),
     issue: input.issue,
     maxRounds: input.maxRounds,
     agents: input.agents,
@@ -170,7 +172,7 @@ export function toSummary(h: Record<string, string>): Summary {
   const maxRounds = num('maxRounds');
   const done = (num('roundsCompleted') ?? 0) + (num('roundsSkipped') ?? 0);
   const out: Summary = {
-    simulationId: h.simulationId ?? '',
+    simulationId: publicSimulationId(h.simulationId ?? ''),
     tenant: h.tenant,
     issue: h.issue,
     state: h.state as Summary['state'],

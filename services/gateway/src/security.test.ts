@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSigner } from 'fast-jwt';
 import { eventually } from '@kunlun/infra/testing';
-import { API_KEYS, JWT_SECRET, KEYS, startTestStack, type TestStack } from './testing/stack.js';
+import { API_KEYS, JWT_SECRET, KEYS, readEvents, startTestStack, stored, type TestStack } from './testing/stack.js';
 
 const ISSUER = 'https://idp.example.test';
 const AUDIENCE = 'kunlun-gateway';
@@ -121,15 +121,33 @@ describe('tenant isolation', () => {
     return { status: res.status, body: (await res.json()) as Record<string, any> };
   };
 
-  it('two tenants creating the same id at the same moment: one gets it, the other 409', { timeout: 60_000 }, async () => {
+  const eventuallyIssue = (id: string, key: string, issue: string) =>
+    eventually(`${issue} in the read model`, async () => {
+      const g = await call('GET', `/v1/simulations/${id}`, key);
+      return g.body.summary?.issue === issue ? g.body : undefined;
+    });
+
+  it('two tenants creating the same id at the same moment: each gets its own, neither learns of the other', { timeout: 90_000 }, async () => {
     const id = `sim-race-${crypto.randomUUID()}`;
-    const [a, b] = await Promise.all([KEYS.operator, KEYS.otherTenant].map((key) => call('POST', '/v1/simulations', key, { simulationId: id, issue: 'Who gets the id?', maxRounds: 1 })));
-    assert.deepEqual([a!.status, b!.status].sort(), [201, 409], JSON.stringify([a, b]));
-    const winner = a!.status === 201 ? KEYS.operator : KEYS.otherTenant;
-    const loser = winner === KEYS.operator ? KEYS.otherTenant : KEYS.operator;
-    assert.equal((await call('GET', `/v1/simulations/${id}`, winner)).status, 200);
-    assert.equal((await call('GET', `/v1/simulations/${id}`, loser)).status, 404);
-    s.workers.track(id);
+    const ask = (key: string, issue: string) => call('POST', '/v1/simulations', key, { simulationId: id, issue, maxRounds: 1, startPaused: true });
+    const [a, b] = await Promise.all([ask(KEYS.operator, 'Asked by A'), ask(KEYS.otherTenant, 'Asked by B')]);
+    s.workers.track(stored(id, 'tenant-a'));
+    s.workers.track(stored(id, 'tenant-b'));
+    assert.deepEqual([a.status, b.status, a.body.simulationId, b.body.simulationId], [201, 201, id, id], JSON.stringify([a, b]));
+    // Each tenant's id space: the same id, two simulations, each shown under the id its tenant chose.
+    const seenByA = await eventuallyIssue(id, KEYS.operator, 'Asked by A');
+    const seenByB = await eventuallyIssue(id, KEYS.otherTenant, 'Asked by B');
+    assert.deepEqual([seenByA.simulationId, seenByA.status.simulationId, seenByA.summary.simulationId, seenByB.status.simulationId], [id, id, id, id]);
+    assert.equal((await ask(KEYS.operator, 'Asked by A again')).status, 200, 'a repeated create is idempotent within the tenant');
+    // A steers its own; B's does not move.
+    assert.equal((await call('POST', `/v1/simulations/${id}/resume`, KEYS.operator, {})).status, 200);
+    await s.workers.simulations.result(stored(id, 'tenant-a'));
+    assert.equal((await s.workers.simulations.status(stored(id, 'tenant-b'))).state, 'paused');
+    const events = await readEvents(`${s.baseUrl}/v1/simulations/${id}/events`, { authorization: `Bearer ${KEYS.operator}` }, (f) => f.some((x) => x.event === 'simulation.completed'));
+    for (const f of events.map((x) => x.data as { simulationId: string; eventId: string })) assert.deepEqual([f.simulationId, f.eventId.startsWith(`${id}:`)], [id, true], 'events name the public id');
+    const rounds = await call('GET', `/v1/simulations/${id}/rounds`, KEYS.operator);
+    assert.deepEqual(rounds.body.rounds.map((r: { simulationId: string }) => r.simulationId), [id]);
+    assert.equal((await call('POST', `/v1/simulations/${id}/cancel`, KEYS.otherTenant, {})).status, 202);
   });
 
   it('a workflow that is not a simulation is nobody’s: not even the default tenant can read or end it', { timeout: 60_000 }, async () => {
@@ -145,25 +163,51 @@ describe('tenant isolation', () => {
     }
   });
 
-  it('an id Temporal forgot but the read model still holds cannot be taken by another tenant; its owner still reads it', { timeout: 180_000 }, async () => {
+  it('an id Temporal forgot is still its tenant’s: another tenant gets its own under it, the owner cannot reuse it', { timeout: 180_000 }, async () => {
     const id = `sim-reuse-${crypto.randomUUID()}`;
     const first = await call('POST', '/v1/simulations', KEYS.operator, { simulationId: id, issue: 'Tenant A asks first', maxRounds: 1 });
     assert.equal(first.status, 201);
-    await s.workers.simulations.result(id);
-    await eventually('A sees its completed simulation', async () => ((await call('GET', `/v1/simulations/${id}`, KEYS.operator)).body.summary?.state === 'completed' ? true : undefined));
-    s.workers.untrack(id); // Temporal forgets it below: nothing left there to check against
-    await s.workers.client.workflowService.deleteWorkflowExecution({ namespace: s.workers.client.options.namespace, workflowExecution: { workflowId: id } });
-    await eventually('Temporal forgot it', async () => ((await s.workers.simulations.owner(id)) === null ? true : undefined), 60_000);
+    await s.workers.simulations.result(stored(id));
+    await eventuallyIssue(id, KEYS.operator, 'Tenant A asks first');
+    s.workers.untrack(stored(id)); // Temporal forgets it below: nothing left there to check against
+    await s.workers.client.workflowService.deleteWorkflowExecution({ namespace: s.workers.client.options.namespace, workflowExecution: { workflowId: stored(id) } });
+    await eventually('Temporal forgot it', async () => ((await s.workers.simulations.owner(stored(id))) === null ? true : undefined), 60_000);
 
-    // The read model still holds A's records under the id: B may not put its simulation there.
+    // B's id space is its own: the id is free there, and nothing of A's shows.
     const second = await call('POST', '/v1/simulations', KEYS.otherTenant, { simulationId: id, issue: 'Tenant B asks later', maxRounds: 1 });
-    assert.equal(second.status, 409, JSON.stringify(second.body));
-    assert.equal((await s.workers.simulations.owner(id)), null, 'nothing was started');
-    for (const path of [`/v1/simulations/${id}`, `/v1/simulations/${id}/rounds`, `/v1/simulations/${id}/branches`]) {
-      assert.equal((await call('GET', path, KEYS.otherTenant)).status, 404, `B on ${path}`);
-      assert.equal((await call('GET', path, KEYS.operator)).status, 200, `A still reads its history on ${path}`);
-    }
-    const listed = async (key: string) => ((await call('GET', '/v1/simulations?limit=100', key)).body.items as Array<{ simulationId: string }>).some((i) => i.simulationId === id);
-    assert.deepEqual([await listed(KEYS.operator), await listed(KEYS.otherTenant)], [true, false]);
+    assert.equal(second.status, 201, JSON.stringify(second.body));
+    s.workers.track(stored(id, 'tenant-b'));
+    await s.workers.simulations.result(stored(id, 'tenant-b'));
+    await eventuallyIssue(id, KEYS.otherTenant, 'Tenant B asks later');
+    const report = async (key: string) => (await call('GET', `/v1/simulations/${id}/report`, key)).body.issue as string;
+    assert.deepEqual([await report(KEYS.operator), await report(KEYS.otherTenant)], ['Tenant A asks first', 'Tenant B asks later']);
+    // A's records are still kept under the id: A may not start another simulation over them.
+    const again = await call('POST', '/v1/simulations', KEYS.operator, { simulationId: id, issue: 'Tenant A asks again', maxRounds: 1 });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.match(again.body.error.message, /was used before/);
+    assert.equal(await s.workers.simulations.owner(stored(id)), null, 'nothing was started');
+    const listed = async (key: string) => ((await call('GET', '/v1/simulations?limit=100', key)).body.items as Array<{ simulationId: string; issue: string }>).filter((i) => i.simulationId === id).map((i) => i.issue);
+    assert.deepEqual([await listed(KEYS.operator), await listed(KEYS.otherTenant)], [['Tenant A asks first'], ['Tenant B asks later']]);
+  });
+
+  it('a simulation from before tenant id spaces (a bare id) stays its tenant’s: readable and controllable under the same id', { timeout: 120_000 }, async () => {
+    const id = `sim-legacy-${crypto.randomUUID()}`;
+    // As the gateway started them before: the workflow id is the bare id.
+    await s.workers.simulations.start({ simulationId: id, tenant: 'tenant-a', issue: 'Started before id spaces', maxRounds: 2, startPaused: true });
+    s.workers.track(id);
+    const seen = await eventuallyIssue(id, KEYS.operator, 'Started before id spaces');
+    assert.equal(seen.status.simulationId, id);
+    assert.equal((await call('GET', `/v1/simulations/${id}`, KEYS.otherTenant)).status, 404);
+    assert.equal((await call('POST', '/v1/simulations', KEYS.operator, { simulationId: id, issue: 'x', maxRounds: 1 })).body.created, false, 'a create by its tenant finds it');
+    const theirs = await call('POST', '/v1/simulations', KEYS.otherTenant, { simulationId: id, issue: 'B names one the same', maxRounds: 1 });
+    assert.equal(theirs.status, 201, 'another tenant gets its own');
+    s.workers.track(stored(id, 'tenant-b'));
+    assert.equal((await call('POST', `/v1/simulations/${id}/resume`, KEYS.operator, {})).status, 200);
+    assert.equal((await s.workers.simulations.result(id)).state, 'completed');
+    await s.workers.simulations.result(stored(id, 'tenant-b'));
+    await eventually('both reports', async () => {
+      const [a, b] = await Promise.all([KEYS.operator, KEYS.otherTenant].map((key) => call('GET', `/v1/simulations/${id}/report`, key)));
+      return a!.status === 200 && b!.status === 200 ? [a!.body.issue, b!.body.issue] : undefined;
+    }).then((issues) => assert.deepEqual(issues, ['Started before id spaces', 'B names one the same']));
   });
 });

@@ -7,7 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../auth.js';
 import { ApiError, ErrorBodySchema, notFound } from '../errors.js';
-import { simulationOwnership } from '../ownership.js';
+import { jsonWithPublicIds, withPublicIds, type SimulationResolver } from '../simulation-ref.js';
 import { OrderedEventStream, sseDefaults, type LiveHub, type SseOptions } from '../live.js';
 import type { ReadModel } from '../read-model.js';
 import {
@@ -47,6 +47,7 @@ export interface SimulationRoutesDeps {
   sse?: Partial<SseOptions>;
   /** Critic pools some deployment serves (CRITIC_POOLS); a critic sent elsewhere would wait until it times out. Unset: not checked. */
   criticPools?: string[] | undefined;
+  resolver: SimulationResolver;
   /** Set to the number of open streams whenever it changes. */
   openStreams?: { set(n: number): void };
 }
@@ -62,7 +63,7 @@ function unservedPool(agents: AgentSpec[], pools: string[]): string | null {
 }
 
 /** Status objects are documented as loose objects (index signature); interfaces need this nudge. */
-const ack = (a: ControlAck) => a as unknown as z.infer<typeof ControlResponse>;
+const ack = (req: FastifyRequest, a: ControlAck) => withPublicIds(req.simulation, a) as unknown as z.infer<typeof ControlResponse>;
 
 const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema, 429: ErrorBodySchema };
 
@@ -70,11 +71,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { sims, readModel, live } = deps;
 
-  /**
-   * Object-level check: the simulation exists and belongs to the caller's tenant (else 404, no
-   * leak): Temporal's record and the read model must agree (ownership.ts).
-   */
-  const authorize = simulationOwnership(sims, readModel);
+  // Every /simulations/:id… route finds the caller's own in req.simulation (simulationScope, app.ts).
+  const { resolver } = deps;
 
   const by = (req: FastifyRequest) => principalOf(req).subject;
 
@@ -96,16 +94,17 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
         const problem = unservedPool(req.body.agents ?? DEFAULT_AGENTS, deps.criticPools);
         if (problem) throw new ApiError(400, 'validation_error', problem);
       }
-      const existing = await sims.owner(simulationId);
+      // In the tenant's own id space: another tenant's ids neither collide nor show.
+      const { id } = await resolver.placeFor(p.tenant, simulationId);
+      const existing = await sims.owner(id);
       if (existing) {
         if (existing.tenant !== p.tenant) throw new ApiError(409, 'conflict', `simulation id ${simulationId} is already in use`);
         return reply.code(200).send({ simulationId, created: false });
       }
       // Temporal forgot it (retention) but the read model still holds its records: reusing the id
       // would put another simulation's history under this one.
-      const recorded = await readModel.tenantOf(simulationId);
-      if (recorded) throw new ApiError(409, 'conflict', `simulation id ${simulationId} is already in use`);
-      await sims.start({ ...req.body, simulationId, tenant: p.tenant, startedBy: p.subject });
+      if (await readModel.tenantOf(id)) throw new ApiError(409, 'conflict', `simulation id ${simulationId} was used before; its records are still kept`);
+      await sims.start({ ...req.body, simulationId: id, tenant: p.tenant, startedBy: p.subject });
       return reply.code(201).send({ simulationId, created: true });
     },
   });
@@ -123,16 +122,20 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     config: { role: 'viewer' },
     schema: { summary: 'One simulation: live status from Temporal, summary from the read model', params: SimulationIdParams, response: { 200: SimulationResponse, ...errors } },
     handler: async (req) => {
-      const { id } = req.params;
-      await authorize(req, id);
+      const ref = req.simulation;
       const [status, summary] = await Promise.all([
-        sims.status(id).catch((err: unknown) => {
-          req.log.warn({ err, simulationId: id }, 'status query failed; answering from the read model');
+        sims.status(ref.id).catch((err: unknown) => {
+          req.log.warn({ err, simulationId: ref.id }, 'status query failed; answering from the read model');
           return null;
         }),
-        readModel.summary(id),
+        readModel.summary(ref.id),
       ]);
-      return { simulationId: id, live: status !== null, status: status as (SimulationStatus & Record<string, unknown>) | null, summary: summary ? toSummary(summary) : null };
+      return {
+        simulationId: ref.publicId,
+        live: status !== null,
+        status: status && (withPublicIds(ref, status) as SimulationStatus & Record<string, unknown>),
+        summary: summary ? toSummary(summary) : null,
+      };
     },
   });
 
@@ -140,12 +143,11 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     config: { role: 'viewer' },
     schema: { summary: 'Rounds in order, paginated', params: SimulationIdParams, querystring: RoundsQuery, response: { 200: RoundsResponse, ...errors } },
     handler: async (req, reply) => {
-      const { id } = req.params;
       const { limit, offset } = req.query;
-      const { tenant, rounds, total } = await readModel.roundsPage(id, offset, limit);
-      await authorize(req, id, tenant);
+      const { rounds, total } = await readModel.roundsPage(req.simulation.id, offset, limit);
       // The stored JSON is sent as is: it was validated when the recorder accepted the event.
-      return reply.type('application/json; charset=utf-8').send(`{"rounds":[${rounds.join(',')}],"total":${total},"limit":${limit},"offset":${offset}}` as never);
+      const body = jsonWithPublicIds(req.simulation, `{"rounds":[${rounds.join(',')}],"total":${total},"limit":${limit},"offset":${offset}}`);
+      return reply.type('application/json; charset=utf-8').send(body as never);
     },
   });
 
@@ -157,8 +159,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       response: { 200: BranchesResponse, ...errors },
     },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      const { branches, lastRound } = await readModel.lineage(req.params.id);
+      const { branches, lastRound } = withPublicIds(req.simulation, await readModel.lineage(req.simulation.id));
       return { branches, tree: lineageTree(branches, lastRound) as unknown as z.infer<typeof BranchesResponse>['tree'] };
     },
   });
@@ -167,10 +168,9 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     config: { role: 'viewer' },
     schema: { summary: 'The final report (404 until the simulation completed)', params: SimulationIdParams, response: { 200: ReportResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      const report = await readModel.report(req.params.id);
+      const report = await readModel.report(req.simulation.id);
       if (!report) throw notFound('report');
-      return report as z.infer<typeof ReportResponse>;
+      return withPublicIds(req.simulation, report) as z.infer<typeof ReportResponse>;
     },
   });
 
@@ -185,8 +185,6 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       response: { ...errors },
     },
     handler: async (req, reply) => {
-      const { id } = req.params;
-      await authorize(req, id);
       const p = principalOf(req);
       const caller = `${p.tenant}\n${p.subject}`;
       const sse = sseOptions();
@@ -200,7 +198,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
             : `you have ${sse.maxStreamsPerCaller} event streams open, the most one caller may (SSE_MAX_STREAMS_PER_CALLER); close one`,
         );
       }
-      await streamEvents(req, reply, id, Number(req.headers['last-event-id'] ?? 0), caller, sse);
+      await streamEvents(req, reply, Number(req.headers['last-event-id'] ?? 0), caller, sse);
     },
   });
 
@@ -214,7 +212,9 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     done();
   });
 
-  async function streamEvents(req: FastifyRequest, reply: FastifyReply, id: string, after: number, caller: string, sse: SseOptions): Promise<void> {
+  async function streamEvents(req: FastifyRequest, reply: FastifyReply, after: number, caller: string, sse: SseOptions): Promise<void> {
+    const ref = req.simulation;
+    const id = ref.id;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -242,7 +242,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       ...sse,
       after,
       read: (seq, limit) => readModel.eventLogAfter(id, seq, limit),
-      send: (u: LiveUpdate) => write(`id: ${u.seq}\nevent: ${u.kind}\ndata: ${JSON.stringify(u)}\n\n`),
+      send: (u: LiveUpdate) => write(`id: ${u.seq}\nevent: ${u.kind}\ndata: ${JSON.stringify(withPublicIds(ref, u))}\n\n`),
       drained,
       onError: (err) => req.log.warn({ err, simulationId: id }, 'SSE: reading the events log failed; the next poll retries'),
       onSkip: (from, to) => req.log.warn({ simulationId: id, from, to }, 'SSE: skipped seqs that were never recorded'),
@@ -309,8 +309,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: "Pause now (between steps) or at the next round boundary ('round-boundary')", params: SimulationIdParams, body: PauseBody, response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.pause(req.params.id, { at: req.body.at, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+      return ack(req, await sims.pause(req.simulation.id, { at: req.body.at, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
   });
 
@@ -318,8 +317,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: 'Resume where it stopped', params: SimulationIdParams, body: EmptyBody.optional(), response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.resume(req.params.id, { by: by(req) }));
+      return ack(req, await sims.resume(req.simulation.id, { by: by(req) }));
     },
   });
 
@@ -327,8 +325,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: 'Skip to round K (K after the current round, at most maxRounds)', params: SimulationIdParams, body: FastForwardBody, response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.fastForward(req.params.id, { toRound: req.body.toRound, by: by(req) }));
+      return ack(req, await sims.fastForward(req.simulation.id, { toRound: req.body.toRound, by: by(req) }));
     },
   });
 
@@ -336,8 +333,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: 'Run until round K is done, then pause', params: SimulationIdParams, body: PauseAtBody, response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.pauseAt(req.params.id, { round: req.body.round, by: by(req) }));
+      return ack(req, await sims.pauseAt(req.simulation.id, { round: req.body.round, by: by(req) }));
     },
   });
 
@@ -345,8 +341,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: "Tune an agent's params from the next step (recorded with who, when and the diff)", params: TuneParams, body: TuneBody, response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.overrideAgent(req.params.id, { agentId: req.params.agentId, params: req.body.params, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+      return ack(req, await sims.overrideAgent(req.simulation.id, { agentId: req.params.agentId, params: req.body.params, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
   });
 
@@ -354,8 +349,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: 'Revert a recorded override', params: RevertParams, body: EmptyBody.optional(), response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.revertOverride(req.params.id, { overrideId: req.params.overrideId, by: by(req) }));
+      return ack(req, await sims.revertOverride(req.simulation.id, { overrideId: req.params.overrideId, by: by(req) }));
     },
   });
 
@@ -363,8 +357,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: 'Approve the hypothesis waiting at the approval checkpoint', params: SimulationIdParams, body: ApproveBody.optional(), response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.approve(req.params.id, { by: by(req), ...(req.body?.reason ? { reason: req.body.reason } : {}) }));
+      return ack(req, await sims.approve(req.simulation.id, { by: by(req), ...(req.body?.reason ? { reason: req.body.reason } : {}) }));
     },
   });
 
@@ -372,8 +365,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: 'Reject it: the round is marked rejected and the next round is told why', params: SimulationIdParams, body: RejectBody, response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.reject(req.params.id, { by: by(req), reason: req.body.reason }));
+      return ack(req, await sims.reject(req.simulation.id, { by: by(req), reason: req.body.reason }));
     },
   });
 
@@ -381,8 +373,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: 'Replace the waiting hypothesis with an edited one, which is then evaluated', params: SimulationIdParams, body: AmendBody, response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.amend(req.params.id, { by: by(req), hypothesis: req.body.hypothesis, ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+      return ack(req, await sims.amend(req.simulation.id, { by: by(req), hypothesis: req.body.hypothesis, ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
   });
 
@@ -395,9 +386,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       response: { 200: ControlResponse, ...errors },
     },
     handler: async (req) => {
-      await authorize(req, req.params.id);
       const { atRound, branches, reason } = req.body;
-      return ack(await sims.branch(req.params.id, { branches, by: by(req), ...(atRound !== undefined ? { atRound } : {}), ...(reason ? { reason } : {}) }));
+      return ack(req, await sims.branch(req.simulation.id, { branches, by: by(req), ...(atRound !== undefined ? { atRound } : {}), ...(reason ? { reason } : {}) }));
     },
   });
 
@@ -405,8 +395,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: 'Continue from the state after round R; later rounds are kept as an abandoned branch', params: SimulationIdParams, body: BacktrackBody, response: { 200: ControlResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      return ack(await sims.backtrack(req.params.id, { toRound: req.body.toRound, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+      return ack(req, await sims.backtrack(req.simulation.id, { toRound: req.body.toRound, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
   });
 
@@ -414,8 +403,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     ...control,
     schema: { summary: 'Cancel gracefully: the current step stops, cleanup runs, state becomes cancelled', params: SimulationIdParams, body: EmptyBody.optional(), response: { 202: OkResponse, ...errors } },
     handler: async (req, reply) => {
-      await authorize(req, req.params.id);
-      await sims.cancel(req.params.id);
+      await sims.cancel(req.simulation.id);
       return reply.code(202).send({ ok: true as const, message: 'cancellation requested' });
     },
   });
@@ -424,8 +412,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     config: { role: 'admin' },
     schema: { summary: 'Terminate immediately (no cleanup); admins only', params: SimulationIdParams, body: TerminateBody.optional(), response: { 200: OkResponse, ...errors } },
     handler: async (req) => {
-      await authorize(req, req.params.id);
-      await sims.terminate(req.params.id, req.body?.reason ?? `terminated by ${by(req)}`);
+      await sims.terminate(req.simulation.id, req.body?.reason ?? `terminated by ${by(req)}`);
       return { ok: true as const, message: 'terminated' };
     },
   });

@@ -1,18 +1,14 @@
 // GET /v1/simulations/:id/verify: do Temporal, the event topic and the read model agree about
 // one simulation? Runs the consistency checker (@kunlun/consistency) and answers its report,
 // consistent or not; every report is counted in kunlun_consistency_* on the gateway's /metrics.
-import type { SimulationClient } from '@kunlun/client';
 import { verifySimulation, type ConsistencyMetrics, type VerifyDeps } from '@kunlun/consistency';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ApiError, ErrorBodySchema } from '../errors.js';
-import { simulationOwnership } from '../ownership.js';
-import type { ReadModel } from '../read-model.js';
+import { withPublicIds } from '../simulation-ref.js';
 import { SimulationIdParams, VerifyQuery, VerifyResponse } from '../schemas.js';
 
 export interface VerifyRoutesDeps {
-  sims: SimulationClient;
-  readModel: ReadModel;
   stores: VerifyDeps;
   metrics: ConsistencyMetrics;
 }
@@ -21,11 +17,6 @@ const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchem
 
 export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const { sims, readModel } = deps;
-
-  /** The same object-level check as the other simulation routes: another tenant's simulation is not found. */
-  const authorize = simulationOwnership(sims, readModel);
-
   r.get('/simulations/:id/verify', {
     config: { role: 'operator' },
     schema: {
@@ -37,8 +28,8 @@ export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void
       response: { 200: VerifyResponse, ...errors },
     },
     handler: async (req) => {
-      const { id } = req.params;
-      await authorize(req, id);
+      // The caller's own (simulationScope); the messages name the stores' ids (`<tenant>~<id>`).
+      const { id } = req.simulation;
       let report;
       try {
         report = await verifySimulation(deps.stores, id, { settleMs: req.query.settleMs });
@@ -48,7 +39,7 @@ export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void
       }
       deps.metrics.observe(report);
       if (!report.consistent) req.log.warn({ simulationId: id, divergences: report.divergences.map((d) => d.message) }, 'stores disagree');
-      return report;
+      return withPublicIds(req.simulation, report);
     },
   });
 }

@@ -1,7 +1,7 @@
 // The whole system in one test process, on the real local stack: orchestrator and agent
 // workers, a recorder on a private topic, a private redis-server, and the gateway listening.
 import { SimulationClient } from '@kunlun/client';
-import { takeSseFrames } from '@kunlun/contracts';
+import { storedSimulationId, takeSseFrames } from '@kunlun/contracts';
 import { createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
 import { startRedisServer, stackEnv, testLogger, uniqueName } from '@kunlun/infra/testing';
 import { startTestWorkers, type TestWorkers } from '@kunlun/orchestrator/testing';
@@ -26,6 +26,9 @@ export const API_KEYS: GatewayConfig['API_KEYS'] = [
   { key: KEYS.admin, principal: { subject: 'ada', tenant: 'tenant-a', role: 'admin' } },
   { key: KEYS.otherTenant, principal: { subject: 'bob', tenant: 'tenant-b', role: 'operator' } },
 ];
+
+/** Where the stores hold a simulation the API created for `tenant` (KEYS.operator's by default). */
+export const stored = (publicId: string, tenant = 'tenant-a'): string => storedSimulationId(tenant, publicId);
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-42';
 
