@@ -15,7 +15,9 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { AuthFailures } from './auth-failures.js';
 import { authPlugin } from './auth.js';
+import { clientAddressKey } from './client-address.js';
 import type { GatewayConfig } from './env.js';
 import { answerClientError, ApiError, errorHandler, frameworkError } from './errors.js';
 import { RouteTable } from './route-table.js';
@@ -64,7 +66,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    trustProxy: config.TRUST_PROXY,
+    // One of the forms fastify takes (env.ts): a union fastify's overloads cannot pick by.
+    trustProxy: config.TRUST_PROXY as boolean,
     // A client gets 30 s to send its whole request (headers and body; an SSE response may last far
     // longer): slow senders cannot hold connections for node's default 5 minutes.
     requestTimeout: 30_000,
@@ -128,13 +131,14 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       maxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,
       clockSkewSeconds: config.JWT_CLOCK_SKEW_SECONDS,
     },
+    failures: new AuthFailures(deps.redis, config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE),
   });
   // Counted after authentication has said who calls (see auth.ts), before any verdict: per
   // caller (tenant and subject) when the credentials hold, else per client address, with a
   // lower limit. One count for all replicas in Redis; if Redis is down requests are not limited.
   await app.register(rateLimit, {
     timeWindow: '1 minute',
-    keyGenerator: (req) => (req.principal && !req.authRefusal ? `caller:${req.principal.tenant}:${req.principal.subject}` : `addr:${req.ip}`),
+    keyGenerator: (req) => (req.principal && !req.authRefusal ? `caller:${req.principal.tenant}:${req.principal.subject}` : `addr:${clientAddressKey(req)}`),
     max: (_req, key) => (key.startsWith('caller:') ? config.RATE_LIMIT_PER_MINUTE : config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE),
     redis: deps.redis,
     nameSpace: 'kunlun-ratelimit:',

@@ -8,6 +8,8 @@ import { createVerifier, TokenError, type Algorithm } from 'fast-jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { z } from 'zod';
+import type { AuthFailures } from './auth-failures.js';
+import { clientAddressKey } from './client-address.js';
 import { ApiError } from './errors.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -46,7 +48,12 @@ export interface JwtOptions {
 
 export const SUBJECT_MAX_LENGTH = 128;
 const JwtClaims = z.object({
-  sub: z.string().min(1).max(SUBJECT_MAX_LENGTH, `sub: at most ${SUBJECT_MAX_LENGTH} characters`),
+  // `key:` names API keys in audits and limits: a token may not pass for one.
+  sub: z
+    .string()
+    .min(1)
+    .max(SUBJECT_MAX_LENGTH, `sub: at most ${SUBJECT_MAX_LENGTH} characters`)
+    .refine((v) => !v.startsWith('key:'), 'sub: may not start with "key:" (API keys are named so)'),
   tenant: z.string().regex(TENANT_PATTERN, 'tenant: expected a tenant name (lowercase letters, digits, dashes)'),
   role: z.enum(ROLES, { message: `role: expected one of ${ROLES.join(', ')}` }),
   exp: z.number(),
@@ -102,7 +109,7 @@ function jwtVerifier(o: JwtOptions): ((token: string) => Promise<Principal>) | n
   };
 }
 
-export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principal }>; jwt: JwtOptions }>(
+export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principal }>; jwt: JwtOptions; failures?: AuthFailures | undefined }>(
   (app: FastifyInstance, opts, done) => {
     // Compare digests in constant time, so neither key content nor length leaks through timing.
     const keys = opts.apiKeys.map((k) => ({ digest: digest(k.key), principal: k.principal }));
@@ -122,9 +129,18 @@ export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principa
       throw new ApiError(401, 'unauthorized', 'invalid credentials');
     };
 
-    app.addHook('onRequest', async (req) => {
+    const { failures } = opts;
+    app.addHook('onRequest', async (req, reply) => {
       const need = req.routeOptions.config.role;
       if (!need) return;
+      const address = clientAddressKey(req);
+      // Like the rate limit: if Redis is down, failures are not counted (the API stays up).
+      const wait = failures ? await failures.blockedFor(address).catch((err: unknown) => (req.log.warn({ err }, 'auth failures: Redis unreachable; not checked'), 0)) : 0;
+      if (wait > 0) {
+        void reply.header('retry-after', String(wait));
+        req.authRefusal = new ApiError(429, 'rate_limited', `too many failed authentications from this address; retry after ${wait} s`);
+        return;
+      }
       try {
         const principal = await authenticate(req);
         req.principal = principal;
@@ -132,6 +148,8 @@ export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principa
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         req.authRefusal = err;
+        // A credential that was presented and refused is a guess; no credential at all is not.
+        if (failures && req.headers.authorization) await failures.record(address).catch((e: unknown) => req.log.warn({ err: e }, 'auth failures: Redis unreachable; not counted'));
       }
     });
     app.addHook('preParsing', (req, _reply, payload, next) => {

@@ -1,16 +1,20 @@
 // The gateway's env: API keys identify their callers without revealing any part of the key, and
 // a bad value of a secret-bearing variable is named, never printed.
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '@kunlun/config';
-import { gatewayEnv } from './env.js';
+import { gatewayEnv, loadGatewayConfig } from './env.js';
 
 const KEY_A = 'alpha-key-0123456789-secret';
 const KEY_B = 'bravo-key-0123456789-secret';
 
 function errorOf(env: Record<string, string>): ConfigError {
   try {
-    loadConfig(gatewayEnv, env);
+    loadGatewayConfig(env);
   } catch (err) {
     assert.ok(err instanceof ConfigError);
     return err;
@@ -45,5 +49,43 @@ describe('gateway env', () => {
     const redis = errorOf({ REDIS_URL: 'redis://default:p4ssw0rd-xyz@cache host:6379' });
     assert.equal(redis.variable, 'REDIS_URL');
     assert.ok(!redis.message.includes('p4ssw0rd-xyz'), redis.message);
+  });
+
+  it('TRUST_PROXY: false, true, a number of hops, or proxy addresses and ranges; anything else is refused', () => {
+    const trust = (v: string) => loadConfig(gatewayEnv, { TRUST_PROXY: v }).TRUST_PROXY;
+    assert.deepEqual([trust('false'), trust('TRUE'), trust('2'), trust('10.0.0.0/8, 192.168.1.7 ,fd00::/8')], [false, true, 2, ['10.0.0.0/8', '192.168.1.7', 'fd00::/8']]);
+    const err = errorOf({ TRUST_PROXY: '10.0.0.0/8,the-proxy' });
+    assert.equal(err.variable, 'TRUST_PROXY');
+    assert.match(err.message, /not an address or range: the-proxy/);
+  });
+
+  it('API_KEYS: one key twice, or one name for two keys, is refused (a caller must be one principal, a name one caller)', () => {
+    assert.match(errorOf({ API_KEYS: `${KEY_A}=tenant-a:operator,${KEY_A}=tenant-b:admin` }).message, /entry 2 of 2: the same key as entry 1/);
+    assert.match(errorOf({ API_KEYS: `${KEY_A}=tenant-a:operator:bot,${KEY_B}=tenant-b:viewer:bot` }).message, /entry 2 of 2: the name bot is entry 1's too/);
+  });
+
+  it('JWT: one way of checking tokens; an identity provider’s key needs an audience and must be a readable public key', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kunlun-env-'));
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const files = { public: join(dir, 'public.pem'), private: join(dir, 'private.pem'), empty: join(dir, 'empty.pem'), junk: join(dir, 'junk.pem') };
+    writeFileSync(files.public, publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(files.private, privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(files.empty, '');
+    writeFileSync(files.junk, 'not a key');
+    const aud = { JWT_AUDIENCE: 'kunlun' };
+    assert.equal(loadGatewayConfig({ JWT_PUBLIC_KEY_FILE: files.public, ...aud }).JWT_PUBLIC_KEY_FILE, files.public);
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [{ JWT_PUBLIC_KEY_FILE: files.public, JWT_SECRET: 's'.repeat(40), ...aud }, 'JWT_PUBLIC_KEY_FILE', /JWT_SECRET or JWT_PUBLIC_KEY_FILE, not both/],
+      [{ JWT_PUBLIC_KEY_FILE: files.public }, 'JWT_AUDIENCE', /required with JWT_PUBLIC_KEY_FILE/],
+      [{ JWT_PUBLIC_KEY_FILE: files.empty, ...aud }, 'JWT_PUBLIC_KEY_FILE', /holds no PEM public key \(it is empty\)/],
+      [{ JWT_PUBLIC_KEY_FILE: files.junk, ...aud }, 'JWT_PUBLIC_KEY_FILE', /holds no PEM public key$/],
+      [{ JWT_PUBLIC_KEY_FILE: files.private, ...aud }, 'JWT_PUBLIC_KEY_FILE', /holds a private key/],
+      [{ JWT_PUBLIC_KEY_FILE: join(dir, 'missing.pem'), ...aud }, 'JWT_PUBLIC_KEY_FILE', /cannot read .*missing\.pem \(ENOENT\)/],
+    ];
+    for (const [env, variable, message] of cases) {
+      const err = errorOf(env);
+      assert.equal(err.variable, variable, err.message);
+      assert.match(err.message, message);
+    }
   });
 });

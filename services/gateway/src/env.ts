@@ -1,8 +1,10 @@
-import { createHash } from 'node:crypto';
-import { booleanFromString, kafkaEnv, kafkaTopicName, logEnv, metricsEnv, port, positiveInt, redisEnv, temporalEnv } from '@kunlun/config';
+import { createHash, createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigError, kafkaEnv, loadConfig, kafkaTopicName, logEnv, metricsEnv, port, positiveInt, redisEnv, temporalEnv } from '@kunlun/config';
 import { TENANT_PATTERN, TOPICS } from '@kunlun/contracts';
 import { z } from 'zod';
 import { ROLES, type Principal } from './auth.js';
+import { isAddressOrRange } from './client-address.js';
 
 /**
  * `API_KEYS=key1=tenantA:operator:ci-bot,key2=tenantB:viewer` (keys at least 16 characters; the
@@ -16,6 +18,8 @@ const apiKeys = () =>
     .transform((v, ctx) => {
       const out: Array<{ key: string; principal: Principal }> = [];
       const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const seenKeys = new Map<string, number>();
+      const seenNames = new Map<string, number>();
       entries.forEach((entry, i) => {
         const m = /^([^=\s]{16,})=([^:\s]+):([a-z]+)(?::([A-Za-z0-9._-]{1,64}))?$/.exec(entry);
         const [, key, tenant, role, name] = m ?? [];
@@ -23,9 +27,33 @@ const apiKeys = () =>
           ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${entries.length}: expected key=tenant:role[:name] (key ≥ 16 chars, role one of ${ROLES.join('/')})` });
           return;
         }
+        // Two entries with one key would give it two principals; two with one name, one audit name to two callers.
+        if (seenKeys.has(key)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${entries.length}: the same key as entry ${seenKeys.get(key)}` });
+        if (name && seenNames.has(name)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${entries.length}: the name ${name} is entry ${seenNames.get(name)}'s too (names identify callers)` });
+        seenKeys.set(key, i + 1);
+        if (name) seenNames.set(name, i + 1);
         out.push({ key, principal: { subject: `key:${name ?? createHash('sha256').update(key).digest('hex').slice(0, 12)}`, tenant, role: role as Principal['role'] } });
       });
       return out;
+    });
+
+/**
+ * Which proxies' X-Forwarded-For to believe: `false` (none: the socket's peer is the client),
+ * a number of hops, or the proxies' addresses / CIDR ranges (comma-separated). `true` believes
+ * every hop, so any client can claim any address: only for a gateway nobody reaches but through
+ * a proxy that overwrites the header.
+ */
+const trustProxy = () =>
+  z
+    .string()
+    .trim()
+    .transform((v, ctx): boolean | number | string[] => {
+      if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+      if (/^\d+$/.test(v)) return Number(v);
+      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const bad = list.filter((a) => !isAddressOrRange(a));
+      if (bad.length || !list.length) ctx.addIssue({ code: 'custom', message: `expected true, false, a number of hops, or proxy addresses / CIDR ranges (comma-separated)${bad.length ? `; not an address or range: ${bad.join(', ')}` : ''}` });
+      return list;
     });
 
 const commaList = () =>
@@ -69,8 +97,34 @@ export const gatewayEnv = {
   /** Requests per minute per client address without valid credentials (slows credential guessing). */
   RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: positiveInt().default(60),
   BODY_LIMIT_BYTES: positiveInt().default(64 * 1024),
-  TRUST_PROXY: booleanFromString().default(false),
+  TRUST_PROXY: trustProxy().default(false),
   /** The events topic the consistency check reads (GET /v1/simulations/:id/verify); the orchestrator's EVENTS_TOPIC. */
   EVENTS_TOPIC: kafkaTopicName().default(TOPICS.events),
 };
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
+
+/**
+ * The gateway's config, with the rules that span variables: one way of checking tokens, an
+ * audience required with an identity provider's key (it signs tokens for many services; one
+ * meant for another must not open this API), and a key file that holds a public key.
+ */
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const config = loadConfig(gatewayEnv, env);
+  const file = config.JWT_PUBLIC_KEY_FILE;
+  if (file === undefined) return config;
+  if (config.JWT_SECRET) throw new ConfigError('JWT_PUBLIC_KEY_FILE', 'set JWT_SECRET or JWT_PUBLIC_KEY_FILE, not both');
+  if (!config.JWT_AUDIENCE) throw new ConfigError('JWT_AUDIENCE', 'required with JWT_PUBLIC_KEY_FILE: the audience this gateway\'s tokens are issued for');
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('JWT_PUBLIC_KEY_FILE', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  if (/PRIVATE KEY/.test(pem)) throw new ConfigError('JWT_PUBLIC_KEY_FILE', `${file} holds a private key; give the gateway only the public key`);
+  try {
+    createPublicKey(pem);
+  } catch {
+    throw new ConfigError('JWT_PUBLIC_KEY_FILE', `${file} holds no PEM public key${pem.trim() ? '' : ' (it is empty)'}`);
+  }
+  return config;
+}

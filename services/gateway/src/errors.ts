@@ -96,5 +96,7 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     e = new ApiError(status, fromStatus(status), status < 500 ? err.message : 'internal error');
   }
   if (e.statusCode >= 500) req.log.error({ err }, 'request failed');
+  // RFC 6750: what a 401 wants, and whether the token presented was the trouble.
+  if (e.statusCode === 401) void reply.header('www-authenticate', req.headers.authorization ? 'Bearer realm="kunlun", error="invalid_token"' : 'Bearer realm="kunlun"');
   return reply.code(e.statusCode).send({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
 }

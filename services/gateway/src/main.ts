@@ -1,14 +1,13 @@
 // services/gateway: the HTTP API, live updates and the web page.
 import { SimulationClient } from '@kunlun/client';
-import { loadConfig } from '@kunlun/config';
 import { connectTemporal, createKafka, createRedisClient } from '@kunlun/infra';
 import { runService } from '@kunlun/telemetry';
 import { buildApp } from './app.js';
-import { gatewayEnv } from './env.js';
+import { loadGatewayConfig } from './env.js';
 
 await runService({
   name: 'gateway',
-  loadConfig: () => loadConfig(gatewayEnv),
+  loadConfig: () => loadGatewayConfig(),
   metricsServer: false, // /metrics is served on the API port
   start: async ({ config, logger, registry, onShutdown, markReady }) => {
     const { connection, client } = await connectTemporal({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE, security: config });

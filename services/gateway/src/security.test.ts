@@ -43,8 +43,8 @@ describe('auth and limits', () => {
         JWT_MAX_LIFETIME_SECONDS: 3600,
         RATE_LIMIT_PER_MINUTE: 5,
         RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: 20,
-        // Behind a proxy: the client address comes from X-Forwarded-For, so each test has its own.
-        TRUST_PROXY: true,
+        // Behind a proxy on this host: the client address is the last X-Forwarded-For entry it added.
+        TRUST_PROXY: ['127.0.0.1', '::1'],
       },
     });
   });
@@ -53,8 +53,16 @@ describe('auth and limits', () => {
   const get = async (token: string | null, from: string, base = s.baseUrl) => {
     const res = await fetch(`${base}/v1/simulations`, { headers: { 'x-forwarded-for': from, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
     const body = (await res.json()) as { error?: { code: string; message: string } };
-    return { status: res.status, body, retryAfter: res.headers.get('retry-after') };
+    return { status: res.status, body, retryAfter: res.headers.get('retry-after'), wwwAuthenticate: res.headers.get('www-authenticate') };
   };
+  /** `n` requests with rotating junk tokens, each from `from(i)`: their statuses. */
+  const junk = async (n: number, from: (i: number) => string) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < n; i++) statuses.push((await get(`junk-token-${i}-${Math.random()}`, from(i))).status);
+    return statuses;
+  };
+  const LIMIT = 20;
+  const lockedOut = [...Array<number>(LIMIT).fill(401), ...Array<number>(5).fill(429)];
   const good = { sub: 'ines', tenant: 'tenant-a', role: 'viewer', iss: ISSUER, aud: AUDIENCE };
 
   it('a token is checked for expiry, issuer, audience, lifetime, algorithm and claims: 401 with the reason', async () => {
@@ -69,30 +77,44 @@ describe('auth and limits', () => {
       ['valid for 30 days', sign(good, { expiresIn: 30 * 24 * 3600 * 1000 }), /lifetime too long: it must expire within 3600 s/],
       ['expired', sign({ ...good, iat: 1, exp: 2 }, {}), /token expired/],
       ['HS256 with a shared secret', createSigner({ key: JWT_SECRET, expiresIn: 600_000 })(good), /algorithm this gateway does not accept/],
+      ['a sub passing for an API key', sign({ ...good, sub: 'key:ci-bot' }), /sub: may not start with "key:"/],
     ];
     for (const [name, token, reason] of cases) {
       const res = await get(token, '10.0.1.1');
       assert.equal(res.status, 401, `${name}: ${JSON.stringify(res.body)}`);
       assert.equal(res.body.error?.code, 'unauthorized', name);
       assert.match(res.body.error?.message ?? '', reason, name);
+      assert.equal(res.wwwAuthenticate, 'Bearer realm="kunlun", error="invalid_token"', name);
     }
+    assert.equal((await get(null, '10.0.1.3')).wwwAuthenticate, 'Bearer realm="kunlun"');
     const ok = await get(sign(good), '10.0.1.2');
     assert.equal(ok.status, 200, JSON.stringify(ok.body));
   });
 
-  it('rotating junk tokens from one address get 429 after the unauthenticated limit, with Retry-After', async () => {
-    const statuses: number[] = [];
-    let last: Awaited<ReturnType<typeof get>> | undefined;
-    for (let i = 0; i < 30; i++) {
-      last = await get(`junk-token-${i}-${Math.random()}`, '10.0.2.1');
-      statuses.push(last.status);
-    }
-    assert.deepEqual(statuses, [...Array<number>(20).fill(401), ...Array<number>(10).fill(429)]);
-    assert.equal(last!.body.error?.code, 'rate_limited');
-    assert.ok(Number(last!.retryAfter) > 0 && Number(last!.retryAfter) <= 60, `Retry-After ${last!.retryAfter}`);
-    // Another address is not held up by it; nor is a valid caller at the same address.
+  it('rotating junk tokens from one address get 429 after the limit, and then so does a right guess', async () => {
+    const statuses = await junk(LIMIT + 5, () => '10.0.2.1');
+    assert.deepEqual(statuses, lockedOut);
+    const last = await get('junk', '10.0.2.1');
+    assert.equal(last.body.error?.code, 'rate_limited');
+    assert.ok(Number(last.retryAfter) > 0 && Number(last.retryAfter) <= 60, `Retry-After ${last.retryAfter}`);
+    // A valid key from that address is refused too: a right guess must look like a wrong one.
+    const guessed = await get(KEYS.viewer, '10.0.2.1');
+    assert.deepEqual([guessed.status, guessed.body.error?.code], [429, 'rate_limited']);
+    // Another address is not held up by it.
     assert.equal((await get('junk', '10.0.2.2')).status, 401);
-    assert.equal((await get(KEYS.viewer, '10.0.2.1')).status, 200);
+    assert.equal((await get(KEYS.viewer, '10.0.2.2')).status, 200);
+  });
+
+  it('the address is the one the trusted proxy saw: entries a client prepends to X-Forwarded-For change nothing', async () => {
+    assert.deepEqual(await junk(LIMIT + 5, (i) => `10.66.${i}.1, 10.0.4.1`), lockedOut);
+    assert.equal((await get(KEYS.viewer, '10.0.4.2')).status, 200);
+  });
+
+  it('IPv6 clients are counted per /64, so rotating addresses in one network does not help', async () => {
+    assert.deepEqual(await junk(LIMIT + 5, (i) => `2001:db8:1:2::${(i + 1).toString(16)}`), lockedOut);
+    assert.equal((await get(KEYS.viewer, '2001:db8:1:2:ffff::9')).status, 429, 'the same /64');
+    assert.equal((await get(KEYS.viewer, '::ffff:10.0.7.1')).status, 200, 'an IPv4-mapped address is its IPv4');
+    assert.equal((await get(KEYS.viewer, '2001:db8:1:3::1')).status, 200, 'another /64');
   });
 
   it('the per-caller limit is one count across replicas, and keys that end alike are different callers', async () => {
@@ -102,6 +124,11 @@ describe('auth and limits', () => {
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
     assert.equal((await get(TWIN_A, '10.0.3.9', replica)).status, 429, 'the replica knows the count');
     assert.equal((await get(TWIN_B, '10.0.3.9')).status, 200, 'a key with the same suffix has its own count');
+  });
+
+  it('an X-Forwarded-For entry that is no address is not a key anyone may choose: the proxy’s address is counted', async () => {
+    // Last in this suite: it locks out the proxy's own address (127.0.0.1) for the minute.
+    assert.deepEqual(await junk(LIMIT + 5, (i) => `not-an-address-${i}`), lockedOut);
   });
 });
 

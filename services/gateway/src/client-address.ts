@@ -1,0 +1,26 @@
+// Under which address a client's requests are counted (rate limits, failed-auth lockout).
+import type { FastifyRequest } from 'fastify';
+import ipaddr from 'ipaddr.js';
+
+/**
+ * IPv4 as is; IPv6 by its /64 (one host or home usually holds a whole /64, so counting single
+ * addresses would let it rotate through 2^64 of them); an IPv4-mapped IPv6 address as its IPv4.
+ * A value that is no address at all (a forged X-Forwarded-For entry under TRUST_PROXY=true) is
+ * not a key anyone may choose: the socket's peer is counted instead.
+ */
+export function clientAddressKey(req: Pick<FastifyRequest, 'ip' | 'socket'>): string {
+  return addressKey(req.ip) ?? addressKey(req.socket.remoteAddress) ?? 'unknown';
+}
+
+export function addressKey(raw: string | undefined): string | null {
+  if (!raw || !ipaddr.isValid(raw)) return null;
+  const ip = ipaddr.process(raw);
+  if (ip.kind() === 'ipv4') return ip.toString();
+  const parts = (ip as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(':')}::/64`;
+}
+
+/** A TRUST_PROXY entry fastify (proxy-addr) accepts: an address or a CIDR range. */
+export function isAddressOrRange(v: string): boolean {
+  return ipaddr.isValid(v) || ipaddr.isValidCIDR(v);
+}
