@@ -1,6 +1,7 @@
 // Gateway read benchmark (`pnpm bench:gateway`, stack up). Same run, same load generator:
 //  1. baseline: a bare fastify route returning the rounds JSON bytes from memory;
-//  2. the gateway: GET /v1/simulations/:id/rounds — auth, tenant check and the rounds from Redis;
+//  2. the gateway: GET /v1/simulations/:id/rounds — auth, resolving the id in the tenant's space
+//     and the ownership check (Temporal describe, read-model tenant), then the page from Redis;
 // printed as requests/s, latency, and the gateway/baseline ratio.
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -60,7 +61,7 @@ const measured = await load(gatewayUrl, { authorization: `Bearer ${KEY}` });
 const ratio = measured.rps / baseline.rps;
 console.log(`response: ${body.length} bytes (${values.rounds} rounds)`);
 console.log(`baseline (bare fastify, bytes from memory): ${baseline.rps.toFixed(0)} req/s, p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`);
-console.log(`gateway (auth, rate limit, security headers, tenant check + page in one Redis Lua call): ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50} ms, p99 ${measured.p99} ms`);
+console.log(`gateway (auth, rate limit, security headers, id resolution + ownership check, page in one Redis Lua call): ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50} ms, p99 ${measured.p99} ms`);
 console.log(`ratio gateway/baseline: ${ratio.toFixed(3)}`);
 
 await mkdir('bench/results', { recursive: true });

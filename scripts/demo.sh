@@ -27,7 +27,7 @@ cat <<MSG
 
   Web page:        $KUNLUN_URL/   (API key: $KUNLUN_TOKEN)
   API docs:        $KUNLUN_URL/docs
-  Temporal Web UI: http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}/namespaces/default/workflows/$id
+  Temporal Web UI: http://127.0.0.1:${TEMPORAL_UI_PORT:-8233}/namespaces/default/workflows/demo~$id   (Temporal holds tenant demo's $id as demo~$id)
 
 Simulation $id — $issue
 

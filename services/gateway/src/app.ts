@@ -19,7 +19,7 @@ import { AuthFailures } from './auth-failures.js';
 import { authPlugin } from './auth.js';
 import { clientAddressKey } from './client-address.js';
 import type { GatewayConfig } from './env.js';
-import { answerClientError, ApiError, errorHandler, frameworkError } from './errors.js';
+import { answerClientError, ApiError, documentErrors, errorHandler, frameworkError } from './errors.js';
 import { RouteTable } from './route-table.js';
 import { LiveHub } from './live.js';
 import { ReadModel } from './read-model.js';
@@ -91,15 +91,9 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   // A path that exists under other methods is 405 with Allow, not 404.
   const routes = new RouteTable();
-  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0]!;
-    const allowed = routes.methodsOf(path);
-    if (allowed.length > 0) {
-      void reply.header('allow', allowed.join(', '));
-      return errorHandler(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`), req, reply);
-    }
-    return errorHandler(new ApiError(404, 'not_found', `no route ${req.method} ${path}`), req, reply);
+  app.addHook('onRoute', (route) => {
+    routes.add(route.method, route.url);
+    documentErrors(route);
   });
 
   const requests = new Histogram({
@@ -144,6 +138,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     nameSpace: 'kunlun-ratelimit:',
     skipOnError: true,
     errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `rate limit of ${ctx.max} requests per ${ctx.after} exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
+  });
+  // After the rate limit: probing for routes is counted per address like any unauthenticated request.
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, (req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const allowed = routes.methodsOf(path);
+    if (allowed.length > 0) {
+      void reply.header('allow', allowed.join(', '));
+      return errorHandler(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`), req, reply);
+    }
+    return errorHandler(new ApiError(404, 'not_found', `no route ${req.method} ${path}`), req, reply);
   });
   await app.register(swagger, {
     openapi: {

@@ -166,6 +166,22 @@ describe('bad requests', () => {
     assert.equal(await snapshot(), before, 'no simulation changed');
   });
 
+  it('the OpenAPI document lists, for each route, every status the table met on it', async () => {
+    const doc = (await (await fetch(`${s.baseUrl}/docs/json`)).json()) as { paths: Record<string, Record<string, { responses: Record<string, unknown> }>> };
+    const templates = Object.keys(doc.paths).map((t) => ({ t, re: new RegExp(`^${t.replace(/\{[^}]+\}/g, '[^/]+')}$`) }));
+    const undocumented: string[] = [];
+    let checked = 0;
+    for (const c of cases()) {
+      // Answered before any route: by node (431) or for a path or method no route has (404, 405).
+      const operation = templates.map(({ t, re }) => (re.test(c.path.split('?')[0]!) ? doc.paths[t]![c.method.toLowerCase()] : undefined)).find(Boolean);
+      if (c.status === 431 || !operation) continue;
+      checked++;
+      if (!operation.responses[String(c.status)]) undocumented.push(`${c.name}: ${c.method} ${c.path} answers ${c.status}; documented: ${Object.keys(operation.responses).join(', ')}`);
+    }
+    assert.ok(checked >= 55, `${checked} cases on documented routes`);
+    assert.deepEqual(undocumented, []);
+  });
+
   it('rate limits per credential', { timeout: 60_000 }, async () => {
     const limited = await startTestStack({ config: { RATE_LIMIT_PER_MINUTE: 3 } });
     try {

@@ -1,4 +1,5 @@
 // Under which address a client's requests are counted (rate limits, failed-auth lockout).
+import { isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
 
@@ -13,7 +14,8 @@ export function clientAddressKey(req: Pick<FastifyRequest, 'ip' | 'socket'>): st
 }
 
 export function addressKey(raw: string | undefined): string | null {
-  if (!raw || !ipaddr.isValid(raw)) return null;
+  // node's strict check: ipaddr.js also takes inet_aton's shorthands (10.1.2 is 10.1.0.2).
+  if (!raw || isIP(raw) === 0) return null;
   const ip = ipaddr.process(raw);
   if (ip.kind() === 'ipv4') return ip.toString();
   const parts = (ip as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
@@ -22,5 +24,8 @@ export function addressKey(raw: string | undefined): string | null {
 
 /** A TRUST_PROXY entry fastify (proxy-addr) accepts: an address or a CIDR range. */
 export function isAddressOrRange(v: string): boolean {
-  return ipaddr.isValid(v) || ipaddr.isValidCIDR(v);
+  const [address = '', bits, ...rest] = v.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
 }

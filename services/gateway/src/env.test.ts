@@ -54,9 +54,9 @@ describe('gateway env', () => {
   it('TRUST_PROXY: false, true, a number of hops, or proxy addresses and ranges; anything else is refused', () => {
     const trust = (v: string) => loadConfig(gatewayEnv, { TRUST_PROXY: v }).TRUST_PROXY;
     assert.deepEqual([trust('false'), trust('TRUE'), trust('2'), trust('10.0.0.0/8, 192.168.1.7 ,fd00::/8')], [false, true, 2, ['10.0.0.0/8', '192.168.1.7', 'fd00::/8']]);
-    const err = errorOf({ TRUST_PROXY: '10.0.0.0/8,the-proxy' });
+    const err = errorOf({ TRUST_PROXY: '10.0.0.0/8,the-proxy,10.1.2,10.0.0.0/33' });
     assert.equal(err.variable, 'TRUST_PROXY');
-    assert.match(err.message, /not an address or range: the-proxy/);
+    assert.match(err.message, /not an address or range: the-proxy, 10\.1\.2, 10\.0\.0\.0\/33/);
   });
 
   it('API_KEYS: one key twice, or one name for two keys, is refused (a caller must be one principal, a name one caller)', () => {

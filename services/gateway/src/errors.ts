@@ -2,7 +2,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ControlRefusedError, ControlTargetNotFoundError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from '@kunlun/client';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 
@@ -36,6 +36,26 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * Adds to a route's documented responses every error status it can answer, from what the route
+ * is: any can be 400 (its params, query or body) or 500; one that needs a role 401, 403 and 429;
+ * one with path parameters 404 and 414; one with a body 413 and 415; one on a simulation 409
+ * (its read model holds an earlier simulation, see simulation-ref.ts). Statuses a route adds
+ * itself (409 for a refused control, 503) it declares. Run from onRoute: the OpenAPI document
+ * lists them all and cannot miss one a new route gets.
+ */
+export function documentErrors(route: RouteOptions): void {
+  const schema = (route.schema ?? {}) as { hide?: boolean; response?: Record<string, unknown> };
+  if (schema.hide) return;
+  const methods = [route.method].flat();
+  const statuses = [400, 500];
+  if (route.config?.role) statuses.push(401, 403, 429);
+  if (route.url.includes(':')) statuses.push(404, 414);
+  if (methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) statuses.push(413, 415);
+  if (/\/simulations\/:id(\/|$)/.test(route.url)) statuses.push(409);
+  route.schema = { ...schema, response: { ...Object.fromEntries(statuses.map((s) => [s, ErrorBodySchema])), ...schema.response } };
 }
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);

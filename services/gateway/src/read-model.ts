@@ -39,6 +39,15 @@ export class ReadModel {
     return Object.keys(s).length ? s : null;
   }
 
+  /** Whether the tenant's read model (or all of it) is being rebuilt: requested or running. */
+  async rebuildUnderWay(tenant: string): Promise<boolean> {
+    const [job, everything] = await Promise.all([this.redis.get(redisKeys.rebuildTenant(tenant)), this.redis.exists(redisKeys.rebuilding)]);
+    if (everything) return true;
+    if (!job) return false;
+    const state = await this.redis.hget(redisKeys.rebuildJob(job), 'state');
+    return state === 'requested' || state === 'running';
+  }
+
   async tenantOf(id: string): Promise<string | null> {
     return this.redis.hget(redisKeys.summary(id), 'tenant');
   }

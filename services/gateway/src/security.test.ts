@@ -126,6 +126,16 @@ describe('auth and limits', () => {
     assert.equal((await get(TWIN_B, '10.0.3.9')).status, 200, 'a key with the same suffix has its own count');
   });
 
+  it('probing for routes that do not exist is counted per address too (404 and 405, then 429)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT + 3; i++) {
+      const res = await fetch(`${s.baseUrl}/v1/${i % 2 ? 'simulations' : `probe-${i}`}`, { method: i % 2 ? 'DELETE' : 'GET', headers: { 'x-forwarded-for': '10.0.8.1' } });
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses.slice(0, 4), [404, 405, 404, 405]);
+    assert.deepEqual(statuses.slice(LIMIT), [429, 429, 429]);
+  });
+
   it('an X-Forwarded-For entry that is no address is not a key anyone may choose: the proxy’s address is counted', async () => {
     // Last in this suite: it locks out the proxy's own address (127.0.0.1) for the minute.
     assert.deepEqual(await junk(LIMIT + 5, (i) => `not-an-address-${i}`), lockedOut);
@@ -174,6 +184,12 @@ describe('tenant isolation', () => {
     for (const f of events.map((x) => x.data as { simulationId: string; eventId: string })) assert.deepEqual([f.simulationId, f.eventId.startsWith(`${id}:`)], [id, true], 'events name the public id');
     const rounds = await call('GET', `/v1/simulations/${id}/rounds`, KEYS.operator);
     assert.deepEqual(rounds.body.rounds.map((r: { simulationId: string }) => r.simulationId), [id]);
+    // Nothing a caller reads names the stores' id.
+    for (const path of ['', '/rounds', '/branches', '/report', '/verify?settleMs=0']) {
+      const text = JSON.stringify((await call('GET', `/v1/simulations/${id}${path}`, KEYS.operator)).body);
+      assert.ok(!text.includes('tenant-a~'), `${path || 'status'}: ${text}`);
+    }
+    assert.ok(!JSON.stringify(events).includes('tenant-a~'));
     assert.equal((await call('POST', `/v1/simulations/${id}/cancel`, KEYS.otherTenant, {})).status, 202);
   });
 

@@ -29,29 +29,57 @@ declare module 'fastify' {
 
 type Owner = { tenant: string } | null;
 
+/** What the stores hold under one of the two forms of an id. */
+interface Found {
+  ref: SimulationRef;
+  temporal: Owner;
+  stored: string | null;
+}
+
+/** Where a create goes, and what is there already. */
+export interface Place {
+  ref: SimulationRef;
+  /** Temporal has it (running or ended): a create finds it. */
+  inTemporal: boolean;
+  /** Only the read model has it (Temporal forgot it): its id may not be reused. */
+  onlyRecorded: boolean;
+}
+
 export class SimulationResolver {
   constructor(
     private readonly sims: SimulationClient,
     private readonly readModel: ReadModel,
   ) {}
 
-  /** Where a create of `publicId` by `tenant` goes: the tenant's id space, unless the bare id is already the tenant's. */
-  async placeFor(tenant: string, publicId: string): Promise<SimulationRef> {
-    const [temporal, stored] = await Promise.all([this.sims.owner(publicId), this.readModel.tenantOf(publicId)]);
-    const legacyOwner = temporal?.tenant ?? stored;
-    return { id: legacyOwner === tenant ? publicId : storedSimulationId(tenant, publicId), publicId };
+  /**
+   * The one order both reads and creates resolve an id in, so an id never names two simulations:
+   * the tenant's id space when anything is there, else the bare id (one from before id spaces).
+   */
+  private async locate(tenant: string, publicId: string): Promise<Found | null> {
+    const id = storedSimulationId(tenant, publicId);
+    const [temporal, stored, legacyStored] = await Promise.all([this.sims.owner(id), this.readModel.tenantOf(id), this.readModel.tenantOf(publicId)]);
+    if (temporal || stored) return { ref: { id, publicId }, temporal, stored };
+    const legacyTemporal = await this.sims.owner(publicId);
+    return legacyTemporal || legacyStored !== null ? { ref: { id: publicId, publicId }, temporal: legacyTemporal, stored: legacyStored } : null;
   }
 
   /** The tenant's simulation `publicId`; 404 when it has none (another tenant's is "not found" too). */
   async find(tenant: string, publicId: string): Promise<SimulationRef> {
-    const id = storedSimulationId(tenant, publicId);
-    const [temporal, stored, legacyStored] = await Promise.all([this.sims.owner(id), this.readModel.tenantOf(id), this.readModel.tenantOf(publicId)]);
-    if (temporal || stored) return this.owned(tenant, { id, publicId }, temporal, stored);
-    // Not in the tenant's id space: perhaps a bare id from before, if it is this tenant's.
-    return this.owned(tenant, { id: publicId, publicId }, await this.sims.owner(publicId), legacyStored);
+    const found = await this.locate(tenant, publicId);
+    if (!found) throw notFound('simulation');
+    return this.owned(tenant, found);
   }
 
-  private owned(tenant: string, ref: SimulationRef, temporal: Owner, stored: string | null): SimulationRef {
+  /** Where a create of `publicId` by `tenant` goes: where `find` would look, or the tenant's id space. */
+  async placeFor(tenant: string, publicId: string): Promise<Place> {
+    const found = await this.locate(tenant, publicId);
+    if (!found || (found.temporal ? found.temporal.tenant : found.stored) !== tenant) {
+      return { ref: { id: storedSimulationId(tenant, publicId), publicId }, inTemporal: false, onlyRecorded: false };
+    }
+    return { ref: this.owned(tenant, found), inTemporal: found.temporal !== null, onlyRecorded: found.temporal === null };
+  }
+
+  private owned(tenant: string, { ref, temporal, stored }: Found): SimulationRef {
     const owner = temporal ? temporal.tenant : stored;
     if (!owner || owner !== tenant) throw notFound('simulation');
     if (temporal && stored && stored !== temporal.tenant) {
@@ -70,9 +98,14 @@ export class SimulationResolver {
 export function simulationScope(app: FastifyInstance, resolver: SimulationResolver, prefix: string): void {
   app.decorateRequest('simulation', null as unknown as SimulationRef);
   const scoped = `${prefix}/simulations/:id`;
+  const inScope = (url: string | undefined) => url === scoped || !!url?.startsWith(`${scoped}/`);
+  // A route on one simulation that this scope would not cover (another param name, another
+  // prefix) is a mistake at start-up, not a route without its ownership check.
+  app.addHook('onRoute', (route) => {
+    if (/\/simulations\/:/.test(route.url) && !inScope(route.url)) throw new Error(`route ${route.url}: simulation routes must be under ${scoped} (simulationScope checks ownership there)`);
+  });
   app.addHook('preHandler', async (req) => {
-    const url = req.routeOptions.url;
-    if (url !== scoped && !url?.startsWith(`${scoped}/`)) return;
+    if (!inScope(req.routeOptions.url)) return;
     req.simulation = await resolver.find(principalOf(req).tenant, (req.params as { id: string }).id);
   });
 }
@@ -87,13 +120,14 @@ export function withPublicIds<T>(ref: SimulationRef, value: T): T {
   const walk = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(walk);
     if (v === null || typeof v !== 'object') return v;
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      if (k === 'simulationId' && x === ref.id) out[k] = ref.publicId;
-      else if (k === 'eventId' && typeof x === 'string' && x.startsWith(eventIdPrefix)) out[k] = `${ref.publicId}:${x.slice(eventIdPrefix.length)}`;
-      else out[k] = walk(x);
-    }
-    return out;
+    // fromEntries, not assignment: a key named __proto__ stays a key.
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => {
+        if (k === 'simulationId' && x === ref.id) return [k, ref.publicId];
+        if (k === 'eventId' && typeof x === 'string' && x.startsWith(eventIdPrefix)) return [k, `${ref.publicId}:${x.slice(eventIdPrefix.length)}`];
+        return [k, walk(x)];
+      }),
+    );
   };
   return walk(value) as T;
 }
@@ -106,4 +140,13 @@ export function withPublicIds<T>(ref: SimulationRef, value: T): T {
 export function jsonWithPublicIds(ref: SimulationRef, json: string): string {
   if (ref.id === ref.publicId) return json;
   return json.split(`"simulationId":"${ref.id}"`).join(`"simulationId":"${ref.publicId}"`);
+}
+
+/**
+ * A consistency report, all of whose text the checker wrote about this one simulation: every
+ * mention of the stored id (messages, round workflow ids, event ids) reads as the public id.
+ */
+export function reportWithPublicIds<T>(ref: SimulationRef, report: T): T {
+  if (ref.id === ref.publicId) return report;
+  return JSON.parse(JSON.stringify(report).split(ref.id).join(ref.publicId)) as T;
 }

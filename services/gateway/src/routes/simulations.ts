@@ -1,6 +1,6 @@
 // /v1/simulations: create, list, get, rounds, report, live events, and every control.
 import { createHash, randomUUID } from 'node:crypto';
-import type { SimulationClient } from '@kunlun/client';
+import { SimulationExistsError, type SimulationClient } from '@kunlun/client';
 import { criticPool, DEFAULT_AGENTS, lineageTree, type AgentSpec, type ControlAck, type LiveUpdate, type SimulationStatus } from '@kunlun/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -65,7 +65,7 @@ function unservedPool(agents: AgentSpec[], pools: string[]): string | null {
 /** Status objects are documented as loose objects (index signature); interfaces need this nudge. */
 const ack = (req: FastifyRequest, a: ControlAck) => withPublicIds(req.simulation, a) as unknown as z.infer<typeof ControlResponse>;
 
-const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 409: ErrorBodySchema, 429: ErrorBodySchema };
+// Statuses every route can answer are documented from what the route is (documentErrors in errors.ts).
 
 export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -83,7 +83,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       description: 'Idempotent: a repeated create with the same simulationId or Idempotency-Key header returns the existing simulation (200).',
       headers: z.object({ 'idempotency-key': z.string().min(8).max(200).optional() }).loose(),
       body: CreateSimulationBody,
-      response: { 201: CreatedResponse, 200: CreatedResponse, ...errors },
+      response: { 201: CreatedResponse, 200: CreatedResponse, 409: ErrorBodySchema },
     },
     handler: async (req, reply) => {
       const p = principalOf(req);
@@ -95,23 +95,28 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
         if (problem) throw new ApiError(400, 'validation_error', problem);
       }
       // In the tenant's own id space: another tenant's ids neither collide nor show.
-      const { id } = await resolver.placeFor(p.tenant, simulationId);
-      const existing = await sims.owner(id);
-      if (existing) {
-        if (existing.tenant !== p.tenant) throw new ApiError(409, 'conflict', `simulation id ${simulationId} is already in use`);
-        return reply.code(200).send({ simulationId, created: false });
-      }
+      const place = await resolver.placeFor(p.tenant, simulationId);
+      if (place.inTemporal) return reply.code(200).send({ simulationId, created: false });
       // Temporal forgot it (retention) but the read model still holds its records: reusing the id
       // would put another simulation's history under this one.
-      if (await readModel.tenantOf(id)) throw new ApiError(409, 'conflict', `simulation id ${simulationId} was used before; its records are still kept`);
-      await sims.start({ ...req.body, simulationId: id, tenant: p.tenant, startedBy: p.subject });
+      const usedBefore = () => new ApiError(409, 'conflict', `simulation id ${simulationId} was used before; its records are still kept`);
+      if (place.onlyRecorded) throw usedBefore();
+      // Checked after placing: while a rebuild replays, records that say an id is used are missing.
+      if (await readModel.rebuildUnderWay(p.tenant)) throw new ApiError(409, 'conflict', 'a rebuild of your read model is under way; create simulations when it is done');
+      try {
+        await sims.start({ ...req.body, simulationId: place.ref.id, tenant: p.tenant, startedBy: p.subject });
+      } catch (err) {
+        // Started and ended between the look and the start (the error names the stored id).
+        if (err instanceof SimulationExistsError) throw usedBefore();
+        throw err;
+      }
       return reply.code(201).send({ simulationId, created: true });
     },
   });
 
   r.get('/simulations', {
     config: { role: 'viewer' },
-    schema: { summary: "List the caller's simulations, newest first", querystring: ListQuery, response: { 200: ListResponse, ...errors } },
+    schema: { summary: "List the caller's simulations, newest first", querystring: ListQuery, response: { 200: ListResponse} },
     handler: async (req) => {
       const { items, total } = await readModel.list(principalOf(req).tenant, req.query);
       return { items: items.map(toSummary), total, limit: req.query.limit, offset: req.query.offset };
@@ -120,7 +125,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.get('/simulations/:id', {
     config: { role: 'viewer' },
-    schema: { summary: 'One simulation: live status from Temporal, summary from the read model', params: SimulationIdParams, response: { 200: SimulationResponse, ...errors } },
+    schema: { summary: 'One simulation: live status from Temporal, summary from the read model', params: SimulationIdParams, response: { 200: SimulationResponse} },
     handler: async (req) => {
       const ref = req.simulation;
       const [status, summary] = await Promise.all([
@@ -141,7 +146,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.get('/simulations/:id/rounds', {
     config: { role: 'viewer' },
-    schema: { summary: 'Rounds in order, paginated', params: SimulationIdParams, querystring: RoundsQuery, response: { 200: RoundsResponse, ...errors } },
+    schema: { summary: 'Rounds in order, paginated', params: SimulationIdParams, querystring: RoundsQuery, response: { 200: RoundsResponse} },
     handler: async (req, reply) => {
       const { limit, offset } = req.query;
       const { rounds, total } = await readModel.roundsPage(req.simulation.id, offset, limit);
@@ -156,7 +161,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     schema: {
       summary: 'The lineage: tournament contenders and lines abandoned by backtracks (oldest first), and the tree of lines they form',
       params: SimulationIdParams,
-      response: { 200: BranchesResponse, ...errors },
+      response: { 200: BranchesResponse},
     },
     handler: async (req) => {
       const { branches, lastRound } = withPublicIds(req.simulation, await readModel.lineage(req.simulation.id));
@@ -166,7 +171,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.get('/simulations/:id/report', {
     config: { role: 'viewer' },
-    schema: { summary: 'The final report (404 until the simulation completed)', params: SimulationIdParams, response: { 200: ReportResponse, ...errors } },
+    schema: { summary: 'The final report (404 until the simulation completed)', params: SimulationIdParams, response: { 200: ReportResponse} },
     handler: async (req) => {
       const report = await readModel.report(req.simulation.id);
       if (!report) throw notFound('report');
@@ -182,7 +187,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       summary: 'Server-sent events: one per simulation event (id = event seq); reconnect with Last-Event-ID to miss nothing',
       params: SimulationIdParams,
       headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose(),
-      response: { ...errors },
+      response: {},
     },
     handler: async (req, reply) => {
       const p = principalOf(req);
@@ -307,7 +312,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/pause', {
     ...control,
-    schema: { summary: "Pause now (between steps) or at the next round boundary ('round-boundary')", params: SimulationIdParams, body: PauseBody, response: { 200: ControlResponse, ...errors } },
+    schema: { summary: "Pause now (between steps) or at the next round boundary ('round-boundary')", params: SimulationIdParams, body: PauseBody, response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.pause(req.simulation.id, { at: req.body.at, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
@@ -315,7 +320,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/resume', {
     ...control,
-    schema: { summary: 'Resume where it stopped', params: SimulationIdParams, body: EmptyBody.optional(), response: { 200: ControlResponse, ...errors } },
+    schema: { summary: 'Resume where it stopped', params: SimulationIdParams, body: EmptyBody.optional(), response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.resume(req.simulation.id, { by: by(req) }));
     },
@@ -323,7 +328,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/fast-forward', {
     ...control,
-    schema: { summary: 'Skip to round K (K after the current round, at most maxRounds)', params: SimulationIdParams, body: FastForwardBody, response: { 200: ControlResponse, ...errors } },
+    schema: { summary: 'Skip to round K (K after the current round, at most maxRounds)', params: SimulationIdParams, body: FastForwardBody, response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.fastForward(req.simulation.id, { toRound: req.body.toRound, by: by(req) }));
     },
@@ -331,7 +336,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/pause-at', {
     ...control,
-    schema: { summary: 'Run until round K is done, then pause', params: SimulationIdParams, body: PauseAtBody, response: { 200: ControlResponse, ...errors } },
+    schema: { summary: 'Run until round K is done, then pause', params: SimulationIdParams, body: PauseAtBody, response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.pauseAt(req.simulation.id, { round: req.body.round, by: by(req) }));
     },
@@ -339,7 +344,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.patch('/simulations/:id/agents/:agentId', {
     ...control,
-    schema: { summary: "Tune an agent's params from the next step (recorded with who, when and the diff)", params: TuneParams, body: TuneBody, response: { 200: ControlResponse, ...errors } },
+    schema: { summary: "Tune an agent's params from the next step (recorded with who, when and the diff)", params: TuneParams, body: TuneBody, response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.overrideAgent(req.simulation.id, { agentId: req.params.agentId, params: req.body.params, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
@@ -347,7 +352,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/overrides/:overrideId/revert', {
     ...control,
-    schema: { summary: 'Revert a recorded override', params: RevertParams, body: EmptyBody.optional(), response: { 200: ControlResponse, ...errors } },
+    schema: { summary: 'Revert a recorded override', params: RevertParams, body: EmptyBody.optional(), response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.revertOverride(req.simulation.id, { overrideId: req.params.overrideId, by: by(req) }));
     },
@@ -355,7 +360,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/approve', {
     ...control,
-    schema: { summary: 'Approve the hypothesis waiting at the approval checkpoint', params: SimulationIdParams, body: ApproveBody.optional(), response: { 200: ControlResponse, ...errors } },
+    schema: { summary: 'Approve the hypothesis waiting at the approval checkpoint', params: SimulationIdParams, body: ApproveBody.optional(), response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.approve(req.simulation.id, { by: by(req), ...(req.body?.reason ? { reason: req.body.reason } : {}) }));
     },
@@ -363,7 +368,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/reject', {
     ...control,
-    schema: { summary: 'Reject it: the round is marked rejected and the next round is told why', params: SimulationIdParams, body: RejectBody, response: { 200: ControlResponse, ...errors } },
+    schema: { summary: 'Reject it: the round is marked rejected and the next round is told why', params: SimulationIdParams, body: RejectBody, response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.reject(req.simulation.id, { by: by(req), reason: req.body.reason }));
     },
@@ -371,7 +376,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/amend', {
     ...control,
-    schema: { summary: 'Replace the waiting hypothesis with an edited one, which is then evaluated', params: SimulationIdParams, body: AmendBody, response: { 200: ControlResponse, ...errors } },
+    schema: { summary: 'Replace the waiting hypothesis with an edited one, which is then evaluated', params: SimulationIdParams, body: AmendBody, response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.amend(req.simulation.id, { by: by(req), hypothesis: req.body.hypothesis, ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
@@ -383,7 +388,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       summary: 'Run a round (default: the next) as a tournament: each branch with its own param changes, in parallel; the best score continues, the rest are pruned',
       params: SimulationIdParams,
       body: BranchBody,
-      response: { 200: ControlResponse, ...errors },
+      response: { 200: ControlResponse},
     },
     handler: async (req) => {
       const { atRound, branches, reason } = req.body;
@@ -393,7 +398,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/backtrack', {
     ...control,
-    schema: { summary: 'Continue from the state after round R; later rounds are kept as an abandoned branch', params: SimulationIdParams, body: BacktrackBody, response: { 200: ControlResponse, ...errors } },
+    schema: { summary: 'Continue from the state after round R; later rounds are kept as an abandoned branch', params: SimulationIdParams, body: BacktrackBody, response: { 200: ControlResponse} },
     handler: async (req) => {
       return ack(req, await sims.backtrack(req.simulation.id, { toRound: req.body.toRound, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
     },
@@ -401,7 +406,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/cancel', {
     ...control,
-    schema: { summary: 'Cancel gracefully: the current step stops, cleanup runs, state becomes cancelled', params: SimulationIdParams, body: EmptyBody.optional(), response: { 202: OkResponse, ...errors } },
+    schema: { summary: 'Cancel gracefully: the current step stops, cleanup runs, state becomes cancelled', params: SimulationIdParams, body: EmptyBody.optional(), response: { 202: OkResponse} },
     handler: async (req, reply) => {
       await sims.cancel(req.simulation.id);
       return reply.code(202).send({ ok: true as const, message: 'cancellation requested' });
@@ -410,7 +415,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/terminate', {
     config: { role: 'admin' },
-    schema: { summary: 'Terminate immediately (no cleanup); admins only', params: SimulationIdParams, body: TerminateBody.optional(), response: { 200: OkResponse, ...errors } },
+    schema: { summary: 'Terminate immediately (no cleanup); admins only', params: SimulationIdParams, body: TerminateBody.optional(), response: { 200: OkResponse} },
     handler: async (req) => {
       await sims.terminate(req.simulation.id, req.body?.reason ?? `terminated by ${by(req)}`);
       return { ok: true as const, message: 'terminated' };

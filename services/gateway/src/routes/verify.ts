@@ -5,7 +5,7 @@ import { verifySimulation, type ConsistencyMetrics, type VerifyDeps } from '@kun
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ApiError, ErrorBodySchema } from '../errors.js';
-import { withPublicIds } from '../simulation-ref.js';
+import { reportWithPublicIds } from '../simulation-ref.js';
 import { SimulationIdParams, VerifyQuery, VerifyResponse } from '../schemas.js';
 
 export interface VerifyRoutesDeps {
@@ -13,7 +13,6 @@ export interface VerifyRoutesDeps {
   metrics: ConsistencyMetrics;
 }
 
-const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema, 429: ErrorBodySchema, 503: ErrorBodySchema };
 
 export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -25,10 +24,10 @@ export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void
         'Reads the simulation from all three stores and compares them; while they disagree it reads again until settleMs has passed (the read model trails Temporal by the pipeline lag), so only a lasting divergence is reported.',
       params: SimulationIdParams,
       querystring: VerifyQuery,
-      response: { 200: VerifyResponse, ...errors },
+      response: { 200: VerifyResponse, 503: ErrorBodySchema },
     },
     handler: async (req) => {
-      // The caller's own (simulationScope); the messages name the stores' ids (`<tenant>~<id>`).
+      // The caller's own (simulationScope).
       const { id } = req.simulation;
       let report;
       try {
@@ -39,7 +38,7 @@ export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void
       }
       deps.metrics.observe(report);
       if (!report.consistent) req.log.warn({ simulationId: id, divergences: report.divergences.map((d) => d.message) }, 'stores disagree');
-      return withPublicIds(req.simulation, report);
+      return reportWithPublicIds(req.simulation, report);
     },
   });
 }
