@@ -296,6 +296,22 @@ describe('helm chart kunlun-mirror', () => {
     assert.equal(named(ms, 'Ingress', 'kunlun-mirror-gateway').spec.rules[0].http.paths[0].backend.service.name, 'kunlun-mirror-gateway');
   });
 
+  it("an identity provider's key: mounted from its Secret as JWT_PUBLIC_KEY_FILE; trustProxy as the proxies' ranges", () => {
+    const file = join(scratch, 'idp-values.yaml');
+    writeFileSync(file, 'gateway: {trustProxy: [10.0.0.0/8, "fd00::/8"], auth: {jwtSecret: {existingSecret: ""}, jwtAudiences: [kunlun], jwtPublicKey: {existingSecret: idp-key, existingSecretKey: idp.pem}}}\n');
+    const ms = render([ciValues('all-options-values.yaml'), file]);
+    validateAll(ms);
+    checkPods(ms);
+    const gateway = named(ms, 'Deployment', 'kunlun-mirror-gateway');
+    const env = resolveEnv(gateway, ms);
+    assert.equal(env.JWT_PUBLIC_KEY_FILE, '/etc/kunlun/jwt/idp.pem');
+    assert.ok(!('JWT_SECRET' in env), 'one way of checking tokens');
+    assert.deepEqual([env.TRUST_PROXY, env.JWT_AUDIENCE, env.JWT_CLOCK_SKEW_SECONDS], ['10.0.0.0/8,fd00::/8', 'kunlun', '30']);
+    assert.ok(container(gateway).volumeMounts.some((m: any) => m.name === 'jwt-public-key' && m.mountPath === '/etc/kunlun/jwt' && m.readOnly));
+    assert.equal(gateway.spec.template.spec.volumes.find((v: any) => v.name === 'jwt-public-key').secret.secretName, 'idp-key');
+    for (const other of ['kunlun-mirror-recorder', 'kunlun-mirror-orchestrator']) assert.ok(!named(ms, 'Deployment', other).spec.template.spec.volumes.some((v: any) => v.name === 'jwt-public-key'), `${other} gets no key`);
+  });
+
   it('ships every dashboard in deploy/grafana/dashboards as a labelled ConfigMap and every rules file as a PrometheusRule', () => {
     const ms = render([ciValues('all-options-values.yaml')]);
     const dashboards = readdirSync(join(chartDir, 'dashboards')).filter((f) => f.endsWith('.json'));
@@ -354,6 +370,7 @@ describe('helm chart kunlun-mirror', () => {
       ['credentials inside the Redis URL', 'redis: {url: "redis://user:secret@redis:6379"}', /at '\/redis\/url': 'redis:\/\/user:secret@redis:6379' does not match pattern/],
       ['keda.enabled as a string', 'keda: {enabled: "yes"}', /at '\/keda\/enabled': got string, want boolean/],
       ['maxReplicas 0', 'agents: {analyzer: {autoscaling: {maxReplicas: 0}}}', /at '\/agents\/analyzer\/autoscaling\/maxReplicas': minimum: got 0, want 1/],
+      ['trustProxy as a word', 'gateway: {trustProxy: ingress}', /at '\/gateway\/trustProxy'/],
       ['a Temporal address without a port', 'temporal: {address: temporal-frontend}', /at '\/temporal\/address': 'temporal-frontend' does not match pattern/],
     ];
     for (const [what, yamlText, message] of cases) {
@@ -374,6 +391,8 @@ describe('helm chart kunlun-mirror', () => {
     const templateCases: Array<[string, string, RegExp]> = [
       ['a pool listed twice', 'critics: {pools: [{name: a}, {name: a}]}', /critics\.pools: pool name "a" appears twice/],
       ['maxReplicas below minReplicas', 'agents: {analyzer: {autoscaling: {minReplicas: 5, maxReplicas: 2}}}', /agent-analyzer: autoscaling\.maxReplicas \(2\) is below minReplicas \(5\)/],
+      ['a JWT secret and an identity provider key', 'gateway: {auth: {jwtSecret: {value: "0123456789abcdef0123456789abcdef"}, jwtAudiences: [k], jwtPublicKey: {existingSecret: idp}}}', /set jwtSecret or jwtPublicKey, not both/],
+      ['an identity provider key without an audience', 'gateway: {auth: {jwtPublicKey: {existingSecret: idp}}}', /jwtPublicKey needs gateway\.auth\.jwtAudiences/],
     ];
     for (const [what, yamlText, message] of templateCases) {
       it(`rejects ${what} (template check)`, () => {

@@ -118,7 +118,21 @@ guards against other users of a shared machine (a pod runs one user).
 - name: BODY_LIMIT_BYTES
   value: {{ $cv.bodyLimitBytes | quote }}
 - name: TRUST_PROXY
-  value: {{ $cv.trustProxy | quote }}
+  value: {{ kindIs "slice" $cv.trustProxy | ternary (join "," $cv.trustProxy) (toString $cv.trustProxy) | quote }}
+- name: JWT_CLOCK_SKEW_SECONDS
+  value: {{ $cv.auth.jwtClockSkewSeconds | quote }}
+{{- with $cv.auth.jwtPublicKey }}
+{{- if .existingSecret }}
+{{- if or $cv.auth.jwtSecret.value $cv.auth.jwtSecret.existingSecret }}
+{{- fail "gateway.auth: set jwtSecret or jwtPublicKey, not both (the gateway checks tokens one way)" }}
+{{- end }}
+{{- if not $cv.auth.jwtAudiences }}
+{{- fail "gateway.auth.jwtPublicKey needs gateway.auth.jwtAudiences: an identity provider signs tokens for many services, and one meant for another must not open this API" }}
+{{- end }}
+- name: JWT_PUBLIC_KEY_FILE
+  value: {{ printf "/etc/kunlun/jwt/%s" .existingSecretKey | quote }}
+{{- end }}
+{{- end }}
 {{- include "kunlun.secretEnv" (dict "root" $root "name" "API_KEYS" "setting" $cv.auth.apiKeys) }}
 {{- include "kunlun.secretEnv" (dict "root" $root "name" "JWT_SECRET" "setting" $cv.auth.jwtSecret) }}
 {{- end }}
@@ -161,6 +175,17 @@ guards against other users of a shared machine (a pod runs one user).
 - name: temporal-tls
   secret:
     secretName: {{ $v.temporal.tls.existingSecret }}
+{{- end }}
+{{- end }}
+{{- if and (eq $c.kind "gateway") $v.gateway.auth.jwtPublicKey.existingSecret }}
+{{- if $mounts }}
+- name: jwt-public-key
+  mountPath: /etc/kunlun/jwt
+  readOnly: true
+{{- else }}
+- name: jwt-public-key
+  secret:
+    secretName: {{ $v.gateway.auth.jwtPublicKey.existingSecret }}
 {{- end }}
 {{- end }}
 {{- if and (include "kunlun.usesKafka" (dict "component" $c)) $v.kafka.tls.enabled $v.kafka.tls.existingSecret }}
