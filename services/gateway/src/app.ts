@@ -74,6 +74,20 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     // Errors fastify and node answer before a route runs get the one error shape too.
     frameworkErrors: (err, req, reply) => void frameworkError(err, req, reply),
     clientErrorHandler: answerClientError,
+    // Its own 503 body is not the error shape: requests that reach a closing gateway get ours (below).
+    return503OnClosing: false,
+  });
+  // Requests still arriving on open connections while the gateway drains (a rolling restart):
+  // 503 in the error shape, and the connection closes so the client reconnects to another replica.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (_req, reply, done) => {
+    if (!closing) return done();
+    void reply.header('connection', 'close');
+    done(new ApiError(503, 'unavailable', 'this gateway is shutting down; retry (another replica answers)'));
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

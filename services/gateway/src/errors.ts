@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'uri_too_long',
   'headers_too_large',
+  'request_timeout',
   'rate_limited',
   'unavailable',
   'internal',
@@ -70,6 +71,7 @@ function fromStatus(status: number): ErrorCode {
   if (status === 414) return 'uri_too_long';
   if (status === 415) return 'unsupported_media_type';
   if (status === 431) return 'headers_too_large';
+  if (status === 408) return 'request_timeout';
   if (status === 429) return 'rate_limited';
   if (status === 503) return 'unavailable';
   return status < 500 ? 'validation_error' : 'internal';
@@ -80,11 +82,23 @@ function fromStatus(status: number): ErrorCode {
  * malformed request line): answered on the socket in the same shape, then closed.
  */
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  // A response already under way on this connection (a pipelined request behind an event
+  // stream): another response written now would land inside it. Only closing is safe.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy();
+    return;
+  }
   const [status, code, message]: [number, ErrorCode, string] =
-    err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large', 'the request headers are larger than the server accepts'] : [400, 'validation_error', 'the request could not be parsed'];
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'the request headers are larger than the server accepts']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'the request was not sent in time']
+        : [400, 'validation_error', 'the request could not be parsed'];
   const body = JSON.stringify({ error: { code, message } });
-  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  else socket.destroy();
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  // A client that never reads would keep the half-closed socket: it goes a little later.
+  setTimeout(() => socket.destroyed || socket.destroy(), 5_000).unref();
 }
 
 /** Errors fastify answers before any route runs (a bad URL, a parameter past the length limit). */
@@ -115,7 +129,9 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
     const status = (err as FastifyError).statusCode ?? 500;
     e = new ApiError(status, fromStatus(status), status < 500 ? err.message : 'internal error');
   }
-  if (e.statusCode >= 500) req.log.error({ err }, 'request failed');
+  // 503 is a known, passing state (draining, a store briefly away): worth a warning, not an error.
+  if (e.statusCode === 503) req.log.warn({ code: e.code, reason: e.message }, 'request refused: unavailable');
+  else if (e.statusCode >= 500) req.log.error({ err }, 'request failed');
   // RFC 6750: what a 401 wants, and whether the token presented was the trouble.
   if (e.statusCode === 401) void reply.header('www-authenticate', req.headers.authorization ? 'Bearer realm="kunlun", error="invalid_token"' : 'Bearer realm="kunlun"');
   return reply.code(e.statusCode).send({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });

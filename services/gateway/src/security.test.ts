@@ -118,7 +118,7 @@ describe('auth and limits', () => {
   });
 
   it('the per-caller limit is one count across replicas, and keys that end alike are different callers', async () => {
-    const replica = await s.replica();
+    const { baseUrl: replica } = await s.replica();
     const statuses: number[] = [];
     for (let i = 0; i < 6; i++) statuses.push((await get(TWIN_A, `10.0.3.${i}`, i % 2 ? replica : s.baseUrl)).status);
     assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);

@@ -3,6 +3,7 @@
 // for made-up simulations — not Temporal workflows — while a client streams them.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { makeEvent, redisKeys, type SimulationEvent } from '@kunlun/contracts';
 import { eventually } from '@kunlun/infra/testing';
@@ -214,6 +215,45 @@ describe('SSE limits', () => {
     await projection.apply([event(id, 1)]);
     return id;
   };
+
+  it('a malformed request pipelined behind a live stream ends the connection; nothing is written into the stream', { timeout: 30_000 }, async () => {
+    const id = await simulation();
+    const url = new URL(s.baseUrl);
+    const socket = connect(Number(url.port), url.hostname);
+    let received = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (received += d));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(`GET /v1/simulations/${id}/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.operator}\r\n\r\n`);
+    await eventually('the stream is live', () => Promise.resolve(received.includes(': connected') ? true : undefined), 10_000, 20);
+    // Headers past node's limit: node's parser refuses the request while the stream's response is under way.
+    socket.write(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-padding: ${'p'.repeat(20_000)}\r\n\r\n`);
+    await closed;
+    const afterHeaders = received.slice(received.indexOf('\r\n\r\n') + 4);
+    assert.ok(!afterHeaders.includes('HTTP/1.1'), `a second response was written into the stream: ${JSON.stringify(afterHeaders.slice(-300))}`);
+    assert.match(afterHeaders, /id: 1\nevent: simulation\.started/);
+  });
+
+  it('a request that reaches a gateway while it closes gets 503 in the error shape, and the connection closes', { timeout: 30_000 }, async () => {
+    const replica = await s.replica();
+    const url = new URL(replica.baseUrl);
+    const socket = connect(Number(url.port), url.hostname);
+    let received = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (received += d));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    // Half a request: the connection is busy, so closing waits for it.
+    socket.write(`GET /v1/simulations HTTP/1.1\r\nhost: x\r\n`);
+    await sleep(100);
+    const closing = replica.app.close();
+    await eventually('the replica stopped listening', () => Promise.resolve(replica.app.server.listening ? undefined : true), 10_000, 10);
+    socket.write(`authorization: Bearer ${KEYS.viewer}\r\n\r\n`);
+    await closed;
+    await closing;
+    const [head = '', body = ''] = received.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 503 /);
+    assert.match(head, /\r\nconnection: close/i);
+    assert.equal((JSON.parse(body) as { error: { code: string } }).error.code, 'unavailable');
+  });
 
   it('a caller gets at most its cap of open streams (429 with Retry-After beyond); others are not held up', { timeout: 60_000 }, async () => {
     const id = await simulation();

@@ -40,8 +40,8 @@ export interface TestStack {
   rebuilds: { stop(): Promise<void>; idle(): Promise<void> };
   /** A Redis client on the stack's read model, for tests that inspect or damage it. */
   redis: Redis;
-  /** Another gateway replica on the same stores (own port): its base URL. */
-  replica(): Promise<string>;
+  /** Another gateway replica on the same stores (own port). */
+  replica(): Promise<{ baseUrl: string; app: FastifyInstance }>;
   stop(): Promise<void>;
 }
 
@@ -103,12 +103,12 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
       const other = await build();
       await other.listen({ host: '127.0.0.1', port: 0 });
       replicas.push(other);
-      return `http://127.0.0.1:${(other.server.address() as AddressInfo).port}`;
+      return { baseUrl: `http://127.0.0.1:${(other.server.address() as AddressInfo).port}`, app: other };
     },
     async stop() {
       // Sockets of clients a test reset mid-request would hold close() until node's request timeout.
       for (const a of [...replicas, app]) a.server.closeAllConnections();
-      for (const r of replicas) await r.close();
+      for (const r of replicas) if (r.server.listening) await r.close();
       await app.close();
       try {
         await workers.stop(); // throws when a simulation's stores disagree: the rest still stops
