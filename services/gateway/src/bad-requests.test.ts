@@ -138,7 +138,11 @@ describe('bad requests', () => {
       const st = await s.workers.simulations.status(stored(id));
       const other = await s.workers.simulations.status(stored(otherId, 'tenant-b'));
       const list = (await fetch(`${s.baseUrl}/v1/simulations?limit=100`, { headers: { authorization: `Bearer ${KEYS.viewer}` } }).then((r) => r.json())) as { total: number };
-      return JSON.stringify({ st: { ...st, elapsedMs: 0 }, other: { ...other, elapsedMs: 0, round: 0, step: null, progress: 0, scores: [], latestHypothesis: null, eventSeq: 0, state: other.state === 'completed' ? 'running' : other.state }, total: list.total });
+      // Every read-model key of the paused simulation, with its content (the other one runs on).
+      const keys = (await s.redis.keys(`kunlun:sim:{${stored(id)}}*`)).sort();
+      assert.ok(keys.length >= 4, `the paused simulation's records: ${keys.join(', ')}`);
+      const dump = await Promise.all(keys.map((k) => s.redis.dump(k).then((d) => `${k}=${d?.toString('base64') ?? ''}`)));
+      return JSON.stringify({ dump, st: { ...st, elapsedMs: 0 }, other: { ...other, elapsedMs: 0, round: 0, step: null, progress: 0, scores: [], latestHypothesis: null, eventSeq: 0, state: other.state === 'completed' ? 'running' : other.state }, total: list.total });
     };
     const before = await snapshot();
     const all = cases();
