@@ -68,6 +68,9 @@ const ASYMMETRIC: string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS51
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** Fetching the JWKS failed (network, timeout, not a key set): nothing is known about the token. */
+class KeysUnavailable extends Error {}
+
 /** Why jose refused a token, in words that help the token's issuer and nobody else; or a 503 when the keys could not be had. */
 function tokenRefusal(err: unknown): ApiError {
   const refuse = (why: string) => new ApiError(401, 'unauthorized', why);
@@ -80,9 +83,7 @@ function tokenRefusal(err: unknown): ApiError {
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return refuse('token signed with an algorithm this gateway does not accept');
   if (err instanceof joseErrors.JWKSNoMatchingKey) return refuse("token signed with a key the identity provider's key set does not hold");
   // The identity provider's keys could not be fetched: the token may be fine; try again.
-  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || (err instanceof Error && !(err instanceof joseErrors.JOSEError))) {
-    return new ApiError(503, 'unavailable', "the identity provider's keys (JWT_JWKS_URL) cannot be read just now; retry");
-  }
+  if (err instanceof KeysUnavailable) return new ApiError(503, 'unavailable', "the identity provider's keys (JWT_JWKS_URL) cannot be read just now; retry");
   return refuse('invalid or expired token');
 }
 
@@ -91,7 +92,18 @@ function jwtVerifier(o: JwtOptions): ((token: string) => Promise<Principal>) | n
   let algorithms: string[];
   if (o.jwksUrl) {
     // Cached for 10 minutes; a token naming a `kid` not in the cache refetches (rotation), at most once per refresh period.
-    key = createRemoteJWKSet(new URL(o.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: (o.jwksRefreshSeconds ?? 30) * 1000, cacheMaxAge: 10 * 60_000 });
+    const remote = createRemoteJWKSet(new URL(o.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: (o.jwksRefreshSeconds ?? 30) * 1000, cacheMaxAge: 10 * 60_000 });
+    // A refusal of the token (no key with its kid) stays one; a failed fetch is the provider's trouble, not the token's.
+    key = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (err) {
+        // JOSEError itself (ERR_JOSE_GENERIC) is jose's "not 200 OK" from the key set's URL.
+        const fetchTrouble = err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC');
+        if (err instanceof joseErrors.JOSEError && !fetchTrouble) throw err;
+        throw new KeysUnavailable('JWKS fetch failed', { cause: err });
+      }
+    };
     algorithms = ASYMMETRIC;
   } else if (o.publicKey) {
     key = createPublicKey(o.publicKey);
