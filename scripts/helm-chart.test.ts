@@ -306,6 +306,10 @@ describe('helm chart kunlun-mirror', () => {
     const env = resolveEnv(gateway, ms);
     assert.equal(env.JWT_PUBLIC_KEY_FILE, '/etc/kunlun/jwt/idp.pem');
     assert.ok(!('JWT_SECRET' in env), 'one way of checking tokens');
+    const jwks = join(scratch, 'jwks-values.yaml');
+    writeFileSync(jwks, 'gateway: {auth: {jwtSecret: {existingSecret: ""}, jwtAudiences: [kunlun], jwksUrl: "https://idp.example/.well-known/jwks.json"}}\n');
+    const viaJwks = resolveEnv(named(render([ciValues('all-options-values.yaml'), jwks]), 'Deployment', 'kunlun-mirror-gateway'), ms);
+    assert.deepEqual([viaJwks.JWT_JWKS_URL, 'JWT_PUBLIC_KEY_FILE' in viaJwks], ['https://idp.example/.well-known/jwks.json', false]);
     assert.deepEqual([env.TRUST_PROXY, env.JWT_AUDIENCE, env.JWT_CLOCK_SKEW_SECONDS], ['10.0.0.0/8,fd00::/8', 'kunlun', '30']);
     assert.ok(container(gateway).volumeMounts.some((m: any) => m.name === 'jwt-public-key' && m.mountPath === '/etc/kunlun/jwt' && m.readOnly));
     assert.equal(gateway.spec.template.spec.volumes.find((v: any) => v.name === 'jwt-public-key').secret.secretName, 'idp-key');
@@ -392,6 +396,8 @@ describe('helm chart kunlun-mirror', () => {
       ['a pool listed twice', 'critics: {pools: [{name: a}, {name: a}]}', /critics\.pools: pool name "a" appears twice/],
       ['maxReplicas below minReplicas', 'agents: {analyzer: {autoscaling: {minReplicas: 5, maxReplicas: 2}}}', /agent-analyzer: autoscaling\.maxReplicas \(2\) is below minReplicas \(5\)/],
       ['a JWT secret and an identity provider key', 'gateway: {auth: {jwtSecret: {value: "0123456789abcdef0123456789abcdef"}, jwtAudiences: [k], jwtPublicKey: {existingSecret: idp}}}', /set jwtSecret or jwtPublicKey, not both/],
+      ['a JWKS URL and a JWT secret', 'gateway: {auth: {jwtSecret: {value: "0123456789abcdef0123456789abcdef"}, jwtAudiences: [k], jwksUrl: "https://idp.example/jwks"}}', /set one of jwtSecret, jwtPublicKey, jwksUrl/],
+      ['a JWKS URL without an audience', 'gateway: {auth: {jwksUrl: "https://idp.example/jwks"}}', /jwksUrl needs gateway\.auth\.jwtAudiences/],
       ['an identity provider key without an audience', 'gateway: {auth: {jwtPublicKey: {existingSecret: idp}}}', /jwtPublicKey needs gateway\.auth\.jwtAudiences/],
     ];
     for (const [what, yamlText, message] of templateCases) {

@@ -42,7 +42,7 @@ export interface GatewayDeps {
     | 'JWT_MAX_LIFETIME_SECONDS'
     | 'JWT_CLOCK_SKEW_SECONDS'
   > &
-    Partial<Pick<GatewayConfig, 'JWT_PUBLIC_KEY_FILE' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'CRITIC_POOLS' | 'SSE_MAX_STREAMS' | 'SSE_MAX_STREAMS_PER_CALLER' | 'SSE_MAX_LIFETIME_SECONDS'>>;
+    Partial<Pick<GatewayConfig, 'JWT_PUBLIC_KEY_FILE' | 'JWT_JWKS_URL' | 'JWT_JWKS_REFRESH_SECONDS' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'CRITIC_POOLS' | 'SSE_MAX_STREAMS' | 'SSE_MAX_STREAMS_PER_CALLER' | 'SSE_MAX_LIFETIME_SECONDS'>>;
   temporal: Client;
   sims: SimulationClient;
   redis: Redis;
@@ -134,6 +134,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     jwt: {
       secret: config.JWT_SECRET,
       publicKey: config.JWT_PUBLIC_KEY_FILE ? readFileSync(config.JWT_PUBLIC_KEY_FILE, 'utf8') : undefined,
+      jwksUrl: config.JWT_JWKS_URL,
+      jwksRefreshSeconds: config.JWT_JWKS_REFRESH_SECONDS,
       issuers: config.JWT_ISSUER,
       audiences: config.JWT_AUDIENCE,
       maxLifetimeSeconds: config.JWT_MAX_LIFETIME_SECONDS,

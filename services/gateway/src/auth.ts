@@ -2,11 +2,11 @@
 // calling; the verdict (401/403) is given at preParsing, after the rate limit has counted the
 // request under the caller (or, unauthenticated, under its address): guessing credentials is
 // rate-limited like anything else, and no request without valid credentials reaches a handler.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
 import { TENANT_PATTERN } from '@kunlun/contracts';
-import { createVerifier, TokenError, type Algorithm } from 'fast-jwt';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import type { AuthFailures } from './auth-failures.js';
 import { clientAddressKey } from './client-address.js';
@@ -33,11 +33,16 @@ declare module 'fastify' {
   }
 }
 
-/** How JWT bearer tokens are checked. */
+/** How JWT bearer tokens are checked: one of a shared secret, a public key, or a JWKS URL. */
 export interface JwtOptions {
-  /** HS256 shared secret, or a PEM public key (RS256/ES256/EdDSA, from an identity provider). */
+  /** HS256 shared secret. */
   secret?: string | undefined;
+  /** A PEM public key (RS/PS/ES/EdDSA) of the identity provider that signs the tokens. */
   publicKey?: string | undefined;
+  /** The identity provider's JWKS URL: keys found by `kid`, fetched and cached, refetched when a new `kid` appears (key rotation). */
+  jwksUrl?: string | undefined;
+  /** Least time between two fetches of the JWKS (default 30 s). */
+  jwksRefreshSeconds?: number | undefined;
   /** When set, `iss` / `aud` must be one of these. */
   issuers?: string[] | undefined;
   audiences?: string[] | undefined;
@@ -59,53 +64,74 @@ const JwtClaims = z.object({
   exp: z.number(),
 });
 
+const ASYMMETRIC: string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
-/** Why fast-jwt refused a token, in words that help the token's issuer and nobody else. */
-function tokenRefusal(err: unknown): string {
-  if (!(err instanceof TokenError)) return 'invalid token';
-  switch (err.code) {
-    case TokenError.codes.expired:
-      return 'token expired';
-    case TokenError.codes.inactive:
-      return 'token not valid yet (nbf)';
-    case TokenError.codes.missingRequiredClaim:
-      return `token lacks the ${/The (\w+) claim/.exec(err.message)?.[1] ?? 'a required'} claim`;
-    case TokenError.codes.invalidClaimValue:
-    case TokenError.codes.invalidClaimType:
-      return `token's ${/(?:The|of) (\w+) claim/.exec(err.message)?.[1] ?? 'claim'} is not one this gateway accepts`;
-    case TokenError.codes.invalidAlgorithm:
-      return 'token signed with an algorithm this gateway does not accept';
-    default:
-      return 'invalid or expired token';
+/** Fetching the JWKS failed (network, timeout, not a key set): nothing is known about the token. */
+class KeysUnavailable extends Error {}
+
+/** Why jose refused a token, in words that help the token's issuer and nobody else; or a 503 when the keys could not be had. */
+function tokenRefusal(err: unknown): ApiError {
+  const refuse = (why: string) => new ApiError(401, 'unauthorized', why);
+  if (err instanceof joseErrors.JWTExpired) return refuse('token expired');
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.claim === 'nbf') return refuse('token not valid yet (nbf)');
+    if (err.reason === 'missing') return refuse(`token lacks the ${err.claim} claim`);
+    return refuse(`token's ${err.claim} is not one this gateway accepts`);
   }
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return refuse('token signed with an algorithm this gateway does not accept');
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return refuse("token signed with a key the identity provider's key set does not hold");
+  // The identity provider's keys could not be fetched: the token may be fine; try again.
+  if (err instanceof KeysUnavailable) return new ApiError(503, 'unavailable', "the identity provider's keys (JWT_JWKS_URL) cannot be read just now; retry");
+  return refuse('invalid or expired token');
 }
 
 function jwtVerifier(o: JwtOptions): ((token: string) => Promise<Principal>) | null {
-  const key = o.publicKey ?? o.secret;
-  if (!key) return null;
-  const algorithms: Algorithm[] = o.publicKey ? ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'ES512', 'EdDSA'] : ['HS256'];
-  const verify = createVerifier({
-    key,
+  let key: Parameters<typeof jwtVerify>[1];
+  let algorithms: string[];
+  if (o.jwksUrl) {
+    // Cached for 10 minutes; a token naming a `kid` not in the cache refetches (rotation), at most once per refresh period.
+    const remote = createRemoteJWKSet(new URL(o.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: (o.jwksRefreshSeconds ?? 30) * 1000, cacheMaxAge: 10 * 60_000 });
+    // A refusal of the token (no key with its kid) stays one; a failed fetch is the provider's trouble, not the token's.
+    key = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (err) {
+        // JOSEError itself (ERR_JOSE_GENERIC) is jose's "not 200 OK" from the key set's URL.
+        const fetchTrouble = err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC');
+        if (err instanceof joseErrors.JOSEError && !fetchTrouble) throw err;
+        throw new KeysUnavailable('JWKS fetch failed', { cause: err });
+      }
+    };
+    algorithms = ASYMMETRIC;
+  } else if (o.publicKey) {
+    key = createPublicKey(o.publicKey);
+    algorithms = ASYMMETRIC;
+  } else if (o.secret) {
+    key = new TextEncoder().encode(o.secret);
+    algorithms = ['HS256'];
+  } else return null;
+  const options = {
     algorithms,
     requiredClaims: ['exp', ...(o.issuers?.length ? ['iss'] : []), ...(o.audiences?.length ? ['aud'] : [])],
-    ...(o.issuers?.length ? { allowedIss: o.issuers } : {}),
-    ...(o.audiences?.length ? { allowedAud: o.audiences } : {}),
-    clockTolerance: o.clockSkewSeconds * 1000,
-  });
+    ...(o.issuers?.length ? { issuer: o.issuers } : {}),
+    ...(o.audiences?.length ? { audience: o.audiences } : {}),
+    clockTolerance: o.clockSkewSeconds,
+  };
   return async (token) => {
     let payload: unknown;
     try {
-      payload = verify(token);
+      payload = (await jwtVerify(token, key, options)).payload;
     } catch (err) {
-      throw new ApiError(401, 'unauthorized', tokenRefusal(err));
+      throw tokenRefusal(err);
     }
     const claims = JwtClaims.safeParse(payload);
     if (!claims.success) throw new ApiError(401, 'unauthorized', `token claims not accepted: ${claims.error.issues.map((i) => i.message).join('; ')}`);
     if (claims.data.exp * 1000 - Date.now() > (o.maxLifetimeSeconds + o.clockSkewSeconds) * 1000) {
       throw new ApiError(401, 'unauthorized', `token lifetime too long: it must expire within ${o.maxLifetimeSeconds} s (JWT_MAX_LIFETIME_SECONDS)`);
     }
-    return Promise.resolve({ subject: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role });
+    return { subject: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role };
   };
 }
 

@@ -75,7 +75,10 @@ describe('gateway env', () => {
     const aud = { JWT_AUDIENCE: 'kunlun' };
     assert.equal(loadGatewayConfig({ JWT_PUBLIC_KEY_FILE: files.public, ...aud }).JWT_PUBLIC_KEY_FILE, files.public);
     const cases: Array<[Record<string, string>, string, RegExp]> = [
-      [{ JWT_PUBLIC_KEY_FILE: files.public, JWT_SECRET: 's'.repeat(40), ...aud }, 'JWT_PUBLIC_KEY_FILE', /JWT_SECRET or JWT_PUBLIC_KEY_FILE, not both/],
+      [{ JWT_PUBLIC_KEY_FILE: files.public, JWT_SECRET: 's'.repeat(40), ...aud }, 'JWT_PUBLIC_KEY_FILE', /set one of JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_URL, not JWT_SECRET and JWT_PUBLIC_KEY_FILE/],
+      [{ JWT_JWKS_URL: 'https://idp.example/jwks', JWT_PUBLIC_KEY_FILE: files.public, ...aud }, 'JWT_JWKS_URL', /not JWT_PUBLIC_KEY_FILE and JWT_JWKS_URL/],
+      [{ JWT_JWKS_URL: 'https://idp.example/jwks' }, 'JWT_AUDIENCE', /required with JWT_JWKS_URL/],
+      [{ JWT_JWKS_URL: 'file:///etc/jwks.json', ...aud }, 'JWT_JWKS_URL', /expected an http\(s\) URL/],
       [{ JWT_PUBLIC_KEY_FILE: files.public }, 'JWT_AUDIENCE', /required with JWT_PUBLIC_KEY_FILE/],
       [{ JWT_PUBLIC_KEY_FILE: files.empty, ...aud }, 'JWT_PUBLIC_KEY_FILE', /holds no PEM public key \(it is empty\)/],
       [{ JWT_PUBLIC_KEY_FILE: files.junk, ...aud }, 'JWT_PUBLIC_KEY_FILE', /holds no PEM public key$/],

@@ -75,6 +75,12 @@ export const gatewayEnv = {
   JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
   /** A PEM public key (RS/PS/ES/EdDSA) of the identity provider that signs the tokens (instead of JWT_SECRET). */
   JWT_PUBLIC_KEY_FILE: z.string().trim().min(1).optional(),
+  /** The identity provider's JWKS URL (keys by `kid`, refetched on rotation), instead of JWT_SECRET or JWT_PUBLIC_KEY_FILE. */
+  JWT_JWKS_URL: z
+    .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
+    .optional(),
+  /** At most one fetch of JWT_JWKS_URL per this many seconds (a token with an unknown `kid` refetches, no more often). */
+  JWT_JWKS_REFRESH_SECONDS: positiveInt().default(30),
   /** Accepted `iss` values (comma-separated); unset = any issuer. */
   JWT_ISSUER: commaList().optional(),
   /** Accepted `aud` values (comma-separated); unset = any audience. */
@@ -110,10 +116,12 @@ export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
  */
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
   const config = loadConfig(gatewayEnv, env);
+  const ways = (['JWT_SECRET', 'JWT_PUBLIC_KEY_FILE', 'JWT_JWKS_URL'] as const).filter((k) => config[k] !== undefined);
+  if (ways.length > 1) throw new ConfigError(ways[1]!, `set one of JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_URL, not ${ways.join(' and ')}`);
+  const idp = ways[0] === 'JWT_PUBLIC_KEY_FILE' || ways[0] === 'JWT_JWKS_URL' ? ways[0] : undefined;
+  if (idp && !config.JWT_AUDIENCE) throw new ConfigError('JWT_AUDIENCE', `required with ${idp}: the audience this gateway's tokens are issued for`);
   const file = config.JWT_PUBLIC_KEY_FILE;
   if (file === undefined) return config;
-  if (config.JWT_SECRET) throw new ConfigError('JWT_PUBLIC_KEY_FILE', 'set JWT_SECRET or JWT_PUBLIC_KEY_FILE, not both');
-  if (!config.JWT_AUDIENCE) throw new ConfigError('JWT_AUDIENCE', 'required with JWT_PUBLIC_KEY_FILE: the audience this gateway\'s tokens are issued for');
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');

@@ -17,7 +17,7 @@ await runService({
     onShutdown(() => Promise.all([redis.quit(), subscriber.quit()]).then(() => undefined));
     // Only the consistency check uses Kafka: each check opens and closes its own reader of the events topic.
     const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config });
-    if (config.API_KEYS.length === 0 && !config.JWT_SECRET && !config.JWT_PUBLIC_KEY_FILE) logger.warn('no API_KEYS, JWT_SECRET or JWT_PUBLIC_KEY_FILE: every /v1 request will be refused');
+    if (config.API_KEYS.length === 0 && !config.JWT_SECRET && !config.JWT_PUBLIC_KEY_FILE && !config.JWT_JWKS_URL) logger.warn('no API_KEYS, JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL: every /v1 request will be refused');
     const app = await buildApp({ config, temporal: client, sims: new SimulationClient(client), redis, subscriber, kafka, eventsTopic: config.EVENTS_TOPIC, registry, logger });
     await app.listen({ host: config.HOST, port: config.PORT });
     markReady({ url: `http://${config.HOST}:${config.PORT}/` }, 'gateway listening');

@@ -3,6 +3,8 @@
 // a rate limit per caller that replicas share through Redis.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +14,7 @@ import { eventually } from '@kunlun/infra/testing';
 import { API_KEYS, JWT_SECRET, KEYS, readEvents, startTestStack, stored, type TestStack } from './testing/stack.js';
 
 const ISSUER = 'https://idp.example.test';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const AUDIENCE = 'kunlun-gateway';
 // Two keys that end alike: each is its own caller (no bucket keyed on a suffix).
 const SHARED_SUFFIX = '-shares-this-suffix-0123456789';
@@ -139,6 +142,64 @@ describe('auth and limits', () => {
   it('an X-Forwarded-For entry that is no address is not a key anyone may choose: the proxy’s address is counted', async () => {
     // Last in this suite: it locks out the proxy's own address (127.0.0.1) for the minute.
     assert.deepEqual(await junk(LIMIT + 5, (i) => `not-an-address-${i}`), lockedOut);
+  });
+});
+
+describe("tokens checked against an identity provider's JWKS URL", () => {
+  let s: TestStack;
+  let idp: Server;
+  const keys: Record<string, { sign: (claims: Record<string, unknown>) => string; jwk: Record<string, unknown> }> = {};
+  let published: string[] = ['k1'];
+  let failing = false;
+  const mint = (kid: string) => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    keys[kid] = {
+      sign: (claims) => createSigner({ key: pem, algorithm: 'ES256', kid, expiresIn: 600_000 })(claims),
+      jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' },
+    };
+  };
+  const claims = { sub: 'ines', tenant: 'tenant-a', role: 'viewer', aud: AUDIENCE };
+
+  before(async () => {
+    for (const kid of ['k1', 'k2', 'k3']) mint(kid);
+    idp = createServer((_req, res) =>
+      failing ? res.writeHead(500).end('down for maintenance') : res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published.map((k) => keys[k]!.jwk) })),
+    );
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+    const { port } = idp.address() as AddressInfo;
+    s = await startTestStack({ config: { JWT_SECRET: undefined, JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks`, JWT_AUDIENCE: [AUDIENCE], JWT_JWKS_REFRESH_SECONDS: 1 } });
+  });
+  after(async () => {
+    if (idp.listening) await new Promise((r) => idp.close(r));
+    await s.stop();
+  });
+
+  const status = async (token: string) => {
+    const res = await fetch(`${s.baseUrl}/v1/simulations`, { headers: { authorization: `Bearer ${token}` } });
+    return [res.status, ((await res.json()) as { error?: { message: string } }).error?.message ?? 'ok'] as const;
+  };
+
+  it('finds the key by kid, follows a rotation, refuses unknown keys and tokens for another audience', { timeout: 30_000 }, async () => {
+    assert.deepEqual(await status(keys.k1!.sign(claims)), [200, 'ok']);
+    assert.deepEqual(await status(keys.k1!.sign({ ...claims, aud: 'another-api' })), [401, "token's aud is not one this gateway accepts"]);
+    assert.deepEqual(await status(createSigner({ key: JWT_SECRET, expiresIn: 600_000 })(claims)), [401, 'token signed with an algorithm this gateway does not accept']);
+    assert.deepEqual(await status(keys.k2!.sign(claims)), [401, "token signed with a key the identity provider's key set does not hold"]);
+    // The provider rotates to k2: a token naming it refetches the set (once the refresh period allows).
+    published = ['k1', 'k2'];
+    await eventually('the rotated key is accepted', async () => ((await status(keys.k2!.sign(claims)))[0] === 200 ? true : undefined), 10_000, 200);
+  });
+
+  it('when the provider fails or cannot be reached: cached keys still work, a new key is 503 (retry), not a refusal', { timeout: 30_000 }, async () => {
+    const unavailable = [503, "the identity provider's keys (JWT_JWKS_URL) cannot be read just now; retry"];
+    failing = true;
+    await sleep(1_100); // past the refresh period: the next unknown kid tries to fetch
+    assert.deepEqual(await status(keys.k3!.sign(claims)), unavailable, 'the key set URL answers 500');
+    idp.closeAllConnections();
+    await new Promise((r) => idp.close(r));
+    await sleep(1_100);
+    assert.deepEqual(await status(keys.k1!.sign(claims)), [200, 'ok']);
+    assert.deepEqual(await status(keys.k3!.sign(claims)), unavailable, 'nobody listens at the key set URL');
   });
 });
 

@@ -121,6 +121,16 @@ guards against other users of a shared machine (a pod runs one user).
   value: {{ kindIs "slice" $cv.trustProxy | ternary (join "," $cv.trustProxy) (toString $cv.trustProxy) | quote }}
 - name: JWT_CLOCK_SKEW_SECONDS
   value: {{ $cv.auth.jwtClockSkewSeconds | quote }}
+{{- with $cv.auth.jwksUrl }}
+{{- if or $cv.auth.jwtSecret.value $cv.auth.jwtSecret.existingSecret $cv.auth.jwtPublicKey.existingSecret }}
+{{- fail "gateway.auth: set one of jwtSecret, jwtPublicKey, jwksUrl (the gateway checks tokens one way)" }}
+{{- end }}
+{{- if not $cv.auth.jwtAudiences }}
+{{- fail "gateway.auth.jwksUrl needs gateway.auth.jwtAudiences: an identity provider signs tokens for many services, and one meant for another must not open this API" }}
+{{- end }}
+- name: JWT_JWKS_URL
+  value: {{ . | quote }}
+{{- end }}
 {{- with $cv.auth.jwtPublicKey }}
 {{- if .existingSecret }}
 {{- if or $cv.auth.jwtSecret.value $cv.auth.jwtSecret.existingSecret }}
