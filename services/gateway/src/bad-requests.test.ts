@@ -141,7 +141,7 @@ describe('bad requests', () => {
       // Every read-model key of the paused simulation, with its content (the other one runs on).
       const keys = (await s.redis.keys(`kunlun:sim:{${stored(id)}}*`)).sort();
       assert.ok(keys.length >= 4, `the paused simulation's records: ${keys.join(', ')}`);
-      const dump = await Promise.all(keys.map((k) => s.redis.dump(k).then((d) => `${k}=${d?.toString('base64') ?? ''}`)));
+      const dump = await Promise.all(keys.map((k) => s.redis.dumpBuffer(k).then((d) => `${k}=${d?.toString('base64') ?? ''}`)));
       return JSON.stringify({ dump, st: { ...st, elapsedMs: 0 }, other: { ...other, elapsedMs: 0, round: 0, step: null, progress: 0, scores: [], latestHypothesis: null, eventSeq: 0, state: other.state === 'completed' ? 'running' : other.state }, total: list.total });
     };
     const before = await snapshot();
