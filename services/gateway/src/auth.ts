@@ -174,8 +174,9 @@ export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principa
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         req.authRefusal = err;
-        // A credential that was presented and refused is a guess; no credential at all is not.
-        if (failures && req.headers.authorization) await failures.record(address).catch((e: unknown) => req.log.warn({ err: e }, 'auth failures: Redis unreachable; not counted'));
+        // A credential that was presented and refused is a guess; no credential at all is not, nor
+        // one that could not be checked (503: the identity provider's keys were out of reach).
+        if (failures && req.headers.authorization && err.statusCode === 401) await failures.record(address).catch((e: unknown) => req.log.warn({ err: e }, 'auth failures: Redis unreachable; not counted'));
       }
     });
     app.addHook('preParsing', (req, _reply, payload, next) => {
