@@ -12,7 +12,13 @@ import { createRecorderMetrics, Recorder } from '@kunlun/recorder';
 import { simulationEvents } from '@kunlun/recorder/testing';
 import { Registry } from 'prom-client';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '30000' }, 'live-rate': { type: 'string', default: '500' }, 'live-seconds': { type: 'string', default: '6' } } });
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '30000' },
+    'live-rate': { type: 'string', default: '500' },
+    'live-seconds': { type: 'string', default: '6' },
+  },
+});
 const target = Number(values.events);
 const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'bench', logger: testLogger });
 const topic = uniqueName('bench.events');
@@ -24,7 +30,11 @@ const producer = createIdempotentProducer(kafka);
 await producer.connect();
 const send = async (events: SimulationEvent[]) => {
   for (let i = 0; i < events.length; i += 1000) {
-    await producer.send({ topic, acks: -1, messages: events.slice(i, i + 1000).map((e) => ({ key: e.simulationId, value: JSON.stringify(e) })) });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: events.slice(i, i + 1000).map((e) => ({ key: e.simulationId, value: JSON.stringify(e) })),
+    });
   }
 };
 
@@ -54,7 +64,10 @@ const baselineMs = await timeConsumer(async (onMessages) => {
   const consumer = kafka.consumer({ groupId: uniqueName('bench-baseline') });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ partitionsConsumedConcurrently: 3, eachBatch: ({ batch }) => Promise.resolve(onMessages(batch.messages.length)) });
+  await consumer.run({
+    partitionsConsumedConcurrently: 3,
+    eachBatch: ({ batch }) => Promise.resolve(onMessages(batch.messages.length)),
+  });
   return () => consumer.disconnect();
 });
 

@@ -15,7 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { kedaSh } from '@kubernetes-models/keda';
 import { agentEnv } from '@kunlun/agents';
 import { kafkaEnv, loadConfig, logEnv, metricsEnv, redisEnv } from '@kunlun/config';
-import { agentTaskQueue, CRITIC_POOL_PATTERN, ORCHESTRATOR_TASK_QUEUE, SEARCH_ATTRIBUTE_REGISTRATIONS, TOPIC_SPECS } from '@kunlun/contracts';
+import {
+  agentTaskQueue,
+  CRITIC_POOL_PATTERN,
+  ORCHESTRATOR_TASK_QUEUE,
+  SEARCH_ATTRIBUTE_REGISTRATIONS,
+  TOPIC_SPECS,
+} from '@kunlun/contracts';
 import { gatewayEnv } from '@kunlun/gateway';
 import { workerEnv } from '@kunlun/worker-kit';
 import { apps, autoscaling, networkingK8sIo, policy, v1 } from 'kubernetes-models';
@@ -32,7 +38,12 @@ const { monitoringCoreosCom } = createRequire(import.meta.url)('@kubernetes-mode
   monitoringCoreosCom: { v1: { ServiceMonitor: Model; PrometheusRule: Model } };
 };
 
-type Manifest = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; [key: string]: any };
+type Manifest = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: any;
+};
 
 // Every kind the chart may render, with the model whose schema validates it.
 const MODELS: Record<string, Model> = {
@@ -52,7 +63,9 @@ const MODELS: Record<string, Model> = {
 
 // The env each service parses at start-up (its zod shape). @kunlun/recorder does not export its
 // shape: its shared fragments are parsed, and its own variable names are read from its env.ts.
-const RECORDER_OWN = [...readFileSync(join(repoRoot, 'services/recorder/src/env.ts'), 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!);
+const RECORDER_OWN = [
+  ...readFileSync(join(repoRoot, 'services/recorder/src/env.ts'), 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm),
+].map((m) => m[1]!);
 const SHAPES: Record<string, Record<string, any>> = {
   orchestrator: { ...workerEnv, ...kafkaEnv },
   agent: agentEnv,
@@ -61,7 +74,13 @@ const SHAPES: Record<string, Record<string, any>> = {
 };
 // Variables the chart sets that no service schema reads: Node's and @swc/core's (the orchestrator's
 // workflow bundler), and the Redis credentials, which reach the services inside REDIS_URL.
-const NODE_VARS = ['TMPDIR', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'SWC_NATIVE_BINDING_CACHE', 'SWC_NATIVE_BINDING_CACHE_SKIP_SECURITY_CHECK'];
+const NODE_VARS = [
+  'TMPDIR',
+  'NODE_EXTRA_CA_CERTS',
+  'NODE_OPTIONS',
+  'SWC_NATIVE_BINDING_CACHE',
+  'SWC_NATIVE_BINDING_CACHE_SKIP_SECURITY_CHECK',
+];
 const VIA_REDIS_URL = ['REDIS_USERNAME', 'REDIS_PASSWORD']; // read through REDIS_URL, into which the kubelet expands them
 
 let helmBin = '';
@@ -78,10 +97,19 @@ function helm(args: string[]): { status: number; stdout: string; stderr: string 
 }
 
 function render(valuesFiles: string[] = [], extra: string[] = []): Manifest[] {
-  const r = helm(['template', 'kunlun-mirror', chartDir, '--namespace', 'sims', ...valuesFiles.flatMap((f) => ['-f', f]), ...extra]);
+  const r = helm([
+    'template',
+    'kunlun-mirror',
+    chartDir,
+    '--namespace',
+    'sims',
+    ...valuesFiles.flatMap((f) => ['-f', f]),
+    ...extra,
+  ]);
   assert.equal(r.status, 0, `helm template failed:\n${r.stderr}`);
   const docs = parseAllDocuments(r.stdout);
-  for (const d of docs) assert.deepEqual(d.errors, [], `rendered YAML does not parse: ${d.errors.map(String).join('; ')}`);
+  for (const d of docs)
+    assert.deepEqual(d.errors, [], `rendered YAML does not parse: ${d.errors.map(String).join('; ')}`);
   return docs.map((d) => d.toJS() as Manifest | null).filter((m): m is Manifest => m !== null);
 }
 
@@ -98,7 +126,10 @@ function validateAll(ms: Manifest[]): void {
   for (const m of ms) {
     const Model = MODELS[`${m.apiVersion}/${m.kind}`];
     assert.ok(Model, `no schema for ${m.apiVersion} ${m.kind} (${m.metadata.name}): add it to MODELS`);
-    assert.doesNotThrow(() => new Model(m).validate(), (err: unknown) => `${m.kind} ${m.metadata.name}: ${String(err)}`);
+    assert.doesNotThrow(
+      () => new Model(m).validate(),
+      (err: unknown) => `${m.kind} ${m.metadata.name}: ${String(err)}`,
+    );
   }
 }
 
@@ -121,7 +152,10 @@ function resolveEnv(d: Manifest, ms: Manifest[]): Record<string, string> {
         env[e.name] = Buffer.from(own.data[ref.key], 'base64').toString('utf8');
       } else {
         // A Secret the operator manages: stand in a value of the right shape.
-        env[e.name] = e.name === 'API_KEYS' ? 'placeholder-key-0123456789=demo:operator' : 'placeholder-secret-value-0123456789abcdef';
+        env[e.name] =
+          e.name === 'API_KEYS'
+            ? 'placeholder-key-0123456789=demo:operator'
+            : 'placeholder-secret-value-0123456789abcdef';
       }
     } else {
       assert.fail(`${d.metadata.name}: env ${e.name} has no value and no supported valueFrom`);
@@ -150,8 +184,12 @@ function checkEnv(ms: Manifest[]): void {
         `${d.metadata.name} sets ${name}, which its service does not read`,
       );
     }
-    for (const v of Object.values(env)) assert.doesNotMatch(v, /\$\(/, `${d.metadata.name}: unexpanded reference in ${v}`);
-    assert.doesNotThrow(() => loadConfig(shape, env), (err: unknown) => `${d.metadata.name}: ${String(err)}`);
+    for (const v of Object.values(env))
+      assert.doesNotMatch(v, /\$\(/, `${d.metadata.name}: unexpanded reference in ${v}`);
+    assert.doesNotThrow(
+      () => loadConfig(shape, env),
+      (err: unknown) => `${d.metadata.name}: ${String(err)}`,
+    );
   }
 }
 
@@ -173,23 +211,41 @@ function checkPods(ms: Manifest[]): void {
     assert.equal(c.readinessProbe.httpGet.path, '/readyz', `${name}: readiness path`);
     assert.ok(c.startupProbe.httpGet, `${name}: startup probe`);
     const portNames = (c.ports as Array<{ name: string }>).map((p) => p.name);
-    assert.ok(portNames.includes(c.livenessProbe.httpGet.port), `${name}: probe port ${c.livenessProbe.httpGet.port} is a container port`);
+    assert.ok(
+      portNames.includes(c.livenessProbe.httpGet.port),
+      `${name}: probe port ${c.livenessProbe.httpGet.port} is a container port`,
+    );
     assert.ok(c.resources?.requests?.memory && c.resources?.limits?.memory, `${name}: memory request and limit`);
     const svc = named(ms, 'Service', name);
     assert.deepEqual(svc.spec.selector, d.spec.selector.matchLabels, `${name}: its Service selects its pods`);
-    for (const p of svc.spec.ports) assert.ok(portNames.includes(p.targetPort), `${name}: Service targetPort ${p.targetPort} exists`);
-    assert.deepEqual(named(ms, 'PodDisruptionBudget', name).spec.selector.matchLabels, d.spec.selector.matchLabels, `${name}: its PDB selects its pods`);
+    for (const p of svc.spec.ports)
+      assert.ok(portNames.includes(p.targetPort), `${name}: Service targetPort ${p.targetPort} exists`);
+    assert.deepEqual(
+      named(ms, 'PodDisruptionBudget', name).spec.selector.matchLabels,
+      d.spec.selector.matchLabels,
+      `${name}: its PDB selects its pods`,
+    );
   }
 }
 
-const envOf = (d: Manifest, name: string) => (container(d).env as Array<{ name: string; value?: string }>).find((e) => e.name === name)?.value;
+const envOf = (d: Manifest, name: string) =>
+  (container(d).env as Array<{ name: string; value?: string }>).find((e) => e.name === name)?.value;
 
-before(() => {
-  helmBin = execFileSync('bash', [join(repoRoot, 'scripts/tools/helm.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
-  for (const link of ['dashboards', 'rules']) {
-    assert.ok(existsSync(join(chartDir, link)), `${join(chartDir, link)} does not resolve (it links to deploy/grafana/dashboards and deploy/prometheus)`);
-  }
-}, { timeout: 20 * 60_000 });
+before(
+  () => {
+    helmBin = execFileSync('bash', [join(repoRoot, 'scripts/tools/helm.sh')], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }).trim();
+    for (const link of ['dashboards', 'rules']) {
+      assert.ok(
+        existsSync(join(chartDir, link)),
+        `${join(chartDir, link)} does not resolve (it links to deploy/grafana/dashboards and deploy/prometheus)`,
+      );
+    }
+  },
+  { timeout: 20 * 60_000 },
+);
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('helm chart kunlun-mirror', () => {
@@ -206,7 +262,15 @@ describe('helm chart kunlun-mirror', () => {
     checkPods(ms);
     checkEnv(ms);
     const ids = ofKind(ms, 'Deployment').map(component).sort();
-    assert.deepEqual(ids, ['agent-analyzer', 'agent-critic-default', 'agent-evaluator', 'agent-proposer', 'gateway', 'orchestrator', 'recorder']);
+    assert.deepEqual(ids, [
+      'agent-analyzer',
+      'agent-critic-default',
+      'agent-evaluator',
+      'agent-proposer',
+      'gateway',
+      'orchestrator',
+      'recorder',
+    ]);
     const hpas = ofKind(ms, 'HorizontalPodAutoscaler').map(component).sort();
     assert.deepEqual(hpas, ['agent-analyzer', 'agent-critic-default', 'agent-evaluator', 'agent-proposer']);
     assert.equal(ofKind(ms, 'ScaledObject').length, 0);
@@ -217,10 +281,14 @@ describe('helm chart kunlun-mirror', () => {
     const orchestrator = named(ms, 'Deployment', 'kunlun-mirror-orchestrator');
     assert.equal(orchestrator.metadata.annotations?.['kunlun-mirror.io/task-queue'], ORCHESTRATOR_TASK_QUEUE);
     for (const role of ['analyzer', 'proposer', 'evaluator'] as const) {
-      assert.equal(named(ms, 'Deployment', `kunlun-mirror-agent-${role}`).metadata.annotations?.['kunlun-mirror.io/task-queue'], agentTaskQueue(role));
+      assert.equal(
+        named(ms, 'Deployment', `kunlun-mirror-agent-${role}`).metadata.annotations?.['kunlun-mirror.io/task-queue'],
+        agentTaskQueue(role),
+      );
     }
     // Optional extras stay off by default; no Secret without inline credentials.
-    for (const kind of ['ServiceMonitor', 'PrometheusRule', 'Ingress', 'Secret', 'TriggerAuthentication']) assert.equal(ofKind(ms, kind).length, 0, kind);
+    for (const kind of ['ServiceMonitor', 'PrometheusRule', 'Ingress', 'Secret', 'TriggerAuthentication'])
+      assert.equal(ofKind(ms, kind).length, 0, kind);
     const gateway = named(ms, 'Deployment', 'kunlun-mirror-gateway');
     assert.equal(envOf(gateway, 'HOST'), '0.0.0.0', 'the gateway listens on every interface in a pod');
   });
@@ -231,7 +299,11 @@ describe('helm chart kunlun-mirror', () => {
     checkPods(ms);
     checkEnv(ms);
     const critics = ofKind(ms, 'Deployment').filter((d) => component(d).startsWith('agent-critic-'));
-    assert.deepEqual(critics.map(component).sort(), ['agent-critic-default', 'agent-critic-red-team', 'agent-critic-strict']);
+    assert.deepEqual(critics.map(component).sort(), [
+      'agent-critic-default',
+      'agent-critic-red-team',
+      'agent-critic-strict',
+    ]);
     const queues = new Set<string>();
     for (const d of critics) {
       const pool = component(d).slice('agent-critic-'.length);
@@ -255,11 +327,25 @@ describe('helm chart kunlun-mirror', () => {
     assert.equal(critic3.length, 3, 'three critic ScaledObjects');
     assert.equal(ofKind(ms, 'ScaledObject').length, 6, 'three agent roles + three critic pools');
     assert.equal(ofKind(ms, 'HorizontalPodAutoscaler').length, 0, 'KEDA replaces the HPAs');
-    assert.equal(named(ms, 'ScaledObject', 'kunlun-mirror-agent-critic-strict').spec.maxReplicaCount, 8, 'a pool overrides poolDefaults');
-    assert.equal(named(ms, 'ScaledObject', 'kunlun-mirror-agent-critic-default').spec.maxReplicaCount, 4, 'poolDefaults apply');
+    assert.equal(
+      named(ms, 'ScaledObject', 'kunlun-mirror-agent-critic-strict').spec.maxReplicaCount,
+      8,
+      'a pool overrides poolDefaults',
+    );
+    assert.equal(
+      named(ms, 'ScaledObject', 'kunlun-mirror-agent-critic-default').spec.maxReplicaCount,
+      4,
+      'poolDefaults apply',
+    );
     assert.equal(envOf(named(ms, 'Deployment', 'kunlun-mirror-agent-critic-strict'), 'MAX_CONCURRENT_ACTIVITIES'), '8');
-    assert.equal(envOf(named(ms, 'Deployment', 'kunlun-mirror-agent-critic-default'), 'MAX_CONCURRENT_ACTIVITIES'), '32');
-    assert.equal(container(named(ms, 'Deployment', 'kunlun-mirror-agent-critic-red-team')).resources.limits.memory, '768Mi');
+    assert.equal(
+      envOf(named(ms, 'Deployment', 'kunlun-mirror-agent-critic-default'), 'MAX_CONCURRENT_ACTIVITIES'),
+      '32',
+    );
+    assert.equal(
+      container(named(ms, 'Deployment', 'kunlun-mirror-agent-critic-red-team')).resources.limits.memory,
+      '768Mi',
+    );
   });
 
   it('every option on: credentials wired from Secrets, TLS material mounted, monitoring resources valid', () => {
@@ -268,37 +354,66 @@ describe('helm chart kunlun-mirror', () => {
     checkPods(ms);
     checkEnv(ms);
     const secret = named(ms, 'Secret', 'kunlun-mirror');
-    assert.deepEqual(Object.keys(secret.data).sort(), ['API_KEYS', 'KAFKA_SASL_PASSWORD', 'LLM_API_KEY'], 'only inline credentials go into the chart Secret');
+    assert.deepEqual(
+      Object.keys(secret.data).sort(),
+      ['API_KEYS', 'KAFKA_SASL_PASSWORD', 'LLM_API_KEY'],
+      'only inline credentials go into the chart Secret',
+    );
     const gateway = named(ms, 'Deployment', 'kunlun-mirror-gateway');
     const env = resolveEnv(gateway, ms);
     assert.equal(env.REDIS_URL, 'rediss://kunlun:placeholder-secret-value-0123456789abcdef@redis-master.redis:6379/2');
     assert.equal(env.NODE_EXTRA_CA_CERTS, '/etc/kunlun/ca-bundle/ca.crt');
     assert.equal(env.TEMPORAL_TLS_CERT_FILE, '/etc/kunlun/temporal-tls/tls.crt');
-    assert.equal(env.JWT_SECRET, 'placeholder-secret-value-0123456789abcdef', 'JWT_SECRET from the operator-managed Secret');
+    assert.equal(
+      env.JWT_SECRET,
+      'placeholder-secret-value-0123456789abcdef',
+      'JWT_SECRET from the operator-managed Secret',
+    );
     assert.equal(env.CRITIC_POOLS, 'default,strict', 'the gateway refuses critics sent to a pool no Deployment serves');
     assert.equal(env.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE, '60');
     assert.ok(container(gateway).volumeMounts.some((m: any) => m.mountPath === '/etc/kunlun/temporal-tls'));
-    assert.equal(env.KAFKA_SASL_PASSWORD, 'kafka-secret-password', 'the gateway reads the topic (consistency checks) with the same Kafka credentials');
+    assert.equal(
+      env.KAFKA_SASL_PASSWORD,
+      'kafka-secret-password',
+      'the gateway reads the topic (consistency checks) with the same Kafka credentials',
+    );
     const recorder = resolveEnv(named(ms, 'Deployment', 'kunlun-mirror-recorder'), ms);
     assert.ok(!('TEMPORAL_ADDRESS' in recorder) && recorder.KAFKA_SASL_PASSWORD === 'kafka-secret-password');
     const analyzer = resolveEnv(named(ms, 'Deployment', 'kunlun-mirror-agent-analyzer'), ms);
     assert.equal(analyzer.LLM_API_KEY, 'sk-test-only');
     assert.ok(!('REDIS_URL' in analyzer) && !('KAFKA_BROKERS' in analyzer), 'agents get only Temporal settings');
-    assert.equal(named(ms, 'Deployment', 'kunlun-mirror-agent-evaluator').spec.replicas, 3, 'a role with autoscaling off keeps its replicas');
+    assert.equal(
+      named(ms, 'Deployment', 'kunlun-mirror-agent-evaluator').spec.replicas,
+      3,
+      'a role with autoscaling off keeps its replicas',
+    );
     assert.equal(named(ms, 'PodDisruptionBudget', 'kunlun-mirror-recorder').spec.minAvailable, 1);
     const auth = named(ms, 'TriggerAuthentication', 'kunlun-mirror-temporal');
     assert.deepEqual(auth.spec.secretTargetRef.map((r: any) => r.parameter).sort(), ['apiKey', 'ca', 'cert', 'key']);
-    for (const so of ofKind(ms, 'ScaledObject')) assert.equal(so.spec.triggers[0].authenticationRef.name, 'kunlun-mirror-temporal');
+    for (const so of ofKind(ms, 'ScaledObject'))
+      assert.equal(so.spec.triggers[0].authenticationRef.name, 'kunlun-mirror-temporal');
     const sm = named(ms, 'ServiceMonitor', 'kunlun-mirror');
     assert.equal(sm.metadata.labels?.release, 'kube-prometheus-stack');
-    assert.deepEqual(sm.spec.endpoints.map((e: any) => e.port), ['metrics', 'sdk-metrics', 'http']);
-    assert.ok(sm.spec.endpoints.every((e: any) => e.honorLabels === true), 'the services keep their namespace and service labels');
-    assert.equal(named(ms, 'Ingress', 'kunlun-mirror-gateway').spec.rules[0].http.paths[0].backend.service.name, 'kunlun-mirror-gateway');
+    assert.deepEqual(
+      sm.spec.endpoints.map((e: any) => e.port),
+      ['metrics', 'sdk-metrics', 'http'],
+    );
+    assert.ok(
+      sm.spec.endpoints.every((e: any) => e.honorLabels === true),
+      'the services keep their namespace and service labels',
+    );
+    assert.equal(
+      named(ms, 'Ingress', 'kunlun-mirror-gateway').spec.rules[0].http.paths[0].backend.service.name,
+      'kunlun-mirror-gateway',
+    );
   });
 
   it("an identity provider's key: mounted from its Secret as JWT_PUBLIC_KEY_FILE; trustProxy as the proxies' ranges", () => {
     const file = join(scratch, 'idp-values.yaml');
-    writeFileSync(file, 'gateway: {trustProxy: [10.0.0.0/8, "fd00::/8"], auth: {jwtSecret: {existingSecret: ""}, jwtAudiences: [kunlun], jwtPublicKey: {existingSecret: idp-key, existingSecretKey: idp.pem}}}\n');
+    writeFileSync(
+      file,
+      'gateway: {trustProxy: [10.0.0.0/8, "fd00::/8"], auth: {jwtSecret: {existingSecret: ""}, jwtAudiences: [kunlun], jwtPublicKey: {existingSecret: idp-key, existingSecretKey: idp.pem}}}\n',
+    );
     const ms = render([ciValues('all-options-values.yaml'), file]);
     validateAll(ms);
     checkPods(ms);
@@ -307,13 +422,36 @@ describe('helm chart kunlun-mirror', () => {
     assert.equal(env.JWT_PUBLIC_KEY_FILE, '/etc/kunlun/jwt/idp.pem');
     assert.ok(!('JWT_SECRET' in env), 'one way of checking tokens');
     const jwks = join(scratch, 'jwks-values.yaml');
-    writeFileSync(jwks, 'gateway: {auth: {jwtSecret: {existingSecret: ""}, jwtAudiences: [kunlun], jwksUrl: "https://idp.example/.well-known/jwks.json"}}\n');
-    const viaJwks = resolveEnv(named(render([ciValues('all-options-values.yaml'), jwks]), 'Deployment', 'kunlun-mirror-gateway'), ms);
-    assert.deepEqual([viaJwks.JWT_JWKS_URL, 'JWT_PUBLIC_KEY_FILE' in viaJwks], ['https://idp.example/.well-known/jwks.json', false]);
-    assert.deepEqual([env.TRUST_PROXY, env.JWT_AUDIENCE, env.JWT_CLOCK_SKEW_SECONDS], ['10.0.0.0/8,fd00::/8', 'kunlun', '30']);
-    assert.ok(container(gateway).volumeMounts.some((m: any) => m.name === 'jwt-public-key' && m.mountPath === '/etc/kunlun/jwt' && m.readOnly));
-    assert.equal(gateway.spec.template.spec.volumes.find((v: any) => v.name === 'jwt-public-key').secret.secretName, 'idp-key');
-    for (const other of ['kunlun-mirror-recorder', 'kunlun-mirror-orchestrator']) assert.ok(!named(ms, 'Deployment', other).spec.template.spec.volumes.some((v: any) => v.name === 'jwt-public-key'), `${other} gets no key`);
+    writeFileSync(
+      jwks,
+      'gateway: {auth: {jwtSecret: {existingSecret: ""}, jwtAudiences: [kunlun], jwksUrl: "https://idp.example/.well-known/jwks.json"}}\n',
+    );
+    const viaJwks = resolveEnv(
+      named(render([ciValues('all-options-values.yaml'), jwks]), 'Deployment', 'kunlun-mirror-gateway'),
+      ms,
+    );
+    assert.deepEqual(
+      [viaJwks.JWT_JWKS_URL, 'JWT_PUBLIC_KEY_FILE' in viaJwks],
+      ['https://idp.example/.well-known/jwks.json', false],
+    );
+    assert.deepEqual(
+      [env.TRUST_PROXY, env.JWT_AUDIENCE, env.JWT_CLOCK_SKEW_SECONDS],
+      ['10.0.0.0/8,fd00::/8', 'kunlun', '30'],
+    );
+    assert.ok(
+      container(gateway).volumeMounts.some(
+        (m: any) => m.name === 'jwt-public-key' && m.mountPath === '/etc/kunlun/jwt' && m.readOnly,
+      ),
+    );
+    assert.equal(
+      gateway.spec.template.spec.volumes.find((v: any) => v.name === 'jwt-public-key').secret.secretName,
+      'idp-key',
+    );
+    for (const other of ['kunlun-mirror-recorder', 'kunlun-mirror-orchestrator'])
+      assert.ok(
+        !named(ms, 'Deployment', other).spec.template.spec.volumes.some((v: any) => v.name === 'jwt-public-key'),
+        `${other} gets no key`,
+      );
   });
 
   it('ships every dashboard in deploy/grafana/dashboards as a labelled ConfigMap and every rules file as a PrometheusRule', () => {
@@ -324,7 +462,11 @@ describe('helm chart kunlun-mirror', () => {
     for (const file of dashboards) {
       const cm = maps.find((m) => m.data?.[file] !== undefined);
       assert.ok(cm, `no ConfigMap carries ${file}`);
-      assert.deepEqual(JSON.parse(cm.data[file]), JSON.parse(readFileSync(join(chartDir, 'dashboards', file), 'utf8')), `${file} is shipped unchanged`);
+      assert.deepEqual(
+        JSON.parse(cm.data[file]),
+        JSON.parse(readFileSync(join(chartDir, 'dashboards', file), 'utf8')),
+        `${file} is shipped unchanged`,
+      );
       assert.equal(cm.metadata.annotations?.grafana_folder, 'Kunlun Mirror');
     }
     const ruleFiles = listFiles(join(chartDir, 'rules')).filter((f) => /\.ya?ml$/.test(f));
@@ -334,25 +476,43 @@ describe('helm chart kunlun-mirror', () => {
     });
     const rules = ofKind(ms, 'PrometheusRule');
     assert.equal(rules.length, withGroups.length, 'one PrometheusRule per rules file');
-    for (const r of rules) assert.ok(r.spec.groups.length > 0 && r.metadata.labels?.release === 'kube-prometheus-stack');
+    for (const r of rules)
+      assert.ok(r.spec.groups.length > 0 && r.metadata.labels?.release === 'kube-prometheus-stack');
     // Off by default for rules; dashboards ship by default.
     const plain = render();
     assert.equal(ofKind(plain, 'PrometheusRule').length, 0);
-    assert.equal(ofKind(plain, 'ConfigMap').filter((m) => m.metadata.labels?.grafana_dashboard === '1').length, dashboards.length);
+    assert.equal(
+      ofKind(plain, 'ConfigMap').filter((m) => m.metadata.labels?.grafana_dashboard === '1').length,
+      dashboards.length,
+    );
   });
 
   it('NOTES.txt lists the task queue of every worker and warns about missing auth', () => {
     // helm template does not print NOTES.txt: render it through a ConfigMap in a copy of the chart.
     const copy = join(scratch, 'notes-chart');
     cpSync(chartDir, copy, { recursive: true, dereference: true });
-    writeFileSync(join(copy, 'templates/notes-check.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include (print .Template.BasePath "/NOTES.txt") . | quote }}\n');
+    writeFileSync(
+      join(copy, 'templates/notes-check.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes}\ndata:\n  notes: {{ include (print .Template.BasePath "/NOTES.txt") . | quote }}\n',
+    );
     const notes = (values: string[]) => {
-      const r = helm(['template', 'kunlun-mirror', copy, '--show-only', 'templates/notes-check.yaml', ...values.flatMap((f) => ['-f', f])]);
+      const r = helm([
+        'template',
+        'kunlun-mirror',
+        copy,
+        '--show-only',
+        'templates/notes-check.yaml',
+        ...values.flatMap((f) => ['-f', f]),
+      ]);
       assert.equal(r.status, 0, r.stderr);
       return (parse(r.stdout) as { data: { notes: string } }).data.notes;
     };
     const keda = notes([join(copy, 'ci/three-pools-keda-values.yaml')]);
-    for (const pool of ['default', 'strict', 'red-team']) assert.match(keda, new RegExp(`kunlun-mirror-agent-critic-${pool} +-> +${agentTaskQueue('critic', pool).replace(/\./g, '\\.')}\n`));
+    for (const pool of ['default', 'strict', 'red-team'])
+      assert.match(
+        keda,
+        new RegExp(`kunlun-mirror-agent-critic-${pool} +-> +${agentTaskQueue('critic', pool).replace(/\./g, '\\.')}\n`),
+      );
     assert.match(keda, /kubectl get scaledobjects/);
     assert.match(keda, /WARNING: gateway\.auth has no API keys/);
     const all = notes([join(copy, 'ci/all-options-values.yaml')]);
@@ -362,30 +522,77 @@ describe('helm chart kunlun-mirror', () => {
 
   describe('values.schema.json rejects bad values with its message', () => {
     const cases: Array<[string, string, RegExp]> = [
-      ['a negative replica count', 'orchestrator: {replicas: -1}', /at '\/orchestrator\/replicas': minimum: got -1, want 0/],
-      ['a critic pool without a name', 'critics: {pools: [{replicas: 2}]}', /at '\/critics\/pools\/0': missing property 'name'/],
-      ['a pool name with capitals and _', 'critics: {pools: [{name: Strict_Pool}]}', /at '\/critics\/pools\/0\/name': 'Strict_Pool' does not match pattern/],
-      ['a pool name longer than 32 characters', `critics: {pools: [{name: ${'a'.repeat(33)}}]}`, /at '\/critics\/pools\/0\/name': '(a){33}' does not match pattern/],
+      [
+        'a negative replica count',
+        'orchestrator: {replicas: -1}',
+        /at '\/orchestrator\/replicas': minimum: got -1, want 0/,
+      ],
+      [
+        'a critic pool without a name',
+        'critics: {pools: [{replicas: 2}]}',
+        /at '\/critics\/pools\/0': missing property 'name'/,
+      ],
+      [
+        'a pool name with capitals and _',
+        'critics: {pools: [{name: Strict_Pool}]}',
+        /at '\/critics\/pools\/0\/name': 'Strict_Pool' does not match pattern/,
+      ],
+      [
+        'a pool name longer than 32 characters',
+        `critics: {pools: [{name: ${'a'.repeat(33)}}]}`,
+        /at '\/critics\/pools\/0\/name': '(a){33}' does not match pattern/,
+      ],
       ['no critic pool at all', 'critics: {pools: []}', /at '\/critics\/pools': minItems: got 0, want 1/],
       ['an unknown top-level key', 'replica: 3', /at '': additional properties 'replica' not allowed/],
-      ['a misspelt component key', 'gateway: {replica: 3}', /at '\/gateway': additional properties 'replica' not allowed/],
-      ['SASL PLAIN', 'kafka: {sasl: {enabled: true, username: u, mechanism: plain}}', /at '\/kafka\/sasl\/mechanism': value must be one of 'scram-sha-256', 'scram-sha-512'/],
-      ['SASL without a user name', 'kafka: {sasl: {enabled: true}}', /at '\/kafka\/sasl\/username': minLength: got 0, want 1/],
-      ['credentials inside the Redis URL', 'redis: {url: "redis://user:secret@redis:6379"}', /at '\/redis\/url': 'redis:\/\/user:secret@redis:6379' does not match pattern/],
+      [
+        'a misspelt component key',
+        'gateway: {replica: 3}',
+        /at '\/gateway': additional properties 'replica' not allowed/,
+      ],
+      [
+        'SASL PLAIN',
+        'kafka: {sasl: {enabled: true, username: u, mechanism: plain}}',
+        /at '\/kafka\/sasl\/mechanism': value must be one of 'scram-sha-256', 'scram-sha-512'/,
+      ],
+      [
+        'SASL without a user name',
+        'kafka: {sasl: {enabled: true}}',
+        /at '\/kafka\/sasl\/username': minLength: got 0, want 1/,
+      ],
+      [
+        'credentials inside the Redis URL',
+        'redis: {url: "redis://user:secret@redis:6379"}',
+        /at '\/redis\/url': 'redis:\/\/user:secret@redis:6379' does not match pattern/,
+      ],
       ['keda.enabled as a string', 'keda: {enabled: "yes"}', /at '\/keda\/enabled': got string, want boolean/],
-      ['maxReplicas 0', 'agents: {analyzer: {autoscaling: {maxReplicas: 0}}}', /at '\/agents\/analyzer\/autoscaling\/maxReplicas': minimum: got 0, want 1/],
+      [
+        'maxReplicas 0',
+        'agents: {analyzer: {autoscaling: {maxReplicas: 0}}}',
+        /at '\/agents\/analyzer\/autoscaling\/maxReplicas': minimum: got 0, want 1/,
+      ],
       ['trustProxy as a word', 'gateway: {trustProxy: ingress}', /at '\/gateway\/trustProxy'/],
-      ['a Temporal address without a port', 'temporal: {address: temporal-frontend}', /at '\/temporal\/address': 'temporal-frontend' does not match pattern/],
+      [
+        'a Temporal address without a port',
+        'temporal: {address: temporal-frontend}',
+        /at '\/temporal\/address': 'temporal-frontend' does not match pattern/,
+      ],
     ];
     for (const [what, yamlText, message] of cases) {
       it(`rejects ${what}`, () => {
         const file = join(scratch, `bad-${what.replace(/\W+/g, '-')}.yaml`);
         writeFileSync(file, `${yamlText}\n`);
-        for (const cmd of [['template', 'kunlun-mirror', chartDir, '-f', file], ['lint', chartDir, '-f', file]]) {
+        for (const cmd of [
+          ['template', 'kunlun-mirror', chartDir, '-f', file],
+          ['lint', chartDir, '-f', file],
+        ]) {
           const r = helm(cmd);
           const out = `${r.stdout}\n${r.stderr}`;
           assert.notEqual(r.status, 0, `helm ${cmd[0]} accepted ${yamlText}`);
-          assert.match(out, /values don't meet the specifications of the schema/, `helm ${cmd[0]}: not a schema error:\n${out}`);
+          assert.match(
+            out,
+            /values don't meet the specifications of the schema/,
+            `helm ${cmd[0]}: not a schema error:\n${out}`,
+          );
           assert.match(out, message, `helm ${cmd[0]}: unexpected message:\n${out}`);
         }
       });
@@ -393,12 +600,36 @@ describe('helm chart kunlun-mirror', () => {
 
     // Rules a JSON schema cannot express are checked by the templates, with a message as clear.
     const templateCases: Array<[string, string, RegExp]> = [
-      ['a pool listed twice', 'critics: {pools: [{name: a}, {name: a}]}', /critics\.pools: pool name "a" appears twice/],
-      ['maxReplicas below minReplicas', 'agents: {analyzer: {autoscaling: {minReplicas: 5, maxReplicas: 2}}}', /agent-analyzer: autoscaling\.maxReplicas \(2\) is below minReplicas \(5\)/],
-      ['a JWT secret and an identity provider key', 'gateway: {auth: {jwtSecret: {value: "0123456789abcdef0123456789abcdef"}, jwtAudiences: [k], jwtPublicKey: {existingSecret: idp}}}', /set jwtSecret or jwtPublicKey, not both/],
-      ['a JWKS URL and a JWT secret', 'gateway: {auth: {jwtSecret: {value: "0123456789abcdef0123456789abcdef"}, jwtAudiences: [k], jwksUrl: "https://idp.example/jwks"}}', /set one of jwtSecret, jwtPublicKey, jwksUrl/],
-      ['a JWKS URL without an audience', 'gateway: {auth: {jwksUrl: "https://idp.example/jwks"}}', /jwksUrl needs gateway\.auth\.jwtAudiences/],
-      ['an identity provider key without an audience', 'gateway: {auth: {jwtPublicKey: {existingSecret: idp}}}', /jwtPublicKey needs gateway\.auth\.jwtAudiences/],
+      [
+        'a pool listed twice',
+        'critics: {pools: [{name: a}, {name: a}]}',
+        /critics\.pools: pool name "a" appears twice/,
+      ],
+      [
+        'maxReplicas below minReplicas',
+        'agents: {analyzer: {autoscaling: {minReplicas: 5, maxReplicas: 2}}}',
+        /agent-analyzer: autoscaling\.maxReplicas \(2\) is below minReplicas \(5\)/,
+      ],
+      [
+        'a JWT secret and an identity provider key',
+        'gateway: {auth: {jwtSecret: {value: "0123456789abcdef0123456789abcdef"}, jwtAudiences: [k], jwtPublicKey: {existingSecret: idp}}}',
+        /set jwtSecret or jwtPublicKey, not both/,
+      ],
+      [
+        'a JWKS URL and a JWT secret',
+        'gateway: {auth: {jwtSecret: {value: "0123456789abcdef0123456789abcdef"}, jwtAudiences: [k], jwksUrl: "https://idp.example/jwks"}}',
+        /set one of jwtSecret, jwtPublicKey, jwksUrl/,
+      ],
+      [
+        'a JWKS URL without an audience',
+        'gateway: {auth: {jwksUrl: "https://idp.example/jwks"}}',
+        /jwksUrl needs gateway\.auth\.jwtAudiences/,
+      ],
+      [
+        'an identity provider key without an audience',
+        'gateway: {auth: {jwtPublicKey: {existingSecret: idp}}}',
+        /jwtPublicKey needs gateway\.auth\.jwtAudiences/,
+      ],
     ];
     for (const [what, yamlText, message] of templateCases) {
       it(`rejects ${what} (template check)`, () => {
@@ -412,7 +643,10 @@ describe('helm chart kunlun-mirror', () => {
 
     it('uses the same critic pool pattern as @kunlun/contracts', () => {
       const schema = JSON.parse(readFileSync(join(chartDir, 'values.schema.json'), 'utf8'));
-      assert.equal(schema.properties.critics.properties.pools.items.properties.name.pattern, CRITIC_POOL_PATTERN.source);
+      assert.equal(
+        schema.properties.critics.properties.pools.items.properties.name.pattern,
+        CRITIC_POOL_PATTERN.source,
+      );
     });
   });
 
@@ -448,7 +682,11 @@ describe('helm chart kunlun-mirror', () => {
       assert.match(readme, new RegExp(`--name ${name} --type ${type}\\b`), `README registers ${name} as ${type}`);
     }
     for (const spec of TOPIC_SPECS) {
-      assert.match(readme, new RegExp(`--topic ${spec.topic.replace(/\./g, '\\.')} --partitions ${spec.numPartitions}\\b`), `README creates ${spec.topic}`);
+      assert.match(
+        readme,
+        new RegExp(`--topic ${spec.topic.replace(/\./g, '\\.')} --partitions ${spec.numPartitions}\\b`),
+        `README creates ${spec.topic}`,
+      );
     }
   });
 });
@@ -466,8 +704,12 @@ describe('deploy/docker/Dockerfile', () => {
     const copies = instructions.filter((l) => /^COPY\s/i.test(l) && !/--from=/.test(l));
     assert.ok(copies.length > 0);
     for (const line of copies) {
-      const args = line.split(/\s+/).slice(1).filter((a) => !a.startsWith('--'));
-      for (const source of args.slice(0, -1)) assert.ok(existsSync(join(repoRoot, source)), `${line}: ${source} does not exist`);
+      const args = line
+        .split(/\s+/)
+        .slice(1)
+        .filter((a) => !a.startsWith('--'));
+      for (const source of args.slice(0, -1))
+        assert.ok(existsSync(join(repoRoot, source)), `${line}: ${source} does not exist`);
     }
   });
 
@@ -481,7 +723,11 @@ describe('deploy/docker/Dockerfile', () => {
       if (cmd) targets.set(stage, (JSON.parse(cmd[1]!) as string[]).find((a) => a.endsWith('.ts')) ?? '');
     }
     const ms = render();
-    const images = ofKind(ms, 'Deployment').map((d) => ({ id: component(d), image: container(d).image as string, name: container(d).name as string }));
+    const images = ofKind(ms, 'Deployment').map((d) => ({
+      id: component(d),
+      image: container(d).image as string,
+      name: container(d).name as string,
+    }));
     const services = [...new Set(images.map((i) => i.name))].sort();
     assert.deepEqual([...targets.keys()].sort(), services, 'one Dockerfile target per service image');
     for (const { id, image, name } of images) {
@@ -494,5 +740,7 @@ describe('deploy/docker/Dockerfile', () => {
 });
 
 function listFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }

@@ -11,12 +11,30 @@ import { SimulationClient } from '@kunlun/client';
 import { verifySimulation, type ConsistencyReport } from '@kunlun/consistency';
 import { parseEvent, takeSseFrames } from '@kunlun/contracts';
 import { createKafka, createRedisClient, ensureTopics, TopicReader } from '@kunlun/infra';
-import { eventually, freePort, startRedisServer, startService, stackEnv, testLogger, uniqueName, type ServiceProcess } from '@kunlun/infra/testing';
+import {
+  eventually,
+  freePort,
+  startRedisServer,
+  startService,
+  stackEnv,
+  testLogger,
+  uniqueName,
+  type ServiceProcess,
+} from '@kunlun/infra/testing';
 import { Client, Connection } from '@temporalio/client';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-export const FAULTS = ['temporal', 'kafka', 'redis', 'recorder', 'orchestrator', 'agent-critic', 'gateway', 'kafka-outage'] as const;
+export const FAULTS = [
+  'temporal',
+  'kafka',
+  'redis',
+  'recorder',
+  'orchestrator',
+  'agent-critic',
+  'gateway',
+  'kafka-outage',
+] as const;
 export type Fault = (typeof FAULTS)[number];
 
 export interface FaultRun {
@@ -81,7 +99,11 @@ function followEvents(baseUrl: () => string, id: string) {
         controller = new AbortController();
         const last = seen.at(-1);
         const res = await fetch(`${baseUrl()}/v1/simulations/${id}/events`, {
-          headers: { authorization: `Bearer ${API_KEY}`, accept: 'text/event-stream', ...(last !== undefined ? { 'last-event-id': String(last) } : {}) },
+          headers: {
+            authorization: `Bearer ${API_KEY}`,
+            accept: 'text/event-stream',
+            ...(last !== undefined ? { 'last-event-id': String(last) } : {}),
+          },
           signal: controller.signal,
         });
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
@@ -94,7 +116,12 @@ function followEvents(baseUrl: () => string, id: string) {
           buffer = taken.rest;
           for (const f of taken.frames) {
             seen.push(f.id);
-            if (['simulation.completed', 'simulation.failed', 'simulation.cancelled', 'simulation.terminated'].includes(f.event)) return;
+            if (
+              ['simulation.completed', 'simulation.failed', 'simulation.cancelled', 'simulation.terminated'].includes(
+                f.event,
+              )
+            )
+              return;
           }
         }
       } catch {
@@ -149,7 +176,8 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
     gateway: { ...env, HOST: '127.0.0.1', PORT: String(gatewayPort), API_KEYS: `${API_KEY}=${TENANT}:operator` },
   };
   const procs = new Map<string, ServiceProcess>();
-  const launch = async (name: string) => procs.set(name, await startService(name, { ...specs[name]!, LOG_LEVEL: 'info' }));
+  const launch = async (name: string) =>
+    procs.set(name, await startService(name, { ...specs[name]!, LOG_LEVEL: 'info' }));
   for (const name of Object.keys(specs)) await launch(name);
   const restart = async (name: string) => {
     await procs.get(name)!.kill9();
@@ -169,17 +197,33 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
         const ids: string[] = [];
         for (let i = 0; i < simulations; i++) {
           // The first is steered: held at the start, a pause after round 1, an override, resumed after the fault.
-          const { simulationId } = await sims.start({ issue: `Fault ${fault} run ${run}: should a ferry town cap day visitors? (${i})`, maxRounds: rounds, tenant: TENANT, startPaused: i === 0 });
+          const { simulationId } = await sims.start({
+            issue: `Fault ${fault} run ${run}: should a ferry town cap day visitors? (${i})`,
+            maxRounds: rounds,
+            tenant: TENANT,
+            startPaused: i === 0,
+          });
           ids.push(simulationId);
         }
         const [steered, ...free] = ids as [string, ...string[]];
-        await eventually('held at the start', async () => ((await sims.status(steered)).state === 'paused' ? true : undefined));
+        await eventually('held at the start', async () =>
+          (await sims.status(steered)).state === 'paused' ? true : undefined,
+        );
         await sims.pauseAt(steered, { round: 1 });
-        await sims.overrideAgent(steered, { agentId: 'proposer', params: { temperature: 1.1 }, by: 'fault-matrix', reason: 'steer before the fault' });
+        await sims.overrideAgent(steered, {
+          agentId: 'proposer',
+          params: { temperature: 1.1 },
+          by: 'fault-matrix',
+          reason: 'steer before the fault',
+        });
         await sims.resume(steered);
         const follower = followEvents(baseUrl, free[0] ?? steered);
         // Fault in the middle of a round of the free-running simulations.
-        await eventually('a round in flight', async () => ((await sims.status(free[0] ?? steered)).step !== null ? true : undefined), 120_000);
+        await eventually(
+          'a round in flight',
+          async () => ((await sims.status(free[0] ?? steered)).step !== null ? true : undefined),
+          120_000,
+        );
         log(`${fault} #${run}: injecting`);
         switch (fault) {
           case 'temporal':
@@ -208,7 +252,10 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
         for (;;) {
           const states = await Promise.all(
             ids.map(async (id) => {
-              const desc = await client.workflow.getHandle(id).describe().catch(() => null);
+              const desc = await client.workflow
+                .getHandle(id)
+                .describe()
+                .catch(() => null);
               if (!desc) return 'unreachable';
               if (desc.status.name !== 'RUNNING') return desc.status.name;
               const st = await sims.status(id).catch(() => null);
@@ -217,7 +264,8 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
             }),
           );
           if (states.every((x) => x === 'COMPLETED')) break;
-          if (states.some((x) => ['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT'].includes(x))) throw new Error(`${fault} #${run}: a simulation ended badly: ${states.join(', ')}`);
+          if (states.some((x) => ['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT'].includes(x)))
+            throw new Error(`${fault} #${run}: a simulation ended badly: ${states.join(', ')}`);
           if (Date.now() > endAt) throw new Error(`${fault} #${run}: simulations did not finish: ${states.join(', ')}`);
           if (Date.now() - lastLog > 30_000) {
             lastLog = Date.now();
@@ -235,7 +283,10 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
         let sseDuplicated = 0;
         const redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'fault-matrix-check' });
         for (const id of ids) {
-          const report: ConsistencyReport = await verifySimulation({ temporal: client, kafka, topic, redis }, id, { settleMs: 120_000, everyMs: 1_000 });
+          const report: ConsistencyReport = await verifySimulation({ temporal: client, kafka, topic, redis }, id, {
+            settleMs: 120_000,
+            everyMs: 1_000,
+          });
           divergences.push(...report.divergences.map((d) => `${id}: ${d.message}`));
           for (const d of report.divergences) {
             if (!d.what.startsWith('round ') || d.what.endsWith('child')) continue;
@@ -247,19 +298,37 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
         // SSE: exactly the topic's seqs, each once.
         const watched = free[0] ?? steered;
         const reader = new TopicReader(kafka, topic, { onlyKey: watched });
-        const topicSeqs = [...new Set((await reader.read(watched)).flatMap((m) => {
-          const p = parseEvent(m.value);
-          return p.ok ? [p.event.seq] : [];
-        }))].sort((a, b) => a - b);
+        const topicSeqs = [
+          ...new Set(
+            (await reader.read(watched)).flatMap((m) => {
+              const p = parseEvent(m.value);
+              return p.ok ? [p.event.seq] : [];
+            }),
+          ),
+        ].sort((a, b) => a - b);
         await reader.close();
         const got = new Map<number, number>();
         for (const s of follower.seen) got.set(s, (got.get(s) ?? 0) + 1);
         sseMissing = topicSeqs.filter((s) => !got.has(s)).length;
         sseDuplicated = [...got.values()].filter((n) => n > 1).length;
-        if (sseMissing || sseDuplicated) divergences.push(`SSE on ${watched}: got ${follower.seen.join(',')}; the topic has ${topicSeqs.join(',')}`);
-        const result: FaultRun = { fault, run, simulations, rounds, roundsLost, roundsDoubled, sseMissing, sseDuplicated, divergences, seconds: Math.round((Date.now() - t0) / 1000) };
+        if (sseMissing || sseDuplicated)
+          divergences.push(`SSE on ${watched}: got ${follower.seen.join(',')}; the topic has ${topicSeqs.join(',')}`);
+        const result: FaultRun = {
+          fault,
+          run,
+          simulations,
+          rounds,
+          roundsLost,
+          roundsDoubled,
+          sseMissing,
+          sseDuplicated,
+          divergences,
+          seconds: Math.round((Date.now() - t0) / 1000),
+        };
         results.push(result);
-        log(`${fault} #${run}: ${divergences.length ? `${divergences.length} divergence(s):\n  ${divergences.join('\n  ')}` : 'consistent'} in ${result.seconds} s`);
+        log(
+          `${fault} #${run}: ${divergences.length ? `${divergences.length} divergence(s):\n  ${divergences.join('\n  ')}` : 'consistent'} in ${result.seconds} s`,
+        );
         // What the recorder said is the first thing to read when the read model fell behind.
         if (divergences.length) log(`recorder output (tail):\n${procs.get('recorder')!.output().slice(-6000)}`);
       }
@@ -276,8 +345,12 @@ export async function runFaultMatrix(o: MatrixOptions = {}): Promise<FaultRun[]>
 export function matrixTable(results: readonly FaultRun[]): string {
   const rows = new Map<Fault, FaultRun[]>();
   for (const r of results) rows.set(r.fault, [...(rows.get(r.fault) ?? []), r]);
-  const sum = (rs: FaultRun[], k: 'roundsLost' | 'roundsDoubled' | 'sseMissing' | 'sseDuplicated') => rs.reduce((n, r) => n + r[k], 0);
-  const lines = ['| fault | runs | simulations × rounds | rounds lost | rounds doubled | SSE missing / duplicated | divergences | seconds per run |', '| --- | --- | --- | --- | --- | --- | --- | --- |'];
+  const sum = (rs: FaultRun[], k: 'roundsLost' | 'roundsDoubled' | 'sseMissing' | 'sseDuplicated') =>
+    rs.reduce((n, r) => n + r[k], 0);
+  const lines = [
+    '| fault | runs | simulations × rounds | rounds lost | rounds doubled | SSE missing / duplicated | divergences | seconds per run |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
   for (const [fault, rs] of rows) {
     lines.push(
       `| ${fault} | ${rs.length} | ${rs[0]!.simulations} × ${rs[0]!.rounds} | ${sum(rs, 'roundsLost')} | ${sum(rs, 'roundsDoubled')} | ${sum(rs, 'sseMissing')} / ${sum(rs, 'sseDuplicated')} | ${rs.reduce((n, r) => n + r.divergences.length, 0)} | ${Math.round(rs.reduce((n, r) => n + r.seconds, 0) / rs.length)} |`,

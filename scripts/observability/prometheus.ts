@@ -15,7 +15,10 @@ export const RULES_DIR = join(REPO, 'deploy/prometheus');
 export function findBinary(name: 'prometheus' | 'promtool'): string {
   const bin = process.env[`${name.toUpperCase()}_BIN`] ?? name;
   const res = spawnSync(bin, ['--version'], { encoding: 'utf8' });
-  if (res.error || res.status !== 0) throw new Error(`${name} not found (${bin}): run bash scripts/setup.sh, which installs Debian's prometheus package`);
+  if (res.error || res.status !== 0)
+    throw new Error(
+      `${name} not found (${bin}): run bash scripts/setup.sh, which installs Debian's prometheus package`,
+    );
   return bin;
 }
 
@@ -42,7 +45,11 @@ export interface PrometheusServer {
 }
 
 /** Starts Prometheus on a free port with the given scrape jobs and rule files; resolves when it is ready. */
-export async function startPrometheus(options: { jobs: ScrapeJob[]; ruleFiles: string[]; intervalSeconds?: number }): Promise<PrometheusServer> {
+export async function startPrometheus(options: {
+  jobs: ScrapeJob[];
+  ruleFiles: string[];
+  intervalSeconds?: number;
+}): Promise<PrometheusServer> {
   const bin = findBinary('prometheus');
   const dir = mkdtempSync(join(tmpdir(), 'kunlun-prometheus-'));
   const interval = `${options.intervalSeconds ?? 1}s`;
@@ -60,7 +67,12 @@ export async function startPrometheus(options: { jobs: ScrapeJob[]; ruleFiles: s
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     bin,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -84,7 +96,10 @@ export async function startPrometheus(options: { jobs: ScrapeJob[]; ruleFiles: s
       await stop();
       throw new Error(`prometheus exited with ${child.exitCode}:\n${out.slice(-2000)}`);
     }
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();
@@ -96,7 +111,8 @@ export async function startPrometheus(options: { jobs: ScrapeJob[]; ruleFiles: s
   const api = async <T>(path: string): Promise<T> => {
     const res = await fetch(`${url}${path}`);
     const body = (await res.json()) as { status: string; data: T; error?: string; errorType?: string };
-    if (body.status !== 'success') throw new Error(`prometheus ${path}: ${body.errorType ?? ''} ${body.error ?? res.status}`);
+    if (body.status !== 'success')
+      throw new Error(`prometheus ${path}: ${body.errorType ?? ''} ${body.error ?? res.status}`);
     return body.data;
   };
   return {
@@ -104,14 +120,20 @@ export async function startPrometheus(options: { jobs: ScrapeJob[]; ruleFiles: s
     startedAt: Date.now(),
     api,
     async query(promql) {
-      const data = await api<{ resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> }>(`/api/v1/query?query=${encodeURIComponent(promql)}`);
+      const data = await api<{
+        resultType: string;
+        result: Array<{ metric: Record<string, string>; value: [number, string] }>;
+      }>(`/api/v1/query?query=${encodeURIComponent(promql)}`);
       if (data.resultType === 'scalar') {
         const [, v] = data.result as unknown as [number, string];
         return [{ metric: {}, value: Number(v) }];
       }
       return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     },
-    labelValues: (label, selector) => api<string[]>(`/api/v1/label/${encodeURIComponent(label)}/values?${new URLSearchParams({ 'match[]': selector, start: String(Math.floor(Date.now() / 1000) - 3600) })}`),
+    labelValues: (label, selector) =>
+      api<string[]>(
+        `/api/v1/label/${encodeURIComponent(label)}/values?${new URLSearchParams({ 'match[]': selector, start: String(Math.floor(Date.now() / 1000) - 3600) })}`,
+      ),
     output: () => out,
     stop,
   };
@@ -138,14 +160,26 @@ export interface Dashboard {
   uid: string;
   title: string;
   panels: GrafanaPanel[];
-  templating: { list: Array<{ name: string; type: string; definition?: string; query?: unknown; includeAll?: boolean; allValue?: string }> };
+  templating: {
+    list: Array<{
+      name: string;
+      type: string;
+      definition?: string;
+      query?: unknown;
+      includeAll?: boolean;
+      allValue?: string;
+    }>;
+  };
 }
 
 export function loadDashboards(): Dashboard[] {
   return readdirSync(DASHBOARDS_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((file) => ({ file, ...(JSON.parse(readFileSync(join(DASHBOARDS_DIR, file), 'utf8')) as Omit<Dashboard, 'file'>) }));
+    .map((file) => ({
+      file,
+      ...(JSON.parse(readFileSync(join(DASHBOARDS_DIR, file), 'utf8')) as Omit<Dashboard, 'file'>),
+    }));
 }
 
 /** Every query of every panel (rows' nested panels included); a panel without queries is an error. */

@@ -74,7 +74,13 @@ function drawFor(faults: FaultConfig): () => number {
   return draw;
 }
 
-async function run<I extends Call, O>(role: AgentRole, deps: AgentDeps, input: I, builtin: (i: I) => O, llm: (s: LlmSettings, i: I) => Promise<O>): Promise<O> {
+async function run<I extends Call, O>(
+  role: AgentRole,
+  deps: AgentDeps,
+  input: I,
+  builtin: (i: I) => O,
+  llm: (s: LlmSettings, i: I) => Promise<O>,
+): Promise<O> {
   checkCall(role, input);
   await injectFaults(deps.faults, drawFor(deps.faults));
   const params = AgentParamsSchema.parse(input.agent.params);
@@ -90,10 +96,14 @@ export function createProposerActivities(deps: AgentDeps): ProposerActivities {
   return { proposeHypothesis: (input) => run('proposer', deps, input, propose, (s, i) => llmPropose(s, i, llmCall())) };
 }
 export function createCriticActivities(deps: AgentDeps): CriticActivities {
-  return { critiqueHypothesis: (input) => run('critic', deps, input, critique, (s, i) => llmCritique(s, i, llmCall())) };
+  return {
+    critiqueHypothesis: (input) => run('critic', deps, input, critique, (s, i) => llmCritique(s, i, llmCall())),
+  };
 }
 export function createEvaluatorActivities(deps: AgentDeps): EvaluatorActivities {
-  return { evaluateOutcome: (input) => run('evaluator', deps, input, evaluate, (s, i) => llmEvaluate(s, i, llmCall())) };
+  return {
+    evaluateOutcome: (input) => run('evaluator', deps, input, evaluate, (s, i) => llmEvaluate(s, i, llmCall())),
+  };
 }
 
 export function createRoleActivities(role: AgentRole, deps: AgentDeps): object {

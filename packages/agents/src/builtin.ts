@@ -37,7 +37,8 @@ export function analyze(input: AnalyzeInput): Analysis {
       ),
     );
   }
-  if (input.agent.params.persona) tensions.push(`seen as ${input.agent.params.persona}: what the others take for granted about ${concepts[0]}`);
+  if (input.agent.params.persona)
+    tensions.push(`seen as ${input.agent.params.persona}: what the others take for granted about ${concepts[0]}`);
   return { concepts, summary, tensions };
 }
 
@@ -63,12 +64,30 @@ export function propose(input: ProposeInput): Hypothesis {
 }
 
 const CRITIQUE_TEMPLATES: Record<CritiqueFocus, readonly string[]> = {
-  logic: ['The step from {a} to {b} is asserted, not argued.', 'The claim about {a} assumes what it sets out to prove about {b}.'],
-  ethics: ['It is silent on who is harmed when {a} is prioritised over {b}.', 'Pursuing {a} this way risks treating {b} as a mere means.'],
-  feasibility: ['Nothing shows {a} can be delivered with today\'s resources for {b}.', 'The plan for {a} has no path through the constraints of {b}.'],
-  evidence: ['No evidence is offered that {a} actually improves {b}.', 'The link between {a} and {b} rests on anecdote, not data.'],
-  cost: ['The cost of {a} is ignored, and {b} would bear it.', 'It never prices {a} against cheaper ways to protect {b}.'],
-  risk: ['If {a} fails, {b} fails with it; there is no fallback.', 'The downside of {a} for {b} is neither bounded nor monitored.'],
+  logic: [
+    'The step from {a} to {b} is asserted, not argued.',
+    'The claim about {a} assumes what it sets out to prove about {b}.',
+  ],
+  ethics: [
+    'It is silent on who is harmed when {a} is prioritised over {b}.',
+    'Pursuing {a} this way risks treating {b} as a mere means.',
+  ],
+  feasibility: [
+    "Nothing shows {a} can be delivered with today's resources for {b}.",
+    'The plan for {a} has no path through the constraints of {b}.',
+  ],
+  evidence: [
+    'No evidence is offered that {a} actually improves {b}.',
+    'The link between {a} and {b} rests on anecdote, not data.',
+  ],
+  cost: [
+    'The cost of {a} is ignored, and {b} would bear it.',
+    'It never prices {a} against cheaper ways to protect {b}.',
+  ],
+  risk: [
+    'If {a} fails, {b} fails with it; there is no fallback.',
+    'The downside of {a} for {b} is neither bounded nor monitored.',
+  ],
 };
 
 export function critique(input: CritiqueInput): Critique {
@@ -95,7 +114,9 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const avg = critiques.length ? critiques.reduce((s, c) => s + c.severity, 0) / critiques.length : 5;
   const worst = [...critiques].sort((x, y) => y.severity - x.severity || x.criticId.localeCompare(y.criticId));
   const score = round1(clamp(10 - avg * (0.6 + agent.params.strictness * 0.4), 0, 10));
-  const nextSteps = worst.slice(0, 2).map((c) => `answer the ${c.focus} objection (${c.criticId}): ${c.text.split('.')[0]}`);
+  const nextSteps = worst
+    .slice(0, 2)
+    .map((c) => `answer the ${c.focus} objection (${c.criticId}): ${c.text.split('.')[0]}`);
   if (nextSteps.length === 0) nextSteps.push('seek critics for this hypothesis');
   return { score, verdict: score >= 5 ? 'advanced' : 'flawed', nextSteps };
 }

@@ -37,6 +37,9 @@ export async function injectFaults(faults: FaultConfig, random: () => number = M
     }
   }
   if (faults.errorRate > 0 && random() < faults.errorRate) {
-    throw ApplicationFailure.create({ type: AgentErrorType.InjectedFault, message: `injected fault (error rate ${faults.errorRate})` });
+    throw ApplicationFailure.create({
+      type: AgentErrorType.InjectedFault,
+      message: `injected fault (error rate ${faults.errorRate})`,
+    });
   }
 }

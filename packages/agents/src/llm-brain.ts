@@ -34,7 +34,10 @@ const EvaluationAnswer = z.object({
 function history(context: RoundContext[]): string {
   if (context.length === 0) return 'This is the first round.';
   return context
-    .map((c) => `Round ${c.round}: "${c.hypothesis}" scored ${c.score} (${c.verdict}); next steps: ${c.nextSteps.join('; ')}`)
+    .map(
+      (c) =>
+        `Round ${c.round}: "${c.hypothesis}" scored ${c.score} (${c.verdict}); next steps: ${c.nextSteps.join('; ')}`,
+    )
     .join('\n');
 }
 
@@ -43,7 +46,10 @@ function persona(p?: string): string {
 }
 
 type Call = Omit<ChatCallOptions, 'temperature' | 'maxTokens' | 'model'>;
-const opts = (params: { temperature: number; maxTokens: number; model?: string | undefined }, call: Call): ChatCallOptions => ({
+const opts = (
+  params: { temperature: number; maxTokens: number; model?: string | undefined },
+  call: Call,
+): ChatCallOptions => ({
   ...call,
   temperature: params.temperature,
   maxTokens: params.maxTokens,
@@ -54,7 +60,10 @@ export async function llmAnalyze(llm: LlmSettings, input: AnalyzeInput, call: Ca
   return chatJson(
     llm,
     [
-      { role: 'system', content: `You are the analyzer in a dialectical simulation.${persona(input.agent.params.persona)} Answer as JSON {"concepts": string[], "summary": string, "tensions": string[]}.` },
+      {
+        role: 'system',
+        content: `You are the analyzer in a dialectical simulation.${persona(input.agent.params.persona)} Answer as JSON {"concepts": string[], "summary": string, "tensions": string[]}.`,
+      },
       { role: 'user', content: `Question:\n${input.issue}\n\nEarlier rounds:\n${history(input.context)}` },
     ],
     AnalysisAnswer,
@@ -66,8 +75,14 @@ export async function llmPropose(llm: LlmSettings, input: ProposeInput, call: Ca
   const a = await chatJson(
     llm,
     [
-      { role: 'system', content: `You are the proposer.${persona(input.agent.params.persona)} State one hypothesis that answers the question and builds on the earlier evaluations. Answer as JSON {"hypothesis": string}.` },
-      { role: 'user', content: `Question:\n${input.issue}\n\nKey concepts: ${input.analysis.concepts.join(', ')}\nTensions: ${input.analysis.tensions.join('; ')}\n\nEarlier rounds:\n${history(input.context)}` },
+      {
+        role: 'system',
+        content: `You are the proposer.${persona(input.agent.params.persona)} State one hypothesis that answers the question and builds on the earlier evaluations. Answer as JSON {"hypothesis": string}.`,
+      },
+      {
+        role: 'user',
+        content: `Question:\n${input.issue}\n\nKey concepts: ${input.analysis.concepts.join(', ')}\nTensions: ${input.analysis.tensions.join('; ')}\n\nEarlier rounds:\n${history(input.context)}`,
+      },
     ],
     HypothesisAnswer,
     opts(input.agent.params, call),
@@ -98,8 +113,14 @@ export async function llmEvaluate(llm: LlmSettings, input: EvaluateInput, call: 
   return chatJson(
     llm,
     [
-      { role: 'system', content: `You are the evaluator. Score how well the hypothesis survives its critiques.${persona(input.agent.params.persona)} Answer as JSON {"score": number 0..10, "verdict": "advanced"|"flawed", "nextSteps": string[]}.` },
-      { role: 'user', content: `Question:\n${input.issue}\n\nHypothesis:\n${input.hypothesis.text}\n\nCritiques:\n${critiques || '(none)'}` },
+      {
+        role: 'system',
+        content: `You are the evaluator. Score how well the hypothesis survives its critiques.${persona(input.agent.params.persona)} Answer as JSON {"score": number 0..10, "verdict": "advanced"|"flawed", "nextSteps": string[]}.`,
+      },
+      {
+        role: 'user',
+        content: `Question:\n${input.issue}\n\nHypothesis:\n${input.hypothesis.text}\n\nCritiques:\n${critiques || '(none)'}`,
+      },
     ],
     EvaluationAnswer,
     opts(input.agent.params, call),

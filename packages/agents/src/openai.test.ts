@@ -11,7 +11,14 @@ import { createCriticActivities, type AgentDeps } from './index.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
-const critic = { ...DEFAULT_AGENTS.find((a) => a.id === 'critic-logic')!, params: { ...DEFAULT_AGENTS.find((a) => a.id === 'critic-logic')!.params, provider: 'openai' as const, model: 'test-model' } };
+const critic = {
+  ...DEFAULT_AGENTS.find((a) => a.id === 'critic-logic')!,
+  params: {
+    ...DEFAULT_AGENTS.find((a) => a.id === 'critic-logic')!.params,
+    provider: 'openai' as const,
+    model: 'test-model',
+  },
+};
 const input: CritiqueInput = {
   simulationId: 'sim-1',
   round: 1,
@@ -22,7 +29,17 @@ const input: CritiqueInput = {
 };
 
 function completion(content: unknown) {
-  return JSON.stringify({ id: 'c1', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: typeof content === 'string' ? content : JSON.stringify(content) }, finish_reason: 'stop' }] });
+  return JSON.stringify({
+    id: 'c1',
+    object: 'chat.completion',
+    choices: [
+      {
+        index: 0,
+        message: { role: 'assistant', content: typeof content === 'string' ? content : JSON.stringify(content) },
+        finish_reason: 'stop',
+      },
+    ],
+  });
 }
 
 describe('openai provider', () => {
@@ -36,19 +53,34 @@ describe('openai provider', () => {
       let body = '';
       req.on('data', (d: Buffer) => (body += d.toString()));
       req.on('end', () => {
-        requests.push({ url: req.url ?? '', headers: req.headers, body: JSON.parse(body || '{}') as Record<string, unknown> });
+        requests.push({
+          url: req.url ?? '',
+          headers: req.headers,
+          body: JSON.parse(body || '{}') as Record<string, unknown>,
+        });
         handler(req, body, res);
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    deps = { faults: { errorRate: 0, latencyMs: 0 }, llm: { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/`, apiKey: 'sk-test', model: 'default-model', timeoutMs: 2_000 } };
+    deps = {
+      faults: { errorRate: 0, latencyMs: 0 },
+      llm: {
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/`,
+        apiKey: 'sk-test',
+        model: 'default-model',
+        timeoutMs: 2_000,
+      },
+    };
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
   beforeEach(() => {
     requests = [];
   });
 
-  const run = (env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3_000 }), d: AgentDeps = deps): Promise<Critique> => env.run(createCriticActivities(d).critiqueHypothesis, input);
+  const run = (
+    env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3_000 }),
+    d: AgentDeps = deps,
+  ): Promise<Critique> => env.run(createCriticActivities(d).critiqueHypothesis, input);
 
   const failsWith = (type: string, nonRetryable: boolean, message?: RegExp) => (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure, `expected ApplicationFailure, got ${String(err)}`);
@@ -59,7 +91,10 @@ describe('openai provider', () => {
   };
 
   it('sends a chat-completions request and validates the JSON answer', async () => {
-    handler = (_req, _body, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(completion({ critique: 'The tax is regressive.', severity: 7, focus: 'ethics' }));
+    handler = (_req, _body, res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(completion({ critique: 'The tax is regressive.', severity: 7, focus: 'ethics' }));
     const out = await run();
     assert.deepEqual(out, { criticId: 'critic-logic', text: 'The tax is regressive.', severity: 7, focus: 'logic' });
     const [req] = requests;
@@ -99,12 +134,20 @@ describe('openai provider', () => {
   });
 
   it('times out as a retryable failure', async () => {
-    handler = (_req, _body, res) => setTimeout(() => res.writeHead(200).end(completion({ critique: 'late', severity: 1, focus: 'logic' })), 3_000);
-    await assert.rejects(run(undefined, { ...deps, llm: { ...deps.llm!, timeoutMs: 300 } }), failsWith(AgentErrorType.LlmUnavailable, false, /no answer within 300 ms/));
+    handler = (_req, _body, res) =>
+      setTimeout(() => res.writeHead(200).end(completion({ critique: 'late', severity: 1, focus: 'logic' })), 3_000);
+    await assert.rejects(
+      run(undefined, { ...deps, llm: { ...deps.llm!, timeoutMs: 300 } }),
+      failsWith(AgentErrorType.LlmUnavailable, false, /no answer within 300 ms/),
+    );
   });
 
   it('heartbeats while waiting for a slow answer', async () => {
-    handler = (_req, _body, res) => setTimeout(() => res.writeHead(200).end(completion({ critique: 'slow but fine', severity: 2, focus: 'logic' })), 1_600);
+    handler = (_req, _body, res) =>
+      setTimeout(
+        () => res.writeHead(200).end(completion({ critique: 'slow but fine', severity: 2, focus: 'logic' })),
+        1_600,
+      );
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 900 });
     let beats = 0;
     env.on('heartbeat', () => beats++);
@@ -114,7 +157,11 @@ describe('openai provider', () => {
   });
 
   it('stops waiting when the activity is cancelled', async () => {
-    handler = (_req, _body, res) => setTimeout(() => res.writeHead(200).end(completion({ critique: 'too late', severity: 2, focus: 'logic' })), 1_500);
+    handler = (_req, _body, res) =>
+      setTimeout(
+        () => res.writeHead(200).end(completion({ critique: 'too late', severity: 2, focus: 'logic' })),
+        1_500,
+      );
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3_000 });
     const pending = run(env);
     setTimeout(() => env.cancel(), 200);
@@ -124,11 +171,20 @@ describe('openai provider', () => {
   });
 
   it('refuses the openai provider when no endpoint is configured', async () => {
-    await assert.rejects(run(undefined, { ...deps, llm: null }), failsWith(AgentErrorType.Validation, true, /LLM_BASE_URL is not set/));
+    await assert.rejects(
+      run(undefined, { ...deps, llm: null }),
+      failsWith(AgentErrorType.Validation, true, /LLM_BASE_URL is not set/),
+    );
   });
 
   it('refuses an agent of another role', async () => {
     const env = new MockActivityEnvironment();
-    await assert.rejects(env.run(createCriticActivities(deps).critiqueHypothesis, { ...input, agent: { ...critic, role: 'proposer' as const } }), failsWith(AgentErrorType.Validation, true, /this is the critic service/));
+    await assert.rejects(
+      env.run(createCriticActivities(deps).critiqueHypothesis, {
+        ...input,
+        agent: { ...critic, role: 'proposer' as const },
+      }),
+      failsWith(AgentErrorType.Validation, true, /this is the critic service/),
+    );
   });
 });

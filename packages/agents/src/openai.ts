@@ -92,7 +92,10 @@ export async function chatJson<S extends z.ZodType>(
     const parsed = JSON.parse(body) as { choices?: Array<{ message?: { content?: string } }> };
     content = JSON.parse(parsed.choices?.[0]?.message?.content ?? '');
   } catch {
-    throw ApplicationFailure.create({ type: AgentErrorType.LlmBadOutput, message: `LLM answer is not the expected JSON: ${body.slice(0, 200)}` });
+    throw ApplicationFailure.create({
+      type: AgentErrorType.LlmBadOutput,
+      message: `LLM answer is not the expected JSON: ${body.slice(0, 200)}`,
+    });
   }
   const result = schema.safeParse(content);
   if (!result.success) {

@@ -1,7 +1,15 @@
 // Building and running an agent role's worker: the whole of each agent service.
 import { loadConfig, positiveInt } from '@kunlun/config';
 import { agentTaskQueue, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL, type AgentRole } from '@kunlun/contracts';
-import { activityMetricsInterceptor, createActivityMetrics, deploymentOf, reportedDeployment, runWorkerService, workerEnv, type ActivityMetrics } from '@kunlun/worker-kit';
+import {
+  activityMetricsInterceptor,
+  createActivityMetrics,
+  deploymentOf,
+  reportedDeployment,
+  runWorkerService,
+  workerEnv,
+  type ActivityMetrics,
+} from '@kunlun/worker-kit';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { createRoleActivities, type AgentDeps } from './activities.js';
@@ -9,7 +17,11 @@ import { createRoleActivities, type AgentDeps } from './activities.js';
 export const agentEnv = {
   ...workerEnv,
   /** Critic services: the pool (task queue kunlun.agent.critic.<pool>) this deployment serves. */
-  CRITIC_POOL: z.string().trim().regex(CRITIC_POOL_PATTERN, 'expected a pool name: lowercase letters, digits and -').default(DEFAULT_CRITIC_POOL),
+  CRITIC_POOL: z
+    .string()
+    .trim()
+    .regex(CRITIC_POOL_PATTERN, 'expected a pool name: lowercase letters, digits and -')
+    .default(DEFAULT_CRITIC_POOL),
   FAULT_ERROR_RATE: z.coerce.number({ message: 'expected a number between 0 and 1' }).min(0).max(1).default(0),
   FAULT_LATENCY_MS: z.coerce.number({ message: 'expected milliseconds' }).int().min(0).max(600_000).default(0),
   /** random: independent draws; even: failures spread evenly (a run of calls fails at the rate, give or take one). */
@@ -25,7 +37,12 @@ export function agentDepsFromEnv(config: AgentEnv): AgentDeps {
   return {
     faults: { errorRate: config.FAULT_ERROR_RATE, latencyMs: config.FAULT_LATENCY_MS, spread: config.FAULT_SPREAD },
     llm: config.LLM_BASE_URL
-      ? { baseUrl: config.LLM_BASE_URL, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}) }
+      ? {
+          baseUrl: config.LLM_BASE_URL,
+          model: config.LLM_MODEL,
+          timeoutMs: config.LLM_TIMEOUT_MS,
+          ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
+        }
       : null,
   };
 }
@@ -60,7 +77,15 @@ export async function runAgentService(role: AgentRole): Promise<void> {
     loadConfig: () => loadConfig(agentEnv),
     createWorkers: async ({ config, connection, registry, logger }) => {
       const pool = role === 'critic' ? config.CRITIC_POOL : undefined;
-      logger.info({ role, pool, faults: { errorRate: config.FAULT_ERROR_RATE, latencyMs: config.FAULT_LATENCY_MS }, llm: Boolean(config.LLM_BASE_URL) }, 'agent worker starting');
+      logger.info(
+        {
+          role,
+          pool,
+          faults: { errorRate: config.FAULT_ERROR_RATE, latencyMs: config.FAULT_LATENCY_MS },
+          llm: Boolean(config.LLM_BASE_URL),
+        },
+        'agent worker starting',
+      );
       return [
         await createAgentWorker({
           role,

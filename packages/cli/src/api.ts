@@ -2,7 +2,17 @@ import { takeSseFrames } from '@kunlun/contracts';
 // A small client of the gateway's /v1 API, with the errors mapped to exit codes.
 
 /** diverged: `verify` found Temporal, the event topic and the read model disagreeing. */
-export const EXIT = { ok: 0, usage: 2, notFound: 3, refused: 4, auth: 5, unavailable: 6, failed: 8, cancelled: 9, diverged: 10 } as const;
+export const EXIT = {
+  ok: 0,
+  usage: 2,
+  notFound: 3,
+  refused: 4,
+  auth: 5,
+  unavailable: 6,
+  failed: 8,
+  cancelled: 9,
+  diverged: 10,
+} as const;
 
 export class CliError extends Error {
   constructor(
@@ -40,7 +50,10 @@ export class Api {
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (err) {
-      throw new CliError(`cannot reach the gateway at ${this.baseUrl}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`, EXIT.unavailable);
+      throw new CliError(
+        `cannot reach the gateway at ${this.baseUrl}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
+        EXIT.unavailable,
+      );
     }
     const data = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
     if (!res.ok) throw new CliError(data?.error?.message ?? `HTTP ${res.status}`, exitFor(res.status));
@@ -48,7 +61,10 @@ export class Api {
   }
 
   /** Server-sent events of one simulation; yields each event, resuming after drops. */
-  async *events(id: string, signal: AbortSignal): AsyncGenerator<{ id: number; event: string; data: Record<string, unknown> }> {
+  async *events(
+    id: string,
+    signal: AbortSignal,
+  ): AsyncGenerator<{ id: number; event: string; data: Record<string, unknown> }> {
     let last = 0;
     while (!signal.aborted) {
       const res = await fetch(`${this.baseUrl}/v1/simulations/${encodeURIComponent(id)}/events`, {

@@ -8,7 +8,10 @@ import { KEYS, startTestStack, stored, type TestStack } from '@kunlun/gateway/te
 
 const BIN = fileURLToPath(new URL('../bin/kunlun.js', import.meta.url));
 
-function kunlun(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function kunlun(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
@@ -29,7 +32,10 @@ describe('kunlun CLI', () => {
   after(() => s.stop());
 
   it('start → watch → result', { timeout: 180_000 }, async () => {
-    const started = await kunlun(['start', '--issue', 'Should libraries lend tools as well as books?', '--rounds', '3', '--json'], env);
+    const started = await kunlun(
+      ['start', '--issue', 'Should libraries lend tools as well as books?', '--rounds', '3', '--json'],
+      env,
+    );
     assert.equal(started.code, 0, started.stderr);
     const { simulationId } = JSON.parse(started.stdout) as { simulationId: string };
     s.workers.track(stored(simulationId));
@@ -52,12 +58,17 @@ describe('kunlun CLI', () => {
 
   it('branch → backtrack → resume → branches shows the lineage', { timeout: 180_000 }, async () => {
     // Started paused, so pause-at 2 lands before any round runs, however fast the agents are.
-    const started = await kunlun(['start', '--issue', 'Should towns share one fire service?', '--rounds', '4', '--paused', '--json'], env);
+    const started = await kunlun(
+      ['start', '--issue', 'Should towns share one fire service?', '--rounds', '4', '--paused', '--json'],
+      env,
+    );
     assert.equal(started.code, 0, started.stderr);
     const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
     s.workers.track(stored(id));
     for (let i = 0; ; i++) {
-      const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as { status: { state: string; round: number } | null };
+      const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as {
+        status: { state: string; round: number } | null;
+      };
       if (st.status?.state === 'paused') {
         assert.equal(st.status.round, 0, 'held before round 1');
         break;
@@ -69,7 +80,9 @@ describe('kunlun CLI', () => {
     assert.equal(pauseAt.code, 0, pauseAt.stderr);
     assert.equal((await kunlun(['resume', id], env)).code, 0);
     for (let i = 0; ; i++) {
-      const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as { status: { state: string; round: number } };
+      const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as {
+        status: { state: string; round: number };
+      };
       if (st.status.state === 'paused' && st.status.round === 2) break;
       assert.ok(i < 120, `not paused after round 2: ${JSON.stringify(st.status)}`);
       await new Promise((r) => setTimeout(r, 500));
@@ -84,8 +97,14 @@ describe('kunlun CLI', () => {
 
     const back = await kunlun(['backtrack', id, '1', '--reason', 'start over from round 1'], env);
     assert.equal(back.code, 0, back.stderr);
-    assert.match(back.stdout, /back at the state after round 1 \(line 1\); 1 later round\(s\) kept as abandoned branch backtrack-1/);
-    const branched = await kunlun(['branch', id, 'calm', 'bold:proposer.temperature=1.5,critic-logic.strictness=0.9', '--at', '3'], env);
+    assert.match(
+      back.stdout,
+      /back at the state after round 1 \(line 1\); 1 later round\(s\) kept as abandoned branch backtrack-1/,
+    );
+    const branched = await kunlun(
+      ['branch', id, 'calm', 'bold:proposer.temperature=1.5,critic-logic.strictness=0.9', '--at', '3'],
+      env,
+    );
     assert.equal(branched.code, 0, branched.stderr);
     assert.match(branched.stdout, /round 3 will run as a tournament of calm, bold/);
     assert.equal((await kunlun(['resume', id], env)).code, 0);
@@ -97,7 +116,10 @@ describe('kunlun CLI', () => {
     assert.equal(lines[0], 'line 0: round 1');
     assert.equal(lines[1], '├─ backtrack-1 back to round 1: abandoned 2 (by alice) — start over from round 1');
     assert.equal(lines[2], '└─ line 1 (from round 1): rounds 2–4  ← current');
-    assert.match(lines[3]!, /^ {3}└─ round 3 tournament: (\*calm \(won, [\d.]+\), bold \(pruned, [\d.]+\)|calm \(pruned, [\d.]+\), \*bold \(won, [\d.]+\))$/);
+    assert.match(
+      lines[3]!,
+      /^ {3}└─ round 3 tournament: (\*calm \(won, [\d.]+\), bold \(pruned, [\d.]+\)|calm \(pruned, [\d.]+\), \*bold \(won, [\d.]+\))$/,
+    );
     assert.equal(lines.length, 4);
   });
 
@@ -122,13 +144,20 @@ describe('kunlun CLI', () => {
     try {
       const bad = await kunlun(['verify', id, '--json', '--settle-ms', '0'], env);
       assert.equal(bad.code, 10, `${bad.stdout}${bad.stderr}`);
-      const report = JSON.parse(bad.stdout) as { consistent: boolean; attempts: number; divergences: Array<{ what: string; message: string }> };
+      const report = JSON.parse(bad.stdout) as {
+        consistent: boolean;
+        attempts: number;
+        divergences: Array<{ what: string; message: string }>;
+      };
       assert.equal(report.consistent, false);
       assert.equal(report.attempts, 1, 'settleMs=0 reads once');
       const round2 = report.divergences.find((d) => d.what === 'round 2');
       assert.ok(round2, `a round 2 divergence among ${JSON.stringify(report.divergences)}`);
       assert.match(round2.message, /redis/);
-      assert.ok(!report.divergences.some((d) => d.what === 'round 1'), `round 1 is intact: ${JSON.stringify(report.divergences)}`);
+      assert.ok(
+        !report.divergences.some((d) => d.what === 'round 1'),
+        `round 1 is intact: ${JSON.stringify(report.divergences)}`,
+      );
       const human = await kunlun(['verify', id, '--settle-ms', '0'], env);
       assert.equal(human.code, 10);
       assert.ok(human.stdout.trimEnd().split('\n').includes(round2.message), human.stdout);
@@ -139,9 +168,13 @@ describe('kunlun CLI', () => {
     assert.equal(repaired.code, 0, `${repaired.stdout}${repaired.stderr}`);
 
     // Operators only, and only the owner tenant's.
-    const asViewer = await fetch(`${s.baseUrl}/v1/simulations/${id}/verify?settleMs=0`, { headers: { authorization: `Bearer ${KEYS.viewer}` } });
+    const asViewer = await fetch(`${s.baseUrl}/v1/simulations/${id}/verify?settleMs=0`, {
+      headers: { authorization: `Bearer ${KEYS.viewer}` },
+    });
     assert.equal(asViewer.status, 403);
-    const asOther = await fetch(`${s.baseUrl}/v1/simulations/${id}/verify?settleMs=0`, { headers: { authorization: `Bearer ${KEYS.otherTenant}` } });
+    const asOther = await fetch(`${s.baseUrl}/v1/simulations/${id}/verify?settleMs=0`, {
+      headers: { authorization: `Bearer ${KEYS.otherTenant}` },
+    });
     assert.equal(asOther.status, 404);
     const unknown = await kunlun(['verify', 'sim-nope'], env);
     assert.equal(unknown.code, 3, unknown.stderr);
@@ -149,7 +182,9 @@ describe('kunlun CLI', () => {
     assert.match(metrics, /^kunlun_consistency_checks_total\{[^}]*outcome="consistent"[^}]*\} 2$/m);
     assert.match(metrics, /^kunlun_consistency_checks_total\{[^}]*outcome="divergent"[^}]*\} 2$/m);
     assert.match(metrics, /^kunlun_consistency_divergences_total\{[^}]*what="round N"[^}]*\} 2$/m);
-    const badSettle = await fetch(`${s.baseUrl}/v1/simulations/${id}/verify?settleMs=30001`, { headers: { authorization: `Bearer ${KEYS.operator}` } });
+    const badSettle = await fetch(`${s.baseUrl}/v1/simulations/${id}/verify?settleMs=30001`, {
+      headers: { authorization: `Bearer ${KEYS.operator}` },
+    });
     assert.equal(badSettle.status, 400);
   });
 

@@ -84,14 +84,20 @@ function parseBranch(spec: string): { label: string; overrides: Record<string, R
   const overrides: Record<string, Record<string, unknown>> = {};
   for (const change of changes.split(',').filter(Boolean)) {
     const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(change);
-    if (!m) throw new CliError(`expected AGENT.PARAM=VALUE in branch ${JSON.stringify(label)}, got ${JSON.stringify(change)}`, EXIT.usage);
+    if (!m)
+      throw new CliError(
+        `expected AGENT.PARAM=VALUE in branch ${JSON.stringify(label)}, got ${JSON.stringify(change)}`,
+        EXIT.usage,
+      );
     (overrides[m[1]!] ??= {})[m[2]!] = paramValue(m[3]!);
   }
   return { label: label ?? '', overrides };
 }
 
-const span = (r: { first: number; last: number } | null) => (!r ? 'no rounds of its own' : r.first === r.last ? `round ${r.first}` : `rounds ${r.first}–${r.last}`);
-const roundList = (rounds: Array<{ round: number }>) => (rounds.length ? rounds.map((r) => r.round).join(', ') : 'none');
+const span = (r: { first: number; last: number } | null) =>
+  !r ? 'no rounds of its own' : r.first === r.last ? `round ${r.first}` : `rounds ${r.first}–${r.last}`;
+const roundList = (rounds: Array<{ round: number }>) =>
+  rounds.length ? rounds.map((r) => r.round).join(', ') : 'none';
 
 /** The lineage as a tree: lines (the first, one per backtrack), their tournaments and abandoned rounds. */
 function printLineage(tree: LineageLine): void {
@@ -158,11 +164,17 @@ async function watch(id: string): Promise<number> {
   for await (const ev of api.events(id, controller.signal)) {
     const state = ev.data.state as string | undefined;
     if (ev.event.startsWith('round.')) await showNewRounds();
-    const view = await api.call<{ status: { progress: number; round: number; maxRounds: number; state: string } | null; summary: { progress?: number; state?: string } | null }>('GET', sim(id));
+    const view = await api.call<{
+      status: { progress: number; round: number; maxRounds: number; state: string } | null;
+      summary: { progress?: number; state?: string } | null;
+    }>('GET', sim(id));
     const progress = view.status?.progress ?? view.summary?.progress ?? 0;
     const current = view.status?.state ?? state ?? '';
     if (values.json) out(JSON.stringify({ type: 'event', event: ev.event, seq: ev.id, state: current, progress }));
-    else if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${bar(progress)} ${current} round ${view.status?.round ?? '?'}/${view.status?.maxRounds ?? '?'}`);
+    else if (process.stdout.isTTY)
+      process.stdout.write(
+        `\r\x1b[K${bar(progress)} ${current} round ${view.status?.round ?? '?'}/${view.status?.maxRounds ?? '?'}`,
+      );
     else out(`${bar(progress)} ${current} (${ev.event})`);
     if (state === 'completed' || state === 'failed' || state === 'cancelled' || state === 'terminated') {
       controller.abort(); // close the stream, or its socket keeps the process alive
@@ -182,22 +194,40 @@ async function main(): Promise<number> {
   switch (command) {
     case 'start': {
       if (!values.issue) throw new CliError('start needs --issue "…"', EXIT.usage);
-      const body = { issue: values.issue, ...(values.rounds ? { maxRounds: intArg(values.rounds, '--rounds') } : {}), ...(values.id ? { simulationId: values.id } : {}), ...(values.paused ? { startPaused: true } : {}) };
+      const body = {
+        issue: values.issue,
+        ...(values.rounds ? { maxRounds: intArg(values.rounds, '--rounds') } : {}),
+        ...(values.id ? { simulationId: values.id } : {}),
+        ...(values.paused ? { startPaused: true } : {}),
+      };
       const res = await api.call<{ simulationId: string; created: boolean }>('POST', '/simulations', body);
       print(res, () => out(`${res.created ? 'started' : 'already exists'}: ${res.simulationId}`));
       return EXIT.ok;
     }
     case 'list': {
-      const res = await api.call<{ items: Array<{ simulationId: string; state?: string; round?: number; maxRounds?: number; issue?: string }> }>('GET', `/simulations?limit=100${values.state ? `&state=${encodeURIComponent(values.state)}` : ''}`);
-      print(res, () => res.items.forEach((s) => out(`${s.simulationId}  ${(s.state ?? '?').padEnd(17)} ${s.round ?? 0}/${s.maxRounds ?? '?'}  ${(s.issue ?? '').slice(0, 60)}`)));
+      const res = await api.call<{
+        items: Array<{ simulationId: string; state?: string; round?: number; maxRounds?: number; issue?: string }>;
+      }>('GET', `/simulations?limit=100${values.state ? `&state=${encodeURIComponent(values.state)}` : ''}`);
+      print(res, () =>
+        res.items.forEach((s) =>
+          out(
+            `${s.simulationId}  ${(s.state ?? '?').padEnd(17)} ${s.round ?? 0}/${s.maxRounds ?? '?'}  ${(s.issue ?? '').slice(0, 60)}`,
+          ),
+        ),
+      );
       return EXIT.ok;
     }
     case 'status': {
       const [id] = need(1, 'simulation id');
-      const res = await api.call<{ status: Record<string, unknown> | null; summary: Record<string, unknown> | null }>('GET', sim(id!));
+      const res = await api.call<{ status: Record<string, unknown> | null; summary: Record<string, unknown> | null }>(
+        'GET',
+        sim(id!),
+      );
       print(res, () => {
         const s = res.status ?? res.summary ?? {};
-        out(`${id}: ${String(s.state)} — round ${String(s.round)}/${String(s.maxRounds)} ${bar(Number(s.progress ?? 0))}`);
+        out(
+          `${id}: ${String(s.state)} — round ${String(s.round)}/${String(s.maxRounds)} ${bar(Number(s.progress ?? 0))}`,
+        );
         if (typeof s.latestHypothesis === 'string') out(`latest hypothesis: ${s.latestHypothesis}`);
         if (res.status) out(`elapsed: ${Math.round(Number(res.status.elapsedMs) / 1000)} s`);
       });
@@ -224,7 +254,8 @@ async function main(): Promise<number> {
     case 'fast-forward':
     case 'pause-at': {
       const [id, round] = need(2, 'simulation id and round');
-      const body = command === 'fast-forward' ? { toRound: intArg(round!, 'ROUND') } : { round: intArg(round!, 'ROUND') };
+      const body =
+        command === 'fast-forward' ? { toRound: intArg(round!, 'ROUND') } : { round: intArg(round!, 'ROUND') };
       const res = await api.call<{ message: string }>('POST', `${sim(id!)}/${command}`, body);
       print(res, () => out(res.message));
       return EXIT.ok;
@@ -239,28 +270,42 @@ async function main(): Promise<number> {
         if (!k || v === undefined) throw new CliError(`expected PARAM=VALUE, got ${JSON.stringify(p)}`, EXIT.usage);
         params[k] = paramValue(v);
       }
-      const res = await api.call<{ message: string }>('PATCH', `${sim(id!)}/agents/${encodeURIComponent(agent!)}`, { params });
+      const res = await api.call<{ message: string }>('PATCH', `${sim(id!)}/agents/${encodeURIComponent(agent!)}`, {
+        params,
+      });
       print(res, () => out(res.message));
       return EXIT.ok;
     }
     case 'revert': {
       const [id, override] = need(2, 'simulation id and override id');
-      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/overrides/${intArg(override!, 'OVERRIDE')}/revert`, {});
+      const res = await api.call<{ message: string }>(
+        'POST',
+        `${sim(id!)}/overrides/${intArg(override!, 'OVERRIDE')}/revert`,
+        {},
+      );
       print(res, () => out(res.message));
       return EXIT.ok;
     }
     case 'branch': {
       const [id] = need(1, 'simulation id');
       const specs = positionals.slice(2);
-      if (specs.length < 2) throw new CliError('branch needs at least two branches, e.g. calm bold:proposer.temperature=1.5', EXIT.usage);
-      const body = { branches: specs.map(parseBranch), ...(values.at !== undefined ? { atRound: intArg(values.at, '--at') } : {}), ...(values.reason ? { reason: values.reason } : {}) };
+      if (specs.length < 2)
+        throw new CliError('branch needs at least two branches, e.g. calm bold:proposer.temperature=1.5', EXIT.usage);
+      const body = {
+        branches: specs.map(parseBranch),
+        ...(values.at !== undefined ? { atRound: intArg(values.at, '--at') } : {}),
+        ...(values.reason ? { reason: values.reason } : {}),
+      };
       const res = await api.call<{ message: string }>('POST', `${sim(id!)}/branch`, body);
       print(res, () => out(res.message));
       return EXIT.ok;
     }
     case 'backtrack': {
       const [id, round] = need(2, 'simulation id and round');
-      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/backtrack`, { toRound: intArg(round!, 'ROUND'), ...(values.reason ? { reason: values.reason } : {}) });
+      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/backtrack`, {
+        toRound: intArg(round!, 'ROUND'),
+        ...(values.reason ? { reason: values.reason } : {}),
+      });
       print(res, () => out(res.message));
       return EXIT.ok;
     }
@@ -274,9 +319,13 @@ async function main(): Promise<number> {
     case 'reject':
     case 'amend': {
       const [id] = need(1, 'simulation id');
-      if (command === 'reject' && !values.reason) throw new CliError('reject needs --reason "…" (the next round is told why)', EXIT.usage);
+      if (command === 'reject' && !values.reason)
+        throw new CliError('reject needs --reason "…" (the next round is told why)', EXIT.usage);
       if (command === 'amend' && !values.hypothesis) throw new CliError('amend needs --hypothesis "…"', EXIT.usage);
-      const body = { ...(values.reason ? { reason: values.reason } : {}), ...(command === 'amend' ? { hypothesis: values.hypothesis } : {}) };
+      const body = {
+        ...(values.reason ? { reason: values.reason } : {}),
+        ...(command === 'amend' ? { hypothesis: values.hypothesis } : {}),
+      };
       const res = await api.call<{ message: string }>('POST', `${sim(id!)}/${command}`, body);
       print(res, () => out(res.message));
       return EXIT.ok;
@@ -284,10 +333,15 @@ async function main(): Promise<number> {
     case 'result':
     case 'report': {
       const [id] = need(1, 'simulation id');
-      const res = await api.call<{ summary: string; strongest: { round: number; hypothesis: string; score: number } | null; scoreTrajectory: Array<{ round: number; score: number }> }>('GET', `${sim(id!)}/report`);
+      const res = await api.call<{
+        summary: string;
+        strongest: { round: number; hypothesis: string; score: number } | null;
+        scoreTrajectory: Array<{ round: number; score: number }>;
+      }>('GET', `${sim(id!)}/report`);
       print(res, () => {
         out(res.summary);
-        if (res.strongest) out(`strongest (round ${res.strongest.round}, ${res.strongest.score}): ${res.strongest.hypothesis}`);
+        if (res.strongest)
+          out(`strongest (round ${res.strongest.round}, ${res.strongest.score}): ${res.strongest.hypothesis}`);
         out(`scores: ${res.scoreTrajectory.map((s) => `${s.round}:${s.score}`).join('  ')}`);
       });
       return EXIT.ok;
@@ -295,9 +349,17 @@ async function main(): Promise<number> {
     case 'verify': {
       const [id] = need(1, 'simulation id');
       const settle = values['settle-ms'] !== undefined ? `?settleMs=${intArg(values['settle-ms'], '--settle-ms')}` : '';
-      const res = await api.call<{ consistent: boolean; topic: { events: number }; redis: { rounds: number }; divergences: Array<{ what: string; message: string }> }>('GET', `${sim(id!)}/verify${settle}`);
+      const res = await api.call<{
+        consistent: boolean;
+        topic: { events: number };
+        redis: { rounds: number };
+        divergences: Array<{ what: string; message: string }>;
+      }>('GET', `${sim(id!)}/verify${settle}`);
       print(res, () => {
-        if (res.consistent) out(`consistent: Temporal, the topic and the read model agree (${res.topic.events} events, ${res.redis.rounds} rounds)`);
+        if (res.consistent)
+          out(
+            `consistent: Temporal, the topic and the read model agree (${res.topic.events} events, ${res.redis.rounds} rounds)`,
+          );
         else for (const d of res.divergences) out(d.message);
       });
       return res.consistent ? EXIT.ok : EXIT.diverged;

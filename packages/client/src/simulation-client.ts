@@ -42,8 +42,20 @@ import {
   invisibleTextProblem,
 } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ControlRefusedError, ControlTargetNotFoundError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from './errors.js';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import {
+  ControlRefusedError,
+  ControlTargetNotFoundError,
+  InvalidRequestError,
+  SimulationExistsError,
+  SimulationNotFoundError,
+} from './errors.js';
 
 export const SIMULATION_WORKFLOW_TYPE = 'simulationWorkflow';
 
@@ -57,7 +69,11 @@ export interface SimulationSummary {
   closeTime: Date | null;
 }
 
-async function translate<T>(simulationId: string, call: () => Promise<T>, closed?: (id: string) => Promise<string | null>): Promise<T> {
+async function translate<T>(
+  simulationId: string,
+  call: () => Promise<T>,
+  closed?: (id: string) => Promise<string | null>,
+): Promise<T> {
   try {
     return await call();
   } catch (err) {
@@ -71,7 +87,8 @@ async function translate<T>(simulationId: string, call: () => Promise<T>, closed
     if (err instanceof WorkflowNotFoundError) {
       // Controls on an ended simulation also come back as "not found": tell the two apart.
       const status = closed ? await closed(simulationId) : null;
-      if (status) throw new ControlRefusedError(`the simulation has ended (${status.toLowerCase()}); it takes no more controls`);
+      if (status)
+        throw new ControlRefusedError(`the simulation has ended (${status.toLowerCase()}); it takes no more controls`);
       throw new SimulationNotFoundError(simulationId);
     }
     throw err;
@@ -96,7 +113,15 @@ export class SimulationClient {
       const desc = await this.handle(simulationId).describe();
       if (desc.type !== SIMULATION_WORKFLOW_TYPE) return null;
       const memo = (desc.memo as { tenant?: unknown } | undefined)?.tenant;
-      const tenant = typeof memo === 'string' ? memo : await this.handle(simulationId).query(statusQuery).then((st) => st.tenant, () => null);
+      const tenant =
+        typeof memo === 'string'
+          ? memo
+          : await this.handle(simulationId)
+              .query(statusQuery)
+              .then(
+                (st) => st.tenant,
+                () => null,
+              );
       return tenant ? { tenant, temporalStatus: desc.status.name } : null;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return null;
@@ -119,8 +144,13 @@ export class SimulationClient {
   }
 
   /** Validates and starts; the simulation id is the workflow id, so a repeated start never makes a second one. */
-  async start(request: Omit<SimulationRequest, 'simulationId'> & { simulationId?: string }): Promise<{ simulationId: string; runId: string }> {
-    const parsed = SimulationInputSchema.safeParse({ ...request, simulationId: request.simulationId ?? `sim-${randomUUID()}` });
+  async start(
+    request: Omit<SimulationRequest, 'simulationId'> & { simulationId?: string },
+  ): Promise<{ simulationId: string; runId: string }> {
+    const parsed = SimulationInputSchema.safeParse({
+      ...request,
+      simulationId: request.simulationId ?? `sim-${randomUUID()}`,
+    });
     if (!parsed.success) throw new InvalidRequestError(describeIssue(parsed.error));
     const blank = invisibleTextProblem(parsed.data);
     if (blank) throw new InvalidRequestError(blank);
@@ -211,7 +241,11 @@ export class SimulationClient {
    * A round's full result, waiting for it to start and finish. Rejects with
    * SimulationNotFoundError when the simulation ended without running that round (e.g. skipped).
    */
-  async roundResult(simulationId: string, round: number, at: { generation?: number; branch?: string } = {}): Promise<RoundResult> {
+  async roundResult(
+    simulationId: string,
+    round: number,
+    at: { generation?: number; branch?: string } = {},
+  ): Promise<RoundResult> {
     const id = roundWorkflowId(simulationId, round, at);
     for (;;) {
       try {
@@ -227,7 +261,8 @@ export class SimulationClient {
   }
 
   async list(options: { state?: SimulationState; limit?: number } = {}): Promise<SimulationSummary[]> {
-    if (options.state !== undefined && !SIMULATION_STATES.includes(options.state)) throw new InvalidRequestError(`state: expected one of ${SIMULATION_STATES.join(', ')}`);
+    if (options.state !== undefined && !SIMULATION_STATES.includes(options.state))
+      throw new InvalidRequestError(`state: expected one of ${SIMULATION_STATES.join(', ')}`);
     const clauses = [`WorkflowType = '${SIMULATION_WORKFLOW_TYPE}'`];
     if (options.state) clauses.push(`KunlunState = '${options.state}'`);
     const out: SimulationSummary[] = [];

@@ -22,14 +22,21 @@ export const kafkaEnv = {
   KAFKA_BROKERS: hostPortList().default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().trim().min(1).default('kunlun-mirror'),
   /** Replication factor of the topics the services create when missing (1 suits one broker only). */
-  KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce.number({ message: 'expected a whole number' }).int().min(1).max(16).default(1),
+  KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce
+    .number({ message: 'expected a whole number' })
+    .int()
+    .min(1)
+    .max(16)
+    .default(1),
   /** TLS to the brokers (implied by a CA or client certificate). */
   KAFKA_SSL: booleanFromString().default(false),
   KAFKA_SSL_CA_FILE: filePath().optional(),
   KAFKA_SSL_CERT_FILE: filePath().optional(),
   KAFKA_SSL_KEY_FILE: filePath().optional(),
   /** SASL/SCRAM (PLAIN is not offered: it would send the password as is). */
-  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512'], { message: 'expected scram-sha-256 or scram-sha-512' }).optional(),
+  KAFKA_SASL_MECHANISM: z
+    .enum(['scram-sha-256', 'scram-sha-512'], { message: 'expected scram-sha-256 or scram-sha-512' })
+    .optional(),
   KAFKA_SASL_USERNAME: z.string().min(1).optional(),
   KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
 };
@@ -38,7 +45,9 @@ export const redisEnv = {
   REDIS_URL: z
     .string()
     .trim()
-    .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { message: 'expected a redis:// or rediss:// URL' })
+    .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v) && URL.canParse(v), {
+      message: 'expected a redis:// or rediss:// URL',
+    })
     .default('redis://127.0.0.1:6379'),
 };
 

@@ -59,7 +59,14 @@ describe('config errors never print a secret', () => {
     ['JWT_SECRET', 'too-short-s3cret', 'too-short-s3cret'],
     ['UPSTREAM', 'https://bot:t0ken-value@host', 't0ken-value'],
   ];
-  const withSecrets = { ...shape, JWT_SECRET: z.string().min(32).optional(), UPSTREAM: z.string().regex(/^https:\/\/[a-z]+$/).optional() };
+  const withSecrets = {
+    ...shape,
+    JWT_SECRET: z.string().min(32).optional(),
+    UPSTREAM: z
+      .string()
+      .regex(/^https:\/\/[a-z]+$/)
+      .optional(),
+  };
   for (const [variable, value, secret] of cases) {
     it(`${variable}: says what is wrong, not what was given`, () => {
       let err: unknown;

@@ -32,7 +32,12 @@ export function loadConfig<S extends z.ZodRawShape>(
   const value = source[variable];
   // The value helps fix a typo, but a secret (or a URL that may carry a password) must never
   // reach a log through an error message: those say what is wrong, not what was given.
-  const shown = value === undefined ? 'it is not set' : secretBearing(variable, value) ? 'the value is not shown: it may hold a secret' : `got ${JSON.stringify(value)}`;
+  const shown =
+    value === undefined
+      ? 'it is not set'
+      : secretBearing(variable, value)
+        ? 'the value is not shown: it may hold a secret'
+        : `got ${JSON.stringify(value)}`;
   throw new ConfigError(variable, `${issue.message} (${shown})`);
 }
 
@@ -40,7 +45,12 @@ const SECRET = /PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE|CREDENTIAL/i;
 
 /** Whether a variable's value must never be printed: its name says so, or it is (or looks like) a URL, which can carry credentials. */
 function secretBearing(variable: string, value: string): boolean {
-  return SECRET.test(variable) || /(_URL|_URI|_DSN)$/i.test(variable) || /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) || value.includes('@');
+  return (
+    SECRET.test(variable) ||
+    /(_URL|_URI|_DSN)$/i.test(variable) ||
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(value.trim()) ||
+    value.includes('@')
+  );
 }
 
 /** Copy safe to log: secret-looking values are masked, URL passwords removed. */
@@ -48,7 +58,8 @@ export function redactConfig(config: Record<string, unknown>): Record<string, un
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
     if (SECRET.test(key) && value !== undefined && value !== '') out[key] = '[redacted]';
-    else if (typeof value === 'string' && /^[a-z]+:\/\/[^/]*:[^/]*@/i.test(value)) out[key] = value.replace(/:\/\/([^:/]*):[^@]*@/, '://$1:[redacted]@');
+    else if (typeof value === 'string' && /^[a-z]+:\/\/[^/]*:[^/]*@/i.test(value))
+      out[key] = value.replace(/:\/\/([^:/]*):[^@]*@/, '://$1:[redacted]@');
     else out[key] = value;
   }
   return out;

@@ -1,7 +1,13 @@
 // The checker's pure parts: the topic's implied read model, and the comparison of three views.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { makeEvent, type EventKind, type EventPayloads, type RoundResult, type SimulationEvent } from '@kunlun/contracts';
+import {
+  makeEvent,
+  type EventKind,
+  type EventPayloads,
+  type RoundResult,
+  type SimulationEvent,
+} from '@kunlun/contracts';
 import { compareViews } from './compare.js';
 import { lineOfRound } from './gather.js';
 import { canonicalJson, digest, viewFromEvents, type StoreView } from './views.js';
@@ -9,8 +15,24 @@ import { canonicalJson, digest, viewFromEvents, type StoreView } from './views.j
 const ID = 'sim-unit';
 let seq = 0;
 const at = '2026-12-01T00:00:00.000Z';
-function ev<K extends EventKind>(kind: K, round: number | null, payload: EventPayloads[K], generation = 0): SimulationEvent<K> {
-  return makeEvent(kind, { simulationId: ID, seq: ++seq, round, occurredAt: at, generation, ...(generation ? { forks: [[1, 1]] as Array<[number, number]> } : {}) }, payload);
+function ev<K extends EventKind>(
+  kind: K,
+  round: number | null,
+  payload: EventPayloads[K],
+  generation = 0,
+): SimulationEvent<K> {
+  return makeEvent(
+    kind,
+    {
+      simulationId: ID,
+      seq: ++seq,
+      round,
+      occurredAt: at,
+      generation,
+      ...(generation ? { forks: [[1, 1]] as Array<[number, number]> } : {}),
+    },
+    payload,
+  );
 }
 function round(n: number, score: number, generation = 0): RoundResult {
   return {
@@ -34,7 +56,26 @@ describe('the topic as the checker reads it', () => {
     const started = ev('simulation.started', null, { issue: 'q', maxRounds: 3, tenant: 't' });
     const r1 = ev('round.completed', 1, round(1, 5));
     const r2 = ev('round.completed', 2, round(2, 6));
-    const back = ev('simulation.backtracked', null, { toRound: 1, generation: 1, abandoned: { id: 'backtrack-1', kind: 'backtrack', forkedAfterRound: 1, generation: 0, label: 'l', rounds: [], outcome: 'abandoned', reason: 'r', at } }, 1);
+    const back = ev(
+      'simulation.backtracked',
+      null,
+      {
+        toRound: 1,
+        generation: 1,
+        abandoned: {
+          id: 'backtrack-1',
+          kind: 'backtrack',
+          forkedAfterRound: 1,
+          generation: 0,
+          label: 'l',
+          rounds: [],
+          outcome: 'abandoned',
+          reason: 'r',
+          at,
+        },
+      },
+      1,
+    );
     const r2b = ev('round.completed', 2, round(2, 7, 1), 1);
     const reworded = { ...r1, payload: { ...r1.payload, hypothesis: { text: 'changed' } } };
     // Delivered out of order and twice: the result is the same.
@@ -43,7 +84,13 @@ describe('the topic as the checker reads it', () => {
     assert.equal(view.tenant, 't');
     assert.equal(view.state, 'running');
     assert.equal(view.generation, 1);
-    assert.deepEqual([...view.rounds.entries()].map(([n, r]) => [n, r.score, r.generation]), [[1, 5, 0], [2, 7, 1]]);
+    assert.deepEqual(
+      [...view.rounds.entries()].map(([n, r]) => [n, r.score, r.generation]),
+      [
+        [1, 5, 0],
+        [2, 7, 1],
+      ],
+    );
     assert.equal(view.rounds.get(2)!.digest, digest(r2b.payload));
     assert.deepEqual(view.branches, ['backtrack-1']);
     assert.equal(view.roundsCompleted, 2);
@@ -53,15 +100,26 @@ describe('the topic as the checker reads it', () => {
 
   it('nothing leaves a terminal state, whatever comes after it', () => {
     seq = 0;
-    const events = [ev('simulation.started', null, { issue: 'q', maxRounds: 1 }), ev('simulation.failed', null, { reason: 'x' }), ev('simulation.paused', null, { reason: 'late', round: 1 })];
+    const events = [
+      ev('simulation.started', null, { issue: 'q', maxRounds: 1 }),
+      ev('simulation.failed', null, { reason: 'x' }),
+      ev('simulation.paused', null, { reason: 'late', round: 1 }),
+    ];
     assert.equal(viewFromEvents(events).view.state, 'failed');
   });
 
   it('an event that carries the state says it (an approval decided moves awaiting-approval on)', () => {
     seq = 0;
-    const events = [ev('simulation.started', null, { issue: 'q', maxRounds: 1 }), ev('approval.requested', 1, { round: 1, hypothesis: 'h', reason: 'r' })];
+    const events = [
+      ev('simulation.started', null, { issue: 'q', maxRounds: 1 }),
+      ev('approval.requested', 1, { round: 1, hypothesis: 'h', reason: 'r' }),
+    ];
     assert.equal(viewFromEvents(events).view.state, 'awaiting-approval');
-    const decided = makeEvent('approval.decided', { simulationId: ID, seq: ++seq, round: 1, occurredAt: at, state: 'running' }, { round: 1, decision: 'approved', automatic: false });
+    const decided = makeEvent(
+      'approval.decided',
+      { simulationId: ID, seq: ++seq, round: 1, occurredAt: at, state: 'running' },
+      { round: 1, decision: 'approved', automatic: false },
+    );
     assert.equal(viewFromEvents([...events, decided]).view.state, 'running');
   });
 });
@@ -96,7 +154,10 @@ describe('comparing the three views', () => {
     const topic = base();
     topic.rounds.set(1, { ...topic.rounds.get(1)!, digest: 'ccc' });
     const found = compareViews({ temporal: base(), topic, redis });
-    assert.deepEqual(found.map((d) => d.what), ['state', 'round 1', 'round 2', 'counter roundsSkipped', 'event log']);
+    assert.deepEqual(
+      found.map((d) => d.what),
+      ['state', 'round 1', 'round 2', 'counter roundsSkipped', 'event log'],
+    );
     assert.match(found[0]!.message, /temporal "completed", topic "completed", redis "running"/);
     assert.match(found[1]!.message, /content differs/);
     assert.match(found[2]!.message, /missing in redis/);
@@ -104,7 +165,18 @@ describe('comparing the three views', () => {
   });
 
   it('a store without the simulation is a divergence of its own', () => {
-    const none: StoreView = { ...base(), exists: false, state: null, rounds: new Map(), roundsCompleted: null, roundsSkipped: null, branches: null, report: null, seqs: null, tenant: null };
+    const none: StoreView = {
+      ...base(),
+      exists: false,
+      state: null,
+      rounds: new Map(),
+      roundsCompleted: null,
+      roundsSkipped: null,
+      branches: null,
+      report: null,
+      seqs: null,
+      tenant: null,
+    };
     const found = compareViews({ temporal: base(), topic: base(), redis: none });
     assert.equal(found[0]!.what, 'exists');
   });
@@ -115,9 +187,22 @@ describe('helpers', () => {
     assert.equal(canonicalJson({ b: 1, a: { d: 'x\ud800', c: 2 } }), '{"a":{"c":2,"d":"x\ufffd"},"b":1}');
   });
   it('the line that ran a round follows the backtracks', () => {
-    const bt = (generation: number, forkedAfterRound: number) => ({ id: `backtrack-${generation + 1}`, kind: 'backtrack' as const, forkedAfterRound, generation, label: '', rounds: [], outcome: 'abandoned' as const, reason: '', at });
+    const bt = (generation: number, forkedAfterRound: number) => ({
+      id: `backtrack-${generation + 1}`,
+      kind: 'backtrack' as const,
+      forkedAfterRound,
+      generation,
+      label: '',
+      rounds: [],
+      outcome: 'abandoned' as const,
+      reason: '',
+      at,
+    });
     const branches = [bt(0, 3), bt(1, 1)]; // line 1 forked after round 3, line 2 after round 1
-    assert.deepEqual([1, 2, 3, 4].map((n) => lineOfRound(n, branches, 2)), [0, 2, 2, 2]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((n) => lineOfRound(n, branches, 2)),
+      [0, 2, 2, 2],
+    );
     assert.equal(lineOfRound(4, [bt(0, 3)], 1), 1);
     assert.equal(lineOfRound(2, [bt(0, 3)], 1), 0);
   });

@@ -22,7 +22,11 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 function agree(out: Divergence[], what: string, values: Partial<Record<Store, unknown>>): void {
   const known = STORES.filter((s) => values[s] !== undefined);
   if (known.every((s) => same(values[s], values[known[0]!]))) return;
-  out.push({ what, seen: values, message: `${what} differs: ${known.map((s) => `${s} ${JSON.stringify(values[s])}`).join(', ')}` });
+  out.push({
+    what,
+    seen: values,
+    message: `${what} differs: ${known.map((s) => `${s} ${JSON.stringify(values[s])}`).join(', ')}`,
+  });
 }
 
 function roundText(r: RoundView | undefined): string {
@@ -34,11 +38,17 @@ export function compareViews(v: StoreViews): Divergence[] {
   const out: Divergence[] = [];
   agree(out, 'exists', { temporal: v.temporal.exists, topic: v.topic.exists, redis: v.redis.exists });
   if (!v.temporal.exists && !v.topic.exists && !v.redis.exists) return out;
-  agree(out, 'tenant', { ...(v.temporal.exists ? { temporal: v.temporal.tenant } : {}), ...(v.topic.exists ? { topic: v.topic.tenant } : {}), ...(v.redis.exists ? { redis: v.redis.tenant } : {}) });
+  agree(out, 'tenant', {
+    ...(v.temporal.exists ? { temporal: v.temporal.tenant } : {}),
+    ...(v.topic.exists ? { topic: v.topic.tenant } : {}),
+    ...(v.redis.exists ? { redis: v.redis.tenant } : {}),
+  });
   agree(out, 'state', { temporal: v.temporal.state, topic: v.topic.state, redis: v.redis.state });
   agree(out, 'generation', { temporal: v.temporal.generation, topic: v.topic.generation, redis: v.redis.generation });
 
-  const numbers = [...new Set([...v.temporal.rounds.keys(), ...v.topic.rounds.keys(), ...v.redis.rounds.keys()])].sort((a, b) => a - b);
+  const numbers = [...new Set([...v.temporal.rounds.keys(), ...v.topic.rounds.keys(), ...v.redis.rounds.keys()])].sort(
+    (a, b) => a - b,
+  );
   for (const n of numbers) {
     const [t, k, r] = [v.temporal.rounds.get(n), v.topic.rounds.get(n), v.redis.rounds.get(n)];
     const problems: string[] = [];
@@ -52,12 +62,25 @@ export function compareViews(v: StoreViews): Divergence[] {
     const digests = present.map((s) => views[s]!.digest).filter((d): d is string => d !== undefined);
     if (digests.some((d) => d !== digests[0])) problems.push('content differs');
     if (problems.length) {
-      out.push({ what: `round ${n}`, seen: { temporal: roundText(t), topic: roundText(k), redis: roundText(r) }, message: `round ${n}: ${problems.join('; ')} (temporal ${roundText(t)}; topic ${roundText(k)}; redis ${roundText(r)})` });
+      out.push({
+        what: `round ${n}`,
+        seen: { temporal: roundText(t), topic: roundText(k), redis: roundText(r) },
+        message: `round ${n}: ${problems.join('; ')} (temporal ${roundText(t)}; topic ${roundText(k)}; redis ${roundText(r)})`,
+      });
     }
   }
-  for (const c of ['roundsCompleted', 'roundsSkipped'] as const) agree(out, `counter ${c}`, { temporal: v.temporal[c], topic: v.topic[c], redis: v.redis[c] });
-  agree(out, 'branches', { temporal: v.temporal.branches ?? undefined, topic: v.topic.branches ?? undefined, redis: v.redis.branches ?? undefined });
-  agree(out, 'report', { ...(v.temporal.state === 'completed' ? { temporal: v.temporal.report } : {}), topic: v.topic.report, redis: v.redis.report });
+  for (const c of ['roundsCompleted', 'roundsSkipped'] as const)
+    agree(out, `counter ${c}`, { temporal: v.temporal[c], topic: v.topic[c], redis: v.redis[c] });
+  agree(out, 'branches', {
+    temporal: v.temporal.branches ?? undefined,
+    topic: v.topic.branches ?? undefined,
+    redis: v.redis.branches ?? undefined,
+  });
+  agree(out, 'report', {
+    ...(v.temporal.state === 'completed' ? { temporal: v.temporal.report } : {}),
+    topic: v.topic.report,
+    redis: v.redis.report,
+  });
   if (v.topic.seqs && v.redis.seqs) {
     const inRedis = new Set(v.redis.seqs);
     const inTopic = new Set(v.topic.seqs);

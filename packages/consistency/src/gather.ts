@@ -18,7 +18,13 @@ import type { Redis } from 'ioredis';
 import { digest, emptyView, roundView, viewFromEvents, type StoreView, type TopicReading } from './views.js';
 
 /** Temporal's execution status as a simulation state (the workflow's own word when it ran to an end). */
-const CLOSED_STATE: Record<string, string> = { COMPLETED: 'completed', FAILED: 'failed', CANCELLED: 'cancelled', TERMINATED: 'terminated', TIMED_OUT: 'terminated' };
+const CLOSED_STATE: Record<string, string> = {
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  CANCELLED: 'cancelled',
+  TERMINATED: 'terminated',
+  TIMED_OUT: 'terminated',
+};
 
 export interface TemporalReading {
   view: StoreView;
@@ -58,21 +64,31 @@ export async function readTemporal(client: Client, id: string): Promise<Temporal
     status = await handle.query(statusQuery);
   } catch (err) {
     // Terminated before its first workflow task: it ran no code and published nothing.
-    if (temporalStatus !== 'RUNNING' && neverRan(err)) return { view: emptyView(), temporalStatus, runId: desc.runId, childProblems: [] };
+    if (temporalStatus !== 'RUNNING' && neverRan(err))
+      return { view: emptyView(), temporalStatus, runId: desc.runId, childProblems: [] };
     throw err;
   }
-  view.state = temporalStatus === 'RUNNING' ? status.state : (CLOSED_STATE[temporalStatus] ?? temporalStatus.toLowerCase());
+  view.state =
+    temporalStatus === 'RUNNING' ? status.state : (CLOSED_STATE[temporalStatus] ?? temporalStatus.toLowerCase());
   view.generation = status.generation;
   view.branches = status.branches.map((b) => b.id).sort();
   const skipped = new Set(status.skippedRounds);
-  for (const n of skipped) view.rounds.set(n, { status: 'skipped', generation: lineOfRound(n, status.branches, status.generation) });
-  for (const s of status.scores) view.rounds.set(s.round, { status: 'completed', score: s.score, verdict: s.verdict, generation: lineOfRound(s.round, status.branches, status.generation) });
+  for (const n of skipped)
+    view.rounds.set(n, { status: 'skipped', generation: lineOfRound(n, status.branches, status.generation) });
+  for (const s of status.scores)
+    view.rounds.set(s.round, {
+      status: 'completed',
+      score: s.score,
+      verdict: s.verdict,
+      generation: lineOfRound(s.round, status.branches, status.generation),
+    });
 
   if (temporalStatus === 'COMPLETED') {
     const result = (await handle.result()) as SimulationResult;
     view.report = digest(result.report);
     // The last run's rounds in full: their digests are comparable with the topic's.
-    for (const r of result.rounds) view.rounds.set(r.round, { ...roundView(r), generation: view.rounds.get(r.round)?.generation ?? 0 });
+    for (const r of result.rounds)
+      view.rounds.set(r.round, { ...roundView(r), generation: view.rounds.get(r.round)?.generation ?? 0 });
   }
   const rounds = [...view.rounds.values()];
   view.roundsCompleted = rounds.filter((r) => r.status === 'completed').length;
@@ -80,7 +96,11 @@ export async function readTemporal(client: Client, id: string): Promise<Temporal
 
   // Every completed round on the line ran as a child workflow that completed with that score;
   // a skipped round never ran one.
-  const winners = new Map(status.branches.filter((b) => b.kind === 'tournament' && b.outcome === 'won').map((b) => [`${b.generation}:${b.forkedAfterRound + 1}`, b.label]));
+  const winners = new Map(
+    status.branches
+      .filter((b) => b.kind === 'tournament' && b.outcome === 'won')
+      .map((b) => [`${b.generation}:${b.forkedAfterRound + 1}`, b.label]),
+  );
   const childProblems: TemporalReading['childProblems'] = [];
   await Promise.all(
     [...view.rounds.entries()].map(async ([n, r]) => {
@@ -89,14 +109,26 @@ export async function readTemporal(client: Client, id: string): Promise<Temporal
       const child = client.workflow.getHandle(workflowId);
       try {
         const d = await child.describe();
-        if (r.status === 'skipped') return childProblems.push({ round: n, workflowId, problem: `skipped round has a child workflow (${d.status.name})` });
-        if (d.status.name !== 'COMPLETED') return childProblems.push({ round: n, workflowId, problem: `child workflow is ${d.status.name}` });
+        if (r.status === 'skipped')
+          return childProblems.push({
+            round: n,
+            workflowId,
+            problem: `skipped round has a child workflow (${d.status.name})`,
+          });
+        if (d.status.name !== 'COMPLETED')
+          return childProblems.push({ round: n, workflowId, problem: `child workflow is ${d.status.name}` });
         const result = (await child.result()) as { evaluation: { score: number }; approval?: unknown };
         // A tournament winner's approval is decided by the parent after the child ended.
-        if (!branch && result.evaluation.score !== r.score) childProblems.push({ round: n, workflowId, problem: `child scored ${result.evaluation.score}, the simulation recorded ${r.score}` });
+        if (!branch && result.evaluation.score !== r.score)
+          childProblems.push({
+            round: n,
+            workflowId,
+            problem: `child scored ${result.evaluation.score}, the simulation recorded ${r.score}`,
+          });
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
-        if (r.status === 'completed') childProblems.push({ round: n, workflowId, problem: 'no child workflow ran this round' });
+        if (r.status === 'completed')
+          childProblems.push({ round: n, workflowId, problem: 'no child workflow ran this round' });
       }
       return undefined;
     }),
@@ -153,7 +185,9 @@ export async function readRedis(redis: Redis, id: string): Promise<RedisReading>
     const outcome = JSON.parse(body) as Parameters<typeof roundView>[0];
     view.rounds.set(round, { ...roundView(outcome), generation: Number(summary[`gen:${n}`] ?? 0) });
   });
-  view.branches = (await redis.zrange(redisKeys.branches(id), 0, -1)).map((b) => (JSON.parse(b) as BranchRecord).id).sort();
+  view.branches = (await redis.zrange(redisKeys.branches(id), 0, -1))
+    .map((b) => (JSON.parse(b) as BranchRecord).id)
+    .sort();
   const report = await redis.get(redisKeys.report(id));
   view.report = report === null ? null : digest(JSON.parse(report));
   view.seqs = (await redis.zrange(redisKeys.events(id), 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
@@ -168,7 +202,9 @@ export async function readRedis(redis: Redis, id: string): Promise<RedisReading>
     if (listed && s !== view.state) indexProblems.push(`listed under state ${s} (the summary says ${view.state})`);
     if (!listed && s === view.state) indexProblems.push(`not listed under its state ${s}`);
   });
-  if (view.exists && replies[SIMULATION_STATES.length] === null) indexProblems.push(`not listed under its tenant ${view.tenant}`);
-  if (view.exists && replies[SIMULATION_STATES.length + 1] === null) indexProblems.push('not in the index of all simulations');
+  if (view.exists && replies[SIMULATION_STATES.length] === null)
+    indexProblems.push(`not listed under its tenant ${view.tenant}`);
+  if (view.exists && replies[SIMULATION_STATES.length + 1] === null)
+    indexProblems.push('not in the index of all simulations');
   return { view, indexProblems, eventCount: summary.eventCount === undefined ? null : Number(summary.eventCount) };
 }

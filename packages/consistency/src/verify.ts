@@ -31,16 +31,44 @@ export interface ConsistencyReport {
 }
 
 /** One reading of the three stores and their divergences. */
-export async function checkOnce(deps: VerifyDeps, id: string, reader: TopicReader): Promise<Omit<ConsistencyReport, 'attempts'>> {
-  const [temporal, topic, redis] = await Promise.all([readTemporal(deps.temporal, id), readTopic(reader, id), readRedis(deps.redis, id)]);
+export async function checkOnce(
+  deps: VerifyDeps,
+  id: string,
+  reader: TopicReader,
+): Promise<Omit<ConsistencyReport, 'attempts'>> {
+  const [temporal, topic, redis] = await Promise.all([
+    readTemporal(deps.temporal, id),
+    readTopic(reader, id),
+    readRedis(deps.redis, id),
+  ]);
   const divergences = compareViews({ temporal: temporal.view, topic: topic.view, redis: redis.view });
-  for (const c of temporal.childProblems) divergences.push({ what: `round ${c.round} child`, seen: { temporal: c.workflowId }, message: `round ${c.round}: ${c.problem} (${c.workflowId})` });
-  for (const p of redis.indexProblems) divergences.push({ what: 'index', seen: { redis: p }, message: `read model index: ${p}` });
-  for (const c of topic.conflicts) divergences.push({ what: 'event id', seen: { topic: c }, message: `event ${c} is on the topic twice with different content` });
-  for (const u of topic.unreadable) divergences.push({ what: 'unreadable event', seen: { topic: u.offset }, message: `message at offset ${u.offset} cannot be read as an event: ${u.reason}` });
+  for (const c of temporal.childProblems)
+    divergences.push({
+      what: `round ${c.round} child`,
+      seen: { temporal: c.workflowId },
+      message: `round ${c.round}: ${c.problem} (${c.workflowId})`,
+    });
+  for (const p of redis.indexProblems)
+    divergences.push({ what: 'index', seen: { redis: p }, message: `read model index: ${p}` });
+  for (const c of topic.conflicts)
+    divergences.push({
+      what: 'event id',
+      seen: { topic: c },
+      message: `event ${c} is on the topic twice with different content`,
+    });
+  for (const u of topic.unreadable)
+    divergences.push({
+      what: 'unreadable event',
+      seen: { topic: u.offset },
+      message: `message at offset ${u.offset} cannot be read as an event: ${u.reason}`,
+    });
   const distinct = topic.view.seqs?.length ?? 0;
   if (redis.eventCount !== null && redis.eventCount !== distinct) {
-    divergences.push({ what: 'event count', seen: { topic: distinct, redis: redis.eventCount }, message: `the read model applied ${redis.eventCount} events, the topic has ${distinct}` });
+    divergences.push({
+      what: 'event count',
+      seen: { topic: distinct, redis: redis.eventCount },
+      message: `the read model applied ${redis.eventCount} events, the topic has ${distinct}`,
+    });
   }
   return {
     simulationId: id,
@@ -89,8 +117,18 @@ function unreadable(id: string, err: unknown): Omit<ConsistencyReport, 'attempts
 
 /** kunlun_consistency_divergences_total{what}: divergences found by verify calls (alert on any). */
 export function createConsistencyMetrics(registry: Registry) {
-  const divergences = new Counter({ name: 'kunlun_consistency_divergences_total', help: 'Divergences between Temporal, the event topic and the read model found by the consistency checker, by what differed.', labelNames: ['what'], registers: [registry] });
-  const checks = new Counter({ name: 'kunlun_consistency_checks_total', help: 'Consistency checks run, by outcome.', labelNames: ['outcome'], registers: [registry] });
+  const divergences = new Counter({
+    name: 'kunlun_consistency_divergences_total',
+    help: 'Divergences between Temporal, the event topic and the read model found by the consistency checker, by what differed.',
+    labelNames: ['what'],
+    registers: [registry],
+  });
+  const checks = new Counter({
+    name: 'kunlun_consistency_checks_total',
+    help: 'Consistency checks run, by outcome.',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
   for (const outcome of ['consistent', 'divergent']) checks.inc({ outcome }, 0); // known label sets start at 0
   return {
     observe(report: ConsistencyReport): void {

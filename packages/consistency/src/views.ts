@@ -37,7 +37,18 @@ export interface StoreView {
 }
 
 export function emptyView(): StoreView {
-  return { exists: false, state: null, generation: null, rounds: new Map(), roundsCompleted: null, roundsSkipped: null, branches: null, report: null, seqs: null, tenant: null };
+  return {
+    exists: false,
+    state: null,
+    generation: null,
+    rounds: new Map(),
+    roundsCompleted: null,
+    roundsSkipped: null,
+    branches: null,
+    report: null,
+    seqs: null,
+    tenant: null,
+  };
 }
 
 /** JSON with object keys sorted and strings made well-formed: equal content, equal text. */
@@ -45,7 +56,9 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (typeof v === 'string') return v.toWellFormed();
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
     }
     return v;
   });
@@ -56,7 +69,10 @@ export function digest(value: unknown): string {
 }
 
 /** A round outcome (RoundResult or SkippedRound) as a RoundView. */
-export function roundView(outcome: { status: 'completed' | 'skipped'; generation?: number; evaluation?: { score: number; verdict: string } }, withDigest = true): RoundView {
+export function roundView(
+  outcome: { status: 'completed' | 'skipped'; generation?: number; evaluation?: { score: number; verdict: string } },
+  withDigest = true,
+): RoundView {
   return {
     status: outcome.status,
     ...(outcome.evaluation ? { score: outcome.evaluation.score, verdict: outcome.evaluation.verdict } : {}),
@@ -91,7 +107,11 @@ export function viewFromEvents(events: readonly SimulationEvent[]): TopicReading
   for (const e of ordered) {
     const state = e.state ?? STATE_AFTER[e.kind];
     // Nothing leaves a terminal state (the projection's rule too).
-    const leavesTerminal = view.state !== null && TERMINAL_STATES.includes(view.state as SimulationState) && state !== null && !TERMINAL_STATES.includes(state);
+    const leavesTerminal =
+      view.state !== null &&
+      TERMINAL_STATES.includes(view.state as SimulationState) &&
+      state !== null &&
+      !TERMINAL_STATES.includes(state);
     if (state && e.seq >= stateSeq && !leavesTerminal) {
       view.state = state;
       stateSeq = e.seq;

@@ -13,7 +13,12 @@ export const LLM_PROVIDERS = ['builtin', 'openai'] as const;
 const paramFields = {
   provider: z.enum(LLM_PROVIDERS),
   /** Model name for the openai provider (the service's LLM_MODEL when absent). */
-  model: z.string().trim().min(1).max(200).refine((v) => v.isWellFormed(), MALFORMED_TEXT_MESSAGE),
+  model: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((v) => v.isWellFormed(), MALFORMED_TEXT_MESSAGE),
   /** Creativity: higher values let the proposer stray further from the last round. */
   temperature: z.number().min(0).max(2),
   /** Critics: how hard they judge (0 lenient .. 1 harsh). */
@@ -21,7 +26,12 @@ const paramFields = {
   /** Critics: what they attack; unset means derived from the agent id. */
   focus: z.enum(CRITIQUE_FOCI),
   /** A short stance the agent argues from, woven into its text. */
-  persona: z.string().trim().min(1).max(200).refine((v) => v.isWellFormed(), MALFORMED_TEXT_MESSAGE),
+  persona: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .refine((v) => v.isWellFormed(), MALFORMED_TEXT_MESSAGE),
   maxTokens: z.number().int().min(16).max(32_000),
 };
 

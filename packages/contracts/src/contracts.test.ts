@@ -28,7 +28,12 @@ describe('search attributes', () => {
     const lib = readFileSync(new URL('../../../scripts/stack/lib.sh', import.meta.url), 'utf8');
     const line = /TEMPORAL_SEARCH_ATTRIBUTES=\(([^)]*)\)/.exec(lib);
     assert.ok(line, 'lib.sh defines TEMPORAL_SEARCH_ATTRIBUTES');
-    const registered = Object.fromEntries(line[1]!.trim().split(/\s+/).map((kv) => kv.split('=') as [string, string]));
+    const registered = Object.fromEntries(
+      line[1]!
+        .trim()
+        .split(/\s+/)
+        .map((kv) => kv.split('=') as [string, string]),
+    );
     assert.deepEqual(registered, SEARCH_ATTRIBUTE_REGISTRATIONS);
   });
 });

@@ -6,7 +6,15 @@
 //    newer from older whatever order they see events in (rebuilds, redeliveries).
 import { z } from 'zod';
 import { AgentParamsPatchSchema, CRITIQUE_FOCI } from './agents.js';
-import { SIMULATION_STATES, type ApprovalRecord, type BranchRecord, type FinalReport, type RoundResult, type SkippedRound, type SimulationState } from './simulation.js';
+import {
+  SIMULATION_STATES,
+  type ApprovalRecord,
+  type BranchRecord,
+  type FinalReport,
+  type RoundResult,
+  type SkippedRound,
+  type SimulationState,
+} from './simulation.js';
 
 /** Backtracks one simulation may make: its events carry the fork chain (`forks`), bounded here. */
 export const MAX_BACKTRACKS = 1000;
@@ -25,7 +33,13 @@ export interface EventPayloads {
   /** A tournament round finished: every contender, the winner's result follows as round.completed. */
   'round.branched': { round: number; winner: string; branches: BranchRecord[] };
   /** The simulation went back to the state after `toRound`; `abandoned` holds the later rounds. */
-  'simulation.backtracked': { toRound: number; generation: number; abandoned: BranchRecord; by?: string; reason?: string };
+  'simulation.backtracked': {
+    toRound: number;
+    generation: number;
+    abandoned: BranchRecord;
+    by?: string;
+    reason?: string;
+  };
   'simulation.completed': FinalReport;
   'simulation.failed': { reason: string };
   'simulation.cancelled': { reason: string; round: number };
@@ -63,14 +77,27 @@ export interface SimulationEvent<K extends EventKind = EventKind> {
 }
 
 /** Kinds that can happen more than once per simulation (and round) get their seq in the id. */
-const REPEATABLE: ReadonlySet<EventKind> = new Set(['simulation.paused', 'simulation.resumed', 'approval.requested', 'approval.decided', 'simulation.backtracked']);
+const REPEATABLE: ReadonlySet<EventKind> = new Set([
+  'simulation.paused',
+  'simulation.resumed',
+  'approval.requested',
+  'approval.decided',
+  'simulation.backtracked',
+]);
 
 /**
  * Round events of a later line (after a backtrack) get the generation in their id: round 3 of
  * line 1 is not round 3 of line 0. Events that name the run they come from end in `@<runId>`:
  * a reset (a new run re-doing work) publishes new events, not duplicates of the old run's.
  */
-export function eventId(simulationId: string, kind: EventKind, round: number | null, seq: number, generation = 0, runId?: string): string {
+export function eventId(
+  simulationId: string,
+  kind: EventKind,
+  round: number | null,
+  seq: number,
+  generation = 0,
+  runId?: string,
+): string {
   const run = runId ? `@${runId}` : '';
   if (REPEATABLE.has(kind)) return `${simulationId}:${kind}:#${seq}${run}`;
   if (round === null) return `${simulationId}:${kind}${run}`;
@@ -79,7 +106,16 @@ export function eventId(simulationId: string, kind: EventKind, round: number | n
 
 export function makeEvent<K extends EventKind>(
   kind: K,
-  e: { simulationId: string; seq: number; round: number | null; occurredAt: string; generation?: number; forks?: Array<[number, number]>; state?: SimulationState; runId?: string },
+  e: {
+    simulationId: string;
+    seq: number;
+    round: number | null;
+    occurredAt: string;
+    generation?: number;
+    forks?: Array<[number, number]>;
+    state?: SimulationState;
+    runId?: string;
+  },
   payload: EventPayloads[K],
 ): SimulationEvent<K> {
   const generation = e.generation ?? 0;
@@ -124,8 +160,17 @@ const isoTime = z.iso.datetime({ offset: true });
 
 const AnalysisSchema = z.object({ concepts: z.array(text), summary: text, tensions: z.array(text) });
 const HypothesisSchema = z.object({ text, buildsOnRound: z.number().int().positive().optional() });
-const CritiqueSchema = z.object({ criticId: z.string(), text, severity: z.number().min(0).max(10), focus: z.enum(CRITIQUE_FOCI) });
-const EvaluationSchema = z.object({ score: z.number().min(0).max(10), verdict: z.enum(['advanced', 'flawed']), nextSteps: z.array(text) });
+const CritiqueSchema = z.object({
+  criticId: z.string(),
+  text,
+  severity: z.number().min(0).max(10),
+  focus: z.enum(CRITIQUE_FOCI),
+});
+const EvaluationSchema = z.object({
+  score: z.number().min(0).max(10),
+  verdict: z.enum(['advanced', 'flawed']),
+  nextSteps: z.array(text),
+});
 
 export const RoundResultSchema = z.object({
   simulationId: z.string(),
@@ -151,7 +196,12 @@ export const RoundResultSchema = z.object({
   startedAt: isoTime,
   completedAt: isoTime,
 });
-export const SkippedRoundSchema = z.object({ simulationId: z.string(), round: z.number().int().positive(), status: z.literal('skipped'), reason: text });
+export const SkippedRoundSchema = z.object({
+  simulationId: z.string(),
+  round: z.number().int().positive(),
+  status: z.literal('skipped'),
+  reason: text,
+});
 const RoundSummarySchema = z.object({
   round: z.number().int().positive(),
   status: z.enum(['completed', 'skipped']),
@@ -182,7 +232,9 @@ export const FinalReportSchema = z.object({
   roundsCompleted: z.number().int().min(0),
   roundsSkipped: z.array(z.number().int()),
   strongest: z.object({ round: z.number().int(), hypothesis: text, score: z.number() }).nullable(),
-  unresolvedCritiques: z.array(z.object({ round: z.number().int(), criticId: z.string(), focus: z.string(), severity: z.number(), text })),
+  unresolvedCritiques: z.array(
+    z.object({ round: z.number().int(), criticId: z.string(), focus: z.string(), severity: z.number(), text }),
+  ),
   scoreTrajectory: z.array(z.object({ round: z.number().int(), score: z.number(), verdict: z.string() })),
   branchesExplored: z.array(BranchRecordSchema).optional(),
   summary: text,
@@ -191,14 +243,28 @@ export const FinalReportSchema = z.object({
 export const RoundOutcomeSchema = z.discriminatedUnion('status', [RoundResultSchema, SkippedRoundSchema]);
 
 const PAYLOAD_SCHEMAS = {
-  'simulation.started': z.object({ issue: text, maxRounds: z.number().int().positive(), startedBy: z.string().optional(), tenant: z.string().max(63).optional() }),
+  'simulation.started': z.object({
+    issue: text,
+    maxRounds: z.number().int().positive(),
+    startedBy: z.string().optional(),
+    tenant: z.string().max(63).optional(),
+  }),
   'simulation.paused': z.object({ reason: text, round: z.number().int().min(0) }),
   'simulation.resumed': z.object({ round: z.number().int().min(0) }),
   'round.completed': RoundResultSchema,
   'round.skipped': SkippedRoundSchema,
   'approval.requested': z.object({ round: z.number().int().positive(), hypothesis: text, reason: text }),
-  'approval.decided': z.object({ round: z.number().int().positive(), decision: z.enum(['approved', 'rejected', 'amended']), automatic: z.boolean(), by: z.string().max(200).optional() }),
-  'round.branched': z.object({ round: z.number().int().positive(), winner: z.string().max(24), branches: z.array(BranchRecordSchema).min(1).max(16) }),
+  'approval.decided': z.object({
+    round: z.number().int().positive(),
+    decision: z.enum(['approved', 'rejected', 'amended']),
+    automatic: z.boolean(),
+    by: z.string().max(200).optional(),
+  }),
+  'round.branched': z.object({
+    round: z.number().int().positive(),
+    winner: z.string().max(24),
+    branches: z.array(BranchRecordSchema).min(1).max(16),
+  }),
   'simulation.backtracked': z.object({
     toRound: z.number().int().min(0),
     generation: z.number().int().positive(),
@@ -221,7 +287,10 @@ const envelope = {
   seq: z.number().int().positive(),
   round: z.number().int().positive().nullable(),
   generation: z.number().int().positive().optional(),
-  forks: z.array(z.tuple([z.number().int().positive(), z.number().int().min(0)])).max(MAX_BACKTRACKS).optional(),
+  forks: z
+    .array(z.tuple([z.number().int().positive(), z.number().int().min(0)]))
+    .max(MAX_BACKTRACKS)
+    .optional(),
   occurredAt: isoTime,
   runId: z.string().min(1).max(100).optional(),
   state: z.enum(SIMULATION_STATES).optional(),
@@ -229,7 +298,9 @@ const envelope = {
 
 export const SimulationEventSchema = z.discriminatedUnion(
   'kind',
-  EVENT_KINDS.map((kind) => z.object({ ...envelope, kind: z.literal(kind), payload: PAYLOAD_SCHEMAS[kind] })) as unknown as [
+  EVENT_KINDS.map((kind) =>
+    z.object({ ...envelope, kind: z.literal(kind), payload: PAYLOAD_SCHEMAS[kind] }),
+  ) as unknown as [
     z.ZodObject<{ kind: z.ZodLiteral<EventKind> }>,
     ...Array<z.ZodObject<{ kind: z.ZodLiteral<EventKind> }>>,
   ],
@@ -249,16 +320,27 @@ export function parseEvent(raw: string | Buffer | null): EventParseResult {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
-  if (version !== EVENT_SCHEMA_VERSION) return { ok: false, reason: `unsupported schema version ${JSON.stringify(version)} (this recorder reads ${EVENT_SCHEMA_VERSION})` };
+  if (version !== EVENT_SCHEMA_VERSION)
+    return {
+      ok: false,
+      reason: `unsupported schema version ${JSON.stringify(version)} (this recorder reads ${EVENT_SCHEMA_VERSION})`,
+    };
   const result = SimulationEventSchema.safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
-    return { ok: false, reason: `invalid event at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}` };
+    return {
+      ok: false,
+      reason: `invalid event at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    };
   }
   const event = result.data as unknown as SimulationEvent;
-  if (event.eventId !== eventId(event.simulationId, event.kind, event.round, event.seq, event.generation, event.runId)) {
-    return { ok: false, reason: `eventId ${event.eventId} does not match its simulation, kind, round, seq, generation and run` };
+  if (
+    event.eventId !== eventId(event.simulationId, event.kind, event.round, event.seq, event.generation, event.runId)
+  ) {
+    return {
+      ok: false,
+      reason: `eventId ${event.eventId} does not match its simulation, kind, round, seq, generation and run`,
+    };
   }
   return { ok: true, event };
 }
-

@@ -32,7 +32,18 @@ export function forksOf(branches: readonly BranchRecord[]): Array<[number, numbe
  */
 export function lineageTree(branches: readonly BranchRecord[], lastRound: number): LineageLine {
   const backtracks = branches.filter((b) => b.kind === 'backtrack').sort((a, b) => a.generation - b.generation);
-  const lines: LineageLine[] = [{ generation: 0, parent: null, forkedAfterRound: 0, rounds: null, current: false, tournaments: [], abandoned: [], children: [] }];
+  const lines: LineageLine[] = [
+    {
+      generation: 0,
+      parent: null,
+      forkedAfterRound: 0,
+      rounds: null,
+      current: false,
+      tournaments: [],
+      abandoned: [],
+      children: [],
+    },
+  ];
   /** The current path from the root: [line, round it starts after]; a round belongs to the deepest line starting before it. */
   let path: Array<{ line: LineageLine; after: number }> = [{ line: lines[0]!, after: 0 }];
   const owner = (round: number) => [...path].reverse().find((p) => p.after < round)?.line ?? lines[0]!;
@@ -40,7 +51,16 @@ export function lineageTree(branches: readonly BranchRecord[], lastRound: number
   for (const b of backtracks) {
     const parent = owner(b.forkedAfterRound);
     parent.abandoned.push(b);
-    const line: LineageLine = { generation: b.generation + 1, parent: parent.generation, forkedAfterRound: b.forkedAfterRound, rounds: null, current: false, tournaments: [], abandoned: [], children: [] };
+    const line: LineageLine = {
+      generation: b.generation + 1,
+      parent: parent.generation,
+      forkedAfterRound: b.forkedAfterRound,
+      rounds: null,
+      current: false,
+      tournaments: [],
+      abandoned: [],
+      children: [],
+    };
     parent.children.push(line);
     lines.push(line);
     // The new path: the parent's path up to the fork, then the new line.
@@ -59,7 +79,9 @@ export function lineageTree(branches: readonly BranchRecord[], lastRound: number
     const line = lines.find((l) => l.generation === t.generation);
     if (!line) continue;
     const round = t.forkedAfterRound + 1;
-    const entry = line.tournaments.find((x) => x.round === round) ?? (line.tournaments.push({ round, contenders: [] }), line.tournaments.at(-1)!);
+    const entry =
+      line.tournaments.find((x) => x.round === round) ??
+      (line.tournaments.push({ round, contenders: [] }), line.tournaments.at(-1)!);
     entry.contenders.push(t);
   }
   for (const l of lines) l.tournaments.sort((a, b) => a.round - b.round);

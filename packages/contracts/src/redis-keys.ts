@@ -57,7 +57,8 @@ export const redisKeys = {
   /** Every key of one simulation (a SCAN pattern: ids never contain glob characters). */
   simulationKeysPattern: (id: string) => `kunlun:sim:{${id}}*`,
   /** The simulation id in a per-simulation key (its hash tag), or null for other keys. */
-  simulationOf: (key: string): string | null => (key.startsWith('kunlun:sim:{') ? key.slice(12, key.indexOf('}', 12)) || null : null),
+  simulationOf: (key: string): string | null =>
+    key.startsWith('kunlun:sim:{') ? key.slice(12, key.indexOf('}', 12)) || null : null,
   epoch: 'kunlun-admin:epoch',
   rebuilding: 'kunlun-admin:rebuilding',
   rebuildChannel: 'kunlun-admin:rebuild',

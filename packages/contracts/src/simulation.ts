@@ -31,7 +31,9 @@ export const DEFAULT_TENANT = 'default';
  */
 export const TENANT_ID_SEPARATOR = '~';
 export const STORED_SIMULATION_ID_PATTERN = /^(?:[A-Za-z0-9][A-Za-z0-9._-]{0,62}~)?[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-export const SimulationIdSchema = z.string().regex(SIMULATION_ID_PATTERN, 'simulationId: letters, digits, . _ -, at most 100 characters');
+export const SimulationIdSchema = z
+  .string()
+  .regex(SIMULATION_ID_PATTERN, 'simulationId: letters, digits, . _ -, at most 100 characters');
 
 /** Where the stores keep a tenant's simulation `id`. */
 export function storedSimulationId(tenant: string, id: string): string {
@@ -56,12 +58,36 @@ export const CriticPolicySchema = z
 export type CriticPolicy = z.infer<typeof CriticPolicySchema>;
 
 export const DEFAULT_AGENTS: AgentSpec[] = [
-  { id: 'analyzer', role: 'analyzer', params: { provider: 'builtin', temperature: 0.3, strictness: 0.5, maxTokens: 800 } },
-  { id: 'proposer', role: 'proposer', params: { provider: 'builtin', temperature: 0.7, strictness: 0.5, maxTokens: 800 } },
-  { id: 'critic-logic', role: 'critic', params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'logic', maxTokens: 800 } },
-  { id: 'critic-ethics', role: 'critic', params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'ethics', maxTokens: 800 } },
-  { id: 'critic-feasibility', role: 'critic', params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'feasibility', maxTokens: 800 } },
-  { id: 'evaluator', role: 'evaluator', params: { provider: 'builtin', temperature: 0.2, strictness: 0.5, maxTokens: 800 } },
+  {
+    id: 'analyzer',
+    role: 'analyzer',
+    params: { provider: 'builtin', temperature: 0.3, strictness: 0.5, maxTokens: 800 },
+  },
+  {
+    id: 'proposer',
+    role: 'proposer',
+    params: { provider: 'builtin', temperature: 0.7, strictness: 0.5, maxTokens: 800 },
+  },
+  {
+    id: 'critic-logic',
+    role: 'critic',
+    params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'logic', maxTokens: 800 },
+  },
+  {
+    id: 'critic-ethics',
+    role: 'critic',
+    params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'ethics', maxTokens: 800 },
+  },
+  {
+    id: 'critic-feasibility',
+    role: 'critic',
+    params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'feasibility', maxTokens: 800 },
+  },
+  {
+    id: 'evaluator',
+    role: 'evaluator',
+    params: { provider: 'builtin', temperature: 0.2, strictness: 0.5, maxTokens: 800 },
+  },
 ];
 
 /** Agent call timeouts; defaults suit an LLM, tests shorten them. */
@@ -82,7 +108,12 @@ export const ApprovalPolicySchema = z
     mode: z.enum(['never', 'every-round', 'severity']).default('never'),
     threshold: z.number().min(0).max(10).default(7),
     /** Optional deadline; when it passes, `defaultAction` is applied (recorded as automatic). */
-    deadlineSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
+    deadlineSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(30 * 86_400)
+      .optional(),
     defaultAction: z.enum(['approve', 'reject']).default('approve'),
   })
   .strict();
@@ -96,7 +127,9 @@ export const MAX_BRANCHES = 8;
 /** One contender of a tournament: a label and the param changes it runs with (by agent id). */
 export const BranchVariantSchema = z
   .object({
-    label: z.string().regex(BRANCH_LABEL_PATTERN, 'branch label: lowercase letters, digits and -, at most 24 characters'),
+    label: z
+      .string()
+      .regex(BRANCH_LABEL_PATTERN, 'branch label: lowercase letters, digits and -, at most 24 characters'),
     overrides: z.record(z.string(), AgentParamsPatchSchema).default({}),
   })
   .strict();
@@ -111,7 +144,8 @@ export const BranchVariantsSchema = z
   .superRefine((variants, ctx) => {
     const seen = new Set<string>();
     variants.forEach((v, i) => {
-      if (seen.has(v.label)) ctx.addIssue({ code: 'custom', path: [i, 'label'], message: `duplicate branch label ${v.label}` });
+      if (seen.has(v.label))
+        ctx.addIssue({ code: 'custom', path: [i, 'label'], message: `duplicate branch label ${v.label}` });
       seen.add(v.label);
     });
   });
@@ -128,7 +162,12 @@ export type Branching = z.output<typeof BranchingSchema>;
 export const SimulationInputSchema = z
   .object({
     /** As the stores hold it (STORED_SIMULATION_ID_PATTERN): `<tenant>~<id>`, or a bare id. */
-    simulationId: z.string().regex(STORED_SIMULATION_ID_PATTERN, 'simulationId: letters, digits, . _ -, at most 100 characters (after an optional `<tenant>~`)'),
+    simulationId: z
+      .string()
+      .regex(
+        STORED_SIMULATION_ID_PATTERN,
+        'simulationId: letters, digits, . _ -, at most 100 characters (after an optional `<tenant>~`)',
+      ),
     issue: z.string().trim().min(1, 'issue must not be empty').max(10_000, 'issue: at most 10000 characters'),
     maxRounds: z.number().int().min(1).max(MAX_ROUNDS_LIMIT).default(5),
     agents: z.array(AgentSpecSchema).min(4).max(50).default(DEFAULT_AGENTS),
@@ -144,44 +183,72 @@ export const SimulationInputSchema = z
     /** Who started it (from the gateway's auth); recorded, not trusted for anything else. */
     startedBy: z.string().max(200).optional(),
     /** The tenant that owns it: only its callers may see or control it. */
-    tenant: z.string().regex(TENANT_PATTERN, 'tenant: letters, digits, . _ -, at most 63 characters').default(DEFAULT_TENANT),
+    tenant: z
+      .string()
+      .regex(TENANT_PATTERN, 'tenant: letters, digits, . _ -, at most 63 characters')
+      .default(DEFAULT_TENANT),
   })
   .strict()
   .superRefine((input, ctx) => {
     const named = tenantOfStoredId(input.simulationId);
-    if (named !== null && named !== input.tenant) ctx.addIssue({ code: 'custom', path: ['simulationId'], message: `simulationId: names tenant ${named}, not ${input.tenant}` });
+    if (named !== null && named !== input.tenant)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['simulationId'],
+        message: `simulationId: names tenant ${named}, not ${input.tenant}`,
+      });
     const malformed = malformedTextPath(input);
-    if (malformed !== null) ctx.addIssue({ code: 'custom', path: malformed.split('.'), message: MALFORMED_TEXT_MESSAGE });
+    if (malformed !== null)
+      ctx.addIssue({ code: 'custom', path: malformed.split('.'), message: MALFORMED_TEXT_MESSAGE });
     const ids = new Set<string>();
     input.agents.forEach((a, i) => {
-      if (ids.has(a.id)) ctx.addIssue({ code: 'custom', path: ['agents', i, 'id'], message: `duplicate agent id ${a.id}` });
+      if (ids.has(a.id))
+        ctx.addIssue({ code: 'custom', path: ['agents', i, 'id'], message: `duplicate agent id ${a.id}` });
       ids.add(a.id);
     });
     for (const role of ['analyzer', 'proposer', 'evaluator'] as const) {
       const n = input.agents.filter((a) => a.role === role).length;
-      if (n !== 1) ctx.addIssue({ code: 'custom', path: ['agents'], message: `exactly one ${role} is required, got ${n}` });
+      if (n !== 1)
+        ctx.addIssue({ code: 'custom', path: ['agents'], message: `exactly one ${role} is required, got ${n}` });
     }
     const critics = input.agents.filter((a) => a.role === 'critic').length;
     if (critics < 1) ctx.addIssue({ code: 'custom', path: ['agents'], message: 'at least one critic is required' });
     const quorum = /^quorum:(\d+)$/.exec(input.criticPolicy);
     if (quorum && Number(quorum[1]) > critics) {
-      ctx.addIssue({ code: 'custom', path: ['criticPolicy'], message: `quorum ${quorum[1]} exceeds the ${critics} critics` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['criticPolicy'],
+        message: `quorum ${quorum[1]} exceeds the ${critics} critics`,
+      });
     }
     if (input.branching) {
       input.branching.atRounds.forEach((r, i) => {
-        if (r > input.maxRounds) ctx.addIssue({ code: 'custom', path: ['branching', 'atRounds', i], message: `round ${r} is beyond maxRounds ${input.maxRounds}` });
+        if (r > input.maxRounds)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['branching', 'atRounds', i],
+            message: `round ${r} is beyond maxRounds ${input.maxRounds}`,
+          });
       });
       const problem = branchOverridesProblem(input.agents, input.branching.branches);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['branching', 'branches', ...problem.path], message: problem.message });
+      if (problem)
+        ctx.addIssue({ code: 'custom', path: ['branching', 'branches', ...problem.path], message: problem.message });
     }
   });
 
 /** Why a tournament's overrides do not fit these agents (unknown agent id), or null. */
-export function branchOverridesProblem(agents: readonly AgentSpec[], variants: readonly BranchVariant[]): { path: Array<string | number>; message: string } | null {
+export function branchOverridesProblem(
+  agents: readonly AgentSpec[],
+  variants: readonly BranchVariant[],
+): { path: Array<string | number>; message: string } | null {
   const ids = new Set(agents.map((a) => a.id));
   for (const [i, v] of variants.entries()) {
     for (const agentId of Object.keys(v.overrides)) {
-      if (!ids.has(agentId)) return { path: [i, 'overrides', agentId], message: `unknown agent id ${agentId}; known agents: ${[...ids].join(', ')}` };
+      if (!ids.has(agentId))
+        return {
+          path: [i, 'overrides', agentId],
+          message: `unknown agent id ${agentId}; known agents: ${[...ids].join(', ')}`,
+        };
     }
   }
   return null;
@@ -211,7 +278,11 @@ export function describeIssue(error: z.ZodError): string {
  * Child workflow id of a round: stable, so a replayed start never runs a round twice.
  * After the k-th backtrack the line's rounds get `.g<k>`; a tournament's branches `.b-<label>`.
  */
-export function roundWorkflowId(simulationId: string, round: number, at: { generation?: number; branch?: string } = {}): string {
+export function roundWorkflowId(
+  simulationId: string,
+  round: number,
+  at: { generation?: number; branch?: string } = {},
+): string {
   return `${simulationId}/${roundNodeId(round, at)}`;
 }
 
@@ -343,7 +414,15 @@ export interface BranchRecord {
 // ---- status and controls -------------------------------------------------------------
 
 /** `terminated`: Temporal ended it (terminate, a timeout) without the workflow's code running to an end. */
-export const SIMULATION_STATES = ['running', 'paused', 'awaiting-approval', 'completed', 'failed', 'cancelled', 'terminated'] as const;
+export const SIMULATION_STATES = [
+  'running',
+  'paused',
+  'awaiting-approval',
+  'completed',
+  'failed',
+  'cancelled',
+  'terminated',
+] as const;
 export type SimulationState = (typeof SIMULATION_STATES)[number];
 /** States nothing leaves: the read model never moves a simulation out of one. */
 export const TERMINAL_STATES: readonly SimulationState[] = ['completed', 'failed', 'cancelled', 'terminated'];

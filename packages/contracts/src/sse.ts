@@ -15,7 +15,11 @@ export function takeSseFrames(buffer: string): { frames: SseFrame[]; rest: strin
   while ((cut = rest.indexOf('\n\n')) >= 0) {
     const frame = rest.slice(0, cut);
     rest = rest.slice(cut + 2);
-    const get = (k: string) => frame.split('\n').find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2);
+    const get = (k: string) =>
+      frame
+        .split('\n')
+        .find((l) => l.startsWith(`${k}: `))
+        ?.slice(k.length + 2);
     const id = get('id');
     if (id === undefined) continue;
     frames.push({ id: Number(id), event: get('event') ?? '', data: JSON.parse(get('data') ?? 'null') as unknown });

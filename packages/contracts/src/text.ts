@@ -35,7 +35,9 @@ export function wellFormedDeep<T>(value: T): T {
   if (typeof value === 'string') return value.toWellFormed() as T;
   if (Array.isArray(value)) return value.map((v: unknown) => wellFormedDeep(v)) as T;
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k.toWellFormed(), wellFormedDeep(v)])) as T;
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k.toWellFormed(), wellFormedDeep(v)]),
+    ) as T;
   }
   return value;
 }
@@ -60,7 +62,8 @@ export function invisibleTextProblem(request: { issue?: unknown; agents?: unknow
   const agents = Array.isArray(request.agents) ? (request.agents as Array<{ params?: { persona?: unknown } }>) : [];
   for (const [i, a] of agents.entries()) {
     const persona = a?.params?.persona;
-    if (typeof persona === 'string' && !hasVisibleText(persona)) return `agents.${i}.params.persona ${INVISIBLE_TEXT_MESSAGE}`;
+    if (typeof persona === 'string' && !hasVisibleText(persona))
+      return `agents.${i}.params.persona ${INVISIBLE_TEXT_MESSAGE}`;
   }
   return null;
 }

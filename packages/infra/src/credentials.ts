@@ -35,12 +35,20 @@ function read(variable: string, path: string | undefined): Buffer | undefined {
 }
 
 function pair(certVar: string, keyVar: string, cert: string | undefined, key: string | undefined): void {
-  if ((cert === undefined) !== (key === undefined)) throw new ConfigError(cert === undefined ? certVar : keyVar, `a client certificate needs both ${certVar} and ${keyVar}`);
+  if ((cert === undefined) !== (key === undefined))
+    throw new ConfigError(
+      cert === undefined ? certVar : keyVar,
+      `a client certificate needs both ${certVar} and ${keyVar}`,
+    );
 }
 
 /** TLS and API-key options for `Connection.connect` / `NativeConnection.connect` (empty: plaintext). */
 export function temporalSecurity(env: TemporalSecurityEnv): {
-  tls?: { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+  tls?: {
+    serverNameOverride?: string;
+    serverRootCACertificate?: Buffer;
+    clientCertPair?: { crt: Buffer; key: Buffer };
+  };
   apiKey?: string;
 } {
   pair('TEMPORAL_TLS_CERT_FILE', 'TEMPORAL_TLS_KEY_FILE', env.TEMPORAL_TLS_CERT_FILE, env.TEMPORAL_TLS_KEY_FILE);
@@ -49,7 +57,8 @@ export function temporalSecurity(env: TemporalSecurityEnv): {
   const key = read('TEMPORAL_TLS_KEY_FILE', env.TEMPORAL_TLS_KEY_FILE);
   const useTls = env.TEMPORAL_TLS || ca !== undefined || crt !== undefined || env.TEMPORAL_API_KEY !== undefined;
   if (!useTls) {
-    if (env.TEMPORAL_TLS_SERVER_NAME) throw new ConfigError('TEMPORAL_TLS_SERVER_NAME', 'set TEMPORAL_TLS=true to use it');
+    if (env.TEMPORAL_TLS_SERVER_NAME)
+      throw new ConfigError('TEMPORAL_TLS_SERVER_NAME', 'set TEMPORAL_TLS=true to use it');
     return {};
   }
   return {
@@ -71,8 +80,16 @@ export function kafkaSecurity(env: KafkaSecurityEnv): { ssl?: true | ConnectionO
   const tlsOptions: ConnectionOptions = { ...(ca ? { ca: [ca] } : {}), ...(cert && key ? { cert, key } : {}) };
   const useTls = env.KAFKA_SSL || Object.keys(tlsOptions).length > 0;
   const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } = env;
-  if (mechanism === undefined && (username !== undefined || password !== undefined)) throw new ConfigError('KAFKA_SASL_MECHANISM', 'set it (scram-sha-256 or scram-sha-512) to use KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD');
-  if (mechanism !== undefined && (username === undefined || password === undefined)) throw new ConfigError(username === undefined ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD', `SASL ${mechanism} needs a username and a password`);
+  if (mechanism === undefined && (username !== undefined || password !== undefined))
+    throw new ConfigError(
+      'KAFKA_SASL_MECHANISM',
+      'set it (scram-sha-256 or scram-sha-512) to use KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    );
+  if (mechanism !== undefined && (username === undefined || password === undefined))
+    throw new ConfigError(
+      username === undefined ? 'KAFKA_SASL_USERNAME' : 'KAFKA_SASL_PASSWORD',
+      `SASL ${mechanism} needs a username and a password`,
+    );
   return {
     ...(useTls ? { ssl: Object.keys(tlsOptions).length ? tlsOptions : true } : {}),
     ...(mechanism && username && password ? { sasl: { mechanism, username, password } } : {}),

@@ -11,7 +11,12 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka(options: { brokers: string[]; clientId: string; logger: Logger; security?: KafkaSecurityEnv }): Kafka {
+export function createKafka(options: {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+  security?: KafkaSecurityEnv;
+}): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: options.clientId,
@@ -30,7 +35,11 @@ export function createKafka(options: { brokers: string[]; clientId: string; logg
 }
 
 /** Creates missing topics; existing ones are left as they are. Returns the names it created. */
-export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], options: { replicationFactor?: number } = {}): Promise<string[]> {
+export async function ensureTopics(
+  kafka: Kafka,
+  specs: readonly TopicSpec[],
+  options: { replicationFactor?: number } = {},
+): Promise<string[]> {
   const admin: Admin = kafka.admin();
   await admin.connect();
   try {
@@ -39,7 +48,12 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], op
     if (missing.length === 0) return [];
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor: options.replicationFactor ?? 1, configEntries: s.configEntries })),
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.numPartitions,
+        replicationFactor: options.replicationFactor ?? 1,
+        configEntries: s.configEntries,
+      })),
     });
     return missing.map((s) => s.topic);
   } finally {

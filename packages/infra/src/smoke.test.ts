@@ -9,7 +9,10 @@ import { stackEnv, testLogger, uniqueName } from './testing.js';
 
 describe('smoke: real Temporal, Kafka and Redis', () => {
   it('runs a workflow through a worker and gets its result', { timeout: 120_000 }, async () => {
-    const { connection, client } = await connectTemporal({ address: stackEnv.temporalAddress, namespace: stackEnv.namespace });
+    const { connection, client } = await connectTemporal({
+      address: stackEnv.temporalAddress,
+      namespace: stackEnv.namespace,
+    });
     after(() => connection.close());
     const taskQueue = uniqueName('smoke');
     const worker = await Worker.create({

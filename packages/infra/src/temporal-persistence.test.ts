@@ -16,7 +16,6 @@ import { freePort, uniqueName } from './testing.js';
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../../scripts/stack/temporal.sh', import.meta.url));
 
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -23,12 +23,52 @@ const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-n
 function issue(name: string, extensions: string): void {
   openssl('req', ...newKey, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`), '-subj', `/CN=${name}`);
   writeFileSync(file(`${name}.ext`), extensions);
-  openssl('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file(`${name}.crt`), '-days', '1', '-extfile', file(`${name}.ext`));
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    file(`${name}.csr`),
+    '-CA',
+    file('ca.crt'),
+    '-CAkey',
+    file('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    file(`${name}.crt`),
+    '-days',
+    '1',
+    '-extfile',
+    file(`${name}.ext`),
+  );
 }
-openssl('req', '-x509', ...newKey, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '1', '-subj', '/CN=kunlun-test-ca');
+openssl(
+  'req',
+  '-x509',
+  ...newKey,
+  '-keyout',
+  file('ca.key'),
+  '-out',
+  file('ca.crt'),
+  '-days',
+  '1',
+  '-subj',
+  '/CN=kunlun-test-ca',
+);
 issue('server', 'subjectAltName=DNS:temporal.test\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
 issue('client', 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n');
-openssl('req', '-x509', ...newKey, '-keyout', file('other-ca.key'), '-out', file('other-ca.crt'), '-days', '1', '-subj', '/CN=someone-else');
+openssl(
+  'req',
+  '-x509',
+  ...newKey,
+  '-keyout',
+  file('other-ca.key'),
+  '-out',
+  file('other-ca.crt'),
+  '-days',
+  '1',
+  '-subj',
+  '/CN=someone-else',
+);
 
 describe('temporal over TLS and mTLS', () => {
   let proxy: Server;
@@ -36,7 +76,14 @@ describe('temporal over TLS and mTLS', () => {
   before(async () => {
     const [host, port] = stackEnv.temporalAddress.split(':') as [string, string];
     proxy = createServer(
-      { key: readFileSync(file('server.key')), cert: readFileSync(file('server.crt')), ca: [readFileSync(file('ca.crt'))], requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2'] },
+      {
+        key: readFileSync(file('server.key')),
+        cert: readFileSync(file('server.crt')),
+        ca: [readFileSync(file('ca.crt'))],
+        requestCert: true,
+        rejectUnauthorized: true,
+        ALPNProtocols: ['h2'],
+      },
       (secure) => {
         const upstream = tcpConnect(Number(port), host);
         secure.pipe(upstream).pipe(secure);
@@ -51,12 +98,21 @@ describe('temporal over TLS and mTLS', () => {
   after(() => proxy.close());
 
   const env = (extra: Record<string, string>) =>
-    loadConfig(temporalEnv, { TEMPORAL_ADDRESS: address, TEMPORAL_TLS_SERVER_NAME: 'temporal.test', TEMPORAL_TLS_CA_FILE: file('ca.crt'), ...extra });
+    loadConfig(temporalEnv, {
+      TEMPORAL_ADDRESS: address,
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.test',
+      TEMPORAL_TLS_CA_FILE: file('ca.crt'),
+      ...extra,
+    });
   const mtls = { TEMPORAL_TLS_CERT_FILE: file('client.crt'), TEMPORAL_TLS_KEY_FILE: file('client.key') };
 
   it('the client (gateway) connects with mTLS and talks to the server', { timeout: 60_000 }, async () => {
     const config = env(mtls);
-    const { connection } = await connectTemporal({ address: config.TEMPORAL_ADDRESS, namespace: 'default', security: config });
+    const { connection } = await connectTemporal({
+      address: config.TEMPORAL_ADDRESS,
+      namespace: 'default',
+      security: config,
+    });
     try {
       const info = await connection.workflowService.getSystemInfo({});
       assert.ok(info.serverVersion, 'the server answered through TLS');
@@ -76,17 +132,27 @@ describe('temporal over TLS and mTLS', () => {
     }
   });
 
-  it('is refused without a client certificate, or when the server is not signed by the trusted CA', { timeout: 60_000 }, async () => {
-    const noCert = env({});
-    await assert.rejects(async () => {
-      const { connection } = await connectTemporal({ address: noCert.TEMPORAL_ADDRESS, namespace: 'default', security: noCert });
-      try {
-        await connection.workflowService.getSystemInfo({});
-      } finally {
-        await connection.close();
-      }
-    });
-    const untrusted = env({ ...mtls, TEMPORAL_TLS_CA_FILE: file('other-ca.crt') });
-    await assert.rejects(() => NativeConnection.connect({ address: untrusted.TEMPORAL_ADDRESS, ...temporalSecurity(untrusted) }));
-  });
+  it(
+    'is refused without a client certificate, or when the server is not signed by the trusted CA',
+    { timeout: 60_000 },
+    async () => {
+      const noCert = env({});
+      await assert.rejects(async () => {
+        const { connection } = await connectTemporal({
+          address: noCert.TEMPORAL_ADDRESS,
+          namespace: 'default',
+          security: noCert,
+        });
+        try {
+          await connection.workflowService.getSystemInfo({});
+        } finally {
+          await connection.close();
+        }
+      });
+      const untrusted = env({ ...mtls, TEMPORAL_TLS_CA_FILE: file('other-ca.crt') });
+      await assert.rejects(() =>
+        NativeConnection.connect({ address: untrusted.TEMPORAL_ADDRESS, ...temporalSecurity(untrusted) }),
+      );
+    },
+  );
 });

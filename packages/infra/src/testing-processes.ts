@@ -20,11 +20,17 @@ export interface ServiceProcess {
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
 }
 
 /** Starts services/<service>/src/main.ts and waits until its workers poll. */
-export async function startService(service: string, env: Record<string, string> = {}, readyTimeoutMs = 120_000): Promise<ServiceProcess> {
+export async function startService(
+  service: string,
+  env: Record<string, string> = {},
+  readyTimeoutMs = 120_000,
+): Promise<ServiceProcess> {
   const metricsPort = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
     cwd: REPO,
@@ -35,7 +41,10 @@ export async function startService(service: string, env: Record<string, string> 
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${service} not ready in ${readyTimeoutMs} ms:\n${out.slice(-2000)}`)), readyTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${service} not ready in ${readyTimeoutMs} ms:\n${out.slice(-2000)}`)),
+      readyTimeoutMs,
+    );
     const check = () => {
       if (out.includes('"ready":true')) {
         clearTimeout(timer);
@@ -79,22 +88,37 @@ export function counterValue(text: string, name: string, labels: Record<string, 
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     const body = /\{([^}]*)\}/.exec(line)?.[1] ?? '';
-    const have: Record<string, string> = Object.fromEntries([...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    const have: Record<string, string> = Object.fromEntries(
+      [...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+    );
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(line.trim().split(/\s+/).at(-1));
   }
   return total;
 }
 
 /** A private redis-server (no persistence) on a free port: restartable, empty after a restart. */
-export async function startRedisServer(): Promise<{ url: string; port: number; restart(): Promise<void>; stop(): Promise<void> }> {
+export async function startRedisServer(): Promise<{
+  url: string;
+  port: number;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}> {
   const port = await freePort();
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     const { Redis } = await import('ioredis');
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       probe.on('error', () => undefined);
       try {
         await probe.connect();

@@ -14,7 +14,13 @@ export interface KeyedMessage {
 /** The partition a key is produced to (same partitioner as createIdempotentProducer). */
 export function partitionOfKey(key: string, partitions: number): number {
   const partitioner = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({ partitionId: i, partitionErrorCode: 0, leader: 0, replicas: [0], isr: [0] }));
+  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
+    partitionId: i,
+    partitionErrorCode: 0,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+  }));
   return partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
 }
 
@@ -35,7 +41,13 @@ export class TopicReader {
     /** Read only this key's partition and keep only its messages. */
     private readonly options: { onlyKey?: string } = {},
   ) {
-    this.consumer = kafka.consumer({ groupId: this.groupId, allowAutoTopicCreation: false, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 200 });
+    this.consumer = kafka.consumer({
+      groupId: this.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxWaitTimeInMs: 200,
+    });
     this.admin = kafka.admin();
   }
 
@@ -107,16 +119,21 @@ export class TopicReader {
     this.starting ??= this.start();
     await this.starting;
     const offsets = await this.admin.fetchTopicOffsets(this.topic);
-    const ends = offsets.filter((p) => this.next.has(p.partition)).map((p) => {
-      const low = BigInt(p.low);
-      if (this.next.get(p.partition)! < low) this.next.set(p.partition, low); // retention dropped the start
-      return { partition: p.partition, end: BigInt(p.high) };
-    });
+    const ends = offsets
+      .filter((p) => this.next.has(p.partition))
+      .map((p) => {
+        const low = BigInt(p.low);
+        if (this.next.get(p.partition)! < low) this.next.set(p.partition, low); // retention dropped the start
+        return { partition: p.partition, end: BigInt(p.high) };
+      });
     const deadline = Date.now() + timeoutMs;
     const behind = () => ends.find((e) => this.next.get(e.partition)! < e.end);
     for (let lag = behind(); lag; lag = behind()) {
       if (this.failure) throw this.failure;
-      if (Date.now() > deadline) throw new Error(`reading ${this.topic} partition ${lag.partition}: at offset ${this.next.get(lag.partition)} of ${lag.end} after ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `reading ${this.topic} partition ${lag.partition}: at offset ${this.next.get(lag.partition)} of ${lag.end} after ${timeoutMs} ms`,
+        );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 500);
         this.waiters.push(() => {

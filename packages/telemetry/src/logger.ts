@@ -9,7 +9,10 @@ export function createLogger(options: { service: string; level?: string }): Logg
     base: { service: options.service, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     // Secrets never reach the logs even if someone logs a whole options object.
-    redact: { paths: ['*.password', '*.apiKey', '*.token', '*.key', '*.sasl', 'config.*_API_KEY'], censor: '[redacted]' },
+    redact: {
+      paths: ['*.password', '*.apiKey', '*.token', '*.key', '*.sasl', 'config.*_API_KEY'],
+      censor: '[redacted]',
+    },
     formatters: { level: (label) => ({ level: label }) },
   });
 }

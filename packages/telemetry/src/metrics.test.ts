@@ -5,7 +5,12 @@ import { createMetricsRegistry, startMetricsServer } from './index.js';
 describe('metrics server', () => {
   it('serves /metrics, /healthz, and /readyz that follows the service', async () => {
     let ready = false;
-    const server = await startMetricsServer({ registry: createMetricsRegistry('probe-test'), host: '127.0.0.1', port: 0, isReady: () => ready });
+    const server = await startMetricsServer({
+      registry: createMetricsRegistry('probe-test'),
+      host: '127.0.0.1',
+      port: 0,
+      isReady: () => ready,
+    });
     const get = async (path: string) => {
       const res = await fetch(`http://127.0.0.1:${server.port}${path}`);
       return { status: res.status, body: await res.text() };

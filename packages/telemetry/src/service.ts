@@ -81,7 +81,13 @@ export async function runService<C extends { LOG_LEVEL: string; METRICS_HOST: st
 
   try {
     if (options.metricsServer !== false) {
-      const metrics = await startMetricsServer({ registry, host: config.METRICS_HOST, port: config.METRICS_PORT, logger, isReady: () => ready });
+      const metrics = await startMetricsServer({
+        registry,
+        host: config.METRICS_HOST,
+        port: config.METRICS_PORT,
+        logger,
+        isReady: () => ready,
+      });
       hooks.push(() => metrics.close());
     }
     const markReady = (fields: Record<string, unknown> = {}, message = 'ready') => {

@@ -1,5 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
+import type {
+  ActivityExecuteInput,
+  ActivityInboundCallsInterceptor,
+  ActivityInterceptorsFactory,
+  Next,
+} from '@temporalio/worker';
 import type { Context } from '@temporalio/activity';
 import { Counter, Histogram, type Registry } from 'prom-client';
 
@@ -71,7 +76,12 @@ class MetricsInbound implements ActivityInboundCallsInterceptor {
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const { info } = this.ctx;
-    const labels = { namespace: info.namespace, role: this.role, pool: poolOfTaskQueue(info.taskQueue), activity: info.activityType };
+    const labels = {
+      namespace: info.namespace,
+      role: this.role,
+      pool: poolOfTaskQueue(info.taskQueue),
+      activity: info.activityType,
+    };
     this.initialise(labels);
     if (this.ctx.info.attempt > 1) this.metrics.retries.inc(labels);
     const end = this.metrics.duration.startTimer(labels);

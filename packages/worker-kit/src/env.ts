@@ -11,7 +11,11 @@ export const workerEnv = {
   MAX_CONCURRENT_ACTIVITIES: positiveInt().default(32),
   MAX_CACHED_WORKFLOWS: positiveInt().default(200),
   /** This build's id (e.g. the image tag), reported with every task the worker completes. */
-  BUILD_ID: z.string().trim().regex(/^[A-Za-z0-9._+-]{1,255}$/, 'expected a build id: letters, digits, . _ + -').default('dev'),
+  BUILD_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._+-]{1,255}$/, 'expected a build id: letters, digits, . _ + -')
+    .default('dev'),
 };
 
 /** Worker options that report (without versioning on) which deployment and build ran each task. */
@@ -20,7 +24,10 @@ export function reportedDeployment(build?: { deploymentName: string; buildId: st
 }
 
 /** The worker deployment version a service reports: deployment `kunlun-<service>`, the build id from env. */
-export function deploymentOf(service: string, config: { BUILD_ID: string }): { deploymentName: string; buildId: string } {
+export function deploymentOf(
+  service: string,
+  config: { BUILD_ID: string },
+): { deploymentName: string; buildId: string } {
   return { deploymentName: `kunlun-${service}`, buildId: config.BUILD_ID };
 }
 export type WorkerEnv = z.infer<z.ZodObject<typeof workerEnv>>;

@@ -12,7 +12,12 @@ let installed = false;
  * counters without _total) so Temporal's own dashboards and docs apply; every series also
  * carries `service`, like our prom-client metrics (docs/metrics.md).
  */
-export function installRuntime(options: { logger: Logger; sdkMetricsPort: number; metricsHost: string; service?: string }): void {
+export function installRuntime(options: {
+  logger: Logger;
+  sdkMetricsPort: number;
+  metricsHost: string;
+  service?: string;
+}): void {
   if (installed) return;
   installed = true;
   const log = options.logger.child({ component: 'temporal-sdk' });

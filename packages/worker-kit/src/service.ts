@@ -22,8 +22,16 @@ export async function runWorkerService<C extends WorkerEnv>(options: {
     loadConfig: options.loadConfig,
     start: async (ctx) => {
       const { config } = ctx;
-      installRuntime({ logger: ctx.logger, sdkMetricsPort: config.TEMPORAL_SDK_METRICS_PORT, metricsHost: config.METRICS_HOST, service: options.name });
-      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS, ...temporalSecurity(config) });
+      installRuntime({
+        logger: ctx.logger,
+        sdkMetricsPort: config.TEMPORAL_SDK_METRICS_PORT,
+        metricsHost: config.METRICS_HOST,
+        service: options.name,
+      });
+      const connection = await NativeConnection.connect({
+        address: config.TEMPORAL_ADDRESS,
+        ...temporalSecurity(config),
+      });
       ctx.onShutdown(() => connection.close());
       const workers = await options.createWorkers({ ...ctx, connection });
       const running = Promise.all(workers.map((w) => w.run()));

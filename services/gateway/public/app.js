@@ -28,7 +28,11 @@ function say(text, isError) {
 async function api(method, path, body) {
   const headers = { authorization: `Bearer ${keyInput.value.trim()}` };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const data = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) throw new Error(data && data.error ? data.error.message : `HTTP ${res.status}`);
   return data;
@@ -80,23 +84,36 @@ function renderRound(r) {
   li.append(el('div', `Round ${r.round}${line} — score ${r.evaluation.score}/10, ${r.evaluation.verdict}${branch}`));
   li.append(el('div', `Analysis: ${r.analysis.summary}`));
   li.append(el('div', `Hypothesis: ${r.hypothesis.text}`));
-  for (const c of r.critiques) li.append(el('div', `${c.criticId} [${c.focus}, severity ${c.severity}]: ${c.text}`, 'critique'));
+  for (const c of r.critiques)
+    li.append(el('div', `${c.criticId} [${c.focus}, severity ${c.severity}]: ${c.text}`, 'critique'));
   for (const f of r.failedCritics) li.append(el('div', `${f.criticId} failed: ${f.error}`, 'critique'));
   li.append(el('div', `Next: ${r.evaluation.nextSteps.join(' | ')}`));
   return li;
 }
 
-const span = (r) => (!r ? 'no rounds of its own' : r.first === r.last ? `round ${r.first}` : `rounds ${r.first}–${r.last}`);
+const span = (r) =>
+  !r ? 'no rounds of its own' : r.first === r.last ? `round ${r.first}` : `rounds ${r.first}–${r.last}`;
 
 /** One line of the lineage tree (from GET …/branches) as a nested list item. */
 function renderLine(line) {
-  const li = el('li', `line ${line.generation}${line.generation ? ` (from round ${line.forkedAfterRound})` : ''}: ${span(line.rounds)}${line.current ? ' ← current' : ''}`, line.current ? 'won' : '');
+  const li = el(
+    'li',
+    `line ${line.generation}${line.generation ? ` (from round ${line.forkedAfterRound})` : ''}: ${span(line.rounds)}${line.current ? ' ← current' : ''}`,
+    line.current ? 'won' : '',
+  );
   const items = [
     ...line.tournaments.map((t) =>
-      el('li', `round ${t.round} tournament: ${t.contenders.map((c) => `${c.outcome === 'won' ? '★ ' : ''}${c.label} (${c.outcome}${c.rounds[0] ? `, ${c.rounds[0].score}` : ''})`).join(', ')}`),
+      el(
+        'li',
+        `round ${t.round} tournament: ${t.contenders.map((c) => `${c.outcome === 'won' ? '★ ' : ''}${c.label} (${c.outcome}${c.rounds[0] ? `, ${c.rounds[0].score}` : ''})`).join(', ')}`,
+      ),
     ),
     ...line.abandoned.map((b) =>
-      el('li', `${b.id} back to round ${b.forkedAfterRound}: abandoned ${b.rounds.map((r) => r.round).join(', ') || 'none'}${b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : ''}${b.by ? ` by ${b.by}` : ''} — ${b.reason}`, 'pruned'),
+      el(
+        'li',
+        `${b.id} back to round ${b.forkedAfterRound}: abandoned ${b.rounds.map((r) => r.round).join(', ') || 'none'}${b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : ''}${b.by ? ` by ${b.by}` : ''} — ${b.reason}`,
+        'pruned',
+      ),
     ),
     ...line.children.map(renderLine),
   ];
@@ -168,15 +185,25 @@ async function loadStatus(id) {
   $('detail-issue').textContent = s ? s.issue : sum.issue || '';
   const pending = s && s.pendingApproval;
   $('approval').hidden = !pending;
-  if (pending) $('approval-reason').textContent = `Round ${pending.round}: ${pending.reason}. Hypothesis: ${pending.hypothesis}`;
+  if (pending)
+    $('approval-reason').textContent = `Round ${pending.round}: ${pending.reason}. Hypothesis: ${pending.hypothesis}`;
   if (s) {
     const select = $('agent-id');
     if (select.options.length !== s.agents.length) {
       select.replaceChildren(...s.agents.map((a) => el('option', a.id)));
     }
-    $('planned').replaceChildren(...s.plannedTournaments.map((t) => el('li', `round ${t.round}: tournament of ${t.labels.join(', ')} (planned)`, 'planned')));
+    $('planned').replaceChildren(
+      ...s.plannedTournaments.map((t) =>
+        el('li', `round ${t.round}: tournament of ${t.labels.join(', ')} (planned)`, 'planned'),
+      ),
+    );
     $('overrides').replaceChildren(
-      ...s.overrides.map((o) => el('li', `#${o.id} ${o.kind} ${o.agentId}: ${o.changes.map((c) => `${c.param} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ')}${o.by ? ` by ${o.by}` : ''} (from round ${o.effectiveFrom.round})`)),
+      ...s.overrides.map((o) =>
+        el(
+          'li',
+          `#${o.id} ${o.kind} ${o.agentId}: ${o.changes.map((c) => `${c.param} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ')}${o.by ? ` by ${o.by}` : ''} (from round ${o.effectiveFrom.round})`,
+        ),
+      ),
     );
   }
 }
@@ -188,7 +215,8 @@ let refreshTimer = null;
 function changed(id, kind) {
   dirty.status = true;
   if (kind.startsWith('round.')) dirty.rounds = true;
-  if (kind === 'round.branched' || kind === 'simulation.backtracked' || kind.startsWith('tournament.')) dirty.lineage = true;
+  if (kind === 'round.branched' || kind === 'simulation.backtracked' || kind.startsWith('tournament.'))
+    dirty.lineage = true;
   if (refreshTimer) return;
   refreshTimer = setTimeout(() => {
     refreshTimer = null;
@@ -210,7 +238,10 @@ async function watch(id) {
     try {
       const headers = { authorization: `Bearer ${keyInput.value.trim()}`, accept: 'text/event-stream' };
       if (state.lastEventId) headers['last-event-id'] = String(state.lastEventId);
-      const res = await fetch(`/v1/simulations/${encodeURIComponent(id)}/events`, { headers, signal: controller.signal });
+      const res = await fetch(`/v1/simulations/${encodeURIComponent(id)}/events`, {
+        headers,
+        signal: controller.signal,
+      });
       if (!res.ok || !res.body) throw new Error(`events: HTTP ${res.status}`);
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
@@ -282,7 +313,10 @@ control('tune', (id) => {
 });
 control('revert', (id) => api('POST', `${sim(id)}/overrides/${Number($('override-id').value)}/revert`, {}));
 control('branch', (id) =>
-  api('POST', `${sim(id)}/branch`, { atRound: Number($('target-round').value), branches: $('branch-specs').value.trim().split(/\s+/).filter(Boolean).map(parseBranch) }),
+  api('POST', `${sim(id)}/branch`, {
+    atRound: Number($('target-round').value),
+    branches: $('branch-specs').value.trim().split(/\s+/).filter(Boolean).map(parseBranch),
+  }),
 );
 control('backtrack', async (id) => {
   const res = await api('POST', `${sim(id)}/backtrack`, { toRound: Number($('target-round').value) });

@@ -42,7 +42,20 @@ export interface GatewayDeps {
     | 'JWT_MAX_LIFETIME_SECONDS'
     | 'JWT_CLOCK_SKEW_SECONDS'
   > &
-    Partial<Pick<GatewayConfig, 'JWT_PUBLIC_KEY_FILE' | 'JWT_JWKS_URL' | 'JWT_JWKS_REFRESH_SECONDS' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'CRITIC_POOLS' | 'SSE_MAX_STREAMS' | 'SSE_MAX_STREAMS_PER_CALLER' | 'SSE_MAX_LIFETIME_SECONDS'>>;
+    Partial<
+      Pick<
+        GatewayConfig,
+        | 'JWT_PUBLIC_KEY_FILE'
+        | 'JWT_JWKS_URL'
+        | 'JWT_JWKS_REFRESH_SECONDS'
+        | 'JWT_ISSUER'
+        | 'JWT_AUDIENCE'
+        | 'CRITIC_POOLS'
+        | 'SSE_MAX_STREAMS'
+        | 'SSE_MAX_STREAMS_PER_CALLER'
+        | 'SSE_MAX_LIFETIME_SECONDS'
+      >
+    >;
   temporal: Client;
   sims: SimulationClient;
   redis: Redis;
@@ -57,7 +70,11 @@ export interface GatewayDeps {
 }
 
 const PAGE_FILES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
-const PAGE_TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const PAGE_TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
 
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -97,9 +114,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // Text the pipeline cannot carry (an unpaired UTF-16 surrogate) is refused at the door, naming
   // the field, before any route schema or handler sees it: every body and query string at once.
   app.addHook('preValidation', (req, _reply, done) => {
-    for (const [where, value] of [['body', req.body], ['querystring', req.query]] as const) {
+    for (const [where, value] of [
+      ['body', req.body],
+      ['querystring', req.query],
+    ] as const) {
       const path = malformedTextPath(value);
-      if (path !== null) return done(new ApiError(400, 'validation_error', `${where}.${path}: ${MALFORMED_TEXT_MESSAGE}`));
+      if (path !== null)
+        return done(new ApiError(400, 'validation_error', `${where}.${path}: ${MALFORMED_TEXT_MESSAGE}`));
     }
     done();
   });
@@ -117,16 +138,35 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [deps.registry],
   });
-  const sseClients = new Counter({ name: 'kunlun_gateway_sse_connections_total', help: 'SSE streams opened.', registers: [deps.registry] });
-  const openStreams = new Gauge({ name: 'kunlun_gateway_sse_streams', help: 'SSE streams open now (this replica).', registers: [deps.registry] });
+  const sseClients = new Counter({
+    name: 'kunlun_gateway_sse_connections_total',
+    help: 'SSE streams opened.',
+    registers: [deps.registry],
+  });
+  const openStreams = new Gauge({
+    name: 'kunlun_gateway_sse_streams',
+    help: 'SSE streams open now (this replica).',
+    registers: [deps.registry],
+  });
   app.addHook('onResponse', (req, reply, done) => {
-    requests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    requests.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 
   // External plugins first: security headers, CORS, rate limits, docs.
   await app.register(helmet, {
-    contentSecurityPolicy: { directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"] } },
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+      },
+    },
   });
   await app.register(cors, { origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : false });
   await app.register(authPlugin, {
@@ -148,12 +188,21 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   // lower limit. One count for all replicas in Redis; if Redis is down requests are not limited.
   await app.register(rateLimit, {
     timeWindow: '1 minute',
-    keyGenerator: (req) => (req.principal && !req.authRefusal ? `caller:${req.principal.tenant}:${req.principal.subject}` : `addr:${clientAddressKey(req)}`),
-    max: (_req, key) => (key.startsWith('caller:') ? config.RATE_LIMIT_PER_MINUTE : config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE),
+    keyGenerator: (req) =>
+      req.principal && !req.authRefusal
+        ? `caller:${req.principal.tenant}:${req.principal.subject}`
+        : `addr:${clientAddressKey(req)}`,
+    max: (_req, key) =>
+      key.startsWith('caller:') ? config.RATE_LIMIT_PER_MINUTE : config.RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE,
     redis: deps.redis,
     nameSpace: 'kunlun-ratelimit:',
     skipOnError: true,
-    errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `rate limit of ${ctx.max} requests per ${ctx.after} exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`),
+    errorResponseBuilder: (_req, ctx) =>
+      new ApiError(
+        429,
+        'rate_limited',
+        `rate limit of ${ctx.max} requests per ${ctx.after} exceeded; retry after ${Math.ceil(ctx.ttl / 1000)} s`,
+      ),
   });
   // After the rate limit: probing for routes is counted per address like any unauthenticated request.
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, (req, reply) => {
@@ -161,14 +210,30 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     const allowed = routes.methodsOf(path);
     if (allowed.length > 0) {
       void reply.header('allow', allowed.join(', '));
-      return errorHandler(new ApiError(405, 'method_not_allowed', `${req.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`), req, reply);
+      return errorHandler(
+        new ApiError(
+          405,
+          'method_not_allowed',
+          `${req.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`,
+        ),
+        req,
+        reply,
+      );
     }
     return errorHandler(new ApiError(404, 'not_found', `no route ${req.method} ${path}`), req, reply);
   });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'Kunlun Mirror API', version: '1.0.0', description: 'Start, watch and steer dialectical simulations.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key or JWT (claims sub, tenant, role)' } } },
+      info: {
+        title: 'Kunlun Mirror API',
+        version: '1.0.0',
+        description: 'Start, watch and steer dialectical simulations.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key or JWT (claims sub, tenant, role)' },
+        },
+      },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -208,7 +273,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           ...(config.SSE_MAX_LIFETIME_SECONDS ? { maxLifetimeMs: config.SSE_MAX_LIFETIME_SECONDS * 1000 } : {}),
         },
       });
-      verifyRoutes(v1, { stores: { temporal: deps.temporal, kafka: deps.kafka, topic: deps.eventsTopic, redis: deps.redis }, metrics: consistencyMetrics });
+      verifyRoutes(v1, {
+        stores: { temporal: deps.temporal, kafka: deps.kafka, topic: deps.eventsTopic, redis: deps.redis },
+        metrics: consistencyMetrics,
+      });
       adminRoutes(v1, { redis: deps.redis });
       done();
     },

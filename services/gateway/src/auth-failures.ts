@@ -29,7 +29,10 @@ export class AuthFailures {
 
   /** Seconds until the address may try again (0: it may now). */
   async blockedFor(address: string): Promise<number> {
-    const [[, count], [, ttl]] = (await this.redis.multi().get(this.key(address)).pttl(this.key(address)).exec()) as [[null, string | null], [null, number]];
+    const [[, count], [, ttl]] = (await this.redis.multi().get(this.key(address)).pttl(this.key(address)).exec()) as [
+      [null, string | null],
+      [null, number],
+    ];
     return Number(count ?? 0) >= this.limit ? Math.max(1, Math.ceil(ttl / 1000)) : 0;
   }
 

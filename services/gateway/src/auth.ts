@@ -64,7 +64,19 @@ const JwtClaims = z.object({
   exp: z.number(),
 });
 
-const ASYMMETRIC: string[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const ASYMMETRIC: string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -80,10 +92,17 @@ function tokenRefusal(err: unknown): ApiError {
     if (err.reason === 'missing') return refuse(`token lacks the ${err.claim} claim`);
     return refuse(`token's ${err.claim} is not one this gateway accepts`);
   }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return refuse('token signed with an algorithm this gateway does not accept');
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return refuse("token signed with a key the identity provider's key set does not hold");
+  if (err instanceof joseErrors.JOSEAlgNotAllowed)
+    return refuse('token signed with an algorithm this gateway does not accept');
+  if (err instanceof joseErrors.JWKSNoMatchingKey)
+    return refuse("token signed with a key the identity provider's key set does not hold");
   // The identity provider's keys could not be fetched: the token may be fine; try again.
-  if (err instanceof KeysUnavailable) return new ApiError(503, 'unavailable', "the identity provider's keys (JWT_JWKS_URL) cannot be read just now; retry");
+  if (err instanceof KeysUnavailable)
+    return new ApiError(
+      503,
+      'unavailable',
+      "the identity provider's keys (JWT_JWKS_URL) cannot be read just now; retry",
+    );
   return refuse('invalid or expired token');
 }
 
@@ -92,14 +111,21 @@ function jwtVerifier(o: JwtOptions): ((token: string) => Promise<Principal>) | n
   let algorithms: string[];
   if (o.jwksUrl) {
     // Cached for 10 minutes; a token naming a `kid` not in the cache refetches (rotation), at most once per refresh period.
-    const remote = createRemoteJWKSet(new URL(o.jwksUrl), { timeoutDuration: 5_000, cooldownDuration: (o.jwksRefreshSeconds ?? 30) * 1000, cacheMaxAge: 10 * 60_000 });
+    const remote = createRemoteJWKSet(new URL(o.jwksUrl), {
+      timeoutDuration: 5_000,
+      cooldownDuration: (o.jwksRefreshSeconds ?? 30) * 1000,
+      cacheMaxAge: 10 * 60_000,
+    });
     // A refusal of the token (no key with its kid) stays one; a failed fetch is the provider's trouble, not the token's.
     key = async (header, token) => {
       try {
         return await remote(header, token);
       } catch (err) {
         // JOSEError itself (ERR_JOSE_GENERIC) is jose's "not 200 OK" from the key set's URL.
-        const fetchTrouble = err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC');
+        const fetchTrouble =
+          err instanceof joseErrors.JWKSTimeout ||
+          err instanceof joseErrors.JWKSInvalid ||
+          (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC');
         if (err instanceof joseErrors.JOSEError && !fetchTrouble) throw err;
         throw new KeysUnavailable('JWKS fetch failed', { cause: err });
       }
@@ -127,15 +153,28 @@ function jwtVerifier(o: JwtOptions): ((token: string) => Promise<Principal>) | n
       throw tokenRefusal(err);
     }
     const claims = JwtClaims.safeParse(payload);
-    if (!claims.success) throw new ApiError(401, 'unauthorized', `token claims not accepted: ${claims.error.issues.map((i) => i.message).join('; ')}`);
+    if (!claims.success)
+      throw new ApiError(
+        401,
+        'unauthorized',
+        `token claims not accepted: ${claims.error.issues.map((i) => i.message).join('; ')}`,
+      );
     if (claims.data.exp * 1000 - Date.now() > (o.maxLifetimeSeconds + o.clockSkewSeconds) * 1000) {
-      throw new ApiError(401, 'unauthorized', `token lifetime too long: it must expire within ${o.maxLifetimeSeconds} s (JWT_MAX_LIFETIME_SECONDS)`);
+      throw new ApiError(
+        401,
+        'unauthorized',
+        `token lifetime too long: it must expire within ${o.maxLifetimeSeconds} s (JWT_MAX_LIFETIME_SECONDS)`,
+      );
     }
     return { subject: claims.data.sub, tenant: claims.data.tenant, role: claims.data.role };
   };
 }
 
-export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principal }>; jwt: JwtOptions; failures?: AuthFailures | undefined }>(
+export const authPlugin = fp<{
+  apiKeys: Array<{ key: string; principal: Principal }>;
+  jwt: JwtOptions;
+  failures?: AuthFailures | undefined;
+}>(
   (app: FastifyInstance, opts, done) => {
     // Compare digests in constant time, so neither key content nor length leaks through timing.
     const keys = opts.apiKeys.map((k) => ({ digest: digest(k.key), principal: k.principal }));
@@ -146,7 +185,8 @@ export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principa
     const authenticate = async (req: FastifyRequest): Promise<Principal> => {
       const header = req.headers.authorization;
       const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-      if (!token) throw new ApiError(401, 'unauthorized', 'missing bearer token (Authorization: Bearer <api key or JWT>)');
+      if (!token)
+        throw new ApiError(401, 'unauthorized', 'missing bearer token (Authorization: Bearer <api key or JWT>)');
       const d = digest(token);
       let found: Principal | undefined;
       for (const k of keys) if (timingSafeEqual(k.digest, d)) found = k.principal;
@@ -161,22 +201,34 @@ export const authPlugin = fp<{ apiKeys: Array<{ key: string; principal: Principa
       if (!need) return;
       const address = clientAddressKey(req);
       // Like the rate limit: if Redis is down, failures are not counted (the API stays up).
-      const wait = failures ? await failures.blockedFor(address).catch((err: unknown) => (req.log.warn({ err }, 'auth failures: Redis unreachable; not checked'), 0)) : 0;
+      const wait = failures
+        ? await failures
+            .blockedFor(address)
+            .catch((err: unknown) => (req.log.warn({ err }, 'auth failures: Redis unreachable; not checked'), 0))
+        : 0;
       if (wait > 0) {
         void reply.header('retry-after', String(wait));
-        req.authRefusal = new ApiError(429, 'rate_limited', `too many failed authentications from this address; retry after ${wait} s`);
+        req.authRefusal = new ApiError(
+          429,
+          'rate_limited',
+          `too many failed authentications from this address; retry after ${wait} s`,
+        );
         return;
       }
       try {
         const principal = await authenticate(req);
         req.principal = principal;
-        if (ROLES.indexOf(principal.role) < ROLES.indexOf(need)) req.authRefusal = new ApiError(403, 'forbidden', `this needs the ${need} role; you are ${principal.role}`);
+        if (ROLES.indexOf(principal.role) < ROLES.indexOf(need))
+          req.authRefusal = new ApiError(403, 'forbidden', `this needs the ${need} role; you are ${principal.role}`);
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         req.authRefusal = err;
         // A credential that was presented and refused is a guess; no credential at all is not, nor
         // one that could not be checked (503: the identity provider's keys were out of reach).
-        if (failures && req.headers.authorization && err.statusCode === 401) await failures.record(address).catch((e: unknown) => req.log.warn({ err: e }, 'auth failures: Redis unreachable; not counted'));
+        if (failures && req.headers.authorization && err.statusCode === 401)
+          await failures
+            .record(address)
+            .catch((e: unknown) => req.log.warn({ err: e }, 'auth failures: Redis unreachable; not counted'));
       }
     });
     app.addHook('preParsing', (req, _reply, payload, next) => {

@@ -1,6 +1,17 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError, kafkaEnv, loadConfig, kafkaTopicName, logEnv, metricsEnv, port, positiveInt, redisEnv, temporalEnv } from '@kunlun/config';
+import {
+  ConfigError,
+  kafkaEnv,
+  loadConfig,
+  kafkaTopicName,
+  logEnv,
+  metricsEnv,
+  port,
+  positiveInt,
+  redisEnv,
+  temporalEnv,
+} from '@kunlun/config';
 import { TENANT_PATTERN, TOPICS } from '@kunlun/contracts';
 import { z } from 'zod';
 import { ROLES, type Principal } from './auth.js';
@@ -17,22 +28,43 @@ const apiKeys = () =>
     .trim()
     .transform((v, ctx) => {
       const out: Array<{ key: string; principal: Principal }> = [];
-      const entries = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const entries = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const seenKeys = new Map<string, number>();
       const seenNames = new Map<string, number>();
       entries.forEach((entry, i) => {
         const m = /^([^=\s]{16,})=([^:\s]+):([a-z]+)(?::([A-Za-z0-9._-]{1,64}))?$/.exec(entry);
         const [, key, tenant, role, name] = m ?? [];
         if (!key || !tenant || !TENANT_PATTERN.test(tenant) || !(ROLES as readonly string[]).includes(role!)) {
-          ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${entries.length}: expected key=tenant:role[:name] (key ≥ 16 chars, role one of ${ROLES.join('/')})` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1} of ${entries.length}: expected key=tenant:role[:name] (key ≥ 16 chars, role one of ${ROLES.join('/')})`,
+          });
           return;
         }
         // Two entries with one key would give it two principals; two with one name, one audit name to two callers.
-        if (seenKeys.has(key)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${entries.length}: the same key as entry ${seenKeys.get(key)}` });
-        if (name && seenNames.has(name)) ctx.addIssue({ code: 'custom', message: `entry ${i + 1} of ${entries.length}: the name ${name} is entry ${seenNames.get(name)}'s too (names identify callers)` });
+        if (seenKeys.has(key))
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1} of ${entries.length}: the same key as entry ${seenKeys.get(key)}`,
+          });
+        if (name && seenNames.has(name))
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1} of ${entries.length}: the name ${name} is entry ${seenNames.get(name)}'s too (names identify callers)`,
+          });
         seenKeys.set(key, i + 1);
         if (name) seenNames.set(name, i + 1);
-        out.push({ key, principal: { subject: `key:${name ?? createHash('sha256').update(key).digest('hex').slice(0, 12)}`, tenant, role: role as Principal['role'] } });
+        out.push({
+          key,
+          principal: {
+            subject: `key:${name ?? createHash('sha256').update(key).digest('hex').slice(0, 12)}`,
+            tenant,
+            role: role as Principal['role'],
+          },
+        });
       });
       return out;
     });
@@ -50,16 +82,28 @@ const trustProxy = () =>
     .transform((v, ctx): boolean | number | string[] => {
       if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
       if (/^\d+$/.test(v)) return Number(v);
-      const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const list = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       const bad = list.filter((a) => !isAddressOrRange(a));
-      if (bad.length || !list.length) ctx.addIssue({ code: 'custom', message: `expected true, false, a number of hops, or proxy addresses / CIDR ranges (comma-separated)${bad.length ? `; not an address or range: ${bad.join(', ')}` : ''}` });
+      if (bad.length || !list.length)
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected true, false, a number of hops, or proxy addresses / CIDR ranges (comma-separated)${bad.length ? `; not an address or range: ${bad.join(', ')}` : ''}`,
+        });
       return list;
     });
 
 const commaList = () =>
   z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .refine((l) => l.length > 0, { message: 'expected a comma-separated list' });
 
 export const gatewayEnv = {
@@ -76,9 +120,7 @@ export const gatewayEnv = {
   /** A PEM public key (RS/PS/ES/EdDSA) of the identity provider that signs the tokens (instead of JWT_SECRET). */
   JWT_PUBLIC_KEY_FILE: z.string().trim().min(1).optional(),
   /** The identity provider's JWKS URL (keys by `kid`, refetched on rotation), instead of JWT_SECRET or JWT_PUBLIC_KEY_FILE. */
-  JWT_JWKS_URL: z
-    .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
-    .optional(),
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
   /** At most one fetch of JWT_JWKS_URL per this many seconds (a token with an unknown `kid` refetches, no more often). */
   JWT_JWKS_REFRESH_SECONDS: positiveInt().default(30),
   /** Accepted `iss` values (comma-separated); unset = any issuer. */
@@ -90,7 +132,12 @@ export const gatewayEnv = {
   JWT_CLOCK_SKEW_SECONDS: z.coerce.number({ message: 'expected seconds' }).int().min(0).max(300).default(30),
   CORS_ORIGINS: z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .default([]),
   /** Critic pools some deployment serves (comma-separated): a simulation sending a critic elsewhere is refused. Unset: not checked. */
   CRITIC_POOLS: commaList().optional(),
@@ -117,22 +164,34 @@ export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
   const config = loadConfig(gatewayEnv, env);
   const ways = (['JWT_SECRET', 'JWT_PUBLIC_KEY_FILE', 'JWT_JWKS_URL'] as const).filter((k) => config[k] !== undefined);
-  if (ways.length > 1) throw new ConfigError(ways[1]!, `set one of JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_URL, not ${ways.join(' and ')}`);
+  if (ways.length > 1)
+    throw new ConfigError(
+      ways[1]!,
+      `set one of JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_URL, not ${ways.join(' and ')}`,
+    );
   const idp = ways[0] === 'JWT_PUBLIC_KEY_FILE' || ways[0] === 'JWT_JWKS_URL' ? ways[0] : undefined;
-  if (idp && !config.JWT_AUDIENCE) throw new ConfigError('JWT_AUDIENCE', `required with ${idp}: the audience this gateway's tokens are issued for`);
+  if (idp && !config.JWT_AUDIENCE)
+    throw new ConfigError('JWT_AUDIENCE', `required with ${idp}: the audience this gateway's tokens are issued for`);
   const file = config.JWT_PUBLIC_KEY_FILE;
   if (file === undefined) return config;
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError('JWT_PUBLIC_KEY_FILE', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(
+      'JWT_PUBLIC_KEY_FILE',
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
-  if (/PRIVATE KEY/.test(pem)) throw new ConfigError('JWT_PUBLIC_KEY_FILE', `${file} holds a private key; give the gateway only the public key`);
+  if (/PRIVATE KEY/.test(pem))
+    throw new ConfigError('JWT_PUBLIC_KEY_FILE', `${file} holds a private key; give the gateway only the public key`);
   try {
     createPublicKey(pem);
   } catch {
-    throw new ConfigError('JWT_PUBLIC_KEY_FILE', `${file} holds no PEM public key${pem.trim() ? '' : ' (it is empty)'}`);
+    throw new ConfigError(
+      'JWT_PUBLIC_KEY_FILE',
+      `${file} holds no PEM public key${pem.trim() ? '' : ' (it is empty)'}`,
+    );
   }
   return config;
 }

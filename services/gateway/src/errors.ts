@@ -1,7 +1,13 @@
 // One error shape for every response: { error: { code, message, details } }.
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ControlRefusedError, ControlTargetNotFoundError, InvalidRequestError, SimulationExistsError, SimulationNotFoundError } from '@kunlun/client';
+import {
+  ControlRefusedError,
+  ControlTargetNotFoundError,
+  InvalidRequestError,
+  SimulationExistsError,
+  SimulationNotFoundError,
+} from '@kunlun/client';
 import type { FastifyError, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -56,7 +62,10 @@ export function documentErrors(route: RouteOptions): void {
   if (route.url.includes(':')) statuses.push(404, 414);
   if (methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) statuses.push(413, 415);
   if (/\/simulations\/:id(\/|$)/.test(route.url)) statuses.push(409);
-  route.schema = { ...schema, response: { ...Object.fromEntries(statuses.map((s) => [s, ErrorBodySchema])), ...schema.response } };
+  route.schema = {
+    ...schema,
+    response: { ...Object.fromEntries(statuses.map((s) => [s, ErrorBodySchema])), ...schema.response },
+  };
 }
 
 export const notFound = (what: string) => new ApiError(404, 'not_found', `${what} not found`);
@@ -96,7 +105,9 @@ export function answerClientError(err: Error & { code?: string }, socket: Duplex
         ? [408, 'request_timeout', 'the request was not sent in time']
         : [400, 'validation_error', 'the request could not be parsed'];
   const body = JSON.stringify({ error: { code, message } });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
   // A client that never reads would keep the half-closed socket: it goes a little later.
   setTimeout(() => socket.destroyed || socket.destroy(), 5_000).unref();
 }
@@ -117,7 +128,10 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   let e: ApiError;
   if (err instanceof ApiError) e = err;
   else if (hasZodFastifySchemaValidationErrors(err)) {
-    const issues = err.validation.map((v) => ({ path: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`.replace(/\.$/, ''), message: v.message }));
+    const issues = err.validation.map((v) => ({
+      path: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`.replace(/\.$/, ''),
+      message: v.message,
+    }));
     e = new ApiError(400, 'validation_error', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
   } else if (isResponseSerializationError(err)) e = new ApiError(500, 'internal', 'response did not match its schema');
   else if (err instanceof InvalidRequestError) e = new ApiError(400, 'validation_error', err.message);
@@ -133,6 +147,12 @@ export function errorHandler(err: FastifyError | Error, req: FastifyRequest, rep
   if (e.statusCode === 503) req.log.warn({ code: e.code, reason: e.message }, 'request refused: unavailable');
   else if (e.statusCode >= 500) req.log.error({ err }, 'request failed');
   // RFC 6750: what a 401 wants, and whether the token presented was the trouble.
-  if (e.statusCode === 401) void reply.header('www-authenticate', req.headers.authorization ? 'Bearer realm="kunlun", error="invalid_token"' : 'Bearer realm="kunlun"');
-  return reply.code(e.statusCode).send({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
+  if (e.statusCode === 401)
+    void reply.header(
+      'www-authenticate',
+      req.headers.authorization ? 'Bearer realm="kunlun", error="invalid_token"' : 'Bearer realm="kunlun"',
+    );
+  return reply
+    .code(e.statusCode)
+    .send({ error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}) } });
 }

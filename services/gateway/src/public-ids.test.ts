@@ -29,7 +29,11 @@ describe('public ids', () => {
   });
 
   it('in stored JSON text only the simulationId key changes, whatever the text around it holds', () => {
-    const round = { simulationId: 'tenant-a~sim-1', hypothesis: { text: 'say "simulationId":"tenant-a~sim-1" \\ \u2028 ✓' }, critiques: [] };
+    const round = {
+      simulationId: 'tenant-a~sim-1',
+      hypothesis: { text: 'say "simulationId":"tenant-a~sim-1" \\ \u2028 ✓' },
+      critiques: [],
+    };
     const json = `{"rounds":[${JSON.stringify(round)}]}`;
     const out = JSON.parse(jsonWithPublicIds(ref, json)) as { rounds: Array<typeof round> };
     assert.equal(out.rounds[0]!.simulationId, 'sim-1');
@@ -37,7 +41,15 @@ describe('public ids', () => {
   });
 
   it('a consistency report reads the public id everywhere', () => {
-    const report = { simulationId: 'tenant-a~sim-1', divergences: [{ message: 'round 2: redis lacks it (temporal tenant-a~sim-1/round-2)', seen: { topic: ['tenant-a~sim-1:round.completed:2'] } }] };
+    const report = {
+      simulationId: 'tenant-a~sim-1',
+      divergences: [
+        {
+          message: 'round 2: redis lacks it (temporal tenant-a~sim-1/round-2)',
+          seen: { topic: ['tenant-a~sim-1:round.completed:2'] },
+        },
+      ],
+    };
     assert.ok(!JSON.stringify(reportWithPublicIds(ref, report)).includes('tenant-a~'));
   });
 });
@@ -49,7 +61,8 @@ describe('client address keys', () => {
     assert.equal(addressKey('2001:db8:1:2::5'), '2001:db8:1:2::/64');
     assert.notEqual(addressKey('2001:db8:1:2::5'), addressKey('2001:db8:1:3::5'));
     assert.equal(addressKey('::ffff:10.1.2.3'), '10.1.2.3');
-    for (const junk of ['', 'localhost', '10.1.2', '1.2.3.4, 5.6.7.8', '2001:db8::g', undefined]) assert.equal(addressKey(junk), null, String(junk));
+    for (const junk of ['', 'localhost', '10.1.2', '1.2.3.4, 5.6.7.8', '2001:db8::g', undefined])
+      assert.equal(addressKey(junk), null, String(junk));
   });
 });
 

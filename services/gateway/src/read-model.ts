@@ -19,7 +19,12 @@ return out
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    kunlunRoundsPage(roundsKey: string, offset: number, limit: number, roundKeyPrefix: string): Result<Array<string | number>, Context>;
+    kunlunRoundsPage(
+      roundsKey: string,
+      offset: number,
+      limit: number,
+      roundKeyPrefix: string,
+    ): Result<Array<string | number>, Context>;
   }
 }
 
@@ -30,7 +35,12 @@ export class ReadModel {
 
   /** A page of rounds as stored JSON strings. */
   async roundsPage(id: string, offset: number, limit: number): Promise<{ total: number; rounds: string[] }> {
-    const [total, ...rounds] = await this.redis.kunlunRoundsPage(redisKeys.rounds(id), offset, limit, redisKeys.roundPrefix(id));
+    const [total, ...rounds] = await this.redis.kunlunRoundsPage(
+      redisKeys.rounds(id),
+      offset,
+      limit,
+      redisKeys.roundPrefix(id),
+    );
     return { total: Number(total), rounds: rounds.map(String) };
   }
 
@@ -41,7 +51,10 @@ export class ReadModel {
 
   /** Whether the tenant's read model (or all of it) is being rebuilt: requested or running. */
   async rebuildUnderWay(tenant: string): Promise<boolean> {
-    const [job, everything] = await Promise.all([this.redis.get(redisKeys.rebuildTenant(tenant)), this.redis.exists(redisKeys.rebuilding)]);
+    const [job, everything] = await Promise.all([
+      this.redis.get(redisKeys.rebuildTenant(tenant)),
+      this.redis.exists(redisKeys.rebuilding),
+    ]);
     if (everything) return true;
     if (!job) return false;
     const state = await this.redis.hget(redisKeys.rebuildJob(job), 'state');
@@ -53,7 +66,10 @@ export class ReadModel {
   }
 
   /** A tenant's simulations, newest first, optionally in one state; cursor = offset. */
-  async list(tenant: string, opts: { state?: SimulationState; limit: number; offset: number }): Promise<{ items: Summary[]; total: number }> {
+  async list(
+    tenant: string,
+    opts: { state?: SimulationState; limit: number; offset: number },
+  ): Promise<{ items: Summary[]; total: number }> {
     const key = redisKeys.tenantIndex(tenant);
     let ids: string[];
     let total: number;
@@ -71,7 +87,12 @@ export class ReadModel {
     for (const id of ids) pipeline.hgetall(redisKeys.summary(id));
     const rows = (await pipeline.exec()) ?? [];
     // A summary another tenant's simulation took over (an id reused after retention) is not this tenant's.
-    return { items: rows.map(([, v]) => v as Summary).filter((s) => Object.keys(s).length > 0 && (s.tenant === undefined || s.tenant === tenant)), total };
+    return {
+      items: rows
+        .map(([, v]) => v as Summary)
+        .filter((s) => Object.keys(s).length > 0 && (s.tenant === undefined || s.tenant === tenant)),
+      total,
+    };
   }
 
   async report(id: string): Promise<unknown> {
@@ -81,7 +102,10 @@ export class ReadModel {
 
   /** The lineage's side branches (tournament contenders, backtracked lines), oldest first, and the current line's last round. */
   async lineage(id: string): Promise<{ branches: BranchRecord[]; lastRound: number }> {
-    const [branches, last] = await Promise.all([this.redis.zrange(redisKeys.branches(id), 0, -1), this.redis.zrange(redisKeys.rounds(id), -1, -1)]);
+    const [branches, last] = await Promise.all([
+      this.redis.zrange(redisKeys.branches(id), 0, -1),
+      this.redis.zrange(redisKeys.rounds(id), -1, -1),
+    ]);
     return { branches: branches.map((b) => JSON.parse(b) as BranchRecord), lastRound: Number(last[0] ?? 0) };
   }
 

@@ -21,7 +21,9 @@ const input = SimulationInputSchema.shape;
 /** What a client may send to create a simulation; tenant and startedBy come from its credentials. */
 export const CreateSimulationBody = z
   .object({
-    simulationId: SimulationIdSchema.optional().describe('Client-chosen id; repeating a create with it never starts a second simulation.'),
+    simulationId: SimulationIdSchema.optional().describe(
+      'Client-chosen id; repeating a create with it never starts a second simulation.',
+    ),
     issue: input.issue,
     maxRounds: input.maxRounds,
     agents: input.agents,
@@ -56,22 +58,51 @@ export const EmptyBody = z.object({}).strict();
 export const FastForwardBody = z.object({ toRound: z.number().int().min(1).max(1000) }).strict();
 export const PauseAtBody = z.object({ round: z.number().int().min(1).max(1000) }).strict();
 export const TuneBody = z
-  .object({ params: AgentParamsPatchSchema.refine((p) => p.persona === undefined || hasVisibleText(p.persona), { message: INVISIBLE_TEXT_MESSAGE, path: ['persona'] }), ...by })
+  .object({
+    params: AgentParamsPatchSchema.refine((p) => p.persona === undefined || hasVisibleText(p.persona), {
+      message: INVISIBLE_TEXT_MESSAGE,
+      path: ['persona'],
+    }),
+    ...by,
+  })
   .strict();
 export const TuneParams = SimulationIdParams.extend({ agentId: z.string().min(1).max(63) });
 export const RevertParams = SimulationIdParams.extend({ overrideId: z.coerce.number().int().positive() });
 export const TerminateBody = z.object({ ...by }).strict();
 export const ApproveBody = z.object({ ...by }).strict();
-export const RejectBody = z.object({ reason: z.string().trim().min(1).max(500).refine(hasVisibleText, `reason ${INVISIBLE_TEXT_MESSAGE}`) }).strict();
-export const AmendBody = z.object({ hypothesis: z.string().trim().min(1).max(10_000).refine(hasVisibleText, `hypothesis ${INVISIBLE_TEXT_MESSAGE}`), ...by }).strict();
+export const RejectBody = z
+  .object({ reason: z.string().trim().min(1).max(500).refine(hasVisibleText, `reason ${INVISIBLE_TEXT_MESSAGE}`) })
+  .strict();
+export const AmendBody = z
+  .object({
+    hypothesis: z.string().trim().min(1).max(10_000).refine(hasVisibleText, `hypothesis ${INVISIBLE_TEXT_MESSAGE}`),
+    ...by,
+  })
+  .strict();
 export const BranchBody = z
   .object({
-    atRound: z.number().int().min(1).max(1000).optional().describe('The round to run as a tournament; default: the next one to start.'),
+    atRound: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('The round to run as a tournament; default: the next one to start.'),
     branches: BranchVariantsSchema,
     ...by,
   })
   .strict();
-export const BacktrackBody = z.object({ toRound: z.number().int().min(0).max(1000).describe('Continue from the state after this round (0: from the start).'), ...by }).strict();
+export const BacktrackBody = z
+  .object({
+    toRound: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .describe('Continue from the state after this round (0: from the start).'),
+    ...by,
+  })
+  .strict();
 /** One line of the lineage tree (see lineageTree in @kunlun/contracts); nested lines under children. */
 const LineageLineSchema = z.looseObject({
   generation: z.number(),
@@ -109,7 +140,12 @@ export const SummarySchema = z.object({
 });
 export type Summary = z.infer<typeof SummarySchema>;
 
-export const ListResponse = z.object({ items: z.array(SummarySchema), total: z.number(), limit: z.number(), offset: z.number() });
+export const ListResponse = z.object({
+  items: z.array(SummarySchema),
+  total: z.number(),
+  limit: z.number(),
+  offset: z.number(),
+});
 
 /** The live status (Temporal query); documented loosely: see SimulationStatus in @kunlun/contracts. */
 export const StatusSchema = z.looseObject({
@@ -130,7 +166,12 @@ export const SimulationResponse = z.object({
   summary: SummarySchema.nullable(),
 });
 
-export const RoundsResponse = z.object({ rounds: z.array(RoundOutcomeSchema), total: z.number(), limit: z.number(), offset: z.number() });
+export const RoundsResponse = z.object({
+  rounds: z.array(RoundOutcomeSchema),
+  total: z.number(),
+  limit: z.number(),
+  offset: z.number(),
+});
 export const ReportResponse = FinalReportSchema;
 export const ControlResponse = z.object({ changed: z.boolean(), message: z.string(), status: StatusSchema });
 export const OkResponse = z.object({ ok: z.literal(true), message: z.string() });
@@ -143,7 +184,9 @@ export const VerifyQuery = z
       .min(0)
       .max(30_000)
       .default(5_000)
-      .describe('How long a disagreement may last before it counts (the read model trails Temporal by the pipeline lag); 0: one reading.'),
+      .describe(
+        'How long a disagreement may last before it counts (the read model trails Temporal by the pipeline lag); 0: one reading.',
+      ),
   })
   .strict();
 
@@ -153,7 +196,11 @@ export const VerifyResponse = z.object({
   simulationId: z.string(),
   consistent: z.boolean().describe('Temporal, the event topic and the read model agree.'),
   checkedAt: z.string(),
-  temporal: z.object({ status: z.string().nullable().describe('Workflow execution status (RUNNING, COMPLETED, …); null: no workflow.'), runId: z.string().nullable(), state: z.string().nullable() }),
+  temporal: z.object({
+    status: z.string().nullable().describe('Workflow execution status (RUNNING, COMPLETED, …); null: no workflow.'),
+    runId: z.string().nullable(),
+    state: z.string().nullable(),
+  }),
   topic: z.object({ events: z.number().describe('Distinct events of the simulation on the topic.') }),
   redis: z.object({ state: z.string().nullable(), rounds: z.number() }),
   attempts: z.number().describe('How many times the stores were read before this answer.'),
@@ -161,7 +208,9 @@ export const VerifyResponse = z.object({
     z.object({
       what: z.string().describe('What was compared: state, round 3, counter roundsCompleted, report, event log, …'),
       message: z.string(),
-      seen: z.partialRecord(StoreName, z.unknown()).describe('What each store holds for it (absent: the store has no opinion).'),
+      seen: z
+        .partialRecord(StoreName, z.unknown())
+        .describe('What each store holds for it (absent: the store has no opinion).'),
     }),
   ),
 });

@@ -32,7 +32,10 @@ describe('auth and limits', () => {
     const publicKeyFile = join(dir, 'idp.pem');
     writeFileSync(publicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }));
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    sign = (claims, options = { expiresIn: 600_000 }) => createSigner({ key: pem, algorithm: 'ES256', ...(options.expiresIn ? { expiresIn: options.expiresIn } : {}) })(claims);
+    sign = (claims, options = { expiresIn: 600_000 }) =>
+      createSigner({ key: pem, algorithm: 'ES256', ...(options.expiresIn ? { expiresIn: options.expiresIn } : {}) })(
+        claims,
+      );
     s = await startTestStack({
       config: {
         API_KEYS: [
@@ -54,9 +57,16 @@ describe('auth and limits', () => {
   after(() => s.stop());
 
   const get = async (token: string | null, from: string, base = s.baseUrl) => {
-    const res = await fetch(`${base}/v1/simulations`, { headers: { 'x-forwarded-for': from, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    const res = await fetch(`${base}/v1/simulations`, {
+      headers: { 'x-forwarded-for': from, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
     const body = (await res.json()) as { error?: { code: string; message: string } };
-    return { status: res.status, body, retryAfter: res.headers.get('retry-after'), wwwAuthenticate: res.headers.get('www-authenticate') };
+    return {
+      status: res.status,
+      body,
+      retryAfter: res.headers.get('retry-after'),
+      wwwAuthenticate: res.headers.get('www-authenticate'),
+    };
   };
   /** `n` requests with rotating junk tokens, each from `from(i)`: their statuses. */
   const junk = async (n: number, from: (i: number) => string) => {
@@ -77,9 +87,17 @@ describe('auth and limits', () => {
       ['a tenant outside the pattern', sign({ ...good, tenant: 'Tenant A!' }), /tenant: expected a tenant name/],
       ['an over-long sub', sign({ ...good, sub: 's'.repeat(300) }), /sub: at most 128 characters/],
       ['an unknown role', sign({ ...good, role: 'root' }), /role: expected one of viewer, operator, admin/],
-      ['valid for 30 days', sign(good, { expiresIn: 30 * 24 * 3600 * 1000 }), /lifetime too long: it must expire within 3600 s/],
+      [
+        'valid for 30 days',
+        sign(good, { expiresIn: 30 * 24 * 3600 * 1000 }),
+        /lifetime too long: it must expire within 3600 s/,
+      ],
       ['expired', sign({ ...good, iat: 1, exp: 2 }, {}), /token expired/],
-      ['HS256 with a shared secret', createSigner({ key: JWT_SECRET, expiresIn: 600_000 })(good), /algorithm this gateway does not accept/],
+      [
+        'HS256 with a shared secret',
+        createSigner({ key: JWT_SECRET, expiresIn: 600_000 })(good),
+        /algorithm this gateway does not accept/,
+      ],
       ['a sub passing for an API key', sign({ ...good, sub: 'key:ci-bot' }), /sub: may not start with "key:"/],
     ];
     for (const [name, token, reason] of cases) {
@@ -132,7 +150,10 @@ describe('auth and limits', () => {
   it('probing for routes that do not exist is counted per address too (404 and 405, then 429)', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < LIMIT + 3; i++) {
-      const res = await fetch(`${s.baseUrl}/v1/${i % 2 ? 'simulations' : `probe-${i}`}`, { method: i % 2 ? 'DELETE' : 'GET', headers: { 'x-forwarded-for': '10.0.8.1' } });
+      const res = await fetch(`${s.baseUrl}/v1/${i % 2 ? 'simulations' : `probe-${i}`}`, {
+        method: i % 2 ? 'DELETE' : 'GET',
+        headers: { 'x-forwarded-for': '10.0.8.1' },
+      });
       statuses.push(res.status);
     }
     assert.deepEqual(statuses.slice(0, 4), [404, 405, 404, 405]);
@@ -164,11 +185,23 @@ describe("tokens checked against an identity provider's JWKS URL", () => {
   before(async () => {
     for (const kid of ['k1', 'k2', 'k3']) mint(kid);
     idp = createServer((_req, res) =>
-      failing ? res.writeHead(500).end('down for maintenance') : res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: published.map((k) => keys[k]!.jwk) })),
+      failing
+        ? res.writeHead(500).end('down for maintenance')
+        : res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ keys: published.map((k) => keys[k]!.jwk) })),
     );
     await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
     const { port } = idp.address() as AddressInfo;
-    s = await startTestStack({ config: { JWT_SECRET: undefined, JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks`, JWT_AUDIENCE: [AUDIENCE], JWT_JWKS_REFRESH_SECONDS: 1, RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: 20 } });
+    s = await startTestStack({
+      config: {
+        JWT_SECRET: undefined,
+        JWT_JWKS_URL: `http://127.0.0.1:${port}/jwks`,
+        JWT_AUDIENCE: [AUDIENCE],
+        JWT_JWKS_REFRESH_SECONDS: 1,
+        RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: 20,
+      },
+    });
   });
   after(async () => {
     if (idp.listening) await new Promise((r) => idp.close(r));
@@ -180,43 +213,76 @@ describe("tokens checked against an identity provider's JWKS URL", () => {
     return [res.status, ((await res.json()) as { error?: { message: string } }).error?.message ?? 'ok'] as const;
   };
 
-  it('finds the key by kid, follows a rotation, refuses unknown keys and tokens for another audience', { timeout: 30_000 }, async () => {
-    assert.deepEqual(await status(keys.k1!.sign(claims)), [200, 'ok']);
-    assert.deepEqual(await status(keys.k1!.sign({ ...claims, aud: 'another-api' })), [401, "token's aud is not one this gateway accepts"]);
-    assert.deepEqual(await status(createSigner({ key: JWT_SECRET, expiresIn: 600_000 })(claims)), [401, 'token signed with an algorithm this gateway does not accept']);
-    assert.deepEqual(await status(keys.k2!.sign(claims)), [401, "token signed with a key the identity provider's key set does not hold"]);
-    // The provider rotates to k2: a token naming it refetches the set (once the refresh period allows).
-    published = ['k1', 'k2'];
-    await eventually('the rotated key is accepted', async () => ((await status(keys.k2!.sign(claims)))[0] === 200 ? true : undefined), 10_000, 200);
-  });
+  it(
+    'finds the key by kid, follows a rotation, refuses unknown keys and tokens for another audience',
+    { timeout: 30_000 },
+    async () => {
+      assert.deepEqual(await status(keys.k1!.sign(claims)), [200, 'ok']);
+      assert.deepEqual(await status(keys.k1!.sign({ ...claims, aud: 'another-api' })), [
+        401,
+        "token's aud is not one this gateway accepts",
+      ]);
+      assert.deepEqual(await status(createSigner({ key: JWT_SECRET, expiresIn: 600_000 })(claims)), [
+        401,
+        'token signed with an algorithm this gateway does not accept',
+      ]);
+      assert.deepEqual(await status(keys.k2!.sign(claims)), [
+        401,
+        "token signed with a key the identity provider's key set does not hold",
+      ]);
+      // The provider rotates to k2: a token naming it refetches the set (once the refresh period allows).
+      published = ['k1', 'k2'];
+      await eventually(
+        'the rotated key is accepted',
+        async () => ((await status(keys.k2!.sign(claims)))[0] === 200 ? true : undefined),
+        10_000,
+        200,
+      );
+    },
+  );
 
-  it('when the provider fails or cannot be reached: cached keys still work, a new key is 503 (retry), not a refusal', { timeout: 30_000 }, async () => {
-    const unavailable = [503, "the identity provider's keys (JWT_JWKS_URL) cannot be read just now; retry"];
-    failing = true;
-    await sleep(1_100); // past the refresh period: the next unknown kid tries to fetch
-    assert.deepEqual(await status(keys.k3!.sign(claims)), unavailable, 'the key set URL answers 500');
-    idp.closeAllConnections();
-    await new Promise((r) => idp.close(r));
-    await sleep(1_100);
-    assert.deepEqual(await status(keys.k1!.sign(claims)), [200, 'ok']);
-    assert.deepEqual(await status(keys.k3!.sign(claims)), unavailable, 'nobody listens at the key set URL');
-    // An outage is not a guess: the address is not locked out by tokens that could not be checked.
-    for (let i = 0; i < 25; i++) await status(keys.k3!.sign(claims));
-    assert.deepEqual(await status(keys.k1!.sign(claims)), [200, 'ok']);
-  });
+  it(
+    'when the provider fails or cannot be reached: cached keys still work, a new key is 503 (retry), not a refusal',
+    { timeout: 30_000 },
+    async () => {
+      const unavailable = [503, "the identity provider's keys (JWT_JWKS_URL) cannot be read just now; retry"];
+      failing = true;
+      await sleep(1_100); // past the refresh period: the next unknown kid tries to fetch
+      assert.deepEqual(await status(keys.k3!.sign(claims)), unavailable, 'the key set URL answers 500');
+      idp.closeAllConnections();
+      await new Promise((r) => idp.close(r));
+      await sleep(1_100);
+      assert.deepEqual(await status(keys.k1!.sign(claims)), [200, 'ok']);
+      assert.deepEqual(await status(keys.k3!.sign(claims)), unavailable, 'nobody listens at the key set URL');
+      // An outage is not a guess: the address is not locked out by tokens that could not be checked.
+      for (let i = 0; i < 25; i++) await status(keys.k3!.sign(claims));
+      assert.deepEqual(await status(keys.k1!.sign(claims)), [200, 'ok']);
+    },
+  );
 });
 
 describe('tenant isolation', () => {
   let s: TestStack;
   before(async () => {
-    s = await startTestStack({ config: { API_KEYS: [...API_KEYS, { key: DEFAULT_ADMIN, principal: { subject: 'dora', tenant: 'default', role: 'admin' } }] } });
+    s = await startTestStack({
+      config: {
+        API_KEYS: [
+          ...API_KEYS,
+          { key: DEFAULT_ADMIN, principal: { subject: 'dora', tenant: 'default', role: 'admin' } },
+        ],
+      },
+    });
   });
   after(() => s.stop());
 
   const call = async (method: string, path: string, key: string, body?: unknown) => {
     const res = await fetch(`${s.baseUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${key}`, 'x-forwarded-for': `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${key}`,
+        'x-forwarded-for': `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     return { status: res.status, body: (await res.json()) as Record<string, any> };
@@ -228,93 +294,184 @@ describe('tenant isolation', () => {
       return g.body.summary?.issue === issue ? g.body : undefined;
     });
 
-  it('two tenants creating the same id at the same moment: each gets its own, neither learns of the other', { timeout: 90_000 }, async () => {
-    const id = `sim-race-${crypto.randomUUID()}`;
-    const ask = (key: string, issue: string) => call('POST', '/v1/simulations', key, { simulationId: id, issue, maxRounds: 1, startPaused: true });
-    const [a, b] = await Promise.all([ask(KEYS.operator, 'Asked by A'), ask(KEYS.otherTenant, 'Asked by B')]);
-    s.workers.track(stored(id, 'tenant-a'));
-    s.workers.track(stored(id, 'tenant-b'));
-    assert.deepEqual([a.status, b.status, a.body.simulationId, b.body.simulationId], [201, 201, id, id], JSON.stringify([a, b]));
-    // Each tenant's id space: the same id, two simulations, each shown under the id its tenant chose.
-    const seenByA = await eventuallyIssue(id, KEYS.operator, 'Asked by A');
-    const seenByB = await eventuallyIssue(id, KEYS.otherTenant, 'Asked by B');
-    assert.deepEqual([seenByA.simulationId, seenByA.status.simulationId, seenByA.summary.simulationId, seenByB.status.simulationId], [id, id, id, id]);
-    assert.equal((await ask(KEYS.operator, 'Asked by A again')).status, 200, 'a repeated create is idempotent within the tenant');
-    // A steers its own; B's does not move.
-    assert.equal((await call('POST', `/v1/simulations/${id}/resume`, KEYS.operator, {})).status, 200);
-    await s.workers.simulations.result(stored(id, 'tenant-a'));
-    assert.equal((await s.workers.simulations.status(stored(id, 'tenant-b'))).state, 'paused');
-    const events = await readEvents(`${s.baseUrl}/v1/simulations/${id}/events`, { authorization: `Bearer ${KEYS.operator}` }, (f) => f.some((x) => x.event === 'simulation.completed'));
-    for (const f of events.map((x) => x.data as { simulationId: string; eventId: string })) assert.deepEqual([f.simulationId, f.eventId.startsWith(`${id}:`)], [id, true], 'events name the public id');
-    const rounds = await call('GET', `/v1/simulations/${id}/rounds`, KEYS.operator);
-    assert.deepEqual(rounds.body.rounds.map((r: { simulationId: string }) => r.simulationId), [id]);
-    // Nothing a caller reads names the stores' id.
-    for (const path of ['', '/rounds', '/branches', '/report', '/verify?settleMs=0']) {
-      const text = JSON.stringify((await call('GET', `/v1/simulations/${id}${path}`, KEYS.operator)).body);
-      assert.ok(!text.includes('tenant-a~'), `${path || 'status'}: ${text}`);
-    }
-    assert.ok(!JSON.stringify(events).includes('tenant-a~'));
-    assert.equal((await call('POST', `/v1/simulations/${id}/cancel`, KEYS.otherTenant, {})).status, 202);
-  });
+  it(
+    'two tenants creating the same id at the same moment: each gets its own, neither learns of the other',
+    { timeout: 90_000 },
+    async () => {
+      const id = `sim-race-${crypto.randomUUID()}`;
+      const ask = (key: string, issue: string) =>
+        call('POST', '/v1/simulations', key, { simulationId: id, issue, maxRounds: 1, startPaused: true });
+      const [a, b] = await Promise.all([ask(KEYS.operator, 'Asked by A'), ask(KEYS.otherTenant, 'Asked by B')]);
+      s.workers.track(stored(id, 'tenant-a'));
+      s.workers.track(stored(id, 'tenant-b'));
+      assert.deepEqual(
+        [a.status, b.status, a.body.simulationId, b.body.simulationId],
+        [201, 201, id, id],
+        JSON.stringify([a, b]),
+      );
+      // Each tenant's id space: the same id, two simulations, each shown under the id its tenant chose.
+      const seenByA = await eventuallyIssue(id, KEYS.operator, 'Asked by A');
+      const seenByB = await eventuallyIssue(id, KEYS.otherTenant, 'Asked by B');
+      assert.deepEqual(
+        [seenByA.simulationId, seenByA.status.simulationId, seenByA.summary.simulationId, seenByB.status.simulationId],
+        [id, id, id, id],
+      );
+      assert.equal(
+        (await ask(KEYS.operator, 'Asked by A again')).status,
+        200,
+        'a repeated create is idempotent within the tenant',
+      );
+      // A steers its own; B's does not move.
+      assert.equal((await call('POST', `/v1/simulations/${id}/resume`, KEYS.operator, {})).status, 200);
+      await s.workers.simulations.result(stored(id, 'tenant-a'));
+      assert.equal((await s.workers.simulations.status(stored(id, 'tenant-b'))).state, 'paused');
+      const events = await readEvents(
+        `${s.baseUrl}/v1/simulations/${id}/events`,
+        { authorization: `Bearer ${KEYS.operator}` },
+        (f) => f.some((x) => x.event === 'simulation.completed'),
+      );
+      for (const f of events.map((x) => x.data as { simulationId: string; eventId: string }))
+        assert.deepEqual([f.simulationId, f.eventId.startsWith(`${id}:`)], [id, true], 'events name the public id');
+      const rounds = await call('GET', `/v1/simulations/${id}/rounds`, KEYS.operator);
+      assert.deepEqual(
+        rounds.body.rounds.map((r: { simulationId: string }) => r.simulationId),
+        [id],
+      );
+      // Nothing a caller reads names the stores' id.
+      for (const path of ['', '/rounds', '/branches', '/report', '/verify?settleMs=0']) {
+        const text = JSON.stringify((await call('GET', `/v1/simulations/${id}${path}`, KEYS.operator)).body);
+        assert.ok(!text.includes('tenant-a~'), `${path || 'status'}: ${text}`);
+      }
+      assert.ok(!JSON.stringify(events).includes('tenant-a~'));
+      assert.equal((await call('POST', `/v1/simulations/${id}/cancel`, KEYS.otherTenant, {})).status, 202);
+    },
+  );
 
-  it('a workflow that is not a simulation is nobody’s: not even the default tenant can read or end it', { timeout: 60_000 }, async () => {
-    const id = `foreign-${crypto.randomUUID()}`;
-    const handle = await s.workers.client.workflow.start('someoneElsesWorkflow', { taskQueue: 'kunlun-test-nobody-polls', workflowId: id, args: [] });
-    try {
-      assert.equal((await call('GET', `/v1/simulations/${id}`, DEFAULT_ADMIN)).status, 404);
-      assert.equal((await call('POST', `/v1/simulations/${id}/cancel`, DEFAULT_ADMIN, {})).status, 404);
-      assert.equal((await call('POST', `/v1/simulations/${id}/terminate`, DEFAULT_ADMIN, {})).status, 404);
-      assert.equal((await handle.describe()).status.name, 'RUNNING', 'untouched');
-    } finally {
-      await handle.terminate('test cleanup');
-    }
-  });
+  it(
+    'a workflow that is not a simulation is nobody’s: not even the default tenant can read or end it',
+    { timeout: 60_000 },
+    async () => {
+      const id = `foreign-${crypto.randomUUID()}`;
+      const handle = await s.workers.client.workflow.start('someoneElsesWorkflow', {
+        taskQueue: 'kunlun-test-nobody-polls',
+        workflowId: id,
+        args: [],
+      });
+      try {
+        assert.equal((await call('GET', `/v1/simulations/${id}`, DEFAULT_ADMIN)).status, 404);
+        assert.equal((await call('POST', `/v1/simulations/${id}/cancel`, DEFAULT_ADMIN, {})).status, 404);
+        assert.equal((await call('POST', `/v1/simulations/${id}/terminate`, DEFAULT_ADMIN, {})).status, 404);
+        assert.equal((await handle.describe()).status.name, 'RUNNING', 'untouched');
+      } finally {
+        await handle.terminate('test cleanup');
+      }
+    },
+  );
 
-  it('an id Temporal forgot is still its tenant’s: another tenant gets its own under it, the owner cannot reuse it', { timeout: 180_000 }, async () => {
-    const id = `sim-reuse-${crypto.randomUUID()}`;
-    const first = await call('POST', '/v1/simulations', KEYS.operator, { simulationId: id, issue: 'Tenant A asks first', maxRounds: 1 });
-    assert.equal(first.status, 201);
-    await s.workers.simulations.result(stored(id));
-    await eventuallyIssue(id, KEYS.operator, 'Tenant A asks first');
-    s.workers.untrack(stored(id)); // Temporal forgets it below: nothing left there to check against
-    await s.workers.client.workflowService.deleteWorkflowExecution({ namespace: s.workers.client.options.namespace, workflowExecution: { workflowId: stored(id) } });
-    await eventually('Temporal forgot it', async () => ((await s.workers.simulations.owner(stored(id))) === null ? true : undefined), 60_000);
+  it(
+    'an id Temporal forgot is still its tenant’s: another tenant gets its own under it, the owner cannot reuse it',
+    { timeout: 180_000 },
+    async () => {
+      const id = `sim-reuse-${crypto.randomUUID()}`;
+      const first = await call('POST', '/v1/simulations', KEYS.operator, {
+        simulationId: id,
+        issue: 'Tenant A asks first',
+        maxRounds: 1,
+      });
+      assert.equal(first.status, 201);
+      await s.workers.simulations.result(stored(id));
+      await eventuallyIssue(id, KEYS.operator, 'Tenant A asks first');
+      s.workers.untrack(stored(id)); // Temporal forgets it below: nothing left there to check against
+      await s.workers.client.workflowService.deleteWorkflowExecution({
+        namespace: s.workers.client.options.namespace,
+        workflowExecution: { workflowId: stored(id) },
+      });
+      await eventually(
+        'Temporal forgot it',
+        async () => ((await s.workers.simulations.owner(stored(id))) === null ? true : undefined),
+        60_000,
+      );
 
-    // B's id space is its own: the id is free there, and nothing of A's shows.
-    const second = await call('POST', '/v1/simulations', KEYS.otherTenant, { simulationId: id, issue: 'Tenant B asks later', maxRounds: 1 });
-    assert.equal(second.status, 201, JSON.stringify(second.body));
-    s.workers.track(stored(id, 'tenant-b'));
-    await s.workers.simulations.result(stored(id, 'tenant-b'));
-    await eventuallyIssue(id, KEYS.otherTenant, 'Tenant B asks later');
-    const report = async (key: string) => (await call('GET', `/v1/simulations/${id}/report`, key)).body.issue as string;
-    assert.deepEqual([await report(KEYS.operator), await report(KEYS.otherTenant)], ['Tenant A asks first', 'Tenant B asks later']);
-    // A's records are still kept under the id: A may not start another simulation over them.
-    const again = await call('POST', '/v1/simulations', KEYS.operator, { simulationId: id, issue: 'Tenant A asks again', maxRounds: 1 });
-    assert.equal(again.status, 409, JSON.stringify(again.body));
-    assert.match(again.body.error.message, /was used before/);
-    assert.equal(await s.workers.simulations.owner(stored(id)), null, 'nothing was started');
-    const listed = async (key: string) => ((await call('GET', '/v1/simulations?limit=100', key)).body.items as Array<{ simulationId: string; issue: string }>).filter((i) => i.simulationId === id).map((i) => i.issue);
-    assert.deepEqual([await listed(KEYS.operator), await listed(KEYS.otherTenant)], [['Tenant A asks first'], ['Tenant B asks later']]);
-  });
+      // B's id space is its own: the id is free there, and nothing of A's shows.
+      const second = await call('POST', '/v1/simulations', KEYS.otherTenant, {
+        simulationId: id,
+        issue: 'Tenant B asks later',
+        maxRounds: 1,
+      });
+      assert.equal(second.status, 201, JSON.stringify(second.body));
+      s.workers.track(stored(id, 'tenant-b'));
+      await s.workers.simulations.result(stored(id, 'tenant-b'));
+      await eventuallyIssue(id, KEYS.otherTenant, 'Tenant B asks later');
+      const report = async (key: string) =>
+        (await call('GET', `/v1/simulations/${id}/report`, key)).body.issue as string;
+      assert.deepEqual(
+        [await report(KEYS.operator), await report(KEYS.otherTenant)],
+        ['Tenant A asks first', 'Tenant B asks later'],
+      );
+      // A's records are still kept under the id: A may not start another simulation over them.
+      const again = await call('POST', '/v1/simulations', KEYS.operator, {
+        simulationId: id,
+        issue: 'Tenant A asks again',
+        maxRounds: 1,
+      });
+      assert.equal(again.status, 409, JSON.stringify(again.body));
+      assert.match(again.body.error.message, /was used before/);
+      assert.equal(await s.workers.simulations.owner(stored(id)), null, 'nothing was started');
+      const listed = async (key: string) =>
+        (
+          (await call('GET', '/v1/simulations?limit=100', key)).body.items as Array<{
+            simulationId: string;
+            issue: string;
+          }>
+        )
+          .filter((i) => i.simulationId === id)
+          .map((i) => i.issue);
+      assert.deepEqual(
+        [await listed(KEYS.operator), await listed(KEYS.otherTenant)],
+        [['Tenant A asks first'], ['Tenant B asks later']],
+      );
+    },
+  );
 
-  it('a simulation from before tenant id spaces (a bare id) stays its tenant’s: readable and controllable under the same id', { timeout: 120_000 }, async () => {
-    const id = `sim-legacy-${crypto.randomUUID()}`;
-    // As the gateway started them before: the workflow id is the bare id.
-    await s.workers.simulations.start({ simulationId: id, tenant: 'tenant-a', issue: 'Started before id spaces', maxRounds: 2, startPaused: true });
-    s.workers.track(id);
-    const seen = await eventuallyIssue(id, KEYS.operator, 'Started before id spaces');
-    assert.equal(seen.status.simulationId, id);
-    assert.equal((await call('GET', `/v1/simulations/${id}`, KEYS.otherTenant)).status, 404);
-    assert.equal((await call('POST', '/v1/simulations', KEYS.operator, { simulationId: id, issue: 'x', maxRounds: 1 })).body.created, false, 'a create by its tenant finds it');
-    const theirs = await call('POST', '/v1/simulations', KEYS.otherTenant, { simulationId: id, issue: 'B names one the same', maxRounds: 1 });
-    assert.equal(theirs.status, 201, 'another tenant gets its own');
-    s.workers.track(stored(id, 'tenant-b'));
-    assert.equal((await call('POST', `/v1/simulations/${id}/resume`, KEYS.operator, {})).status, 200);
-    assert.equal((await s.workers.simulations.result(id)).state, 'completed');
-    await s.workers.simulations.result(stored(id, 'tenant-b'));
-    await eventually('both reports', async () => {
-      const [a, b] = await Promise.all([KEYS.operator, KEYS.otherTenant].map((key) => call('GET', `/v1/simulations/${id}/report`, key)));
-      return a!.status === 200 && b!.status === 200 ? [a!.body.issue, b!.body.issue] : undefined;
-    }).then((issues) => assert.deepEqual(issues, ['Started before id spaces', 'B names one the same']));
-  });
+  it(
+    'a simulation from before tenant id spaces (a bare id) stays its tenant’s: readable and controllable under the same id',
+    { timeout: 120_000 },
+    async () => {
+      const id = `sim-legacy-${crypto.randomUUID()}`;
+      // As the gateway started them before: the workflow id is the bare id.
+      await s.workers.simulations.start({
+        simulationId: id,
+        tenant: 'tenant-a',
+        issue: 'Started before id spaces',
+        maxRounds: 2,
+        startPaused: true,
+      });
+      s.workers.track(id);
+      const seen = await eventuallyIssue(id, KEYS.operator, 'Started before id spaces');
+      assert.equal(seen.status.simulationId, id);
+      assert.equal((await call('GET', `/v1/simulations/${id}`, KEYS.otherTenant)).status, 404);
+      assert.equal(
+        (await call('POST', '/v1/simulations', KEYS.operator, { simulationId: id, issue: 'x', maxRounds: 1 })).body
+          .created,
+        false,
+        'a create by its tenant finds it',
+      );
+      const theirs = await call('POST', '/v1/simulations', KEYS.otherTenant, {
+        simulationId: id,
+        issue: 'B names one the same',
+        maxRounds: 1,
+      });
+      assert.equal(theirs.status, 201, 'another tenant gets its own');
+      s.workers.track(stored(id, 'tenant-b'));
+      assert.equal((await call('POST', `/v1/simulations/${id}/resume`, KEYS.operator, {})).status, 200);
+      assert.equal((await s.workers.simulations.result(id)).state, 'completed');
+      await s.workers.simulations.result(stored(id, 'tenant-b'));
+      await eventually('both reports', async () => {
+        const [a, b] = await Promise.all(
+          [KEYS.operator, KEYS.otherTenant].map((key) => call('GET', `/v1/simulations/${id}/report`, key)),
+        );
+        return a!.status === 200 && b!.status === 200 ? [a!.body.issue, b!.body.issue] : undefined;
+      }).then((issues) => assert.deepEqual(issues, ['Started before id spaces', 'B names one the same']));
+    },
+  );
 });

@@ -57,10 +57,16 @@ export class SimulationResolver {
    */
   private async locate(tenant: string, publicId: string): Promise<Found | null> {
     const id = storedSimulationId(tenant, publicId);
-    const [temporal, stored, legacyStored] = await Promise.all([this.sims.owner(id), this.readModel.tenantOf(id), this.readModel.tenantOf(publicId)]);
+    const [temporal, stored, legacyStored] = await Promise.all([
+      this.sims.owner(id),
+      this.readModel.tenantOf(id),
+      this.readModel.tenantOf(publicId),
+    ]);
     if (temporal || stored) return { ref: { id, publicId }, temporal, stored };
     const legacyTemporal = await this.sims.owner(publicId);
-    return legacyTemporal || legacyStored !== null ? { ref: { id: publicId, publicId }, temporal: legacyTemporal, stored: legacyStored } : null;
+    return legacyTemporal || legacyStored !== null
+      ? { ref: { id: publicId, publicId }, temporal: legacyTemporal, stored: legacyStored }
+      : null;
   }
 
   /** The tenant's simulation `publicId`; 404 when it has none (another tenant's is "not found" too). */
@@ -76,7 +82,11 @@ export class SimulationResolver {
     if (!found || (found.temporal ? found.temporal.tenant : found.stored) !== tenant) {
       return { ref: { id: storedSimulationId(tenant, publicId), publicId }, inTemporal: false, onlyRecorded: false };
     }
-    return { ref: this.owned(tenant, found), inTemporal: found.temporal !== null, onlyRecorded: found.temporal === null };
+    return {
+      ref: this.owned(tenant, found),
+      inTemporal: found.temporal !== null,
+      onlyRecorded: found.temporal === null,
+    };
   }
 
   private owned(tenant: string, { ref, temporal, stored }: Found): SimulationRef {
@@ -85,7 +95,11 @@ export class SimulationResolver {
     if (temporal && stored && stored !== temporal.tenant) {
       // A bare id used before by another tenant's simulation that Temporal no longer keeps: its
       // records must not be shown as this one's.
-      throw new ApiError(409, 'conflict', 'the read model still holds an earlier simulation under this id; it is not shown (an admin rebuild of the read model repairs it)');
+      throw new ApiError(
+        409,
+        'conflict',
+        'the read model still holds an earlier simulation under this id; it is not shown (an admin rebuild of the read model repairs it)',
+      );
     }
     return ref;
   }
@@ -102,7 +116,10 @@ export function simulationScope(app: FastifyInstance, resolver: SimulationResolv
   // A route on one simulation that this scope would not cover (another param name, another
   // prefix) is a mistake at start-up, not a route without its ownership check.
   app.addHook('onRoute', (route) => {
-    if (/\/simulations\/:/.test(route.url) && !inScope(route.url)) throw new Error(`route ${route.url}: simulation routes must be under ${scoped} (simulationScope checks ownership there)`);
+    if (/\/simulations\/:/.test(route.url) && !inScope(route.url))
+      throw new Error(
+        `route ${route.url}: simulation routes must be under ${scoped} (simulationScope checks ownership there)`,
+      );
   });
   app.addHook('preHandler', async (req) => {
     if (!inScope(req.routeOptions.url)) return;
@@ -124,7 +141,8 @@ export function withPublicIds<T>(ref: SimulationRef, value: T): T {
     return Object.fromEntries(
       Object.entries(v).map(([k, x]) => {
         if (k === 'simulationId' && x === ref.id) return [k, ref.publicId];
-        if (k === 'eventId' && typeof x === 'string' && x.startsWith(eventIdPrefix)) return [k, `${ref.publicId}:${x.slice(eventIdPrefix.length)}`];
+        if (k === 'eventId' && typeof x === 'string' && x.startsWith(eventIdPrefix))
+          return [k, `${ref.publicId}:${x.slice(eventIdPrefix.length)}`];
         return [k, walk(x)];
       }),
     );

@@ -24,8 +24,16 @@ const handled = <T>(p: Promise<T>): Promise<T> => {
 /** Seq 1 starts the simulation (tenant-a owns it); later seqs alternate paused / resumed. */
 function event(simulationId: string, seq: number): SimulationEvent {
   const e = { simulationId, seq, round: null, occurredAt: new Date().toISOString() };
-  if (seq === 1) return makeEvent('simulation.started', e, { issue: 'SSE ordering', maxRounds: 3, startedBy: 'alice', tenant: 'tenant-a' });
-  return seq % 2 === 0 ? makeEvent('simulation.paused', e, { reason: `pause ${seq}`, round: 0 }) : makeEvent('simulation.resumed', e, { round: 0 });
+  if (seq === 1)
+    return makeEvent('simulation.started', e, {
+      issue: 'SSE ordering',
+      maxRounds: 3,
+      startedBy: 'alice',
+      tenant: 'tenant-a',
+    });
+  return seq % 2 === 0
+    ? makeEvent('simulation.paused', e, { reason: `pause ${seq}`, round: 0 })
+    : makeEvent('simulation.resumed', e, { round: 0 });
 }
 
 describe('SSE delivery from the events log', () => {
@@ -50,9 +58,22 @@ describe('SSE delivery from the events log', () => {
       assert.equal(outcome, true, `seq ${seq} applied`);
     }
   };
-  const subscribers = async (id: string) => Number(((await s.redis.pubsub('NUMSUB', redisKeys.live(id))) as [string, number])[1]);
-  const subscribed = (id: string) => eventually(`the gateway subscribed to ${id}`, async () => ((await subscribers(id)) >= 1 ? true : undefined), 10_000, 20);
-  const unsubscribed = (id: string) => eventually(`the gateway unsubscribed from ${id}`, async () => ((await subscribers(id)) === 0 ? true : undefined), 10_000, 50);
+  const subscribers = async (id: string) =>
+    Number(((await s.redis.pubsub('NUMSUB', redisKeys.live(id))) as [string, number])[1]);
+  const subscribed = (id: string) =>
+    eventually(
+      `the gateway subscribed to ${id}`,
+      async () => ((await subscribers(id)) >= 1 ? true : undefined),
+      10_000,
+      20,
+    );
+  const unsubscribed = (id: string) =>
+    eventually(
+      `the gateway unsubscribed from ${id}`,
+      async () => ((await subscribers(id)) === 0 ? true : undefined),
+      10_000,
+      50,
+    );
   /** Streams until seq `last` arrived; `seen` fills as frames come (for steps taken mid-stream). */
   const stream = (id: string, last: number, seen: Frame[] = [], extra: Record<string, string> = {}) =>
     handled(
@@ -66,7 +87,8 @@ describe('SSE delivery from the events log', () => {
         30_000,
       ),
     );
-  const waitFrame = (seen: Frame[], seq: number, timeoutMs = 10_000) => eventually(`frame ${seq}`, () => Promise.resolve(seen.some((f) => f.id === seq) ? true : undefined), timeoutMs, 20);
+  const waitFrame = (seen: Frame[], seq: number, timeoutMs = 10_000) =>
+    eventually(`frame ${seq}`, () => Promise.resolve(seen.some((f) => f.id === seq) ? true : undefined), timeoutMs, 20);
 
   const id1 = `sim-sse-ooo-${randomUUID()}`;
 
@@ -92,7 +114,14 @@ describe('SSE delivery from the events log', () => {
     );
     assert.deepEqual(
       frames.map((f) => f.event),
-      ['simulation.started', 'simulation.paused', 'simulation.resumed', 'simulation.paused', 'simulation.resumed', 'simulation.paused'],
+      [
+        'simulation.started',
+        'simulation.paused',
+        'simulation.resumed',
+        'simulation.paused',
+        'simulation.resumed',
+        'simulation.paused',
+      ],
     );
     assert.deepEqual(
       frames.map((f) => (f.data as { seq: number }).seq),
@@ -216,130 +245,208 @@ describe('SSE limits', () => {
     return id;
   };
 
-  it('a malformed request pipelined behind a live stream ends the connection; nothing is written into the stream', { timeout: 30_000 }, async () => {
-    const id = await simulation();
-    const url = new URL(s.baseUrl);
-    const socket = connect(Number(url.port), url.hostname);
-    let received = '';
-    socket.setEncoding('utf8').on('data', (d: string) => (received += d));
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    socket.write(`GET /v1/simulations/${id}/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.operator}\r\n\r\n`);
-    await eventually('the stream is live', () => Promise.resolve(received.includes(': connected') ? true : undefined), 10_000, 20);
-    // Headers past node's limit: node's parser refuses the request while the stream's response is under way.
-    socket.write(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-padding: ${'p'.repeat(20_000)}\r\n\r\n`);
-    await closed;
-    const afterHeaders = received.slice(received.indexOf('\r\n\r\n') + 4);
-    assert.ok(!afterHeaders.includes('HTTP/1.1'), `a second response was written into the stream: ${JSON.stringify(afterHeaders.slice(-300))}`);
-    assert.match(afterHeaders, /id: 1\nevent: simulation\.started/);
-  });
-
-  it('a request that reaches a gateway while it closes gets 503 in the error shape, and the connection closes', { timeout: 30_000 }, async () => {
-    const replica = await s.replica();
-    const url = new URL(replica.baseUrl);
-    const socket = connect(Number(url.port), url.hostname);
-    let received = '';
-    socket.setEncoding('utf8').on('data', (d: string) => (received += d));
-    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-    // Half a request: the connection is busy, so closing waits for it.
-    socket.write(`GET /v1/simulations HTTP/1.1\r\nhost: x\r\n`);
-    await sleep(100);
-    const closing = replica.app.close();
-    await eventually('the replica stopped listening', () => Promise.resolve(replica.app.server.listening ? undefined : true), 10_000, 10);
-    socket.write(`authorization: Bearer ${KEYS.viewer}\r\n\r\n`);
-    await closed;
-    await closing;
-    const [head = '', body = ''] = received.split('\r\n\r\n');
-    assert.match(head, /^HTTP\/1\.1 503 /);
-    assert.match(head, /\r\nconnection: close/i);
-    assert.equal((JSON.parse(body) as { error: { code: string } }).error.code, 'unavailable');
-  });
-
-  it('a caller gets at most its cap of open streams (429 with Retry-After beyond); others are not held up', { timeout: 60_000 }, async () => {
-    const id = await simulation();
-    const held = Array.from({ length: 3 }, () => new AbortController());
-    try {
-      for (const c of held) {
-        const res = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.viewer}` }, signal: c.signal });
-        assert.equal(res.status, 200);
-      }
-      const fourth = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.viewer}` } });
-      assert.equal(fourth.status, 429);
-      assert.equal(fourth.headers.get('retry-after'), '5');
-      const body = (await fourth.json()) as { error: { code: string; message: string } };
-      assert.equal(body.error.code, 'rate_limited');
-      assert.match(body.error.message, /3 event streams open, the most one caller may/);
-      const other = new AbortController();
-      const res = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.operator}` }, signal: other.signal });
-      assert.equal(res.status, 200, 'another caller still gets a stream');
-      other.abort();
-    } finally {
-      for (const c of held) c.abort();
-    }
-    // Closing one frees its place.
-    await eventually('the streams released', async () => ((await openStreams()) === 0 ? true : undefined));
-    const again = new AbortController();
-    assert.equal((await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.viewer}` }, signal: again.signal })).status, 200);
-    again.abort();
-  });
-
-  it('a stream ends at its maximum lifetime; the client resumes with Last-Event-ID and misses nothing', { timeout: 60_000 }, async () => {
-    const saved = sseDefaults.maxLifetimeMs;
-    sseDefaults.maxLifetimeMs = 1_500;
-    try {
+  it(
+    'a malformed request pipelined behind a live stream ends the connection; nothing is written into the stream',
+    { timeout: 30_000 },
+    async () => {
       const id = await simulation();
-      const res = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, { headers: { authorization: `Bearer ${KEYS.viewer}` } });
-      const text = await res.text(); // returns only because the server ended the stream
-      assert.match(text, /^id: 1$/m);
-      assert.match(text, /stream lifetime reached; reconnect with Last-Event-ID/);
-      await projection.apply([event(id, 2)]);
-      const rest = await readEvents(`${s.baseUrl}/v1/simulations/${id}/events`, { authorization: `Bearer ${KEYS.viewer}`, 'last-event-id': '1' }, (f) => f.length >= 1);
-      assert.deepEqual(rest.map((f) => f.id), [2]);
-    } finally {
-      sseDefaults.maxLifetimeMs = saved;
-    }
-  });
+      const url = new URL(s.baseUrl);
+      const socket = connect(Number(url.port), url.hostname);
+      let received = '';
+      socket.setEncoding('utf8').on('data', (d: string) => (received += d));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write(
+        `GET /v1/simulations/${id}/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${KEYS.operator}\r\n\r\n`,
+      );
+      await eventually(
+        'the stream is live',
+        () => Promise.resolve(received.includes(': connected') ? true : undefined),
+        10_000,
+        20,
+      );
+      // Headers past node's limit: node's parser refuses the request while the stream's response is under way.
+      socket.write(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-padding: ${'p'.repeat(20_000)}\r\n\r\n`);
+      await closed;
+      const afterHeaders = received.slice(received.indexOf('\r\n\r\n') + 4);
+      assert.ok(
+        !afterHeaders.includes('HTTP/1.1'),
+        `a second response was written into the stream: ${JSON.stringify(afterHeaders.slice(-300))}`,
+      );
+      assert.match(afterHeaders, /id: 1\nevent: simulation\.started/);
+    },
+  );
 
-  it('thousands of streams opened and reset (some during set-up) leave no stream, listener or memory behind', { timeout: 300_000 }, async () => {
-    const { setFlagsFromString } = await import('node:v8');
-    const { runInNewContext } = await import('node:vm');
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const ids = await Promise.all(Array.from({ length: 20 }, simulation));
-    const keys = [KEYS.viewer, KEYS.operator, KEYS.admin];
-    const churn = async (n: number) => {
-      for (let i = 0; i < n; i += 30) {
-        await Promise.all(
-          Array.from({ length: 30 }, async (_, j) => {
-            const c = new AbortController();
-            // Half are reset before the response arrives (during set-up), half after the first bytes.
-            const early = (i + j) % 2 === 0;
-            if (early) setTimeout(() => c.abort(), (i + j) % 7);
-            try {
-              const res = await fetch(`${s.baseUrl}/v1/simulations/${ids[(i + j) % ids.length]}/events`, { headers: { authorization: `Bearer ${keys[(i + j) % keys.length]}` }, signal: c.signal });
-              if (!early && res.body) await res.body.getReader().read();
-            } catch {
-              // aborted
-            }
-            c.abort();
-          }),
-        );
+  it(
+    'a request that reaches a gateway while it closes gets 503 in the error shape, and the connection closes',
+    { timeout: 30_000 },
+    async () => {
+      const replica = await s.replica();
+      const url = new URL(replica.baseUrl);
+      const socket = connect(Number(url.port), url.hostname);
+      let received = '';
+      socket.setEncoding('utf8').on('data', (d: string) => (received += d));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      // Half a request: the connection is busy, so closing waits for it.
+      socket.write(`GET /v1/simulations HTTP/1.1\r\nhost: x\r\n`);
+      await sleep(100);
+      const closing = replica.app.close();
+      await eventually(
+        'the replica stopped listening',
+        () => Promise.resolve(replica.app.server.listening ? undefined : true),
+        10_000,
+        10,
+      );
+      socket.write(`authorization: Bearer ${KEYS.viewer}\r\n\r\n`);
+      await closed;
+      await closing;
+      const [head = '', body = ''] = received.split('\r\n\r\n');
+      assert.match(head, /^HTTP\/1\.1 503 /);
+      assert.match(head, /\r\nconnection: close/i);
+      assert.equal((JSON.parse(body) as { error: { code: string } }).error.code, 'unavailable');
+    },
+  );
+
+  it(
+    'a caller gets at most its cap of open streams (429 with Retry-After beyond); others are not held up',
+    { timeout: 60_000 },
+    async () => {
+      const id = await simulation();
+      const held = Array.from({ length: 3 }, () => new AbortController());
+      try {
+        for (const c of held) {
+          const res = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, {
+            headers: { authorization: `Bearer ${KEYS.viewer}` },
+            signal: c.signal,
+          });
+          assert.equal(res.status, 200);
+        }
+        const fourth = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, {
+          headers: { authorization: `Bearer ${KEYS.viewer}` },
+        });
+        assert.equal(fourth.status, 429);
+        assert.equal(fourth.headers.get('retry-after'), '5');
+        const body = (await fourth.json()) as { error: { code: string; message: string } };
+        assert.equal(body.error.code, 'rate_limited');
+        assert.match(body.error.message, /3 event streams open, the most one caller may/);
+        const other = new AbortController();
+        const res = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, {
+          headers: { authorization: `Bearer ${KEYS.operator}` },
+          signal: other.signal,
+        });
+        assert.equal(res.status, 200, 'another caller still gets a stream');
+        other.abort();
+      } finally {
+        for (const c of held) c.abort();
       }
-    };
-    const settled = async () => {
-      await eventually('every stream closed, every subscription dropped', async () => ((await openStreams()) === 0 && (await gauge('kunlun_gateway_live_subscriptions')) === 0 ? true : undefined), 60_000);
-      gc();
-      gc();
-      return process.memoryUsage().heapUsed;
-    };
-    await churn(300); // warm up: code paths compiled, pools filled
-    const baseline = await settled();
-    await churn(3000);
-    const afterwards = await settled();
-    assert.ok(afterwards - baseline < 30 * 1024 * 1024, `heap grew ${Math.round((afterwards - baseline) / 1024 / 1024)} MB after 3000 streams`);
-    // The stack's live hub holds no subscription either: a new stream on a fresh simulation still works.
-    const id = await simulation();
-    const frames = await readEvents(`${s.baseUrl}/v1/simulations/${id}/events`, { authorization: `Bearer ${KEYS.viewer}` }, (f) => f.length >= 1);
-    assert.deepEqual(frames.map((f) => f.id), [1]);
-  });
+      // Closing one frees its place.
+      await eventually('the streams released', async () => ((await openStreams()) === 0 ? true : undefined));
+      const again = new AbortController();
+      assert.equal(
+        (
+          await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, {
+            headers: { authorization: `Bearer ${KEYS.viewer}` },
+            signal: again.signal,
+          })
+        ).status,
+        200,
+      );
+      again.abort();
+    },
+  );
+
+  it(
+    'a stream ends at its maximum lifetime; the client resumes with Last-Event-ID and misses nothing',
+    { timeout: 60_000 },
+    async () => {
+      const saved = sseDefaults.maxLifetimeMs;
+      sseDefaults.maxLifetimeMs = 1_500;
+      try {
+        const id = await simulation();
+        const res = await fetch(`${s.baseUrl}/v1/simulations/${id}/events`, {
+          headers: { authorization: `Bearer ${KEYS.viewer}` },
+        });
+        const text = await res.text(); // returns only because the server ended the stream
+        assert.match(text, /^id: 1$/m);
+        assert.match(text, /stream lifetime reached; reconnect with Last-Event-ID/);
+        await projection.apply([event(id, 2)]);
+        const rest = await readEvents(
+          `${s.baseUrl}/v1/simulations/${id}/events`,
+          { authorization: `Bearer ${KEYS.viewer}`, 'last-event-id': '1' },
+          (f) => f.length >= 1,
+        );
+        assert.deepEqual(
+          rest.map((f) => f.id),
+          [2],
+        );
+      } finally {
+        sseDefaults.maxLifetimeMs = saved;
+      }
+    },
+  );
+
+  it(
+    'thousands of streams opened and reset (some during set-up) leave no stream, listener or memory behind',
+    { timeout: 300_000 },
+    async () => {
+      const { setFlagsFromString } = await import('node:v8');
+      const { runInNewContext } = await import('node:vm');
+      setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      const ids = await Promise.all(Array.from({ length: 20 }, simulation));
+      const keys = [KEYS.viewer, KEYS.operator, KEYS.admin];
+      const churn = async (n: number) => {
+        for (let i = 0; i < n; i += 30) {
+          await Promise.all(
+            Array.from({ length: 30 }, async (_, j) => {
+              const c = new AbortController();
+              // Half are reset before the response arrives (during set-up), half after the first bytes.
+              const early = (i + j) % 2 === 0;
+              if (early) setTimeout(() => c.abort(), (i + j) % 7);
+              try {
+                const res = await fetch(`${s.baseUrl}/v1/simulations/${ids[(i + j) % ids.length]}/events`, {
+                  headers: { authorization: `Bearer ${keys[(i + j) % keys.length]}` },
+                  signal: c.signal,
+                });
+                if (!early && res.body) await res.body.getReader().read();
+              } catch {
+                // aborted
+              }
+              c.abort();
+            }),
+          );
+        }
+      };
+      const settled = async () => {
+        await eventually(
+          'every stream closed, every subscription dropped',
+          async () =>
+            (await openStreams()) === 0 && (await gauge('kunlun_gateway_live_subscriptions')) === 0 ? true : undefined,
+          60_000,
+        );
+        gc();
+        gc();
+        return process.memoryUsage().heapUsed;
+      };
+      await churn(300); // warm up: code paths compiled, pools filled
+      const baseline = await settled();
+      await churn(3000);
+      const afterwards = await settled();
+      assert.ok(
+        afterwards - baseline < 30 * 1024 * 1024,
+        `heap grew ${Math.round((afterwards - baseline) / 1024 / 1024)} MB after 3000 streams`,
+      );
+      // The stack's live hub holds no subscription either: a new stream on a fresh simulation still works.
+      const id = await simulation();
+      const frames = await readEvents(
+        `${s.baseUrl}/v1/simulations/${id}/events`,
+        { authorization: `Bearer ${KEYS.viewer}` },
+        (f) => f.length >= 1,
+      );
+      assert.deepEqual(
+        frames.map((f) => f.id),
+        [1],
+      );
+    },
+  );
 });

@@ -1,7 +1,15 @@
 // The orchestrator's own activities. Workflow code builds every event (deterministic id,
 // per-simulation seq, workflow time), so a retried activity republishes the very same
 // event and the recorder drops the duplicate.
-import { makeEvent, TOPICS, type BranchRecord, type FinalReport, type RoundOutcome, type RoundSummary, type SimulationEvent } from '@kunlun/contracts';
+import {
+  makeEvent,
+  TOPICS,
+  type BranchRecord,
+  type FinalReport,
+  type RoundOutcome,
+  type RoundSummary,
+  type SimulationEvent,
+} from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Producer } from 'kafkajs';
 import { buildFinalReport } from './report.js';
@@ -12,11 +20,23 @@ export interface OrchestratorDeps {
 }
 
 /** Broker answers that no retry can change (kafkajs bails out of its own retries on these, too). */
-const PERMANENT_KAFKA_ERRORS = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION', 'UNSUPPORTED_VERSION']);
+const PERMANENT_KAFKA_ERRORS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'TOPIC_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'INVALID_TOPIC_EXCEPTION',
+  'UNSUPPORTED_VERSION',
+]);
 
 /** A publish the broker refused for good: not retried (publishes otherwise retry without a cap). */
 export function permanentPublishError(err: unknown): string | null {
-  for (let e = err as { type?: string; message?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; depth++) {
+  for (
+    let e = err as { type?: string; message?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 4;
+    depth++
+  ) {
     if (e.type && PERMANENT_KAFKA_ERRORS.has(e.type)) return `${e.type}: ${e.message ?? ''}`;
     e = (e.originalError ?? e.cause) as typeof e;
   }
@@ -28,7 +48,11 @@ export function eventPublisher(producer: Producer, topic: string = TOPICS.events
   return async (event: SimulationEvent): Promise<void> => {
     await send(event).catch((err: unknown) => {
       const permanent = permanentPublishError(err);
-      if (permanent) throw ApplicationFailure.nonRetryable(`event ${event.eventId} was refused by Kafka: ${permanent}`, 'PublishRefused');
+      if (permanent)
+        throw ApplicationFailure.nonRetryable(
+          `event ${event.eventId} was refused by Kafka: ${permanent}`,
+          'PublishRefused',
+        );
       throw err;
     });
   };
@@ -55,8 +79,16 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events }
     /** Publishes a finished or skipped round; same simulation + round = same event id. */
     recordRound: (event: SimulationEvent<'round.completed'> | SimulationEvent<'round.skipped'>) => publish(event),
     /** Pause, resume, approval requests, tournaments and backtracks: the control-plane events. */
-    recordControlEvent: (event: SimulationEvent<'simulation.paused' | 'simulation.resumed' | 'approval.requested' | 'approval.decided' | 'round.branched' | 'simulation.backtracked'>) =>
-      publish(event),
+    recordControlEvent: (
+      event: SimulationEvent<
+        | 'simulation.paused'
+        | 'simulation.resumed'
+        | 'approval.requested'
+        | 'approval.decided'
+        | 'round.branched'
+        | 'simulation.backtracked'
+      >,
+    ) => publish(event),
     recordFailure: (event: SimulationEvent<'simulation.failed'>) => publish(event),
     /** Runs when a simulation is cancelled: announces it so readers stop waiting for rounds. */
     cleanup: (event: SimulationEvent<'simulation.cancelled'>) => publish(event),
@@ -73,7 +105,13 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events }
       forks?: Array<[number, number]>;
       runId?: string;
     }): Promise<FinalReport> {
-      const report = buildFinalReport(input.simulationId, input.issue, input.rounds, input.earlier ?? [], input.branches ?? []);
+      const report = buildFinalReport(
+        input.simulationId,
+        input.issue,
+        input.rounds,
+        input.earlier ?? [],
+        input.branches ?? [],
+      );
       const at = {
         simulationId: input.simulationId,
         seq: input.seq,

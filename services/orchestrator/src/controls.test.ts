@@ -8,7 +8,8 @@ import { fastForwardSignal, pauseSignal, resumeSignal, roundWorkflowId, type Rou
 import type { WorkflowHandle } from '@temporalio/client';
 import { eventually, refusedWith, startTestWorkers, type TestWorkers } from './testing/workers.js';
 
-const ISSUE = 'Should a small town ban short-term rentals to protect housing for residents, or does tourism income matter more?';
+const ISSUE =
+  'Should a small town ban short-term rentals to protect housing for residents, or does tourism income matter more?';
 const slow = { FAULT_LATENCY_MS: '300' };
 
 async function activityTypes(handle: WorkflowHandle): Promise<string[]> {
@@ -31,7 +32,8 @@ describe('simulation controls', () => {
     w.track(simulationId);
     return simulationId;
   };
-  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 60_000) => w.waitForStatus(id, what, pred, timeoutMs);
+  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 60_000) =>
+    w.waitForStatus(id, what, pred, timeoutMs);
 
   it('pause holds between steps, twice is a no-op, resume continues the same step', { timeout: 120_000 }, async () => {
     const id = await start(2);
@@ -61,7 +63,14 @@ describe('simulation controls', () => {
     const result = await w.simulations.result(id);
     assert.equal(result.rounds.length, 2);
     // Each step ran exactly once: the round went on from where it stopped.
-    assert.deepEqual((await activityTypes(round1)).sort(), ['analyzeIssue', 'critiqueHypothesis', 'critiqueHypothesis', 'critiqueHypothesis', 'evaluateOutcome', 'proposeHypothesis']);
+    assert.deepEqual((await activityTypes(round1)).sort(), [
+      'analyzeIssue',
+      'critiqueHypothesis',
+      'critiqueHypothesis',
+      'critiqueHypothesis',
+      'evaluateOutcome',
+      'proposeHypothesis',
+    ]);
   });
 
   it('a pause that lands while the next round is starting holds that round', { timeout: 120_000 }, async () => {
@@ -69,10 +78,15 @@ describe('simulation controls', () => {
     // Aims at the window between the parent starting round 2's child and the child reporting a
     // step. The narrowest part (start issued, not yet resolved: SYNC_STARTED_CHILD_PATCH) is
     // rarely hit from outside; the gateway's end-to-end test found it. This checks the behaviour.
-    await eventually('round 2 starting', async () => {
-      const st = await w.simulations.status(id);
-      return st.round === 2 && st.step === null ? true : undefined;
-    }, 60_000, 2);
+    await eventually(
+      'round 2 starting',
+      async () => {
+        const st = await w.simulations.status(id);
+        return st.round === 2 && st.step === null ? true : undefined;
+      },
+      60_000,
+      2,
+    );
     await w.simulations.pause(id);
     await new Promise((r) => setTimeout(r, 2_500));
     const held = await w.simulations.status(id);
@@ -84,78 +98,110 @@ describe('simulation controls', () => {
     await w.simulations.terminate(id);
   });
 
-  it('pauseAt(K) stops after round K; fast-forward skips rounds and refuses bad targets', { timeout: 120_000 }, async () => {
-    const id = await start(5);
-    await w.simulations.pauseAt(id, { round: 1 });
-    const paused = await waitFor(id, 'the pause after round 1', (s) => s.state === 'paused');
-    assert.equal(paused.round, 1);
-    assert.match(paused.pause!.reason, /pauseAt: round 1 done/);
-    assert.equal(paused.scores.length, 1);
+  it(
+    'pauseAt(K) stops after round K; fast-forward skips rounds and refuses bad targets',
+    { timeout: 120_000 },
+    async () => {
+      const id = await start(5);
+      await w.simulations.pauseAt(id, { round: 1 });
+      const paused = await waitFor(id, 'the pause after round 1', (s) => s.state === 'paused');
+      assert.equal(paused.round, 1);
+      assert.match(paused.pause!.reason, /pauseAt: round 1 done/);
+      assert.equal(paused.scores.length, 1);
 
-    await assert.rejects(() => w.simulations.fastForward(id, { toRound: 0 }), refusedWith(/must be after it/));
-    await assert.rejects(() => w.simulations.fastForward(id, { toRound: 1 }), refusedWith(/must be after it/));
-    await assert.rejects(() => w.simulations.fastForward(id, { toRound: 6 }), refusedWith(/only 5 rounds/));
-    await assert.rejects(() => w.simulations.fastForward(id, { toRound: 2.5 }), refusedWith(/whole round number/));
-    await assert.rejects(() => w.simulations.pauseAt(id, { round: 1 }), refusedWith(/earliest is 2/));
+      await assert.rejects(() => w.simulations.fastForward(id, { toRound: 0 }), refusedWith(/must be after it/));
+      await assert.rejects(() => w.simulations.fastForward(id, { toRound: 1 }), refusedWith(/must be after it/));
+      await assert.rejects(() => w.simulations.fastForward(id, { toRound: 6 }), refusedWith(/only 5 rounds/));
+      await assert.rejects(() => w.simulations.fastForward(id, { toRound: 2.5 }), refusedWith(/whole round number/));
+      await assert.rejects(() => w.simulations.pauseAt(id, { round: 1 }), refusedWith(/earliest is 2/));
 
-    const ff = await w.simulations.fastForward(id, { toRound: 4 });
-    assert.match(ff.message, /rounds 2–3 will be skipped; round 4 runs next/);
-    await w.simulations.resume(id);
-    const result = await w.simulations.result(id);
-    assert.deepEqual(result.rounds.map((r) => `${r.round}:${r.status}`), ['1:completed', '2:skipped', '3:skipped', '4:completed', '5:completed']);
-    assert.deepEqual(result.report.roundsSkipped, [2, 3]);
-    assert.deepEqual((await w.simulations.status(id)).skippedRounds, [2, 3]);
-    // Skipped means skipped: no round workflow ran for them.
-    for (const n of [2, 3]) await assert.rejects(() => w.client.workflow.getHandle(roundWorkflowId(id, n)).describe(), /not found/i);
-  });
+      const ff = await w.simulations.fastForward(id, { toRound: 4 });
+      assert.match(ff.message, /rounds 2–3 will be skipped; round 4 runs next/);
+      await w.simulations.resume(id);
+      const result = await w.simulations.result(id);
+      assert.deepEqual(
+        result.rounds.map((r) => `${r.round}:${r.status}`),
+        ['1:completed', '2:skipped', '3:skipped', '4:completed', '5:completed'],
+      );
+      assert.deepEqual(result.report.roundsSkipped, [2, 3]);
+      assert.deepEqual((await w.simulations.status(id)).skippedRounds, [2, 3]);
+      // Skipped means skipped: no round workflow ran for them.
+      for (const n of [2, 3])
+        await assert.rejects(() => w.client.workflow.getHandle(roundWorkflowId(id, n)).describe(), /not found/i);
+    },
+  );
 
-  it('overrides are validated, recorded with their diff, change the next round, and can be reverted', { timeout: 120_000 }, async () => {
-    const id = await start(3);
-    await w.simulations.pauseAt(id, { round: 1 });
-    await waitFor(id, 'the pause after round 1', (s) => s.state === 'paused');
+  it(
+    'overrides are validated, recorded with their diff, change the next round, and can be reverted',
+    { timeout: 120_000 },
+    async () => {
+      const id = await start(3);
+      await w.simulations.pauseAt(id, { round: 1 });
+      await waitFor(id, 'the pause after round 1', (s) => s.state === 'paused');
 
-    await assert.rejects(() => w.simulations.overrideAgent(id, { agentId: 'nobody', params: { strictness: 1 } }), refusedWith(/unknown agent id "nobody"; known agents: analyzer, proposer/));
-    await assert.rejects(() => w.simulations.overrideAgent(id, { agentId: 'critic-logic', params: { strictness: 3 } }), refusedWith(/invalid params: strictness/));
-    await assert.rejects(() => w.simulations.overrideAgent(id, { agentId: 'critic-logic', params: { colour: 'red' } as never }), refusedWith(/invalid params/));
-    await assert.rejects(() => w.simulations.overrideAgent(id, { agentId: 'critic-logic', params: {} }), refusedWith(/at least one parameter/));
+      await assert.rejects(
+        () => w.simulations.overrideAgent(id, { agentId: 'nobody', params: { strictness: 1 } }),
+        refusedWith(/unknown agent id "nobody"; known agents: analyzer, proposer/),
+      );
+      await assert.rejects(
+        () => w.simulations.overrideAgent(id, { agentId: 'critic-logic', params: { strictness: 3 } }),
+        refusedWith(/invalid params: strictness/),
+      );
+      await assert.rejects(
+        () => w.simulations.overrideAgent(id, { agentId: 'critic-logic', params: { colour: 'red' } as never }),
+        refusedWith(/invalid params/),
+      );
+      await assert.rejects(
+        () => w.simulations.overrideAgent(id, { agentId: 'critic-logic', params: {} }),
+        refusedWith(/at least one parameter/),
+      );
 
-    const o1 = await w.simulations.overrideAgent(id, { agentId: 'critic-logic', params: { focus: 'evidence', strictness: 1 }, by: 'alice', reason: 'probe the data' });
-    assert.match(o1.message, /override 1 on critic-logic \(strictness, focus\) applies from round 2/);
-    await w.simulations.overrideAgent(id, { agentId: 'proposer', params: { temperature: 1.6 } });
-    const st = await w.simulations.status(id);
-    assert.deepEqual(st.overrides[0]!.changes, [
-      { param: 'strictness', from: 0.5, to: 1 },
-      { param: 'focus', from: 'logic', to: 'evidence' },
-    ]);
-    assert.equal(st.overrides[0]!.by, 'alice');
-    assert.deepEqual(st.overrides[0]!.effectiveFrom, { round: 2 });
-    assert.equal(st.agents.find((a) => a.id === 'critic-logic')!.params.focus, 'evidence');
+      const o1 = await w.simulations.overrideAgent(id, {
+        agentId: 'critic-logic',
+        params: { focus: 'evidence', strictness: 1 },
+        by: 'alice',
+        reason: 'probe the data',
+      });
+      assert.match(o1.message, /override 1 on critic-logic \(strictness, focus\) applies from round 2/);
+      await w.simulations.overrideAgent(id, { agentId: 'proposer', params: { temperature: 1.6 } });
+      const st = await w.simulations.status(id);
+      assert.deepEqual(st.overrides[0]!.changes, [
+        { param: 'strictness', from: 0.5, to: 1 },
+        { param: 'focus', from: 'logic', to: 'evidence' },
+      ]);
+      assert.equal(st.overrides[0]!.by, 'alice');
+      assert.deepEqual(st.overrides[0]!.effectiveFrom, { round: 2 });
+      assert.equal(st.agents.find((a) => a.id === 'critic-logic')!.params.focus, 'evidence');
 
-    await w.simulations.pauseAt(id, { round: 2 });
-    await w.simulations.resume(id);
-    await waitFor(id, 'the pause after round 2', (s) => s.state === 'paused' && s.round === 2);
-    const r1 = await w.simulations.roundResult(id, 1);
-    const r2 = await w.simulations.roundResult(id, 2);
-    const logic = (r: RoundResult) => r.critiques.find((c) => c.criticId === 'critic-logic')!;
-    assert.equal(logic(r1).focus, 'logic');
-    assert.equal(logic(r2).focus, 'evidence');
-    const bold = /^(A bolder claim:|Against the grain,|Turning the question around,)/;
-    assert.doesNotMatch(r1.hypothesis.text, bold);
-    assert.match(r2.hypothesis.text, bold);
+      await w.simulations.pauseAt(id, { round: 2 });
+      await w.simulations.resume(id);
+      await waitFor(id, 'the pause after round 2', (s) => s.state === 'paused' && s.round === 2);
+      const r1 = await w.simulations.roundResult(id, 1);
+      const r2 = await w.simulations.roundResult(id, 2);
+      const logic = (r: RoundResult) => r.critiques.find((c) => c.criticId === 'critic-logic')!;
+      assert.equal(logic(r1).focus, 'logic');
+      assert.equal(logic(r2).focus, 'evidence');
+      const bold = /^(A bolder claim:|Against the grain,|Turning the question around,)/;
+      assert.doesNotMatch(r1.hypothesis.text, bold);
+      assert.match(r2.hypothesis.text, bold);
 
-    const revert = await w.simulations.revertOverride(id, { overrideId: 1, by: 'bob' });
-    assert.match(revert.message, /override 1 on critic-logic reverted/);
-    await assert.rejects(() => w.simulations.revertOverride(id, { overrideId: 1 }), refusedWith(/already reverted/));
-    await assert.rejects(() => w.simulations.revertOverride(id, { overrideId: 99 }), refusedWith(/unknown override id 99/));
-    const reverted = await w.simulations.status(id);
-    assert.deepEqual(reverted.agents.find((a) => a.id === 'critic-logic')!.params.focus, 'logic');
-    assert.equal(reverted.overrides[2]!.kind, 'revert');
-    assert.equal(reverted.overrides[2]!.reverts, 1);
-    assert.equal(reverted.overrides[0]!.revertedBy, 3);
-    await w.simulations.resume(id);
-    await w.simulations.result(id);
-    assert.equal(logic(await w.simulations.roundResult(id, 3)).focus, 'logic');
-  });
+      const revert = await w.simulations.revertOverride(id, { overrideId: 1, by: 'bob' });
+      assert.match(revert.message, /override 1 on critic-logic reverted/);
+      await assert.rejects(() => w.simulations.revertOverride(id, { overrideId: 1 }), refusedWith(/already reverted/));
+      await assert.rejects(
+        () => w.simulations.revertOverride(id, { overrideId: 99 }),
+        refusedWith(/unknown override id 99/),
+      );
+      const reverted = await w.simulations.status(id);
+      assert.deepEqual(reverted.agents.find((a) => a.id === 'critic-logic')!.params.focus, 'logic');
+      assert.equal(reverted.overrides[2]!.kind, 'revert');
+      assert.equal(reverted.overrides[2]!.reverts, 1);
+      assert.equal(reverted.overrides[0]!.revertedBy, 3);
+      await w.simulations.resume(id);
+      await w.simulations.result(id);
+      assert.equal(logic(await w.simulations.roundResult(id, 3)).focus, 'logic');
+    },
+  );
 
   it('pauses at the next round boundary when asked', { timeout: 120_000 }, async () => {
     const id = await start(3);
@@ -178,25 +224,37 @@ describe('simulation controls', () => {
     await waitFor(id, 'paused by signal', (s) => s.state === 'paused');
     await handle.signal(resumeSignal, {});
     const result = await w.simulations.result(id);
-    assert.deepEqual(result.rounds.map((r) => r.status), ['completed', 'completed', 'completed']);
+    assert.deepEqual(
+      result.rounds.map((r) => r.status),
+      ['completed', 'completed', 'completed'],
+    );
   });
 
-  it('cancel stops the round, runs cleanup and ends cancelled; terminate is immediate', { timeout: 120_000 }, async () => {
-    const id = await start(5);
-    await waitFor(id, 'round 1 running', (s) => s.round === 1 && s.step !== null);
-    await w.simulations.cancel(id);
-    const handle = w.client.workflow.getHandle(id);
-    await eventually('the workflow to be cancelled', async () => ((await handle.describe()).status.name === 'CANCELLED' ? true : undefined));
-    assert.equal((await w.simulations.status(id)).state, 'cancelled');
-    const types = await activityTypes(handle);
-    assert.ok(types.includes('cleanup'), 'the cleanup activity ran');
-    const history = await handle.fetchHistory();
-    assert.ok((history.events ?? []).some((e) => e.activityTaskCompletedEventAttributes), 'cleanup completed');
-    assert.equal((await w.client.workflow.getHandle(roundWorkflowId(id, 1)).describe()).status.name, 'CANCELLED');
-    await assert.rejects(() => w.simulations.pause(id), ControlRefusedError);
+  it(
+    'cancel stops the round, runs cleanup and ends cancelled; terminate is immediate',
+    { timeout: 120_000 },
+    async () => {
+      const id = await start(5);
+      await waitFor(id, 'round 1 running', (s) => s.round === 1 && s.step !== null);
+      await w.simulations.cancel(id);
+      const handle = w.client.workflow.getHandle(id);
+      await eventually('the workflow to be cancelled', async () =>
+        (await handle.describe()).status.name === 'CANCELLED' ? true : undefined,
+      );
+      assert.equal((await w.simulations.status(id)).state, 'cancelled');
+      const types = await activityTypes(handle);
+      assert.ok(types.includes('cleanup'), 'the cleanup activity ran');
+      const history = await handle.fetchHistory();
+      assert.ok(
+        (history.events ?? []).some((e) => e.activityTaskCompletedEventAttributes),
+        'cleanup completed',
+      );
+      assert.equal((await w.client.workflow.getHandle(roundWorkflowId(id, 1)).describe()).status.name, 'CANCELLED');
+      await assert.rejects(() => w.simulations.pause(id), ControlRefusedError);
 
-    const id2 = await start(5);
-    await w.simulations.terminate(id2, 'test');
-    assert.equal((await w.client.workflow.getHandle(id2).describe()).status.name, 'TERMINATED');
-  });
+      const id2 = await start(5);
+      await w.simulations.terminate(id2, 'test');
+      assert.equal((await w.client.workflow.getHandle(id2).describe()).status.name, 'TERMINATED');
+    },
+  );
 });

@@ -8,7 +8,12 @@ import { startTestWorkers, type TestWorkers } from './testing/workers.js';
 
 const agents: AgentSpec[] = [
   ...DEFAULT_AGENTS.filter((a) => a.id !== 'critic-feasibility'),
-  { id: 'critic-broken', role: 'critic', pool: 'broken', params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'risk', maxTokens: 800 } },
+  {
+    id: 'critic-broken',
+    role: 'critic',
+    pool: 'broken',
+    params: { provider: 'builtin', temperature: 0.5, strictness: 0.5, focus: 'risk', maxTokens: 800 },
+  },
 ];
 const timeouts = { maxAttempts: 2, startToCloseSeconds: 30, scheduleToStartSeconds: 600, heartbeatSeconds: 10 };
 
@@ -20,7 +25,13 @@ describe('critic policy', () => {
   after(() => w.stop());
 
   it('quorum: the round records the failed critic and continues with the others', { timeout: 120_000 }, async () => {
-    const { simulationId } = await w.simulations.start({ issue: 'Is nuclear power a climate solution?', maxRounds: 2, agents, criticPolicy: 'quorum:2', timeouts });
+    const { simulationId } = await w.simulations.start({
+      issue: 'Is nuclear power a climate solution?',
+      maxRounds: 2,
+      agents,
+      criticPolicy: 'quorum:2',
+      timeouts,
+    });
     w.track(simulationId);
     const result = await w.simulations.result(simulationId);
     for (const r of result.rounds as RoundResult[]) {
@@ -32,7 +43,13 @@ describe('critic policy', () => {
   });
 
   it("all: the critic's failure fails the simulation with the reason", { timeout: 120_000 }, async () => {
-    const { simulationId } = await w.simulations.start({ issue: 'Is nuclear power a climate solution?', maxRounds: 2, agents, criticPolicy: 'all', timeouts });
+    const { simulationId } = await w.simulations.start({
+      issue: 'Is nuclear power a climate solution?',
+      maxRounds: 2,
+      agents,
+      criticPolicy: 'all',
+      timeouts,
+    });
     w.track(simulationId);
     await assert.rejects(w.simulations.result(simulationId), WorkflowFailedError);
     const status = await w.simulations.status(simulationId);

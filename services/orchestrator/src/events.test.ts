@@ -24,7 +24,15 @@ describe('simulation events in the read model', () => {
     ]);
     redisServer = await startRedisServer();
     redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'events-test' });
-    recorder = new Recorder({ kafka, redis, topic, dlqTopic: `${topic}.dlq`, groupId: uniqueName('recorder'), logger: testLogger, metrics: createRecorderMetrics(new Registry()) });
+    recorder = new Recorder({
+      kafka,
+      redis,
+      topic,
+      dlqTopic: `${topic}.dlq`,
+      groupId: uniqueName('recorder'),
+      logger: testLogger,
+      metrics: createRecorderMetrics(new Registry()),
+    });
     await recorder.start();
     w = await startTestWorkers({ pipeline: { topic, redis } });
   });
@@ -35,34 +43,53 @@ describe('simulation events in the read model', () => {
     await redisServer.stop();
   });
 
-  it('rounds appear in Redis in order with all their fields; the index lists the simulation by state', { timeout: 180_000 }, async () => {
-    const { simulationId: id } = await w.simulations.start({ issue: 'Should voting be compulsory?', maxRounds: 4 });
-    w.track(id);
-    await w.simulations.pauseAt(id, { round: 1 });
-    await eventually('paused in Redis', async () => ((await redis.hget(redisKeys.summary(id), 'state')) === 'paused' ? true : undefined));
-    assert.notEqual(await redis.zscore(redisKeys.stateIndex('paused'), id), null);
-    await w.simulations.fastForward(id, { toRound: 3 });
-    await w.simulations.resume(id);
-    const result = await w.simulations.result(id);
+  it(
+    'rounds appear in Redis in order with all their fields; the index lists the simulation by state',
+    { timeout: 180_000 },
+    async () => {
+      const { simulationId: id } = await w.simulations.start({ issue: 'Should voting be compulsory?', maxRounds: 4 });
+      w.track(id);
+      await w.simulations.pauseAt(id, { round: 1 });
+      await eventually('paused in Redis', async () =>
+        (await redis.hget(redisKeys.summary(id), 'state')) === 'paused' ? true : undefined,
+      );
+      assert.notEqual(await redis.zscore(redisKeys.stateIndex('paused'), id), null);
+      await w.simulations.fastForward(id, { toRound: 3 });
+      await w.simulations.resume(id);
+      const result = await w.simulations.result(id);
 
-    await eventually('completed in Redis', async () => ((await redis.hget(redisKeys.summary(id), 'state')) === 'completed' ? true : undefined));
-    assert.deepEqual(await redis.zrange(redisKeys.rounds(id), 0, -1), ['1', '2', '3', '4']);
-    for (const outcome of result.rounds) {
-      const stored = JSON.parse((await redis.get(redisKeys.round(id, outcome.round)))!) as RoundOutcome;
-      assert.deepEqual(stored, outcome, `round ${outcome.round} as the workflow returned it`);
-    }
-    const summary = await redis.hgetall(redisKeys.summary(id));
-    assert.equal(summary.roundsCompleted, '3');
-    assert.equal(summary.roundsSkipped, '1');
-    assert.equal(summary.latestHypothesis, (result.rounds[3] as RoundResult).hypothesis.text);
-    assert.equal(summary.issue, 'Should voting be compulsory?');
-    assert.deepEqual(JSON.parse((await redis.get(redisKeys.report(id)))!), result.report);
-    assert.notEqual(await redis.zscore(redisKeys.index, id), null);
-    assert.notEqual(await redis.zscore(redisKeys.stateIndex('completed'), id), null);
-    assert.equal(await redis.zscore(redisKeys.stateIndex('paused'), id), null);
-    assert.equal(await redis.zscore(redisKeys.stateIndex('running'), id), null);
-    // started, round 1, paused, resumed, round 2 skipped, rounds 3–4, completed: in seq order.
-    const kinds = (await redis.zrange(redisKeys.events(id), 0, -1)).map((m) => (JSON.parse(m) as { kind: string }).kind);
-    assert.deepEqual(kinds, ['simulation.started', 'round.completed', 'simulation.paused', 'simulation.resumed', 'round.skipped', 'round.completed', 'round.completed', 'simulation.completed']);
-  });
+      await eventually('completed in Redis', async () =>
+        (await redis.hget(redisKeys.summary(id), 'state')) === 'completed' ? true : undefined,
+      );
+      assert.deepEqual(await redis.zrange(redisKeys.rounds(id), 0, -1), ['1', '2', '3', '4']);
+      for (const outcome of result.rounds) {
+        const stored = JSON.parse((await redis.get(redisKeys.round(id, outcome.round)))!) as RoundOutcome;
+        assert.deepEqual(stored, outcome, `round ${outcome.round} as the workflow returned it`);
+      }
+      const summary = await redis.hgetall(redisKeys.summary(id));
+      assert.equal(summary.roundsCompleted, '3');
+      assert.equal(summary.roundsSkipped, '1');
+      assert.equal(summary.latestHypothesis, (result.rounds[3] as RoundResult).hypothesis.text);
+      assert.equal(summary.issue, 'Should voting be compulsory?');
+      assert.deepEqual(JSON.parse((await redis.get(redisKeys.report(id)))!), result.report);
+      assert.notEqual(await redis.zscore(redisKeys.index, id), null);
+      assert.notEqual(await redis.zscore(redisKeys.stateIndex('completed'), id), null);
+      assert.equal(await redis.zscore(redisKeys.stateIndex('paused'), id), null);
+      assert.equal(await redis.zscore(redisKeys.stateIndex('running'), id), null);
+      // started, round 1, paused, resumed, round 2 skipped, rounds 3–4, completed: in seq order.
+      const kinds = (await redis.zrange(redisKeys.events(id), 0, -1)).map(
+        (m) => (JSON.parse(m) as { kind: string }).kind,
+      );
+      assert.deepEqual(kinds, [
+        'simulation.started',
+        'round.completed',
+        'simulation.paused',
+        'simulation.resumed',
+        'round.skipped',
+        'round.completed',
+        'round.completed',
+        'simulation.completed',
+      ]);
+    },
+  );
 });

@@ -33,7 +33,10 @@ describe('orchestrator service start-up', () => {
 
   // Credentials are checked when the connections are made: still one clear line, still exit 2.
   const credentials: Array<[Record<string, string>, RegExp]> = [
-    [{ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'kunlun' }, /KAFKA_SASL_PASSWORD: SASL scram-sha-256 needs a username and a password/],
+    [
+      { KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'kunlun' },
+      /KAFKA_SASL_PASSWORD: SASL scram-sha-256 needs a username and a password/,
+    ],
     [{ TEMPORAL_TLS_CA_FILE: '/nonexistent/ca.pem' }, /TEMPORAL_TLS_CA_FILE: cannot read \/nonexistent\/ca.pem/],
     [{ WORKFLOW_BUNDLE: '/nonexistent/workflows.js' }, /WORKFLOW_BUNDLE: no such file: \/nonexistent\/workflows.js/],
   ];

@@ -28,10 +28,13 @@ await runWorkerService({
     }),
   createWorkers: async ({ config, connection, registry, logger, onShutdown }) => {
     if (config.WORKFLOW_BUNDLE) {
-      if (!existsSync(config.WORKFLOW_BUNDLE)) throw new ConfigError('WORKFLOW_BUNDLE', `no such file: ${config.WORKFLOW_BUNDLE}`);
+      if (!existsSync(config.WORKFLOW_BUNDLE))
+        throw new ConfigError('WORKFLOW_BUNDLE', `no such file: ${config.WORKFLOW_BUNDLE}`);
       logger.info({ workflowBundle: config.WORKFLOW_BUNDLE }, 'using the prebuilt workflow bundle');
     }
-    const producer = createIdempotentProducer(createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config }));
+    const producer = createIdempotentProducer(
+      createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config }),
+    );
     await producer.connect();
     onShutdown(() => producer.disconnect());
     const reconciler = startTerminationReconciler({

@@ -15,16 +15,32 @@ describe('replay of recorded histories', () => {
     // Every version's fixtures, each with every scenario: old simulations must keep replaying.
     for (const label of new Set(histories.map((h) => h.label))) {
       const scenarios = new Set(histories.filter((h) => h.label === label).map((h) => h.scenario));
-      for (const s of ['basic', 'controls', 'cancelled', 'quorum']) assert.ok(scenarios.has(s), `fixture ${label}-${s} is present`);
+      for (const s of ['basic', 'controls', 'cancelled', 'quorum'])
+        assert.ok(scenarios.has(s), `fixture ${label}-${s} is present`);
     }
-    assert.ok(new Set(histories.map((h) => h.label)).size >= 2, 'fixtures from before and after the control-events patch');
-    assert.ok(histories.some((h) => h.scenario === 'approval'), 'approval checkpoints are covered');
-    assert.ok(histories.some((h) => h.scenario === 'lineage'), 'tournaments and backtracking are covered');
-    assert.ok(histories.some((h) => h.scenario === 'tournament-approval'), "a tournament winner's approval checkpoint is covered");
+    assert.ok(
+      new Set(histories.map((h) => h.label)).size >= 2,
+      'fixtures from before and after the control-events patch',
+    );
+    assert.ok(
+      histories.some((h) => h.scenario === 'approval'),
+      'approval checkpoints are covered',
+    );
+    assert.ok(
+      histories.some((h) => h.scenario === 'lineage'),
+      'tournaments and backtracking are covered',
+    );
+    assert.ok(
+      histories.some((h) => h.scenario === 'tournament-approval'),
+      "a tournament winner's approval checkpoint is covered",
+    );
 
     const failures: string[] = [];
     let replayed = 0;
-    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, bundlerOptions, replayName: 'fixtures' }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowsPath: WORKFLOWS_PATH, bundlerOptions, replayName: 'fixtures' },
+      histories,
+    )) {
       replayed++;
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
@@ -34,22 +50,35 @@ describe('replay of recorded histories', () => {
 });
 
 describe('replay catches an unpatched change', () => {
-  it('fails on the histories from before a change when the change is not behind patched()', { timeout: 300_000 }, async () => {
-    const old = (await loadScenarios()).filter((h) => h.label === 'v1');
-    assert.ok(old.length > 0, 'v1 fixtures (recorded before the control-events patch) are present');
-    const shim = fileURLToPath(new URL('./testing/unpatched/workflow-shim.ts', import.meta.url));
-    const unpatched: typeof bundlerOptions = {
-      webpackConfigHook: (config) => {
-        const patchedConfig = bundlerOptions!.webpackConfigHook!(config);
-        const alias = (patchedConfig.resolve?.alias ?? {}) as Record<string, string>;
-        return { ...patchedConfig, resolve: { ...patchedConfig.resolve, alias: { ...alias, '@temporalio/workflow$': shim } } };
-      },
-    };
-    const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, bundlerOptions: unpatched, replayName: 'unpatched' }, old)) {
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
-    }
-    // The controls scenario paused and resumed: without the patch, replay meets new commands.
-    assert.ok(failures.some((f) => /controls/.test(f) && /[Nn]ondeterminism|TMPRL1100/.test(f)), `expected a nondeterminism failure, got: ${failures.join('\n') || 'none'}`);
-  });
+  it(
+    'fails on the histories from before a change when the change is not behind patched()',
+    { timeout: 300_000 },
+    async () => {
+      const old = (await loadScenarios()).filter((h) => h.label === 'v1');
+      assert.ok(old.length > 0, 'v1 fixtures (recorded before the control-events patch) are present');
+      const shim = fileURLToPath(new URL('./testing/unpatched/workflow-shim.ts', import.meta.url));
+      const unpatched: typeof bundlerOptions = {
+        webpackConfigHook: (config) => {
+          const patchedConfig = bundlerOptions!.webpackConfigHook!(config);
+          const alias = (patchedConfig.resolve?.alias ?? {}) as Record<string, string>;
+          return {
+            ...patchedConfig,
+            resolve: { ...patchedConfig.resolve, alias: { ...alias, '@temporalio/workflow$': shim } },
+          };
+        },
+      };
+      const failures: string[] = [];
+      for await (const result of Worker.runReplayHistories(
+        { workflowsPath: WORKFLOWS_PATH, bundlerOptions: unpatched, replayName: 'unpatched' },
+        old,
+      )) {
+        if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+      }
+      // The controls scenario paused and resumed: without the patch, replay meets new commands.
+      assert.ok(
+        failures.some((f) => /controls/.test(f) && /[Nn]ondeterminism|TMPRL1100/.test(f)),
+        `expected a nondeterminism failure, got: ${failures.join('\n') || 'none'}`,
+      );
+    },
+  );
 });

@@ -1,5 +1,12 @@
 // The final report: a pure function of the rounds, so it can be recomputed and tested alone.
-import type { BranchRecord, FinalReport, RoundContext, RoundOutcome, RoundResult, RoundSummary } from '@kunlun/contracts';
+import type {
+  BranchRecord,
+  FinalReport,
+  RoundContext,
+  RoundOutcome,
+  RoundResult,
+  RoundSummary,
+} from '@kunlun/contracts';
 
 const UNRESOLVED_SEVERITY = 6;
 
@@ -20,7 +27,15 @@ export function toContext(r: RoundResult): RoundContext {
 export function summarise(r: RoundOutcome): RoundSummary {
   if (r.status === 'skipped') return { round: r.round, status: 'skipped' };
   const { weakestFocus, nextSteps } = toContext(r);
-  return { round: r.round, status: 'completed', score: r.evaluation.score, verdict: r.evaluation.verdict, hypothesis: r.hypothesis.text, nextSteps, ...(weakestFocus ? { weakestFocus } : {}) };
+  return {
+    round: r.round,
+    status: 'completed',
+    score: r.evaluation.score,
+    verdict: r.evaluation.verdict,
+    hypothesis: r.hypothesis.text,
+    nextSteps,
+    ...(weakestFocus ? { weakestFocus } : {}),
+  };
 }
 
 /**
@@ -48,7 +63,13 @@ export function contextFromSummaries(line: RoundSummary[], known: RoundContext[]
  * `earlier`: summaries of rounds from runs before the last continue-as-new;
  * `branches`: tournament contenders and backtracked lines explored on the way.
  */
-export function buildFinalReport(simulationId: string, issue: string, rounds: RoundOutcome[], earlier: RoundSummary[] = [], branches: BranchRecord[] = []): FinalReport {
+export function buildFinalReport(
+  simulationId: string,
+  issue: string,
+  rounds: RoundOutcome[],
+  earlier: RoundSummary[] = [],
+  branches: BranchRecord[] = [],
+): FinalReport {
   const all = [...earlier, ...rounds.map(summarise)];
   const done = all.filter((r) => r.status === 'completed');
   const skipped = all.filter((r) => r.status === 'skipped').map((r) => r.round);
@@ -61,7 +82,14 @@ export function buildFinalReport(simulationId: string, issue: string, rounds: Ro
     .map((c) => ({ round: last!.round, criticId: c.criticId, focus: c.focus, severity: c.severity, text: c.text }));
   const trajectory = done.map((r) => ({ round: r.round, score: r.score!, verdict: r.verdict! }));
   const first = trajectory[0];
-  const trend = first && lastScore !== undefined ? (lastScore > first.score ? 'rose' : lastScore < first.score ? 'fell' : 'held') : 'held';
+  const trend =
+    first && lastScore !== undefined
+      ? lastScore > first.score
+        ? 'rose'
+        : lastScore < first.score
+          ? 'fell'
+          : 'held'
+      : 'held';
   const summary = best
     ? `${done.length} round(s) debated "${issue.slice(0, 120)}". Scores ${trend} from ${first?.score} to ${lastScore}; the strongest hypothesis came in round ${best.round} (score ${best.score}). ${unresolved.length} severe critique(s) remain open${skipped.length ? `; rounds ${skipped.join(', ')} were skipped` : ''}${branchSentence(branches)}.`
     : `No round completed for "${issue.slice(0, 120)}".`;
@@ -79,11 +107,19 @@ export function buildFinalReport(simulationId: string, issue: string, rounds: Ro
 }
 
 function branchSentence(branches: BranchRecord[]): string {
-  const tournaments = new Set(branches.filter((b) => b.kind === 'tournament').map((b) => `${b.generation}:${b.forkedAfterRound}`)).size;
+  const tournaments = new Set(
+    branches.filter((b) => b.kind === 'tournament').map((b) => `${b.generation}:${b.forkedAfterRound}`),
+  ).size;
   const backtracks = branches.filter((b) => b.kind === 'backtrack').length;
   const parts = [
-    ...(tournaments ? [`${tournaments} tournament(s) explored ${branches.filter((b) => b.kind === 'tournament').length} branches`] : []),
-    ...(backtracks ? [`${backtracks} backtrack(s) abandoned ${branches.filter((b) => b.kind === 'backtrack').reduce((n, b) => n + b.rounds.length, 0)} round(s)`] : []),
+    ...(tournaments
+      ? [`${tournaments} tournament(s) explored ${branches.filter((b) => b.kind === 'tournament').length} branches`]
+      : []),
+    ...(backtracks
+      ? [
+          `${backtracks} backtrack(s) abandoned ${branches.filter((b) => b.kind === 'backtrack').reduce((n, b) => n + b.rounds.length, 0)} round(s)`,
+        ]
+      : []),
   ];
   return parts.length ? `; ${parts.join(', ')}` : '';
 }

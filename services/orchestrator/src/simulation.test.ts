@@ -5,7 +5,8 @@ import { InvalidRequestError } from '@kunlun/client';
 import { roundWorkflowId, type RoundResult } from '@kunlun/contracts';
 import { eventually, startTestWorkers, type TestWorkers } from './testing/workers.js';
 
-const ISSUE = 'Should cities replace private cars with free public transit? Weigh mobility, equity, climate impact and municipal budgets.';
+const ISSUE =
+  'Should cities replace private cars with free public transit? Weigh mobility, equity, climate impact and municipal budgets.';
 
 describe('simulation workflow', () => {
   let w: TestWorkers;
@@ -20,14 +21,21 @@ describe('simulation workflow', () => {
     const result = await w.simulations.result(simulationId);
 
     assert.equal(result.state, 'completed');
-    assert.deepEqual(result.rounds.map((r) => r.round), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      result.rounds.map((r) => r.round),
+      [1, 2, 3, 4, 5],
+    );
     const rounds = result.rounds as RoundResult[];
     for (const r of rounds) {
       assert.equal(r.status, 'completed');
       assert.ok(r.analysis.concepts.length > 0 && r.analysis.summary.length > 20, `round ${r.round} has an analysis`);
       assert.ok(r.hypothesis.text.length > 40, `round ${r.round} has a hypothesis`);
       assert.equal(r.critiques.length, 3);
-      assert.deepEqual(r.critiques.map((c) => c.criticId).sort(), ['critic-ethics', 'critic-feasibility', 'critic-logic']);
+      assert.deepEqual(r.critiques.map((c) => c.criticId).sort(), [
+        'critic-ethics',
+        'critic-feasibility',
+        'critic-logic',
+      ]);
       for (const c of r.critiques) assert.ok(c.severity >= 0 && c.severity <= 10 && c.text.length > 10);
       assert.ok(r.evaluation.score >= 0 && r.evaluation.score <= 10);
       assert.ok(['advanced', 'flawed'].includes(r.evaluation.verdict));
@@ -66,12 +74,19 @@ describe('simulation workflow', () => {
       .filter(({ e }) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'critiqueHypothesis');
     assert.equal(critiqueScheduled.length, 3);
     const firstCompleted = events.findIndex(
-      (e) => e.activityTaskCompletedEventAttributes && critiqueScheduled.some(({ e: s }) => Number(s.eventId) === Number(e.activityTaskCompletedEventAttributes!.scheduledEventId)),
+      (e) =>
+        e.activityTaskCompletedEventAttributes &&
+        critiqueScheduled.some(
+          ({ e: s }) => Number(s.eventId) === Number(e.activityTaskCompletedEventAttributes!.scheduledEventId),
+        ),
     );
     assert.ok(firstCompleted > 0);
-    for (const { i } of critiqueScheduled) assert.ok(i < firstCompleted, 'every critique is scheduled before the first one completes');
+    for (const { i } of critiqueScheduled)
+      assert.ok(i < firstCompleted, 'every critique is scheduled before the first one completes');
     // And they were scheduled by one workflow task (one batch of commands).
-    const completedTaskIds = new Set(critiqueScheduled.map(({ e }) => String(e.activityTaskScheduledEventAttributes!.workflowTaskCompletedEventId)));
+    const completedTaskIds = new Set(
+      critiqueScheduled.map(({ e }) => String(e.activityTaskScheduledEventAttributes!.workflowTaskCompletedEventId)),
+    );
     assert.equal(completedTaskIds.size, 1);
   });
 
@@ -93,13 +108,18 @@ describe('simulation workflow', () => {
     await w.simulations.result(simulationId);
     for (const id of [simulationId, roundWorkflowId(simulationId, 1)]) {
       const handle = w.client.workflow.getHandle(id);
-      const tasks = ((await handle.fetchHistory()).events ?? []).flatMap((e) => e.workflowTaskCompletedEventAttributes ?? []);
+      const tasks = ((await handle.fetchHistory()).events ?? []).flatMap(
+        (e) => e.workflowTaskCompletedEventAttributes ?? [],
+      );
       assert.ok(tasks.length > 0);
       for (const t of tasks) {
         assert.equal(t.workerVersion?.buildId, 'test-build-42');
         assert.equal(t.workerDeploymentName, 'kunlun-orchestrator');
       }
-      assert.equal((await handle.describe()).raw.workflowExecutionInfo?.mostRecentWorkerVersionStamp?.buildId, 'test-build-42');
+      assert.equal(
+        (await handle.describe()).raw.workflowExecutionInfo?.mostRecentWorkerVersionStamp?.buildId,
+        'test-build-42',
+      );
     }
   });
 
@@ -111,8 +131,30 @@ describe('simulation workflow', () => {
       [{ issue: 'ok', maxRounds: 1001 }, /^maxRounds: /],
       [{ issue: 'ok', criticPolicy: 'most' }, /^criticPolicy: /],
       [{ issue: 'ok', simulationId: 'has space' }, /^simulationId: /],
-      [{ issue: 'ok', agents: [{ id: 'a', role: 'analyzer' }, { id: 'p', role: 'proposer' }, { id: 'e', role: 'evaluator' }, { id: 'c', role: 'critic', params: { strictness: 3 } }] }, /^agents\.3\.params\.strictness: /],
-      [{ issue: 'ok', agents: [{ id: 'a', role: 'analyzer' }, { id: 'p', role: 'proposer' }, { id: 'e', role: 'evaluator' }, { id: 'e2', role: 'evaluator' }] }, /exactly one evaluator/],
+      [
+        {
+          issue: 'ok',
+          agents: [
+            { id: 'a', role: 'analyzer' },
+            { id: 'p', role: 'proposer' },
+            { id: 'e', role: 'evaluator' },
+            { id: 'c', role: 'critic', params: { strictness: 3 } },
+          ],
+        },
+        /^agents\.3\.params\.strictness: /,
+      ],
+      [
+        {
+          issue: 'ok',
+          agents: [
+            { id: 'a', role: 'analyzer' },
+            { id: 'p', role: 'proposer' },
+            { id: 'e', role: 'evaluator' },
+            { id: 'e2', role: 'evaluator' },
+          ],
+        },
+        /exactly one evaluator/,
+      ],
     ];
     for (const [input, pattern] of cases) {
       await assert.rejects(

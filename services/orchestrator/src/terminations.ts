@@ -3,7 +3,14 @@
 // Temporal's visibility and publishes `simulation.terminated` for them, after the last event
 // the run emitted (its status query, replayed, says which seq that was). The event id is
 // deterministic, so several orchestrators, or one after a restart, publish duplicates at worst.
-import { forksOf, makeEvent, neverRan, statusQuery, type SimulationEvent, type SimulationStatus } from '@kunlun/contracts';
+import {
+  forksOf,
+  makeEvent,
+  neverRan,
+  statusQuery,
+  type SimulationEvent,
+  type SimulationStatus,
+} from '@kunlun/contracts';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { Logger } from 'pino';
@@ -23,13 +30,24 @@ export interface TerminationReconcilerOptions {
 const QUERY = `WorkflowType = 'simulationWorkflow' AND (ExecutionStatus = 'Terminated' OR ExecutionStatus = 'TimedOut')`;
 
 /** Activities whose only input is the event they publish. */
-const PUBLISHERS = new Set(['recordSimulationStarted', 'recordRound', 'recordControlEvent', 'recordFailure', 'cleanup']);
+const PUBLISHERS = new Set([
+  'recordSimulationStarted',
+  'recordRound',
+  'recordControlEvent',
+  'recordFailure',
+  'cleanup',
+]);
 
 /**
  * From the run's history: why it ended, and the events whose publish was still in flight when it
  * ended (scheduled, never completed) — the workflow counted them, so the topic must have them.
  */
-async function endOfRun(client: Client, id: string, runId: string, status: string): Promise<{ reason: string; inFlight: SimulationEvent[] }> {
+async function endOfRun(
+  client: Client,
+  id: string,
+  runId: string,
+  status: string,
+): Promise<{ reason: string; inFlight: SimulationEvent[] }> {
   const events = (await client.workflow.getHandle(id, runId).fetchHistory()).events ?? [];
   const scheduled = new Map<string, SimulationEvent>();
   for (const e of events) {
@@ -41,11 +59,15 @@ async function endOfRun(client: Client, id: string, runId: string, status: strin
     if (done !== undefined && done !== null) scheduled.delete(String(done));
   }
   const last = events.at(-1)?.workflowExecutionTerminatedEventAttributes;
-  const reason = status === 'TIMED_OUT' ? 'the workflow timed out' : last?.reason ? `terminated: ${last.reason}` : 'terminated';
+  const reason =
+    status === 'TIMED_OUT' ? 'the workflow timed out' : last?.reason ? `terminated: ${last.reason}` : 'terminated';
   return { reason, inFlight: [...scheduled.values()] };
 }
 
-export function startTerminationReconciler(o: TerminationReconcilerOptions): { runOnce(): Promise<number>; stop(): Promise<void> } {
+export function startTerminationReconciler(o: TerminationReconcilerOptions): {
+  runOnce(): Promise<number>;
+  stop(): Promise<void>;
+} {
   const log = o.logger.child({ component: 'termination-reconciler' });
   const published = new Map<string, number>(); // workflow id + run id → close time (ms), pruned with the window
   const windowMs = o.windowMs ?? 24 * 3600_000;
@@ -77,7 +99,16 @@ export function startTerminationReconciler(o: TerminationReconcilerOptions): { r
         for (const inFlight of end.inFlight) await o.publish(inFlight); // idempotent: same id if it did get out
         const event = makeEvent(
           'simulation.terminated',
-          { simulationId: wf.workflowId, seq: status.eventSeq + 1, round: null, occurredAt: (wf.closeTime ?? new Date()).toISOString(), generation: status.generation, forks, state: 'terminated', runId: wf.runId },
+          {
+            simulationId: wf.workflowId,
+            seq: status.eventSeq + 1,
+            round: null,
+            occurredAt: (wf.closeTime ?? new Date()).toISOString(),
+            generation: status.generation,
+            forks,
+            state: 'terminated',
+            runId: wf.runId,
+          },
           { reason: end.reason, temporalStatus },
         );
         await o.publish(event);

@@ -41,8 +41,13 @@ export async function createOrchestratorWorker(options: {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: ORCHESTRATOR_TASK_QUEUE,
-    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH, bundlerOptions }),
-    activities: createOrchestratorActivities({ producer: options.producer, ...(options.eventsTopic ? { topic: options.eventsTopic } : {}) }),
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH, bundlerOptions }),
+    activities: createOrchestratorActivities({
+      producer: options.producer,
+      ...(options.eventsTopic ? { topic: options.eventsTopic } : {}),
+    }),
     interceptors: { activity: [activityMetricsInterceptor(options.metrics, 'orchestrator')] },
     maxCachedWorkflows: options.maxCachedWorkflows ?? 200,
     ...reportedDeployment(options.build),

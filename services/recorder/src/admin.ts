@@ -74,9 +74,38 @@ return 1
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    kunlunRebuildClaim(job: string, active: string, lock: string, instance: string, nowMs: number, leaseMs: number, jobId: string, nowIso: string): Result<[number, string, string?], Context>;
-    kunlunRebuildRenew(job: string, active: string, lock: string, instance: string, nowMs: number, leaseMs: number, jobId: string, nowIso: string): Result<number, Context>;
-    kunlunRebuildFinish(job: string, active: string, tenantKey: string, lock: string, instance: string, jobId: string, outcome: string, retryAtMs: number, ttl: number, ...fields: string[]): Result<number, Context>;
+    kunlunRebuildClaim(
+      job: string,
+      active: string,
+      lock: string,
+      instance: string,
+      nowMs: number,
+      leaseMs: number,
+      jobId: string,
+      nowIso: string,
+    ): Result<[number, string, string?], Context>;
+    kunlunRebuildRenew(
+      job: string,
+      active: string,
+      lock: string,
+      instance: string,
+      nowMs: number,
+      leaseMs: number,
+      jobId: string,
+      nowIso: string,
+    ): Result<number, Context>;
+    kunlunRebuildFinish(
+      job: string,
+      active: string,
+      tenantKey: string,
+      lock: string,
+      instance: string,
+      jobId: string,
+      outcome: string,
+      retryAtMs: number,
+      ttl: number,
+      ...fields: string[]
+    ): Result<number, Context>;
   }
 }
 
@@ -98,7 +127,9 @@ export interface RebuildListenerOptions {
   instance?: string;
 }
 
-export async function listenForRebuilds(o: RebuildListenerOptions): Promise<{ stop: () => Promise<void>; idle: () => Promise<void>; instance: string }> {
+export async function listenForRebuilds(
+  o: RebuildListenerOptions,
+): Promise<{ stop: () => Promise<void>; idle: () => Promise<void>; instance: string }> {
   const instance = o.instance ?? randomUUID();
   const leaseMs = o.leaseMs ?? REBUILD_LEASE_MS;
   const maxAttempts = o.maxAttempts ?? 3;
@@ -114,7 +145,16 @@ export async function listenForRebuilds(o: RebuildListenerOptions): Promise<{ st
   const handle = async (jobId: string) => {
     if (stopping.signal.aborted) return;
     const key = redisKeys.rebuildJob(jobId);
-    const [claimed, tenant, previous] = await redis.kunlunRebuildClaim(key, redisKeys.activeRebuilds, redisKeys.runningRebuild, instance, Date.now(), leaseMs, jobId, new Date().toISOString());
+    const [claimed, tenant, previous] = await redis.kunlunRebuildClaim(
+      key,
+      redisKeys.activeRebuilds,
+      redisKeys.runningRebuild,
+      instance,
+      Date.now(),
+      leaseMs,
+      jobId,
+      new Date().toISOString(),
+    );
     if (claimed !== 1) return;
     const jobLog = log.child({ rebuildJob: jobId, tenant });
     if (previous) jobLog.warn({ takenOverFrom: previous }, 'rebuild job taken over: its lease expired');
@@ -124,24 +164,54 @@ export async function listenForRebuilds(o: RebuildListenerOptions): Promise<{ st
     const lost = new AbortController();
     const onStop = () => lost.abort(new Error('recorder stopping'));
     stopping.signal.addEventListener('abort', onStop, { once: true });
-    const renew = setInterval(() => {
-      redis.kunlunRebuildRenew(key, redisKeys.activeRebuilds, redisKeys.runningRebuild, instance, Date.now(), leaseMs, jobId, new Date().toISOString()).then(
-        (ok) => ok === 0 && lost.abort(new Error('rebuild lease lost: the job was taken over')),
-        (err: unknown) => jobLog.warn({ err }, 'renewing the rebuild lease failed'),
-      );
-    }, Math.max(100, Math.floor(leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        redis
+          .kunlunRebuildRenew(
+            key,
+            redisKeys.activeRebuilds,
+            redisKeys.runningRebuild,
+            instance,
+            Date.now(),
+            leaseMs,
+            jobId,
+            new Date().toISOString(),
+          )
+          .then(
+            (ok) => ok === 0 && lost.abort(new Error('rebuild lease lost: the job was taken over')),
+            (err: unknown) => jobLog.warn({ err }, 'renewing the rebuild lease failed'),
+          );
+      },
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
     const finish = (outcome: 'done' | 'failed' | 'retry', fields: Record<string, string | number>, retryAtMs = 0) =>
-      redis.kunlunRebuildFinish(key, redisKeys.activeRebuilds, redisKeys.rebuildTenant(tenant), redisKeys.runningRebuild, instance, jobId, outcome, retryAtMs, REBUILD_JOB_TTL_SECONDS, ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)]));
+      redis.kunlunRebuildFinish(
+        key,
+        redisKeys.activeRebuilds,
+        redisKeys.rebuildTenant(tenant),
+        redisKeys.runningRebuild,
+        instance,
+        jobId,
+        outcome,
+        retryAtMs,
+        REBUILD_JOB_TTL_SECONDS,
+        ...Object.entries(fields).flatMap(([k, v]) => [k, String(v)]),
+      );
     try {
       const result = await o.rebuild(tenant, lost.signal);
       lost.signal.throwIfAborted();
-      await finish('done', { finishedAt: new Date().toISOString(), deletedKeys: result.deletedKeys, simulations: result.simulations ?? 0 });
+      await finish('done', {
+        finishedAt: new Date().toISOString(),
+        deletedKeys: result.deletedKeys,
+        simulations: result.simulations ?? 0,
+      });
       jobLog.info(result, 'rebuild done');
     } catch (err) {
       const message = (err as Error).message;
       if (lost.signal.aborted) {
         // Taken over: not ours to record. Stopping: give the lease up so another recorder resumes it now.
-        if (stopping.signal.aborted) await finish('retry', { error: 'interrupted: its recorder stopped' }, Date.now()).catch(() => undefined);
+        if (stopping.signal.aborted)
+          await finish('retry', { error: 'interrupted: its recorder stopped' }, Date.now()).catch(() => undefined);
         jobLog.warn({ err }, 'rebuild attempt stopped');
         return;
       }
@@ -150,7 +220,10 @@ export async function listenForRebuilds(o: RebuildListenerOptions): Promise<{ st
         await finish('retry', { error: message }, Date.now() + (o.retryDelayMs ?? 5_000));
         jobLog.warn({ err, attempts }, 'rebuild attempt failed; will retry');
       } else {
-        await finish('failed', { finishedAt: new Date().toISOString(), error: `${message} (after ${attempts} attempts; the tenant's read model may be incomplete until a rebuild succeeds)` });
+        await finish('failed', {
+          finishedAt: new Date().toISOString(),
+          error: `${message} (after ${attempts} attempts; the tenant's read model may be incomplete until a rebuild succeeds)`,
+        });
         jobLog.error({ err }, 'rebuild failed');
       }
     } finally {
@@ -173,7 +246,10 @@ export async function listenForRebuilds(o: RebuildListenerOptions): Promise<{ st
     const due = await redis.zrangebyscore(redisKeys.activeRebuilds, '-inf', Date.now(), 'LIMIT', 0, 100);
     for (const jobId of due) enqueue(jobId);
   };
-  const sweeper = setInterval(() => void sweep().catch((err: unknown) => log.warn({ err }, 'looking for abandoned rebuild jobs failed')), o.sweepEveryMs ?? 5_000);
+  const sweeper = setInterval(
+    () => void sweep().catch((err: unknown) => log.warn({ err }, 'looking for abandoned rebuild jobs failed')),
+    o.sweepEveryMs ?? 5_000,
+  );
   sweeper.unref();
 
   o.subscriber.on('message', (channel: string, jobId: string) => {

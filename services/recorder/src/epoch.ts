@@ -40,7 +40,12 @@ return 0
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    kunlunEpochAcquire(epochKey: string, rebuildingKey: string, token: string, leaseMs: number): Result<string, Context>;
+    kunlunEpochAcquire(
+      epochKey: string,
+      rebuildingKey: string,
+      token: string,
+      leaseMs: number,
+    ): Result<string, Context>;
     kunlunEpochRenew(rebuildingKey: string, token: string, leaseMs: number): Result<number, Context>;
     kunlunEpochFinish(epochKey: string, rebuildingKey: string, token: string, epoch: string): Result<number, Context>;
     kunlunEpochRelease(rebuildingKey: string, token: string): Result<number, Context>;
@@ -76,7 +81,10 @@ export async function isFreshGroup(kafka: Kafka, groupId: string, topic: string)
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const [offsets, groups] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.describeGroups([groupId])]);
+    const [offsets, groups] = await Promise.all([
+      admin.fetchOffsets({ groupId, topics: [topic] }),
+      admin.describeGroups([groupId]),
+    ]);
     const committed = (offsets[0]?.partitions ?? []).some((p) => Number(p.offset) >= 0);
     const members = groups.groups[0]?.members.length ?? 0;
     return !committed && members === 0;
@@ -114,7 +122,9 @@ export class ReadModelGuard {
    * still true of this process); a rebuild it starts goes on in the background.
    */
   async start(): Promise<void> {
-    await this.check(true).catch((err: Error) => this.set({ ready: false, reason: `read model unreachable: ${err.message}` }));
+    await this.check(true).catch((err: Error) =>
+      this.set({ ready: false, reason: `read model unreachable: ${err.message}` }),
+    );
     this.timer = setInterval(() => this.notify(), this.o.checkEveryMs ?? 5_000);
     this.timer.unref();
   }
@@ -145,7 +155,12 @@ export class ReadModelGuard {
 
   private async check(initial: boolean): Promise<void> {
     const { redis } = this.o;
-    if (initial && !(await redis.exists(redisKeys.epoch)) && !(await redis.exists(redisKeys.index)) && (await this.o.freshGroup())) {
+    if (
+      initial &&
+      !(await redis.exists(redisKeys.epoch)) &&
+      !(await redis.exists(redisKeys.index)) &&
+      (await this.o.freshGroup())
+    ) {
       // The first projection into an empty read model: the group's first pass is the whole topic.
       await redis.set(redisKeys.epoch, this.epochJson('first projection'), 'NX');
       this.log.info('read model epoch started (first projection into an empty read model)');
@@ -167,18 +182,29 @@ export class ReadModelGuard {
 
   private async rebuild(token: string, abort: AbortController): Promise<void> {
     const { redis } = this.o;
-    this.set({ ready: false, reason: 'read model rebuilding: no epoch key (Redis lost its data, or the read model predates epochs); replaying the topic' });
+    this.set({
+      ready: false,
+      reason:
+        'read model rebuilding: no epoch key (Redis lost its data, or the read model predates epochs); replaying the topic',
+    });
     this.log.warn('read model epoch missing: rebuilding the read model from the topic');
-    const renew = setInterval(() => {
-      redis.kunlunEpochRenew(redisKeys.rebuilding, token, this.leaseMs).then(
-        (ok) => ok === 0 && abort.abort(new Error('rebuild lease lost (Redis emptied again, or another recorder took over)')),
-        (err: unknown) => this.log.warn({ err }, 'renewing the rebuild lease failed'),
-      );
-    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        redis.kunlunEpochRenew(redisKeys.rebuilding, token, this.leaseMs).then(
+          (ok) =>
+            ok === 0 &&
+            abort.abort(new Error('rebuild lease lost (Redis emptied again, or another recorder took over)')),
+          (err: unknown) => this.log.warn({ err }, 'renewing the rebuild lease failed'),
+        );
+      },
+      Math.max(100, Math.floor(this.leaseMs / 3)),
+    );
     let again = false;
     try {
       await this.o.rebuild(abort.signal);
-      if ((await redis.kunlunEpochFinish(redisKeys.epoch, redisKeys.rebuilding, token, this.epochJson('rebuild'))) === 1) {
+      if (
+        (await redis.kunlunEpochFinish(redisKeys.epoch, redisKeys.rebuilding, token, this.epochJson('rebuild'))) === 1
+      ) {
         this.log.info('read model rebuilt; new epoch');
         this.set({ ready: true });
       } else {

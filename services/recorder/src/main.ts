@@ -24,17 +24,40 @@ await runService({
       const down = recorder.notConsuming;
       return down ? { ready: false, reason: down } : guard.status;
     };
-    const probes = await startProbeServer({ registry, host: config.METRICS_HOST, port: config.METRICS_PORT, logger, readiness });
+    const probes = await startProbeServer({
+      registry,
+      host: config.METRICS_HOST,
+      port: config.METRICS_PORT,
+      logger,
+      readiness,
+    });
     onShutdown(() => probes.close());
-    const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID, logger, security: config });
-    const topics = TOPIC_SPECS.map((s) => ({ ...s, topic: s.topic === TOPICS.events ? config.EVENTS_TOPIC : config.DLQ_TOPIC }));
+    const kafka = createKafka({
+      brokers: config.KAFKA_BROKERS,
+      clientId: config.KAFKA_CLIENT_ID,
+      logger,
+      security: config,
+    });
+    const topics = TOPIC_SPECS.map((s) => ({
+      ...s,
+      topic: s.topic === TOPICS.events ? config.EVENTS_TOPIC : config.DLQ_TOPIC,
+    }));
     await ensureTopics(kafka, topics, { replicationFactor: config.KAFKA_TOPIC_REPLICATION_FACTOR });
     const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder' });
     onShutdown(() => redis.quit().then(() => undefined));
     // Rebuilds get their own registry: replayed events must not count twice in the service's metrics.
     const rebuildMetrics = createRecorderMetrics(new Registry());
     const rebuild = (signal: AbortSignal, tenant?: string) =>
-      rebuildReadModel({ kafka, redis, topic: config.EVENTS_TOPIC, dlqTopic: config.DLQ_TOPIC, logger, metrics: rebuildMetrics, signal, ...(tenant !== undefined ? { tenant } : {}) });
+      rebuildReadModel({
+        kafka,
+        redis,
+        topic: config.EVENTS_TOPIC,
+        dlqTopic: config.DLQ_TOPIC,
+        logger,
+        metrics: rebuildMetrics,
+        signal,
+        ...(tenant !== undefined ? { tenant } : {}),
+      });
 
     // Redis restarted empty: noticed by the next batch (or check), rebuilt from the topic.
     const fields = { topic: config.EVENTS_TOPIC, groupId: config.RECORDER_GROUP_ID };
@@ -65,8 +88,18 @@ await runService({
     await recorder.start();
     // Tenant rebuilds requested through the gateway (POST /v1/admin/rebuild).
     const subscriber = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder-admin' });
-    const admin = await listenForRebuilds({ subscriber, redis, logger, rebuild: (tenant, signal) => rebuild(signal, tenant) });
-    onShutdown(() => admin.stop().then(() => subscriber.quit()).then(() => undefined));
+    const admin = await listenForRebuilds({
+      subscriber,
+      redis,
+      logger,
+      rebuild: (tenant, signal) => rebuild(signal, tenant),
+    });
+    onShutdown(() =>
+      admin
+        .stop()
+        .then(() => subscriber.quit())
+        .then(() => undefined),
+    );
     phase = 'consuming';
     // Ready once the read model is complete; until then (a rebuild at start) /readyz says why not.
     if (guard.status.ready) markReady(fields, 'recorder consuming');

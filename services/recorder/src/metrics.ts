@@ -57,7 +57,7 @@ export function createRecorderMetrics(registry: Registry): RecorderMetrics {
     }),
     lag: new Gauge({
       name: 'kunlun_recorder_lag_messages',
-      help: 'Messages between the consumer group\'s committed offset and the partition high watermark.',
+      help: "Messages between the consumer group's committed offset and the partition high watermark.",
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
@@ -122,10 +122,12 @@ export function createRecorderMetrics(registry: Registry): RecorderMetrics {
   };
   // Series that exist from the start at 0, so rates and alerts see "none yet" rather than "no data",
   // and Prometheus sees the first increase of each (a series first scraped at 5 loses those 5 to rate()).
-  for (const kind of EVENT_KINDS) for (const outcome of ['applied', 'duplicate']) metrics.events.inc({ kind, outcome }, 0);
+  for (const kind of EVENT_KINDS)
+    for (const outcome of ['applied', 'duplicate']) metrics.events.inc({ kind, outcome }, 0);
   for (const reason of DLQ_REASONS) metrics.deadLettered.inc({ reason }, 0);
   for (const outcome of FINISH_OUTCOMES) metrics.simulationsFinished.inc({ outcome }, 0);
   for (const outcome of ROUND_OUTCOMES) metrics.rounds.inc({ outcome }, 0);
-  for (const decision of APPROVAL_DECISIONS) for (const automatic of ['true', 'false']) metrics.approvalDecisions.inc({ decision, automatic }, 0);
+  for (const decision of APPROVAL_DECISIONS)
+    for (const automatic of ['true', 'false']) metrics.approvalDecisions.inc({ decision, automatic }, 0);
   return metrics;
 }

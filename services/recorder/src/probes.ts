@@ -7,7 +7,13 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Readiness } from './epoch.js';
 
-export async function startProbeServer(o: { registry: Registry; host: string; port: number; logger: Logger; readiness: () => Readiness }): Promise<{ port: number; close(): Promise<void> }> {
+export async function startProbeServer(o: {
+  registry: Registry;
+  host: string;
+  port: number;
+  logger: Logger;
+  readiness: () => Readiness;
+}): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = req.url?.split('?')[0];
     if (req.method !== 'GET') {
@@ -16,7 +22,9 @@ export async function startProbeServer(o: { registry: Registry; host: string; po
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
       const r = o.readiness();
-      res.writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' }).end(r.ready ? 'ready\n' : `not ready: ${r.reason ?? 'starting'}\n`);
+      res
+        .writeHead(r.ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(r.ready ? 'ready\n' : `not ready: ${r.reason ?? 'starting'}\n`);
     } else if (path === '/metrics') {
       o.registry.metrics().then(
         (body) => res.writeHead(200, { 'content-type': o.registry.contentType }).end(body),

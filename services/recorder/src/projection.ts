@@ -6,7 +6,15 @@
 // that fails half-way), and marks the event applied only after everything it guards is written.
 // Deleting a simulation (flush) is one script over that simulation's keys, so an applied mark
 // never outlives the data it guards: a rebuild racing the live recorder converges.
-import { DEFAULT_TENANT, redisKeys, REDIS_PREFIX, SIMULATION_STATES, STATE_AFTER, type LiveUpdate, type SimulationEvent } from '@kunlun/contracts';
+import {
+  DEFAULT_TENANT,
+  redisKeys,
+  REDIS_PREFIX,
+  SIMULATION_STATES,
+  STATE_AFTER,
+  type LiveUpdate,
+  type SimulationEvent,
+} from '@kunlun/contracts';
 import type { Redis, Result } from 'ioredis';
 
 const APPLY_LUA = `
@@ -185,7 +193,15 @@ function flat(fields: Record<string, string | number | undefined>): string {
 
 export function liveUpdate(e: SimulationEvent): LiveUpdate {
   const state = e.state ?? STATE_AFTER[e.kind];
-  return { eventId: e.eventId, kind: e.kind, simulationId: e.simulationId, seq: e.seq, round: e.round, occurredAt: e.occurredAt, ...(state ? { state } : {}) };
+  return {
+    eventId: e.eventId,
+    kind: e.kind,
+    simulationId: e.simulationId,
+    seq: e.seq,
+    round: e.round,
+    occurredAt: e.occurredAt,
+    ...(state ? { state } : {}),
+  };
 }
 
 /** The script's arguments for one event: what each event kind writes. */
@@ -206,7 +222,15 @@ function argsFor(e: SimulationEvent): Array<string | number> {
   switch (e.kind) {
     case 'simulation.started': {
       const p = (e as SimulationEvent<'simulation.started'>).payload;
-      fixed = { simulationId: id, tenant: p.tenant ?? DEFAULT_TENANT, issue: p.issue, maxRounds: p.maxRounds, startedBy: p.startedBy, startedAt: e.occurredAt, startedAtMs: atMs };
+      fixed = {
+        simulationId: id,
+        tenant: p.tenant ?? DEFAULT_TENANT,
+        issue: p.issue,
+        maxRounds: p.maxRounds,
+        startedBy: p.startedBy,
+        startedAt: e.occurredAt,
+        startedAtMs: atMs,
+      };
       break;
     }
     case 'round.completed': {
@@ -214,7 +238,12 @@ function argsFor(e: SimulationEvent): Array<string | number> {
       round = p.round;
       roundBody = JSON.stringify(p);
       counter = 'roundsCompleted';
-      progress = { round: p.round, latestHypothesis: p.hypothesis.text, latestScore: p.evaluation.score, latestVerdict: p.evaluation.verdict };
+      progress = {
+        round: p.round,
+        latestHypothesis: p.hypothesis.text,
+        latestScore: p.evaluation.score,
+        latestVerdict: p.evaluation.verdict,
+      };
       break;
     }
     case 'round.skipped': {
@@ -291,7 +320,11 @@ function keysFor(e: SimulationEvent): string[] {
     redisKeys.events(id),
     ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)),
     redisKeys.live(id),
-    redisKeys.tenantIndex(e.kind === 'simulation.started' ? ((e as SimulationEvent<'simulation.started'>).payload.tenant ?? DEFAULT_TENANT) : DEFAULT_TENANT),
+    redisKeys.tenantIndex(
+      e.kind === 'simulation.started'
+        ? ((e as SimulationEvent<'simulation.started'>).payload.tenant ?? DEFAULT_TENANT)
+        : DEFAULT_TENANT,
+    ),
     redisKeys.branches(id),
     redisKeys.branchRounds(id),
   ];
@@ -405,7 +438,15 @@ export class RedisProjection {
     for (let i = 0; i < ids.length; i += 100) {
       const pipeline = this.redis.pipeline();
       for (const id of ids.slice(i, i + 100)) {
-        const fixed = [redisKeys.summary(id), redisKeys.rounds(id), redisKeys.branchRounds(id), redisKeys.branches(id), redisKeys.report(id), redisKeys.events(id), redisKeys.applied(id)];
+        const fixed = [
+          redisKeys.summary(id),
+          redisKeys.rounds(id),
+          redisKeys.branchRounds(id),
+          redisKeys.branches(id),
+          redisKeys.report(id),
+          redisKeys.events(id),
+          redisKeys.applied(id),
+        ];
         const keys = [...new Set([...fixed, ...(found.get(id) ?? [])])];
         pipeline.kunlunDeleteSimulation(keys.length, ...keys, redisKeys.roundPrefix(id));
       }

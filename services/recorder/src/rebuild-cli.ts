@@ -11,7 +11,12 @@ const logger = createLogger({ service: 'recorder-rebuild', level: config.LOG_LEV
 const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder-rebuild' });
 try {
   const result = await rebuildReadModel({
-    kafka: createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-rebuild`, logger, security: config }),
+    kafka: createKafka({
+      brokers: config.KAFKA_BROKERS,
+      clientId: `${config.KAFKA_CLIENT_ID}-rebuild`,
+      logger,
+      security: config,
+    }),
     redis,
     topic: config.EVENTS_TOPIC,
     dlqTopic: config.DLQ_TOPIC,

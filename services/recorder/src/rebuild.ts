@@ -39,8 +39,13 @@ export async function rebuildReadModel(o: {
   const groupId = `kunlun-recorder-rebuild-${randomUUID()}`;
   try {
     const offsets = await admin.fetchTopicOffsets(o.topic);
-    const remaining = new Map(offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]));
-    o.logger.info({ topic: o.topic, deletedKeys, partitions: remaining.size, tenant: o.tenant }, 'rebuilding read model');
+    const remaining = new Map(
+      offsets.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high)]),
+    );
+    o.logger.info(
+      { topic: o.topic, deletedKeys, partitions: remaining.size, tenant: o.tenant },
+      'rebuilding read model',
+    );
     if (remaining.size === 0) return { deletedKeys, partitions: 0, ...counted };
 
     let done!: () => void;
@@ -51,9 +56,16 @@ export async function rebuildReadModel(o: {
     let stall: NodeJS.Timeout | undefined;
     const progressed = () => {
       clearTimeout(stall);
-      stall = setTimeout(() => fail(new Error(`rebuild made no progress for ${stallMs} ms (${remaining.size} partitions not caught up)`)), stallMs);
+      stall = setTimeout(
+        () =>
+          fail(new Error(`rebuild made no progress for ${stallMs} ms (${remaining.size} partitions not caught up)`)),
+        stallMs,
+      );
     };
-    const deadline = o.timeoutMs !== undefined ? setTimeout(() => fail(new Error(`rebuild did not catch up within ${o.timeoutMs} ms`)), o.timeoutMs) : undefined;
+    const deadline =
+      o.timeoutMs !== undefined
+        ? setTimeout(() => fail(new Error(`rebuild did not catch up within ${o.timeoutMs} ms`)), o.timeoutMs)
+        : undefined;
     const onAbort = () => fail(o.signal?.reason);
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const recorder = new Recorder({

@@ -3,7 +3,13 @@
 // the projection is idempotent, so a redelivered batch changes nothing. A message that
 // cannot be decoded (or projected) goes to the dead-letter topic with its reason and the
 // consumer moves on: one poison message never stalls a partition.
-import { parseEvent, redisKeys, SIMULATION_STATES, type SimulationEvent, type SimulationState } from '@kunlun/contracts';
+import {
+  parseEvent,
+  redisKeys,
+  SIMULATION_STATES,
+  type SimulationEvent,
+  type SimulationState,
+} from '@kunlun/contracts';
 import { createIdempotentProducer } from '@kunlun/infra';
 import type { Redis } from 'ioredis';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
@@ -48,7 +54,12 @@ export interface RecorderOptions {
  * busy server, memory, a discarded transaction): the batch is retried, never dead-lettered.
  */
 export function isTransientRedisError(err: Error): boolean {
-  return /^(READONLY|LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF|EXECABORT|MOVED|ASK)\b/.test(err.message) || /connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(err.message);
+  return (
+    /^(READONLY|LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF|EXECABORT|MOVED|ASK)\b/.test(
+      err.message,
+    ) ||
+    /connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(err.message)
+  );
 }
 
 function dlqReasonLabel(reason: string): string {
@@ -89,7 +100,12 @@ export class Recorder {
 
   private newConsumer(): Consumer {
     const sessionTimeout = this.o.sessionTimeoutMs ?? 30_000;
-    const consumer = this.o.kafka.consumer({ groupId: this.o.groupId, allowAutoTopicCreation: false, sessionTimeout, heartbeatInterval: Math.min(3_000, sessionTimeout / 3) });
+    const consumer = this.o.kafka.consumer({
+      groupId: this.o.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout,
+      heartbeatInterval: Math.min(3_000, sessionTimeout / 3),
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
       if (consumer !== this.consumer) return;
@@ -193,7 +209,10 @@ export class Recorder {
         const high = BigInt(p.high);
         const at = done.get(p.partition) ?? -1n;
         const next = at < 0n ? BigInt(p.low) : at; // nothing committed yet: everything retained is behind
-        this.o.metrics.lag.set({ topic: this.o.topic, partition: String(p.partition) }, Number(high > next ? high - next : 0n));
+        this.o.metrics.lag.set(
+          { topic: this.o.topic, partition: String(p.partition) },
+          Number(high > next ? high - next : 0n),
+        );
       }
     } catch (err) {
       this.log.warn({ err }, 'measuring consumer lag failed');
@@ -306,16 +325,25 @@ export class Recorder {
     // (consumer.commitOffsets wraps it as non-retriable, and the consumer would stop for good).
     // Resolved only once committed: a failed commit fetches the batch again and commits it then
     // (the projection makes the second pass a no-op).
-    await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }] });
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next.toString() }] }],
+    });
     payload.resolveOffset(last.offset);
     const high = BigInt(batch.highWatermark);
-    this.o.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(high > next ? high - next : 0n));
+    this.o.metrics.lag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Number(high > next ? high - next : 0n),
+    );
     endTimer();
     this.o.onBatchDone?.(batch.partition, next, high);
     await payload.heartbeat();
   }
 
-  private async deadLetter(topic: string, partition: number, bad: Array<{ message: KafkaMessage; reason: string }>): Promise<void> {
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    bad: Array<{ message: KafkaMessage; reason: string }>,
+  ): Promise<void> {
     for (const { message, reason } of bad) {
       this.o.metrics.deadLettered.inc({ reason: dlqReasonLabel(reason) });
       this.log.warn({ partition, offset: message.offset, reason }, 'message dead-lettered');

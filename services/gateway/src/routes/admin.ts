@@ -19,10 +19,18 @@ const RebuildJobSchema = z.object({
   requestedAt: z.string(),
   startedAt: z.string().optional(),
   claimedBy: z.string().optional().describe('The recorder instance holding (or last holding) the job.'),
-  leaseExpiresAt: z.string().optional().describe('While running: when another recorder takes the job over unless its holder renews the lease.'),
+  leaseExpiresAt: z
+    .string()
+    .optional()
+    .describe('While running: when another recorder takes the job over unless its holder renews the lease.'),
   attempts: z.number().optional(),
   takenOverFrom: z.string().optional().describe('The recorder whose lease expired before it finished.'),
-  queuedBehind: z.string().optional().describe('While requested: the rebuild (of any tenant) running now; one runs at a time, each replays the whole topic.'),
+  queuedBehind: z
+    .string()
+    .optional()
+    .describe(
+      'While requested: the rebuild (of any tenant) running now; one runs at a time, each replays the whole topic.',
+    ),
   finishedAt: z.string().optional(),
   simulations: z.number().optional().describe('How many of the tenant’s simulations were rebuilt.'),
   deletedKeys: z.number().optional(),
@@ -74,7 +82,8 @@ function toJob(rebuildId: string, h: Record<string, string>): z.infer<typeof Reb
     requestedAt: h.requestedAt ?? '',
     startedAt: h.startedAt,
     claimedBy: h.claimedBy,
-    leaseExpiresAt: h.state === 'running' && h.leaseUntilMs ? new Date(Number(h.leaseUntilMs)).toISOString() : undefined,
+    leaseExpiresAt:
+      h.state === 'running' && h.leaseUntilMs ? new Date(Number(h.leaseUntilMs)).toISOString() : undefined,
     attempts: num('attempts'),
     takenOverFrom: h.takenOverFrom,
     queuedBehind: h.state === 'requested' ? h.queuedBehind : undefined,
@@ -94,7 +103,8 @@ export function adminRoutes(app: FastifyInstance, deps: { redis: Redis }): void 
   r.post('/admin/rebuild', {
     config: { role: 'admin' },
     schema: {
-      summary: "Rebuild the read model of the caller's tenant from the event topic (runs in the recorder; poll the job). 409 while one runs.",
+      summary:
+        "Rebuild the read model of the caller's tenant from the event topic (runs in the recorder; poll the job). 409 while one runs.",
       body: EmptyBody.optional(),
       response: { 202: RebuildJobSchema, 409: ErrorBodySchema, 503: ErrorBodySchema },
     },
@@ -103,7 +113,13 @@ export function adminRoutes(app: FastifyInstance, deps: { redis: Redis }): void 
       const rebuildId = randomUUID();
       const key = redisKeys.rebuildJob(rebuildId);
       const tenantKey = redisKeys.rebuildTenant(tenant);
-      const job = { tenant, state: 'requested', requestedBy: subject, requestedAt: new Date().toISOString(), attempts: '0' };
+      const job = {
+        tenant,
+        state: 'requested',
+        requestedBy: subject,
+        requestedAt: new Date().toISOString(),
+        attempts: '0',
+      };
       for (let attempt = 0; ; attempt++) {
         const current = (await deps.redis.get(tenantKey)) ?? '';
         const [outcome, activeId, activeState] = await deps.redis.kunlunRebuildCreate(
@@ -118,13 +134,22 @@ export function adminRoutes(app: FastifyInstance, deps: { redis: Redis }): void 
           ...Object.entries(job).flat(),
         );
         if (outcome === 'created') break;
-        if (outcome === 'conflict') throw new ApiError(409, 'conflict', `a rebuild of tenant ${tenant} is already ${activeState}: ${activeId}`, { rebuildId: activeId, state: activeState });
-        if (attempt >= 5) throw new ApiError(503, 'unavailable', 'rebuild requests of this tenant keep racing; try again');
+        if (outcome === 'conflict')
+          throw new ApiError(409, 'conflict', `a rebuild of tenant ${tenant} is already ${activeState}: ${activeId}`, {
+            rebuildId: activeId,
+            state: activeState,
+          });
+        if (attempt >= 5)
+          throw new ApiError(503, 'unavailable', 'rebuild requests of this tenant keep racing; try again');
       }
       const listeners = await deps.redis.publish(redisKeys.rebuildChannel, rebuildId);
       if (listeners === 0) {
         await deps.redis.kunlunRebuildWithdraw(tenantKey, key, redisKeys.activeRebuilds, rebuildId);
-        throw new ApiError(503, 'unavailable', 'no recorder is listening for rebuild requests; try again when the recorder runs');
+        throw new ApiError(
+          503,
+          'unavailable',
+          'no recorder is listening for rebuild requests; try again when the recorder runs',
+        );
       }
       return reply.code(202).send(toJob(rebuildId, job));
     },
@@ -132,7 +157,11 @@ export function adminRoutes(app: FastifyInstance, deps: { redis: Redis }): void 
 
   r.get('/admin/rebuild/:rebuildId', {
     config: { role: 'admin' },
-    schema: { summary: 'A rebuild job: requested, running, done (with counts) or failed (with the error)', params: RebuildParams, response: { 200: RebuildJobSchema } },
+    schema: {
+      summary: 'A rebuild job: requested, running, done (with counts) or failed (with the error)',
+      params: RebuildParams,
+      response: { 200: RebuildJobSchema },
+    },
     handler: async (req) => {
       const job = await deps.redis.hgetall(redisKeys.rebuildJob(req.params.rebuildId));
       // Another tenant's job is as unknown as a missing one.

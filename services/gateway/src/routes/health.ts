@@ -26,10 +26,17 @@ export function healthRoutes(app: FastifyInstance, deps: { temporal: Client; red
    * rebuilt (a recorder holds `kunlun-admin:rebuilding` while Redis lost it: reads would be incomplete).
    */
   const readiness = cachedFor(1_000, async () => {
-    const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2_000))]);
+    const within = <T>(p: Promise<T>) =>
+      Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2_000))]);
     // The read of the rebuilding key doubles as the Redis ping.
-    const [temporal, redis] = await Promise.allSettled([within(deps.temporal.workflowService.getSystemInfo({})), within(deps.redis.exists(redisKeys.rebuilding))]);
-    const checks = { temporal: temporal.status === 'fulfilled' ? 'ok' : 'unreachable', redis: redis.status === 'fulfilled' ? 'ok' : 'unreachable' };
+    const [temporal, redis] = await Promise.allSettled([
+      within(deps.temporal.workflowService.getSystemInfo({})),
+      within(deps.redis.exists(redisKeys.rebuilding)),
+    ]);
+    const checks = {
+      temporal: temporal.status === 'fulfilled' ? 'ok' : 'unreachable',
+      redis: redis.status === 'fulfilled' ? 'ok' : 'unreachable',
+    };
     const rebuilding = redis.status === 'fulfilled' && redis.value === 1;
     const ok = checks.temporal === 'ok' && checks.redis === 'ok' && !rebuilding;
     return { ok, checks, ...(rebuilding ? { readModel: 'rebuilding', reason: 'read model rebuilding' } : {}) };
@@ -39,5 +46,7 @@ export function healthRoutes(app: FastifyInstance, deps: { temporal: Client; red
     return reply.code(answer.ok ? 200 : 503).send(answer);
   });
 
-  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+  app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_req, reply) =>
+    reply.type(deps.registry.contentType).send(await deps.registry.metrics()),
+  );
 }

@@ -1,7 +1,15 @@
 // /v1/simulations: create, list, get, rounds, report, live events, and every control.
 import { createHash, randomUUID } from 'node:crypto';
 import { SimulationExistsError, type SimulationClient } from '@kunlun/client';
-import { criticPool, DEFAULT_AGENTS, lineageTree, type AgentSpec, type ControlAck, type LiveUpdate, type SimulationStatus } from '@kunlun/contracts';
+import {
+  criticPool,
+  DEFAULT_AGENTS,
+  lineageTree,
+  type AgentSpec,
+  type ControlAck,
+  type LiveUpdate,
+  type SimulationStatus,
+} from '@kunlun/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -57,13 +65,15 @@ function unservedPool(agents: AgentSpec[], pools: string[]): string | null {
   for (const [i, a] of agents.entries()) {
     if (a.role !== 'critic') continue;
     const pool = criticPool(a);
-    if (!pools.includes(pool)) return `agents.${i}.pool: no critic deployment serves pool ${JSON.stringify(pool)} (served: ${pools.join(', ')})`;
+    if (!pools.includes(pool))
+      return `agents.${i}.pool: no critic deployment serves pool ${JSON.stringify(pool)} (served: ${pools.join(', ')})`;
   }
   return null;
 }
 
 /** Status objects are documented as loose objects (index signature); interfaces need this nudge. */
-const ack = (req: FastifyRequest, a: ControlAck) => withPublicIds(req.simulation, a) as unknown as z.infer<typeof ControlResponse>;
+const ack = (req: FastifyRequest, a: ControlAck) =>
+  withPublicIds(req.simulation, a) as unknown as z.infer<typeof ControlResponse>;
 
 // Statuses every route can answer are documented from what the route is (documentErrors in errors.ts).
 
@@ -80,7 +90,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     config: { role: 'operator' },
     schema: {
       summary: 'Start a simulation',
-      description: 'Idempotent: a repeated create with the same simulationId or Idempotency-Key header returns the existing simulation (200).',
+      description:
+        'Idempotent: a repeated create with the same simulationId or Idempotency-Key header returns the existing simulation (200).',
       headers: z.object({ 'idempotency-key': z.string().min(8).max(200).optional() }).loose(),
       body: CreateSimulationBody,
       response: { 201: CreatedResponse, 200: CreatedResponse, 409: ErrorBodySchema },
@@ -89,7 +100,10 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       const p = principalOf(req);
       const key = req.headers['idempotency-key'];
       const simulationId =
-        req.body.simulationId ?? (typeof key === 'string' ? `sim-${createHash('sha256').update(`${p.tenant}\n${key}`).digest('hex').slice(0, 24)}` : `sim-${randomUUID()}`);
+        req.body.simulationId ??
+        (typeof key === 'string'
+          ? `sim-${createHash('sha256').update(`${p.tenant}\n${key}`).digest('hex').slice(0, 24)}`
+          : `sim-${randomUUID()}`);
       if (deps.criticPools) {
         const problem = unservedPool(req.body.agents ?? DEFAULT_AGENTS, deps.criticPools);
         if (problem) throw new ApiError(400, 'validation_error', problem);
@@ -99,10 +113,16 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       if (place.inTemporal) return reply.code(200).send({ simulationId, created: false });
       // Temporal forgot it (retention) but the read model still holds its records: reusing the id
       // would put another simulation's history under this one.
-      const usedBefore = () => new ApiError(409, 'conflict', `simulation id ${simulationId} was used before; its records are still kept`);
+      const usedBefore = () =>
+        new ApiError(409, 'conflict', `simulation id ${simulationId} was used before; its records are still kept`);
       if (place.onlyRecorded) throw usedBefore();
       // Checked after placing: while a rebuild replays, records that say an id is used are missing.
-      if (await readModel.rebuildUnderWay(p.tenant)) throw new ApiError(409, 'conflict', 'a rebuild of your read model is under way; create simulations when it is done');
+      if (await readModel.rebuildUnderWay(p.tenant))
+        throw new ApiError(
+          409,
+          'conflict',
+          'a rebuild of your read model is under way; create simulations when it is done',
+        );
       try {
         await sims.start({ ...req.body, simulationId: place.ref.id, tenant: p.tenant, startedBy: p.subject });
       } catch (err) {
@@ -116,7 +136,11 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.get('/simulations', {
     config: { role: 'viewer' },
-    schema: { summary: "List the caller's simulations, newest first", querystring: ListQuery, response: { 200: ListResponse} },
+    schema: {
+      summary: "List the caller's simulations, newest first",
+      querystring: ListQuery,
+      response: { 200: ListResponse },
+    },
     handler: async (req) => {
       const { items, total } = await readModel.list(principalOf(req).tenant, req.query);
       return { items: items.map(toSummary), total, limit: req.query.limit, offset: req.query.offset };
@@ -125,7 +149,11 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.get('/simulations/:id', {
     config: { role: 'viewer' },
-    schema: { summary: 'One simulation: live status from Temporal, summary from the read model', params: SimulationIdParams, response: { 200: SimulationResponse} },
+    schema: {
+      summary: 'One simulation: live status from Temporal, summary from the read model',
+      params: SimulationIdParams,
+      response: { 200: SimulationResponse },
+    },
     handler: async (req) => {
       const ref = req.simulation;
       const [status, summary] = await Promise.all([
@@ -146,12 +174,20 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.get('/simulations/:id/rounds', {
     config: { role: 'viewer' },
-    schema: { summary: 'Rounds in order, paginated', params: SimulationIdParams, querystring: RoundsQuery, response: { 200: RoundsResponse} },
+    schema: {
+      summary: 'Rounds in order, paginated',
+      params: SimulationIdParams,
+      querystring: RoundsQuery,
+      response: { 200: RoundsResponse },
+    },
     handler: async (req, reply) => {
       const { limit, offset } = req.query;
       const { rounds, total } = await readModel.roundsPage(req.simulation.id, offset, limit);
       // The stored JSON is sent as is: it was validated when the recorder accepted the event.
-      const body = jsonWithPublicIds(req.simulation, `{"rounds":[${rounds.join(',')}],"total":${total},"limit":${limit},"offset":${offset}}`);
+      const body = jsonWithPublicIds(
+        req.simulation,
+        `{"rounds":[${rounds.join(',')}],"total":${total},"limit":${limit},"offset":${offset}}`,
+      );
       return reply.type('application/json; charset=utf-8').send(body as never);
     },
   });
@@ -159,19 +195,27 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
   r.get('/simulations/:id/branches', {
     config: { role: 'viewer' },
     schema: {
-      summary: 'The lineage: tournament contenders and lines abandoned by backtracks (oldest first), and the tree of lines they form',
+      summary:
+        'The lineage: tournament contenders and lines abandoned by backtracks (oldest first), and the tree of lines they form',
       params: SimulationIdParams,
-      response: { 200: BranchesResponse},
+      response: { 200: BranchesResponse },
     },
     handler: async (req) => {
       const { branches, lastRound } = withPublicIds(req.simulation, await readModel.lineage(req.simulation.id));
-      return { branches, tree: lineageTree(branches, lastRound) as unknown as z.infer<typeof BranchesResponse>['tree'] };
+      return {
+        branches,
+        tree: lineageTree(branches, lastRound) as unknown as z.infer<typeof BranchesResponse>['tree'],
+      };
     },
   });
 
   r.get('/simulations/:id/report', {
     config: { role: 'viewer' },
-    schema: { summary: 'The final report (404 until the simulation completed)', params: SimulationIdParams, response: { 200: ReportResponse} },
+    schema: {
+      summary: 'The final report (404 until the simulation completed)',
+      params: SimulationIdParams,
+      response: { 200: ReportResponse },
+    },
     handler: async (req) => {
       const report = await readModel.report(req.simulation.id);
       if (!report) throw notFound('report');
@@ -184,7 +228,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     exposeHeadRoute: false,
     config: { role: 'viewer' },
     schema: {
-      summary: 'Server-sent events: one per simulation event (id = event seq); reconnect with Last-Event-ID to miss nothing',
+      summary:
+        'Server-sent events: one per simulation event (id = event seq); reconnect with Last-Event-ID to miss nothing',
       params: SimulationIdParams,
       headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose(),
       response: {},
@@ -217,12 +262,23 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     done();
   });
 
-  async function streamEvents(req: FastifyRequest, reply: FastifyReply, after: number, caller: string, sse: SseOptions): Promise<void> {
+  async function streamEvents(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    after: number,
+    caller: string,
+    sse: SseOptions,
+  ): Promise<void> {
     const ref = req.simulation;
     const id = ref.id;
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     /** false when the socket's buffer is full (the client reads slower than events come). */
     const write = (chunk: string): boolean => (!res.destroyed && !res.writableEnded ? res.write(chunk) : true);
     // Until the client has read what is buffered; one that reads nothing for drainTimeoutMs is dropped.
@@ -235,7 +291,10 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
           resolve();
         };
         const timer = setTimeout(() => {
-          req.log.warn({ simulationId: id }, 'SSE: the client reads nothing; dropping the connection (it resumes with Last-Event-ID)');
+          req.log.warn(
+            { simulationId: id },
+            'SSE: the client reads nothing; dropping the connection (it resumes with Last-Event-ID)',
+          );
           done();
           close();
           res.destroy(); // its buffer would never flush: ending it politely would keep the socket for ever
@@ -247,9 +306,11 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       ...sse,
       after,
       read: (seq, limit) => readModel.eventLogAfter(id, seq, limit),
-      send: (u: LiveUpdate) => write(`id: ${u.seq}\nevent: ${u.kind}\ndata: ${JSON.stringify(withPublicIds(ref, u))}\n\n`),
+      send: (u: LiveUpdate) =>
+        write(`id: ${u.seq}\nevent: ${u.kind}\ndata: ${JSON.stringify(withPublicIds(ref, u))}\n\n`),
       drained,
-      onError: (err) => req.log.warn({ err, simulationId: id }, 'SSE: reading the events log failed; the next poll retries'),
+      onError: (err) =>
+        req.log.warn({ err, simulationId: id }, 'SSE: reading the events log failed; the next poll retries'),
       onSkip: (from, to) => req.log.warn({ simulationId: id, from, to }, 'SSE: skipped seqs that were never recorded'),
     });
     let unsubscribe: (() => Promise<void>) | null = null;
@@ -298,7 +359,10 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       }
       unsubscribe = off;
     } catch (err) {
-      req.log.warn({ err, simulationId: id }, 'SSE: subscribing failed; ending the stream (the client reconnects with Last-Event-ID)');
+      req.log.warn(
+        { err, simulationId: id },
+        'SSE: subscribing failed; ending the stream (the client reconnects with Last-Event-ID)',
+      );
       end();
       return;
     }
@@ -312,15 +376,32 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/pause', {
     ...control,
-    schema: { summary: "Pause now (between steps) or at the next round boundary ('round-boundary')", params: SimulationIdParams, body: PauseBody, response: { 200: ControlResponse} },
+    schema: {
+      summary: "Pause now (between steps) or at the next round boundary ('round-boundary')",
+      params: SimulationIdParams,
+      body: PauseBody,
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
-      return ack(req, await sims.pause(req.simulation.id, { at: req.body.at, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+      return ack(
+        req,
+        await sims.pause(req.simulation.id, {
+          at: req.body.at,
+          by: by(req),
+          ...(req.body.reason ? { reason: req.body.reason } : {}),
+        }),
+      );
     },
   });
 
   r.post('/simulations/:id/resume', {
     ...control,
-    schema: { summary: 'Resume where it stopped', params: SimulationIdParams, body: EmptyBody.optional(), response: { 200: ControlResponse} },
+    schema: {
+      summary: 'Resume where it stopped',
+      params: SimulationIdParams,
+      body: EmptyBody.optional(),
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
       return ack(req, await sims.resume(req.simulation.id, { by: by(req) }));
     },
@@ -328,7 +409,12 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/fast-forward', {
     ...control,
-    schema: { summary: 'Skip to round K (K after the current round, at most maxRounds)', params: SimulationIdParams, body: FastForwardBody, response: { 200: ControlResponse} },
+    schema: {
+      summary: 'Skip to round K (K after the current round, at most maxRounds)',
+      params: SimulationIdParams,
+      body: FastForwardBody,
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
       return ack(req, await sims.fastForward(req.simulation.id, { toRound: req.body.toRound, by: by(req) }));
     },
@@ -336,7 +422,12 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/pause-at', {
     ...control,
-    schema: { summary: 'Run until round K is done, then pause', params: SimulationIdParams, body: PauseAtBody, response: { 200: ControlResponse} },
+    schema: {
+      summary: 'Run until round K is done, then pause',
+      params: SimulationIdParams,
+      body: PauseAtBody,
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
       return ack(req, await sims.pauseAt(req.simulation.id, { round: req.body.round, by: by(req) }));
     },
@@ -344,15 +435,33 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.patch('/simulations/:id/agents/:agentId', {
     ...control,
-    schema: { summary: "Tune an agent's params from the next step (recorded with who, when and the diff)", params: TuneParams, body: TuneBody, response: { 200: ControlResponse} },
+    schema: {
+      summary: "Tune an agent's params from the next step (recorded with who, when and the diff)",
+      params: TuneParams,
+      body: TuneBody,
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
-      return ack(req, await sims.overrideAgent(req.simulation.id, { agentId: req.params.agentId, params: req.body.params, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+      return ack(
+        req,
+        await sims.overrideAgent(req.simulation.id, {
+          agentId: req.params.agentId,
+          params: req.body.params,
+          by: by(req),
+          ...(req.body.reason ? { reason: req.body.reason } : {}),
+        }),
+      );
     },
   });
 
   r.post('/simulations/:id/overrides/:overrideId/revert', {
     ...control,
-    schema: { summary: 'Revert a recorded override', params: RevertParams, body: EmptyBody.optional(), response: { 200: ControlResponse} },
+    schema: {
+      summary: 'Revert a recorded override',
+      params: RevertParams,
+      body: EmptyBody.optional(),
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
       return ack(req, await sims.revertOverride(req.simulation.id, { overrideId: req.params.overrideId, by: by(req) }));
     },
@@ -360,15 +469,31 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/approve', {
     ...control,
-    schema: { summary: 'Approve the hypothesis waiting at the approval checkpoint', params: SimulationIdParams, body: ApproveBody.optional(), response: { 200: ControlResponse} },
+    schema: {
+      summary: 'Approve the hypothesis waiting at the approval checkpoint',
+      params: SimulationIdParams,
+      body: ApproveBody.optional(),
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
-      return ack(req, await sims.approve(req.simulation.id, { by: by(req), ...(req.body?.reason ? { reason: req.body.reason } : {}) }));
+      return ack(
+        req,
+        await sims.approve(req.simulation.id, {
+          by: by(req),
+          ...(req.body?.reason ? { reason: req.body.reason } : {}),
+        }),
+      );
     },
   });
 
   r.post('/simulations/:id/reject', {
     ...control,
-    schema: { summary: 'Reject it: the round is marked rejected and the next round is told why', params: SimulationIdParams, body: RejectBody, response: { 200: ControlResponse} },
+    schema: {
+      summary: 'Reject it: the round is marked rejected and the next round is told why',
+      params: SimulationIdParams,
+      body: RejectBody,
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
       return ack(req, await sims.reject(req.simulation.id, { by: by(req), reason: req.body.reason }));
     },
@@ -376,37 +501,75 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/amend', {
     ...control,
-    schema: { summary: 'Replace the waiting hypothesis with an edited one, which is then evaluated', params: SimulationIdParams, body: AmendBody, response: { 200: ControlResponse} },
+    schema: {
+      summary: 'Replace the waiting hypothesis with an edited one, which is then evaluated',
+      params: SimulationIdParams,
+      body: AmendBody,
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
-      return ack(req, await sims.amend(req.simulation.id, { by: by(req), hypothesis: req.body.hypothesis, ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+      return ack(
+        req,
+        await sims.amend(req.simulation.id, {
+          by: by(req),
+          hypothesis: req.body.hypothesis,
+          ...(req.body.reason ? { reason: req.body.reason } : {}),
+        }),
+      );
     },
   });
 
   r.post('/simulations/:id/branch', {
     ...control,
     schema: {
-      summary: 'Run a round (default: the next) as a tournament: each branch with its own param changes, in parallel; the best score continues, the rest are pruned',
+      summary:
+        'Run a round (default: the next) as a tournament: each branch with its own param changes, in parallel; the best score continues, the rest are pruned',
       params: SimulationIdParams,
       body: BranchBody,
-      response: { 200: ControlResponse},
+      response: { 200: ControlResponse },
     },
     handler: async (req) => {
       const { atRound, branches, reason } = req.body;
-      return ack(req, await sims.branch(req.simulation.id, { branches, by: by(req), ...(atRound !== undefined ? { atRound } : {}), ...(reason ? { reason } : {}) }));
+      return ack(
+        req,
+        await sims.branch(req.simulation.id, {
+          branches,
+          by: by(req),
+          ...(atRound !== undefined ? { atRound } : {}),
+          ...(reason ? { reason } : {}),
+        }),
+      );
     },
   });
 
   r.post('/simulations/:id/backtrack', {
     ...control,
-    schema: { summary: 'Continue from the state after round R; later rounds are kept as an abandoned branch', params: SimulationIdParams, body: BacktrackBody, response: { 200: ControlResponse} },
+    schema: {
+      summary: 'Continue from the state after round R; later rounds are kept as an abandoned branch',
+      params: SimulationIdParams,
+      body: BacktrackBody,
+      response: { 200: ControlResponse },
+    },
     handler: async (req) => {
-      return ack(req, await sims.backtrack(req.simulation.id, { toRound: req.body.toRound, by: by(req), ...(req.body.reason ? { reason: req.body.reason } : {}) }));
+      return ack(
+        req,
+        await sims.backtrack(req.simulation.id, {
+          toRound: req.body.toRound,
+          by: by(req),
+          ...(req.body.reason ? { reason: req.body.reason } : {}),
+        }),
+      );
     },
   });
 
   r.post('/simulations/:id/cancel', {
     ...control,
-    schema: { summary: 'Cancel gracefully: the current step stops, cleanup runs, state becomes cancelled', params: SimulationIdParams, body: EmptyBody.optional(), response: { 202: OkResponse} },
+    schema: {
+      summary: 'Cancel gracefully: the current step stops, cleanup runs, state becomes cancelled',
+      params: SimulationIdParams,
+      body: EmptyBody.optional(),
+      response: { 202: OkResponse },
+    },
     handler: async (req, reply) => {
       await sims.cancel(req.simulation.id);
       return reply.code(202).send({ ok: true as const, message: 'cancellation requested' });
@@ -415,7 +578,12 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   r.post('/simulations/:id/terminate', {
     config: { role: 'admin' },
-    schema: { summary: 'Terminate immediately (no cleanup); admins only', params: SimulationIdParams, body: TerminateBody.optional(), response: { 200: OkResponse} },
+    schema: {
+      summary: 'Terminate immediately (no cleanup); admins only',
+      params: SimulationIdParams,
+      body: TerminateBody.optional(),
+      response: { 200: OkResponse },
+    },
     handler: async (req) => {
       await sims.terminate(req.simulation.id, req.body?.reason ?? `terminated by ${by(req)}`);
       return { ok: true as const, message: 'terminated' };

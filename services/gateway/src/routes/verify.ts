@@ -13,13 +13,13 @@ export interface VerifyRoutesDeps {
   metrics: ConsistencyMetrics;
 }
 
-
 export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get('/simulations/:id/verify', {
     config: { role: 'operator' },
     schema: {
-      summary: 'Consistency check: do Temporal, the event topic and the read model agree? 200 with the report either way',
+      summary:
+        'Consistency check: do Temporal, the event topic and the read model agree? 200 with the report either way',
       description:
         'Reads the simulation from all three stores and compares them; while they disagree it reads again until settleMs has passed (the read model trails Temporal by the pipeline lag), so only a lasting divergence is reported.',
       params: SimulationIdParams,
@@ -34,10 +34,15 @@ export function verifyRoutes(app: FastifyInstance, deps: VerifyRoutesDeps): void
         report = await verifySimulation(deps.stores, id, { settleMs: req.query.settleMs });
       } catch (err) {
         req.log.warn({ err, simulationId: id }, 'consistency check failed');
-        throw new ApiError(503, 'unavailable', 'the consistency check could not read Temporal, the event topic or the read model; try again');
+        throw new ApiError(
+          503,
+          'unavailable',
+          'the consistency check could not read Temporal, the event topic or the read model; try again',
+        );
       }
       deps.metrics.observe(report);
-      if (!report.consistent) req.log.warn({ simulationId: id, divergences: report.divergences.map((d) => d.message) }, 'stores disagree');
+      if (!report.consistent)
+        req.log.warn({ simulationId: id, divergences: report.divergences.map((d) => d.message) }, 'stores disagree');
       return reportWithPublicIds(req.simulation, report);
     },
   });

@@ -45,7 +45,12 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startTestStack(options: { agentEnv?: NonNullable<Parameters<typeof startTestWorkers>[0]>['agentEnv']; config?: Partial<GatewayConfig> } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: {
+    agentEnv?: NonNullable<Parameters<typeof startTestWorkers>[0]>['agentEnv'];
+    config?: Partial<GatewayConfig>;
+  } = {},
+): Promise<TestStack> {
   const topic = uniqueName('gw.events');
   const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'gateway-test', logger: testLogger });
   await ensureTopics(kafka, [
@@ -56,39 +61,63 @@ export async function startTestStack(options: { agentEnv?: NonNullable<Parameter
   const redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test' });
   const subscriber = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-live' });
   const recorderRedis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-recorder' });
-  const recorder = new Recorder({ kafka, redis: recorderRedis, topic, dlqTopic: `${topic}.dlq`, groupId: uniqueName('recorder'), logger: testLogger, metrics: createRecorderMetrics(new Registry()) });
+  const recorder = new Recorder({
+    kafka,
+    redis: recorderRedis,
+    topic,
+    dlqTopic: `${topic}.dlq`,
+    groupId: uniqueName('recorder'),
+    logger: testLogger,
+    metrics: createRecorderMetrics(new Registry()),
+  });
   await recorder.start();
-  const rebuildSubscriber = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-rebuilds' });
+  const rebuildSubscriber = createRedisClient({
+    url: redisServer.url,
+    logger: testLogger,
+    name: 'gateway-test-rebuilds',
+  });
   const rebuilds = await listenForRebuilds({
     subscriber: rebuildSubscriber,
     redis: recorderRedis,
     logger: testLogger,
-    rebuild: (tenant) => rebuildReadModel({ kafka, redis: recorderRedis, topic, dlqTopic: `${topic}.dlq`, logger: testLogger, metrics: createRecorderMetrics(new Registry()), tenant }),
+    rebuild: (tenant) =>
+      rebuildReadModel({
+        kafka,
+        redis: recorderRedis,
+        topic,
+        dlqTopic: `${topic}.dlq`,
+        logger: testLogger,
+        metrics: createRecorderMetrics(new Registry()),
+        tenant,
+      }),
   });
-  const workers = await startTestWorkers({ pipeline: { topic, redis }, ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}) });
+  const workers = await startTestWorkers({
+    pipeline: { topic, redis },
+    ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}),
+  });
   const build = () =>
     buildApp({
-    config: {
-      API_KEYS,
-      JWT_SECRET,
-      CORS_ORIGINS: [],
-      RATE_LIMIT_PER_MINUTE: 10_000,
-      RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: 10_000,
-      BODY_LIMIT_BYTES: 64 * 1024,
-      TRUST_PROXY: false,
-      JWT_MAX_LIFETIME_SECONDS: 24 * 3600,
-      JWT_CLOCK_SKEW_SECONDS: 30,
-      ...options.config,
-    },
-    temporal: workers.client,
-    sims: new SimulationClient(workers.client),
-    redis,
-    subscriber,
-    kafka,
-    eventsTopic: topic,
-    registry: new Registry(),
-    logger: testLogger,
-  });
+      config: {
+        API_KEYS,
+        JWT_SECRET,
+        CORS_ORIGINS: [],
+        RATE_LIMIT_PER_MINUTE: 10_000,
+        RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: 10_000,
+        BODY_LIMIT_BYTES: 64 * 1024,
+        TRUST_PROXY: false,
+        JWT_MAX_LIFETIME_SECONDS: 24 * 3600,
+        JWT_CLOCK_SKEW_SECONDS: 30,
+        ...options.config,
+      },
+      temporal: workers.client,
+      sims: new SimulationClient(workers.client),
+      redis,
+      subscriber,
+      kafka,
+      eventsTopic: topic,
+      registry: new Registry(),
+      logger: testLogger,
+    });
   const app = await build();
   const replicas: FastifyInstance[] = [];
   await app.listen({ host: '127.0.0.1', port: 0 });

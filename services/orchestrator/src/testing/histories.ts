@@ -15,17 +15,26 @@ interface StoredRun {
 }
 
 /** Saves the histories of a simulation and all its round children under `<label>-<scenario>.json`. */
-export async function saveScenario(client: Client, label: string, scenario: string, simulationId: string): Promise<number> {
+export async function saveScenario(
+  client: Client,
+  label: string,
+  scenario: string,
+  simulationId: string,
+): Promise<number> {
   const runs: StoredRun[] = [];
   const ids = [simulationId];
-  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${simulationId}/round-'` })) ids.push(wf.workflowId);
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${simulationId}/round-'` }))
+    ids.push(wf.workflowId);
   for (const workflowId of ids.sort()) {
     const handle = client.workflow.getHandle(workflowId);
     const desc = await handle.describe();
     const history = await handle.fetchHistory();
     runs.push({ workflowId, workflowType: desc.type, history: JSON.parse(historyToJSON(history)) as unknown });
   }
-  await writeFile(join(HISTORIES_DIR, `${label}-${scenario}.json`), `${JSON.stringify({ label, scenario, recordedAt: new Date().toISOString(), runs }, null, 1)}\n`);
+  await writeFile(
+    join(HISTORIES_DIR, `${label}-${scenario}.json`),
+    `${JSON.stringify({ label, scenario, recordedAt: new Date().toISOString(), runs }, null, 1)}\n`,
+  );
   return runs.length;
 }
 
@@ -39,9 +48,14 @@ export interface StoredHistory {
 export async function loadScenarios(): Promise<StoredHistory[]> {
   const out: StoredHistory[] = [];
   for (const file of (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort()) {
-    const stored = JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as { label?: string; scenario: string; runs: StoredRun[] };
+    const stored = JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as {
+      label?: string;
+      scenario: string;
+      runs: StoredRun[];
+    };
     const label = stored.label ?? file.split('-')[0]!;
-    for (const run of stored.runs) out.push({ label, scenario: stored.scenario, workflowId: run.workflowId, history: historyFromJSON(run.history) });
+    for (const run of stored.runs)
+      out.push({ label, scenario: stored.scenario, workflowId: run.workflowId, history: historyFromJSON(run.history) });
   }
   return out;
 }

@@ -9,7 +9,8 @@ import { eventually, startTestWorkers } from './workers.js';
 
 const { positionals } = parseArgs({ allowPositionals: true });
 const label = positionals[0];
-if (!label || !/^v\d+$/.test(label)) throw new Error('usage: record-histories <label>, e.g. v2 (the workflow code version these histories come from)');
+if (!label || !/^v\d+$/.test(label))
+  throw new Error('usage: record-histories <label>, e.g. v2 (the workflow code version these histories come from)');
 const ISSUE = 'Should universities replace exams with continuous project-based assessment?';
 const w = await startTestWorkers({ extraCriticPools: { broken: { FAULT_ERROR_RATE: '1' } } });
 const sims = w.simulations;
@@ -24,7 +25,9 @@ try {
   // 2. Every control: pauseAt, override, revert, fast-forward, pause/resume.
   const controls = (await sims.start({ simulationId: `${prefix}-controls`, issue: ISSUE, maxRounds: 5 })).simulationId;
   await sims.pauseAt(controls, { round: 1 });
-  await eventually('pause after round 1', async () => ((await sims.status(controls)).state === 'paused' ? true : undefined));
+  await eventually('pause after round 1', async () =>
+    (await sims.status(controls)).state === 'paused' ? true : undefined,
+  );
   const o = await sims.overrideAgent(controls, { agentId: 'critic-logic', params: { strictness: 0.9 }, by: 'fixture' });
   await sims.revertOverride(controls, { overrideId: o.status.overrides.at(-1)!.id });
   await sims.overrideAgent(controls, { agentId: 'proposer', params: { temperature: 1.5 } });
@@ -37,20 +40,50 @@ try {
   console.log('controls', await saveScenario(w.client, label, 'controls', controls));
 
   // 3. Cancelled mid-round (cleanup runs).
-  const cancelled = (await sims.start({ simulationId: `${prefix}-cancelled`, issue: ISSUE, maxRounds: 5 })).simulationId;
+  const cancelled = (await sims.start({ simulationId: `${prefix}-cancelled`, issue: ISSUE, maxRounds: 5 }))
+    .simulationId;
   await eventually('round 2 started', async () => ((await sims.status(cancelled)).round >= 2 ? true : undefined));
   await sims.cancel(cancelled);
-  await eventually('cancelled', async () => ((await w.client.workflow.getHandle(cancelled).describe()).status.name === 'CANCELLED' ? true : undefined));
+  await eventually('cancelled', async () =>
+    (await w.client.workflow.getHandle(cancelled).describe()).status.name === 'CANCELLED' ? true : undefined,
+  );
   console.log('cancelled', await saveScenario(w.client, label, 'cancelled', cancelled));
 
   // 4. A critic that always fails, under a quorum policy.
-  const agents = [...DEFAULT_AGENTS, { id: 'critic-broken', role: 'critic' as const, pool: 'broken', params: { provider: 'builtin' as const, temperature: 0.5, strictness: 0.5, maxTokens: 800 } }];
-  const quorum = (await sims.start({ simulationId: `${prefix}-quorum`, issue: ISSUE, maxRounds: 2, agents, criticPolicy: 'quorum:3', timeouts: { maxAttempts: 2, startToCloseSeconds: 30, scheduleToStartSeconds: 600, heartbeatSeconds: 10 } })).simulationId;
+  const agents = [
+    ...DEFAULT_AGENTS,
+    {
+      id: 'critic-broken',
+      role: 'critic' as const,
+      pool: 'broken',
+      params: { provider: 'builtin' as const, temperature: 0.5, strictness: 0.5, maxTokens: 800 },
+    },
+  ];
+  const quorum = (
+    await sims.start({
+      simulationId: `${prefix}-quorum`,
+      issue: ISSUE,
+      maxRounds: 2,
+      agents,
+      criticPolicy: 'quorum:3',
+      timeouts: { maxAttempts: 2, startToCloseSeconds: 30, scheduleToStartSeconds: 600, heartbeatSeconds: 10 },
+    })
+  ).simulationId;
   await sims.result(quorum);
   console.log('quorum', await saveScenario(w.client, label, 'quorum', quorum));
   // 5. Approval checkpoints: approve, reject, amend, then a deadline's default action.
-  const approval = (await sims.start({ simulationId: `${prefix}-approval`, issue: ISSUE, maxRounds: 4, approval: { mode: 'every-round', deadlineSeconds: 30, defaultAction: 'approve' } })).simulationId;
-  const waitFor = (round: number) => eventually(`approval of round ${round}`, async () => ((await sims.status(approval)).pendingApproval?.round === round ? true : undefined));
+  const approval = (
+    await sims.start({
+      simulationId: `${prefix}-approval`,
+      issue: ISSUE,
+      maxRounds: 4,
+      approval: { mode: 'every-round', deadlineSeconds: 30, defaultAction: 'approve' },
+    })
+  ).simulationId;
+  const waitFor = (round: number) =>
+    eventually(`approval of round ${round}`, async () =>
+      (await sims.status(approval)).pendingApproval?.round === round ? true : undefined,
+    );
   await waitFor(1);
   await sims.approve(approval, { by: 'fixture' });
   await waitFor(2);
@@ -65,9 +98,18 @@ try {
     { label: 'baseline', overrides: {} },
     { label: 'bold', overrides: { proposer: { temperature: 1.5 } } },
   ];
-  const lineage = (await sims.start({ simulationId: `${prefix}-lineage`, issue: ISSUE, maxRounds: 4, branching: { atRounds: [2], branches } })).simulationId;
+  const lineage = (
+    await sims.start({
+      simulationId: `${prefix}-lineage`,
+      issue: ISSUE,
+      maxRounds: 4,
+      branching: { atRounds: [2], branches },
+    })
+  ).simulationId;
   await sims.pauseAt(lineage, { round: 3 });
-  await eventually('pause after round 3', async () => ((await sims.status(lineage)).state === 'paused' ? true : undefined));
+  await eventually('pause after round 3', async () =>
+    (await sims.status(lineage)).state === 'paused' ? true : undefined,
+  );
   await sims.backtrack(lineage, { toRound: 1, by: 'fixture' });
   await sims.branch(lineage, { atRound: 3, branches });
   await sims.resume(lineage);
@@ -75,8 +117,18 @@ try {
   console.log('lineage', await saveScenario(w.client, label, 'lineage', lineage));
 
   // 7. A tournament whose winner waits at the approval checkpoint, amended (evaluated by the parent).
-  const judged = (await sims.start({ simulationId: `${prefix}-tournament-approval`, issue: ISSUE, maxRounds: 1, approval: { mode: 'every-round' }, branching: { atRounds: [1], branches } })).simulationId;
-  await eventually('the winner awaiting approval', async () => ((await sims.status(judged)).pendingApproval?.round === 1 ? true : undefined));
+  const judged = (
+    await sims.start({
+      simulationId: `${prefix}-tournament-approval`,
+      issue: ISSUE,
+      maxRounds: 1,
+      approval: { mode: 'every-round' },
+      branching: { atRounds: [1], branches },
+    })
+  ).simulationId;
+  await eventually('the winner awaiting approval', async () =>
+    (await sims.status(judged)).pendingApproval?.round === 1 ? true : undefined,
+  );
   await sims.amend(judged, { by: 'fixture', hypothesis: 'An amended winner for the fixture.' });
   await sims.result(judged);
   console.log('tournament-approval', await saveScenario(w.client, label, 'tournament-approval', judged));

@@ -22,7 +22,6 @@ import { eventPublisher } from '../activities.js';
 import { startTerminationReconciler } from '../terminations.js';
 import { createOrchestratorWorker } from '../worker.js';
 
-
 let runtimeInstalled = false;
 function quietRuntime(): void {
   if (runtimeInstalled) return;
@@ -38,7 +37,12 @@ export interface TestWorkers {
   topic: string;
   redis: Redis;
   /** Polls the status query until `pred` holds; returns that status. */
-  waitForStatus(simulationId: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs?: number): Promise<SimulationStatus>;
+  waitForStatus(
+    simulationId: string,
+    what: string,
+    pred: (s: SimulationStatus) => boolean,
+    timeoutMs?: number,
+  ): Promise<SimulationStatus>;
   /** Fails unless Temporal, the topic and the read model agree on the simulation (every scenario ends with it). */
   expectConsistent(simulationId: string, options?: { settleMs?: number }): Promise<ConsistencyReport>;
   /** Ends the simulations this run started that are still open, then stops the workers. */
@@ -82,23 +86,56 @@ export async function startTestWorkers(
   await topicReader.open();
 
   const workers: Worker[] = [];
-  if (options.orchestrator !== false) workers.push(await createOrchestratorWorker({ connection: native, namespace: stackEnv.namespace, producer, metrics, eventsTopic: pipeline.topic, ...(options.build ? { build: options.build } : {}) }));
+  if (options.orchestrator !== false)
+    workers.push(
+      await createOrchestratorWorker({
+        connection: native,
+        namespace: stackEnv.namespace,
+        producer,
+        metrics,
+        eventsTopic: pipeline.topic,
+        ...(options.build ? { build: options.build } : {}),
+      }),
+    );
   for (const role of options.agents === false ? [] : AGENT_ROLES) {
     const config = loadConfig(agentEnv, { ...(options.agentEnv?.[role] ?? {}) });
     workers.push(
-      await createAgentWorker({ role, pool: config.CRITIC_POOL, connection: native, namespace: stackEnv.namespace, deps: agentDepsFromEnv(config), metrics }),
+      await createAgentWorker({
+        role,
+        pool: config.CRITIC_POOL,
+        connection: native,
+        namespace: stackEnv.namespace,
+        deps: agentDepsFromEnv(config),
+        metrics,
+      }),
     );
   }
   for (const [pool, env] of Object.entries(options.extraCriticPools ?? {})) {
     const config = loadConfig(agentEnv, { ...env, CRITIC_POOL: pool });
-    workers.push(await createAgentWorker({ role: 'critic', pool, connection: native, namespace: stackEnv.namespace, deps: agentDepsFromEnv(config), metrics }));
+    workers.push(
+      await createAgentWorker({
+        role: 'critic',
+        pool,
+        connection: native,
+        namespace: stackEnv.namespace,
+        deps: agentDepsFromEnv(config),
+        metrics,
+      }),
+    );
   }
   const running = Promise.all(workers.map((w) => w.run()));
   const started = new Set<string>();
   const untracked = new Set<string>();
   const reconciler =
     options.orchestrator !== false
-      ? startTerminationReconciler({ client, publish: eventPublisher(producer, pipeline.topic), logger, everyMs: 1_000, windowMs: 3_600_000, accept: (id) => started.has(id) || topicReader.has(id) })
+      ? startTerminationReconciler({
+          client,
+          publish: eventPublisher(producer, pipeline.topic),
+          logger,
+          everyMs: 1_000,
+          windowMs: 3_600_000,
+          accept: (id) => started.has(id) || topicReader.has(id),
+        })
       : null;
 
   const simulations = new SimulationClient(client);
@@ -110,15 +147,23 @@ export async function startTestWorkers(
     redis: pipeline.redis,
     track: (id) => started.add(id),
     waitForStatus: (id, what, pred, timeoutMs = 90_000) =>
-      eventually(what, async () => {
-        const s = await simulations.status(id);
-        return pred(s) ? s : undefined;
-      }, timeoutMs),
+      eventually(
+        what,
+        async () => {
+          const s = await simulations.status(id);
+          return pred(s) ? s : undefined;
+        },
+        timeoutMs,
+      ),
     untrack: (id) => {
       started.delete(id);
       untracked.add(id);
     },
-    expectConsistent: (id, o = {}) => assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, { ...o, reader: topicReader }),
+    expectConsistent: (id, o = {}) =>
+      assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, {
+        ...o,
+        reader: topicReader,
+      }),
     async stop() {
       // Every simulation that reached an end state is checked once more: no scenario may leave
       // the stores disagreeing (tests that damage the read model on purpose untrack theirs).
@@ -134,7 +179,9 @@ export async function startTestWorkers(
         if (desc?.status.name === 'RUNNING') {
           if (started.has(id)) await handle.terminate('test cleanup').catch(() => undefined);
         } else if (desc && options.orchestrator !== false && options.finalCheck !== false) {
-          await assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, { reader: topicReader }).catch((err: Error) => divergent.push(err.message));
+          await assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, {
+            reader: topicReader,
+          }).catch((err: Error) => divergent.push(err.message));
         }
       }
       await reconciler?.stop();
@@ -151,7 +198,10 @@ export async function startTestWorkers(
 }
 
 /** A topic of this run's own and a recorder projecting it into the stack's Redis. */
-async function startOwnPipeline(kafka: Kafka, logger: Logger): Promise<{ topic: string; redis: Redis; stop(): Promise<void> }> {
+async function startOwnPipeline(
+  kafka: Kafka,
+  logger: Logger,
+): Promise<{ topic: string; redis: Redis; stop(): Promise<void> }> {
   const topic = uniqueName('test.events');
   await ensureTopics(kafka, [
     { topic, numPartitions: 3, configEntries: [] },
@@ -159,7 +209,16 @@ async function startOwnPipeline(kafka: Kafka, logger: Logger): Promise<{ topic: 
   ]);
   const redis = createRedisClient({ url: stackEnv.redisUrl, logger, name: 'test-read-model' });
   const recorderRedis = createRedisClient({ url: stackEnv.redisUrl, logger, name: 'test-recorder' });
-  const recorder = new Recorder({ kafka, redis: recorderRedis, topic, dlqTopic: `${topic}.dlq`, groupId: uniqueName('test-recorder'), logger, metrics: createRecorderMetrics(new Registry()), lagRefreshMs: 0 });
+  const recorder = new Recorder({
+    kafka,
+    redis: recorderRedis,
+    topic,
+    dlqTopic: `${topic}.dlq`,
+    groupId: uniqueName('test-recorder'),
+    logger,
+    metrics: createRecorderMetrics(new Registry()),
+    lagRefreshMs: 0,
+  });
   await recorder.start();
   return {
     topic,
@@ -176,7 +235,10 @@ export { eventually, stackEnv } from '@kunlun/infra/testing';
 
 /** For assert.rejects: the control was refused (by an update validator) with this reason: as invalid, unknown, or in conflict with the state. */
 export const refusedWith = (pattern: RegExp) => (err: unknown) => {
-  assert.ok(err instanceof ControlRefusedError || err instanceof InvalidRequestError, `expected a refusal, got ${String(err)}`);
+  assert.ok(
+    err instanceof ControlRefusedError || err instanceof InvalidRequestError,
+    `expected a refusal, got ${String(err)}`,
+  );
   assert.match(err.message, pattern);
   return true;
 };

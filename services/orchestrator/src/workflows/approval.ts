@@ -8,7 +8,9 @@ export function approvalReason(policy: ApprovalPolicy | undefined, critiques: Cr
   if (!policy || policy.mode === 'never') return null;
   if (policy.mode === 'every-round') return 'every round needs approval';
   const avg = critiques.length ? critiques.reduce((sum, c) => sum + c.severity, 0) / critiques.length : 0;
-  return avg >= policy.threshold ? `average critique severity ${Math.round(avg * 10) / 10} ≥ ${policy.threshold}` : null;
+  return avg >= policy.threshold
+    ? `average critique severity ${Math.round(avg * 10) / 10} ≥ ${policy.threshold}`
+    : null;
 }
 
 /** When the checkpoint's deadline passes (null: it waits as long as it takes). */
@@ -17,8 +19,17 @@ export function approvalDeadline(policy: ApprovalPolicy, now: Date): string | nu
 }
 
 /** The decision that applies: the person's, or the policy's default once the deadline passed. */
-export function decisionOrDefault(decision: ApprovalDecision | undefined, policy: ApprovalPolicy, deadline: string | null): ApprovalDecision {
-  return decision ?? { action: policy.defaultAction, reason: `no decision by ${deadline}: ${policy.defaultAction} by default` };
+export function decisionOrDefault(
+  decision: ApprovalDecision | undefined,
+  policy: ApprovalPolicy,
+  deadline: string | null,
+): ApprovalDecision {
+  return (
+    decision ?? {
+      action: policy.defaultAction,
+      reason: `no decision by ${deadline}: ${policy.defaultAction} by default`,
+    }
+  );
 }
 
 /** The decision as the round records it. */
@@ -27,7 +38,12 @@ export function recorded(action: ApprovalDecision['action']): ApprovalRecord['de
 }
 
 /** What is recorded on the round. `automatic`: the deadline's default action, nobody decided. */
-export function approvalRecord(d: ApprovalDecision, automatic: boolean, originalHypothesis: string, at: string): ApprovalRecord {
+export function approvalRecord(
+  d: ApprovalDecision,
+  automatic: boolean,
+  originalHypothesis: string,
+  at: string,
+): ApprovalRecord {
   return {
     decision: recorded(d.action),
     at,
@@ -40,5 +56,9 @@ export function approvalRecord(d: ApprovalDecision, automatic: boolean, original
 
 /** A rejected hypothesis is not evaluated: the round scores 0 and the next round is told why. */
 export function rejectedEvaluation(approval: ApprovalRecord): Evaluation {
-  return { score: 0, verdict: 'flawed', nextSteps: [`answer the rejection${approval.by ? ` by ${approval.by}` : ''}: ${approval.reason ?? 'rejected'}`] };
+  return {
+    score: 0,
+    verdict: 'flawed',
+    nextSteps: [`answer the rejection${approval.by ? ` by ${approval.by}` : ''}: ${approval.reason ?? 'rejected'}`],
+  };
 }

@@ -26,9 +26,11 @@ import {
 } from '@kunlun/contracts';
 
 /** A request that can never be right for this simulation (the caller gets 400). */
-const invalid = (message: string) => ApplicationFailure.create({ type: CONTROL_REFUSALS.invalid, message, nonRetryable: true });
+const invalid = (message: string) =>
+  ApplicationFailure.create({ type: CONTROL_REFUSALS.invalid, message, nonRetryable: true });
 /** A name the simulation does not have: an agent, an override (404). Other refusals conflict with its state now (409). */
-const unknownTarget = (message: string) => ApplicationFailure.create({ type: CONTROL_REFUSALS.unknownTarget, message, nonRetryable: true });
+const unknownTarget = (message: string) =>
+  ApplicationFailure.create({ type: CONTROL_REFUSALS.unknownTarget, message, nonRetryable: true });
 
 export interface ControlView {
   state: SimulationState;
@@ -67,7 +69,8 @@ function assertNotFinishing(v: ControlView): void {
 }
 
 function assertReason(req: { reason?: unknown }): void {
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw invalid('reason: expected a string of at most 500 characters');
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
+    throw invalid('reason: expected a string of at most 500 characters');
 }
 
 function isRoundNumber(n: unknown): n is number {
@@ -75,15 +78,18 @@ function isRoundNumber(n: unknown): n is number {
 }
 
 function assertBy(req: { by?: unknown }): void {
-  if (req.by !== undefined && (typeof req.by !== 'string' || req.by.length > 200)) throw invalid('by: expected a string of at most 200 characters');
+  if (req.by !== undefined && (typeof req.by !== 'string' || req.by.length > 200))
+    throw invalid('by: expected a string of at most 200 characters');
 }
 
 export function validatePause(v: ControlView, req: PauseRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
   if (typeof req !== 'object' || req === null) throw invalid('expected a pause request object');
-  if (req.at !== undefined && req.at !== 'now' && req.at !== 'round-boundary') throw invalid("at: expected 'now' or 'round-boundary'");
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw invalid('reason: expected a string of at most 500 characters');
+  if (req.at !== undefined && req.at !== 'now' && req.at !== 'round-boundary')
+    throw invalid("at: expected 'now' or 'round-boundary'");
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
+    throw invalid('reason: expected a string of at most 500 characters');
   assertBy(req);
 }
 
@@ -97,8 +103,12 @@ export function validateFastForward(v: ControlView, req: FastForwardRequest): vo
   assertLive(v, req);
   assertNotFinishing(v);
   if (!isRoundNumber(req?.toRound)) throw invalid('toRound: expected a whole round number');
-  if (req.toRound <= v.round) throw new Error(`cannot fast-forward to round ${req.toRound}: round ${v.round} has already started, the target must be after it`);
-  if (req.toRound > v.maxRounds) throw invalid(`cannot fast-forward to round ${req.toRound}: the simulation has only ${v.maxRounds} rounds`);
+  if (req.toRound <= v.round)
+    throw new Error(
+      `cannot fast-forward to round ${req.toRound}: round ${v.round} has already started, the target must be after it`,
+    );
+  if (req.toRound > v.maxRounds)
+    throw invalid(`cannot fast-forward to round ${req.toRound}: the simulation has only ${v.maxRounds} rounds`);
   assertBy(req);
 }
 
@@ -107,14 +117,21 @@ export function validatePauseAt(v: ControlView, req: PauseAtRequest): void {
   assertNotFinishing(v);
   if (!isRoundNumber(req?.round)) throw invalid('round: expected a whole round number');
   const earliest = v.roundRunning ? v.round : v.round + 1;
-  if (req.round < earliest) throw new Error(`cannot pause at round ${req.round}: round ${v.round} is already ${v.roundRunning ? 'running' : 'done'}; the earliest is ${earliest}`);
-  if (req.round > v.maxRounds) throw invalid(`cannot pause at round ${req.round}: the simulation has only ${v.maxRounds} rounds`);
+  if (req.round < earliest)
+    throw new Error(
+      `cannot pause at round ${req.round}: round ${v.round} is already ${v.roundRunning ? 'running' : 'done'}; the earliest is ${earliest}`,
+    );
+  if (req.round > v.maxRounds)
+    throw invalid(`cannot pause at round ${req.round}: the simulation has only ${v.maxRounds} rounds`);
   assertBy(req);
 }
 
 function findAgent(v: ControlView, agentId: unknown): AgentSpec {
   const agent = v.agents.find((a) => a.id === agentId);
-  if (!agent) throw unknownTarget(`unknown agent id ${JSON.stringify(agentId)}; known agents: ${v.agents.map((a) => a.id).join(', ')}`);
+  if (!agent)
+    throw unknownTarget(
+      `unknown agent id ${JSON.stringify(agentId)}; known agents: ${v.agents.map((a) => a.id).join(', ')}`,
+    );
   return agent;
 }
 
@@ -126,7 +143,8 @@ export function validateOverride(v: ControlView, req: OverrideAgentRequest): voi
   const patch = AgentParamsPatchSchema.safeParse(req.params);
   if (!patch.success) throw invalid(`invalid params: ${describeIssue(patch.error)}`);
   if (Object.keys(patch.data).length === 0) throw invalid('params: name at least one parameter to change');
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw invalid('reason: expected a string of at most 500 characters');
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
+    throw invalid('reason: expected a string of at most 500 characters');
   assertBy(req);
 }
 
@@ -136,31 +154,47 @@ export function validateRevert(v: ControlView, req: RevertOverrideRequest): void
   const target = v.overrides.find((o) => o.id === req?.overrideId);
   if (!target) throw unknownTarget(`unknown override id ${JSON.stringify(req?.overrideId)}`);
   if (target.kind !== 'override') throw invalid(`override ${target.id} is itself a revert`);
-  if (target.revertedBy !== undefined) throw new Error(`override ${target.id} was already reverted by ${target.revertedBy}`);
+  if (target.revertedBy !== undefined)
+    throw new Error(`override ${target.id} was already reverted by ${target.revertedBy}`);
   // A later change to the same params is in effect: undoing this one would silently undo that one too.
   // The param must still hold this record's value, written last by it (or by undoing a later one).
   const params = (v.agents.find((a) => a.id === target.agentId)?.params ?? {}) as Record<string, unknown>;
-  const lastWriter = (param: string) => v.overrides.filter((o) => o.agentId === target.agentId && o.changes.some((c) => c.param === param)).at(-1);
+  const lastWriter = (param: string) =>
+    v.overrides.filter((o) => o.agentId === target.agentId && o.changes.some((c) => c.param === param)).at(-1);
   const ownsIt = (param: string) => {
     const w = lastWriter(param);
     return !w || w.id === target.id || (w.kind === 'revert' && (w.reverts ?? 0) > target.id);
   };
   const moved = target.changes.filter((c) => params[c.param] !== c.to || !ownsIt(c.param)).map((c) => c.param);
   if (moved.length && !v.legacyRules) {
-    const later = v.overrides.filter((o) => o.id > target.id && o.agentId === target.agentId && o.changes.some((c) => moved.includes(c.param))).at(-1);
-    throw new Error(`cannot revert override ${target.id}: ${moved.join(', ')} changed since${later ? ` (record ${later.id})` : ''}; revert that first`);
+    const later = v.overrides
+      .filter((o) => o.id > target.id && o.agentId === target.agentId && o.changes.some((c) => moved.includes(c.param)))
+      .at(-1);
+    throw new Error(
+      `cannot revert override ${target.id}: ${moved.join(', ')} changed since${later ? ` (record ${later.id})` : ''}; revert that first`,
+    );
   }
   assertBy(req);
 }
 
-export function validateDecision(v: ControlView, action: 'approve' | 'reject' | 'amend', req: { by?: unknown; reason?: unknown; hypothesis?: unknown }): void {
+export function validateDecision(
+  v: ControlView,
+  action: 'approve' | 'reject' | 'amend',
+  req: { by?: unknown; reason?: unknown; hypothesis?: unknown },
+): void {
   assertLive(v, req);
   if (typeof req !== 'object' || req === null) throw invalid(`expected an ${action} request object`);
   if (v.pendingApprovalRound === null) throw new Error(`no approval checkpoint is waiting; nothing to ${action}`);
-  if (v.backtrackPending) throw new Error(`a backtrack is abandoning round ${v.pendingApprovalRound}; nothing to ${action}`);
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500)) throw invalid('reason: expected a string of at most 500 characters');
-  if (action === 'reject' && (typeof req.reason !== 'string' || req.reason.trim() === '')) throw invalid('reason: say why the hypothesis is rejected (the next round is told)');
-  if (action === 'amend' && (typeof req.hypothesis !== 'string' || req.hypothesis.trim() === '' || req.hypothesis.length > 10_000)) {
+  if (v.backtrackPending)
+    throw new Error(`a backtrack is abandoning round ${v.pendingApprovalRound}; nothing to ${action}`);
+  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
+    throw invalid('reason: expected a string of at most 500 characters');
+  if (action === 'reject' && (typeof req.reason !== 'string' || req.reason.trim() === ''))
+    throw invalid('reason: say why the hypothesis is rejected (the next round is told)');
+  if (
+    action === 'amend' &&
+    (typeof req.hypothesis !== 'string' || req.hypothesis.trim() === '' || req.hypothesis.length > 10_000)
+  ) {
     throw invalid('hypothesis: the amended hypothesis, 1 to 10000 characters');
   }
   assertBy(req);
@@ -173,8 +207,12 @@ export function validateBranch(v: ControlView, req: BranchRequest): BranchVarian
   assertNotFinishing(v);
   const atRound = req.atRound ?? v.round + 1;
   if (!isRoundNumber(atRound)) throw invalid('atRound: expected a whole round number');
-  if (atRound <= v.round) throw new Error(`cannot branch at round ${atRound}: round ${v.round} has already started, the earliest is ${v.round + 1}`);
-  if (atRound > v.maxRounds) throw invalid(`cannot branch at round ${atRound}: the simulation has only ${v.maxRounds} rounds`);
+  if (atRound <= v.round)
+    throw new Error(
+      `cannot branch at round ${atRound}: round ${v.round} has already started, the earliest is ${v.round + 1}`,
+    );
+  if (atRound > v.maxRounds)
+    throw invalid(`cannot branch at round ${atRound}: the simulation has only ${v.maxRounds} rounds`);
   const parsed = BranchVariantsSchema.safeParse(req.branches);
   if (!parsed.success) throw invalid(`branches: ${describeIssue(parsed.error)}`);
   const problem = branchOverridesProblem(v.agents, parsed.data);
@@ -189,18 +227,32 @@ export function validateBacktrack(v: ControlView, req: BacktrackRequest): void {
   if (typeof req !== 'object' || req === null) throw invalid('expected a backtrack request object');
   assertNotFinishing(v);
   if (v.backtrackPending) throw new Error('a backtrack is already in progress');
-  if ((v.generation ?? 0) >= MAX_BACKTRACKS) throw new Error(`this simulation has backtracked ${MAX_BACKTRACKS} times, the most one simulation can; start a new one from its report`);
-  if (!isRoundNumber(req.toRound) || req.toRound < 0) throw invalid('toRound: expected a whole round number (0 = from the start)');
-  if (v.roundRunning && req.toRound >= v.round) throw new Error(`cannot backtrack to round ${req.toRound}: round ${v.round} is running; the latest state to go back to is after round ${v.round - 1}`);
+  if ((v.generation ?? 0) >= MAX_BACKTRACKS)
+    throw new Error(
+      `this simulation has backtracked ${MAX_BACKTRACKS} times, the most one simulation can; start a new one from its report`,
+    );
+  if (!isRoundNumber(req.toRound) || req.toRound < 0)
+    throw invalid('toRound: expected a whole round number (0 = from the start)');
+  if (v.roundRunning && req.toRound >= v.round)
+    throw new Error(
+      `cannot backtrack to round ${req.toRound}: round ${v.round} is running; the latest state to go back to is after round ${v.round - 1}`,
+    );
   if (!v.roundRunning && req.toRound >= v.round) {
-    throw new Error(v.round === 0 ? 'no round has run yet; nothing to backtrack' : `cannot backtrack to round ${req.toRound}: the simulation is at the state after round ${v.round} already; pick an earlier round`);
+    throw new Error(
+      v.round === 0
+        ? 'no round has run yet; nothing to backtrack'
+        : `cannot backtrack to round ${req.toRound}: the simulation is at the state after round ${v.round} already; pick an earlier round`,
+    );
   }
   assertReason(req);
   assertBy(req);
 }
 
 /** Params after applying a patch, and what changed (for the audit record). */
-export function applyPatch(params: AgentParams, patch: Partial<AgentParams>): { params: AgentParams; changes: ParamChange[] } {
+export function applyPatch(
+  params: AgentParams,
+  patch: Partial<AgentParams>,
+): { params: AgentParams; changes: ParamChange[] } {
   const next = { ...params };
   const changes: ParamChange[] = [];
   for (const [key, to] of Object.entries(patch) as Array<[keyof AgentParams, unknown]>) {
@@ -213,7 +265,10 @@ export function applyPatch(params: AgentParams, patch: Partial<AgentParams>): { 
 }
 
 /** Params with a recorded override undone (params it changed go back to their old values). */
-export function undoChanges(params: AgentParams, changes: ParamChange[]): { params: AgentParams; changes: ParamChange[] } {
+export function undoChanges(
+  params: AgentParams,
+  changes: ParamChange[],
+): { params: AgentParams; changes: ParamChange[] } {
   const next = { ...params } as Record<string, unknown>;
   const undone: ParamChange[] = [];
   for (const c of changes) {

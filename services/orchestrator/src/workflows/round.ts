@@ -22,7 +22,15 @@ import {
   type RoundResult,
   type RoundStep,
 } from '@kunlun/contracts';
-import { ApplicationFailure, condition, getExternalWorkflowHandle, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, rejectedEvaluation } from './approval.js';
 import { agentActivityOptions } from './call-options.js';
 
@@ -74,19 +82,40 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   }
 
   const analysis = await step('analyze', () =>
-    proxyActivities<AnalyzerActivities>(queue('analyzer')).analyzeIssue({ simulationId, round, agent: agent('analyzer'), issue, context }),
+    proxyActivities<AnalyzerActivities>(queue('analyzer')).analyzeIssue({
+      simulationId,
+      round,
+      agent: agent('analyzer'),
+      issue,
+      context,
+    }),
   );
 
   const hypothesis = await step('propose', () =>
-    proxyActivities<ProposerActivities>(queue('proposer')).proposeHypothesis({ simulationId, round, agent: agent('proposer'), issue, analysis, context }),
+    proxyActivities<ProposerActivities>(queue('proposer')).proposeHypothesis({
+      simulationId,
+      round,
+      agent: agent('proposer'),
+      issue,
+      analysis,
+      context,
+    }),
   );
-  await parent?.signal(roundProgressSignal, { round, step: 'propose', hypothesis: hypothesis.text, ...line, ...(branch ? { branch } : {}) });
+  await parent?.signal(roundProgressSignal, {
+    round,
+    step: 'propose',
+    hypothesis: hypothesis.text,
+    ...line,
+    ...(branch ? { branch } : {}),
+  });
 
   const critics = agents.filter((a) => a.role === 'critic');
   const settled = await step('critique', () =>
     Promise.allSettled(
       critics.map((critic) =>
-        proxyActivities<CriticActivities>(agentActivityOptions(agentTaskQueue('critic', criticPool(critic)), timeouts)).critiqueHypothesis({
+        proxyActivities<CriticActivities>(
+          agentActivityOptions(agentTaskQueue('critic', criticPool(critic)), timeouts),
+        ).critiqueHypothesis({
           simulationId,
           round,
           agent: critic,
@@ -124,15 +153,32 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     const policy = input.approval!;
     const deadline = approvalDeadline(policy, new Date());
     awaitingApproval = true;
-    await parent?.signal(roundProgressSignal, { round, step: 'approval', hypothesis: hypothesis.text, approval: { reason: checkpoint, deadline }, ...line });
-    const decided = policy.deadlineSeconds ? await condition(() => decision !== undefined, `${policy.deadlineSeconds}s`) : await condition(() => decision !== undefined).then(() => true);
+    await parent?.signal(roundProgressSignal, {
+      round,
+      step: 'approval',
+      hypothesis: hypothesis.text,
+      approval: { reason: checkpoint, deadline },
+      ...line,
+    });
+    const decided = policy.deadlineSeconds
+      ? await condition(() => decision !== undefined, `${policy.deadlineSeconds}s`)
+      : await condition(() => decision !== undefined).then(() => true);
     awaitingApproval = false;
     const d = decisionOrDefault(decision, policy, deadline);
     approval = approvalRecord(d, !decided, hypothesis.text, new Date().toISOString());
     if (d.action === 'amend' && d.hypothesis) evaluated = { ...hypothesis, text: d.hypothesis };
     // Now, not at the next step (which may wait for a resume): the parent answers with what was recorded.
     if (patched(APPROVAL_ACK_PATCH)) {
-      await parent?.signal(roundProgressSignal, { round, step: 'approval', decided: { decision: approval.decision, automatic: approval.automatic, ...(approval.by ? { by: approval.by } : {}) }, ...line });
+      await parent?.signal(roundProgressSignal, {
+        round,
+        step: 'approval',
+        decided: {
+          decision: approval.decision,
+          automatic: approval.automatic,
+          ...(approval.by ? { by: approval.by } : {}),
+        },
+        ...line,
+      });
     }
   }
 
@@ -141,7 +187,15 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     approval?.decision === 'rejected'
       ? rejectedEvaluation(approval)
       : await step('evaluate', () =>
-          proxyActivities<EvaluatorActivities>(queue('evaluator')).evaluateOutcome({ simulationId, round, agent: agent('evaluator'), issue, analysis, hypothesis: evaluated, critiques }),
+          proxyActivities<EvaluatorActivities>(queue('evaluator')).evaluateOutcome({
+            simulationId,
+            round,
+            agent: agent('evaluator'),
+            issue,
+            analysis,
+            hypothesis: evaluated,
+            critiques,
+          }),
         );
 
   return {

@@ -89,7 +89,14 @@ import {
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import type { OrchestratorActivities } from '../activities.js';
-import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, recorded, rejectedEvaluation } from './approval.js';
+import {
+  approvalDeadline,
+  approvalReason,
+  approvalRecord,
+  decisionOrDefault,
+  recorded,
+  rejectedEvaluation,
+} from './approval.js';
 import { agentActivityOptions, ORCHESTRATOR_ACTIVITY_OPTIONS } from './call-options.js';
 import {
   applyPatch,
@@ -145,7 +152,6 @@ function withOverrides(agents: AgentSpec[], overrides: BranchVariant['overrides'
   return agents.map((a) => (overrides[a.id] ? { ...a, params: { ...a.params, ...overrides[a.id] } } : a));
 }
 
-
 /** Everything a run hands to the next when it continues as new (bounded: rounds are summarised). */
 export interface CarriedState {
   nextRound: number;
@@ -170,7 +176,8 @@ export interface CarriedState {
 export async function simulationWorkflow(rawInput: SimulationInput, carried?: CarriedState): Promise<SimulationResult> {
   // Well-formed first: an input with a lone surrogate, accepted before such text was refused, still runs.
   const parsed = SimulationInputSchema.safeParse(wellFormedDeep(rawInput));
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`invalid simulation input: ${describeIssue(parsed.error)}`, 'InvalidInput');
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(`invalid simulation input: ${describeIssue(parsed.error)}`, 'InvalidInput');
   const input = parsed.data;
   const { simulationId, maxRounds } = input;
   const startedAt = carried ? new Date(carried.startedAt) : new Date();
@@ -184,7 +191,11 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   let latestHypothesis: string | null = carried?.latestHypothesis ?? null;
   // `as`: assigned in handlers, so the checker must not narrow it to its initial value.
   // A simulation started paused is held from its first instant (a resume racing its start applies).
-  let pause: { reason: string; since: string } | null = carried ? carried.pause : input.startPaused ? { reason: `started paused${input.startedBy ? ` by ${input.startedBy}` : ''}`, since: new Date().toISOString() } : null;
+  let pause: { reason: string; since: string } | null = carried
+    ? carried.pause
+    : input.startPaused
+      ? { reason: `started paused${input.startedBy ? ` by ${input.startedBy}` : ''}`, since: new Date().toISOString() }
+      : null;
   let pendingApproval = null as PendingApproval | null;
   let pauseAtRound: number | null = carried?.pauseAtRound ?? null;
   let pauseAtRoundBoundary: boolean = carried?.pauseAtRoundBoundary ?? false;
@@ -195,12 +206,18 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   const overrides: OverrideRecord[] = carried?.overrides ?? [];
   if (pause) state = 'paused';
   /** The round children running now: one, or a tournament's contenders (each with its own params). */
-  let children: Array<{ handle: ChildWorkflowHandle<typeof roundWorkflow>; agentsFor: (agents: AgentSpec[]) => AgentSpec[] }> = [];
+  let children: Array<{
+    handle: ChildWorkflowHandle<typeof roundWorkflow>;
+    agentsFor: (agents: AgentSpec[]) => AgentSpec[];
+  }> = [];
   // Lineage: the line (generation) running, branches explored, tournaments to come.
   let generation = carried?.generation ?? 0;
   const branches: BranchRecord[] = carried?.branches ?? [];
   let tournaments: PlannedTournament[] =
-    carried?.tournaments ?? [...new Set(input.branching?.atRounds ?? [])].sort((a, b) => a - b).map((r) => ({ round: r, branches: input.branching!.branches }));
+    carried?.tournaments ??
+    [...new Set(input.branching?.atRounds ?? [])]
+      .sort((a, b) => a - b)
+      .map((r) => ({ round: r, branches: input.branching!.branches }));
   /** Context of rounds before this run's first (or before a backtrack's target). */
   let baseContext: RoundContext[] = carried?.context ?? [];
   let pendingBacktrack = null as BacktrackRequest | null;
@@ -217,8 +234,25 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   const now = () => new Date().toISOString();
   /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
   let eventSeq = carried?.eventSeq ?? 0;
-  const event = <K extends EventKind>(kind: K, eventRound: number | null, payload: EventPayloads[K]): SimulationEvent<K> =>
-    makeEvent(kind, { simulationId, seq: ++eventSeq, round: eventRound, occurredAt: now(), generation, forks: forks(), state, runId: workflowInfo().runId }, payload);
+  const event = <K extends EventKind>(
+    kind: K,
+    eventRound: number | null,
+    payload: EventPayloads[K],
+  ): SimulationEvent<K> =>
+    makeEvent(
+      kind,
+      {
+        simulationId,
+        seq: ++eventSeq,
+        round: eventRound,
+        occurredAt: now(),
+        generation,
+        forks: forks(),
+        state,
+        runId: workflowInfo().runId,
+      },
+      payload,
+    );
   const view = (): ControlView => ({
     state,
     pendingApprovalRound: pendingApproval?.round ?? null,
@@ -250,7 +284,9 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     maxRounds,
     progress: Math.round(progress() * 1000) / 1000,
     latestHypothesis,
-    scores: [...earlier, ...outcomes.map(summarise)].flatMap((o) => (o.status === 'completed' ? [{ round: o.round, score: o.score!, verdict: o.verdict! }] : [])),
+    scores: [...earlier, ...outcomes.map(summarise)].flatMap((o) =>
+      o.status === 'completed' ? [{ round: o.round, score: o.score!, verdict: o.verdict! }] : [],
+    ),
     skippedRounds: [...earlier, ...outcomes].filter((o) => o.status === 'skipped').map((o) => o.round),
     agents,
     overrides,
@@ -291,17 +327,26 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     pause = { reason, since: now() };
     state = 'paused';
     publishSearchAttributes();
-    if (patched(CONTROL_EVENTS_PATCH)) await surely(() => recordControlEvent(event('simulation.paused', null, { reason, round })));
+    if (patched(CONTROL_EVENTS_PATCH))
+      await surely(() => recordControlEvent(event('simulation.paused', null, { reason, round })));
   };
 
   const ack = (changed: boolean, message: string): ControlAck => ({ changed, message, status: status() });
   /** A publish that a cancel must not cut off: what status says happened reaches the topic too. */
-  const surely = <T>(publish: () => Promise<T>): Promise<T> => (patched(PUBLISH_NON_CANCELLABLE_PATCH) ? CancellationScope.nonCancellable(publish) : publish());
+  const surely = <T>(publish: () => Promise<T>): Promise<T> =>
+    patched(PUBLISH_NON_CANCELLABLE_PATCH) ? CancellationScope.nonCancellable(publish) : publish();
 
   /** The read model learns that the checkpoint no longer waits (and what was decided). */
-  const publishDecided = async (decidedRound: number, decision: ApprovalRecord['decision'], automatic: boolean, by?: string) => {
+  const publishDecided = async (
+    decidedRound: number,
+    decision: ApprovalRecord['decision'],
+    automatic: boolean,
+    by?: string,
+  ) => {
     if (!patched(APPROVAL_EVENTS_PATCH)) return;
-    await recordControlEvent(event('approval.decided', decidedRound, { round: decidedRound, decision, automatic, ...(by ? { by } : {}) }));
+    await recordControlEvent(
+      event('approval.decided', decidedRound, { round: decidedRound, decision, automatic, ...(by ? { by } : {}) }),
+    );
   };
   /** What the round child recorded when its checkpoint closed (a decision in flight answers with it). */
   let childDecided = null as { round: number; decided: NonNullable<RoundProgress['decided']> } | null;
@@ -315,35 +360,59 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       if (pause) return ack(false, `already paused (${pause.reason})`);
       if (pauseAtRoundBoundary) return ack(false, 'a pause at the next round boundary is already pending');
       pauseAtRoundBoundary = true;
-      return ack(true, roundRunning ? `will pause after round ${round} completes` : 'will pause before the next round starts');
+      return ack(
+        true,
+        roundRunning ? `will pause after round ${round} completes` : 'will pause before the next round starts',
+      );
     }
     if (pause) return ack(false, `already paused since ${pause.since} (${pause.reason})`);
     const entering = enterPause(req.reason ?? `paused${who}`);
     await syncChild();
     await entering;
-    return ack(true, roundRunning ? `paused in round ${round}; the current step finishes, no new step starts` : 'paused before the next round');
+    return ack(
+      true,
+      roundRunning
+        ? `paused in round ${round}; the current step finishes, no new step starts`
+        : 'paused before the next round',
+    );
   };
 
   const doResume = async (): Promise<ControlAck> => {
     const hadBoundary = pauseAtRoundBoundary;
     pauseAtRoundBoundary = false;
-    if (!pause) return ack(hadBoundary, hadBoundary ? 'pending round-boundary pause cleared' : 'not paused; nothing to resume');
+    if (!pause)
+      return ack(hadBoundary, hadBoundary ? 'pending round-boundary pause cleared' : 'not paused; nothing to resume');
     pause = null;
     state = liveState();
     publishSearchAttributes();
     await syncChild();
-    if (patched(CONTROL_EVENTS_PATCH)) await surely(() => recordControlEvent(event('simulation.resumed', null, { round })));
-    return ack(true, roundRunning ? `resumed round ${round} at step ${step ?? 'start'}` : `resumed; round ${round + 1} starts next`);
+    if (patched(CONTROL_EVENTS_PATCH))
+      await surely(() => recordControlEvent(event('simulation.resumed', null, { round })));
+    return ack(
+      true,
+      roundRunning ? `resumed round ${round} at step ${step ?? 'start'}` : `resumed; round ${round + 1} starts next`,
+    );
   };
 
   const doFastForward = (req: FastForwardRequest): ControlAck => {
     fastForwardTo = req.toRound;
     const from = round + 1;
     const skipped = req.toRound - from;
-    const dropped = pauseAtRound !== null && pauseAtRound >= from && pauseAtRound < req.toRound && patched(FAST_FORWARD_DROPS_PAUSE_AT_PATCH) ? pauseAtRound : null;
+    const dropped =
+      pauseAtRound !== null &&
+      pauseAtRound >= from &&
+      pauseAtRound < req.toRound &&
+      patched(FAST_FORWARD_DROPS_PAUSE_AT_PATCH)
+        ? pauseAtRound
+        : null;
     if (dropped !== null) pauseAtRound = null;
     const note = dropped !== null ? `; the pause after round ${dropped} is dropped (that round is skipped)` : '';
-    return ack(true, (skipped > 0 ? `rounds ${from}–${req.toRound - 1} will be skipped; round ${req.toRound} runs next` : `round ${req.toRound} runs next; nothing to skip`) + note);
+    return ack(
+      true,
+      (skipped > 0
+        ? `rounds ${from}–${req.toRound - 1} will be skipped; round ${req.toRound} runs next`
+        : `round ${req.toRound} runs next; nothing to skip`) + note,
+    );
   };
 
   const doPauseAt = (req: PauseAtRequest): ControlAck => {
@@ -359,9 +428,19 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   };
 
   /** Gives an agent new params and records who changed what, from which step, for the audit trail. */
-  const commitParams = async (agentId: string, params: AgentParams, entry: Omit<OverrideRecord, 'id' | 'agentId' | 'at' | 'effectiveFrom'>): Promise<OverrideRecord> => {
+  const commitParams = async (
+    agentId: string,
+    params: AgentParams,
+    entry: Omit<OverrideRecord, 'id' | 'agentId' | 'at' | 'effectiveFrom'>,
+  ): Promise<OverrideRecord> => {
     agents = agents.map((a) => (a.id === agentId ? { ...a, params } : a));
-    const record: OverrideRecord = { id: overrides.length + 1, agentId, at: now(), effectiveFrom: nextStepPoint(), ...entry };
+    const record: OverrideRecord = {
+      id: overrides.length + 1,
+      agentId,
+      at: now(),
+      effectiveFrom: nextStepPoint(),
+      ...entry,
+    };
     overrides.push(record);
     await syncChild();
     return record;
@@ -371,9 +450,19 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     const agent = agents.find((a) => a.id === req.agentId)!;
     const { params, changes } = applyPatch(agent.params, AgentParamsPatchSchema.parse(req.params));
     if (changes.length === 0) return ack(false, `agent ${agent.id} already has these params`);
-    const record = await commitParams(agent.id, params, { kind: 'override', changes, ...(req.by ? { by: req.by } : {}), ...(req.reason ? { reason: req.reason } : {}) });
-    const when = record.effectiveFrom.step ? `round ${record.effectiveFrom.round}, step ${record.effectiveFrom.step}` : `round ${record.effectiveFrom.round}`;
-    return ack(true, `override ${record.id} on ${agent.id} (${changes.map((c) => c.param).join(', ')}) applies from ${when}`);
+    const record = await commitParams(agent.id, params, {
+      kind: 'override',
+      changes,
+      ...(req.by ? { by: req.by } : {}),
+      ...(req.reason ? { reason: req.reason } : {}),
+    });
+    const when = record.effectiveFrom.step
+      ? `round ${record.effectiveFrom.round}, step ${record.effectiveFrom.step}`
+      : `round ${record.effectiveFrom.round}`;
+    return ack(
+      true,
+      `override ${record.id} on ${agent.id} (${changes.map((c) => c.param).join(', ')}) applies from ${when}`,
+    );
   };
 
   const doRevert = async (req: RevertOverrideRequest): Promise<ControlAck> => {
@@ -381,61 +470,98 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     const agent = agents.find((a) => a.id === target.agentId)!;
     const { params, changes } = undoChanges(agent.params, target.changes);
     target.revertedBy = overrides.length + 1;
-    const record = await commitParams(agent.id, params, { kind: 'revert', changes, reverts: target.id, ...(req.by ? { by: req.by } : {}) });
+    const record = await commitParams(agent.id, params, {
+      kind: 'revert',
+      changes,
+      reverts: target.id,
+      ...(req.by ? { by: req.by } : {}),
+    });
     return ack(true, `override ${target.id} on ${agent.id} reverted (record ${record.id})`);
   };
 
-  const doDecide = (action: 'approve' | 'reject' | 'amend') => async (req: { by?: string; reason?: string; hypothesis?: string }): Promise<ControlAck> => {
-    const waiting = pendingApproval!;
-    pendingApproval = null;
-    state = liveState();
-    publishSearchAttributes();
-    const decision: ApprovalDecision = {
-      action,
-      ...(req.by ? { by: req.by } : {}),
-      ...(req.reason ? { reason: req.reason } : {}),
-      ...(action === 'amend' && req.hypothesis ? { hypothesis: req.hypothesis } : {}),
+  const doDecide =
+    (action: 'approve' | 'reject' | 'amend') =>
+    async (req: { by?: string; reason?: string; hypothesis?: string }): Promise<ControlAck> => {
+      const waiting = pendingApproval!;
+      pendingApproval = null;
+      state = liveState();
+      publishSearchAttributes();
+      const decision: ApprovalDecision = {
+        action,
+        ...(req.by ? { by: req.by } : {}),
+        ...(req.reason ? { reason: req.reason } : {}),
+        ...(action === 'amend' && req.hypothesis ? { hypothesis: req.hypothesis } : {}),
+      };
+      // A tournament's winner waits here, in the parent; an ordinary round waits in its child.
+      if (winnerCheckpointOpen) {
+        winnerDecision = decision;
+        await publishDecided(waiting.round, recorded(action), false, req.by);
+      } else {
+        childDecided = null;
+        await children[0]?.handle.signal(approvalDecisionSignal, decision);
+        // The child says what it recorded (its deadline may have passed first, e.g. while paused).
+        if (patched(APPROVAL_ACK_PATCH)) {
+          await condition(
+            () => childDecided?.round === waiting.round || children.length === 0 || pendingBacktrack !== null,
+          );
+          const got = (childDecided as { decided: NonNullable<RoundProgress['decided']> } | null)?.decided; // set by the progress handler meanwhile
+          if (!got) return ack(false, `round ${waiting.round} was abandoned before its decision was recorded`);
+          if (got.automatic)
+            return ack(false, `round ${waiting.round}: its deadline passed first; ${got.decision} by default`);
+        } else await publishDecided(waiting.round, recorded(action), false, req.by);
+      }
+      const done =
+        action === 'approve'
+          ? 'approved'
+          : action === 'reject'
+            ? 'rejected; the next round is told why'
+            : 'amended; the edited hypothesis is evaluated';
+      return ack(true, `round ${waiting.round} ${done}`);
     };
-    // A tournament's winner waits here, in the parent; an ordinary round waits in its child.
-    if (winnerCheckpointOpen) {
-      winnerDecision = decision;
-      await publishDecided(waiting.round, recorded(action), false, req.by);
-    } else {
-      childDecided = null;
-      await children[0]?.handle.signal(approvalDecisionSignal, decision);
-      // The child says what it recorded (its deadline may have passed first, e.g. while paused).
-      if (patched(APPROVAL_ACK_PATCH)) {
-        await condition(() => childDecided?.round === waiting.round || children.length === 0 || pendingBacktrack !== null);
-        const got = (childDecided as { decided: NonNullable<RoundProgress['decided']> } | null)?.decided; // set by the progress handler meanwhile
-        if (!got) return ack(false, `round ${waiting.round} was abandoned before its decision was recorded`);
-        if (got.automatic) return ack(false, `round ${waiting.round}: its deadline passed first; ${got.decision} by default`);
-      } else await publishDecided(waiting.round, recorded(action), false, req.by);
-    }
-    const done = action === 'approve' ? 'approved' : action === 'reject' ? 'rejected; the next round is told why' : 'amended; the edited hypothesis is evaluated';
-    return ack(true, `round ${waiting.round} ${done}`);
-  };
-  setHandler(approveUpdate, doDecide('approve'), { validator: (req: ApproveRequest) => validateDecision(view(), 'approve', req) });
-  setHandler(rejectUpdate, doDecide('reject'), { validator: (req: RejectRequest) => validateDecision(view(), 'reject', req) });
-  setHandler(amendUpdate, doDecide('amend'), { validator: (req: AmendRequest) => validateDecision(view(), 'amend', req) });
+  setHandler(approveUpdate, doDecide('approve'), {
+    validator: (req: ApproveRequest) => validateDecision(view(), 'approve', req),
+  });
+  setHandler(rejectUpdate, doDecide('reject'), {
+    validator: (req: RejectRequest) => validateDecision(view(), 'reject', req),
+  });
+  setHandler(amendUpdate, doDecide('amend'), {
+    validator: (req: AmendRequest) => validateDecision(view(), 'amend', req),
+  });
 
   setHandler(pauseUpdate, doPause, { validator: (req: PauseRequest) => validatePause(view(), req) });
   setHandler(resumeUpdate, doResume, { validator: (req: ResumeRequest) => validateResume(view(), req) });
-  setHandler(fastForwardUpdate, doFastForward, { validator: (req: FastForwardRequest) => validateFastForward(view(), req) });
+  setHandler(fastForwardUpdate, doFastForward, {
+    validator: (req: FastForwardRequest) => validateFastForward(view(), req),
+  });
   setHandler(pauseAtUpdate, doPauseAt, { validator: (req: PauseAtRequest) => validatePauseAt(view(), req) });
-  setHandler(overrideAgentUpdate, doOverride, { validator: (req: OverrideAgentRequest) => validateOverride(view(), req) });
-  setHandler(revertOverrideUpdate, doRevert, { validator: (req: RevertOverrideRequest) => validateRevert(view(), req) });
+  setHandler(overrideAgentUpdate, doOverride, {
+    validator: (req: OverrideAgentRequest) => validateOverride(view(), req),
+  });
+  setHandler(revertOverrideUpdate, doRevert, {
+    validator: (req: RevertOverrideRequest) => validateRevert(view(), req),
+  });
 
   const doBranch = (req: BranchRequest): ControlAck => {
     const variants = validateBranch(view(), req);
     const atRound = req.atRound ?? round + 1;
     const replaced = tournaments.some((t) => t.round === atRound);
-    tournaments = [...tournaments.filter((t) => t.round !== atRound), { round: atRound, branches: variants, ...(req.by ? { by: req.by } : {}) }].sort((a, b) => a.round - b.round);
-    return ack(true, `round ${atRound} will run as a tournament of ${variants.map((v) => v.label).join(', ')}; the best-scored branch continues${replaced ? ' (replaces the tournament planned there)' : ''}`);
+    tournaments = [
+      ...tournaments.filter((t) => t.round !== atRound),
+      { round: atRound, branches: variants, ...(req.by ? { by: req.by } : {}) },
+    ].sort((a, b) => a.round - b.round);
+    return ack(
+      true,
+      `round ${atRound} will run as a tournament of ${variants.map((v) => v.label).join(', ')}; the best-scored branch continues${replaced ? ' (replaces the tournament planned there)' : ''}`,
+    );
   };
   setHandler(branchUpdate, doBranch, { validator: (req: BranchRequest) => void validateBranch(view(), req) });
 
   const doBacktrack = async (req: BacktrackRequest): Promise<ControlAck> => {
-    pendingBacktrack = { toRound: req.toRound, ...(req.by ? { by: req.by } : {}), ...(req.reason ? { reason: req.reason } : {}) };
+    pendingBacktrack = {
+      toRound: req.toRound,
+      ...(req.by ? { by: req.by } : {}),
+      ...(req.reason ? { reason: req.reason } : {}),
+    };
     // The running round (or tournament) stops; the run loop applies the backtrack.
     roundScope?.cancel();
     await condition(() => pendingBacktrack === null);
@@ -485,10 +611,18 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     if (p.branch) return; // a tournament contender: the winner's hypothesis is taken when the round ends
     if (p.hypothesis) latestHypothesis = p.hypothesis;
     if (p.step === 'approval' && p.approval && p.hypothesis) {
-      pendingApproval = { round, hypothesis: p.hypothesis, reason: p.approval.reason, since: now(), deadline: p.approval.deadline };
+      pendingApproval = {
+        round,
+        hypothesis: p.hypothesis,
+        reason: p.approval.reason,
+        since: now(),
+        deadline: p.approval.deadline,
+      };
       state = liveState();
       publishSearchAttributes();
-      await recordControlEvent(event('approval.requested', round, { round, hypothesis: p.hypothesis, reason: p.approval.reason }));
+      await recordControlEvent(
+        event('approval.requested', round, { round, hypothesis: p.hypothesis, reason: p.approval.reason }),
+      );
     } else if (pendingApproval?.round === p.round) {
       pendingApproval = null; // decided by the deadline's default action
       state = liveState();
@@ -500,13 +634,22 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   // ---- the run --------------------------------------------------------------------------
   publishSearchAttributes();
   if (!carried) {
-    const started = event('simulation.started', null, { issue: input.issue, maxRounds, tenant: input.tenant, ...(input.startedBy ? { startedBy: input.startedBy } : {}) });
+    const started = event('simulation.started', null, {
+      issue: input.issue,
+      maxRounds,
+      tenant: input.tenant,
+      ...(input.startedBy ? { startedBy: input.startedBy } : {}),
+    });
     // Built before any handler runs, so its seq follows the start's (only startPaused inputs take this path).
-    const heldAtStart = input.startPaused && pause ? event('simulation.paused', null, { reason: pause.reason, round: 0 }) : null;
+    const heldAtStart =
+      input.startPaused && pause ? event('simulation.paused', null, { reason: pause.reason, round: 0 }) : null;
     await recordSimulationStarted(started);
     if (heldAtStart) await recordControlEvent(heldAtStart);
   }
-  const contextOf = () => [...baseContext, ...outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : []))].slice(-CONTEXT_ROUNDS);
+  const contextOf = () =>
+    [...baseContext, ...outcomes.flatMap((o) => (o.status === 'completed' ? [toContext(o)] : []))].slice(
+      -CONTEXT_ROUNDS,
+    );
 
   const roundInput = (roundAgents: AgentSpec[], context: RoundContext[]): RoundInput => ({
     simulationId,
@@ -525,10 +668,14 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
   const runRound = async (): Promise<RoundResult> => {
     const context = contextOf();
     const startedWith = { agents, paused: pause !== null };
-    const handle = await startChild(roundWorkflow, { workflowId: roundWorkflowId(simulationId, round, { generation }), args: [roundInput(agents, context)] });
+    const handle = await startChild(roundWorkflow, {
+      workflowId: roundWorkflowId(simulationId, round, { generation }),
+      args: [roundInput(agents, context)],
+    });
     children = [{ handle, agentsFor: (a) => a }];
     // Controls handled while the start was in flight could not reach the child yet.
-    if ((agents !== startedWith.agents || (pause !== null) !== startedWith.paused) && patched(SYNC_STARTED_CHILD_PATCH)) await syncChild();
+    if ((agents !== startedWith.agents || (pause !== null) !== startedWith.paused) && patched(SYNC_STARTED_CHILD_PATCH))
+      await syncChild();
     return handle.result();
   };
 
@@ -537,7 +684,11 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
    * the same states, events, decisions and deadline as a round's own checkpoint. An amended
    * hypothesis is evaluated by the evaluator, with the winner's params.
    */
-  const approveWinner = async (winner: RoundResult, reason: string, winnerAgents: AgentSpec[]): Promise<RoundResult> => {
+  const approveWinner = async (
+    winner: RoundResult,
+    reason: string,
+    winnerAgents: AgentSpec[],
+  ): Promise<RoundResult> => {
     const policy = input.approval;
     await condition(() => pause === null);
     const deadline = approvalDeadline(policy, new Date());
@@ -551,7 +702,9 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     await recordControlEvent(event('approval.requested', round, { round, hypothesis: winner.hypothesis.text, reason }));
     let decided: boolean;
     try {
-      decided = policy.deadlineSeconds ? await condition(() => winnerDecision !== undefined, `${policy.deadlineSeconds}s`) : await condition(() => winnerDecision !== undefined).then(() => true);
+      decided = policy.deadlineSeconds
+        ? await condition(() => winnerDecision !== undefined, `${policy.deadlineSeconds}s`)
+        : await condition(() => winnerDecision !== undefined).then(() => true);
     } finally {
       winnerCheckpointOpen = false; // also when a backtrack or cancel interrupts the wait
     }
@@ -567,9 +720,19 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     if (approval.decision === 'amended' && d.hypothesis) {
       const hypothesis = { ...winner.hypothesis, text: d.hypothesis };
       step = 'evaluate';
-      const evaluator = proxyActivities<EvaluatorActivities>(agentActivityOptions(agentTaskQueue('evaluator'), input.timeouts));
+      const evaluator = proxyActivities<EvaluatorActivities>(
+        agentActivityOptions(agentTaskQueue('evaluator'), input.timeouts),
+      );
       const agent = winnerAgents.find((a) => a.role === 'evaluator')!;
-      const evaluation = await evaluator.evaluateOutcome({ simulationId, round, agent, issue: input.issue, analysis: winner.analysis, hypothesis, critiques: winner.critiques });
+      const evaluation = await evaluator.evaluateOutcome({
+        simulationId,
+        round,
+        agent,
+        issue: input.issue,
+        analysis: winner.analysis,
+        hypothesis,
+        critiques: winner.critiques,
+      });
       return { ...winner, approval, hypothesis, evaluation };
     }
     return { ...winner, approval };
@@ -592,17 +755,31 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         }),
       })),
     );
-    children = started.map(({ variant, handle }) => ({ handle, agentsFor: (a: AgentSpec[]) => withOverrides(a, variant.overrides) }));
+    children = started.map(({ variant, handle }) => ({
+      handle,
+      agentsFor: (a: AgentSpec[]) => withOverrides(a, variant.overrides),
+    }));
     if (agents !== startedWith.agents || (pause !== null) !== startedWith.paused) await syncChild();
     const settled = await Promise.allSettled(started.map((c) => c.handle.result()));
-    const cancelled = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected' && isCancellation(s.reason));
+    const cancelled = settled.find(
+      (s): s is PromiseRejectedResult => s.status === 'rejected' && isCancellation(s.reason),
+    );
     if (cancelled) throw cancelled.reason;
 
-    const contenders = settled.map((s, i) => ({ variant: t.branches[i]!, result: s.status === 'fulfilled' ? s.value : null, error: s.status === 'rejected' ? failureMessage(s.reason) : null }));
+    const contenders = settled.map((s, i) => ({
+      variant: t.branches[i]!,
+      result: s.status === 'fulfilled' ? s.value : null,
+      error: s.status === 'rejected' ? failureMessage(s.reason) : null,
+    }));
     // Stable sort: on equal scores the branch listed first wins.
-    const best = contenders.filter((c) => c.result).sort((a, b) => b.result!.evaluation.score - a.result!.evaluation.score)[0];
+    const best = contenders
+      .filter((c) => c.result)
+      .sort((a, b) => b.result!.evaluation.score - a.result!.evaluation.score)[0];
     if (!best?.result) {
-      throw ApplicationFailure.nonRetryable(`round ${round}: every branch of the tournament failed: ${contenders.map((c) => `${c.variant.label}: ${c.error}`).join('; ')}`, 'TournamentFailed');
+      throw ApplicationFailure.nonRetryable(
+        `round ${round}: every branch of the tournament failed: ${contenders.map((c) => `${c.variant.label}: ${c.error}`).join('; ')}`,
+        'TournamentFailed',
+      );
     }
     const winner = best.result;
     const at = now();
@@ -630,13 +807,16 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     const checkpoint = approvalReason(input.approval, winner.critiques);
     // Contenders are news before the person decides (status shows them now, so must the read model,
     // also if a backtrack or cancel ends the wait); older histories published them after the decision.
-    const branchedEvent = () => event('round.branched', round, { round, winner: best.variant.label, branches: records });
+    const branchedEvent = () =>
+      event('round.branched', round, { round, winner: best.variant.label, branches: records });
     const announcedEarly = checkpoint !== null && patched(BRANCHED_BEFORE_CHECKPOINT_PATCH);
     if (announcedEarly) {
       const early = branchedEvent();
       await surely(() => recordControlEvent(early));
     }
-    const result = checkpoint ? await approveWinner(winner, checkpoint, withOverrides(agents, best.variant.overrides)) : winner;
+    const result = checkpoint
+      ? await approveWinner(winner, checkpoint, withOverrides(agents, best.variant.overrides))
+      : winner;
     // Decided: finish recording it even if a backtrack lands now (it then abandons a whole round).
     await CancellationScope.nonCancellable(async () => {
       // The winner's param changes carry on, recorded as overrides (audited, revertible).
@@ -644,7 +824,13 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         const agent = agents.find((a) => a.id === agentId);
         if (!agent) continue;
         const { params, changes } = applyPatch(agent.params, patch);
-        if (changes.length) await commitParams(agentId, params, { kind: 'override', changes, by: 'tournament', reason: `branch ${best.variant.label} won round ${round} (score ${winner.evaluation.score})` });
+        if (changes.length)
+          await commitParams(agentId, params, {
+            kind: 'override',
+            changes,
+            by: 'tournament',
+            reason: `branch ${best.variant.label} won round ${round} (score ${winner.evaluation.score})`,
+          });
       }
       if (!announcedEarly) await recordControlEvent(branchedEvent());
     });
@@ -675,14 +861,22 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     earlier = earlier.filter((r) => r.round <= to);
     const keptOutcomes = outcomes.filter((o) => o.round <= to);
     outcomes.splice(0, outcomes.length, ...keptOutcomes);
-    baseContext = keptOutcomes.length ? baseContext.filter((c) => c.round <= to) : contextFromSummaries(earlier, baseContext, CONTEXT_ROUNDS);
+    baseContext = keptOutcomes.length
+      ? baseContext.filter((c) => c.round <= to)
+      : contextFromSummaries(earlier, baseContext, CONTEXT_ROUNDS);
     round = to;
     step = null;
     latestHypothesis = [...kept].reverse().find((r) => r.hypothesis)?.hypothesis ?? null;
     fastForwardTo = null;
     if (pauseAtRound !== null && pauseAtRound <= to) pauseAtRound = null;
     interruptedRound = null;
-    const backtracked = event('simulation.backtracked', null, { toRound: to, generation, abandoned: record, ...(req.by ? { by: req.by } : {}), ...(req.reason ? { reason: req.reason } : {}) });
+    const backtracked = event('simulation.backtracked', null, {
+      toRound: to,
+      generation,
+      abandoned: record,
+      ...(req.by ? { by: req.by } : {}),
+      ...(req.reason ? { reason: req.reason } : {}),
+    });
     await surely(() => recordControlEvent(backtracked));
     pendingBacktrack = null;
     publishSearchAttributes();
@@ -696,7 +890,10 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       if (next > maxRounds) break;
       // Keep history bounded: hand over to a fresh run at a round boundary (same workflow id,
       // so status, controls and the event stream carry on).
-      if (outcomes.length >= input.continueAsNewAfterRounds || (outcomes.length > 0 && workflowInfo().continueAsNewSuggested)) {
+      if (
+        outcomes.length >= input.continueAsNewAfterRounds ||
+        (outcomes.length > 0 && workflowInfo().continueAsNewSuggested)
+      ) {
         await condition(() => allHandlersFinished() || pendingBacktrack !== null);
         if (pendingBacktrack) continue;
         const handover: CarriedState = {
@@ -728,7 +925,12 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         continue;
       }
       if (fastForwardTo !== null && next < fastForwardTo) {
-        const skipped = { simulationId, round: next, status: 'skipped' as const, reason: `fast-forwarded to round ${fastForwardTo}` };
+        const skipped = {
+          simulationId,
+          round: next,
+          status: 'skipped' as const,
+          reason: `fast-forwarded to round ${fastForwardTo}`,
+        };
         outcomes.push(skipped);
         round = next;
         const skippedEvent = event('round.skipped', next, skipped);
@@ -786,10 +988,28 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     }
 
     finishing = true;
-    const report = await generateFinalReport({ simulationId, issue: input.issue, rounds: outcomes, ...(earlier.length ? { earlier } : {}), ...(branches.length ? { branches } : {}), seq: ++eventSeq, at: now(), generation, forks: forks(), runId: workflowInfo().runId });
+    const report = await generateFinalReport({
+      simulationId,
+      issue: input.issue,
+      rounds: outcomes,
+      ...(earlier.length ? { earlier } : {}),
+      ...(branches.length ? { branches } : {}),
+      seq: ++eventSeq,
+      at: now(),
+      generation,
+      forks: forks(),
+      runId: workflowInfo().runId,
+    });
     state = 'completed';
     publishSearchAttributes();
-    return { simulationId, state: 'completed', rounds: outcomes, earlierRounds: earlier, continuedAsNew: carried?.continuedAsNew ?? 0, report };
+    return {
+      simulationId,
+      state: 'completed',
+      rounds: outcomes,
+      earlierRounds: earlier,
+      continuedAsNew: carried?.continuedAsNew ?? 0,
+      report,
+    };
   } catch (err) {
     // continueAsNew() throws to end the run: a hand-over, not a failure.
     if (err instanceof ContinueAsNew && patched(CONTINUE_AS_NEW_NOT_FAILED_PATCH)) throw err;
@@ -799,7 +1019,9 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       roundRunning = false;
       publishSearchAttributes();
       // Cleanup must run even though this scope is cancelled.
-      await CancellationScope.nonCancellable(() => cleanup(event('simulation.cancelled', null, { reason: 'cancelled by request', round })));
+      await CancellationScope.nonCancellable(() =>
+        cleanup(event('simulation.cancelled', null, { reason: 'cancelled by request', round })),
+      );
       throw err;
     }
     state = 'failed';
@@ -807,7 +1029,9 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     const cause = (err as { cause?: { message?: string } }).cause?.message;
     if (cause) failure = `${failure}: ${cause}`;
     publishSearchAttributes();
-    await CancellationScope.nonCancellable(() => recordFailure(event('simulation.failed', null, { reason: failure ?? 'unknown' })));
+    await CancellationScope.nonCancellable(() =>
+      recordFailure(event('simulation.failed', null, { reason: failure ?? 'unknown' })),
+    );
     throw err;
   }
 }

@@ -8,11 +8,17 @@ const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 export function simulationEvents(simulationId: string, rounds: number, startMs = T0, stepMs = 1000): SimulationEvent[] {
   let seq = 0;
   const at = () => new Date(startMs + seq * stepMs).toISOString();
-  const ev = <K extends Parameters<typeof makeEvent>[0]>(kind: K, round: number | null, payload: Parameters<typeof makeEvent<K>>[2]) => {
+  const ev = <K extends Parameters<typeof makeEvent>[0]>(
+    kind: K,
+    round: number | null,
+    payload: Parameters<typeof makeEvent<K>>[2],
+  ) => {
     seq++;
     return makeEvent(kind, { simulationId, seq, round, occurredAt: at() }, payload);
   };
-  const out: SimulationEvent[] = [ev('simulation.started', null, { issue: `Question of ${simulationId}?`, maxRounds: rounds, startedBy: 'tester' })];
+  const out: SimulationEvent[] = [
+    ev('simulation.started', null, { issue: `Question of ${simulationId}?`, maxRounds: rounds, startedBy: 'tester' }),
+  ];
   for (let n = 1; n <= rounds; n++) {
     out.push(ev('round.completed', n, roundResult(simulationId, n, at())));
     if (n === 1 && rounds > 1) {
@@ -46,7 +52,11 @@ export function roundResult(simulationId: string, n: number, at: string, generat
     hypothesis: { text: `Hypothesis ${n}${line} of ${simulationId}`, ...(n > 1 ? { buildsOnRound: n - 1 } : {}) },
     critiques: [{ criticId: 'critic-logic', text: `Critique ${n}`, severity: (n % 10) + 0.5, focus: 'logic' }],
     failedCritics: [],
-    evaluation: { score: 5 + (n % 5) / 2 + generation / 10, verdict: n % 2 ? 'advanced' : 'flawed', nextSteps: [`step after ${n}`] },
+    evaluation: {
+      score: 5 + (n % 5) / 2 + generation / 10,
+      verdict: n % 2 ? 'advanced' : 'flawed',
+      nextSteps: [`step after ${n}`],
+    },
     ...(generation ? { generation } : {}),
     startedAt: at,
     completedAt: at,
@@ -60,29 +70,91 @@ export function roundResult(simulationId: string, n: number, at: string, generat
 export function lineageEvents(simulationId: string, startMs = T0): SimulationEvent[] {
   let seq = 0;
   const at = () => new Date(startMs + seq * 1000).toISOString();
-  const ev = <K extends Parameters<typeof makeEvent>[0]>(kind: K, round: number | null, payload: Parameters<typeof makeEvent<K>>[2], generation = 0) => {
+  const ev = <K extends Parameters<typeof makeEvent>[0]>(
+    kind: K,
+    round: number | null,
+    payload: Parameters<typeof makeEvent<K>>[2],
+    generation = 0,
+  ) => {
     seq++;
-    return makeEvent(kind, { simulationId, seq, round, occurredAt: at(), generation, forks: generation ? [[1, 2]] : [] }, payload);
+    return makeEvent(
+      kind,
+      { simulationId, seq, round, occurredAt: at(), generation, forks: generation ? [[1, 2]] : [] },
+      payload,
+    );
   };
-  const summary = (r: RoundResult) => ({ round: r.round, status: 'completed' as const, score: r.evaluation.score, verdict: r.evaluation.verdict, hypothesis: r.hypothesis.text });
-  const out: SimulationEvent[] = [ev('simulation.started', null, { issue: `Question of ${simulationId}?`, maxRounds: 4 })];
-  const line0 = [1, 2, 3, 4].map((n) => ({ ...roundResult(simulationId, n, at()), ...(n === 2 ? { branch: 'bold' } : {}) }));
+  const summary = (r: RoundResult) => ({
+    round: r.round,
+    status: 'completed' as const,
+    score: r.evaluation.score,
+    verdict: r.evaluation.verdict,
+    hypothesis: r.hypothesis.text,
+  });
+  const out: SimulationEvent[] = [
+    ev('simulation.started', null, { issue: `Question of ${simulationId}?`, maxRounds: 4 }),
+  ];
+  const line0 = [1, 2, 3, 4].map((n) => ({
+    ...roundResult(simulationId, n, at()),
+    ...(n === 2 ? { branch: 'bold' } : {}),
+  }));
   out.push(ev('round.completed', 1, line0[0]!));
   const contender = (label: string, outcome: BranchRecord['outcome'], r: RoundResult): BranchRecord => ({
-    id: `round-2.b-${label}`, kind: 'tournament', forkedAfterRound: 1, generation: 0, label, overrides: label === 'bold' ? { proposer: { temperature: 1.5 } } : {},
-    rounds: [summary(r)], outcome, reason: outcome, at: at(),
+    id: `round-2.b-${label}`,
+    kind: 'tournament',
+    forkedAfterRound: 1,
+    generation: 0,
+    label,
+    overrides: label === 'bold' ? { proposer: { temperature: 1.5 } } : {},
+    rounds: [summary(r)],
+    outcome,
+    reason: outcome,
+    at: at(),
   });
-  out.push(ev('round.branched', 2, { round: 2, winner: 'bold', branches: [contender('baseline', 'pruned', { ...line0[1]!, evaluation: { ...line0[1]!.evaluation, score: 1 } }), contender('bold', 'won', line0[1]!)] }));
+  out.push(
+    ev('round.branched', 2, {
+      round: 2,
+      winner: 'bold',
+      branches: [
+        contender('baseline', 'pruned', { ...line0[1]!, evaluation: { ...line0[1]!.evaluation, score: 1 } }),
+        contender('bold', 'won', line0[1]!),
+      ],
+    }),
+  );
   for (const r of line0.slice(1)) out.push(ev('round.completed', r.round, r));
-  const abandoned: BranchRecord = { id: 'backtrack-1', kind: 'backtrack', forkedAfterRound: 2, generation: 0, label: 'line 0 after round 2', rounds: line0.slice(2).map(summary), outcome: 'abandoned', reason: 'try again', at: at(), by: 'tester' };
-  out.push(ev('simulation.backtracked', null, { toRound: 2, generation: 1, abandoned, by: 'tester', reason: 'try again' }, 1));
+  const abandoned: BranchRecord = {
+    id: 'backtrack-1',
+    kind: 'backtrack',
+    forkedAfterRound: 2,
+    generation: 0,
+    label: 'line 0 after round 2',
+    rounds: line0.slice(2).map(summary),
+    outcome: 'abandoned',
+    reason: 'try again',
+    at: at(),
+    by: 'tester',
+  };
+  out.push(
+    ev('simulation.backtracked', null, { toRound: 2, generation: 1, abandoned, by: 'tester', reason: 'try again' }, 1),
+  );
   const line1 = [3, 4].map((n) => roundResult(simulationId, n, at(), 1));
   for (const r of line1) out.push(ev('round.completed', r.round, r, 1));
   out.push(
-    ev('simulation.completed', null, {
-      simulationId, issue: `Question of ${simulationId}?`, roundsCompleted: 4, roundsSkipped: [], strongest: null, unresolvedCritiques: [],
-      scoreTrajectory: [], branchesExplored: [abandoned], summary: 'done',
-    }, 1),
+    ev(
+      'simulation.completed',
+      null,
+      {
+        simulationId,
+        issue: `Question of ${simulationId}?`,
+        roundsCompleted: 4,
+        roundsSkipped: [],
+        strongest: null,
+        unresolvedCritiques: [],
+        scoreTrajectory: [],
+        branchesExplored: [abandoned],
+        summary: 'done',
+      },
+      1,
+    ),
   );
   return out;
 }
@@ -123,7 +195,9 @@ export function assertSameReadModel(actual: string, expected: string): void {
       let at = 0;
       while (x[at] === y[at]) at++;
       const from = Math.max(0, at - 150);
-      throw new Error(`read models differ (${a.length} vs ${e.length} keys); first difference at #${i} (${a[i]?.[0] ?? e[i]?.[0]}), character ${at}:\n  actual:   …${x.slice(from, at + 250)}\n  expected: …${y.slice(from, at + 250)}`);
+      throw new Error(
+        `read models differ (${a.length} vs ${e.length} keys); first difference at #${i} (${a[i]?.[0] ?? e[i]?.[0]}), character ${at}:\n  actual:   …${x.slice(from, at + 250)}\n  expected: …${y.slice(from, at + 250)}`,
+      );
     }
   }
 }
