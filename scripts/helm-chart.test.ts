@@ -601,6 +601,11 @@ describe('helm chart kunlun-mirror', () => {
     // Rules a JSON schema cannot express are checked by the templates, with a message as clear.
     const templateCases: Array<[string, string, RegExp]> = [
       [
+        'an ingress with trustProxy false',
+        'gateway: {ingress: {enabled: true}, trustProxy: false}',
+        /gateway\.ingress is enabled but gateway\.trustProxy is false/,
+      ],
+      [
         'a pool listed twice',
         'critics: {pools: [{name: a}, {name: a}]}',
         /critics\.pools: pool name "a" appears twice/,

@@ -4,9 +4,16 @@
 // rate-limited like anything else, and no request without valid credentials reaches a handler.
 import { createHash, createPublicKey, timingSafeEqual } from 'node:crypto';
 import { TENANT_PATTERN } from '@kunlun/contracts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+} from 'jose';
 import { z } from 'zod';
 import type { AuthFailures } from './auth-failures.js';
 import { clientAddressKey } from './client-address.js';
@@ -59,7 +66,12 @@ const JwtClaims = z.object({
     .min(1)
     .max(SUBJECT_MAX_LENGTH, `sub: at most ${SUBJECT_MAX_LENGTH} characters`)
     .refine((v) => !v.startsWith('key:'), 'sub: may not start with "key:" (API keys are named so)'),
-  tenant: z.string().regex(TENANT_PATTERN, 'tenant: expected a tenant name (lowercase letters, digits, dashes)'),
+  tenant: z
+    .string()
+    .regex(
+      TENANT_PATTERN,
+      'tenant: expected a tenant name (letters, digits, . _ -, at most 63, starting with a letter or digit)',
+    ),
   role: z.enum(ROLES, { message: `role: expected one of ${ROLES.join(', ')}` }),
   exp: z.number(),
 });
@@ -106,30 +118,79 @@ function tokenRefusal(err: unknown): ApiError {
   return refuse('invalid or expired token');
 }
 
+/** Whether jose failed to get the key set (network, timeout, not 200 OK, not a key set) rather than judged the token. */
+const fetchTrouble = (err: unknown) =>
+  !(err instanceof joseErrors.JOSEError) ||
+  err instanceof joseErrors.JWKSTimeout ||
+  err instanceof joseErrors.JWKSInvalid ||
+  err.code === 'ERR_JOSE_GENERIC'; // jose's "Expected 200 OK from the JSON Web Key Set HTTP response"
+
+/**
+ * The identity provider's keys by `kid`: cached for 10 minutes, refetched when a token names a
+ * `kid` the cache lacks (rotation). While the provider cannot be reached it is asked at most once
+ * per refresh period, and the last key set it gave keeps verifying tokens (an outage of the
+ * provider is not an outage of this API); a key the last set lacks is 503 (KeysUnavailable).
+ */
+function providerKeySet(url: URL, refreshMs: number): JWTVerifyGetKey {
+  const remote = createRemoteJWKSet(url, {
+    timeoutDuration: 5_000,
+    cooldownDuration: refreshMs,
+    cacheMaxAge: 10 * 60_000,
+  });
+  let failedAt = -Infinity;
+  let lastGood: ReturnType<typeof createLocalJWKSet> | null = null;
+  return async (header, token) => {
+    if (Date.now() - failedAt >= refreshMs) {
+      try {
+        return await remote(header, token);
+      } catch (err) {
+        if (!fetchTrouble(err)) throw err; // the token's fault: no key with its kid, several match, …
+        failedAt = Date.now();
+        const cached = remote.jwks();
+        lastGood = cached ? createLocalJWKSet(cached) : null;
+      }
+    }
+    if (!lastGood) throw new KeysUnavailable('the key set could not be fetched');
+    try {
+      return await lastGood(header, token);
+    } catch (err) {
+      // Perhaps a key the provider published after the last fetch: the token may be fine.
+      if (err instanceof joseErrors.JWKSNoMatchingKey)
+        throw new KeysUnavailable('the key is not in the last key set', { cause: err });
+      throw err;
+    }
+  };
+}
+
+/**
+ * jose's verification, also for a token without `kid` when several keys of the set could have
+ * signed it (jose hands them over instead of trying each): the one whose signature holds.
+ */
+async function verifyToken(
+  token: string,
+  key: Parameters<typeof jwtVerify>[1],
+  options: JWTVerifyOptions,
+): Promise<unknown> {
+  try {
+    return (await jwtVerify(token, key, options)).payload;
+  } catch (err) {
+    if (!(err instanceof joseErrors.JWKSMultipleMatchingKeys)) throw err;
+    for await (const candidate of err as unknown as AsyncIterable<CryptoKey>) {
+      try {
+        return (await jwtVerify(token, candidate, options)).payload;
+      } catch (inner) {
+        if (!(inner instanceof joseErrors.JWSSignatureVerificationFailed)) throw inner;
+      }
+    }
+    throw new joseErrors.JWSSignatureVerificationFailed();
+  }
+}
+
 function jwtVerifier(o: JwtOptions): ((token: string) => Promise<Principal>) | null {
   let key: Parameters<typeof jwtVerify>[1];
   let algorithms: string[];
   if (o.jwksUrl) {
-    // Cached for 10 minutes; a token naming a `kid` not in the cache refetches (rotation), at most once per refresh period.
-    const remote = createRemoteJWKSet(new URL(o.jwksUrl), {
-      timeoutDuration: 5_000,
-      cooldownDuration: (o.jwksRefreshSeconds ?? 30) * 1000,
-      cacheMaxAge: 10 * 60_000,
-    });
-    // A refusal of the token (no key with its kid) stays one; a failed fetch is the provider's trouble, not the token's.
-    key = async (header, token) => {
-      try {
-        return await remote(header, token);
-      } catch (err) {
-        // JOSEError itself (ERR_JOSE_GENERIC) is jose's "not 200 OK" from the key set's URL.
-        const fetchTrouble =
-          err instanceof joseErrors.JWKSTimeout ||
-          err instanceof joseErrors.JWKSInvalid ||
-          (err instanceof joseErrors.JOSEError && err.code === 'ERR_JOSE_GENERIC');
-        if (err instanceof joseErrors.JOSEError && !fetchTrouble) throw err;
-        throw new KeysUnavailable('JWKS fetch failed', { cause: err });
-      }
-    };
+    key = providerKeySet(new URL(o.jwksUrl), (o.jwksRefreshSeconds ?? 30) * 1000);
     algorithms = ASYMMETRIC;
   } else if (o.publicKey) {
     key = createPublicKey(o.publicKey);
@@ -148,7 +209,7 @@ function jwtVerifier(o: JwtOptions): ((token: string) => Promise<Principal>) | n
   return async (token) => {
     let payload: unknown;
     try {
-      payload = (await jwtVerify(token, key, options)).payload;
+      payload = await verifyToken(token, key, options);
     } catch (err) {
       throw tokenRefusal(err);
     }
@@ -184,7 +245,8 @@ export const authPlugin = fp<{
 
     const authenticate = async (req: FastifyRequest): Promise<Principal> => {
       const header = req.headers.authorization;
-      const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+      // The scheme is case-insensitive (RFC 9110).
+      const token = header ? /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() : undefined;
       if (!token)
         throw new ApiError(401, 'unauthorized', 'missing bearer token (Authorization: Bearer <api key or JWT>)');
       const d = digest(token);
@@ -196,27 +258,30 @@ export const authPlugin = fp<{
     };
 
     const { failures } = opts;
+    const lockedOut = (reply: FastifyReply, wait: number) => {
+      void reply.header('retry-after', String(wait));
+      return new ApiError(
+        429,
+        'rate_limited',
+        `too many failed authentications from this address; retry after ${wait} s`,
+      );
+    };
+    // Like the rate limit: if Redis is down or slow, failures are neither counted nor checked.
+    const unreachable = (req: FastifyRequest) => (err: unknown) => {
+      req.log.warn({ err }, 'auth failures: Redis unreachable; not counted');
+      return 0;
+    };
     app.addHook('onRequest', async (req, reply) => {
       const need = req.routeOptions.config.role;
       if (!need) return;
       const address = clientAddressKey(req);
-      // Like the rate limit: if Redis is down, failures are not counted (the API stays up).
-      const wait = failures
-        ? await failures
-            .blockedFor(address)
-            .catch((err: unknown) => (req.log.warn({ err }, 'auth failures: Redis unreachable; not checked'), 0))
-        : 0;
-      if (wait > 0) {
-        void reply.header('retry-after', String(wait));
-        req.authRefusal = new ApiError(
-          429,
-          'rate_limited',
-          `too many failed authentications from this address; retry after ${wait} s`,
-        );
-        return;
-      }
       try {
         const principal = await authenticate(req);
+        const wait = failures ? await failures.blockedFor(address).catch(unreachable(req)) : 0;
+        if (wait > 0) {
+          req.authRefusal = lockedOut(reply, wait);
+          return;
+        }
         req.principal = principal;
         if (ROLES.indexOf(principal.role) < ROLES.indexOf(need))
           req.authRefusal = new ApiError(403, 'forbidden', `this needs the ${need} role; you are ${principal.role}`);
@@ -225,10 +290,10 @@ export const authPlugin = fp<{
         req.authRefusal = err;
         // A credential that was presented and refused is a guess; no credential at all is not, nor
         // one that could not be checked (503: the identity provider's keys were out of reach).
-        if (failures && req.headers.authorization && err.statusCode === 401)
-          await failures
-            .record(address)
-            .catch((e: unknown) => req.log.warn({ err: e }, 'auth failures: Redis unreachable; not counted'));
+        if (failures && req.headers.authorization && err.statusCode === 401) {
+          const wait = await failures.record(address).catch(unreachable(req));
+          if (wait > 0) req.authRefusal = lockedOut(reply, wait);
+        }
       }
     });
     app.addHook('preParsing', (req, _reply, payload, next) => {

@@ -50,7 +50,7 @@ describe('gateway env', () => {
   it('a short JWT_SECRET or a bad REDIS_URL with a password: named, the value not printed', () => {
     const jwt = errorOf({ JWT_SECRET: 'short-but-secret' });
     assert.equal(jwt.variable, 'JWT_SECRET');
-    assert.match(jwt.message, /expected at least 32 characters \(the value is not shown/);
+    assert.match(jwt.message, /expected at least 32 characters .*\(the value is not shown/);
     assert.ok(!jwt.message.includes('short-but-secret'));
     const redis = errorOf({ REDIS_URL: 'redis://default:p4ssw0rd-xyz@cache host:6379' });
     assert.equal(redis.variable, 'REDIS_URL');
@@ -92,11 +92,15 @@ describe('gateway env', () => {
     writeFileSync(files.private, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     writeFileSync(files.empty, '');
     writeFileSync(files.junk, 'not a key');
-    const aud = { JWT_AUDIENCE: 'kunlun' };
+    const aud = { JWT_AUDIENCE: 'kunlun', JWT_ISSUER: 'https://idp.example' };
     assert.equal(loadGatewayConfig({ JWT_PUBLIC_KEY_FILE: files.public, ...aud }).JWT_PUBLIC_KEY_FILE, files.public);
+    assert.equal(
+      loadGatewayConfig({ JWT_JWKS_URL: 'http://127.0.0.1:9000/jwks', ...aud }).JWT_JWKS_URL,
+      'http://127.0.0.1:9000/jwks',
+    );
     const cases: Array<[Record<string, string>, string, RegExp]> = [
       [
-        { JWT_PUBLIC_KEY_FILE: files.public, JWT_SECRET: 's'.repeat(40), ...aud },
+        { JWT_PUBLIC_KEY_FILE: files.public, JWT_SECRET: 'a-random-secret-0123456789-abcdefgh', ...aud },
         'JWT_PUBLIC_KEY_FILE',
         /set one of JWT_SECRET, JWT_PUBLIC_KEY_FILE, JWT_JWKS_URL, not JWT_SECRET and JWT_PUBLIC_KEY_FILE/,
       ],
@@ -108,6 +112,19 @@ describe('gateway env', () => {
       [{ JWT_JWKS_URL: 'https://idp.example/jwks' }, 'JWT_AUDIENCE', /required with JWT_JWKS_URL/],
       [{ JWT_JWKS_URL: 'file:///etc/jwks.json', ...aud }, 'JWT_JWKS_URL', /expected an http\(s\) URL/],
       [{ JWT_PUBLIC_KEY_FILE: files.public }, 'JWT_AUDIENCE', /required with JWT_PUBLIC_KEY_FILE/],
+      [
+        { JWT_JWKS_URL: 'https://idp.example/jwks', JWT_AUDIENCE: 'kunlun' },
+        'JWT_ISSUER',
+        /required with JWT_JWKS_URL: the issuer/,
+      ],
+      [
+        { JWT_JWKS_URL: 'http://idp.example/jwks', ...aud },
+        'JWT_JWKS_URL',
+        /expected https \(http only on a loopback address\)/,
+      ],
+      [{ JWT_JWKS_URL: 'https://user:pw@idp.example/jwks', ...aud }, 'JWT_JWKS_URL', /no credentials in the URL/],
+      [{ JWT_SECRET: ' '.repeat(40) }, 'JWT_SECRET', /at least 32 characters/],
+      [{ JWT_SECRET: 'ab'.repeat(20) }, 'JWT_SECRET', /a random secret/],
       [{ JWT_PUBLIC_KEY_FILE: files.empty, ...aud }, 'JWT_PUBLIC_KEY_FILE', /holds no PEM public key \(it is empty\)/],
       [{ JWT_PUBLIC_KEY_FILE: files.junk, ...aud }, 'JWT_PUBLIC_KEY_FILE', /holds no PEM public key$/],
       [{ JWT_PUBLIC_KEY_FILE: files.private, ...aud }, 'JWT_PUBLIC_KEY_FILE', /holds a private key/],

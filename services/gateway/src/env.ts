@@ -106,6 +106,9 @@ const commaList = () =>
     )
     .refine((l) => l.length > 0, { message: 'expected a comma-separated list' });
 
+/** Hosts an http:// key set may be on (the provider on this host). */
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
 export const gatewayEnv = {
   ...temporalEnv,
   ...kafkaEnv,
@@ -116,11 +119,24 @@ export const gatewayEnv = {
   PORT: port().default(8080),
   API_KEYS: apiKeys().default([]),
   /** HS256 secret for JWT bearer tokens with claims sub, tenant, role, exp; unset = API keys only. */
-  JWT_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  JWT_SECRET: z
+    .string()
+    .trim()
+    .min(32, 'expected at least 32 characters (not counting spaces around it)')
+    .refine((v) => new Set(v).size >= 8, 'expected a random secret (at least 8 different characters)')
+    .optional(),
   /** A PEM public key (RS/PS/ES/EdDSA) of the identity provider that signs the tokens (instead of JWT_SECRET). */
   JWT_PUBLIC_KEY_FILE: z.string().trim().min(1).optional(),
   /** The identity provider's JWKS URL (keys by `kid`, refetched on rotation), instead of JWT_SECRET or JWT_PUBLIC_KEY_FILE. */
-  JWT_JWKS_URL: z.url({ protocol: /^https?$/, message: 'expected an http(s) URL' }).optional(),
+  JWT_JWKS_URL: z
+    .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
+    // Whoever can answer for the key set can mint any token: https, unless the provider is on this host.
+    .refine(
+      (v) => new URL(v).protocol === 'https:' || LOOPBACK.test(new URL(v).hostname),
+      'expected https (http only on a loopback address)',
+    )
+    .refine((v) => !new URL(v).username && !new URL(v).password, 'no credentials in the URL (fetch refuses them)')
+    .optional(),
   /** At most one fetch of JWT_JWKS_URL per this many seconds (a token with an unknown `kid` refetches, no more often). */
   JWT_JWKS_REFRESH_SECONDS: positiveInt().default(30),
   /** Accepted `iss` values (comma-separated); unset = any issuer. */
@@ -158,8 +174,9 @@ export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;
 
 /**
  * The gateway's config, with the rules that span variables: one way of checking tokens, an
- * audience required with an identity provider's key (it signs tokens for many services; one
- * meant for another must not open this API), and a key file that holds a public key.
+ * audience and an issuer required with an identity provider's keys (it signs tokens for many
+ * services and organisations; one meant for another must not open this API), and a key file
+ * that holds a public key.
  */
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
   const config = loadConfig(gatewayEnv, env);
@@ -172,6 +189,9 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   const idp = ways[0] === 'JWT_PUBLIC_KEY_FILE' || ways[0] === 'JWT_JWKS_URL' ? ways[0] : undefined;
   if (idp && !config.JWT_AUDIENCE)
     throw new ConfigError('JWT_AUDIENCE', `required with ${idp}: the audience this gateway's tokens are issued for`);
+  // A provider serving many organisations signs their tokens with the same keys: the issuer says whose.
+  if (idp && !config.JWT_ISSUER)
+    throw new ConfigError('JWT_ISSUER', `required with ${idp}: the issuer (iss) of this gateway's tokens`);
   const file = config.JWT_PUBLIC_KEY_FILE;
   if (file === undefined) return config;
   let pem: string;

@@ -47,7 +47,7 @@ export class ApiError extends Error {
 
 /**
  * Adds to a route's documented responses every error status it can answer, from what the route
- * is: any can be 400 (its params, query or body) or 500; one that needs a role 401, 403 and 429;
+ * is: any can be 400 (its params, query or body) or 500; one that needs a role 401, 403, 429 and 503;
  * one with path parameters 404 and 414; one with a body 413 and 415; one on a simulation 409
  * (its read model holds an earlier simulation, see simulation-ref.ts). Statuses a route adds
  * itself (409 for a refused control, 503) it declares. Run from onRoute: the OpenAPI document
@@ -58,7 +58,8 @@ export function documentErrors(route: RouteOptions): void {
   if (schema.hide) return;
   const methods = [route.method].flat();
   const statuses = [400, 500];
-  if (route.config?.role) statuses.push(401, 403, 429);
+  // 503: the identity provider's keys out of reach, or the gateway closing.
+  if (route.config?.role) statuses.push(401, 403, 429, 503);
   if (route.url.includes(':')) statuses.push(404, 414);
   if (methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) statuses.push(413, 415);
   if (/\/simulations\/:id(\/|$)/.test(route.url)) statuses.push(409);
@@ -93,8 +94,9 @@ function fromStatus(status: number): ErrorCode {
 export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   // A response already under way on this connection (a pipelined request behind an event
   // stream): another response written now would land inside it. Only closing is safe.
-  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
-  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+  // Also before its headers are out (a slow handler): the client would take our answer for its.
+  const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight) {
     socket.destroy();
     return;
   }

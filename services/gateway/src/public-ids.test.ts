@@ -61,8 +61,15 @@ describe('client address keys', () => {
     assert.equal(addressKey('2001:db8:1:2::5'), '2001:db8:1:2::/64');
     assert.notEqual(addressKey('2001:db8:1:2::5'), addressKey('2001:db8:1:3::5'));
     assert.equal(addressKey('::ffff:10.1.2.3'), '10.1.2.3');
-    for (const junk of ['', 'localhost', '10.1.2', '1.2.3.4, 5.6.7.8', '2001:db8::g', undefined])
+    for (const junk of ['', 'localhost', '10.1.2', '1.2.3.4, 5.6.7.8', '2001:db8::g', '[1.2.3.4', undefined])
       assert.equal(addressKey(junk), null, String(junk));
+    // What proxies put around an address does not make it another key (nor a crash).
+    assert.equal(addressKey('10.1.2.3:5678'), '10.1.2.3');
+    assert.equal(addressKey('[2001:db8:1:2::5]:443'), '2001:db8:1:2::/64');
+    assert.equal(addressKey('[2001:db8:1:2::5]'), '2001:db8:1:2::/64');
+    for (const zoned of ['fe80::1%eth0', 'fe80::1%eth0.5', 'fe80::1%Ether-Net_1'])
+      assert.equal(addressKey(zoned), 'fe80:0:0:0::/64', zoned);
+    assert.equal(addressKey(' 10.1.2.3 '), '10.1.2.3');
   });
 });
 

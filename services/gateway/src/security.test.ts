@@ -166,10 +166,12 @@ describe('auth and limits', () => {
   });
 });
 
+type Signer = (claims: Record<string, unknown>) => string;
+
 describe("tokens checked against an identity provider's JWKS URL", () => {
   let s: TestStack;
   let idp: Server;
-  const keys: Record<string, { sign: (claims: Record<string, unknown>) => string; jwk: Record<string, unknown> }> = {};
+  const keys: Record<string, { sign: Signer; signWithoutKid: Signer; jwk: Record<string, unknown> }> = {};
   let published: string[] = ['k1'];
   let failing = false;
   const mint = (kid: string) => {
@@ -177,6 +179,7 @@ describe("tokens checked against an identity provider's JWKS URL", () => {
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     keys[kid] = {
       sign: (claims) => createSigner({ key: pem, algorithm: 'ES256', kid, expiresIn: 600_000 })(claims),
+      signWithoutKid: (claims) => createSigner({ key: pem, algorithm: 'ES256', expiresIn: 600_000 })(claims),
       jwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' },
     };
   };
@@ -238,6 +241,8 @@ describe("tokens checked against an identity provider's JWKS URL", () => {
         10_000,
         200,
       );
+      // A token without kid, now that two keys could have signed it: the one whose signature holds.
+      assert.deepEqual(await status(keys.k2!.signWithoutKid(claims)), [200, 'ok']);
     },
   );
 

@@ -117,6 +117,9 @@ guards against other users of a shared machine (a pod runs one user).
 {{- end }}
 - name: BODY_LIMIT_BYTES
   value: {{ $cv.bodyLimitBytes | quote }}
+{{- if and $cv.ingress.enabled (eq (toString $cv.trustProxy) "false") }}
+{{- fail "gateway.ingress is enabled but gateway.trustProxy is false: every client would be counted as the ingress's address (one client's failed logins would lock out everyone). Set trustProxy to 1 (one ingress in front) or to the ingress pods' address range" }}
+{{- end }}
 - name: TRUST_PROXY
   value: {{ kindIs "slice" $cv.trustProxy | ternary (join "," $cv.trustProxy) (toString $cv.trustProxy) | quote }}
 - name: JWT_CLOCK_SKEW_SECONDS
