@@ -126,6 +126,19 @@ describe('auth and limits', () => {
     assert.equal((await get(KEYS.viewer, '10.0.2.2')).status, 200);
   });
 
+  it('a burst of concurrent guesses gets no more answers than the budget: the rest are 429', async () => {
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 3 * LIMIT },
+        async (_, i) => (await get(`burst-guess-${i}-${Math.random()}`, '10.0.9.1')).status,
+      ),
+    );
+    assert.deepEqual(
+      [statuses.filter((c) => c === 401).length, statuses.filter((c) => c === 429).length],
+      [LIMIT, 2 * LIMIT],
+    );
+  });
+
   it('the address is the one the trusted proxy saw: entries a client prepends to X-Forwarded-For change nothing', async () => {
     assert.deepEqual(await junk(LIMIT + 5, (i) => `10.66.${i}.1, 10.0.4.1`), lockedOut);
     assert.equal((await get(KEYS.viewer, '10.0.4.2')).status, 200);
