@@ -48,7 +48,13 @@ export interface EventPayloads {
 }
 export type EventKind = keyof EventPayloads;
 
-export interface SimulationEvent<K extends EventKind = EventKind> {
+/**
+ * An event of kind K; without K, any event as a union discriminated on `kind`, so a switch on
+ * it (or a `kind ===` test) narrows the payload and no reader needs a cast.
+ */
+export type SimulationEvent<K extends EventKind = EventKind> = K extends EventKind ? EventOf<K> : never;
+
+interface EventOf<K extends EventKind> {
   schemaVersion: typeof EVENT_SCHEMA_VERSION;
   eventId: string;
   kind: K;
@@ -133,7 +139,7 @@ export function makeEvent<K extends EventKind>(
     ...(e.runId ? { runId: e.runId } : {}),
     ...(e.state ? { state: e.state } : {}),
     payload,
-  };
+  } as SimulationEvent<K>; // TypeScript cannot resolve the distributive type for a generic K
 }
 
 /** The state a simulation is in after an event of this kind (null: the event does not change it). */

@@ -262,7 +262,7 @@ export class Recorder {
         break;
       case 'round.completed': {
         m.rounds.inc({ outcome: 'completed' });
-        const { approval } = (event as SimulationEvent<'round.completed'>).payload;
+        const { approval } = event.payload;
         if (approval) m.approvalDecisions.inc({ decision: approval.decision, automatic: String(approval.automatic) });
         break;
       }
