@@ -119,22 +119,22 @@ export function viewFromEvents(events: readonly SimulationEvent[]): TopicReading
     view.generation = Math.max(view.generation ?? 0, e.generation ?? 0);
     switch (e.kind) {
       case 'simulation.started': {
-        const p = (e as SimulationEvent<'simulation.started'>).payload;
+        const p = e.payload;
         view.exists = true;
         view.tenant = p.tenant ?? 'default';
         break;
       }
       case 'round.completed':
       case 'round.skipped': {
-        const p = (e as SimulationEvent<'round.completed' | 'round.skipped'>).payload;
+        const p = e.payload;
         view.rounds.set(p.round, { ...roundView(p), generation: e.generation ?? 0 });
         break;
       }
       case 'round.branched':
-        for (const b of (e as SimulationEvent<'round.branched'>).payload.branches) branches.add(b.id);
+        for (const b of e.payload.branches) branches.add(b.id);
         break;
       case 'simulation.backtracked': {
-        const p = (e as SimulationEvent<'simulation.backtracked'>).payload;
+        const p = e.payload;
         branches.add(p.abandoned.id);
         for (const n of [...view.rounds.keys()]) if (n > p.toRound) view.rounds.delete(n);
         break;

@@ -48,7 +48,13 @@ export interface EventPayloads {
 }
 export type EventKind = keyof EventPayloads;
 
-export interface SimulationEvent<K extends EventKind = EventKind> {
+/**
+ * An event of kind K; without K, any event as a union discriminated on `kind`, so a switch on
+ * it (or a `kind ===` test) narrows the payload and no reader needs a cast.
+ */
+export type SimulationEvent<K extends EventKind = EventKind> = K extends EventKind ? EventOf<K> : never;
+
+interface EventOf<K extends EventKind> {
   schemaVersion: typeof EVENT_SCHEMA_VERSION;
   eventId: string;
   kind: K;
@@ -133,7 +139,7 @@ export function makeEvent<K extends EventKind>(
     ...(e.runId ? { runId: e.runId } : {}),
     ...(e.state ? { state: e.state } : {}),
     payload,
-  };
+  } as SimulationEvent<K>; // TypeScript cannot resolve the distributive type for a generic K
 }
 
 /** The state a simulation is in after an event of this kind (null: the event does not change it). */
@@ -306,23 +312,27 @@ export const SimulationEventSchema = z.discriminatedUnion(
   ],
 );
 
-export type EventParseResult = { ok: true; event: SimulationEvent } | { ok: false; reason: string };
+/** Why a message is not an event, as a code (metric labels, dead-letter headers) beside the reason in words. */
+export type EventRejection = 'unparseable' | 'schema_version' | 'invalid';
+export type EventParseResult =
+  { ok: true; event: SimulationEvent } | { ok: false; code: EventRejection; reason: string };
 
 /** Decodes one Kafka message value: JSON, a known schema version, a valid event — or why not. */
 export function parseEvent(raw: string | Buffer | null): EventParseResult {
-  if (raw === null) return { ok: false, reason: 'empty message (no value)' };
+  if (raw === null) return { ok: false, code: 'unparseable', reason: 'empty message (no value)' };
   let data: unknown;
   try {
     // Well-formed strings only: an unpaired surrogate published by older code must not make the
     // projection (or any strict JSON reader downstream) fail on this event.
     data = JSON.parse(raw.toString(), (_k, v: unknown) => (typeof v === 'string' ? v.toWellFormed() : v));
   } catch (err) {
-    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+    return { ok: false, code: 'unparseable', reason: `not JSON: ${(err as Error).message}` };
   }
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (version !== EVENT_SCHEMA_VERSION)
     return {
       ok: false,
+      code: 'schema_version',
       reason: `unsupported schema version ${JSON.stringify(version)} (this recorder reads ${EVENT_SCHEMA_VERSION})`,
     };
   const result = SimulationEventSchema.safeParse(data);
@@ -330,6 +340,7 @@ export function parseEvent(raw: string | Buffer | null): EventParseResult {
     const issue = result.error.issues[0];
     return {
       ok: false,
+      code: 'invalid',
       reason: `invalid event at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
     };
   }
@@ -339,6 +350,7 @@ export function parseEvent(raw: string | Buffer | null): EventParseResult {
   ) {
     return {
       ok: false,
+      code: 'invalid',
       reason: `eventId ${event.eventId} does not match its simulation, kind, round, seq, generation and run`,
     };
   }

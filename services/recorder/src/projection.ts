@@ -221,7 +221,7 @@ function argsFor(e: SimulationEvent): Array<string | number> {
 
   switch (e.kind) {
     case 'simulation.started': {
-      const p = (e as SimulationEvent<'simulation.started'>).payload;
+      const p = e.payload;
       fixed = {
         simulationId: id,
         tenant: p.tenant ?? DEFAULT_TENANT,
@@ -234,7 +234,7 @@ function argsFor(e: SimulationEvent): Array<string | number> {
       break;
     }
     case 'round.completed': {
-      const p = (e as SimulationEvent<'round.completed'>).payload;
+      const p = e.payload;
       round = p.round;
       roundBody = JSON.stringify(p);
       counter = 'roundsCompleted';
@@ -247,7 +247,7 @@ function argsFor(e: SimulationEvent): Array<string | number> {
       break;
     }
     case 'round.skipped': {
-      const p = (e as SimulationEvent<'round.skipped'>).payload;
+      const p = e.payload;
       round = p.round;
       roundBody = JSON.stringify(p);
       counter = 'roundsSkipped';
@@ -255,25 +255,25 @@ function argsFor(e: SimulationEvent): Array<string | number> {
       break;
     }
     case 'simulation.completed':
-      report = JSON.stringify((e as SimulationEvent<'simulation.completed'>).payload);
+      report = JSON.stringify(e.payload);
       fixed = { completedAt: e.occurredAt };
       break;
     case 'simulation.paused':
     case 'simulation.failed':
     case 'simulation.cancelled':
     case 'simulation.terminated':
-      stateReason = (e.payload as { reason: string }).reason;
+      stateReason = e.payload.reason;
       break;
     case 'approval.decided':
       break;
     case 'approval.requested':
-      stateReason = (e as SimulationEvent<'approval.requested'>).payload.reason;
+      stateReason = e.payload.reason;
       break;
     case 'round.branched':
-      branchRecords = (e as SimulationEvent<'round.branched'>).payload.branches.map((b) => JSON.stringify(b));
+      branchRecords = e.payload.branches.map((b) => JSON.stringify(b));
       break;
     case 'simulation.backtracked': {
-      const p = (e as SimulationEvent<'simulation.backtracked'>).payload;
+      const p = e.payload;
       branchRecords = [JSON.stringify(p.abandoned)];
       backtrack = JSON.stringify({ toRound: p.toRound, generation: p.generation });
       break;
@@ -320,11 +320,7 @@ function keysFor(e: SimulationEvent): string[] {
     redisKeys.events(id),
     ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)),
     redisKeys.live(id),
-    redisKeys.tenantIndex(
-      e.kind === 'simulation.started'
-        ? ((e as SimulationEvent<'simulation.started'>).payload.tenant ?? DEFAULT_TENANT)
-        : DEFAULT_TENANT,
-    ),
+    redisKeys.tenantIndex(e.kind === 'simulation.started' ? (e.payload.tenant ?? DEFAULT_TENANT) : DEFAULT_TENANT),
     redisKeys.branches(id),
     redisKeys.branchRounds(id),
   ];

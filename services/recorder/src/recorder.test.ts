@@ -306,10 +306,11 @@ describe('recorder', () => {
       await consumer.connect();
       stoppers.push(() => consumer.disconnect());
       await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
-      const dead: Array<{ reason: string; offset: string; value: string | null }> = [];
+      const dead: Array<{ code: string; reason: string; offset: string; value: string | null }> = [];
       await consumer.run({
         eachMessage: ({ message }) => {
           dead.push({
+            code: message.headers?.['x-dlq-code']?.toString() ?? '',
             reason: message.headers?.['x-dlq-reason']?.toString() ?? '',
             offset: message.headers?.['x-original-offset']?.toString() ?? '',
             value: message.value?.toString() ?? null,
@@ -325,6 +326,10 @@ describe('recorder', () => {
       assert.match(reasons[2]!, /invalid event at payload\.evaluation/);
       assert.match(reasons[3]!, /eventId .* does not match/);
       assert.match(reasons[4]!, /empty message/);
+      assert.deepEqual(
+        dead.map((d) => d.code),
+        ['unparseable', 'schema_version', 'invalid', 'invalid', 'unparseable'],
+      );
       assert.equal(dead[0]!.value, 'this is {not json');
       assert.deepEqual(await redis.zrange(redisKeys.rounds(id), 0, -1), ['1', '2']);
       assert.equal(await redis.hget(redisKeys.summary(id), 'state'), 'completed');

@@ -5,6 +5,7 @@
 // consumer moves on: one poison message never stalls a partition.
 import {
   parseEvent,
+  type EventRejection,
   redisKeys,
   SIMULATION_STATES,
   type SimulationEvent,
@@ -62,12 +63,8 @@ export function isTransientRedisError(err: Error): boolean {
   );
 }
 
-function dlqReasonLabel(reason: string): string {
-  if (reason.startsWith('not JSON') || reason.startsWith('empty')) return 'unparseable';
-  if (reason.startsWith('unsupported schema version')) return 'schema_version';
-  if (reason.startsWith('projection failed')) return 'projection';
-  return 'invalid';
-}
+/** Why a message was dead-lettered: the parser's code, or the projection refused a valid event. */
+type DeadLetterCode = EventRejection | 'projection';
 
 export class Recorder {
   private readonly projection: RedisProjection;
@@ -262,7 +259,7 @@ export class Recorder {
         break;
       case 'round.completed': {
         m.rounds.inc({ outcome: 'completed' });
-        const { approval } = (event as SimulationEvent<'round.completed'>).payload;
+        const { approval } = event.payload;
         if (approval) m.approvalDecisions.inc({ decision: approval.decision, automatic: String(approval.automatic) });
         break;
       }
@@ -282,11 +279,11 @@ export class Recorder {
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const endTimer = this.o.metrics.batchDuration.startTimer();
     const good: Array<{ event: SimulationEvent; message: KafkaMessage }> = [];
-    const bad: Array<{ message: KafkaMessage; reason: string }> = [];
+    const bad: Array<{ message: KafkaMessage; code: DeadLetterCode; reason: string }> = [];
     for (const message of batch.messages) {
       const parsed = parseEvent(message.value);
       if (parsed.ok) good.push({ event: parsed.event, message });
-      else bad.push({ message, reason: parsed.reason });
+      else bad.push({ message, code: parsed.code, reason: parsed.reason });
     }
 
     const { outcomes, epoch } = await this.projection.applyBatch(good.map((g) => g.event)).catch((err: Error) => {
@@ -305,7 +302,7 @@ export class Recorder {
     outcomes.forEach((outcome, i) => {
       const { event, message } = good[i]!;
       if (outcome instanceof Error) {
-        bad.push({ message, reason: `projection failed: ${outcome.message}` });
+        bad.push({ message, code: 'projection', reason: `projection failed: ${outcome.message}` });
         return;
       }
       this.o.metrics.events.inc({ kind: event.kind, outcome: outcome ? 'applied' : 'duplicate' });
@@ -342,21 +339,22 @@ export class Recorder {
   private async deadLetter(
     topic: string,
     partition: number,
-    bad: Array<{ message: KafkaMessage; reason: string }>,
+    bad: Array<{ message: KafkaMessage; code: DeadLetterCode; reason: string }>,
   ): Promise<void> {
-    for (const { message, reason } of bad) {
-      this.o.metrics.deadLettered.inc({ reason: dlqReasonLabel(reason) });
-      this.log.warn({ partition, offset: message.offset, reason }, 'message dead-lettered');
+    for (const { message, code, reason } of bad) {
+      this.o.metrics.deadLettered.inc({ reason: code });
+      this.log.warn({ partition, offset: message.offset, code, reason }, 'message dead-lettered');
     }
     if (this.o.deadLetter === false) return;
     await this.dlq.send({
       topic: this.o.dlqTopic,
       acks: -1,
-      messages: bad.map(({ message, reason }) => ({
+      messages: bad.map(({ message, code, reason }) => ({
         key: message.key,
         value: message.value,
         headers: {
           ...(message.headers ?? {}),
+          'x-dlq-code': code,
           'x-dlq-reason': reason,
           'x-original-topic': topic,
           'x-original-partition': String(partition),
