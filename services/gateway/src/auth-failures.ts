@@ -8,6 +8,7 @@
 // reached Redis before it, which is the budget itself (a check before verifying would let a
 // whole burst pass it before any failure was counted).
 import type { Redis, Result } from 'ioredis';
+import { within } from './deadline.js';
 
 // KEYS[1] the address's count. ARGV: window ms, limit. Returns the ms to wait (0: within budget).
 // A count without expiry (never set by this script, but then it would block for ever) gets one.
@@ -50,21 +51,21 @@ export class AuthFailures {
 
   /** After valid credentials: seconds the address must still wait (0: none). */
   async blockedFor(address: string): Promise<number> {
-    return seconds(await within(this.redis.kunlunAuthCheck(this.key(address), this.windowMs, this.limit)));
+    return seconds(
+      await within(this.redis.kunlunAuthCheck(this.key(address), this.windowMs, this.limit), REDIS_BUDGET_MS, 'Redis'),
+    );
   }
 
   /** After refused credentials: counts the failure; seconds to wait if the budget is spent (0: not yet). */
   async record(address: string): Promise<number> {
-    return seconds(await within(this.redis.kunlunAuthFailure(this.key(address), this.windowMs, this.limit)));
+    return seconds(
+      await within(
+        this.redis.kunlunAuthFailure(this.key(address), this.windowMs, this.limit),
+        REDIS_BUDGET_MS,
+        'Redis',
+      ),
+    );
   }
 }
 
 const seconds = (ms: number) => (ms > 0 ? Math.max(1, Math.ceil(ms / 1000)) : 0);
-
-function within<T>(p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${REDIS_BUDGET_MS} ms`)), REDIS_BUDGET_MS);
-  });
-  return Promise.race([p, late]).finally(() => clearTimeout(timer));
-}

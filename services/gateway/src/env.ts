@@ -131,11 +131,13 @@ export const gatewayEnv = {
   JWT_JWKS_URL: z
     .url({ protocol: /^https?$/, message: 'expected an http(s) URL' })
     // Whoever can answer for the key set can mint any token: https, unless the provider is on this host.
-    .refine(
-      (v) => new URL(v).protocol === 'https:' || LOOPBACK.test(new URL(v).hostname),
-      'expected https (http only on a loopback address)',
-    )
-    .refine((v) => !new URL(v).username && !new URL(v).password, 'no credentials in the URL (fetch refuses them)')
+    .superRefine((v, ctx) => {
+      const url = new URL(v);
+      if (url.protocol !== 'https:' && !LOOPBACK.test(url.hostname))
+        ctx.addIssue({ code: 'custom', message: 'expected https (http only on a loopback address)' });
+      if (url.username || url.password)
+        ctx.addIssue({ code: 'custom', message: 'no credentials in the URL (fetch refuses them)' });
+    })
     .optional(),
   /** At most one fetch of JWT_JWKS_URL per this many seconds (a token with an unknown `kid` refetches, no more often). */
   JWT_JWKS_REFRESH_SECONDS: positiveInt().default(30),

@@ -57,13 +57,13 @@ export class SimulationResolver {
    */
   private async locate(tenant: string, publicId: string): Promise<Found | null> {
     const id = storedSimulationId(tenant, publicId);
-    const [temporal, stored, legacyStored] = await Promise.all([
-      this.sims.owner(id),
-      this.readModel.tenantOf(id),
+    const [temporal, stored] = await Promise.all([this.sims.owner(id), this.readModel.tenantOf(id)]);
+    if (temporal || stored) return { ref: { id, publicId }, temporal, stored };
+    // Only now the bare id: most requests name a simulation in the tenant's space and stop above.
+    const [legacyTemporal, legacyStored] = await Promise.all([
+      this.sims.owner(publicId),
       this.readModel.tenantOf(publicId),
     ]);
-    if (temporal || stored) return { ref: { id, publicId }, temporal, stored };
-    const legacyTemporal = await this.sims.owner(publicId);
     return legacyTemporal || legacyStored !== null
       ? { ref: { id: publicId, publicId }, temporal: legacyTemporal, stored: legacyStored }
       : null;

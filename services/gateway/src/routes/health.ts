@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
+import { within } from '../deadline.js';
 
 /**
  * The answer of `compute`, computed at most once per `ms` however many ask (concurrent askers
@@ -26,12 +27,10 @@ export function healthRoutes(app: FastifyInstance, deps: { temporal: Client; red
    * rebuilt (a recorder holds `kunlun-admin:rebuilding` while Redis lost it: reads would be incomplete).
    */
   const readiness = cachedFor(1_000, async () => {
-    const within = <T>(p: Promise<T>) =>
-      Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timeout')), 2_000))]);
     // The read of the rebuilding key doubles as the Redis ping.
     const [temporal, redis] = await Promise.allSettled([
-      within(deps.temporal.workflowService.getSystemInfo({})),
-      within(deps.redis.exists(redisKeys.rebuilding)),
+      within(deps.temporal.workflowService.getSystemInfo({}), 2_000, 'Temporal'),
+      within(deps.redis.exists(redisKeys.rebuilding), 2_000, 'Redis'),
     ]);
     const checks = {
       temporal: temporal.status === 'fulfilled' ? 'ok' : 'unreachable',
