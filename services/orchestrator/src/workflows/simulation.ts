@@ -134,6 +134,8 @@ export const CONTROL_RULES_V2_PATCH = 'control-rules-v2';
 export const PUBLISH_NON_CANCELLABLE_PATCH = 'publish-non-cancellable-v1';
 /** Patch: a tournament whose winner waits for a person publishes round.branched before the checkpoint. */
 export const BRANCHED_BEFORE_CHECKPOINT_PATCH = 'branched-before-checkpoint-v1';
+/** Patch: the approval policy applies to a tournament's winner (added by 437438a without a patch; see runTournament). */
+export const WINNER_APPROVAL_PATCH = 'winner-approval-v1';
 /** Patch: continuing as new is not a failure (no simulation.failed is published for it). */
 export const CONTINUE_AS_NEW_NOT_FAILED_PATCH = 'continue-as-new-not-failed-v1';
 
@@ -804,7 +806,14 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     branches.push(...records);
     tournaments = tournaments.filter((p) => p.round !== round);
     // The approval policy applies to the winner, as to any round (its critiques decide for 'severity').
-    const checkpoint = approvalReason(input.approval, winner.critiques);
+    // Histories from before that rule (no checkpoint over a winner) replay without it. Those recorded
+    // since branched-before-checkpoint-v1 carry its marker instead of this one, so either marker says
+    // the checkpoint ran; between 437438a and that patch no marker was written (see test/histories/README.md).
+    const policyReason = approvalReason(input.approval, winner.critiques);
+    const checkpoint =
+      policyReason !== null && (patched(WINNER_APPROVAL_PATCH) || patched(BRANCHED_BEFORE_CHECKPOINT_PATCH))
+        ? policyReason
+        : null;
     // Contenders are news before the person decides (status shows them now, so must the read model,
     // also if a backtrack or cancel ends the wait); older histories published them after the decision.
     const branchedEvent = () =>
