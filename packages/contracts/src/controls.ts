@@ -1,90 +1,30 @@
 // Queries, updates and signals of the simulation and round workflows. Definitions only
 // (pure): the workflow sets handlers, the client calls them by these same objects.
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { AgentParamsPatch, AgentSpec } from './agents.js';
-import type { ApprovalDecision, BranchVariantRequest, ControlAck, RoundStep, SimulationStatus } from './simulation.js';
-
-export interface PauseRequest {
-  /** 'now': between steps of the current round; 'round-boundary': after the current round. */
-  at?: 'now' | 'round-boundary';
-  by?: string;
-  reason?: string;
-}
-export interface ResumeRequest {
-  by?: string;
-}
-export interface FastForwardRequest {
-  toRound: number;
-  by?: string;
-}
-export interface PauseAtRequest {
-  round: number;
-  by?: string;
-}
-export interface OverrideAgentRequest {
-  agentId: string;
-  params: AgentParamsPatch;
-  by?: string;
-  reason?: string;
-}
-export interface RevertOverrideRequest {
-  overrideId: number;
-  by?: string;
-}
-
-export interface ApproveRequest {
-  by?: string;
-  reason?: string;
-}
-export interface RejectRequest {
-  by?: string;
-  reason: string;
-}
-export interface AmendRequest {
-  by?: string;
-  hypothesis: string;
-  reason?: string;
-}
-
-/** Run round `atRound` (default: the next one to start) as a tournament of these branches. */
-export interface BranchRequest {
-  atRound?: number;
-  branches: BranchVariantRequest[];
-  by?: string;
-  reason?: string;
-}
-/** Continue from the state after round `toRound`; later rounds are kept as an abandoned branch. */
-export interface BacktrackRequest {
-  toRound: number;
-  by?: string;
-  reason?: string;
-}
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { AgentSpec } from './agents.js';
+import { CONTROL_SIGNALS, CONTROL_UPDATES } from './control-registry.js';
+import type { ApprovalDecision, RoundStep, SimulationStatus } from './simulation.js';
 
 export const statusQuery = defineQuery<SimulationStatus>('status');
 
-export const pauseUpdate = defineUpdate<ControlAck, [PauseRequest]>('pause');
-export const resumeUpdate = defineUpdate<ControlAck, [ResumeRequest]>('resume');
-export const fastForwardUpdate = defineUpdate<ControlAck, [FastForwardRequest]>('fastForward');
-export const pauseAtUpdate = defineUpdate<ControlAck, [PauseAtRequest]>('pauseAt');
-export const overrideAgentUpdate = defineUpdate<ControlAck, [OverrideAgentRequest]>('overrideAgent');
-export const revertOverrideUpdate = defineUpdate<ControlAck, [RevertOverrideRequest]>('revertOverride');
-
-/** Approval checkpoint decisions: refused unless a round is waiting for one. */
-export const approveUpdate = defineUpdate<ControlAck, [ApproveRequest]>('approve');
-export const rejectUpdate = defineUpdate<ControlAck, [RejectRequest]>('reject');
-export const amendUpdate = defineUpdate<ControlAck, [AmendRequest]>('amend');
-
-/** Lineage controls: tournaments and backtracking. */
-export const branchUpdate = defineUpdate<ControlAck, [BranchRequest]>('branch');
-export const backtrackUpdate = defineUpdate<ControlAck, [BacktrackRequest]>('backtrack');
-
-/** Fire-and-forget twins of the updates: same validation, a refused one is logged and dropped. */
-export const pauseSignal = defineSignal<[PauseRequest]>('pauseSignal');
-export const resumeSignal = defineSignal<[ResumeRequest]>('resumeSignal');
-export const fastForwardSignal = defineSignal<[FastForwardRequest]>('fastForwardSignal');
-export const pauseAtSignal = defineSignal<[PauseAtRequest]>('pauseAtSignal');
-export const overrideAgentSignal = defineSignal<[OverrideAgentRequest]>('overrideAgentSignal');
-export const revertOverrideSignal = defineSignal<[RevertOverrideRequest]>('revertOverrideSignal');
+// Named per control until every caller goes through the registry (CONTROL_UPDATES / CONTROL_SIGNALS).
+export const pauseUpdate = CONTROL_UPDATES.pause;
+export const resumeUpdate = CONTROL_UPDATES.resume;
+export const fastForwardUpdate = CONTROL_UPDATES.fastForward;
+export const pauseAtUpdate = CONTROL_UPDATES.pauseAt;
+export const overrideAgentUpdate = CONTROL_UPDATES.overrideAgent;
+export const revertOverrideUpdate = CONTROL_UPDATES.revertOverride;
+export const approveUpdate = CONTROL_UPDATES.approve;
+export const rejectUpdate = CONTROL_UPDATES.reject;
+export const amendUpdate = CONTROL_UPDATES.amend;
+export const branchUpdate = CONTROL_UPDATES.branch;
+export const backtrackUpdate = CONTROL_UPDATES.backtrack;
+export const pauseSignal = CONTROL_SIGNALS.pause;
+export const resumeSignal = CONTROL_SIGNALS.resume;
+export const fastForwardSignal = CONTROL_SIGNALS.fastForward;
+export const pauseAtSignal = CONTROL_SIGNALS.pauseAt;
+export const overrideAgentSignal = CONTROL_SIGNALS.overrideAgent;
+export const revertOverrideSignal = CONTROL_SIGNALS.revertOverride;
 
 // Parent ↔ round child.
 /** Parent → child: hold or release between steps, and the agents' current params. */

@@ -4,6 +4,7 @@ export * from './search-attributes.js';
 export * from './agents.js';
 export * from './simulation.js';
 export * from './controls.js';
+export * from './control-registry.js';
 export * from './events.js';
 export * from './redis-keys.js';
 export * from './sse.js';
