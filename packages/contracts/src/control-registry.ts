@@ -44,6 +44,28 @@ const spec = <S extends z.ZodObject, const G extends boolean>(
 ) => s;
 
 export const CONTROLS = {
+  // The order is the order handlers are registered in, which running histories depend on: append.
+  approve: spec({
+    request: z.object({ by, reason }).strict(),
+    role: 'operator',
+    http: { method: 'POST', path: '/approve' },
+    summary: 'Approve the hypothesis waiting at the approval checkpoint',
+    signal: false,
+  }),
+  reject: spec({
+    request: z.object({ by, reason: visible(500, 'why the hypothesis is rejected (the next round is told)') }).strict(),
+    role: 'operator',
+    http: { method: 'POST', path: '/reject' },
+    summary: 'Reject it: the round is marked rejected and the next round is told why',
+    signal: false,
+  }),
+  amend: spec({
+    request: z.object({ by, hypothesis: visible(10_000, 'the amended hypothesis'), reason }).strict(),
+    role: 'operator',
+    http: { method: 'POST', path: '/amend' },
+    summary: 'Replace the waiting hypothesis with an edited one, which is then evaluated',
+    signal: false,
+  }),
   pause: spec({
     request: z
       .object({
@@ -105,27 +127,6 @@ export const CONTROLS = {
     http: { method: 'POST', path: '/overrides/:overrideId/revert' },
     summary: 'Revert a recorded override',
     signal: true,
-  }),
-  approve: spec({
-    request: z.object({ by, reason }).strict(),
-    role: 'operator',
-    http: { method: 'POST', path: '/approve' },
-    summary: 'Approve the hypothesis waiting at the approval checkpoint',
-    signal: false,
-  }),
-  reject: spec({
-    request: z.object({ by, reason: visible(500, 'why the hypothesis is rejected (the next round is told)') }).strict(),
-    role: 'operator',
-    http: { method: 'POST', path: '/reject' },
-    summary: 'Reject it: the round is marked rejected and the next round is told why',
-    signal: false,
-  }),
-  amend: spec({
-    request: z.object({ by, hypothesis: visible(10_000, 'the amended hypothesis'), reason }).strict(),
-    role: 'operator',
-    http: { method: 'POST', path: '/amend' },
-    summary: 'Replace the waiting hypothesis with an edited one, which is then evaluated',
-    signal: false,
   }),
   branch: spec({
     request: z

@@ -9,12 +9,10 @@ import {
   type BacktrackRequest,
   type BranchRequest,
   type BranchVariant,
-  type AgentParams,
   type AgentSpec,
   type FastForwardRequest,
   type OverrideAgentRequest,
   type OverrideRecord,
-  type ParamChange,
   type PauseAtRequest,
   type PauseRequest,
   type RevertOverrideRequest,
@@ -26,7 +24,7 @@ import {
 } from '@kunlun/contracts';
 
 /** A request that can never be right for this simulation (the caller gets 400). */
-const invalid = (message: string) =>
+export const invalidRequest = (message: string) =>
   ApplicationFailure.create({ type: CONTROL_REFUSALS.invalid, message, nonRetryable: true });
 /** A name the simulation does not have: an agent, an override (404). Other refusals conflict with its state now (409). */
 const unknownTarget = (message: string) =>
@@ -59,7 +57,7 @@ function assertLive(v: ControlView, req?: unknown): void {
   try {
     assertWellFormedText(req);
   } catch (err) {
-    throw invalid((err as Error).message);
+    throw invalidRequest((err as Error).message);
   }
 }
 
@@ -70,7 +68,7 @@ function assertNotFinishing(v: ControlView): void {
 
 function assertReason(req: { reason?: unknown }): void {
   if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
-    throw invalid('reason: expected a string of at most 500 characters');
+    throw invalidRequest('reason: expected a string of at most 500 characters');
 }
 
 function isRoundNumber(n: unknown): n is number {
@@ -79,17 +77,17 @@ function isRoundNumber(n: unknown): n is number {
 
 function assertBy(req: { by?: unknown }): void {
   if (req.by !== undefined && (typeof req.by !== 'string' || req.by.length > 200))
-    throw invalid('by: expected a string of at most 200 characters');
+    throw invalidRequest('by: expected a string of at most 200 characters');
 }
 
 export function validatePause(v: ControlView, req: PauseRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
-  if (typeof req !== 'object' || req === null) throw invalid('expected a pause request object');
+  if (typeof req !== 'object' || req === null) throw invalidRequest('expected a pause request object');
   if (req.at !== undefined && req.at !== 'now' && req.at !== 'round-boundary')
-    throw invalid("at: expected 'now' or 'round-boundary'");
+    throw invalidRequest("at: expected 'now' or 'round-boundary'");
   if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
-    throw invalid('reason: expected a string of at most 500 characters');
+    throw invalidRequest('reason: expected a string of at most 500 characters');
   assertBy(req);
 }
 
@@ -102,27 +100,27 @@ export function validateResume(v: ControlView, req: { by?: unknown }): void {
 export function validateFastForward(v: ControlView, req: FastForwardRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
-  if (!isRoundNumber(req?.toRound)) throw invalid('toRound: expected a whole round number');
+  if (!isRoundNumber(req?.toRound)) throw invalidRequest('toRound: expected a whole round number');
   if (req.toRound <= v.round)
     throw new Error(
       `cannot fast-forward to round ${req.toRound}: round ${v.round} has already started, the target must be after it`,
     );
   if (req.toRound > v.maxRounds)
-    throw invalid(`cannot fast-forward to round ${req.toRound}: the simulation has only ${v.maxRounds} rounds`);
+    throw invalidRequest(`cannot fast-forward to round ${req.toRound}: the simulation has only ${v.maxRounds} rounds`);
   assertBy(req);
 }
 
 export function validatePauseAt(v: ControlView, req: PauseAtRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
-  if (!isRoundNumber(req?.round)) throw invalid('round: expected a whole round number');
+  if (!isRoundNumber(req?.round)) throw invalidRequest('round: expected a whole round number');
   const earliest = v.roundRunning ? v.round : v.round + 1;
   if (req.round < earliest)
     throw new Error(
       `cannot pause at round ${req.round}: round ${v.round} is already ${v.roundRunning ? 'running' : 'done'}; the earliest is ${earliest}`,
     );
   if (req.round > v.maxRounds)
-    throw invalid(`cannot pause at round ${req.round}: the simulation has only ${v.maxRounds} rounds`);
+    throw invalidRequest(`cannot pause at round ${req.round}: the simulation has only ${v.maxRounds} rounds`);
   assertBy(req);
 }
 
@@ -138,13 +136,13 @@ function findAgent(v: ControlView, agentId: unknown): AgentSpec {
 export function validateOverride(v: ControlView, req: OverrideAgentRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
-  if (typeof req !== 'object' || req === null) throw invalid('expected an override request object');
+  if (typeof req !== 'object' || req === null) throw invalidRequest('expected an override request object');
   findAgent(v, req.agentId);
   const patch = AgentParamsPatchSchema.safeParse(req.params);
-  if (!patch.success) throw invalid(`invalid params: ${describeIssue(patch.error)}`);
-  if (Object.keys(patch.data).length === 0) throw invalid('params: name at least one parameter to change');
+  if (!patch.success) throw invalidRequest(`invalid params: ${describeIssue(patch.error)}`);
+  if (Object.keys(patch.data).length === 0) throw invalidRequest('params: name at least one parameter to change');
   if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
-    throw invalid('reason: expected a string of at most 500 characters');
+    throw invalidRequest('reason: expected a string of at most 500 characters');
   assertBy(req);
 }
 
@@ -153,7 +151,7 @@ export function validateRevert(v: ControlView, req: RevertOverrideRequest): void
   assertNotFinishing(v);
   const target = v.overrides.find((o) => o.id === req?.overrideId);
   if (!target) throw unknownTarget(`unknown override id ${JSON.stringify(req?.overrideId)}`);
-  if (target.kind !== 'override') throw invalid(`override ${target.id} is itself a revert`);
+  if (target.kind !== 'override') throw invalidRequest(`override ${target.id} is itself a revert`);
   if (target.revertedBy !== undefined)
     throw new Error(`override ${target.id} was already reverted by ${target.revertedBy}`);
   // A later change to the same params is in effect: undoing this one would silently undo that one too.
@@ -183,19 +181,19 @@ export function validateDecision(
   req: { by?: unknown; reason?: unknown; hypothesis?: unknown },
 ): void {
   assertLive(v, req);
-  if (typeof req !== 'object' || req === null) throw invalid(`expected an ${action} request object`);
+  if (typeof req !== 'object' || req === null) throw invalidRequest(`expected an ${action} request object`);
   if (v.pendingApprovalRound === null) throw new Error(`no approval checkpoint is waiting; nothing to ${action}`);
   if (v.backtrackPending)
     throw new Error(`a backtrack is abandoning round ${v.pendingApprovalRound}; nothing to ${action}`);
   if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
-    throw invalid('reason: expected a string of at most 500 characters');
+    throw invalidRequest('reason: expected a string of at most 500 characters');
   if (action === 'reject' && (typeof req.reason !== 'string' || req.reason.trim() === ''))
-    throw invalid('reason: say why the hypothesis is rejected (the next round is told)');
+    throw invalidRequest('reason: say why the hypothesis is rejected (the next round is told)');
   if (
     action === 'amend' &&
     (typeof req.hypothesis !== 'string' || req.hypothesis.trim() === '' || req.hypothesis.length > 10_000)
   ) {
-    throw invalid('hypothesis: the amended hypothesis, 1 to 10000 characters');
+    throw invalidRequest('hypothesis: the amended hypothesis, 1 to 10000 characters');
   }
   assertBy(req);
 }
@@ -203,20 +201,20 @@ export function validateDecision(
 /** The tournament's branches, validated against the simulation's agents; returns them parsed. */
 export function validateBranch(v: ControlView, req: BranchRequest): BranchVariant[] {
   assertLive(v, req);
-  if (typeof req !== 'object' || req === null) throw invalid('expected a branch request object');
+  if (typeof req !== 'object' || req === null) throw invalidRequest('expected a branch request object');
   assertNotFinishing(v);
   const atRound = req.atRound ?? v.round + 1;
-  if (!isRoundNumber(atRound)) throw invalid('atRound: expected a whole round number');
+  if (!isRoundNumber(atRound)) throw invalidRequest('atRound: expected a whole round number');
   if (atRound <= v.round)
     throw new Error(
       `cannot branch at round ${atRound}: round ${v.round} has already started, the earliest is ${v.round + 1}`,
     );
   if (atRound > v.maxRounds)
-    throw invalid(`cannot branch at round ${atRound}: the simulation has only ${v.maxRounds} rounds`);
+    throw invalidRequest(`cannot branch at round ${atRound}: the simulation has only ${v.maxRounds} rounds`);
   const parsed = BranchVariantsSchema.safeParse(req.branches);
-  if (!parsed.success) throw invalid(`branches: ${describeIssue(parsed.error)}`);
+  if (!parsed.success) throw invalidRequest(`branches: ${describeIssue(parsed.error)}`);
   const problem = branchOverridesProblem(v.agents, parsed.data);
-  if (problem) throw invalid(`branches.${problem.path.join('.')}: ${problem.message}`);
+  if (problem) throw invalidRequest(`branches.${problem.path.join('.')}: ${problem.message}`);
   assertReason(req);
   assertBy(req);
   return parsed.data;
@@ -224,7 +222,7 @@ export function validateBranch(v: ControlView, req: BranchRequest): BranchVarian
 
 export function validateBacktrack(v: ControlView, req: BacktrackRequest): void {
   assertLive(v, req);
-  if (typeof req !== 'object' || req === null) throw invalid('expected a backtrack request object');
+  if (typeof req !== 'object' || req === null) throw invalidRequest('expected a backtrack request object');
   assertNotFinishing(v);
   if (v.backtrackPending) throw new Error('a backtrack is already in progress');
   if ((v.generation ?? 0) >= MAX_BACKTRACKS)
@@ -232,7 +230,7 @@ export function validateBacktrack(v: ControlView, req: BacktrackRequest): void {
       `this simulation has backtracked ${MAX_BACKTRACKS} times, the most one simulation can; start a new one from its report`,
     );
   if (!isRoundNumber(req.toRound) || req.toRound < 0)
-    throw invalid('toRound: expected a whole round number (0 = from the start)');
+    throw invalidRequest('toRound: expected a whole round number (0 = from the start)');
   if (v.roundRunning && req.toRound >= v.round)
     throw new Error(
       `cannot backtrack to round ${req.toRound}: round ${v.round} is running; the latest state to go back to is after round ${v.round - 1}`,
@@ -246,35 +244,4 @@ export function validateBacktrack(v: ControlView, req: BacktrackRequest): void {
   }
   assertReason(req);
   assertBy(req);
-}
-
-/** Params after applying a patch, and what changed (for the audit record). */
-export function applyPatch(
-  params: AgentParams,
-  patch: Partial<AgentParams>,
-): { params: AgentParams; changes: ParamChange[] } {
-  const next = { ...params };
-  const changes: ParamChange[] = [];
-  for (const [key, to] of Object.entries(patch) as Array<[keyof AgentParams, unknown]>) {
-    const from = params[key];
-    if (from === to) continue;
-    changes.push({ param: key, from: from ?? null, to });
-    (next as Record<string, unknown>)[key] = to;
-  }
-  return { params: next, changes };
-}
-
-/** Params with a recorded override undone (params it changed go back to their old values). */
-export function undoChanges(
-  params: AgentParams,
-  changes: ParamChange[],
-): { params: AgentParams; changes: ParamChange[] } {
-  const next = { ...params } as Record<string, unknown>;
-  const undone: ParamChange[] = [];
-  for (const c of changes) {
-    undone.push({ param: c.param, from: next[c.param] ?? null, to: c.from });
-    if (c.from === null) delete next[c.param];
-    else next[c.param] = c.from;
-  }
-  return { params: next as AgentParams, changes: undone };
 }

@@ -33,6 +33,7 @@ import {
 } from '@temporalio/workflow';
 import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, rejectedEvaluation } from './approval.js';
 import { agentActivityOptions } from './call-options.js';
+import { awaitDecision } from './checkpoint.js';
 
 export const CRITIC_POLICY_NOT_MET = 'CriticPolicyNotMet';
 /** Patch: the round tells its parent as soon as its checkpoint closes, with what it recorded. */
@@ -160,9 +161,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       approval: { reason: checkpoint, deadline },
       ...line,
     });
-    const decided = policy.deadlineSeconds
-      ? await condition(() => decision !== undefined, `${policy.deadlineSeconds}s`)
-      : await condition(() => decision !== undefined).then(() => true);
+    const decided = await awaitDecision(policy, () => decision !== undefined);
     awaitingApproval = false;
     const d = decisionOrDefault(decision, policy, deadline);
     approval = approvalRecord(d, !decided, hypothesis.text, new Date().toISOString());

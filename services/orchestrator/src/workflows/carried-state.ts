@@ -1,0 +1,38 @@
+// What one run of a simulation hands to the next when it continues as new. It is the new run's
+// input, so it is part of running histories: fields may be added (optional), never renamed.
+import type {
+  AgentSpec,
+  BranchRecord,
+  BranchVariant,
+  OverrideRecord,
+  RoundContext,
+  RoundSummary,
+} from '@kunlun/contracts';
+
+/** A round planned as a tournament of branches. */
+export interface PlannedTournament {
+  round: number;
+  branches: BranchVariant[];
+  by?: string;
+}
+
+/** Everything a run hands to the next when it continues as new (bounded: rounds are summarised). */
+export interface CarriedState {
+  nextRound: number;
+  startedAt: string;
+  eventSeq: number;
+  earlier: RoundSummary[];
+  context: RoundContext[];
+  agents: AgentSpec[];
+  overrides: OverrideRecord[];
+  pause: { reason: string; since: string } | null;
+  pauseAtRound: number | null;
+  pauseAtRoundBoundary: boolean;
+  fastForwardTo: number | null;
+  latestHypothesis: string | null;
+  continuedAsNew: number;
+  /** Absent in states carried before branching existed. */
+  generation?: number;
+  branches?: BranchRecord[];
+  tournaments?: PlannedTournament[];
+}

@@ -1,0 +1,24 @@
+// Every patch the simulation workflow checks, in the order they were added. Each keeps the
+// histories of the code before it replaying (test/histories, one label per code version).
+/** Pause/resume publish simulation.paused / simulation.resumed events (added after v1 histories). */
+export const CONTROL_EVENTS_PATCH = 'control-events-v1';
+/** A pause or override that arrived while a round child was starting is sent to it once started. */
+export const SYNC_STARTED_CHILD_PATCH = 'sync-started-child-v1';
+/** A decided approval checkpoint (by a person or by its deadline) publishes approval.decided. */
+export const APPROVAL_EVENTS_PATCH = 'approval-events-v1';
+/** A boundary pause asked for while no round runs holds before the next round starts. */
+export const BOUNDARY_PAUSE_PATCH = 'boundary-pause-between-rounds-v1';
+/** A fast-forward drops a pauseAt on a round it skips (it could never fire) and says so. */
+export const FAST_FORWARD_DROPS_PAUSE_AT_PATCH = 'fast-forward-drops-pause-at-v1';
+/** Signal twins apply today's control rules (refusals added with the consistency work); older histories keep the old ones. */
+export const CONTROL_RULES_V2_PATCH = 'control-rules-v2';
+/** Events are published even when the simulation is being cancelled (the stores must not part ways). */
+export const PUBLISH_NON_CANCELLABLE_PATCH = 'publish-non-cancellable-v1';
+/** A tournament whose winner waits for a person publishes round.branched before the checkpoint. */
+export const BRANCHED_BEFORE_CHECKPOINT_PATCH = 'branched-before-checkpoint-v1';
+/** The approval policy applies to a tournament's winner (added by 437438a without a patch; see tournament.ts). */
+export const WINNER_APPROVAL_PATCH = 'winner-approval-v1';
+/** Continuing as new is not a failure (no simulation.failed is published for it). */
+export const CONTINUE_AS_NEW_NOT_FAILED_PATCH = 'continue-as-new-not-failed-v1';
+/** Signal twins check the registry's request schema too, as updates do (older histories: the rules alone). */
+export const CONTROL_SCHEMAS_PATCH = 'control-schemas-v1';

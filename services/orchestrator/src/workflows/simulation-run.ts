@@ -1,0 +1,225 @@
+// The state of one simulation run, in one object: what continue-as-new carries (CarriedState),
+// what lives only as long as this run, and what is derived from both (state, progress, status,
+// the view control rules see, the events and search attributes published). Handlers, the run
+// loop and its parts change it through its fields and methods; nothing else holds state.
+import {
+  forksOf,
+  makeEvent,
+  ROUND_STEPS,
+  SA_PROGRESS,
+  SA_ROUND,
+  SA_STATE,
+  type AgentSpec,
+  type ApprovalDecision,
+  type BacktrackRequest,
+  type BranchRecord,
+  type ControlAck,
+  type EventKind,
+  type EventPayloads,
+  type OverrideRecord,
+  type PendingApproval,
+  type RoundProgress,
+  type RoundStep,
+  type SimulationEvent,
+  type SimulationInput,
+  type SimulationState,
+  type SimulationStatus,
+} from '@kunlun/contracts';
+import { upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
+import type { ControlView } from './control-rules.js';
+import { RoundChildren } from './round-children.js';
+import { RoundLog } from './round-log.js';
+import type { CarriedState, PlannedTournament } from './carried-state.js';
+
+export type { CarriedState, PlannedTournament } from './carried-state.js';
+
+const now = () => new Date().toISOString();
+
+export class SimulationRun {
+  readonly simulationId: string;
+  readonly startedAt: Date;
+  readonly continuedAsNew: number;
+  readonly log: RoundLog;
+  readonly children = new RoundChildren();
+  // ---- carried across continue-as-new -------------------------------------------------------
+  /** Round running now, or the last one started; 0 before the first. */
+  round: number;
+  latestHypothesis: string | null;
+  agents: AgentSpec[];
+  readonly overrides: OverrideRecord[];
+  pause: { reason: string; since: string } | null;
+  pauseAtRound: number | null;
+  pauseAtRoundBoundary: boolean;
+  fastForwardTo: number | null;
+  /** The line running: how many backtracks were made. */
+  generation: number;
+  readonly branches: BranchRecord[];
+  tournaments: PlannedTournament[];
+  /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
+  eventSeq: number;
+  // ---- this run only --------------------------------------------------------------------------
+  roundRunning = false;
+  step: RoundStep | null = null;
+  pendingApproval: PendingApproval | null = null;
+  /** A tournament winner's checkpoint, held by this workflow (an ordinary round's is its child's). */
+  winnerCheckpoint: { decision?: ApprovalDecision } | null = null;
+  /** What the round child recorded when its checkpoint closed (a decision in flight answers with it). */
+  childDecided: { round: number; decided: NonNullable<RoundProgress['decided']> } | null = null;
+  pendingBacktrack: BacktrackRequest | null = null;
+  /** The scope the running round lives in: a backtrack cancels it (a user's cancel cancels everything). */
+  roundScope: CancellationScope | null = null;
+  interruptedRound: number | null = null;
+  /** Every round is done and the final report is being written. */
+  finishing = false;
+  ended: Extract<SimulationState, 'completed' | 'cancelled' | 'failed'> | null = null;
+  failure: string | null = null;
+
+  constructor(
+    readonly input: SimulationInput,
+    carried?: CarriedState,
+  ) {
+    this.simulationId = input.simulationId;
+    this.startedAt = carried ? new Date(carried.startedAt) : new Date();
+    this.continuedAsNew = carried?.continuedAsNew ?? 0;
+    this.log = new RoundLog(carried?.earlier ?? [], carried?.context ?? []);
+    this.round = carried ? carried.nextRound - 1 : 0;
+    this.latestHypothesis = carried?.latestHypothesis ?? null;
+    // A simulation started paused is held from its first instant (a resume racing its start applies).
+    this.pause = carried
+      ? carried.pause
+      : input.startPaused
+        ? { reason: `started paused${input.startedBy ? ` by ${input.startedBy}` : ''}`, since: now() }
+        : null;
+    this.pauseAtRound = carried?.pauseAtRound ?? null;
+    this.pauseAtRoundBoundary = carried?.pauseAtRoundBoundary ?? false;
+    this.fastForwardTo = carried?.fastForwardTo ?? null;
+    this.agents = carried?.agents ?? input.agents.map((a) => ({ ...a, params: { ...a.params } }));
+    this.overrides = carried?.overrides ?? [];
+    this.generation = carried?.generation ?? 0;
+    this.branches = carried?.branches ?? [];
+    this.tournaments =
+      carried?.tournaments ??
+      [...new Set(input.branching?.atRounds ?? [])]
+        .sort((a, b) => a - b)
+        .map((r) => ({ round: r, branches: input.branching!.branches }));
+    this.eventSeq = carried?.eventSeq ?? 0;
+  }
+
+  /** Terminal once ended; otherwise paused wins, then a waiting checkpoint. */
+  get state(): SimulationState {
+    return this.ended ?? (this.pause ? 'paused' : this.pendingApproval ? 'awaiting-approval' : 'running');
+  }
+
+  progress(): number {
+    const within = this.roundRunning && this.step ? ROUND_STEPS.indexOf(this.step) / ROUND_STEPS.length : 0;
+    return Math.min(1, (this.log.finished + within) / this.input.maxRounds);
+  }
+
+  status(): SimulationStatus {
+    const { input } = this;
+    return {
+      simulationId: this.simulationId,
+      tenant: input.tenant,
+      issue: input.issue,
+      state: this.state,
+      round: this.round,
+      step: this.step,
+      maxRounds: input.maxRounds,
+      progress: Math.round(this.progress() * 1000) / 1000,
+      latestHypothesis: this.latestHypothesis,
+      scores: this.log.scores(),
+      skippedRounds: this.log.skippedRounds(),
+      agents: this.agents,
+      overrides: this.overrides,
+      pause: this.pause,
+      pendingApproval: this.pendingApproval,
+      pauseAtRound: this.pauseAtRound,
+      pauseAtRoundBoundary: this.pauseAtRoundBoundary,
+      startedAt: this.startedAt.toISOString(),
+      elapsedMs: Date.now() - this.startedAt.getTime(),
+      failure: this.failure,
+      continuedAsNew: this.continuedAsNew,
+      generation: this.generation,
+      branches: this.branches,
+      plannedTournaments: this.tournaments.map((t) => ({ round: t.round, labels: t.branches.map((b) => b.label) })),
+      eventSeq: this.eventSeq,
+    };
+  }
+
+  /** What the control rules judge a request against. */
+  view(): ControlView {
+    return {
+      state: this.state,
+      pendingApprovalRound: this.pendingApproval?.round ?? null,
+      round: this.round,
+      roundRunning: this.roundRunning,
+      maxRounds: this.input.maxRounds,
+      agents: this.agents,
+      overrides: this.overrides,
+      backtrackPending: this.pendingBacktrack !== null,
+      finishing: this.finishing,
+      generation: this.generation,
+    };
+  }
+
+  /** The next run's start: this one's record, its rounds summarised. */
+  handover(nextRound: number): CarriedState {
+    return {
+      nextRound,
+      startedAt: this.startedAt.toISOString(),
+      eventSeq: this.eventSeq,
+      earlier: this.log.summaries(),
+      context: this.log.context(),
+      agents: this.agents,
+      overrides: this.overrides,
+      pause: this.pause,
+      pauseAtRound: this.pauseAtRound,
+      pauseAtRoundBoundary: this.pauseAtRoundBoundary,
+      fastForwardTo: this.fastForwardTo,
+      latestHypothesis: this.latestHypothesis,
+      continuedAsNew: this.continuedAsNew + 1,
+      generation: this.generation,
+      branches: this.branches,
+      tournaments: this.tournaments,
+    };
+  }
+
+  publishSearchAttributes(): void {
+    upsertSearchAttributes([
+      { key: SA_STATE, value: this.state },
+      { key: SA_ROUND, value: this.round },
+      { key: SA_PROGRESS, value: this.progress() },
+    ]);
+  }
+
+  /** The next event of this simulation (its seq taken now). */
+  event<K extends EventKind>(kind: K, round: number | null, payload: EventPayloads[K]): SimulationEvent<K> {
+    return makeEvent(
+      kind,
+      {
+        simulationId: this.simulationId,
+        seq: ++this.eventSeq,
+        round,
+        occurredAt: now(),
+        generation: this.generation,
+        forks: forksOf(this.branches),
+        state: this.state,
+        runId: workflowInfo().runId,
+      },
+      payload,
+    );
+  }
+
+  ack(changed: boolean, message: string): ControlAck {
+    return { changed, message, status: this.status() };
+  }
+
+  now(): string {
+    return now();
+  }
+
+  /** The running round children learn the pause state and the agents' params. */
+  syncChildren(): Promise<void> {
+    return this.children.sync(this.pause !== null, this.agents);
+  }
+}

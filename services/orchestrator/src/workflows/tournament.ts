@@ -1,0 +1,213 @@
+// A tournament round: every branch is a child workflow with its own params, all run in parallel
+// from the same context; the best-scored one continues (its param changes are kept, as audited
+// overrides) and the others are pruned, kept as branch records.
+import {
+  agentTaskQueue,
+  roundNodeId,
+  roundWorkflowId,
+  type AgentSpec,
+  type ApprovalDecision,
+  type BranchRecord,
+  type BranchVariant,
+  type EvaluatorActivities,
+  type RoundResult,
+} from '@kunlun/contracts';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  patched,
+  proxyActivities,
+} from '@temporalio/workflow';
+import { commitParams } from './agent-params.js';
+import {
+  approvalDeadline,
+  approvalReason,
+  approvalRecord,
+  decisionOrDefault,
+  recorded,
+  rejectedEvaluation,
+} from './approval.js';
+import { agentActivityOptions } from './call-options.js';
+import { awaitDecision } from './checkpoint.js';
+import { applyPatch } from './param-changes.js';
+import { BRANCHED_BEFORE_CHECKPOINT_PATCH, WINNER_APPROVAL_PATCH } from './patches.js';
+import { orchestrator, publishDecided, surely } from './publish.js';
+import { failureMessage } from './round.js';
+import { changedSince, roundInput } from './run-round.js';
+import { summarise } from '../report.js';
+import type { PlannedTournament, SimulationRun } from './simulation-run.js';
+
+/** Agents with a branch's param changes applied on top (the variants were parsed when planned). */
+function withOverrides(agents: AgentSpec[], overrides: BranchVariant['overrides']): AgentSpec[] {
+  return agents.map((a) => (overrides[a.id] ? { ...a, params: { ...a.params, ...overrides[a.id] } } : a));
+}
+
+/**
+ * The approval checkpoint over a tournament's winner, held here (the contenders have finished):
+ * the same states, events, decisions and deadline as a round's own checkpoint. An amended
+ * hypothesis is evaluated by the evaluator, with the winner's params.
+ */
+async function approveWinner(
+  run: SimulationRun,
+  winner: RoundResult,
+  reason: string,
+  winnerAgents: AgentSpec[],
+): Promise<RoundResult> {
+  const { input, round } = run;
+  const policy = input.approval;
+  const text = winner.hypothesis.text;
+  await condition(() => run.pause === null);
+  const deadline = approvalDeadline(policy, new Date());
+  const checkpoint: { decision?: ApprovalDecision } = {};
+  run.winnerCheckpoint = checkpoint;
+  run.step = 'approval';
+  run.latestHypothesis = text;
+  run.pendingApproval = { round, hypothesis: text, reason, since: run.now(), deadline };
+  run.publishSearchAttributes();
+  await orchestrator.recordControlEvent(run.event('approval.requested', round, { round, hypothesis: text, reason }));
+  let decided: boolean;
+  try {
+    decided = await awaitDecision(policy, () => checkpoint.decision !== undefined);
+  } finally {
+    run.winnerCheckpoint = null; // also when a backtrack or cancel interrupts the wait
+  }
+  run.pendingApproval = null;
+  run.publishSearchAttributes();
+  // Automatic only if nobody decided (a decision in the same task as the timer still counts).
+  const automatic = !decided && checkpoint.decision === undefined;
+  const d = decisionOrDefault(checkpoint.decision, policy, deadline);
+  if (automatic) await publishDecided(run, round, recorded(d.action), true);
+  const approval = approvalRecord(d, automatic, text, run.now());
+  if (approval.decision === 'rejected') return { ...winner, approval, evaluation: rejectedEvaluation(approval) };
+  if (approval.decision !== 'amended' || !d.hypothesis) return { ...winner, approval };
+  const hypothesis = { ...winner.hypothesis, text: d.hypothesis };
+  run.step = 'evaluate';
+  const evaluator = proxyActivities<EvaluatorActivities>(
+    agentActivityOptions(agentTaskQueue('evaluator'), input.timeouts),
+  );
+  const evaluation = await evaluator.evaluateOutcome({
+    simulationId: run.simulationId,
+    round,
+    agent: winnerAgents.find((a) => a.role === 'evaluator')!,
+    issue: input.issue,
+    analysis: winner.analysis,
+    hypothesis,
+    critiques: winner.critiques,
+  });
+  return { ...winner, approval, hypothesis, evaluation };
+}
+
+/** The contenders' records: who won, who was pruned, who failed, and why. */
+function branchRecords(
+  run: SimulationRun,
+  t: PlannedTournament,
+  contenders: Array<{ variant: BranchVariant; result: RoundResult | null; error: string | null }>,
+  best: { variant: BranchVariant; result: RoundResult | null },
+): BranchRecord[] {
+  const { round, generation } = run;
+  const top = best.result!.evaluation.score;
+  const at = run.now();
+  return contenders.map((c) => ({
+    id: roundNodeId(round, { generation, branch: c.variant.label }),
+    kind: 'tournament',
+    forkedAfterRound: round - 1,
+    generation,
+    label: c.variant.label,
+    overrides: c.variant.overrides,
+    rounds: c.result ? [summarise(c.result)] : [],
+    outcome: c === best ? 'won' : c.result ? 'pruned' : 'failed',
+    reason:
+      c === best
+        ? `highest score ${top} of ${contenders.length} branches`
+        : c.result
+          ? `score ${c.result.evaluation.score} < ${top} of ${best.variant.label}`
+          : `failed: ${c.error}`,
+    at,
+    ...(t.by ? { by: t.by } : {}),
+  }));
+}
+
+export async function runTournament(run: SimulationRun, t: PlannedTournament): Promise<RoundResult> {
+  const { round, generation } = run;
+  const context = run.log.context();
+  const startedWith = { agents: run.agents, paused: run.pause !== null };
+  const started = await Promise.all(
+    t.branches.map(async (variant) => ({
+      variant,
+      handle: await run.children.start({
+        workflowId: roundWorkflowId(run.simulationId, round, { generation, branch: variant.label }),
+        args: [{ ...roundInput(run, withOverrides(run.agents, variant.overrides), context), branch: variant.label }],
+      }),
+    })),
+  );
+  run.children.track(
+    started.map(({ variant, handle }) => ({ handle, agentsFor: (a) => withOverrides(a, variant.overrides) })),
+  );
+  if (changedSince(run, startedWith)) await run.syncChildren();
+  const settled = await Promise.allSettled(started.map((c) => c.handle.result()));
+  const cancelled = settled.find(
+    (s): s is PromiseRejectedResult => s.status === 'rejected' && isCancellation(s.reason),
+  );
+  if (cancelled) throw cancelled.reason;
+
+  const contenders = settled.map((s, i) => ({
+    variant: t.branches[i]!,
+    result: s.status === 'fulfilled' ? s.value : null,
+    error: s.status === 'rejected' ? failureMessage(s.reason) : null,
+  }));
+  // Stable sort: on equal scores the branch listed first wins.
+  const best = contenders
+    .filter((c) => c.result)
+    .sort((a, b) => b.result!.evaluation.score - a.result!.evaluation.score)[0];
+  if (!best?.result) {
+    throw ApplicationFailure.nonRetryable(
+      `round ${round}: every branch of the tournament failed: ${contenders.map((c) => `${c.variant.label}: ${c.error}`).join('; ')}`,
+      'TournamentFailed',
+    );
+  }
+  const winner = best.result;
+  const records = branchRecords(run, t, contenders, best);
+  run.branches.push(...records);
+  run.tournaments = run.tournaments.filter((p) => p.round !== round);
+  // The approval policy applies to the winner, as to any round (its critiques decide for 'severity').
+  // Histories from before that rule (no checkpoint over a winner) replay without it. Those recorded
+  // since branched-before-checkpoint-v1 carry its marker instead of this one, so either marker says
+  // the checkpoint ran; between 437438a and that patch no marker was written (see test/histories/README.md).
+  const policyReason = approvalReason(run.input.approval, winner.critiques);
+  const checkpoint =
+    policyReason !== null && (patched(WINNER_APPROVAL_PATCH) || patched(BRANCHED_BEFORE_CHECKPOINT_PATCH))
+      ? policyReason
+      : null;
+  // Contenders are news before the person decides (status shows them now, so must the read model,
+  // also if a backtrack or cancel ends the wait); older histories published them after the decision.
+  const branchedEvent = () =>
+    run.event('round.branched', round, { round, winner: best.variant.label, branches: records });
+  const announcedEarly = checkpoint !== null && patched(BRANCHED_BEFORE_CHECKPOINT_PATCH);
+  if (announcedEarly) {
+    const early = branchedEvent();
+    await surely(() => orchestrator.recordControlEvent(early));
+  }
+  const result = checkpoint
+    ? await approveWinner(run, winner, checkpoint, withOverrides(run.agents, best.variant.overrides))
+    : winner;
+  // Decided: finish recording it even if a backtrack lands now (it then abandons a whole round).
+  await CancellationScope.nonCancellable(async () => {
+    // The winner's param changes carry on, recorded as overrides (audited, revertible).
+    for (const [agentId, patch] of Object.entries(best.variant.overrides)) {
+      const agent = run.agents.find((a) => a.id === agentId);
+      if (!agent) continue;
+      const { params, changes } = applyPatch(agent.params, patch);
+      if (changes.length)
+        await commitParams(run, agentId, params, {
+          kind: 'override',
+          changes,
+          by: 'tournament',
+          reason: `branch ${best.variant.label} won round ${round} (score ${winner.evaluation.score})`,
+        });
+    }
+    if (!announcedEarly) await orchestrator.recordControlEvent(branchedEvent());
+  });
+  return result;
+}
