@@ -10,7 +10,8 @@
 //   kunlun:sim:{id}:rounds         ZSET   member = round number, score = round number (the current line, ordered)
 //   kunlun:sim:{id}:round:<n>      STRING the round as JSON (RoundResult or SkippedRound)
 //   kunlun:sim:{id}:branches       ZSET   score = event seq × 100 + index, member = BranchRecord JSON (the lineage's side branches)
-//   kunlun:sim:{id}:branch:<b>:round:<n>  STRING a round abandoned by a backtrack (branch id <b>), as it was
+//   kunlun:sim:{id}:branch:<b>:round:<n>  STRING a round abandoned by a backtrack (branch id <b>), as it was; a round
+//                                         of line g is kept under backtrack-<g+1> (abandonedRound)
 //   kunlun:sim:{id}:branch-rounds  SET    the names of those branch round keys (so a flush finds them atomically)
 //   kunlun:sim:{id}:report         STRING the final report as JSON
 //   kunlun:sim:{id}:events         ZSET   score = event seq, member = the live-update JSON (replay for SSE)
@@ -45,8 +46,9 @@ export const redisKeys = {
   round: (id: string, n: number) => `kunlun:sim:{${id}}:round:${n}`,
   report: (id: string) => `kunlun:sim:{${id}}:report`,
   branches: (id: string) => `kunlun:sim:{${id}}:branches`,
-  branchPrefix: (id: string) => `kunlun:sim:{${id}}:branch:`,
   branchRoundPrefix: (id: string, branchId: string) => `kunlun:sim:{${id}}:branch:${branchId}:round:`,
+  /** Round n of line g, taken off the line: kept under the backtrack that abandoned line g (backtrack g+1). */
+  abandonedRound: (id: string, line: number, n: number) => `kunlun:sim:{${id}}:branch:backtrack-${line + 1}:round:${n}`,
   branchRounds: (id: string) => `kunlun:sim:{${id}}:branch-rounds`,
   events: (id: string) => `kunlun:sim:{${id}}:events`,
   applied: (id: string) => `kunlun:sim:{${id}}:applied`,

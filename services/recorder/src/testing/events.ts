@@ -1,21 +1,42 @@
 // Synthetic but schema-valid event streams, and a canonical dump of the read model.
-import { makeEvent, REDIS_PREFIX, type BranchRecord, type RoundResult, type SimulationEvent } from '@kunlun/contracts';
+import {
+  makeEvent,
+  REDIS_PREFIX,
+  type BranchRecord,
+  type FinalReport,
+  type RoundResult,
+  type SimulationEvent,
+} from '@kunlun/contracts';
 import type { Redis } from 'ioredis';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
-/** started → (paused, resumed after round 1) → rounds 1..n → completed, with seq 1, 2, 3, … */
-export function simulationEvents(simulationId: string, rounds: number, startMs = T0, stepMs = 1000): SimulationEvent[] {
+/**
+ * One simulation's event builder: seq 1, 2, 3, … and times `stepMs` apart (`at()` is the time of
+ * the latest event); an event of line `generation` > 0 carries `forks`.
+ */
+function eventStream(simulationId: string, startMs: number, forks: Array<[number, number]>, stepMs = 1000) {
   let seq = 0;
   const at = () => new Date(startMs + seq * stepMs).toISOString();
   const ev = <K extends Parameters<typeof makeEvent>[0]>(
     kind: K,
     round: number | null,
     payload: Parameters<typeof makeEvent<K>>[2],
+    generation = 0,
   ) => {
     seq++;
-    return makeEvent(kind, { simulationId, seq, round, occurredAt: at() }, payload);
+    return makeEvent(
+      kind,
+      { simulationId, seq, round, occurredAt: at(), generation, forks: generation ? forks : [] },
+      payload,
+    );
   };
+  return { at, ev };
+}
+
+/** started → (paused, resumed after round 1) → rounds 1..n → completed, with seq 1, 2, 3, … */
+export function simulationEvents(simulationId: string, rounds: number, startMs = T0, stepMs = 1000): SimulationEvent[] {
+  const { at, ev } = eventStream(simulationId, startMs, [], stepMs);
   const out: SimulationEvent[] = [
     ev('simulation.started', null, { issue: `Question of ${simulationId}?`, maxRounds: rounds, startedBy: 'tester' }),
   ];
@@ -68,21 +89,7 @@ export function roundResult(simulationId: string, n: number, at: string, generat
  * to round 2, then rounds 3′ and 4′ of line 1, completed.
  */
 export function lineageEvents(simulationId: string, startMs = T0): SimulationEvent[] {
-  let seq = 0;
-  const at = () => new Date(startMs + seq * 1000).toISOString();
-  const ev = <K extends Parameters<typeof makeEvent>[0]>(
-    kind: K,
-    round: number | null,
-    payload: Parameters<typeof makeEvent<K>>[2],
-    generation = 0,
-  ) => {
-    seq++;
-    return makeEvent(
-      kind,
-      { simulationId, seq, round, occurredAt: at(), generation, forks: generation ? [[1, 2]] : [] },
-      payload,
-    );
-  };
+  const { at, ev } = eventStream(simulationId, startMs, [[1, 2]]);
   const summary = (r: RoundResult) => ({
     round: r.round,
     status: 'completed' as const,
@@ -138,25 +145,23 @@ export function lineageEvents(simulationId: string, startMs = T0): SimulationEve
   );
   const line1 = [3, 4].map((n) => roundResult(simulationId, n, at(), 1));
   for (const r of line1) out.push(ev('round.completed', r.round, r, 1));
-  out.push(
-    ev(
-      'simulation.completed',
-      null,
-      {
-        simulationId,
-        issue: `Question of ${simulationId}?`,
-        roundsCompleted: 4,
-        roundsSkipped: [],
-        strongest: null,
-        unresolvedCritiques: [],
-        scoreTrajectory: [],
-        branchesExplored: [abandoned],
-        summary: 'done',
-      },
-      1,
-    ),
-  );
+  out.push(ev('simulation.completed', null, backtrackedReport(simulationId, 4, abandoned), 1));
   return out;
+}
+
+/** The final report of a simulation that backtracked once. */
+function backtrackedReport(simulationId: string, roundsCompleted: number, abandoned: BranchRecord): FinalReport {
+  return {
+    simulationId,
+    issue: `Question of ${simulationId}?`,
+    roundsCompleted,
+    roundsSkipped: [],
+    strongest: null,
+    unresolvedCritiques: [],
+    scoreTrajectory: [],
+    branchesExplored: [abandoned],
+    summary: 'done',
+  };
 }
 
 /** Every read-model key with its type and content, in a canonical order: equal dumps = equal state. */
@@ -200,4 +205,59 @@ export function assertSameReadModel(actual: string, expected: string): void {
       );
     }
   }
+}
+
+/**
+ * One simulation with an event of every kind (EVENT_KINDS), in seq order: a tenant's start, a
+ * completed and a skipped round, an approval, a pause, a tournament, a backtrack to round 1
+ * that abandons a skipped and two completed rounds, rounds of line 1, and every ending.
+ */
+export function eventsOfEveryKind(simulationId: string, startMs = T0): SimulationEvent[] {
+  const { at, ev } = eventStream(simulationId, startMs, [[1, 1]]);
+  const round4 = roundResult(simulationId, 4, at());
+  const contender = (label: string, outcome: BranchRecord['outcome']): BranchRecord => ({
+    id: `round-4.b-${label}`,
+    kind: 'tournament',
+    forkedAfterRound: 3,
+    generation: 0,
+    label,
+    rounds: [{ round: 4, status: 'completed', score: round4.evaluation.score }],
+    outcome,
+    reason: outcome,
+    at: at(),
+  });
+  const abandoned: BranchRecord = {
+    id: 'backtrack-1',
+    kind: 'backtrack',
+    forkedAfterRound: 1,
+    generation: 0,
+    label: 'line 0 after round 1',
+    rounds: [2, 3, 4].map((n) => ({ round: n, status: n === 2 ? 'skipped' : 'completed' })),
+    outcome: 'abandoned',
+    reason: 'try again',
+    at: at(),
+  };
+  return [
+    ev('simulation.started', null, { issue: `Question of ${simulationId}?`, maxRounds: 4, tenant: 'acme' }),
+    ev('round.completed', 1, roundResult(simulationId, 1, at())),
+    ev('round.skipped', 2, { simulationId, round: 2, status: 'skipped', reason: 'skipped by request' }),
+    ev('approval.requested', 3, { round: 3, hypothesis: `Hypothesis 3 of ${simulationId}`, reason: 'checkpoint' }),
+    ev('approval.decided', 3, { round: 3, decision: 'approved', automatic: false, by: 'tester' }),
+    ev('round.completed', 3, roundResult(simulationId, 3, at())),
+    ev('simulation.paused', null, { reason: 'pauseAt: round 3 done', round: 3 }),
+    ev('simulation.resumed', null, { round: 3 }),
+    ev('round.branched', 4, {
+      round: 4,
+      winner: 'bold',
+      branches: [contender('baseline', 'pruned'), contender('bold', 'won')],
+    }),
+    ev('round.completed', 4, round4),
+    ev('simulation.backtracked', null, { toRound: 1, generation: 1, abandoned, by: 'tester', reason: 'try again' }, 1),
+    ev('round.completed', 2, roundResult(simulationId, 2, at(), 1), 1),
+    ev('round.completed', 3, roundResult(simulationId, 3, at(), 1), 1),
+    ev('simulation.cancelled', null, { reason: 'cancelled by tester', round: 3 }, 1),
+    ev('simulation.failed', null, { reason: 'an agent failed' }, 1),
+    ev('simulation.terminated', null, { reason: 'terminated', temporalStatus: 'TERMINATED' }, 1),
+    ev('simulation.completed', null, backtrackedReport(simulationId, 3, abandoned), 1),
+  ];
 }

@@ -1,0 +1,266 @@
+// The projection's pure decisions, without Redis: what each event kind writes (the apply
+// script's event argument), and the keys each script declares and where its argument says they are.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  EVENT_KINDS,
+  makeEvent,
+  parseEvent,
+  redisKeys,
+  SIMULATION_STATES,
+  type SimulationEvent,
+} from '@kunlun/contracts';
+import { liveUpdate, projectEvent } from './projection-args.js';
+import { applyCall, deleteCall, mergeApplyNeeds, mergeDeleteNeeds, type ApplyKeys } from './projection-keys.js';
+import { eventsOfEveryKind, roundResult } from './testing/events.js';
+
+const ID = 'sim-1';
+const events = eventsOfEveryKind(ID);
+function first<K extends SimulationEvent['kind']>(kind: K): SimulationEvent<K> {
+  const found = events.find((e): e is SimulationEvent<K> => e.kind === kind);
+  assert.ok(found, `a ${kind} event`);
+  return found;
+}
+
+/** Paths of null values in a decoded argument (cjson turns null into a value Lua treats as true). */
+function nullPaths(value: unknown, path = '$'): string[] {
+  if (value === null) return [path];
+  if (typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([k, v]) => nullPaths(v, `${path}.${k}`));
+}
+
+describe('projectEvent', () => {
+  it('the sample stream has one valid event of every kind', () => {
+    assert.deepEqual(new Set(events.map((e) => e.kind)), new Set(EVENT_KINDS));
+    for (const e of events) assert.ok(parseEvent(JSON.stringify(e)).ok, `${e.kind} is accepted by the recorder`);
+  });
+
+  it('no field of any event is null, and every string Redis stores is the exact JSON of its source', () => {
+    for (const e of events) {
+      const p = JSON.parse(JSON.stringify(projectEvent(e))) as unknown;
+      assert.deepEqual(nullPaths(p), [], e.kind);
+    }
+    const round = first('round.completed');
+    assert.equal(projectEvent(round).round?.body, JSON.stringify(round.payload));
+    const done = first('simulation.completed');
+    assert.equal(projectEvent(done).report, JSON.stringify(done.payload));
+    assert.equal(projectEvent(done).liveUpdate, JSON.stringify(liveUpdate(done)));
+  });
+
+  it('simulation.started: the fixed summary fields in order, indexed as started, running with no reason', () => {
+    const e = first('simulation.started');
+    const p = projectEvent(e);
+    assert.deepEqual(p.fixed, [
+      ['simulationId', ID],
+      ['tenant', 'acme'],
+      ['issue', `Question of ${ID}?`],
+      ['maxRounds', '4'],
+      ['startedAt', e.occurredAt],
+      ['startedAtMs', String(Date.parse(e.occurredAt))],
+    ]);
+    assert.equal(p.started, true);
+    assert.deepEqual(p.state, { state: 'running', reason: '', at: e.occurredAt, keepsReason: false });
+    const untenanted = makeEvent(
+      'simulation.started',
+      { simulationId: ID, seq: 1, round: null, occurredAt: e.occurredAt },
+      { issue: 'q', maxRounds: 1, startedBy: 'me' },
+    );
+    assert.deepEqual(
+      projectEvent(untenanted).fixed.filter(([f]) => f === 'tenant' || f === 'startedBy'),
+      [
+        ['tenant', 'default'],
+        ['startedBy', 'me'],
+      ],
+    );
+  });
+
+  it('rounds: the body under its number, the counter, the progress fields as strings', () => {
+    const completed = projectEvent(first('round.completed'));
+    const r = first('round.completed').payload;
+    assert.deepEqual(completed.round, { number: 1, body: JSON.stringify(r), counter: 'roundsCompleted' });
+    assert.deepEqual(completed.progress, [
+      ['round', '1'],
+      ['latestHypothesis', r.hypothesis.text],
+      ['latestScore', String(r.evaluation.score)],
+      ['latestVerdict', r.evaluation.verdict],
+    ]);
+    assert.equal(completed.state, undefined, 'a round does not change the state');
+    const skipped = projectEvent(first('round.skipped'));
+    assert.equal(skipped.round?.counter, 'roundsSkipped');
+    assert.deepEqual(skipped.progress, [['round', '2']]);
+  });
+
+  it('an event that only carries the state keeps the stored reason; a state change brings its own', () => {
+    const at = '2026-01-01T00:00:00.000Z';
+    const carried = makeEvent(
+      'round.completed',
+      { simulationId: ID, seq: 2, round: 1, occurredAt: at, state: 'running' },
+      roundResult(ID, 1, at),
+    );
+    assert.deepEqual(projectEvent(carried).state, { state: 'running', reason: '', at, keepsReason: true });
+    for (const kind of [
+      'simulation.paused',
+      'simulation.failed',
+      'simulation.cancelled',
+      'simulation.terminated',
+      'approval.requested',
+    ] as const) {
+      const e = first(kind);
+      assert.equal(projectEvent(e).state?.reason, e.payload.reason, kind);
+      assert.equal(projectEvent(e).state?.keepsReason, false, kind);
+    }
+    assert.deepEqual(projectEvent(first('approval.decided')).state, undefined);
+    assert.equal(projectEvent(first('simulation.resumed')).state?.state, 'running');
+  });
+
+  it('lineage: branch records as JSON, a backtrack with its target and line, generation and forks from the envelope', () => {
+    const branched = first('round.branched');
+    assert.deepEqual(
+      projectEvent(branched).branchRecords,
+      branched.payload.branches.map((b) => JSON.stringify(b)),
+    );
+    const back = first('simulation.backtracked');
+    const p = projectEvent(back);
+    assert.deepEqual(p.branchRecords, [JSON.stringify(back.payload.abandoned)]);
+    assert.deepEqual(p.backtrack, { toRound: 1, generation: 1 });
+    assert.equal(p.generation, 1);
+    assert.deepEqual(p.forks, [[1, 1]]);
+    const line0 = projectEvent(first('round.completed'));
+    assert.equal(line0.generation, 0);
+    assert.deepEqual(line0.forks, []);
+  });
+
+  it('simulation.completed: the report and completedAt', () => {
+    const e = first('simulation.completed');
+    const p = projectEvent(e);
+    assert.deepEqual(p.fixed, [['completedAt', e.occurredAt]]);
+    assert.equal(p.state?.state, 'completed');
+    assert.equal(p.started, false);
+  });
+});
+const GLOBAL = new Set<string>([
+  redisKeys.index,
+  ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)),
+  redisKeys.tenantIndex('acme'),
+]);
+
+/** A key's Redis Cluster hash tag: what is between its first { and the next }. */
+const hashTag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+
+/** Every key the argument names, by its role, as the script would reach it (KEYS[i], 1-based). */
+function named(keys: readonly string[], k: ApplyKeys): Record<string, string | undefined> {
+  const at = (i: number) => keys[i - 1];
+  const out: Record<string, string | undefined> = {};
+  for (const [role, value] of Object.entries(k))
+    if (typeof value === 'number') out[role] = at(value);
+    else for (const [name, i] of Object.entries(value as Record<string, number>)) out[`${role}.${name}`] = at(i);
+  return out;
+}
+
+describe('applyCall', () => {
+  it('names every key by its role, each declared once; per-simulation keys share the simulation hash tag', () => {
+    for (const e of events) {
+      const { keys, arg } = applyCall(e);
+      assert.equal(new Set(keys).size, keys.length, `${e.kind}: no key twice`);
+      const byRole = named(keys, arg.keys);
+      assert.equal(Object.keys(byRole).length, keys.length, `${e.kind}: every key has a role`);
+      assert.ok(
+        Object.values(byRole).every((key) => key !== undefined),
+        `${e.kind}: every index is in KEYS`,
+      );
+      for (const key of keys) if (!GLOBAL.has(key)) assert.equal(hashTag(key), ID, key);
+      assert.equal(byRole.summary, redisKeys.summary(ID));
+      assert.equal(byRole.applied, redisKeys.applied(ID));
+      assert.equal(byRole.rounds, redisKeys.rounds(ID));
+      assert.equal(byRole.events, redisKeys.events(ID));
+      assert.equal(byRole.live, redisKeys.live(ID));
+      assert.equal(byRole['stateIndex.awaiting-approval'], redisKeys.stateIndex('awaiting-approval'));
+    }
+  });
+
+  it('the tenant index only for simulation.started, the one event that names the tenant', () => {
+    for (const e of events) {
+      const { keys, arg } = applyCall(e);
+      if (e.kind === 'simulation.started') assert.equal(keys[arg.keys.tenantIndex! - 1], redisKeys.tenantIndex('acme'));
+      else assert.equal(arg.keys.tenantIndex, undefined, e.kind);
+    }
+  });
+
+  it('a round event declares its slot and where it is kept if its line is already abandoned', () => {
+    const line1 = events.find((e) => e.kind === 'round.completed' && e.generation === 1)!;
+    const { keys, arg } = applyCall(line1);
+    assert.deepEqual(Object.keys(arg.keys.round), ['2']);
+    assert.equal(keys[arg.keys.round['2']! - 1], redisKeys.round(ID, 2));
+    assert.deepEqual(Object.keys(arg.keys.abandonedRound), ['1:2']);
+    assert.equal(keys[arg.keys.abandonedRound['1:2']! - 1], `${redisKeys.branchRoundPrefix(ID, 'backtrack-2')}2`);
+    const other = applyCall(first('simulation.paused')).arg.keys;
+    assert.deepEqual([other.round, other.abandonedRound], [{}, {}], 'no round: no round keys');
+  });
+
+  it('keys the script asked for are declared on the next call, without repeating the ones it has', () => {
+    const backtrack = first('simulation.backtracked');
+    const needs = mergeApplyNeeds(
+      { rounds: [1, 2], abandonedRounds: [[0, 2]] },
+      {
+        rounds: [2, 3, 4],
+        abandonedRounds: [
+          [0, 2],
+          [0, 3],
+        ],
+      },
+    );
+    assert.deepEqual(needs, {
+      rounds: [1, 2, 3, 4],
+      abandonedRounds: [
+        [0, 2],
+        [0, 3],
+      ],
+    });
+    const { keys, arg } = applyCall(backtrack, needs);
+    assert.deepEqual(
+      Object.entries(arg.keys.round).map(([n, i]) => [n, keys[i - 1]]),
+      [1, 2, 3, 4].map((n) => [String(n), redisKeys.round(ID, n)]),
+    );
+    assert.deepEqual(
+      Object.values(arg.keys.abandonedRound).map((i) => keys[i - 1]),
+      [redisKeys.abandonedRound(ID, 0, 2), redisKeys.abandonedRound(ID, 0, 3)],
+    );
+    assert.equal(redisKeys.abandonedRound(ID, 0, 3), `${redisKeys.branchRoundPrefix(ID, 'backtrack-1')}3`);
+    // A round event asked for its own slot again: still one key.
+    const round = first('round.completed');
+    const again = applyCall(round, { rounds: [round.round!], abandonedRounds: [[0, round.round!]] });
+    assert.equal(new Set(again.keys).size, again.keys.length);
+  });
+});
+
+describe('deleteCall', () => {
+  it('declares the fixed keys, what the SCAN found and what the script asked for, each once', () => {
+    const found = [redisKeys.summary(ID), redisKeys.round(ID, 1), 'kunlun:sim:{sim-1}:stray'];
+    const needs = mergeDeleteNeeds(
+      { rounds: [1], keys: [] },
+      { rounds: [1, 2], keys: [redisKeys.abandonedRound(ID, 0, 3)] },
+    );
+    const { keys, arg } = deleteCall(ID, found, needs);
+    assert.equal(new Set(keys).size, keys.length);
+    assert.equal(keys[arg.keys.rounds - 1], redisKeys.rounds(ID));
+    assert.equal(keys[arg.keys.branchRounds - 1], redisKeys.branchRounds(ID));
+    assert.deepEqual(
+      Object.entries(arg.keys.round).map(([n, i]) => [n, keys[i - 1]]),
+      [
+        ['1', redisKeys.round(ID, 1)],
+        ['2', redisKeys.round(ID, 2)],
+      ],
+    );
+    for (const key of [
+      redisKeys.summary(ID),
+      redisKeys.branches(ID),
+      redisKeys.report(ID),
+      redisKeys.events(ID),
+      redisKeys.applied(ID),
+      'kunlun:sim:{sim-1}:stray',
+      redisKeys.abandonedRound(ID, 0, 3),
+    ])
+      assert.ok(keys.includes(key), key);
+    assert.ok(keys.every((key) => redisKeys.simulationOf(key) === ID));
+  });
+});
