@@ -1,0 +1,146 @@
+// The rounds of the line being run: summaries across runs, the context window, truncation after a backtrack.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RoundContext, RoundSummary } from '@kunlun/contracts';
+import { completedRound, completedSummary, skippedRound } from './testing/rounds.js';
+import { CONTEXT_ROUNDS, RoundLog } from './workflows/round-log.js';
+
+const rounds = (items: Array<{ round: number }>) => items.map((r) => r.round);
+/** What a round was told about round n, as an earlier run carried it. */
+const told = (n: number, nextSteps = [`build on round ${n}`]): RoundContext => ({
+  round: n,
+  hypothesis: `hypothesis ${n}`,
+  score: n,
+  verdict: 'advanced',
+  nextSteps,
+});
+
+/** A log of one run with rounds 1..5, round 2 skipped. */
+function oneRun(): RoundLog {
+  const log = new RoundLog([], []);
+  for (const r of [completedRound(1), skippedRound(2), completedRound(3), completedRound(4), completedRound(5)])
+    log.record(r);
+  return log;
+}
+
+/** A second run (after continue-as-new) carrying rounds 1..4 (2 skipped), running rounds 5 and 6. */
+function secondRun(): RoundLog {
+  const earlier: RoundSummary[] = [
+    completedSummary(1, 1),
+    { round: 2, status: 'skipped' },
+    completedSummary(3, 3),
+    completedSummary(4, 4),
+  ];
+  const log = new RoundLog(earlier, [told(1), told(3), told(4)]);
+  log.record(completedRound(5));
+  log.record(completedRound(6));
+  return log;
+}
+
+describe('RoundLog', () => {
+  it('each round is told about the last CONTEXT_ROUNDS completed rounds; skipped ones are not context', () => {
+    assert.equal(CONTEXT_ROUNDS, 3);
+    const log = new RoundLog([], []);
+    log.record(completedRound(1));
+    log.record(skippedRound(2));
+    assert.deepEqual(rounds(log.context()), [1]);
+    const full = oneRun();
+    assert.deepEqual(rounds(full.context()), [3, 4, 5]);
+    assert.deepEqual(full.context()[2], {
+      round: 5,
+      hypothesis: 'hypothesis 5',
+      score: 5,
+      verdict: 'advanced',
+      nextSteps: ['build on round 5'],
+    });
+  });
+
+  it('counts skipped rounds as finished and lists them; scores are the completed rounds only', () => {
+    const log = oneRun();
+    assert.equal(log.finished, 5);
+    assert.deepEqual(log.skippedRounds(), [2]);
+    assert.deepEqual(log.scores(), [
+      { round: 1, score: 1, verdict: 'advanced' },
+      { round: 3, score: 3, verdict: 'advanced' },
+      { round: 4, score: 4, verdict: 'advanced' },
+      { round: 5, score: 5, verdict: 'advanced' },
+    ]);
+    assert.deepEqual(log.summaries()[1], { round: 2, status: 'skipped' });
+  });
+
+  it("after continue-as-new the earlier runs' rounds still count: summaries, finished, scores, skipped, context", () => {
+    const log = secondRun();
+    assert.deepEqual(rounds(log.summaries()), [1, 2, 3, 4, 5, 6]);
+    assert.equal(log.finished, 6);
+    assert.deepEqual(rounds(log.scores()), [1, 3, 4, 5, 6]);
+    assert.deepEqual(log.skippedRounds(), [2]);
+    // The carried context is continued, not restarted.
+    assert.deepEqual(rounds(log.context()), [4, 5, 6]);
+  });
+
+  describe('truncateAfter (a backtrack)', () => {
+    it('returns the line as it was, keeps the rounds up to the target, and the next round is told about those', () => {
+      const log = oneRun();
+      const line = log.truncateAfter(3);
+      assert.deepEqual(rounds(line), [1, 2, 3, 4, 5]);
+      assert.deepEqual(rounds(log.summaries()), [1, 2, 3]);
+      assert.equal(log.finished, 3);
+      assert.deepEqual(rounds(log.context()), [1, 3]);
+      assert.deepEqual(log.skippedRounds(), [2]);
+      // The new line's round 4 replaces the abandoned one; what was returned stays as it was.
+      log.record(completedRound(4, { score: 9 }));
+      assert.deepEqual(
+        log.scores().map((s) => s.score),
+        [1, 3, 9],
+      );
+      assert.deepEqual(
+        line.map((s) => s.score),
+        [1, undefined, 3, 4, 5],
+      );
+    });
+
+    it("keeps this run's outcomes after the carried context when the target is in this run", () => {
+      const log = secondRun();
+      log.record(completedRound(7));
+      log.truncateAfter(5);
+      assert.deepEqual(rounds(log.summaries()), [1, 2, 3, 4, 5]);
+      assert.deepEqual(rounds(log.context()), [3, 4, 5]);
+    });
+
+    it("to a round of an earlier run: the context comes from the kept summaries, not the abandoned rounds'", () => {
+      const log = secondRun();
+      const line = log.truncateAfter(3);
+      assert.deepEqual(rounds(line), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(rounds(log.summaries()), [1, 2, 3]);
+      assert.equal(log.finished, 3);
+      assert.deepEqual(log.context(), [told(1), told(3)]);
+      log.record(completedRound(4, { score: 8 }));
+      assert.deepEqual(rounds(log.context()), [1, 3, 4]);
+      assert.equal(log.context()[2]!.score, 8);
+    });
+
+    it('summaries carried before they held next steps take them from the carried context where it has them', () => {
+      const earlier = [1, 2, 3, 4].map((n) => completedSummary(n, n, true));
+      const log = new RoundLog(earlier, [told(2, ['from context 2']), told(3, ['from context 3']), told(4)]);
+      log.record(completedRound(5));
+      log.truncateAfter(3);
+      assert.deepEqual(
+        log.context().map((c) => [c.round, c.nextSteps]),
+        [
+          [1, []],
+          [2, ['from context 2']],
+          [3, ['from context 3']],
+        ],
+      );
+    });
+
+    it('to round 0 nothing is kept and the next round starts from the issue alone', () => {
+      const log = secondRun();
+      assert.deepEqual(rounds(log.truncateAfter(0)), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(log.summaries(), []);
+      assert.equal(log.finished, 0);
+      assert.deepEqual(log.context(), []);
+      assert.deepEqual(log.skippedRounds(), []);
+    });
+  });
+});
