@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SIMULATION_WORKFLOW_TYPE } from '@kunlun/client';
-import { redisKeys } from '@kunlun/contracts';
+import { redisKeys, SimulationInputSchema } from '@kunlun/contracts';
 import { createRedisClient } from '@kunlun/infra';
 import { startRedisServer, testLogger } from '@kunlun/infra/testing';
 import { createSigner } from 'fast-jwt';
@@ -52,21 +52,25 @@ const acknowledged = (res: HttpAnswer) => {
 const DISPATCH: Record<string, Dispatch> = {
   'POST /v1/simulations': {
     status: 201,
-    check: (res, o) => {
-      assert.deepEqual(res.json, { simulationId: 'sim-new', created: true });
-      const [start, ...rest] = o.temporal.changes();
-      assert.deepEqual(rest, []);
-      assert.ok(start?.op === 'start', JSON.stringify(start));
-      assert.deepEqual(
-        [start.workflowId, start.workflowType, start.memo],
-        [stored('sim-new'), SIMULATION_WORKFLOW_TYPE, { tenant: 'tenant-a' }],
-      );
-      const input = start.args[0] as Record<string, unknown>;
-      assert.deepEqual(
-        [input.simulationId, input.tenant, input.startedBy, input.issue, input.maxRounds],
-        [stored('sim-new'), 'tenant-a', 'alice', 'Should the city build a tram?', 2],
-      );
-    },
+    // What the caller sent, in the tenant's id space, with tenant and startedBy from its credentials.
+    changes: [
+      {
+        op: 'start',
+        workflowId: stored('sim-new'),
+        workflowType: SIMULATION_WORKFLOW_TYPE,
+        args: [
+          SimulationInputSchema.parse({
+            simulationId: stored('sim-new'),
+            issue: 'Should the city build a tram?',
+            maxRounds: 2,
+            tenant: 'tenant-a',
+            startedBy: 'alice',
+          }),
+        ],
+        memo: { tenant: 'tenant-a' },
+      },
+    ],
+    check: (res) => assert.deepEqual(res.json, { simulationId: 'sim-new', created: true }),
   },
   'GET /v1/simulations': {
     status: 200,
@@ -261,11 +265,11 @@ describe('HTTP dispatch to Temporal, with a fake Temporal client and a private r
 
   for (const [route, expected] of Object.entries(DISPATCH)) {
     if (route.endsWith('/events')) continue;
-    it(`${route}: the accepted request reaches its store, for the caller's own simulation`, async () => {
+    it(`${route}: accepted, and carried out under the caller's tenant and name`, async () => {
       const spec = ROUTES[route]!;
       const res = await call(spec.accepted, KEY_OF_ROLE[spec.role]);
       assert.equal(res.status, expected.status, res.text.slice(0, 500));
-      if (route !== 'POST /v1/simulations') assert.deepEqual(o.temporal.changes(), expected.changes ?? []);
+      assert.deepEqual(o.temporal.changes(), expected.changes ?? []);
       // Whatever Temporal was asked was asked of the caller's own, in its tenant's space.
       if (route.includes('/:id')) {
         assert.ok(o.temporal.calls.length > 0, 'the simulation was looked up');
@@ -356,6 +360,15 @@ describe('HTTP dispatch to Temporal, with a fake Temporal client and a private r
       jwt({ sub: 'vi', tenant: 'tenant-a', role: 'viewer' }),
     );
     assert.equal(viewer.status, 200, viewer.text);
+  });
+
+  it("a rebuild job is its tenant's: an unknown one and another tenant's are both 404", async () => {
+    const other = '0b9f2d4e-1c3a-4e5f-9a7b-6c8d0e1f2a3b';
+    await redis.hset(redisKeys.rebuildJob(other), { tenant: 'tenant-b', state: 'done', requestedBy: 'kim' });
+    for (const id of ['00000000-0000-4000-8000-000000000000', other]) {
+      const res = await call({ method: 'GET', url: `/v1/admin/rebuild/${id}` }, KEYS.admin);
+      assert.deepEqual([res.status, errorOf(res)?.message], [404, 'rebuild job not found'], id);
+    }
   });
 
   it('terminate without a reason names who terminated', async () => {

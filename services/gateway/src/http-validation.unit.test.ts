@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createSigner } from 'fast-jwt';
+import type { FastifyInstance } from 'fastify';
 import { ErrorBodySchema, type ErrorCode } from './errors.js';
 import { JWT_SECRET, KEYS } from './testing/gateway-config.js';
 import { KEY_OF_ROLE, ROUTES, send, SIM, v1Routes, type HttpRequest, type RouteSpec } from './testing/http-routes.js';
@@ -281,17 +282,21 @@ function queryRefusals(spec: RouteSpec): Refusal[] {
   ];
 }
 
-/** A method the path does not have: 405 naming the ones it has. */
-function methodRefusals(spec: RouteSpec): Refusal[] {
-  return [
-    {
-      name: 'DELETE',
-      request: { method: 'DELETE', url: spec.accepted.url },
+/** Methods the path does not have: 405 naming the ones it has. */
+function methodRefusals(route: string, spec: RouteSpec): Refusal[] {
+  const path = route.split(' ')[1]!;
+  const methods = Object.keys(ROUTES)
+    .filter((r) => r.endsWith(` ${path}`))
+    .map((r) => r.split(' ')[0]!);
+  return ['DELETE', 'GET', 'PUT']
+    .filter((m) => !methods.includes(m))
+    .map((method) => ({
+      name: method,
+      request: { method: method as HttpRequest['method'], url: spec.accepted.url },
       status: 405,
       code: 'method_not_allowed',
       message: new RegExp(`allowed: .*${spec.accepted.method}`),
-    },
-  ];
+    }));
 }
 
 /** A `reason` (every control that records one): a string of at most 500 characters, valid Unicode. */
@@ -511,10 +516,28 @@ function schemaRefusals(route: string, spec: RouteSpec): Refusal[] {
   return make({ body: (payload, headers) => withBody(spec, payload, headers), url: (url) => atUrl(spec, url) });
 }
 
+interface OpenApiOperation {
+  requestBody?: unknown;
+  parameters?: Array<{ in: string }>;
+  responses: Record<string, unknown>;
+}
+const openApi = (app: FastifyInstance) =>
+  app.swagger() as unknown as { paths: Record<string, Record<string, OpenApiOperation>> };
+
 describe('HTTP validation and auth, with no store behind the gateway', () => {
   let o: OfflineApp;
+  /** The statuses the OpenAPI document lists for each route (documentErrors in errors.ts adds the error ones). */
+  let documented: Map<string, Set<number>>;
   before(async () => {
     o = await buildOfflineApp({ config: { CRITIC_POOLS: ['default', 'strict'], JWT_AUDIENCE: [AUDIENCE] } });
+    documented = new Map(
+      Object.entries(openApi(o.app).paths).flatMap(([path, operations]) =>
+        Object.entries(operations).map(([method, op]) => [
+          `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`,
+          new Set(Object.keys(op.responses).map(Number)),
+        ]),
+      ),
+    );
   });
   after(() => o.close());
 
@@ -534,6 +557,9 @@ describe('HTTP validation and auth, with no store behind the gateway', () => {
         assert.equal(res.headers[name], value, `${what}: ${name}`);
       assert.deepEqual(o.temporal.calls, [], `${what}: nothing asked of Temporal`);
       assert.deepEqual(o.kafkaUses, [], `${what}: nothing asked of Kafka`);
+      // Answered by the route (not for a method it lacks): a status its documentation lists.
+      if (c.request.method === spec.accepted.method)
+        assert.ok(documented.get(route)?.has(c.status), `${what}: ${c.status} is documented`);
     }
   }
 
@@ -541,9 +567,7 @@ describe('HTTP validation and auth, with no store behind the gateway', () => {
     const routes = v1Routes(o.app);
     assert.deepEqual(Object.keys(ROUTES).sort(), routes, 'testing/http-routes.ts: one accepted request per route');
     assert.deepEqual(Object.keys(SCHEMA_CASES).sort(), routes, 'SCHEMA_CASES: the schema cases of each route');
-    const doc = o.app.swagger() as {
-      paths: Record<string, Record<string, { requestBody?: unknown; parameters?: Array<{ in: string }> }>>;
-    };
+    const doc = openApi(o.app);
     for (const route of routes) {
       const [method, path] = route.split(' ') as [string, string];
       const op = doc.paths[path.replace(/:(\w+)/g, '{$1}')]![method.toLowerCase()]!;
@@ -562,7 +586,7 @@ describe('HTTP validation and auth, with no store behind the gateway', () => {
           ...pathRefusals(route, spec),
           ...bodyRefusals(spec),
           ...queryRefusals(spec),
-          ...methodRefusals(spec),
+          ...methodRefusals(route, spec),
         ]));
       it('refuses what its schema forbids: wrong types, out-of-range numbers, invisible text, lone surrogates', () =>
         expectRefused(route, [...reasonRefusals(spec), ...schemaRefusals(route, spec)]));

@@ -120,8 +120,7 @@ export class FakeTemporal {
     ...[workflowTypeOrFunc, options]: Parameters<WorkflowClient['start']>
   ): Promise<GatewayWorkflowHandle & { firstExecutionRunId: string }> {
     const workflowType = typeof workflowTypeOrFunc === 'string' ? workflowTypeOrFunc : workflowTypeOrFunc.name;
-    const { workflowId } = options;
-    const { memo } = options;
+    const { workflowId, memo } = options;
     this.calls.push({ op: 'start', workflowId, workflowType, args: [...((options.args ?? []) as unknown[])], memo });
     // As the gateway starts simulations: attach to a running one (USE_EXISTING), refuse an id
     // used by one that ended (REJECT_DUPLICATE).
