@@ -1,7 +1,7 @@
 // The whole system in one test process, on the real local stack: orchestrator and agent
 // workers, a recorder on a private topic, a private redis-server, and the gateway listening.
 import { SimulationClient } from '@kunlun/client';
-import { storedSimulationId, takeSseFrames } from '@kunlun/contracts';
+import { takeSseFrames } from '@kunlun/contracts';
 import { createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
 import { startRedisServer, stackEnv, testLogger, uniqueName } from '@kunlun/infra/testing';
 import { startTestWorkers, type TestWorkers } from '@kunlun/orchestrator/testing';
@@ -12,25 +12,9 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { buildApp } from '../app.js';
 import type { GatewayConfig } from '../env.js';
+import { testGatewayConfig } from './gateway-config.js';
 
-export const KEYS = {
-  operator: 'op-key-tenant-a-0123456789',
-  viewer: 'viewer-key-tenant-a-0123456789',
-  admin: 'admin-key-tenant-a-0123456789',
-  otherTenant: 'op-key-tenant-b-0123456789',
-} as const;
-
-export const API_KEYS: GatewayConfig['API_KEYS'] = [
-  { key: KEYS.operator, principal: { subject: 'alice', tenant: 'tenant-a', role: 'operator' } },
-  { key: KEYS.viewer, principal: { subject: 'victor', tenant: 'tenant-a', role: 'viewer' } },
-  { key: KEYS.admin, principal: { subject: 'ada', tenant: 'tenant-a', role: 'admin' } },
-  { key: KEYS.otherTenant, principal: { subject: 'bob', tenant: 'tenant-b', role: 'operator' } },
-];
-
-/** Where the stores hold a simulation the API created for `tenant` (KEYS.operator's by default). */
-export const stored = (publicId: string, tenant = 'tenant-a'): string => storedSimulationId(tenant, publicId);
-
-export const JWT_SECRET = 'test-secret-test-secret-test-secret-42';
+export { API_KEYS, JWT_SECRET, KEYS, stored } from './gateway-config.js';
 
 export interface TestStack {
   app: FastifyInstance;
@@ -97,18 +81,7 @@ export async function startTestStack(
   });
   const build = () =>
     buildApp({
-      config: {
-        API_KEYS,
-        JWT_SECRET,
-        CORS_ORIGINS: [],
-        RATE_LIMIT_PER_MINUTE: 10_000,
-        RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: 10_000,
-        BODY_LIMIT_BYTES: 64 * 1024,
-        TRUST_PROXY: false,
-        JWT_MAX_LIFETIME_SECONDS: 24 * 3600,
-        JWT_CLOCK_SKEW_SECONDS: 30,
-        ...options.config,
-      },
+      config: testGatewayConfig(options.config),
       temporal: workers.client,
       sims: new SimulationClient(workers.client),
       redis,
