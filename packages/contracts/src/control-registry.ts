@@ -158,6 +158,13 @@ export const CONTROLS = {
     summary: 'Continue from the state after round R; later rounds are kept as an abandoned branch',
     signal: false,
   }),
+  skipRound: spec({
+    request: z.object({ round: roundNumber(1), by, reason }).strict(),
+    role: 'operator',
+    http: { method: 'POST', path: '/skip-round' },
+    summary: 'Mark a future round to be skipped: it is recorded as skipped, the next one runs instead',
+    signal: false,
+  }),
 } as const;
 
 export type ControlName = keyof typeof CONTROLS;
@@ -181,6 +188,8 @@ export type AmendRequest = ControlRequest<'amend'>;
 export type BranchRequest = ControlRequest<'branch'>;
 /** Continue from the state after round `toRound`; later rounds are kept as an abandoned branch. */
 export type BacktrackRequest = ControlRequest<'backtrack'>;
+/** Skip round `round` when its turn comes (recorded as skipped). */
+export type SkipRoundRequest = ControlRequest<'skipRound'>;
 
 type Updates = { [N in ControlName]: UpdateDefinition<ControlAck, [ControlRequest<N>], N> };
 type Signals = { [N in SignalControlName]: SignalDefinition<[ControlRequest<N>], `${N}Signal`> };

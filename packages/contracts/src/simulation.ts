@@ -478,6 +478,8 @@ export interface SimulationStatus {
   branches: BranchRecord[];
   /** Tournaments still to run, by round. */
   plannedTournaments: Array<{ round: number; labels: string[] }>;
+  /** Rounds a person marked to be skipped, not reached yet (absent from older workers). */
+  plannedSkips?: Array<{ round: number; by?: string; reason?: string }>;
   /** The seq of the last event this simulation emitted (a reconciler's event for a terminated run follows it). */
   eventSeq: number;
 }

@@ -58,10 +58,13 @@ export interface StoredHistory {
   unreplayable?: string;
 }
 
-export async function loadScenarios(): Promise<StoredHistory[]> {
+/** Synthetic histories of two things resolving in one workflow task (see test/histories/README.md). */
+export const RACES_DIR = join(HISTORIES_DIR, 'races');
+
+export async function loadScenarios(dir = HISTORIES_DIR): Promise<StoredHistory[]> {
   const out: StoredHistory[] = [];
-  for (const file of (await readdir(HISTORIES_DIR)).filter((f) => f.endsWith('.json')).sort()) {
-    const stored = JSON.parse(await readFile(join(HISTORIES_DIR, file), 'utf8')) as {
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.json')).sort()) {
+    const stored = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
       label?: string;
       scenario: string;
       runs: StoredRun[];

@@ -16,6 +16,13 @@ export interface PlannedTournament {
   by?: string;
 }
 
+/** A round a person marked to be skipped. */
+export interface PlannedSkip {
+  round: number;
+  by?: string;
+  reason?: string;
+}
+
 /** Everything a run hands to the next when it continues as new (bounded: rounds are summarised). */
 export interface CarriedState {
   nextRound: number;
@@ -35,4 +42,6 @@ export interface CarriedState {
   generation?: number;
   branches?: BranchRecord[];
   tournaments?: PlannedTournament[];
+  /** Rounds marked to be skipped (skipRound), not reached yet. */
+  skips?: PlannedSkip[];
 }

@@ -22,6 +22,7 @@ import {
   validatePauseAt,
   validateResume,
   validateRevert,
+  validateSkipRound,
   type ControlView,
 } from './control-rules.js';
 import { applyPatch, undoChanges } from './param-changes.js';
@@ -225,6 +226,20 @@ export const CONTROL_HANDLERS: { [N in ControlName]: ControlHandler<N> } = {
         true,
         `back at the state after round ${req.toRound} (line ${run.generation}); ${record.rounds.length} later round(s)${interrupted} kept as abandoned branch ${record.id}; round ${req.toRound + 1} runs next${run.pause ? ' once resumed' : ''}`,
       );
+    },
+  },
+  skipRound: {
+    rule: validateSkipRound,
+    apply: (run, req) => {
+      run.skips = [
+        ...run.skips,
+        { round: req.round, ...(req.by ? { by: req.by } : {}), ...(req.reason ? { reason: req.reason } : {}) },
+      ].sort((a, b) => a.round - b.round);
+      // Like a fast-forward over it: a pause after a round that will not run could never fire.
+      const dropped = run.pauseAtRound === req.round;
+      if (dropped) run.pauseAtRound = null;
+      const note = dropped ? `; the pause after round ${req.round} is dropped` : '';
+      return run.ack(true, `round ${req.round} will be recorded as skipped when its turn comes${note}`);
     },
   },
 };

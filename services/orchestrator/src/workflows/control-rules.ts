@@ -1,6 +1,7 @@
 // Rules of the simulation's controls, as pure functions over its state: validators throw
 // an Error whose message the caller sees, typed by what is wrong (see CONTROL_REFUSALS).
-import { ApplicationFailure } from '@temporalio/common';
+// Requests were checked against the registry's schema first; the shape checks kept here are
+// what signal twins of older histories were held to (they replay without the schema).
 import {
   AgentParamsPatchSchema,
   BranchVariantsSchema,
@@ -12,73 +13,24 @@ import {
   type AgentSpec,
   type FastForwardRequest,
   type OverrideAgentRequest,
-  type OverrideRecord,
   type PauseAtRequest,
   type PauseRequest,
   type RevertOverrideRequest,
-  type SimulationState,
-  assertWellFormedText,
-  CONTROL_REFUSALS,
+  type SkipRoundRequest,
   MAX_BACKTRACKS,
-  TERMINAL_STATES,
 } from '@kunlun/contracts';
+import {
+  assertBy,
+  assertLive,
+  assertNotFinishing,
+  assertReason,
+  invalidRequest,
+  isRoundNumber,
+  unknownTarget,
+  type ControlView,
+} from './rule-checks.js';
 
-/** A request that can never be right for this simulation (the caller gets 400). */
-export const invalidRequest = (message: string) =>
-  ApplicationFailure.create({ type: CONTROL_REFUSALS.invalid, message, nonRetryable: true });
-/** A name the simulation does not have: an agent, an override (404). Other refusals conflict with its state now (409). */
-const unknownTarget = (message: string) =>
-  ApplicationFailure.create({ type: CONTROL_REFUSALS.unknownTarget, message, nonRetryable: true });
-
-export interface ControlView {
-  state: SimulationState;
-  /** The round waiting at an approval checkpoint, if any. */
-  pendingApprovalRound: number | null;
-  /** Round running now, or the last one started; 0 before the first. */
-  round: number;
-  roundRunning: boolean;
-  maxRounds: number;
-  agents: AgentSpec[];
-  overrides: OverrideRecord[];
-  /** A backtrack was accepted and is not applied yet. */
-  backtrackPending: boolean;
-  /** The line: how many backtracks were made (absent: not counted, older callers). */
-  generation?: number;
-  /** Every round is done and the final report is being written. */
-  finishing: boolean;
-  /** The rules as they were before control-rules-v2 (signal twins replaying older histories). */
-  legacyRules?: boolean;
-}
-
-/** The simulation still takes controls, and the request's text can travel (no unpaired surrogates). */
-function assertLive(v: ControlView, req?: unknown): void {
-  if (TERMINAL_STATES.includes(v.state)) throw new Error(`the simulation is ${v.state}; it takes no more controls`);
-  if (v.legacyRules) return;
-  try {
-    assertWellFormedText(req);
-  } catch (err) {
-    throw invalidRequest((err as Error).message);
-  }
-}
-
-/** Controls that change what runs next mean nothing once the last round is done. */
-function assertNotFinishing(v: ControlView): void {
-  if (v.finishing && !v.legacyRules) throw new Error('every round is done; the final report is being written');
-}
-
-function assertReason(req: { reason?: unknown }): void {
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
-    throw invalidRequest('reason: expected a string of at most 500 characters');
-}
-
-function isRoundNumber(n: unknown): n is number {
-  return typeof n === 'number' && Number.isInteger(n);
-}
-
-function assertBy(req: { by?: unknown }): void {
-  if (req.by !== undefined && (typeof req.by !== 'string' || req.by.length > 200))
-    throw invalidRequest('by: expected a string of at most 200 characters');
-}
+export { invalidRequest, type ControlView } from './rule-checks.js';
 
 export function validatePause(v: ControlView, req: PauseRequest): void {
   assertLive(v, req);
@@ -86,8 +38,7 @@ export function validatePause(v: ControlView, req: PauseRequest): void {
   if (typeof req !== 'object' || req === null) throw invalidRequest('expected a pause request object');
   if (req.at !== undefined && req.at !== 'now' && req.at !== 'round-boundary')
     throw invalidRequest("at: expected 'now' or 'round-boundary'");
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
-    throw invalidRequest('reason: expected a string of at most 500 characters');
+  assertReason(req);
   assertBy(req);
 }
 
@@ -141,8 +92,7 @@ export function validateOverride(v: ControlView, req: OverrideAgentRequest): voi
   const patch = AgentParamsPatchSchema.safeParse(req.params);
   if (!patch.success) throw invalidRequest(`invalid params: ${describeIssue(patch.error)}`);
   if (Object.keys(patch.data).length === 0) throw invalidRequest('params: name at least one parameter to change');
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
-    throw invalidRequest('reason: expected a string of at most 500 characters');
+  assertReason(req);
   assertBy(req);
 }
 
@@ -185,8 +135,7 @@ export function validateDecision(
   if (v.pendingApprovalRound === null) throw new Error(`no approval checkpoint is waiting; nothing to ${action}`);
   if (v.backtrackPending)
     throw new Error(`a backtrack is abandoning round ${v.pendingApprovalRound}; nothing to ${action}`);
-  if (req.reason !== undefined && (typeof req.reason !== 'string' || req.reason.length > 500))
-    throw invalidRequest('reason: expected a string of at most 500 characters');
+  assertReason(req);
   if (action === 'reject' && (typeof req.reason !== 'string' || req.reason.trim() === ''))
     throw invalidRequest('reason: say why the hypothesis is rejected (the next round is told)');
   if (
@@ -244,4 +193,21 @@ export function validateBacktrack(v: ControlView, req: BacktrackRequest): void {
   }
   assertReason(req);
   assertBy(req);
+}
+
+/** A round not started yet, not planned as a tournament, not already being skipped. */
+export function validateSkipRound(v: ControlView, req: SkipRoundRequest): void {
+  assertLive(v, req);
+  assertNotFinishing(v);
+  if (req.round <= v.round)
+    throw new Error(
+      `cannot skip round ${req.round}: round ${v.round} has already ${v.roundRunning ? 'started' : 'run'}; the earliest is ${v.round + 1}`,
+    );
+  if (req.round > v.maxRounds)
+    throw invalidRequest(`cannot skip round ${req.round}: the simulation has only ${v.maxRounds} rounds`);
+  if (v.plannedTournamentRounds?.includes(req.round))
+    throw new Error(`round ${req.round} is planned as a tournament; it cannot also be skipped`);
+  if (v.plannedSkipRounds?.includes(req.round)) throw new Error(`round ${req.round} is already marked to be skipped`);
+  if (v.fastForwardTo != null && req.round < v.fastForwardTo)
+    throw new Error(`round ${req.round} is already skipped by the fast-forward to round ${v.fastForwardTo}`);
 }

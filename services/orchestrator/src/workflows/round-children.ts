@@ -36,9 +36,10 @@ export class RoundChildren {
     this.running = [];
   }
 
-  async sync(paused: boolean, agents: AgentSpec[]): Promise<void> {
+  async sync(current: () => { paused: boolean; agents: AgentSpec[] }): Promise<void> {
     for (const c of this.running) {
       try {
+        const { paused, agents } = current();
         await c.handle.signal(roundControlSignal, { paused, agents: c.agentsFor(agents) });
       } catch (err) {
         // The round may have just finished; the next round starts with the new state anyway.

@@ -29,9 +29,9 @@ import { upsertSearchAttributes, workflowInfo, type CancellationScope } from '@t
 import type { ControlView } from './control-rules.js';
 import { RoundChildren } from './round-children.js';
 import { RoundLog } from './round-log.js';
-import type { CarriedState, PlannedTournament } from './carried-state.js';
+import type { CarriedState, PlannedSkip, PlannedTournament } from './carried-state.js';
 
-export type { CarriedState, PlannedTournament } from './carried-state.js';
+export type { CarriedState, PlannedSkip, PlannedTournament } from './carried-state.js';
 
 const now = () => new Date().toISOString();
 
@@ -55,6 +55,7 @@ export class SimulationRun {
   generation: number;
   readonly branches: BranchRecord[];
   tournaments: PlannedTournament[];
+  skips: PlannedSkip[];
   /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
   eventSeq: number;
   // ---- this run only --------------------------------------------------------------------------
@@ -102,6 +103,7 @@ export class SimulationRun {
       [...new Set(input.branching?.atRounds ?? [])]
         .sort((a, b) => a - b)
         .map((r) => ({ round: r, branches: input.branching!.branches }));
+    this.skips = carried?.skips ?? [];
     this.eventSeq = carried?.eventSeq ?? 0;
   }
 
@@ -142,6 +144,7 @@ export class SimulationRun {
       generation: this.generation,
       branches: this.branches,
       plannedTournaments: this.tournaments.map((t) => ({ round: t.round, labels: t.branches.map((b) => b.label) })),
+      ...(this.skips.length ? { plannedSkips: this.skips } : {}),
       eventSeq: this.eventSeq,
     };
   }
@@ -159,6 +162,9 @@ export class SimulationRun {
       backtrackPending: this.pendingBacktrack !== null,
       finishing: this.finishing,
       generation: this.generation,
+      plannedTournamentRounds: this.tournaments.map((t) => t.round),
+      plannedSkipRounds: this.skips.map((s) => s.round),
+      fastForwardTo: this.fastForwardTo,
     };
   }
 
@@ -181,6 +187,7 @@ export class SimulationRun {
       generation: this.generation,
       branches: this.branches,
       tournaments: this.tournaments,
+      ...(this.skips.length ? { skips: this.skips } : {}),
     };
   }
 
@@ -220,6 +227,7 @@ export class SimulationRun {
 
   /** The running round children learn the pause state and the agents' params. */
   syncChildren(): Promise<void> {
-    return this.children.sync(this.pause !== null, this.agents);
+    // Read for each child as it is signalled: a control handled meanwhile applies to the rest.
+    return this.children.sync(() => ({ paused: this.pause !== null, agents: this.agents }));
   }
 }

@@ -1,20 +1,26 @@
 // The simulation: one parent workflow per simulation (id = simulation id), one child per round.
 // Controls arrive as updates (validated, answered) or their signal twins (fire-and-forget); the
-// state lives in one SimulationRun, which continue-as-new hands to the next run.
+// state lives in one SimulationRun, which continue-as-new hands to the next run. The run loop
+// stays here, awaiting exactly what it awaited when the running histories were recorded (see
+// run-steps.ts: an extra async layer reorders commands against handlers in the same task).
 import {
   describeIssue,
   SimulationInputSchema,
   wellFormedDeep,
+  type RoundResult,
   type SimulationInput,
   type SimulationResult,
 } from '@kunlun/contracts';
-import { ApplicationFailure } from '@temporalio/workflow';
-import { complete, ended } from './endings.js';
-import { orchestrator } from './publish.js';
+import * as wf from '@temporalio/workflow';
+import { applyBacktrack } from './backtrack.js';
+import { BOUNDARY_PAUSE_PATCH, CONTINUE_AS_NEW_NOT_FAILED_PATCH } from './patches.js';
+import { enterPause, orchestrator } from './publish.js';
 import { registerControls } from './register-controls.js';
 import { registerRoundProgress } from './round-progress.js';
-import { runRounds } from './run-loop.js';
+import { runRound } from './run-round.js';
+import * as step from './run-steps.js';
 import { SimulationRun, type CarriedState } from './simulation-run.js';
+import { runTournament } from './tournament.js';
 
 export type { CarriedState } from './simulation-run.js';
 export * from './patches.js';
@@ -23,38 +29,75 @@ function parseInput(raw: SimulationInput): SimulationInput {
   // Well-formed first: an input with a lone surrogate, accepted before such text was refused, still runs.
   const parsed = SimulationInputSchema.safeParse(wellFormedDeep(raw));
   if (!parsed.success)
-    throw ApplicationFailure.nonRetryable(`invalid simulation input: ${describeIssue(parsed.error)}`, 'InvalidInput');
+    throw wf.ApplicationFailure.nonRetryable(
+      `invalid simulation input: ${describeIssue(parsed.error)}`,
+      'InvalidInput',
+    );
   return parsed.data;
 }
 
-/** The first run announces the simulation (and a start held paused); later runs carry on. */
-async function announceStart(run: SimulationRun): Promise<void> {
-  const { input } = run;
-  const started = run.event('simulation.started', null, {
-    issue: input.issue,
-    maxRounds: input.maxRounds,
-    tenant: input.tenant,
-    ...(input.startedBy ? { startedBy: input.startedBy } : {}),
-  });
-  // Built before any handler runs, so its seq follows the start's (only startPaused inputs take this path).
-  const heldAtStart =
-    input.startPaused && run.pause
-      ? run.event('simulation.paused', null, { reason: run.pause.reason, round: 0 })
-      : null;
-  await orchestrator.recordSimulationStarted(started);
-  if (heldAtStart) await orchestrator.recordControlEvent(heldAtStart);
-}
-
 export async function simulationWorkflow(rawInput: SimulationInput, carried?: CarriedState): Promise<SimulationResult> {
-  const run = new SimulationRun(parseInput(rawInput), carried);
+  const input = parseInput(rawInput);
+  const run = new SimulationRun(input, carried);
   registerControls(run);
   registerRoundProgress(run);
   run.publishSearchAttributes();
-  if (!carried) await announceStart(run);
+  if (!carried) {
+    // Both built before any handler runs, so the held start's seq follows the start's.
+    const { started, heldAtStart } = step.startEvents(run);
+    await orchestrator.recordSimulationStarted(started);
+    if (heldAtStart) await orchestrator.recordControlEvent(heldAtStart);
+  }
   try {
-    await runRounds(run, carried?.nextRound ?? 1);
-    return await complete(run);
+    let next = carried?.nextRound ?? 1;
+    for (;;) {
+      if (run.pendingBacktrack) next = await applyBacktrack(run);
+      if (next > input.maxRounds) break;
+      // Keep history bounded: hand over to a fresh run (same workflow id: status, controls, events carry on).
+      if (step.dueForHandover(run)) {
+        await wf.condition(() => wf.allHandlersFinished() || run.pendingBacktrack !== null);
+        if (run.pendingBacktrack) continue;
+        await wf.continueAsNew<typeof simulationWorkflow>(input, run.handover(next));
+      }
+      await wf.condition(() => run.pause === null || run.pendingBacktrack !== null);
+      if (run.pendingBacktrack) continue;
+      // A boundary pause asked for while no round ran (before round 1, after a skip, across a hand-over).
+      if (run.pauseAtRoundBoundary && wf.patched(BOUNDARY_PAUSE_PATCH)) {
+        run.pauseAtRoundBoundary = false;
+        await enterPause(run, `paused at the boundary before round ${next}`);
+        continue;
+      }
+      if (step.isSkipped(run, next)) {
+        await step.skipRound(run, next++);
+        continue;
+      }
+      step.beginRound(run, next);
+      const tournament = run.tournaments.find((t) => t.round === run.round);
+      const scope = new wf.CancellationScope();
+      run.roundScope = scope;
+      let result: RoundResult;
+      try {
+        result = await scope.run(() => (tournament ? runTournament(run, tournament) : runRound(run)));
+      } catch (err) {
+        if (step.interruptedByBacktrack(run, err)) continue; // its work is dropped, the loop goes back
+        throw err;
+      } finally {
+        run.roundScope = null;
+        run.children.clear();
+      }
+      await step.recordRound(run, result);
+      const pausing = step.pauseAfterRound(run);
+      if (pausing) await pausing;
+      run.publishSearchAttributes();
+      next++;
+    }
+    const report = await step.writeFinalReport(run);
+    return step.completed(run, report);
   } catch (err) {
-    throw await ended(run, err);
+    // continueAsNew() throws to end the run: a hand-over, not a failure.
+    if (err instanceof wf.ContinueAsNew && wf.patched(CONTINUE_AS_NEW_NOT_FAILED_PATCH)) throw err;
+    // Cleanup (or the failure's publish) must run even though this scope may be cancelled.
+    await wf.CancellationScope.nonCancellable(step.ending(run, err));
+    throw err;
   }
 }
