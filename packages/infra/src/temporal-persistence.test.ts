@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { connectTemporal } from './index.js';
-import { freePort, uniqueName } from './testing.js';
+import { eventually, freePort, uniqueName } from './testing.js';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../../scripts/stack/temporal.sh', import.meta.url));
@@ -60,8 +60,7 @@ describe('Temporal dev server persistence', () => {
 
     const pid = Number(await readFile(join(dir, 'pids', 'temporal.pid'), 'utf8'));
     process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(isAlive(pid), false, 'the server process died');
+    await eventually('the server process to die', () => Promise.resolve(isAlive(pid) ? undefined : true), 20_000, 100);
 
     await stack('start');
     const { connection, client } = await connectTemporal({ address, namespace: 'default' });
