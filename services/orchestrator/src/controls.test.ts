@@ -48,6 +48,7 @@ describe('simulation controls', () => {
     // same slowed workers: time enough for this round's next step many times over.
     await w.witnessRound();
     assert.deepEqual(await activityTypes(round1), before, 'no activity was scheduled while paused');
+    assert.equal((await round1.describe()).status.name, 'RUNNING', 'the round is held, not finished');
     const held = await w.simulations.status(id);
     assert.equal(held.state, 'paused');
     assert.equal(held.step, settled.step);
