@@ -87,20 +87,20 @@ describe('recorder', () => {
       registry?: Registry;
     } = {},
   ) {
-    const { registry = new Registry(), ...rest } = options;
+    const { registry = new Registry(), groupId = uniqueName('recorder'), ...rest } = options;
     const recorder = new Recorder({
       kafka,
       redis,
       topic,
       dlqTopic,
-      groupId: uniqueName('recorder'),
+      groupId,
       logger: testLogger,
       metrics: createRecorderMetrics(registry),
       ...rest,
     });
     await recorder.start();
     stoppers.push(() => recorder.stop());
-    return { recorder, registry };
+    return { recorder, registry, caughtUp: () => caughtUp(groupId, topic) };
   }
 
   /** Rebuilds the read model in `r` from the topic (the whole of it, or one tenant's). */
@@ -724,8 +724,7 @@ describe('recorder', () => {
         ...Array.from({ length: 15 }, () => lineageEvents(uniqueName('lineage'))),
       ];
       const events = interleaved(streams);
-      const groupId = uniqueName('recorder');
-      await startRecorder(topic, dlqTopic, { redis: r, groupId });
+      const live = await startRecorder(topic, dlqTopic, { redis: r });
 
       // Whole and tenant-scoped rebuilds, one after the other (at least 5), each racing the events
       // published while it runs, in small batches: at least a tenth of them, more for as long as
@@ -741,7 +740,7 @@ describe('recorder', () => {
           await publish(topic, events.slice(next, next + 10));
         await rebuilding;
       }
-      await caughtUp(groupId, topic);
+      await live.caughtUp();
       assertSameReadModel(await dumpReadModel(r), await reference(events));
     },
   );
@@ -794,10 +793,9 @@ describe('recorder', () => {
       );
       const others = Array.from({ length: 10 }, () => simulationEvents(uniqueName('other'), 4));
       const events = interleaved([...acme, ...others]);
-      const groupId = uniqueName('recorder');
-      await startRecorder(topic, dlqTopic, { redis: r, groupId });
+      const live = await startRecorder(topic, dlqTopic, { redis: r });
       await publish(topic, events);
-      await caughtUp(groupId, topic);
+      await live.caughtUp();
       const expected = await reference(events);
       assertSameReadModel(await dumpReadModel(r), expected);
 
@@ -816,10 +814,9 @@ describe('recorder', () => {
       const { server, redis: r, reference } = await privateRedis();
       const { topic, dlqTopic } = await topics();
       const events = interleaved(Array.from({ length: 10 }, () => simulationEvents(uniqueName('sim'), 3)));
-      const groupId = uniqueName('recorder');
-      await startRecorder(topic, dlqTopic, { redis: r, groupId });
+      const live = await startRecorder(topic, dlqTopic, { redis: r });
       await publish(topic, events);
-      await caughtUp(groupId, topic);
+      await live.caughtUp();
       const damaged = events[0]!.simulationId;
       await r.del(redisKeys.round(damaged, 2));
 
