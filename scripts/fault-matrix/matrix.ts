@@ -14,6 +14,7 @@ import { createKafka, createRedisClient, ensureTopics, TopicReader } from '@kunl
 import {
   eventually,
   freePort,
+  kill9Pid,
   startRedisServer,
   startService,
   stackEnv,
@@ -70,17 +71,7 @@ function stackPid(name: string): number {
 }
 
 async function killStack(name: 'temporal' | 'kafka'): Promise<void> {
-  const pid = stackPid(name);
-  process.kill(pid, 'SIGKILL');
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  await eventually(`${name} gone`, () => Promise.resolve(alive() ? undefined : true), 30_000, 100);
+  await kill9Pid(stackPid(name), name);
 }
 
 function startStack(name: 'temporal' | 'kafka'): void {

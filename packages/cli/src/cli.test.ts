@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { redisKeys } from '@kunlun/contracts';
-import { KEYS, startTestStack, stored, type TestStack } from '@kunlun/gateway/testing';
+import { eventually, KEYS, startTestStack, stored, type TestStack } from '@kunlun/gateway/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kunlun.js', import.meta.url));
 
@@ -30,6 +30,15 @@ describe('kunlun CLI', () => {
     env = { KUNLUN_URL: s.baseUrl, KUNLUN_TOKEN: KEYS.operator };
   });
   after(() => s.stop());
+
+  /** Asks `kunlun status` until the status it prints satisfies `pred`; returns that status. */
+  const statusUntil = (id: string, what: string, pred: (st: { state: string; round: number }) => boolean) =>
+    eventually(what, async () => {
+      const { status } = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as {
+        status: { state: string; round: number } | null;
+      };
+      return status && pred(status) ? status : undefined;
+    });
 
   it('start → watch → result', { timeout: 180_000 }, async () => {
     const started = await kunlun(
@@ -65,28 +74,12 @@ describe('kunlun CLI', () => {
     assert.equal(started.code, 0, started.stderr);
     const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
     s.workers.track(stored(id));
-    for (let i = 0; ; i++) {
-      const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as {
-        status: { state: string; round: number } | null;
-      };
-      if (st.status?.state === 'paused') {
-        assert.equal(st.status.round, 0, 'held before round 1');
-        break;
-      }
-      assert.ok(i < 120, `not held before round 1: ${JSON.stringify(st.status)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const held = await statusUntil(id, 'held', (st) => st.state === 'paused');
+    assert.equal(held.round, 0, 'held before round 1');
     const pauseAt = await kunlun(['pause-at', id, '2'], env);
     assert.equal(pauseAt.code, 0, pauseAt.stderr);
     assert.equal((await kunlun(['resume', id], env)).code, 0);
-    for (let i = 0; ; i++) {
-      const st = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as {
-        status: { state: string; round: number };
-      };
-      if (st.status.state === 'paused' && st.status.round === 2) break;
-      assert.ok(i < 120, `not paused after round 2: ${JSON.stringify(st.status)}`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await statusUntil(id, 'paused after round 2', (st) => st.state === 'paused' && st.round === 2);
 
     const badSpec = await kunlun(['branch', id, 'calm', 'bold:temperature'], env);
     assert.equal(badSpec.code, 2);

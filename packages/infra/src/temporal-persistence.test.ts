@@ -11,19 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { connectTemporal } from './index.js';
-import { freePort, uniqueName } from './testing.js';
+import { freePort, kill9Pid, uniqueName } from './testing.js';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../../scripts/stack/temporal.sh', import.meta.url));
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('Temporal dev server persistence', () => {
   let dir: string;
@@ -59,9 +50,7 @@ describe('Temporal dev server persistence', () => {
     }
 
     const pid = Number(await readFile(join(dir, 'pids', 'temporal.pid'), 'utf8'));
-    process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(isAlive(pid), false, 'the server process died');
+    await kill9Pid(pid, 'the private Temporal server');
 
     await stack('start');
     const { connection, client } = await connectTemporal({ address, namespace: 'default' });

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './testing.js';
+import { eventually, freePort } from './testing.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -80,6 +80,20 @@ export async function startService(
       return res.text();
     },
   };
+}
+
+/** SIGKILL to a process this one did not start (a server of the stack), resolved once it is gone. */
+export async function kill9Pid(pid: number, what: string): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  process.kill(pid, 'SIGKILL');
+  await eventually(`${what} (pid ${pid}) gone`, () => Promise.resolve(alive() ? undefined : true), 30_000, 100);
 }
 
 /** Sum of a Prometheus counter's samples whose labels include all of `labels`. */

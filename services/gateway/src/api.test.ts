@@ -2,14 +2,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '@kunlun/infra/testing';
+import { slowAgents } from '@kunlun/orchestrator/testing';
 import { KEYS, readEvents, startTestStack, stored, type TestStack } from './testing/stack.js';
-
-const slow = { FAULT_LATENCY_MS: '150' };
 
 describe('gateway API end to end', () => {
   let s: TestStack;
   before(async () => {
-    s = await startTestStack({ agentEnv: { analyzer: slow, proposer: slow, critic: slow, evaluator: slow } });
+    s = await startTestStack({ agentEnv: slowAgents(150) });
   });
   after(() => s.stop());
 
@@ -60,11 +59,11 @@ describe('gateway API end to end', () => {
       assert.equal(paused.status, 200);
       assert.equal(paused.body.changed, true);
       // A step already dispatched when the pause landed may still finish (and report itself);
-      // after that nothing moves.
-      await new Promise((r) => setTimeout(r, 1_000));
+      // after that nothing moves, while another simulation runs a whole round on the same workers.
+      await s.workers.waitUntilSettled(stored(id));
       const heldFrom = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
       assert.equal(heldFrom.body.status.state, 'paused');
-      await new Promise((r) => setTimeout(r, 2_000));
+      await s.workers.witnessRound();
       const held = await call('GET', `/v1/simulations/${id}`, undefined, KEYS.viewer);
       assert.equal(held.body.status.state, 'paused');
       assert.equal(held.body.status.round, heldFrom.body.status.round, 'no progress while paused');
@@ -286,20 +285,10 @@ describe('gateway API end to end', () => {
 
   it('idempotent create: the same Idempotency-Key never starts a second simulation', { timeout: 60_000 }, async () => {
     const headers = { 'idempotency-key': `key-${Date.now()}` };
-    const a = await call(
-      'POST',
-      '/v1/simulations',
-      { issue: 'Same request twice', maxRounds: 1 },
-      KEYS.operator,
-      headers,
-    );
-    const b = await call(
-      'POST',
-      '/v1/simulations',
-      { issue: 'Same request twice', maxRounds: 1 },
-      KEYS.operator,
-      headers,
-    );
+    const create = () =>
+      call('POST', '/v1/simulations', { issue: 'Same request twice', maxRounds: 1 }, KEYS.operator, headers);
+    const a = await create();
+    const b = await create();
     s.workers.track(stored(a.body.simulationId as string));
     assert.equal(a.status, 201);
     assert.equal(b.status, 200);

@@ -7,17 +7,17 @@ import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { slowAgents } from '@kunlun/orchestrator/testing';
 import { KEYS, startTestStack, stored, type TestStack } from './testing/stack.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../../test-results/', import.meta.url));
-const slow = { FAULT_LATENCY_MS: '250' };
 
 describe('web page', () => {
   let s: TestStack;
   let browser: Browser;
   before(async () => {
-    s = await startTestStack({ agentEnv: { analyzer: slow, proposer: slow, critic: slow, evaluator: slow } });
+    s = await startTestStack({ agentEnv: slowAgents(250) });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [

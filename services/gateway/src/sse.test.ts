@@ -3,7 +3,7 @@
 // for made-up simulations — not Temporal workflows — while a client streams them.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { makeEvent, redisKeys, type SimulationEvent } from '@kunlun/contracts';
 import { eventually } from '@kunlun/infra/testing';
@@ -14,7 +14,6 @@ import { KEYS, readEvents, startTestStack, type TestStack } from './testing/stac
 type Frame = { id: number; event: string; data: unknown };
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A stream read awaited later: when a test fails before that, its rejection is not unhandled. */
 const handled = <T>(p: Promise<T>): Promise<T> => {
   p.catch(() => undefined);
@@ -89,6 +88,26 @@ describe('SSE delivery from the events log', () => {
     );
   const waitFrame = (seen: Frame[], seq: number, timeoutMs = 10_000) =>
     eventually(`frame ${seq}`, () => Promise.resolve(seen.some((f) => f.id === seq) ? true : undefined), timeoutMs, 20);
+  /**
+   * Resolves once every stream of this gateway has read the log since the call: a witness
+   * simulation's stream gets two events recorded one after the other. Doorbells reach the
+   * gateway's one subscriber connection in the order they were published, and the streams read
+   * the log over one Redis connection, in order: a stream rung before the first witness event has
+   * read before the witness stream gets it, or — if it was in the middle of a read then — reads
+   * again before the witness stream gets the second.
+   */
+  const everyStreamHasRead = async () => {
+    const witness = `sim-sse-witness-${randomUUID()}`;
+    await apply(witness, 1);
+    const seen: Frame[] = [];
+    const reading = stream(witness, 3, seen);
+    await subscribed(witness);
+    await waitFrame(seen, 1);
+    await apply(witness, 2);
+    await waitFrame(seen, 2);
+    await apply(witness, 3);
+    await reading;
+  };
 
   const id1 = `sim-sse-ooo-${randomUUID()}`;
 
@@ -100,7 +119,7 @@ describe('SSE delivery from the events log', () => {
     await waitFrame(seen, 1);
     await apply(id1, 2, 3, 5);
     await waitFrame(seen, 3);
-    await sleep(400); // the stream has had 5's doorbell and holds it: 4 is missing
+    await everyStreamHasRead(); // this one too, since 5's doorbell: it holds 5, 4 is missing
     assert.deepEqual(
       seen.map((f) => f.id),
       [1, 2, 3],
@@ -282,14 +301,23 @@ describe('SSE limits', () => {
     async () => {
       const replica = await s.replica();
       const url = new URL(replica.baseUrl);
+      const accepted = new Promise<Socket>((resolve) => replica.app.server.once('connection', resolve));
       const socket = connect(Number(url.port), url.hostname);
       let received = '';
       socket.setEncoding('utf8').on('data', (d: string) => (received += d));
       const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      // Half a request: the connection is busy, so closing waits for it.
-      socket.write(`GET /v1/simulations HTTP/1.1\r\nhost: x\r\n`);
-      await sleep(100);
+      // Half a request: the connection is busy, so closing waits for it. The server has parsed
+      // what it read (the parser runs as the bytes arrive) once its side of the socket counts them.
+      const half = `GET /v1/simulations HTTP/1.1\r\nhost: x\r\n`;
+      socket.write(half);
+      const serverSide = await accepted;
+      await eventually(
+        'the server read the half request',
+        () => Promise.resolve(serverSide.bytesRead >= half.length ? true : undefined),
+        10_000,
+        10,
+      );
       const closing = replica.app.close();
       await eventually(
         'the replica stopped listening',

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ControlRefusedError, InvalidRequestError } from '@kunlun/client';
-import { roundWorkflowId, type RoundResult, type SimulationStatus } from '@kunlun/contracts';
-import { eventually, startTestWorkers, type TestWorkers } from './testing/workers.js';
+import { roundWorkflowId, type RoundResult } from '@kunlun/contracts';
+import { activityTypes, startTestWorkers, type TestWorkers } from './testing/workers.js';
 
 const ISSUE = 'Should rural bus routes be replaced by on-demand shared taxis?';
 
@@ -15,14 +15,13 @@ describe('approval checkpoints', () => {
   after(() => w.stop());
 
   const awaiting = (workers: TestWorkers, id: string, round: number) =>
-    eventually(`round ${round} awaiting approval`, async () => {
-      const s: SimulationStatus = await workers.simulations.status(id);
-      return s.state === 'awaiting-approval' && s.pendingApproval?.round === round ? s : undefined;
-    });
-  const activities = async (id: string, round: number) =>
-    ((await w.client.workflow.getHandle(roundWorkflowId(id, round)).fetchHistory()).events ?? []).flatMap(
-      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    workers.waitForStatus(
+      id,
+      `round ${round} awaiting approval`,
+      (s) => s.state === 'awaiting-approval' && s.pendingApproval?.round === round,
     );
+  const activities = (id: string, round: number) =>
+    activityTypes(w.client.workflow.getHandle(roundWorkflowId(id, round)));
 
   it(
     'waits every round; approve, reject (the next round is told why) and amend behave as specified',
@@ -42,7 +41,10 @@ describe('approval checkpoints', () => {
       const s1 = await awaiting(w, id, 1);
       assert.equal(s1.pendingApproval!.reason, 'every round needs approval');
       assert.equal(s1.step, 'approval');
-      await new Promise((r) => setTimeout(r, 1_500));
+      // However long the checkpoint waits: once nothing is in flight, another simulation's whole
+      // round runs on the same workers and still this one evaluates nothing.
+      await w.waitUntilSettled(id);
+      await w.witnessRound();
       assert.ok(!(await activities(id, 1)).includes('evaluateOutcome'), 'nothing is evaluated before the decision');
       assert.equal((await w.simulations.status(id)).state, 'awaiting-approval');
       await assert.rejects(

@@ -11,7 +11,6 @@ import {
   roundProgressSignal,
   SimulationInputSchema,
   type SimulationEvent,
-  type SimulationStatus,
 } from '@kunlun/contracts';
 import { createKafka, TopicReader } from '@kunlun/infra';
 import { stackEnv, testLogger } from '@kunlun/infra/testing';
@@ -26,8 +25,6 @@ describe('the read model agrees with Temporal', () => {
   });
   after(() => w.stop());
 
-  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 90_000) =>
-    w.waitForStatus(id, what, pred, timeoutMs);
   const redisState = (id: string) => w.redis.hget(redisKeys.summary(id), 'state');
   const topicEvents = async (id: string): Promise<SimulationEvent[]> => {
     const reader = new TopicReader(
@@ -58,7 +55,7 @@ describe('the read model agrees with Temporal', () => {
       w.track(id);
       await w.simulations.pauseAt(id, { round: 2 });
       await w.simulations.resume(id);
-      const held = await waitFor(
+      const held = await w.waitForStatus(
         id,
         'paused after round 2, one hand-over later',
         (s) => s.state === 'paused' && s.round === 2,
@@ -86,7 +83,7 @@ describe('the read model agrees with Temporal', () => {
         approval: { mode: 'every-round' },
       });
       w.track(id);
-      await waitFor(id, 'the checkpoint', (s) => s.state === 'awaiting-approval');
+      await w.waitForStatus(id, 'the checkpoint', (s) => s.state === 'awaiting-approval');
       await w.simulations.pause(id, { by: 'ana' });
       await w.expectConsistent(id);
       assert.equal(await redisState(id), 'paused');
@@ -127,7 +124,7 @@ describe('the read model agrees with Temporal', () => {
     async () => {
       const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 3, startPaused: true });
       w.track(id);
-      const held = await waitFor(id, 'held before round 1', (s) => s.state === 'paused');
+      const held = await w.waitForStatus(id, 'held before round 1', (s) => s.state === 'paused');
       await w.simulations.terminate(id, 'operator stop');
       await eventually('terminated in the read model', async () =>
         (await redisState(id)) === 'terminated' ? true : undefined,
@@ -172,7 +169,7 @@ describe('the read model agrees with Temporal', () => {
   it('text the pipeline cannot carry is refused by the controls, naming the field', { timeout: 120_000 }, async () => {
     const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 2, startPaused: true });
     w.track(id);
-    await waitFor(id, 'held before round 1', (s) => s.state === 'paused');
+    await w.waitForStatus(id, 'held before round 1', (s) => s.state === 'paused');
     await assert.rejects(
       () => w.simulations.overrideAgent(id, { agentId: 'proposer', params: { persona: 'a \ud800 b' } }),
       refusedWith(/persona: contains an unpaired UTF-16 surrogate/),
@@ -207,9 +204,9 @@ describe('the read model agrees with Temporal', () => {
         approval: { mode: 'every-round', deadlineSeconds: 2, defaultAction: 'reject' },
       });
       w.track(id);
-      await waitFor(id, 'the checkpoint', (s) => s.state === 'awaiting-approval');
+      await w.waitForStatus(id, 'the checkpoint', (s) => s.state === 'awaiting-approval');
       await w.simulations.pause(id);
-      const closed = await waitFor(
+      const closed = await w.waitForStatus(
         id,
         'the deadline closing the checkpoint while paused',
         (s) => s.pendingApproval === null,
@@ -251,7 +248,7 @@ describe('the read model agrees with Temporal', () => {
       });
       const id = input.simulationId;
       w.track(id);
-      const held = await waitFor(id, 'held at the boundary before round 1', (s) => s.state === 'paused');
+      const held = await w.waitForStatus(id, 'held at the boundary before round 1', (s) => s.state === 'paused');
       assert.equal(held.pause!.reason, 'paused at the boundary before round 1');
       assert.deepEqual([held.round, held.step, held.scores.length], [0, null, 0]);
       await w.expectConsistent(id);
@@ -270,7 +267,7 @@ describe('the read model agrees with Temporal', () => {
       w.track(id);
       await w.simulations.pauseAt(id, { round: 2 });
       await w.simulations.resume(id);
-      await waitFor(id, 'paused after round 2', (s) => s.state === 'paused' && s.round === 2);
+      await w.waitForStatus(id, 'paused after round 2', (s) => s.state === 'paused' && s.round === 2);
       const back = await w.simulations.backtrack(id, { toRound: 1, reason: 'again from round 1' });
       assert.deepEqual([back.status.round, back.status.generation], [1, 1]);
       const before = await w.simulations.status(id);
@@ -302,7 +299,7 @@ describe('the read model agrees with Temporal', () => {
     async () => {
       const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 4, startPaused: true });
       w.track(id);
-      await waitFor(id, 'held before round 1', (s) => s.state === 'paused');
+      await w.waitForStatus(id, 'held before round 1', (s) => s.state === 'paused');
       await w.simulations.pauseAt(id, { round: 2 });
       const ff = await w.simulations.fastForward(id, { toRound: 3 });
       assert.match(ff.message, /the pause after round 2 is dropped \(that round is skipped\)/);
@@ -311,7 +308,7 @@ describe('the read model agrees with Temporal', () => {
       // Rounds 1–2 are being skipped or round 3 runs by now: the pause holds at the next boundary either way.
       const boundary = await w.simulations.pause(id, { at: 'round-boundary' });
       assert.equal(boundary.changed, true);
-      const held = await waitFor(id, 'the boundary pause', (s) => s.state === 'paused');
+      const held = await w.waitForStatus(id, 'the boundary pause', (s) => s.state === 'paused');
       assert.match(held.pause!.reason, /boundary (before round [123]|after round 3)/); // wherever it landed, the next boundary
       assert.equal(held.step, null, 'no round is running');
       await w.expectConsistent(id);

@@ -1,29 +1,26 @@
 // Controls of a running simulation, on the real dev server with real workers. Agents get
 // some latency (fault injection) so there is time to act in the middle of a round.
 import assert from 'node:assert/strict';
-import type { SimulationStatus } from '@kunlun/contracts';
 import { after, before, describe, it } from 'node:test';
 import { ControlRefusedError } from '@kunlun/client';
 import { fastForwardSignal, pauseSignal, resumeSignal, roundWorkflowId, type RoundResult } from '@kunlun/contracts';
-import type { WorkflowHandle } from '@temporalio/client';
-import { eventually, refusedWith, startTestWorkers, type TestWorkers } from './testing/workers.js';
+import {
+  activityTypes,
+  eventually,
+  refusedWith,
+  ROUND_ACTIVITIES,
+  slowAgents,
+  startTestWorkers,
+  type TestWorkers,
+} from './testing/workers.js';
 
 const ISSUE =
   'Should a small town ban short-term rentals to protect housing for residents, or does tourism income matter more?';
-const slow = { FAULT_LATENCY_MS: '300' };
-
-async function activityTypes(handle: WorkflowHandle): Promise<string[]> {
-  const history = await handle.fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
-    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    return name ? [name] : [];
-  });
-}
 
 describe('simulation controls', () => {
   let w: TestWorkers;
   before(async () => {
-    w = await startTestWorkers({ agentEnv: { analyzer: slow, proposer: slow, critic: slow, evaluator: slow } });
+    w = await startTestWorkers({ agentEnv: slowAgents(300) });
   });
   after(() => w.stop());
 
@@ -32,12 +29,10 @@ describe('simulation controls', () => {
     w.track(simulationId);
     return simulationId;
   };
-  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 60_000) =>
-    w.waitForStatus(id, what, pred, timeoutMs);
 
   it('pause holds between steps, twice is a no-op, resume continues the same step', { timeout: 120_000 }, async () => {
     const id = await start(2);
-    await waitFor(id, 'round 1 proposing', (s) => s.round === 1 && s.step === 'propose');
+    await w.waitForStatus(id, 'round 1 proposing', (s) => s.round === 1 && s.step === 'propose');
     const ack = await w.simulations.pause(id, { by: 'alice' });
     assert.equal(ack.changed, true);
     assert.equal(ack.status.state, 'paused');
@@ -46,14 +41,17 @@ describe('simulation controls', () => {
     assert.match(again.message, /already paused/);
 
     const round1 = w.client.workflow.getHandle(roundWorkflowId(id, 1));
-    await new Promise((r) => setTimeout(r, 1_000)); // the step in flight may finish
+    // The step in flight when the pause landed finishes; the workflow task after it starts nothing.
+    const settled = await w.waitUntilSettled(id);
     const before = await activityTypes(round1);
-    const stepBefore = (await w.simulations.status(id)).step;
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Still nothing while a whole round of another simulation (four steps in a row) runs on the
+    // same slowed workers: time enough for this round's next step many times over.
+    await w.witnessRound();
     assert.deepEqual(await activityTypes(round1), before, 'no activity was scheduled while paused');
+    assert.equal((await round1.describe()).status.name, 'RUNNING', 'the round is held, not finished');
     const held = await w.simulations.status(id);
     assert.equal(held.state, 'paused');
-    assert.equal(held.step, stepBefore);
+    assert.equal(held.step, settled.step);
     assert.equal(held.round, 1);
 
     const resumed = await w.simulations.resume(id);
@@ -63,14 +61,7 @@ describe('simulation controls', () => {
     const result = await w.simulations.result(id);
     assert.equal(result.rounds.length, 2);
     // Each step ran exactly once: the round went on from where it stopped.
-    assert.deepEqual((await activityTypes(round1)).sort(), [
-      'analyzeIssue',
-      'critiqueHypothesis',
-      'critiqueHypothesis',
-      'critiqueHypothesis',
-      'evaluateOutcome',
-      'proposeHypothesis',
-    ]);
+    assert.deepEqual((await activityTypes(round1)).sort(), ROUND_ACTIVITIES);
   });
 
   it('a pause that lands while the next round is starting holds that round', { timeout: 120_000 }, async () => {
@@ -88,9 +79,10 @@ describe('simulation controls', () => {
       2,
     );
     await w.simulations.pause(id);
-    await new Promise((r) => setTimeout(r, 2_500));
-    const held = await w.simulations.status(id);
-    await new Promise((r) => setTimeout(r, 2_000));
+    // Whatever the child got to (started, or a step it began before the pause reached it): once
+    // nothing is in flight, nothing moves while another simulation runs a whole round.
+    const held = await w.waitUntilSettled(id);
+    await w.witnessRound();
     const later = await w.simulations.status(id);
     assert.equal(later.state, 'paused');
     assert.equal(later.scores.length, held.scores.length, 'no round finished while paused');
@@ -104,7 +96,7 @@ describe('simulation controls', () => {
     async () => {
       const id = await start(5);
       await w.simulations.pauseAt(id, { round: 1 });
-      const paused = await waitFor(id, 'the pause after round 1', (s) => s.state === 'paused');
+      const paused = await w.waitForStatus(id, 'the pause after round 1', (s) => s.state === 'paused');
       assert.equal(paused.round, 1);
       assert.match(paused.pause!.reason, /pauseAt: round 1 done/);
       assert.equal(paused.scores.length, 1);
@@ -141,7 +133,7 @@ describe('simulation controls', () => {
     async () => {
       const id = await start(3);
       await w.simulations.pauseAt(id, { round: 1 });
-      await waitFor(id, 'the pause after round 1', (s) => s.state === 'paused');
+      await w.waitForStatus(id, 'the pause after round 1', (s) => s.state === 'paused');
 
       await assert.rejects(
         () => w.simulations.overrideAgent(id, { agentId: 'nobody', params: { strictness: 1 } }),
@@ -179,7 +171,7 @@ describe('simulation controls', () => {
 
       await w.simulations.pauseAt(id, { round: 2 });
       await w.simulations.resume(id);
-      await waitFor(id, 'the pause after round 2', (s) => s.state === 'paused' && s.round === 2);
+      await w.waitForStatus(id, 'the pause after round 2', (s) => s.state === 'paused' && s.round === 2);
       const r1 = await w.simulations.roundResult(id, 1);
       const r2 = await w.simulations.roundResult(id, 2);
       const logic = (r: RoundResult) => r.critiques.find((c) => c.criticId === 'critic-logic')!;
@@ -209,11 +201,11 @@ describe('simulation controls', () => {
 
   it('pauses at the next round boundary when asked', { timeout: 120_000 }, async () => {
     const id = await start(3);
-    await waitFor(id, 'round 1 running', (s) => s.round === 1 && s.step !== null);
+    await w.waitForStatus(id, 'round 1 running', (s) => s.round === 1 && s.step !== null);
     const ack = await w.simulations.pause(id, { at: 'round-boundary' });
     assert.match(ack.message, /will pause after round 1 completes/);
     assert.equal(ack.status.state, 'running');
-    const st = await waitFor(id, 'the boundary pause', (s) => s.state === 'paused');
+    const st = await w.waitForStatus(id, 'the boundary pause', (s) => s.state === 'paused');
     assert.equal(st.round, 1);
     assert.equal(st.scores.length, 1);
     assert.match(st.pause!.reason, /boundary after round 1/);
@@ -225,7 +217,7 @@ describe('simulation controls', () => {
     const handle = w.client.workflow.getHandle(id);
     await handle.signal(fastForwardSignal, { toRound: 0 });
     await handle.signal(pauseSignal, {});
-    await waitFor(id, 'paused by signal', (s) => s.state === 'paused');
+    await w.waitForStatus(id, 'paused by signal', (s) => s.state === 'paused');
     await handle.signal(resumeSignal, {});
     const result = await w.simulations.result(id);
     assert.deepEqual(
@@ -239,7 +231,7 @@ describe('simulation controls', () => {
     { timeout: 120_000 },
     async () => {
       const id = await start(5);
-      await waitFor(id, 'round 1 running', (s) => s.round === 1 && s.step !== null);
+      await w.waitForStatus(id, 'round 1 running', (s) => s.round === 1 && s.step !== null);
       await w.simulations.cancel(id);
       const handle = w.client.workflow.getHandle(id);
       await eventually('the workflow to be cancelled', async () =>

@@ -2,71 +2,32 @@
 // kill -9 of the orchestrator and of a critic worker, injected critic failures, critic pools.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SimulationClient } from '@kunlun/client';
+import type { SimulationClient } from '@kunlun/client';
 import { DEFAULT_AGENTS, roundWorkflowId, type AgentSpec, type RoundResult } from '@kunlun/contracts';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { counterValue, startService, type ServiceProcess } from '@kunlun/infra/testing';
-import { eventually, stackEnv, startTestWorkers, type TestWorkers } from './testing/workers.js';
+import { activityRuns, eventually, ROUND_ACTIVITIES, startTestWorkers, type TestWorkers } from './testing/workers.js';
 
 const ISSUE = 'Should hospitals let an AI system triage emergency patients when human staff are overloaded?';
 
-interface ActivityRun {
-  type: string;
-  taskQueue: string;
-  attempt: number | null;
-  identity: string | null;
-  completed: boolean;
-}
-
-/** Every activity of a workflow run, with the queue it was scheduled on and who ran its last attempt. */
-async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[]> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const runs = new Map<string, ActivityRun>();
-  for (const e of events) {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s)
-      runs.set(String(e.eventId), {
-        type: s.activityType?.name ?? '',
-        taskQueue: s.taskQueue?.name ?? '',
-        attempt: null,
-        identity: null,
-        completed: false,
-      });
-    const st = e.activityTaskStartedEventAttributes;
-    if (st)
-      Object.assign(runs.get(String(st.scheduledEventId))!, {
-        attempt: st.attempt ?? null,
-        identity: st.identity ?? null,
-      });
-    const c = e.activityTaskCompletedEventAttributes;
-    if (c) runs.get(String(c.scheduledEventId))!.completed = true;
-  }
-  return [...runs.values()];
-}
-
 describe('durability with separate worker processes', () => {
-  let connection: Connection;
-  let client: Client;
-  let sims: SimulationClient;
   const shared: ServiceProcess[] = [];
   const started: string[] = [];
-  /** The events topic and read model of this file (the services publish there; each test ends with the checker). */
+  /**
+   * The events topic and read model of this file, and a client: no workers in this process (the
+   * services publish there; each test ends with the checker).
+   */
   let w: TestWorkers;
   const orchestratorEnv = () => ({ EVENTS_TOPIC: w.topic, RECONCILE_WINDOW_MS: '60000' }); // only this file's terminations
 
   before(async () => {
     w = await startTestWorkers({ orchestrator: false, agents: false });
-    connection = await Connection.connect({ address: stackEnv.temporalAddress });
-    client = new Client({ connection, namespace: stackEnv.namespace });
-    sims = new SimulationClient(client);
     shared.push(
       ...(await Promise.all(['agent-analyzer', 'agent-proposer', 'agent-evaluator'].map((s) => startService(s)))),
     );
   });
   after(async () => {
-    for (const id of started) await sims.terminate(id).catch(() => undefined);
+    for (const id of started) await w.simulations.terminate(id).catch(() => undefined);
     await Promise.all(shared.map((p) => p.stop()));
-    await connection.close();
     await w.stop();
   });
 
@@ -83,7 +44,7 @@ describe('durability with separate worker processes', () => {
   }
 
   const start = async (req: Parameters<SimulationClient['start']>[0]) => {
-    const { simulationId } = await sims.start(req);
+    const { simulationId } = await w.simulations.start(req);
     started.push(simulationId);
     return simulationId;
   };
@@ -95,30 +56,20 @@ describe('durability with separate worker processes', () => {
       await withServices([['agent-critic', { FAULT_LATENCY_MS: '700' }]], async () => {
         const first = await startService('orchestrator', orchestratorEnv());
         const id = await start({ issue: ISSUE, maxRounds: 3 });
-        await eventually('round 2 critiquing', async () => {
-          const s = await sims.status(id);
-          return s.round === 2 && s.step === 'critique' ? s : undefined;
-        });
+        await w.waitForStatus(id, 'round 2 critiquing', (s) => s.round === 2 && s.step === 'critique');
         await first.kill9();
         const second = await startService('orchestrator', orchestratorEnv());
         try {
-          const result = await sims.result(id);
+          const result = await w.simulations.result(id);
           assert.deepEqual(
             result.rounds.map((r) => `${r.round}:${r.status}`),
             ['1:completed', '2:completed', '3:completed'],
           );
-          const parentEvents = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+          const parentEvents = (await w.client.workflow.getHandle(id).fetchHistory()).events ?? [];
           const childStarts = parentEvents.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
           assert.equal(childStarts.length, 3, 'one child workflow per round');
-          const round2 = await activityRuns(client.workflow.getHandle(roundWorkflowId(id, 2)));
-          assert.deepEqual(round2.map((r) => r.type).sort(), [
-            'analyzeIssue',
-            'critiqueHypothesis',
-            'critiqueHypothesis',
-            'critiqueHypothesis',
-            'evaluateOutcome',
-            'proposeHypothesis',
-          ]);
+          const round2 = await activityRuns(w.client.workflow.getHandle(roundWorkflowId(id, 2)));
+          assert.deepEqual(round2.map((r) => r.type).sort(), ROUND_ACTIVITIES);
           assert.ok(
             round2.every((r) => r.completed && r.attempt === 1),
             'no agent call of round 2 ran twice',
@@ -148,7 +99,7 @@ describe('durability with separate worker processes', () => {
             maxRounds: 1,
             timeouts: { heartbeatSeconds: 2, startToCloseSeconds: 60, scheduleToStartSeconds: 600, maxAttempts: 6 },
           });
-          const round = client.workflow.getHandle(roundWorkflowId(id, 1));
+          const round = w.client.workflow.getHandle(roundWorkflowId(id, 1));
           const victimIdentity = await eventually('a critique to be running', async () => {
             const desc = await round.describe().catch(() => null);
             const running = desc?.raw.pendingActivities?.find(
@@ -160,7 +111,7 @@ describe('durability with separate worker processes', () => {
           assert.equal(victim.identity, victimIdentity);
           await victim.kill9();
 
-          const result = (await sims.result(id)).rounds[0] as RoundResult;
+          const result = (await w.simulations.result(id)).rounds[0] as RoundResult;
           assert.equal(result.critiques.length, 3);
           assert.deepEqual(result.failedCritics, []);
           const critiques = (await activityRuns(round)).filter((r) => r.type === 'critiqueHypothesis');
@@ -190,7 +141,7 @@ describe('durability with separate worker processes', () => {
             maxRounds: rounds,
             timeouts: { maxAttempts: 20, startToCloseSeconds: 60, scheduleToStartSeconds: 600, heartbeatSeconds: 20 },
           });
-          const result = await sims.result(id);
+          const result = await w.simulations.result(id);
           assert.equal(result.rounds.length, rounds);
           for (const r of result.rounds as RoundResult[]) assert.equal(r.critiques.length, 3);
 
@@ -236,12 +187,12 @@ describe('durability with separate worker processes', () => {
           maxRounds: 2,
           agents: [...base, critic('a1', 'alpha'), critic('a2', 'alpha'), critic('b1', 'beta')],
         });
-        const result = await sims.result(id);
+        const result = await w.simulations.result(id);
         for (const r of result.rounds as RoundResult[])
           assert.deepEqual(r.critiques.map((c) => c.criticId).sort(), ['a1', 'a2', 'b1']);
 
         for (const n of [1, 2]) {
-          const critiques = (await activityRuns(client.workflow.getHandle(roundWorkflowId(id, n)))).filter(
+          const critiques = (await activityRuns(w.client.workflow.getHandle(roundWorkflowId(id, n)))).filter(
             (r) => r.type === 'critiqueHypothesis',
           );
           const onAlpha = critiques.filter((r) => r.taskQueue === 'kunlun.agent.critic.alpha');

@@ -2,44 +2,23 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { redisKeys, type RoundOutcome, type RoundResult } from '@kunlun/contracts';
-import { createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
-import { eventually, startRedisServer, stackEnv, testLogger, uniqueName } from '@kunlun/infra/testing';
-import { createRecorderMetrics, Recorder } from '@kunlun/recorder';
+import { eventually, startRedisServer } from '@kunlun/infra/testing';
 import type { Redis } from 'ioredis';
-import { Registry } from 'prom-client';
 import { startTestWorkers, type TestWorkers } from './testing/workers.js';
 
 describe('simulation events in the read model', () => {
-  const topic = uniqueName('e2e.events');
   let w: TestWorkers;
   let redisServer: Awaited<ReturnType<typeof startRedisServer>>;
+  /** The read model, in a redis-server of this file's own. */
   let redis: Redis;
-  let recorder: Recorder;
 
   before(async () => {
-    const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'events-test', logger: testLogger });
-    await ensureTopics(kafka, [
-      { topic, numPartitions: 3, configEntries: [] },
-      { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [] },
-    ]);
     redisServer = await startRedisServer();
-    redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'events-test' });
-    recorder = new Recorder({
-      kafka,
-      redis,
-      topic,
-      dlqTopic: `${topic}.dlq`,
-      groupId: uniqueName('recorder'),
-      logger: testLogger,
-      metrics: createRecorderMetrics(new Registry()),
-    });
-    await recorder.start();
-    w = await startTestWorkers({ pipeline: { topic, redis } });
+    w = await startTestWorkers({ readModelUrl: redisServer.url });
+    redis = w.redis;
   });
   after(async () => {
     await w.stop();
-    await recorder.stop();
-    redis.disconnect();
     await redisServer.stop();
   });
 

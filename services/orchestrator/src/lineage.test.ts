@@ -2,17 +2,17 @@
 // some latency (fault injection) so there is time to act while a round runs.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { roundWorkflowId, type BranchRecord, type BranchVariant, type RoundResult } from '@kunlun/contracts';
 import {
-  roundWorkflowId,
-  type BranchRecord,
-  type BranchVariant,
-  type RoundResult,
-  type SimulationStatus,
-} from '@kunlun/contracts';
-import { eventually, refusedWith, startTestWorkers, type TestWorkers } from './testing/workers.js';
+  activityTypes,
+  eventually,
+  refusedWith,
+  slowAgents,
+  startTestWorkers,
+  type TestWorkers,
+} from './testing/workers.js';
 
 const ISSUE = 'Should a city replace its parking minimums with a congestion charge?';
-const slow = { FAULT_LATENCY_MS: '200' };
 const BRANCHES: BranchVariant[] = [
   { label: 'baseline', overrides: {} },
   { label: 'bold', overrides: { proposer: { temperature: 1.5 } } },
@@ -22,12 +22,9 @@ const BRANCHES: BranchVariant[] = [
 describe('branch tournaments and backtracking', () => {
   let w: TestWorkers;
   before(async () => {
-    w = await startTestWorkers({ agentEnv: { analyzer: slow, proposer: slow, critic: slow, evaluator: slow } });
+    w = await startTestWorkers({ agentEnv: slowAgents(200) });
   });
   after(() => w.stop());
-
-  const waitFor = (id: string, what: string, pred: (s: SimulationStatus) => boolean, timeoutMs = 90_000) =>
-    w.waitForStatus(id, what, pred, timeoutMs);
 
   it(
     'a tournament round runs its branches in parallel and continues from the best score',
@@ -99,7 +96,7 @@ describe('branch tournaments and backtracking', () => {
     async () => {
       const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 3 });
       w.track(id);
-      await waitFor(id, 'round 1 running', (s) => s.round === 1);
+      await w.waitForStatus(id, 'round 1 running', (s) => s.round === 1);
       await assert.rejects(
         () => w.simulations.branch(id, { atRound: 1, branches: BRANCHES }),
         refusedWith(/round 1 has already started, the earliest is 2/),
@@ -154,7 +151,7 @@ describe('branch tournaments and backtracking', () => {
       const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 5 });
       w.track(id);
       await w.simulations.pauseAt(id, { round: 4 });
-      const paused = await waitFor(id, 'paused after round 4', (s) => s.state === 'paused' && s.round === 4);
+      const paused = await w.waitForStatus(id, 'paused after round 4', (s) => s.state === 'paused' && s.round === 4);
       const abandoned = [3, 4].map((r) => paused.scores.find((s) => s.round === r)!);
       const original3 = await w.simulations.roundResult(id, 3);
 
@@ -244,7 +241,7 @@ describe('branch tournaments and backtracking', () => {
     async () => {
       const { simulationId: id } = await w.simulations.start({ issue: ISSUE, maxRounds: 3 });
       w.track(id);
-      await waitFor(id, 'round 2 running', (s) => s.round === 2 && s.step !== null);
+      await w.waitForStatus(id, 'round 2 running', (s) => s.round === 2 && s.step !== null);
       await assert.rejects(() => w.simulations.backtrack(id, { toRound: 2 }), refusedWith(/round 2 is running/));
       const ack = await w.simulations.backtrack(id, { toRound: 1 });
       assert.match(ack.message, /0 later round\(s\) and the interrupted round 2 kept as abandoned branch backtrack-1/);
@@ -296,7 +293,7 @@ describe('branch tournaments and backtracking', () => {
       w.track(id);
       await w.simulations.branch(id, { atRound: 4, branches: BRANCHES.slice(0, 2) });
       await w.simulations.pauseAt(id, { round: 5 });
-      const paused = await waitFor(id, 'paused after round 5', (s) => s.state === 'paused' && s.round === 5);
+      const paused = await w.waitForStatus(id, 'paused after round 5', (s) => s.state === 'paused' && s.round === 5);
       assert.ok(paused.continuedAsNew >= 2, `continued as new ${paused.continuedAsNew} times`);
       assert.deepEqual(
         paused.branches.map((b) => [b.id, b.outcome === 'won' || b.outcome === 'pruned']),
@@ -340,9 +337,9 @@ describe('branch tournaments and backtracking', () => {
         branching: { atRounds: [2], branches: BRANCHES },
       });
       w.track(id);
-      await waitFor(id, 'round 1 awaiting approval', (s) => s.pendingApproval?.round === 1);
+      await w.waitForStatus(id, 'round 1 awaiting approval', (s) => s.pendingApproval?.round === 1);
       await w.simulations.approve(id);
-      const waiting = await waitFor(
+      const waiting = await w.waitForStatus(
         id,
         'the tournament winner awaiting approval',
         (s) => s.state === 'awaiting-approval' && s.pendingApproval?.round === 2,
@@ -366,8 +363,7 @@ describe('branch tournaments and backtracking', () => {
         ['amended', 'fay', winner.rounds[0]!.hypothesis],
       );
       // The amended text was evaluated (by the evaluator, from the simulation workflow itself).
-      const parent = (await w.client.workflow.getHandle(id).fetchHistory()).events ?? [];
-      assert.ok(parent.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'evaluateOutcome'));
+      assert.ok((await activityTypes(w.client.workflow.getHandle(id))).includes('evaluateOutcome'));
       assert.ok(round2.evaluation.nextSteps.length > 0);
     },
   );

@@ -23,6 +23,8 @@ describe('long runs', () => {
       w.track(id);
 
       // Query status all along: it must answer across every hand-over, with rounds never going back.
+      // The pause between queries is the sampling rate (it waits for nothing): a query back to
+      // back would load the two cores the run itself needs.
       let polling = true;
       let answered = 0;
       let lastRound = 0;
@@ -41,13 +43,7 @@ describe('long runs', () => {
         }
       })();
       await w.simulations.pauseAt(id, { round: 25 });
-      await (async () => {
-        for (;;) {
-          const s = await w.simulations.status(id);
-          if (s.state === 'paused') return;
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      })();
+      await w.waitForStatus(id, 'the pause after round 25', (s) => s.state === 'paused', 540_000);
       await w.simulations.overrideAgent(id, {
         agentId: 'critic-logic',
         params: { strictness: 0.9 },

@@ -32,6 +32,7 @@ import {
   RedisProjection,
   startProbeServer,
   type Readiness,
+  type RecorderOptions,
 } from './index.js';
 import { isTransientRedisError } from './recorder.js';
 import { assertSameReadModel, dumpReadModel, lineageEvents, simulationEvents } from './testing/events.js';
@@ -78,20 +79,46 @@ describe('recorder', () => {
     }
   }
 
-  async function startRecorder(topic: string, dlqTopic: string, registry = new Registry()) {
+  /** A recorder of the test's own (stopped with the suite): into the suite's Redis, in a fresh group, unless told otherwise. */
+  async function startRecorder(
+    topic: string,
+    dlqTopic: string,
+    options: Partial<Omit<RecorderOptions, 'kafka' | 'topic' | 'dlqTopic' | 'logger' | 'metrics'>> & {
+      registry?: Registry;
+    } = {},
+  ) {
+    const { registry = new Registry(), groupId = uniqueName('recorder'), ...rest } = options;
     const recorder = new Recorder({
       kafka,
       redis,
       topic,
       dlqTopic,
-      groupId: uniqueName('recorder'),
+      groupId,
       logger: testLogger,
       metrics: createRecorderMetrics(registry),
+      ...rest,
     });
     await recorder.start();
     stoppers.push(() => recorder.stop());
-    return { recorder, registry };
+    return { recorder, registry, caughtUp: () => caughtUp(groupId, topic) };
   }
+
+  /** Rebuilds the read model in `r` from the topic (the whole of it, or one tenant's). */
+  const rebuild = (
+    r: Redis,
+    topic: string,
+    dlqTopic: string,
+    options: Partial<Parameters<typeof rebuildReadModel>[0]> = {},
+  ) =>
+    rebuildReadModel({
+      kafka,
+      redis: r,
+      topic,
+      dlqTopic,
+      logger: testLogger,
+      metrics: createRecorderMetrics(new Registry()),
+      ...options,
+    });
 
   const eventCount = async (id: string) => Number((await redis.hget(redisKeys.summary(id), 'eventCount')) ?? 0);
   const waitForEvents = (ids: string[], perSim: number, timeoutMs = 120_000) =>
@@ -422,19 +449,7 @@ describe('recorder', () => {
       // stops the consumer for good; the recorder must re-join and project what comes next.
       const { redis: r, server } = await privateRedis();
       const { topic, dlqTopic } = await topics();
-      const registry = new Registry();
-      const recorder = new Recorder({
-        kafka,
-        redis: r,
-        topic,
-        dlqTopic,
-        groupId: uniqueName('recorder'),
-        sessionTimeoutMs: 6_000,
-        logger: testLogger,
-        metrics: createRecorderMetrics(registry),
-      });
-      await recorder.start();
-      stoppers.push(() => recorder.stop());
+      const { recorder, registry } = await startRecorder(topic, dlqTopic, { redis: r, sessionTimeoutMs: 6_000 });
       const count = (id: string) => r.hget(redisKeys.summary(id), 'eventCount').then(Number);
       const [a, b, c] = [uniqueName('sim'), uniqueName('sim'), uniqueName('sim')];
       await publish(topic, simulationEvents(a, 2));
@@ -448,7 +463,8 @@ describe('recorder', () => {
       stoppers.push(() => Promise.resolve(admin.disconnect()));
       await admin.call('CLIENT', 'PAUSE', '12000', 'WRITE');
       await publish(topic, simulationEvents(b, 2));
-      await new Promise((resolve) => setTimeout(resolve, 14_000));
+      // A write of our own is held like the recorder's: it returns when the stall is over.
+      await eventually('the stall over', async () => ((await admin.set('stall-over', '1')) ? true : undefined), 60_000);
       await publish(topic, simulationEvents(c, 2));
       await eventually(
         'every simulation projected after the stall',
@@ -470,26 +486,23 @@ describe('recorder', () => {
     async () => {
       const { redis: r } = await privateRedis();
       const { topic, dlqTopic } = await topics();
-      const registry = new Registry();
       let bug = true;
-      let downWhileReplaced: string | undefined;
-      const recorder: Recorder = new Recorder({
-        kafka,
+      const { recorder, registry } = await startRecorder(topic, dlqTopic, {
         redis: r,
-        topic,
-        dlqTopic,
-        groupId: uniqueName('recorder'),
-        logger: testLogger,
-        metrics: createRecorderMetrics(registry),
         onBatchDone: () => {
           if (!bug) return;
           bug = false;
-          setTimeout(() => (downWhileReplaced = recorder.notConsuming), 200);
           throw new TypeError('a bug in the batch handler');
         },
       });
-      await recorder.start();
-      stoppers.push(() => recorder.stop());
+      // Watched from before the crash: the replacement waits a second before it re-joins, and this
+      // looks every 50 ms (the timers of one process fire in order), so it cannot miss the window.
+      const downWhileReplaced = eventually(
+        'the recorder to say it is not consuming',
+        () => Promise.resolve(recorder.notConsuming),
+        60_000,
+        50,
+      );
       const ids = [uniqueName('sim'), uniqueName('sim')];
       await publish(topic, simulationEvents(ids[0]!, 2));
       await eventually(
@@ -508,7 +521,7 @@ describe('recorder', () => {
         },
         120_000,
       );
-      assert.match(downWhileReplaced ?? '', /consumer stopped \(a bug in the batch handler\); re-joining/);
+      assert.match(await downWhileReplaced, /consumer stopped \(a bug in the batch handler\); re-joining/);
       assert.equal(recorder.notConsuming, undefined);
     },
   );
@@ -542,14 +555,25 @@ describe('recorder', () => {
     return { server, redis: client, reference };
   }
 
-  const rebuildMetrics = () => createRecorderMetrics(new Registry());
-
   /** Events of many simulations, interleaved the way concurrent simulations publish them. */
   function interleaved(streams: SimulationEvent[][]): SimulationEvent[] {
     const out: SimulationEvent[] = [];
     for (let i = 0; out.length < streams.reduce((n, s) => n + s.length, 0); i++)
       for (const s of streams) if (s[i]) out.push(s[i]!);
     return out;
+  }
+
+  /** A rebuild job of the tenant as the gateway records it (POST /v1/admin/rebuild), not announced yet. */
+  async function recordRebuildJob(r: Redis, tenant: string) {
+    const jobId = crypto.randomUUID();
+    const job = redisKeys.rebuildJob(jobId);
+    await r
+      .multi()
+      .hset(job, { tenant, state: 'requested', requestedBy: 'ada', requestedAt: new Date().toISOString(), attempts: 0 })
+      .set(redisKeys.rebuildTenant(tenant), jobId)
+      .zadd(redisKeys.activeRebuilds, Date.now() + REBUILD_CLAIM_DEADLINE_MS, jobId)
+      .exec();
+    return { jobId, job };
   }
 
   /** Until the consumer group has committed every partition up to its current end. */
@@ -599,15 +623,7 @@ describe('recorder', () => {
             holder: await r.get(redisKeys.rebuilding),
             readyz: `${res.status} ${await res.text()}`,
           });
-          return rebuildReadModel({
-            kafka,
-            redis: r,
-            topic,
-            dlqTopic,
-            logger: testLogger,
-            metrics: rebuildMetrics(),
-            signal,
-          });
+          return rebuild(r, topic, dlqTopic, { signal });
         },
       });
       const probes = await startProbeServer({
@@ -629,18 +645,7 @@ describe('recorder', () => {
       assert.equal((JSON.parse((await r.get(redisKeys.epoch))!) as { how: string }).how, 'first projection');
       assert.equal(duringRebuild.length, 0, 'no rebuild for a first projection');
 
-      const recorder = new Recorder({
-        kafka,
-        redis: r,
-        topic,
-        dlqTopic,
-        groupId,
-        logger: testLogger,
-        metrics: createRecorderMetrics(new Registry()),
-        onEpochMissing: () => guard.notify(),
-      });
-      await recorder.start();
-      stoppers.push(() => recorder.stop());
+      await startRecorder(topic, dlqTopic, { redis: r, groupId, onEpochMissing: () => guard.notify() });
       await publish(topic, events);
       await caughtUp(groupId, topic);
       const expected = await reference(events);
@@ -685,25 +690,11 @@ describe('recorder', () => {
         logger: testLogger,
         checkEveryMs: 600_000,
         freshGroup: () => isFreshGroup(kafka, groupId, topic),
-        rebuild: (signal) => (
-          rebuilds++,
-          rebuildReadModel({ kafka, redis: r, topic, dlqTopic, logger: testLogger, metrics: rebuildMetrics(), signal })
-        ),
+        rebuild: (signal) => (rebuilds++, rebuild(r, topic, dlqTopic, { signal })),
       });
       await guard.start();
       stoppers.push(() => guard.stop());
-      const recorder = new Recorder({
-        kafka,
-        redis: r,
-        topic,
-        dlqTopic,
-        groupId,
-        logger: testLogger,
-        metrics: createRecorderMetrics(new Registry()),
-        onEpochMissing: () => guard.notify(),
-      });
-      await recorder.start();
-      stoppers.push(() => recorder.stop());
+      await startRecorder(topic, dlqTopic, { redis: r, groupId, onEpochMissing: () => guard.notify() });
       await publish(topic, events);
       await caughtUp(groupId, topic);
 
@@ -733,44 +724,23 @@ describe('recorder', () => {
         ...Array.from({ length: 15 }, () => lineageEvents(uniqueName('lineage'))),
       ];
       const events = interleaved(streams);
-      const groupId = uniqueName('recorder');
-      const recorder = new Recorder({
-        kafka,
-        redis: r,
-        topic,
-        dlqTopic,
-        groupId,
-        logger: testLogger,
-        metrics: createRecorderMetrics(new Registry()),
-      });
-      await recorder.start();
-      stoppers.push(() => recorder.stop());
+      const live = await startRecorder(topic, dlqTopic, { redis: r });
 
-      let published = false;
-      const publishing = (async () => {
-        // Spread over seconds, so that many rebuilds (more than a thousand keys each) overlap it.
-        for (let i = 0; i < events.length; i += 10) {
-          await publish(topic, events.slice(i, i + 10));
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        published = true;
-      })();
-      // Whole and tenant-scoped rebuilds, one after the other, for as long as events come (at least 5).
-      let rebuilds = 0;
-      while (rebuilds < 5 || !published) {
-        await rebuildReadModel({
-          kafka,
-          redis: r,
-          topic,
-          dlqTopic,
-          logger: testLogger,
-          metrics: rebuildMetrics(),
-          ...(rebuilds % 2 ? { tenant: DEFAULT_TENANT } : {}),
-        });
-        rebuilds++;
+      // Whole and tenant-scoped rebuilds, one after the other (at least 5), each racing the events
+      // published while it runs, in small batches: at least a tenth of them, more for as long as
+      // it runs. So every rebuild overlaps the live recorder's writes, whatever the machine's speed.
+      const tenth = Math.ceil(events.length / 10);
+      let next = 0;
+      for (let rebuilds = 0; rebuilds < 5 || next < events.length; rebuilds++) {
+        let running = true;
+        const rebuilding = rebuild(r, topic, dlqTopic, rebuilds % 2 ? { tenant: DEFAULT_TENANT } : {}).finally(
+          () => (running = false),
+        );
+        for (const end = next + tenth; next < events.length && (next < end || running); next += 10)
+          await publish(topic, events.slice(next, next + 10));
+        await rebuilding;
       }
-      await publishing;
-      await caughtUp(groupId, topic);
+      await live.caughtUp();
       assertSameReadModel(await dumpReadModel(r), await reference(events));
     },
   );
@@ -823,47 +793,16 @@ describe('recorder', () => {
       );
       const others = Array.from({ length: 10 }, () => simulationEvents(uniqueName('other'), 4));
       const events = interleaved([...acme, ...others]);
-      const groupId = uniqueName('recorder');
-      const recorder = new Recorder({
-        kafka,
-        redis: r,
-        topic,
-        dlqTopic,
-        groupId,
-        logger: testLogger,
-        metrics: createRecorderMetrics(new Registry()),
-      });
-      await recorder.start();
-      stoppers.push(() => recorder.stop());
+      const live = await startRecorder(topic, dlqTopic, { redis: r });
       await publish(topic, events);
-      await caughtUp(groupId, topic);
+      await live.caughtUp();
       const expected = await reference(events);
       assertSameReadModel(await dumpReadModel(r), expected);
 
       // Deleted, then timed out before the replay got anywhere.
-      await assert.rejects(
-        rebuildReadModel({
-          kafka,
-          redis: r,
-          topic,
-          dlqTopic,
-          logger: testLogger,
-          metrics: rebuildMetrics(),
-          tenant: 'acme',
-          timeoutMs: 1,
-        }),
-        /did not catch up/,
-      );
+      await assert.rejects(rebuild(r, topic, dlqTopic, { tenant: 'acme', timeoutMs: 1 }), /did not catch up/);
       assert.ok((await r.zcard(redisKeys.tenantIndex('acme'))) < acme.length, 'the tenant is half-deleted');
-      await rebuildReadModel({
-        kafka,
-        redis: r,
-        topic,
-        dlqTopic,
-        logger: testLogger,
-        metrics: rebuildMetrics(),
-        tenant: 'acme',
-      });
+      await rebuild(r, topic, dlqTopic, { tenant: 'acme' });
       assertSameReadModel(await dumpReadModel(r), expected);
     },
   );
@@ -875,38 +814,13 @@ describe('recorder', () => {
       const { server, redis: r, reference } = await privateRedis();
       const { topic, dlqTopic } = await topics();
       const events = interleaved(Array.from({ length: 10 }, () => simulationEvents(uniqueName('sim'), 3)));
-      const groupId = uniqueName('recorder');
-      const recorder = new Recorder({
-        kafka,
-        redis: r,
-        topic,
-        dlqTopic,
-        groupId,
-        logger: testLogger,
-        metrics: createRecorderMetrics(new Registry()),
-      });
-      await recorder.start();
-      stoppers.push(() => recorder.stop());
+      const live = await startRecorder(topic, dlqTopic, { redis: r });
       await publish(topic, events);
-      await caughtUp(groupId, topic);
+      await live.caughtUp();
       const damaged = events[0]!.simulationId;
       await r.del(redisKeys.round(damaged, 2));
 
-      // A job as the gateway records it (POST /v1/admin/rebuild).
-      const jobId = crypto.randomUUID();
-      const job = redisKeys.rebuildJob(jobId);
-      await r
-        .multi()
-        .hset(job, {
-          tenant: DEFAULT_TENANT,
-          state: 'requested',
-          requestedBy: 'ada',
-          requestedAt: new Date().toISOString(),
-          attempts: 0,
-        })
-        .set(redisKeys.rebuildTenant(DEFAULT_TENANT), jobId)
-        .zadd(redisKeys.activeRebuilds, Date.now() + REBUILD_CLAIM_DEADLINE_MS, jobId)
-        .exec();
+      const { jobId, job } = await recordRebuildJob(r, DEFAULT_TENANT);
 
       // Recorder A claims it, then dies mid-rebuild: its connections go, nothing renews the lease.
       const connection = () => createRedisClient({ url: server.url, logger: testLogger, name: 'rebuild-listener' });
@@ -936,17 +850,7 @@ describe('recorder', () => {
         logger: testLogger,
         leaseMs: 1_000,
         sweepEveryMs: 200,
-        rebuild: (tenant, signal) =>
-          rebuildReadModel({
-            kafka,
-            redis: bRedis,
-            topic,
-            dlqTopic,
-            logger: testLogger,
-            metrics: rebuildMetrics(),
-            tenant,
-            signal,
-          }),
+        rebuild: (tenant, signal) => rebuild(bRedis, topic, dlqTopic, { tenant, signal }),
       });
       const done = await eventually(
         'the job done',
@@ -982,20 +886,7 @@ describe('recorder', () => {
       rebuild: () => Promise.reject(new Error(`replay broke (${++calls})`)),
     });
     stoppers.push(async () => (await l.stop(), lRedis.disconnect(), lSub.disconnect()));
-    const jobId = crypto.randomUUID();
-    const job = redisKeys.rebuildJob(jobId);
-    await r
-      .multi()
-      .hset(job, {
-        tenant: 'acme',
-        state: 'requested',
-        requestedBy: 'ada',
-        requestedAt: new Date().toISOString(),
-        attempts: 0,
-      })
-      .set(redisKeys.rebuildTenant('acme'), jobId)
-      .zadd(redisKeys.activeRebuilds, Date.now() + REBUILD_CLAIM_DEADLINE_MS, jobId)
-      .exec();
+    const { jobId, job } = await recordRebuildJob(r, 'acme');
     await r.publish(redisKeys.rebuildChannel, jobId);
     const failed = await eventually(
       'the job failed',
@@ -1075,14 +966,7 @@ describe('recorder', () => {
       await redisServer.restart();
       await eventually('redis back', async () => ((await redis.ping()) === 'PONG' ? true : undefined));
       assert.equal(await redis.dbsize(), 0);
-      await rebuildReadModel({
-        kafka,
-        redis,
-        topic,
-        dlqTopic,
-        logger: testLogger,
-        metrics: createRecorderMetrics(new Registry()),
-      });
+      await rebuild(redis, topic, dlqTopic);
       assertSameReadModel(await dumpReadModel(redis), recovered);
     },
   );

@@ -2,10 +2,10 @@
 // workers, a recorder on a private topic, a private redis-server, and the gateway listening.
 import { SimulationClient } from '@kunlun/client';
 import { takeSseFrames } from '@kunlun/contracts';
-import { createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
-import { startRedisServer, stackEnv, testLogger, uniqueName } from '@kunlun/infra/testing';
+import { createKafka, createRedisClient } from '@kunlun/infra';
+import { startRedisServer, stackEnv, testLogger } from '@kunlun/infra/testing';
 import { startTestWorkers, type TestWorkers } from '@kunlun/orchestrator/testing';
-import { createRecorderMetrics, listenForRebuilds, rebuildReadModel, Recorder } from '@kunlun/recorder';
+import { createRecorderMetrics, listenForRebuilds, rebuildReadModel } from '@kunlun/recorder';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
@@ -35,26 +35,17 @@ export async function startTestStack(
     config?: Partial<GatewayConfig>;
   } = {},
 ): Promise<TestStack> {
-  const topic = uniqueName('gw.events');
-  const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'gateway-test', logger: testLogger });
-  await ensureTopics(kafka, [
-    { topic, numPartitions: 3, configEntries: [] },
-    { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [] },
-  ]);
+  // The workers bring the events topic and the recorder projecting it into this stack's Redis.
   const redisServer = await startRedisServer();
+  const workers = await startTestWorkers({
+    readModelUrl: redisServer.url,
+    ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}),
+  });
+  const { topic } = workers;
+  const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'gateway-test', logger: testLogger });
   const redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test' });
   const subscriber = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-live' });
-  const recorderRedis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-recorder' });
-  const recorder = new Recorder({
-    kafka,
-    redis: recorderRedis,
-    topic,
-    dlqTopic: `${topic}.dlq`,
-    groupId: uniqueName('recorder'),
-    logger: testLogger,
-    metrics: createRecorderMetrics(new Registry()),
-  });
-  await recorder.start();
+  const rebuildRedis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-rebuild' });
   const rebuildSubscriber = createRedisClient({
     url: redisServer.url,
     logger: testLogger,
@@ -62,22 +53,18 @@ export async function startTestStack(
   });
   const rebuilds = await listenForRebuilds({
     subscriber: rebuildSubscriber,
-    redis: recorderRedis,
+    redis: rebuildRedis,
     logger: testLogger,
     rebuild: (tenant) =>
       rebuildReadModel({
         kafka,
-        redis: recorderRedis,
+        redis: rebuildRedis,
         topic,
         dlqTopic: `${topic}.dlq`,
         logger: testLogger,
         metrics: createRecorderMetrics(new Registry()),
         tenant,
       }),
-  });
-  const workers = await startTestWorkers({
-    pipeline: { topic, redis },
-    ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}),
   });
   const build = () =>
     buildApp({
@@ -117,10 +104,9 @@ export async function startTestStack(
       } finally {
         await rebuilds.stop();
         rebuildSubscriber.disconnect();
-        await recorder.stop();
         redis.disconnect();
         subscriber.disconnect();
-        recorderRedis.disconnect();
+        rebuildRedis.disconnect();
         await redisServer.stop();
       }
     },
@@ -158,3 +144,5 @@ export async function readEvents(
     controller.abort();
   }
 }
+
+export { eventually } from '@kunlun/infra/testing';

@@ -14,7 +14,7 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createActivityMetrics } from '@kunlun/worker-kit';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -43,6 +43,17 @@ export interface TestWorkers {
     pred: (s: SimulationStatus) => boolean,
     timeoutMs?: number,
   ): Promise<SimulationStatus>;
+  /**
+   * Waits until the simulation and its open round children have nothing in flight (no workflow
+   * task, no activity, no child still starting): a held simulation once the step that was running
+   * when it was paused (or began to wait) has finished. Returns the status then.
+   */
+  waitUntilSettled(simulationId: string, timeoutMs?: number): Promise<SimulationStatus>;
+  /**
+   * Runs a one-round simulation to its end on these workers: proof that the system went on for
+   * several agent steps in a row, for a test that checks something did NOT happen meanwhile.
+   */
+  witnessRound(): Promise<void>;
   /** Fails unless Temporal, the topic and the read model agree on the simulation (every scenario ends with it). */
   expectConsistent(simulationId: string, options?: { settleMs?: number }): Promise<ConsistencyReport>;
   /** Ends the simulations this run started that are still open, then stops the workers. */
@@ -61,10 +72,12 @@ export async function startTestWorkers(
     agents?: boolean;
     /**
      * Where the events go and who projects them: by default a fresh topic of this run's own,
-     * projected by a recorder of its own into the stack's Redis. A caller that brings its topic
-     * runs its recorder itself and names the Redis it projects into.
+     * projected by a recorder of its own into the stack's Redis (or the one at `readModelUrl`).
+     * A caller that brings its topic runs its recorder itself and names the Redis it projects into.
      */
     pipeline?: { topic: string; redis: Redis };
+    /** The Redis the run's own recorder projects into (default: the stack's). */
+    readModelUrl?: string;
     /** false: stop() does not check the simulations it tracked (the caller damages the read model on purpose). */
     finalCheck?: boolean;
     build?: { deploymentName: string; buildId: string };
@@ -80,7 +93,7 @@ export async function startTestWorkers(
   const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'orchestrator-test', logger });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-  const own = options.pipeline ? null : await startOwnPipeline(kafka, logger);
+  const own = options.pipeline ? null : await startOwnPipeline(kafka, logger, options.readModelUrl);
   const pipeline = options.pipeline ?? own!;
   const topicReader = new TopicReader(kafka, pipeline.topic);
   await topicReader.open();
@@ -159,6 +172,22 @@ export async function startTestWorkers(
       started.delete(id);
       untracked.add(id);
     },
+    waitUntilSettled: async (id, timeoutMs = 90_000) => {
+      await eventually(
+        `${id} to have nothing in flight`,
+        async () => ((await settled(client, id)) ? true : undefined),
+        timeoutMs,
+      );
+      return simulations.status(id);
+    },
+    async witnessRound() {
+      const { simulationId } = await simulations.start({
+        issue: 'A witness: does the system go on while another simulation holds?',
+        maxRounds: 1,
+      });
+      started.add(simulationId);
+      await simulations.result(simulationId);
+    },
     expectConsistent: (id, o = {}) =>
       assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, {
         ...o,
@@ -197,18 +226,27 @@ export async function startTestWorkers(
   };
 }
 
-/** A topic of this run's own and a recorder projecting it into the stack's Redis. */
+/** No workflow task or activity pending on the workflow, nor on any child it has open (recursively). */
+async function settled(client: Client, workflowId: string): Promise<boolean> {
+  const { raw } = await client.workflow.getHandle(workflowId).describe(); // a child still starting: not found yet
+  if (raw.pendingWorkflowTask || (raw.pendingActivities?.length ?? 0) > 0) return false;
+  for (const child of raw.pendingChildren ?? []) if (!(await settled(client, child.workflowId!))) return false;
+  return true;
+}
+
+/** A topic of this run's own and a recorder projecting it into the stack's Redis (or the one at `redisUrl`). */
 async function startOwnPipeline(
   kafka: Kafka,
   logger: Logger,
+  redisUrl = stackEnv.redisUrl,
 ): Promise<{ topic: string; redis: Redis; stop(): Promise<void> }> {
   const topic = uniqueName('test.events');
   await ensureTopics(kafka, [
     { topic, numPartitions: 3, configEntries: [] },
     { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [] },
   ]);
-  const redis = createRedisClient({ url: stackEnv.redisUrl, logger, name: 'test-read-model' });
-  const recorderRedis = createRedisClient({ url: stackEnv.redisUrl, logger, name: 'test-recorder' });
+  const redis = createRedisClient({ url: redisUrl, logger, name: 'test-read-model' });
+  const recorderRedis = createRedisClient({ url: redisUrl, logger, name: 'test-recorder' });
   const recorder = new Recorder({
     kafka,
     redis: recorderRedis,
@@ -232,6 +270,61 @@ async function startOwnPipeline(
 }
 
 export { eventually, stackEnv } from '@kunlun/infra/testing';
+
+/** The same env for every agent role's worker (startTestWorkers' agentEnv). */
+export const everyAgent = (env: Record<string, string>): Record<AgentRole, Record<string, string>> =>
+  Object.fromEntries(AGENT_ROLES.map((role) => [role, env])) as Record<AgentRole, Record<string, string>>;
+
+/** Every agent call takes this long (fault injection), so a test has time to act in the middle of a round. */
+export const slowAgents = (latencyMs: number) => everyAgent({ FAULT_LATENCY_MS: String(latencyMs) });
+
+/** The activities of one round with the default agents, each once, sorted (as activityTypes(…).sort() gives them). */
+export const ROUND_ACTIVITIES = [
+  'analyzeIssue',
+  'critiqueHypothesis',
+  'critiqueHypothesis',
+  'critiqueHypothesis',
+  'evaluateOutcome',
+  'proposeHypothesis',
+];
+
+export interface ActivityRun {
+  type: string;
+  taskQueue: string;
+  attempt: number | null;
+  identity: string | null;
+  completed: boolean;
+}
+
+/** Every activity of a workflow run in the order scheduled, with its queue and who ran its last attempt. */
+export async function activityRuns(handle: WorkflowHandle): Promise<ActivityRun[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const runs = new Map<string, ActivityRun>();
+  for (const e of events) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s)
+      runs.set(String(e.eventId), {
+        type: s.activityType?.name ?? '',
+        taskQueue: s.taskQueue?.name ?? '',
+        attempt: null,
+        identity: null,
+        completed: false,
+      });
+    const st = e.activityTaskStartedEventAttributes;
+    if (st)
+      Object.assign(runs.get(String(st.scheduledEventId))!, {
+        attempt: st.attempt ?? null,
+        identity: st.identity ?? null,
+      });
+    const c = e.activityTaskCompletedEventAttributes;
+    if (c) runs.get(String(c.scheduledEventId))!.completed = true;
+  }
+  return [...runs.values()];
+}
+
+/** The activity types a workflow run scheduled, in order. */
+export const activityTypes = async (handle: WorkflowHandle): Promise<string[]> =>
+  (await activityRuns(handle)).map((r) => r.type);
 
 /** For assert.rejects: the control was refused (by an update validator) with this reason: as invalid, unknown, or in conflict with the state. */
 export const refusedWith = (pattern: RegExp) => (err: unknown) => {
