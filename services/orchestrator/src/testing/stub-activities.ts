@@ -132,8 +132,9 @@ export interface StubSimulation {
    * Resolves once nothing is in flight in the simulation or its running rounds: no workflow task,
    * activity (a held one counts), child start or signal pending. The stubs answer at once, so an
    * idle run is waiting for a person, a timer or a resume: what it has done by then is all it does.
+   * `ignoreHeld`: calls held by a gate do not count (the run may be waiting for them).
    */
-  idle(): Promise<void>;
+  idle(options?: { ignoreHeld?: boolean }): Promise<void>;
   /** What the workflow logged at warn level or above (a refused signal says why here). */
   warnings(): string[];
   /** Resolves once a warning matching `pattern` was logged. */
@@ -204,6 +205,8 @@ class SimRecord {
   readonly rules: Rule[] = [];
   readonly logs: string[] = [];
   readonly watch = new Watch();
+  /** Calls waiting at a gate now. */
+  holding = 0;
   behaviour: StubBehaviour = {};
 
   events(): SimulationEvent[] {
@@ -227,23 +230,26 @@ async function heldUntil(opened: Promise<void>): Promise<void> {
   }
 }
 
-/** Whether the workflow (or a round it runs) has work in flight; a closed one has none. */
-async function inFlight(client: Client, workflowId: string): Promise<boolean> {
+/**
+ * What the workflow (and the rounds it runs) has in flight: pending activities, or Infinity when
+ * anything else is (a workflow task, a child start, a signal not yet in its target's history).
+ */
+async function inFlight(client: Client, workflowId: string): Promise<number> {
   const handle = client.workflow.getHandle(workflowId);
   const { raw, status } = await handle.describe();
-  if (status.name !== 'RUNNING') return false;
-  if (raw.pendingWorkflowTask || raw.pendingActivities?.length) return true;
-  // A signal to the parent or a child is pending until the target's history holds it.
+  if (status.name !== 'RUNNING') return 0;
+  if (raw.pendingWorkflowTask) return Infinity;
   let signals = 0;
   for (const e of (await handle.fetchHistory()).events ?? []) {
     if (e.signalExternalWorkflowExecutionInitiatedEventAttributes) signals++;
     if (e.externalWorkflowExecutionSignaledEventAttributes || e.signalExternalWorkflowExecutionFailedEventAttributes)
       signals--;
   }
-  if (signals > 0) return true;
+  if (signals > 0) return Infinity;
+  let activities = raw.pendingActivities?.length ?? 0;
   for (const child of raw.pendingChildren ?? [])
-    if (!child.runId || (await inFlight(client, child.workflowId!))) return true;
-  return false;
+    activities += child.runId ? await inFlight(client, child.workflowId!) : Infinity;
+  return activities;
 }
 
 /** The namespace and the search attributes the workflow upserts, made if missing (the stack may predate them). */
@@ -319,8 +325,9 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
       if (rule.fail) throw ApplicationFailure.nonRetryable(rule.fail, 'StubFailure');
       if (rule.gate && !rule.gate.open) {
         rule.gate.held.push(call);
+        r.holding++;
         r.watch.notify();
-        await heldUntil(rule.gate.opened);
+        await heldUntil(rule.gate.opened).finally(() => r.holding--);
       }
     }
   };
@@ -530,10 +537,13 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
         throw new Error(`update ${def.name} was accepted, expected a refusal`);
       },
       signal: (def, arg) => handle.signal(def, arg),
-      idle: () =>
-        eventually(`${id} idle`, async () => ((await inFlight(env.client, id)) ? undefined : true), WAIT_MS, 25).then(
-          () => undefined,
-        ),
+      idle: ({ ignoreHeld = false } = {}) =>
+        eventually(
+          `${id} idle`,
+          async () => ((await inFlight(env.client, id)) > (ignoreHeld ? r.holding : 0) ? undefined : true),
+          WAIT_MS,
+          25,
+        ).then(() => undefined),
       warnings: () => [...r.logs],
       warned: (pattern) => r.watch.until(`a warning ${pattern}`, () => r.logs.find((l) => pattern.test(l)), describe),
     };
