@@ -13,13 +13,16 @@ import {
   type EvaluateInput,
   type SimulationEvent,
 } from '@kunlun/contracts';
-import { startStubWorkers, type StubSimulation, type StubWorkers } from './testing/stub-activities.js';
+import {
+  BOLD_AND_CALM,
+  startStubWorkers,
+  WORKFLOW_TEST,
+  type StubSimulation,
+  type StubWorkers,
+} from './testing/stub-activities.js';
 
-const T = { timeout: 60_000 };
-const VARIANTS = [
-  { label: 'bold', overrides: { proposer: { temperature: 1.2 } } },
-  { label: 'calm', overrides: { proposer: { temperature: 0.2 } } },
-];
+const T = WORKFLOW_TEST;
+const VARIANTS = BOLD_AND_CALM;
 const score = (i: EvaluateInput) => (i.hypothesis.text.endsWith('temperature 0.2') ? 6 : 8);
 
 /** Which run published each event, as the index of that run (0 = the first). */
@@ -31,7 +34,7 @@ async function runsOf(sim: StubSimulation): Promise<number[]> {
   return sim.events().map((e: SimulationEvent) => order.indexOf(e.runId!));
 }
 
-describe('simulation workflow: continue-as-new', () => {
+describe('simulation workflow: continue-as-new', { concurrency: true }, () => {
   let w: StubWorkers;
   before(async () => {
     w = await startStubWorkers();

@@ -8,37 +8,35 @@ import {
   approveUpdate,
   backtrackUpdate,
   branchUpdate,
-  CONTROL_REFUSALS,
   pauseAtUpdate,
+  rejectUpdate,
   resumeUpdate,
   roundNodeId,
   roundWorkflowId,
   type AnalyzeInput,
-  type BranchRecord,
+  type CritiqueInput,
   type EvaluateInput,
-  type OverrideRecord,
   type RoundResult,
 } from '@kunlun/contracts';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { startStubWorkers, type StubSimulation, type StubWorkers } from './testing/stub-activities.js';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  BOLD_AND_CALM,
+  boldWins,
+  REFUSED,
+  startStubWorkers,
+  WORKFLOW_TEST,
+  withoutAt,
+  type StubCall,
+  type StubSimulation,
+  type StubWorkers,
+} from './testing/stub-activities.js';
 
-const { invalid } = CONTROL_REFUSALS;
-const conflict = 'Error';
-const T = { timeout: 60_000 };
+const { invalid, conflict } = REFUSED;
+const T = WORKFLOW_TEST;
 
-const VARIANTS = [
-  { label: 'bold', overrides: { proposer: { temperature: 1.2 } } },
-  { label: 'calm', overrides: { proposer: { temperature: 0.2 } } },
-];
-/** The bold proposal scores best, the calm one second, anything else 5. */
-const score = (i: EvaluateInput) =>
-  i.hypothesis.text.endsWith('temperature 1.2') ? 8 : i.hypothesis.text.endsWith('temperature 0.2') ? 6 : 5;
-
-/** Records without their timestamps (the workflow's clock). */
-const records = (branches: BranchRecord[]) =>
-  branches.map(({ at, ...rest }) => (assert.equal(typeof at, 'string'), rest));
-const audits = (overrides: OverrideRecord[]) =>
-  overrides.map(({ at, ...rest }) => (assert.equal(typeof at, 'string'), rest));
+const VARIANTS = BOLD_AND_CALM;
+const score = boldWins;
+const records = <R extends { at: string }>(list: R[]) => list.map((r) => withoutAt(r));
 /** What a round of the bold/calm tournament produced (a branch record's round summary). */
 const summary = (round: number, temperature: number, points: number) => ({
   round,
@@ -78,7 +76,7 @@ const contenders = (round: number, generation: number, extra: object = {}) => [
 const contextRounds = (sim: StubSimulation, activity: 'analyzeIssue', round: number) =>
   sim.calls({ activity, round }).map((c) => (c.input as AnalyzeInput).context.map((x) => x.round));
 
-describe('simulation workflow: tournaments and backtracking', () => {
+describe('simulation workflow: tournaments and backtracking', { concurrency: true }, () => {
   let w: StubWorkers;
   before(async () => {
     w = await startStubWorkers();
@@ -150,7 +148,7 @@ describe('simulation workflow: tournaments and backtracking', () => {
         branched.kind === 'round.branched' && [branched.payload.winner, records(branched.payload.branches)],
         ['bold', contenders(2, 0, { by: 'erin' })],
       );
-      assert.deepEqual(audits(s.overrides), [
+      assert.deepEqual(records(s.overrides), [
         {
           id: 1,
           agentId: 'proposer',
@@ -232,7 +230,7 @@ describe('simulation workflow: tournaments and backtracking', () => {
       ['bolder still', 'evaluator'],
     );
     assert.deepEqual(
-      audits((await sim.status()).overrides).map((o) => [o.by, o.reason]),
+      records((await sim.status()).overrides).map((o) => [o.by, o.reason]),
       [['tournament', 'branch bold won round 1 (score 8)']],
     );
     assert.deepEqual(
@@ -418,4 +416,85 @@ describe('simulation workflow: tournaments and backtracking', () => {
         );
     },
   );
+
+  it("the winner's checkpoint: a rejection scores it 0, a deadline applies the policy's default", T, async () => {
+    const branching = { atRounds: [1], branches: VARIANTS };
+    const rejecting = await w.start({ maxRounds: 1, branching, approval: { mode: 'every-round' } }, { score });
+    const timing = await w.start(
+      { maxRounds: 1, branching, approval: { mode: 'every-round', deadlineSeconds: 1, defaultAction: 'approve' } },
+      { score },
+    );
+    await rejecting.waitStatus('the winner awaiting approval', (s) => s.state === 'awaiting-approval');
+    const ack = await rejecting.update(rejectUpdate, { by: 'kim', reason: 'not bold enough' });
+    assert.deepEqual([ack.changed, ack.message], [true, 'round 1 rejected; the next round is told why']);
+
+    const rejected = (await rejecting.handle.result()).rounds[0] as RoundResult;
+    assert.deepEqual(
+      [rejected.branch, rejected.approval?.decision, rejected.evaluation],
+      [
+        'bold',
+        'rejected',
+        { score: 0, verdict: 'flawed', nextSteps: ['answer the rejection by kim: not bold enough'] },
+      ],
+    );
+    assert.equal(
+      rejecting.calls({ activity: 'evaluateOutcome' }).length,
+      2,
+      'a rejected winner is not evaluated again',
+    );
+    const defaulted = (await timing.handle.result()).rounds[0] as RoundResult;
+    assert.deepEqual(
+      [defaulted.branch, defaulted.approval?.decision, defaulted.approval?.automatic, defaulted.evaluation.score],
+      ['bold', 'approved', true, 8],
+    );
+    assert.match(defaulted.approval!.reason!, /^no decision by .+: approve by default$/);
+    for (const sim of [rejecting, timing])
+      assert.deepEqual(sim.trail(), [
+        '1 simulation.started (running)',
+        '2 round.branched r1 (running)',
+        '3 approval.requested r1 (awaiting-approval)',
+        '4 approval.decided r1 (running)',
+        '5 round.completed r1 (running)',
+        '6 simulation.completed (completed)',
+      ]);
+    assert.deepEqual(
+      [rejecting.events()[3]!.payload, timing.events()[3]!.payload],
+      [
+        { round: 1, decision: 'rejected', automatic: false, by: 'kim' },
+        { round: 1, decision: 'approved', automatic: true },
+      ],
+    );
+  });
+
+  it('a contender that fails is recorded as failed; when every contender fails, the round fails', T, async () => {
+    const branching = { atRounds: [1], branches: VARIANTS };
+    const boldOnes = (c: StubCall) => (c.input as CritiqueInput).hypothesis.text.endsWith('temperature 1.2');
+    const one = await w.start({ maxRounds: 1, branching }, { score });
+    one.fail({ activity: 'critiqueHypothesis', agentId: 'critic-logic', where: boldOnes }, 'bold is too bold');
+    const every = await w.start({ maxRounds: 1, branching }, { score });
+    every.fail({ activity: 'critiqueHypothesis', agentId: 'critic-logic' }, 'logic is down');
+
+    const won = (await one.handle.result()).rounds[0] as RoundResult;
+    assert.equal(won.branch, 'calm');
+    const boldFailure = 'round 1: 2 of 3 critics answered, policy all needs 3; critic-logic: bold is too bold';
+    assert.deepEqual(
+      records((await one.status()).branches).map((b) => [b.label, b.outcome, b.reason, b.rounds.length]),
+      [
+        ['bold', 'failed', `failed: ${boldFailure}`, 0],
+        ['calm', 'won', 'highest score 6 of 2 branches', 1],
+      ],
+    );
+    assert.deepEqual(one.trail(), [
+      '1 simulation.started (running)',
+      '2 round.branched r1 (running)',
+      '3 round.completed r1 (running)',
+      '4 simulation.completed (completed)',
+    ]);
+
+    await assert.rejects(every.handle.result(), WorkflowFailedError);
+    const down = 'round 1: 2 of 3 critics answered, policy all needs 3; critic-logic: logic is down';
+    const reason = `round 1: every branch of the tournament failed: bold: ${down}; calm: ${down}`;
+    assert.deepEqual(every.trail(), ['1 simulation.started (running)', '2 simulation.failed (failed)']);
+    assert.deepEqual([every.events()[1]!.payload, (await every.status()).failure], [{ reason }, reason]);
+  });
 });

@@ -7,7 +7,6 @@ import {
   approveUpdate,
   backtrackUpdate,
   branchUpdate,
-  CONTROL_REFUSALS,
   DEFAULT_AGENTS,
   fastForwardSignal,
   fastForwardUpdate,
@@ -22,18 +21,20 @@ import {
   revertOverrideSignal,
   revertOverrideUpdate,
   roundWorkflowId,
-  SA_PROGRESS,
-  SA_ROUND,
-  SA_STATE,
   type RoundResult,
 } from '@kunlun/contracts';
 import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import { startStubWorkers, type StubSimulation, type StubWorkers } from './testing/stub-activities.js';
+import {
+  REFUSED,
+  startStubWorkers,
+  WORKFLOW_TEST,
+  type StubSimulation,
+  type StubWorkers,
+} from './testing/stub-activities.js';
 
-const { invalid } = CONTROL_REFUSALS;
-const conflict = 'Error';
-const T = { timeout: 60_000 };
+const { invalid, conflict } = REFUSED;
+const T = WORKFLOW_TEST;
 
 /** The agent calls of a round, critics (called in parallel) as one sorted group. */
 function roundCalls(sim: StubSimulation, round: number): string[] {
@@ -43,7 +44,7 @@ function roundCalls(sim: StubSimulation, round: number): string[] {
   return [...others.slice(0, 2), `critics ${critics.sort().join(',')}`, ...others.slice(2)];
 }
 
-describe('simulation workflow: run and round controls', () => {
+describe('simulation workflow: run and round controls', { concurrency: true }, () => {
   let w: StubWorkers;
   before(async () => {
     w = await startStubWorkers({ criticPools: ['default', 'second'] });
@@ -131,8 +132,7 @@ describe('simulation workflow: run and round controls', () => {
         failure: null,
       },
     );
-    const sa = (await sim.handle.describe()).typedSearchAttributes;
-    assert.deepEqual([sa.get(SA_STATE), sa.get(SA_ROUND), sa.get(SA_PROGRESS)], ['completed', 2, 1]);
+    assert.deepEqual(await sim.searchAttributes(), ['completed', 2, 1]);
   });
 
   it('starts paused: nothing runs until resumed, controls can be set meanwhile', T, async () => {
@@ -193,6 +193,7 @@ describe('simulation workflow: run and round controls', () => {
       [held.state, held.round, held.step, held.latestHypothesis],
       ['paused', 1, 'propose', 'hypothesis 1 at temperature 0.7'],
     );
+    assert.deepEqual(await sim.searchAttributes(), ['paused', 1, 0.1]);
     assert.deepEqual(sim.calls({ activity: 'critiqueHypothesis' }), []);
 
     const resumed = await sim.update(resumeUpdate, {});
@@ -461,6 +462,7 @@ describe('simulation workflow: run and round controls', () => {
       ['simulation.cancelled'],
     );
     assert.equal((await sim.status()).state, 'cancelled');
+    assert.deepEqual(await sim.searchAttributes(), ['cancelled', 2, 0.333]);
     const round2 = await w.client.workflow.getHandle(roundWorkflowId(sim.id, 2)).describe();
     assert.equal(round2.status.name, 'CANCELLED');
   });
@@ -475,6 +477,7 @@ describe('simulation workflow: run and round controls', () => {
     assert.deepEqual(sim.events()[1]!.payload, { reason });
     const s = await sim.status();
     assert.deepEqual([s.state, s.failure], ['failed', reason]);
+    assert.deepEqual(await sim.searchAttributes(), ['failed', 1, 0.2]);
     assert.deepEqual(sim.calls({ activity: 'evaluateOutcome' }), []);
   });
 

@@ -5,24 +5,25 @@ import { after, before, describe, it } from 'node:test';
 import {
   amendUpdate,
   approveUpdate,
-  CONTROL_REFUSALS,
   overrideAgentUpdate,
   pauseUpdate,
   rejectUpdate,
   resumeUpdate,
   revertOverrideUpdate,
   type EvaluateInput,
-  type OverrideRecord,
   type RoundResult,
 } from '@kunlun/contracts';
-import { startStubWorkers, type StubSimulation, type StubWorkers } from './testing/stub-activities.js';
+import {
+  REFUSED,
+  startStubWorkers,
+  WORKFLOW_TEST,
+  withoutAt,
+  type StubSimulation,
+  type StubWorkers,
+} from './testing/stub-activities.js';
 
-const { invalid, unknownTarget } = CONTROL_REFUSALS;
-const conflict = 'Error';
-const T = { timeout: 60_000 };
-
-/** An audit record without its timestamp (the workflow's clock). */
-const audit = ({ at, ...rest }: OverrideRecord) => (assert.equal(typeof at, 'string'), rest);
+const { invalid, unknownTarget, conflict } = REFUSED;
+const T = WORKFLOW_TEST;
 
 const awaiting = (sim: StubSimulation, round: number) =>
   sim.waitStatus(
@@ -30,7 +31,7 @@ const awaiting = (sim: StubSimulation, round: number) =>
     (s) => s.state === 'awaiting-approval' && s.pendingApproval?.round === round,
   );
 
-describe('simulation workflow: overrides and approvals', () => {
+describe('simulation workflow: overrides and approvals', { concurrency: true }, () => {
   let w: StubWorkers;
   before(async () => {
     w = await startStubWorkers();
@@ -73,7 +74,7 @@ describe('simulation workflow: overrides and approvals', () => {
         [ack.changed, ack.message],
         [true, 'override 2 on critic-logic (strictness) applies from round 1, step critique'],
       );
-      assert.deepEqual(audit(ack.status.overrides[1]!), {
+      assert.deepEqual(withoutAt(ack.status.overrides[1]!), {
         id: 2,
         agentId: 'critic-logic',
         kind: 'override',
@@ -98,7 +99,7 @@ describe('simulation workflow: overrides and approvals', () => {
       const revert = await sim.update(revertOverrideUpdate, { overrideId: 2, by: 'dave' });
       assert.deepEqual([revert.changed, revert.message], [true, 'override 2 on critic-logic reverted (record 4)']);
       assert.equal(revert.status.overrides[1]!.revertedBy, 4);
-      assert.deepEqual(audit(revert.status.overrides[3]!), {
+      assert.deepEqual(withoutAt(revert.status.overrides[3]!), {
         id: 4,
         agentId: 'critic-logic',
         kind: 'revert',
@@ -176,6 +177,7 @@ describe('simulation workflow: overrides and approvals', () => {
       );
       await sim.idle();
       assert.deepEqual(sim.calls({ activity: 'evaluateOutcome' }), [], 'nothing is evaluated before the decision');
+      assert.deepEqual(await sim.searchAttributes(), ['awaiting-approval', 1, 0.2]);
       assert.deepEqual(await sim.refusal(rejectUpdate, { reason: ' ' }), {
         type: invalid,
         message: 'reason: say why the hypothesis is rejected (the next round is told)',
@@ -189,6 +191,7 @@ describe('simulation workflow: overrides and approvals', () => {
         [approved.changed, approved.message, approved.status.state, approved.status.pendingApproval],
         [true, 'round 1 approved', 'running', null],
       );
+      assert.equal((await sim.searchAttributes())[0], 'running');
 
       await awaiting(sim, 2);
       const rejected = await sim.update(rejectUpdate, { by: 'bob', reason: 'too vague' });
@@ -281,8 +284,7 @@ describe('simulation workflow: overrides and approvals', () => {
     assert.match(deadline, /^\d{4}-\d\d-\d\dT/);
     const result = await sim.handle.result();
     const round = result.rounds[0] as RoundResult;
-    const { at: _at, ...decided } = round.approval!;
-    assert.deepEqual(decided, {
+    assert.deepEqual(withoutAt(round.approval!), {
       decision: 'rejected',
       automatic: true,
       reason: `no decision by ${deadline}: reject by default`,

@@ -3,13 +3,18 @@
 // orchestrator's) replaced by an instant, deterministic stub. The stubs record what the workflow
 // sent them, in call order, and a test can hold one (a gate it releases) or make one fail, so it
 // acts at an exact point of a run without depending on the machine's speed.
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import {
   agentTaskQueue,
+  CONTROL_REFUSALS,
   DEFAULT_CRITIC_POOL,
   makeEvent,
   ORCHESTRATOR_TASK_QUEUE,
+  SA_PROGRESS,
+  SA_ROUND,
+  SA_STATE,
   SEARCH_ATTRIBUTE_REGISTRATIONS,
   SimulationInputSchema,
   statusQuery,
@@ -128,6 +133,8 @@ export interface StubSimulation {
   /** The update's refusal (fails when it was accepted). */
   refusal<Ret, Arg>(def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Refusal>;
   signal<Arg>(def: SignalDefinition<[Arg]>, arg: Arg): Promise<void>;
+  /** The search attributes the workflow upserted (what listing by state sees): state, round, progress (to 3 decimals, as status). */
+  searchAttributes(): Promise<[string | undefined, number | undefined, number | undefined]>;
   /**
    * Resolves once nothing is in flight in the simulation or its running rounds: no workflow task,
    * activity (a held one counts), child start or signal pending. The stubs answer at once, so an
@@ -144,7 +151,11 @@ export interface StubSimulation {
 export interface StubWorkers {
   client: Client;
   namespace: string;
-  /** Starts a simulation (defaults applied as the client applies them) on these workers. */
+  /**
+   * Starts a simulation (defaults applied as the client applies them) on these workers. Holds and
+   * failures set right after it resolves (before any other await) are in place before its first
+   * activity: the stubs run from the worker's polls, never between the start's answer and the caller.
+   */
   start(
     request: Omit<SimulationRequest, 'issue' | 'simulationId'> & { issue?: string; simulationId?: string },
     behaviour?: StubBehaviour,
@@ -153,7 +164,8 @@ export interface StubWorkers {
   stop(): Promise<void>;
 }
 
-const WAIT_MS = 30_000;
+/** How long a wait may take before it fails (generous: a passing one takes a fraction of it). */
+const WAIT_MS = 60_000;
 
 /** A recorded condition: checked now and after every call the stubs receive. */
 class Watch {
@@ -195,6 +207,32 @@ interface Rule {
   fail?: string;
   gate?: { open: boolean; opened: Promise<void>; release(): void; held: StubCall[] };
 }
+
+/** How the workflow refuses a control (the failure type of the rejected update). */
+export const REFUSED = {
+  ...CONTROL_REFUSALS,
+  /** A plain Error: a conflict with the state now (it may succeed later). */
+  conflict: 'Error',
+} as const;
+
+/** Per-test options: generous, as a file's tests run at once on a machine that may be busy (a passing test takes seconds). */
+export const WORKFLOW_TEST = { timeout: 120_000 } as const;
+
+/** A record (an override's audit, a branch) without its timestamp, the workflow's clock. */
+export function withoutAt<T extends { at: string }>(record: T): Omit<T, 'at'> {
+  const { at, ...rest } = record;
+  assert.equal(typeof at, 'string');
+  return rest;
+}
+
+/** Two tournament contenders that differ in the proposer's temperature. */
+export const BOLD_AND_CALM = [
+  { label: 'bold', overrides: { proposer: { temperature: 1.2 } } },
+  { label: 'calm', overrides: { proposer: { temperature: 0.2 } } },
+];
+/** Scores for BOLD_AND_CALM: the bold proposal scores 8, the calm one 6, anything else 5. */
+export const boldWins = (i: EvaluateInput): number =>
+  i.hypothesis.text.endsWith('temperature 1.2') ? 8 : i.hypothesis.text.endsWith('temperature 0.2') ? 6 : 5;
 
 export const trailLine = (e: SimulationEvent): string =>
   `${e.seq} ${e.kind}${e.round !== null ? ` r${e.round}` : ''}${e.generation ? ` g${e.generation}` : ''} (${e.state})`;
@@ -537,6 +575,15 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
         throw new Error(`update ${def.name} was accepted, expected a refusal`);
       },
       signal: (def, arg) => handle.signal(def, arg),
+      async searchAttributes() {
+        const sa = (await handle.describe()).typedSearchAttributes;
+        const progress = sa.get(SA_PROGRESS);
+        return [
+          sa.get(SA_STATE),
+          sa.get(SA_ROUND),
+          progress === undefined ? undefined : Math.round(progress * 1000) / 1000,
+        ];
+      },
       idle: ({ ignoreHeld = false } = {}) =>
         eventually(
           `${id} idle`,
