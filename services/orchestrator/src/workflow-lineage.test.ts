@@ -47,32 +47,25 @@ const summary = (round: number, temperature: number, points: number) => ({
   nextSteps: [`after hypothesis ${round} at temperature ${temperature}`],
   weakestFocus: 'logic',
 });
-const contenders = (round: number, generation: number, extra: object = {}) => [
-  {
-    id: roundNodeId(round, { generation, branch: 'bold' }),
+/** The records of a bold/calm tournament at `round` of line `generation`: bold wins 8 to 6. */
+const contenders = (round: number, generation: number, extra: object = {}) =>
+  (
+    [
+      ['won', 1.2, 8, 'highest score 8 of 2 branches'],
+      ['pruned', 0.2, 6, 'score 6 < 8 of bold'],
+    ] as const
+  ).map(([outcome, temperature, points, reason], i) => ({
+    id: roundNodeId(round, { generation, branch: VARIANTS[i]!.label }),
     kind: 'tournament',
     forkedAfterRound: round - 1,
     generation,
-    label: 'bold',
-    overrides: VARIANTS[0]!.overrides,
-    rounds: [summary(round, 1.2, 8)],
-    outcome: 'won',
-    reason: 'highest score 8 of 2 branches',
+    label: VARIANTS[i]!.label,
+    overrides: VARIANTS[i]!.overrides,
+    rounds: [summary(round, temperature, points)],
+    outcome,
+    reason,
     ...extra,
-  },
-  {
-    id: roundNodeId(round, { generation, branch: 'calm' }),
-    kind: 'tournament',
-    forkedAfterRound: round - 1,
-    generation,
-    label: 'calm',
-    overrides: VARIANTS[1]!.overrides,
-    rounds: [summary(round, 0.2, 6)],
-    outcome: 'pruned',
-    reason: 'score 6 < 8 of bold',
-    ...extra,
-  },
-];
+  }));
 const contextRounds = (sim: StubSimulation, activity: 'analyzeIssue', round: number) =>
   sim.calls({ activity, round }).map((c) => (c.input as AnalyzeInput).context.map((x) => x.round));
 

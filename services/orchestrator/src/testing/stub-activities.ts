@@ -10,7 +10,6 @@ import {
   agentTaskQueue,
   CONTROL_REFUSALS,
   DEFAULT_CRITIC_POOL,
-  makeEvent,
   ORCHESTRATOR_TASK_QUEUE,
   SA_PROGRESS,
   SA_ROUND,
@@ -46,8 +45,8 @@ import { ApplicationFailure, msToTs, type SignalDefinition, type UpdateDefinitio
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worker';
-import type { OrchestratorActivities } from '../activities.js';
-import { buildFinalReport } from '../report.js';
+import type { Producer } from 'kafkajs';
+import { createOrchestratorActivities, type OrchestratorActivities } from '../activities.js';
 import { bundlerOptions, WORKFLOWS_PATH } from '../worker.js';
 import { simulationWorkflow } from '../workflows/index.js';
 import { isolatedQueue } from './isolated-queues.js';
@@ -402,34 +401,22 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
     recordControlEvent: publish('recordControlEvent'),
     recordFailure: publish('recordFailure'),
     cleanup: publish('cleanup'),
+    // The real activity (a pure report), publishing into this call's capture: the event as the service sends it.
     async generateFinalReport(input) {
-      const report = buildFinalReport(
-        input.simulationId,
-        input.issue,
-        input.rounds,
-        input.earlier ?? [],
-        input.branches ?? [],
-      );
-      // The event the real activity publishes with the report.
-      const event = makeEvent(
-        'simulation.completed',
-        {
-          simulationId: input.simulationId,
-          seq: input.seq,
-          round: null,
-          occurredAt: input.at,
-          ...(input.generation ? { generation: input.generation, forks: input.forks ?? [] } : {}),
-          ...(input.runId ? { runId: input.runId } : {}),
-          state: 'completed',
+      let event: SimulationEvent | undefined;
+      const capture = {
+        send: ({ messages }: { messages: Array<{ value: string }> }) => {
+          event = JSON.parse(messages[0]!.value) as SimulationEvent;
+          return Promise.resolve([]);
         },
-        report,
-      );
+      } as unknown as Producer;
+      const report = await createOrchestratorActivities({ producer: capture }).generateFinalReport(input);
       await called({
         activity: 'generateFinalReport',
         queue: ownQueue,
         simulationId: input.simulationId,
         round: null,
-        event,
+        ...(event ? { event } : {}),
         input,
       });
       return report;
