@@ -14,35 +14,23 @@ import {
   SA_PROGRESS,
   SA_ROUND,
   SA_STATE,
-  SEARCH_ATTRIBUTE_REGISTRATIONS,
   SimulationInputSchema,
   statusQuery,
   type AgentParams,
   type AgentRole,
   type AnalyzerActivities,
   type CriticActivities,
-  type CritiqueInput,
   type EvaluateInput,
   type EvaluatorActivities,
   type EventKind,
   type ProposerActivities,
   type SimulationEvent,
-  type SimulationInput,
   type SimulationRequest,
   type SimulationStatus,
 } from '@kunlun/contracts';
 import { eventually, stackEnv } from '@kunlun/infra/testing';
-import { Context } from '@temporalio/activity';
-import {
-  isGrpcServiceError,
-  WorkflowUpdateFailedError,
-  type Client,
-  type Connection,
-  type WorkflowHandle,
-} from '@temporalio/client';
-import { ApplicationFailure, msToTs, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
-// Exported by the SDK for tests that register search attributes (not re-exported from the index).
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, type SignalDefinition, type UpdateDefinition } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import type { Producer } from 'kafkajs';
@@ -50,59 +38,20 @@ import { createOrchestratorActivities, type OrchestratorActivities } from '../ac
 import { bundlerOptions, WORKFLOWS_PATH } from '../worker.js';
 import { simulationWorkflow } from '../workflows/index.js';
 import { isolatedQueue } from './isolated-queues.js';
+import {
+  SimRecord,
+  WAIT_MS,
+  type CallMatch,
+  type Gate,
+  type StubBehaviour,
+  type StubCall,
+  type StubActivity,
+} from './stub-record.js';
+import { ensureTestNamespace, WORKFLOW_TEST_NAMESPACE } from './test-namespace.js';
 
-/** The workflow tests' namespace; scripts/stack/temporal.sh registers it (and its search attributes) at `up`. */
-export const WORKFLOW_TEST_NAMESPACE = process.env.TEMPORAL_TEST_NAMESPACE ?? 'kunlun-workflow-tests';
+export type { CallMatch, Gate, StubActivity, StubBehaviour, StubCall } from './stub-record.js';
 
 const ISOLATED_QUEUES_MODULE = fileURLToPath(new URL('./isolated-queues.ts', import.meta.url));
-
-type Activities = OrchestratorActivities &
-  AnalyzerActivities &
-  ProposerActivities &
-  CriticActivities &
-  EvaluatorActivities;
-export type StubActivity = keyof Activities;
-
-/** One activity call as the stub received it. */
-export interface StubCall {
-  activity: StubActivity;
-  /** The queue the workflow addressed (before the test's isolation suffix). */
-  queue: string;
-  simulationId: string;
-  round: number | null;
-  /** Agent calls: the agent and the params it was called with. */
-  agentId?: string;
-  params?: AgentParams;
-  /** Orchestrator calls: the event the workflow published (the final report's, as the activity builds it). */
-  event?: SimulationEvent;
-  input: unknown;
-}
-
-export interface CallMatch {
-  activity?: StubActivity;
-  round?: number;
-  agentId?: string;
-  kind?: EventKind;
-  where?: (call: StubCall) => boolean;
-}
-
-/** A held activity: every matching call waits (heartbeating) until the test releases the gate. */
-export interface Gate {
-  /** The first held call. */
-  reached: Promise<StubCall>;
-  /** Resolves once `n` calls are held. */
-  holding(n: number): Promise<StubCall[]>;
-  /** Lets the held calls (and any later matching one) run. */
-  release(): void;
-}
-
-/** How the agents answer: deterministic functions of what they are asked. */
-export interface StubBehaviour {
-  /** The evaluator's score (default 5). */
-  score?: (input: EvaluateInput) => number;
-  /** A critique's severity (default 3). */
-  severity?: (input: CritiqueInput) => number;
-}
 
 export interface Refusal {
   /** The failure type of the rejected update: KunlunInvalidControl, KunlunUnknownTarget, or Error (a conflict with the state now). */
@@ -112,7 +61,6 @@ export interface Refusal {
 
 export interface StubSimulation {
   id: string;
-  input: SimulationInput;
   handle: WorkflowHandle<typeof simulationWorkflow>;
   /** Every call the stubs received for this simulation, in call order. */
   calls(match?: CallMatch): StubCall[];
@@ -149,7 +97,6 @@ export interface StubSimulation {
 
 export interface StubWorkers {
   client: Client;
-  namespace: string;
   /**
    * Starts a simulation (defaults applied as the client applies them) on these workers. Holds and
    * failures set right after it resolves (before any other await) are in place before its first
@@ -161,50 +108,6 @@ export interface StubWorkers {
   ): Promise<StubSimulation>;
   /** Releases every gate, terminates what is still running, stops the workers. */
   stop(): Promise<void>;
-}
-
-/** How long a wait may take before it fails (generous: a passing one takes a fraction of it). */
-const WAIT_MS = 60_000;
-
-/** A recorded condition: checked now and after every call the stubs receive. */
-class Watch {
-  private readonly waiters = new Set<() => void>();
-  notify(): void {
-    for (const w of [...this.waiters]) w();
-  }
-  until<T>(what: string, check: () => T | undefined, describe: () => string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const test = () => {
-        const v = check();
-        if (v === undefined) return;
-        this.waiters.delete(test);
-        clearTimeout(timer);
-        resolve(v);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(test);
-        reject(new Error(`timed out after ${WAIT_MS} ms waiting for ${what}; so far: ${describe()}`));
-      }, WAIT_MS);
-      this.waiters.add(test);
-      test();
-    });
-  }
-}
-
-function matches(m: CallMatch, c: StubCall): boolean {
-  return (
-    (m.activity === undefined || m.activity === c.activity) &&
-    (m.round === undefined || m.round === c.round) &&
-    (m.agentId === undefined || m.agentId === c.agentId) &&
-    (m.kind === undefined || m.kind === c.event?.kind) &&
-    (m.where === undefined || m.where(c))
-  );
-}
-
-interface Rule {
-  match: CallMatch;
-  fail?: string;
-  gate?: { open: boolean; opened: Promise<void>; release(): void; held: StubCall[] };
 }
 
 /** How the workflow refuses a control (the failure type of the rejected update). */
@@ -233,40 +136,6 @@ export const BOLD_AND_CALM = [
 export const boldWins = (i: EvaluateInput): number =>
   i.hypothesis.text.endsWith('temperature 1.2') ? 8 : i.hypothesis.text.endsWith('temperature 0.2') ? 6 : 5;
 
-export const trailLine = (e: SimulationEvent): string =>
-  `${e.seq} ${e.kind}${e.round !== null ? ` r${e.round}` : ''}${e.generation ? ` g${e.generation}` : ''} (${e.state})`;
-
-/** What the stubs know of one simulation. */
-class SimRecord {
-  readonly calls: StubCall[] = [];
-  readonly rules: Rule[] = [];
-  readonly logs: string[] = [];
-  readonly watch = new Watch();
-  /** Calls waiting at a gate now. */
-  holding = 0;
-  behaviour: StubBehaviour = {};
-
-  events(): SimulationEvent[] {
-    const byId = new Map<string, SimulationEvent>();
-    for (const c of this.calls) if (c.event && !byId.has(c.event.eventId)) byId.set(c.event.eventId, c.event);
-    return [...byId.values()].sort((a, b) => a.seq - b.seq);
-  }
-  trail(): string[] {
-    return this.events().map(trailLine);
-  }
-}
-
-/** Holds a gated call until its gate opens; heartbeats meanwhile and gives up when the call is cancelled. */
-async function heldUntil(opened: Promise<void>): Promise<void> {
-  const ctx = Context.current();
-  const beat = setInterval(() => ctx.heartbeat(), 1_000);
-  try {
-    await Promise.race([opened, ctx.cancelled]);
-  } finally {
-    clearInterval(beat);
-  }
-}
-
 /**
  * What the workflow (and the rounds it runs) has in flight: pending activities, or Infinity when
  * anything else is (a workflow task, a child start, a signal not yet in its target's history).
@@ -289,48 +158,6 @@ async function inFlight(client: Client, workflowId: string): Promise<number> {
   return activities;
 }
 
-/** The namespace and the search attributes the workflow upserts, made if missing (the stack may predate them). */
-export async function ensureTestNamespace(connection: Connection, namespace: string): Promise<void> {
-  const GRPC_NOT_FOUND = 5;
-  const GRPC_ALREADY_EXISTS = 6;
-  const code = (err: unknown): number | undefined => (isGrpcServiceError(err) ? Number(err.code) : undefined);
-  try {
-    await connection.workflowService.describeNamespace({ namespace });
-  } catch (err) {
-    if (code(err) !== GRPC_NOT_FOUND) throw err;
-    await connection.workflowService
-      .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') })
-      .catch((e: unknown) => {
-        if (code(e) !== GRPC_ALREADY_EXISTS) throw e;
-      });
-  }
-  // A new namespace (or search attribute) is served once the frontend's namespace cache refreshes (~10 s).
-  const served = <T>(what: string, call: () => Promise<T>) => eventually(what, call, 60_000, 250);
-  const { customAttributes } = await served(`namespace ${namespace}`, () =>
-    connection.operatorService.listSearchAttributes({ namespace }),
-  );
-  const missing = Object.entries(SEARCH_ATTRIBUTE_REGISTRATIONS).filter(([name]) => !customAttributes?.[name]);
-  if (missing.length)
-    await connection.operatorService.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(
-        missing.map(([name, cliType]) => [
-          name,
-          // 'KeywordList' → 'KEYWORD_LIST', as the SDK spells the types.
-          encodeSearchAttributeIndexedValueType(
-            cliType.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase() as 'KEYWORD',
-          )!,
-        ]),
-      ),
-    });
-  const probe = Object.keys(SEARCH_ATTRIBUTE_REGISTRATIONS)
-    .map((name) => `${name} IS NOT NULL`)
-    .join(' OR ');
-  await served(`search attributes of ${namespace}`, () =>
-    connection.workflowService.countWorkflowExecutions({ namespace, query: probe }),
-  );
-}
-
 export async function startStubWorkers(options: { criticPools?: string[] } = {}): Promise<StubWorkers> {
   const records = new Map<string, SimRecord>();
   const record = (id: string) => records.get(id) ?? (records.set(id, new SimRecord()), records.get(id)!);
@@ -339,9 +166,7 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
     logger: new DefaultLogger('WARN', (entry: LogEntry) => {
       const wf: unknown = entry.meta?.workflowId;
       if (typeof wf === 'string' && records.has(wf)) {
-        const r = records.get(wf)!;
-        r.logs.push(`${entry.message}${entry.meta?.reason ? `: ${String(entry.meta.reason)}` : ''}`);
-        r.watch.notify();
+        records.get(wf)!.log(`${entry.message}${entry.meta?.reason ? `: ${String(entry.meta.reason)}` : ''}`);
       } else if (entry.level === 'ERROR') console.error(`[worker] ${entry.message}`, entry.meta ?? '');
     }),
     // Core's own warnings (a task of a terminated run not found, …) are noise here.
@@ -353,21 +178,7 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
   await ensureTestNamespace(env.connection, namespace);
   const runQueue = `kunlun-workflow-tests-${randomUUID().slice(0, 8)}`;
 
-  /** Records the call, then fails it or holds it as the simulation's rules say. */
-  const called = async (call: StubCall): Promise<void> => {
-    const r = record(call.simulationId);
-    r.calls.push(call);
-    r.watch.notify();
-    for (const rule of r.rules.filter((x) => matches(x.match, call))) {
-      if (rule.fail) throw ApplicationFailure.nonRetryable(rule.fail, 'StubFailure');
-      if (rule.gate && !rule.gate.open) {
-        rule.gate.held.push(call);
-        r.holding++;
-        r.watch.notify();
-        await heldUntil(rule.gate.opened).finally(() => r.holding--);
-      }
-    }
-  };
+  const called = (call: StubCall): Promise<void> => record(call.simulationId).receive(call);
   const agentCall = (
     activity: StubActivity,
     queue: string,
@@ -493,49 +304,19 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
   const running = Promise.all(workers.map((w) => w.run()));
   const started: string[] = [];
 
-  const simulation = (id: string, input: SimulationInput): StubSimulation => {
+  const simulation = (id: string): StubSimulation => {
     const r = record(id);
     const handle = env.client.workflow.getHandle<typeof simulationWorkflow>(id);
-    const describe = () => r.trail().join(', ') || 'no event';
     return {
       id,
-      input,
       handle,
-      calls: (m = {}) => r.calls.filter((c) => matches(m, c)),
+      calls: (m = {}) => r.calledWith(m),
       events: () => r.events(),
       trail: () => r.trail(),
       event: (kind, where = () => true) =>
-        r.watch.until(`event ${kind}`, () => r.events().find((e) => e.kind === kind && where(e)), describe),
-      hold(match) {
-        let opens = () => undefined as void;
-        const opened = new Promise<void>((resolve) => (opens = resolve));
-        const gate = {
-          open: false,
-          opened,
-          held: [] as StubCall[],
-          release() {
-            gate.open = true;
-            opens();
-          },
-        };
-        r.rules.push({ match, gate });
-        const holding = (n: number) =>
-          r.watch.until(
-            `${n} held call(s) of ${JSON.stringify(match)}`,
-            () => (gate.held.length >= n ? [...gate.held] : undefined),
-            describe,
-          );
-        return {
-          get reached() {
-            return holding(1).then((held) => held[0]!);
-          },
-          holding,
-          release: () => gate.release(),
-        };
-      },
-      fail(match, message) {
-        r.rules.push({ match, fail: message });
-      },
+        r.until(`event ${kind}`, () => r.events().find((e) => e.kind === kind && where(e))),
+      hold: (match) => r.hold(match),
+      fail: (match, message) => r.fail(match, message),
       status: () => handle.query(statusQuery),
       waitStatus: (what, pred) =>
         eventually(
@@ -579,13 +360,12 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
           25,
         ).then(() => undefined),
       warnings: () => [...r.logs],
-      warned: (pattern) => r.watch.until(`a warning ${pattern}`, () => r.logs.find((l) => pattern.test(l)), describe),
+      warned: (pattern) => r.until(`a warning ${pattern}`, () => r.logs.find((l) => pattern.test(l))),
     };
   };
 
   return {
     client: env.client,
-    namespace,
     async start(request, b = {}) {
       const input = SimulationInputSchema.parse({
         issue: 'Should the city close its old harbour to cars?',
@@ -599,10 +379,10 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
         args: [input],
       });
       started.push(input.simulationId);
-      return simulation(input.simulationId, input);
+      return simulation(input.simulationId);
     },
     async stop() {
-      for (const r of records.values()) for (const rule of r.rules) rule.gate?.release();
+      for (const r of records.values()) r.releaseAll();
       for (const id of started) {
         const handle = env.client.workflow.getHandle(id);
         const desc = await handle.describe().catch(() => null);
