@@ -44,6 +44,8 @@ export function validatePause(v: ControlView, req: PauseRequest): void {
 
 export function validateResume(v: ControlView, req: { by?: unknown }): void {
   assertLive(v, req);
+  // Once the report is being written nothing runs again (older histories took such a resume).
+  if (v.finishing && v.schemaRules) throw new Error('every round is done; the final report is being written');
   assertBy(req ?? {});
 }
 

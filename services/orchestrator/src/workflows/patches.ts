@@ -20,5 +20,7 @@ export const BRANCHED_BEFORE_CHECKPOINT_PATCH = 'branched-before-checkpoint-v1';
 export const WINNER_APPROVAL_PATCH = 'winner-approval-v1';
 /** Continuing as new is not a failure (no simulation.failed is published for it). */
 export const CONTINUE_AS_NEW_NOT_FAILED_PATCH = 'continue-as-new-not-failed-v1';
+/** A pause after the last round holds the final report until resumed (or a backtrack). */
+export const HOLD_FINAL_REPORT_PATCH = 'hold-final-report-while-paused-v1';
 /** Signal twins check the registry's request schema too, as updates do (older histories: the rules alone). */
 export const CONTROL_SCHEMAS_PATCH = 'control-schemas-v1';

@@ -33,7 +33,7 @@ function registerUpdate<N extends ControlName>(run: SimulationRun, name: N): voi
   const update = CONTROL_UPDATES[name] as UpdateDefinition<ControlAck, [ControlRequest<N>]>;
   setHandler(update, (req: ControlRequest<N>) => handler.apply(run, req), {
     // Update validators do not run on replay: today's schema applies to every update.
-    validator: (req: ControlRequest<N>) => validate(name, run.view(), req, true),
+    validator: (req: ControlRequest<N>) => validate(name, { ...run.view(), schemaRules: true }, req, true),
   });
 }
 
@@ -45,7 +45,8 @@ function registerSignal<N extends ControlName>(run: SimulationRun, name: N): voi
     try {
       // Signal handlers (and their validation) run again on replay: old histories keep the old rules.
       const view = { ...run.view(), legacyRules: !patched(CONTROL_RULES_V2_PATCH) };
-      validate(name, view, req, !view.legacyRules && patched(CONTROL_SCHEMAS_PATCH));
+      const schemaRules = !view.legacyRules && patched(CONTROL_SCHEMAS_PATCH);
+      validate(name, { ...view, schemaRules }, req, schemaRules);
     } catch (err) {
       log.warn(`${name} signal refused`, { reason: (err as Error).message });
       return;

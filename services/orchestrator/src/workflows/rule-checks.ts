@@ -35,6 +35,8 @@ export interface ControlView {
   finishing: boolean;
   /** The rules as they were before control-rules-v2 (signal twins replaying older histories). */
   legacyRules?: boolean;
+  /** The rules since control-schemas-v1 (updates, and signal twins of histories since). */
+  schemaRules?: boolean;
   /** Rounds planned as tournaments, rounds marked to be skipped, and a fast-forward's target (absent: none). */
   plannedTournamentRounds?: number[];
   plannedSkipRounds?: number[];

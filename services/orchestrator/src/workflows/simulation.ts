@@ -13,7 +13,7 @@ import {
 } from '@kunlun/contracts';
 import * as wf from '@temporalio/workflow';
 import { applyBacktrack } from './backtrack.js';
-import { BOUNDARY_PAUSE_PATCH, CONTINUE_AS_NEW_NOT_FAILED_PATCH } from './patches.js';
+import { BOUNDARY_PAUSE_PATCH, CONTINUE_AS_NEW_NOT_FAILED_PATCH, HOLD_FINAL_REPORT_PATCH } from './patches.js';
 import { enterPause, orchestrator } from './publish.js';
 import { registerControls } from './register-controls.js';
 import { registerRoundProgress } from './round-progress.js';
@@ -52,7 +52,13 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
     let next = carried?.nextRound ?? 1;
     for (;;) {
       if (run.pendingBacktrack) next = await applyBacktrack(run);
-      if (next > input.maxRounds) break;
+      if (next > input.maxRounds) {
+        // Paused after the last round: the person may still look, or backtrack, before the report.
+        if (!run.pause || !wf.patched(HOLD_FINAL_REPORT_PATCH)) break;
+        await wf.condition(() => run.pause === null || run.pendingBacktrack !== null);
+        if (run.pendingBacktrack) continue;
+        break;
+      }
       // Keep history bounded: hand over to a fresh run (same workflow id: status, controls, events carry on).
       if (step.dueForHandover(run)) {
         await wf.condition(() => wf.allHandlersFinished() || run.pendingBacktrack !== null);

@@ -62,16 +62,18 @@ async function approveWinner(
   const deadline = approvalDeadline(policy, new Date());
   const checkpoint: { decision?: ApprovalDecision } = {};
   run.winnerCheckpoint = checkpoint;
-  run.step = 'approval';
-  run.latestHypothesis = text;
-  run.pendingApproval = { round, hypothesis: text, reason, since: run.now(), deadline };
-  run.publishSearchAttributes();
-  await orchestrator.recordControlEvent(run.event('approval.requested', round, { round, hypothesis: text, reason }));
   let decided: boolean;
   try {
+    run.step = 'approval';
+    run.latestHypothesis = text;
+    run.pendingApproval = { round, hypothesis: text, reason, since: run.now(), deadline };
+    run.publishSearchAttributes();
+    await orchestrator.recordControlEvent(run.event('approval.requested', round, { round, hypothesis: text, reason }));
     decided = await awaitDecision(policy, () => checkpoint.decision !== undefined);
   } finally {
-    run.winnerCheckpoint = null; // also when a backtrack or cancel interrupts the wait
+    // Also when a backtrack or cancel interrupts the publish or the wait: a later round's
+    // decision must go to its own checkpoint, not to this closed one.
+    run.winnerCheckpoint = null;
   }
   run.pendingApproval = null;
   run.publishSearchAttributes();
