@@ -357,10 +357,9 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
 
   // ---- controls: one route per registry entry (controls.ts); cancel and terminate are Temporal's own
   controlRoutes(app, { sims });
-  const control = { config: { role: 'operator' as const } };
 
   r.post('/simulations/:id/cancel', {
-    ...control,
+    config: { role: 'operator' },
     schema: {
       summary: 'Cancel gracefully: the current step stops, cleanup runs, state becomes cancelled',
       params: SimulationIdParams,
