@@ -398,6 +398,8 @@ const SCHEMA_CASES: Record<string, (vary: Vary) => Refusal[]> = {
     bad('an offset not whole', url(sim('/rounds?offset=1.5')), /querystring\.offset/),
   ],
   'GET /v1/simulations/:id/branches': () => [],
+  // No parameters, query or body: nothing to refuse but credentials.
+  'GET /v1/controls': () => [],
   'GET /v1/simulations/:id/report': () => [],
   'GET /v1/simulations/:id/events': () => {
     const lastEventId = (value: string): HttpRequest => ({
@@ -461,12 +463,12 @@ const SCHEMA_CASES: Record<string, (vary: Vary) => Refusal[]> = {
   'POST /v1/simulations/:id/reject': ({ body }) => [
     bad('no reason', body({}), /body\.reason/),
     bad('an empty reason', body({ reason: '' }), /body\.reason/),
-    bad('a reason of a word joiner', body({ reason: '\u2060' }), /reason has no visible characters/),
+    bad('a reason of a word joiner', body({ reason: '\u2060' }), /reason: has no visible characters/),
   ],
   'POST /v1/simulations/:id/amend': ({ body }) => [
     bad('no hypothesis', body({}), /body\.hypothesis/),
     bad('an empty hypothesis', body({ hypothesis: '' }), /body\.hypothesis/),
-    bad('a hypothesis of a zero-width space', body({ hypothesis: '\u200b' }), /hypothesis has no visible characters/),
+    bad('a hypothesis of a zero-width space', body({ hypothesis: '\u200b' }), /hypothesis: has no visible characters/),
     bad(
       'a lone surrogate in the hypothesis',
       body({ hypothesis: 'h \ud800' }),
