@@ -47,6 +47,7 @@ const EXAMPLES: Record<ControlName, { path: string; body: unknown; request: Reco
       ],
     },
   },
+  skipRound: { path: '/skip-round', body: { round: 4, reason: '' }, request: { round: 4 } },
   backtrack: { path: '/backtrack', body: { toRound: 0, reason: '' }, request: { toRound: 0 } },
 };
 

@@ -177,6 +177,11 @@ const DISPATCH: Record<string, Dispatch> = {
     changes: update('backtrack', { toRound: 0, by: 'alice', reason: 'again' }),
     check: acknowledged,
   },
+  'POST /v1/simulations/:id/skip-round': {
+    status: 200,
+    changes: update('skipRound', { round: 3, by: 'alice', reason: 'nothing new to say' }),
+    check: acknowledged,
+  },
   // The control registry as data: nothing is asked of Temporal.
   'GET /v1/controls': {
     status: 200,

@@ -500,6 +500,12 @@ const SCHEMA_CASES: Record<string, (vary: Vary) => Refusal[]> = {
     bad('a negative toRound', body({ toRound: -1 }), /body\.toRound/),
     bad('toRound as text', body({ toRound: 'one' }), /body\.toRound/),
   ],
+  'POST /v1/simulations/:id/skip-round': ({ body }) => [
+    bad('no round', body({}), /body\.round/),
+    bad('round 0', body({ round: 0 }), /body\.round: rounds are numbered from 1/),
+    bad('a round as text', body({ round: 'two' }), /body\.round/),
+    bad('a reason past 500 characters', body({ round: 3, reason: 'x'.repeat(501) }), /body\.reason/),
+  ],
   'POST /v1/simulations/:id/cancel': ({ body }) => [
     bad('a field cancel does not take', body({ now: true }), /Unrecognized key: "now"/),
   ],

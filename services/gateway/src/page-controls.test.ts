@@ -17,11 +17,11 @@ const PUBLIC = new URL('../public/', import.meta.url);
 const page = (file: string) => readFileSync(new URL(file, PUBLIC), 'utf8');
 
 /** A control the page cannot know: only the list the gateway serves names it. */
-const skipRound = {
-  name: 'skipRound',
+const unseen = {
+  name: 'markRound',
   method: 'POST' as const,
-  path: '/simulations/:id/skip-round',
-  summary: 'Skip a future round',
+  path: '/simulations/:id/mark-round',
+  summary: 'Mark a round for later reading',
   role: 'operator' as const,
   signal: false,
   params: z.toJSONSchema(z.object({})),
@@ -29,7 +29,7 @@ const skipRound = {
     io: 'input',
   }),
 };
-const catalogue = [...describeControls(), skipRound];
+const catalogue = [...describeControls(), unseen];
 
 const status = {
   simulationId: 'sim-1',
@@ -134,14 +134,14 @@ describe('page controls', () => {
       forms,
       catalogue.map((c) => c.name),
     );
-    await tab.fill('#skip-round--round', '4');
-    assert.deepEqual(await send('#skip-round'), {
+    await tab.fill('#mark-round--round', '4');
+    assert.deepEqual(await send('#mark-round'), {
       method: 'POST',
-      url: '/v1/simulations/sim-1/skip-round',
+      url: '/v1/simulations/sim-1/mark-round',
       body: { round: 4 },
     });
-    await tab.fill('#skip-round--reason', 'a dull round');
-    assert.deepEqual((await send('#skip-round')).body, { round: 4, reason: 'a dull round' });
+    await tab.fill('#mark-round--reason', 'a dull round');
+    assert.deepEqual((await send('#mark-round')).body, { round: 4, reason: 'a dull round' });
   });
 
   it("sends each control to its method and path, with path fields in the path and the form's values typed", async () => {
