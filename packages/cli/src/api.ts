@@ -1,5 +1,5 @@
-import { takeSseFrames } from '@kunlun/contracts';
 // A small client of the gateway's /v1 API, with the errors mapped to exit codes.
+import { CONTROLS, pathFields, takeSseFrames, type ControlName } from '@kunlun/contracts';
 
 /** diverged: `verify` found Temporal, the event topic and the read model disagreeing. */
 export const EXIT = {
@@ -58,6 +58,17 @@ export class Api {
     const data = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
     if (!res.ok) throw new CliError(data?.error?.message ?? `HTTP ${res.status}`, exitFor(res.status));
     return data as T;
+  }
+
+  /** Sends a control of the registry: its path's fields go into its path, the rest is the body. */
+  async control(id: string, name: ControlName, request: Record<string, unknown>): Promise<{ message: string }> {
+    const { method, path } = CONTROLS[name].http;
+    const inPath = pathFields(name);
+    const missing = inPath.filter((f) => request[f] === undefined);
+    if (missing.length) throw new CliError(`${name} needs ${missing.map((f) => `${f}=…`).join(' ')}`, EXIT.usage);
+    const url = path.replace(/:(\w+)/g, (_m, f: string) => encodeURIComponent(String(request[f])));
+    const body = Object.fromEntries(Object.entries(request).filter(([f]) => !inPath.includes(f)));
+    return await this.call(method, `/simulations/${encodeURIComponent(id)}${url}`, body);
   }
 
   /** Server-sent events of one simulation; yields each event, resuming after drops. */

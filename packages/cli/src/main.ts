@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import type { BranchRecord, LineageLine } from '@kunlun/contracts';
 import { Api, CliError, EXIT } from './api.js';
+import { CONTROL_ALIASES } from './control-aliases.js';
+import { controlNamed, controlsHelp, intArg, requestFromArgs } from './control-args.js';
 
 const USAGE = `kunlun — Kunlun Mirror from the terminal
 
@@ -13,26 +15,22 @@ usage: kunlun <command> [arguments] [--json] [--url URL] [--token TOKEN]
   status ID                                   live status
   watch ID                                    progress bar and rounds as they complete
   rounds ID                                   every round so far
-  pause ID [--at-boundary]                    pause now (or after the current round)
-  resume ID
-  fast-forward ID ROUND                       skip to ROUND
-  pause-at ID ROUND                           run until ROUND is done, then pause
-  tune ID AGENT PARAM=VALUE [...]             change an agent's params from the next step
-  revert ID OVERRIDE                          undo a recorded override
-  branch ID LABEL[:AGENT.PARAM=VALUE,...] ... [--at ROUND]
-                                              run a round (default: the next) as a tournament
-                                              of branches, e.g. calm bold:proposer.temperature=1.5
-  backtrack ID ROUND [--reason TEXT]          continue from the state after ROUND
+${Object.values(CONTROL_ALIASES)
+  .map((a) => a.usage)
+  .join('\n')}
+  control ID NAME [FIELD=VALUE ...] [--body JSON]
+                                              send any control below (values read as the
+                                              field's type; JSON for objects and lists)
   branches ID                                 the lineage: tournaments and abandoned lines
-  approve ID                                  approve the hypothesis waiting for approval
-  reject ID --reason TEXT                     reject it (the next round is told why)
-  amend ID --hypothesis TEXT                  replace it with an edited hypothesis
   cancel ID                                   graceful: cleanup runs
   terminate ID                                immediate (admin)
   result ID                                   the final report
   verify ID [--settle-ms MS]                  do Temporal, the event topic and the read model
                                               agree? (waits up to MS, default 5000, for the
                                               read model to catch up; exit 10 if they disagree)
+  help                                        this text
+
+${controlsHelp()}
 
 env: KUNLUN_URL (default http://127.0.0.1:8080), KUNLUN_TOKEN (API key or JWT)
 exit codes: 0 ok, 2 bad usage or input, 3 not found, 4 refused, 5 not allowed,
@@ -55,6 +53,7 @@ const { values, positionals } = parseArgs({
     hypothesis: { type: 'string' },
     at: { type: 'string' },
     'settle-ms': { type: 'string' },
+    body: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -70,29 +69,7 @@ function need(n: number, what: string): string[] {
   if (args.length < n) throw new CliError(`missing ${what}\n\n${USAGE}`, EXIT.usage);
   return args;
 }
-const intArg = (v: string, name: string) => {
-  if (!/^\d+$/.test(v)) throw new CliError(`${name} must be a whole number, got ${JSON.stringify(v)}`, EXIT.usage);
-  return Number(v);
-};
 const sim = (id: string) => `/simulations/${encodeURIComponent(id)}`;
-/** A param value as typed: numbers become numbers, anything else stays text (the API validates). */
-const paramValue = (v: string): unknown => (v !== '' && !Number.isNaN(Number(v)) ? Number(v) : v);
-
-/** `bold:proposer.temperature=1.5,critic-logic.strictness=1` → a branch with its overrides. */
-function parseBranch(spec: string): { label: string; overrides: Record<string, Record<string, unknown>> } {
-  const [label, changes = ''] = spec.split(':', 2);
-  const overrides: Record<string, Record<string, unknown>> = {};
-  for (const change of changes.split(',').filter(Boolean)) {
-    const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(change);
-    if (!m)
-      throw new CliError(
-        `expected AGENT.PARAM=VALUE in branch ${JSON.stringify(label)}, got ${JSON.stringify(change)}`,
-        EXIT.usage,
-      );
-    (overrides[m[1]!] ??= {})[m[2]!] = paramValue(m[3]!);
-  }
-  return { label: label ?? '', overrides };
-}
 
 const span = (r: { first: number; last: number } | null) =>
   !r ? 'no rounds of its own' : r.first === r.last ? `round ${r.first}` : `rounds ${r.first}–${r.last}`;
@@ -187,11 +164,26 @@ async function watch(id: string): Promise<number> {
 
 async function main(): Promise<number> {
   const command = positionals[0];
-  if (!command || values.help) {
+  if (!command || values.help || command === 'help') {
     out(USAGE);
     return command || values.help ? EXIT.ok : EXIT.usage;
   }
+  const alias = Object.hasOwn(CONTROL_ALIASES, command) ? CONTROL_ALIASES[command] : undefined;
+  if (alias) {
+    const needs = alias.needs ?? { count: 1, what: 'simulation id' };
+    const [id] = need(needs.count, needs.what);
+    const res = await api.control(id!, alias.control, alias.request({ args: positionals.slice(2), options: values }));
+    print(res, () => out(res.message));
+    return EXIT.ok;
+  }
   switch (command) {
+    case 'control': {
+      const [id, name] = need(2, 'simulation id and control name');
+      const control = controlNamed(name!);
+      const res = await api.control(id!, control, requestFromArgs(control, positionals.slice(3), values.body));
+      print(res, () => out(res.message));
+      return EXIT.ok;
+    }
     case 'start': {
       if (!values.issue) throw new CliError('start needs --issue "…"', EXIT.usage);
       const body = {
@@ -241,71 +233,10 @@ async function main(): Promise<number> {
       print(res, () => res.rounds.forEach(printRound));
       return EXIT.ok;
     }
-    case 'pause':
-    case 'resume':
     case 'cancel':
     case 'terminate': {
       const [id] = need(1, 'simulation id');
-      const body = command === 'pause' ? { at: values['at-boundary'] ? 'round-boundary' : 'now' } : {};
-      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/${command}`, body);
-      print(res, () => out(res.message));
-      return EXIT.ok;
-    }
-    case 'fast-forward':
-    case 'pause-at': {
-      const [id, round] = need(2, 'simulation id and round');
-      const body =
-        command === 'fast-forward' ? { toRound: intArg(round!, 'ROUND') } : { round: intArg(round!, 'ROUND') };
-      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/${command}`, body);
-      print(res, () => out(res.message));
-      return EXIT.ok;
-    }
-    case 'tune': {
-      const [id, agent] = need(2, 'simulation id and agent id');
-      const pairs = positionals.slice(3);
-      if (pairs.length === 0) throw new CliError('tune needs PARAM=VALUE, e.g. strictness=0.9', EXIT.usage);
-      const params: Record<string, unknown> = {};
-      for (const p of pairs) {
-        const [k, v] = p.split('=', 2);
-        if (!k || v === undefined) throw new CliError(`expected PARAM=VALUE, got ${JSON.stringify(p)}`, EXIT.usage);
-        params[k] = paramValue(v);
-      }
-      const res = await api.call<{ message: string }>('PATCH', `${sim(id!)}/agents/${encodeURIComponent(agent!)}`, {
-        params,
-      });
-      print(res, () => out(res.message));
-      return EXIT.ok;
-    }
-    case 'revert': {
-      const [id, override] = need(2, 'simulation id and override id');
-      const res = await api.call<{ message: string }>(
-        'POST',
-        `${sim(id!)}/overrides/${intArg(override!, 'OVERRIDE')}/revert`,
-        {},
-      );
-      print(res, () => out(res.message));
-      return EXIT.ok;
-    }
-    case 'branch': {
-      const [id] = need(1, 'simulation id');
-      const specs = positionals.slice(2);
-      if (specs.length < 2)
-        throw new CliError('branch needs at least two branches, e.g. calm bold:proposer.temperature=1.5', EXIT.usage);
-      const body = {
-        branches: specs.map(parseBranch),
-        ...(values.at !== undefined ? { atRound: intArg(values.at, '--at') } : {}),
-        ...(values.reason ? { reason: values.reason } : {}),
-      };
-      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/branch`, body);
-      print(res, () => out(res.message));
-      return EXIT.ok;
-    }
-    case 'backtrack': {
-      const [id, round] = need(2, 'simulation id and round');
-      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/backtrack`, {
-        toRound: intArg(round!, 'ROUND'),
-        ...(values.reason ? { reason: values.reason } : {}),
-      });
+      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/${command}`, {});
       print(res, () => out(res.message));
       return EXIT.ok;
     }
@@ -313,21 +244,6 @@ async function main(): Promise<number> {
       const [id] = need(1, 'simulation id');
       const res = await api.call<{ branches: BranchRecord[]; tree: LineageLine }>('GET', `${sim(id!)}/branches`);
       print(res, () => printLineage(res.tree));
-      return EXIT.ok;
-    }
-    case 'approve':
-    case 'reject':
-    case 'amend': {
-      const [id] = need(1, 'simulation id');
-      if (command === 'reject' && !values.reason)
-        throw new CliError('reject needs --reason "…" (the next round is told why)', EXIT.usage);
-      if (command === 'amend' && !values.hypothesis) throw new CliError('amend needs --hypothesis "…"', EXIT.usage);
-      const body = {
-        ...(values.reason ? { reason: values.reason } : {}),
-        ...(command === 'amend' ? { hypothesis: values.hypothesis } : {}),
-      };
-      const res = await api.call<{ message: string }>('POST', `${sim(id!)}/${command}`, body);
-      print(res, () => out(res.message));
       return EXIT.ok;
     }
     case 'result':

@@ -1,24 +1,12 @@
 // Typed access to simulations for the gateway, the CLI, the demo and tests.
 import { randomUUID } from 'node:crypto';
 import {
-  amendUpdate,
-  approveUpdate,
-  backtrackUpdate,
-  branchUpdate,
-  rejectUpdate,
-  type BacktrackRequest,
-  type BranchRequest,
-  type AmendRequest,
-  type ApproveRequest,
-  type RejectRequest,
+  CONTROL_REFUSALS,
+  CONTROL_SIGNALS,
+  CONTROL_UPDATES,
   describeIssue,
-  fastForwardUpdate,
+  invisibleTextProblem,
   ORCHESTRATOR_TASK_QUEUE,
-  overrideAgentUpdate,
-  pauseAtUpdate,
-  pauseUpdate,
-  resumeUpdate,
-  revertOverrideUpdate,
   roundWorkflowId,
   SA_PROGRESS,
   SA_ROUND,
@@ -27,19 +15,14 @@ import {
   SIMULATION_STATES,
   statusQuery,
   type ControlAck,
-  type FastForwardRequest,
-  type OverrideAgentRequest,
-  type PauseAtRequest,
-  type PauseRequest,
-  type ResumeRequest,
-  type RevertOverrideRequest,
+  type ControlName,
+  type ControlRequest,
   type RoundResult,
+  type SignalControlName,
   type SimulationRequest,
   type SimulationResult,
   type SimulationState,
   type SimulationStatus,
-  CONTROL_REFUSALS,
-  invisibleTextProblem,
 } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -139,7 +122,7 @@ export class SimulationClient {
     }
   };
 
-  private control<T>(simulationId: string, call: (h: WorkflowHandle) => Promise<T>): Promise<T> {
+  private onHandle<T>(simulationId: string, call: (h: WorkflowHandle) => Promise<T>): Promise<T> {
     return translate(simulationId, () => call(this.handle(simulationId)), this.closedStatus);
   }
 
@@ -186,51 +169,57 @@ export class SimulationClient {
     return translate(simulationId, () => this.handle(simulationId).query(statusQuery));
   }
 
-  pause(simulationId: string, req: PauseRequest = {}): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(pauseUpdate, { args: [req] }));
+  /** Sends a control (CONTROLS in @kunlun/contracts) and waits for the simulation's answer. */
+  control<N extends ControlName>(simulationId: string, name: N, request: ControlRequest<N>): Promise<ControlAck> {
+    return this.onHandle(simulationId, (h) => h.executeUpdate(CONTROL_UPDATES[name], { args: [request] }));
   }
-  resume(simulationId: string, req: ResumeRequest = {}): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(resumeUpdate, { args: [req] }));
-  }
-  fastForward(simulationId: string, req: FastForwardRequest): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(fastForwardUpdate, { args: [req] }));
-  }
-  pauseAt(simulationId: string, req: PauseAtRequest): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(pauseAtUpdate, { args: [req] }));
-  }
-  overrideAgent(simulationId: string, req: OverrideAgentRequest): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(overrideAgentUpdate, { args: [req] }));
-  }
-  revertOverride(simulationId: string, req: RevertOverrideRequest): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(revertOverrideUpdate, { args: [req] }));
+  /** Fire and forget: the same rules as control(), but a refused one is only logged by the workflow. */
+  controlSignal<N extends SignalControlName>(simulationId: string, name: N, request: ControlRequest<N>): Promise<void> {
+    return this.onHandle(simulationId, (h) => h.signal(CONTROL_SIGNALS[name], request));
   }
 
-  approve(simulationId: string, req: ApproveRequest = {}): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(approveUpdate, { args: [req] }));
+  // Named wrappers over control(), for callers that name a control in code (tests, the demo).
+  pause(id: string, req: ControlRequest<'pause'> = {}): Promise<ControlAck> {
+    return this.control(id, 'pause', req);
   }
-  reject(simulationId: string, req: RejectRequest): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(rejectUpdate, { args: [req] }));
+  resume(id: string, req: ControlRequest<'resume'> = {}): Promise<ControlAck> {
+    return this.control(id, 'resume', req);
   }
-  amend(simulationId: string, req: AmendRequest): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(amendUpdate, { args: [req] }));
+  fastForward(id: string, req: ControlRequest<'fastForward'>): Promise<ControlAck> {
+    return this.control(id, 'fastForward', req);
   }
-
-  /** Runs a round (default: the next) as a tournament of branches; the best-scored one continues. */
-  branch(simulationId: string, req: BranchRequest): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(branchUpdate, { args: [req] }));
+  pauseAt(id: string, req: ControlRequest<'pauseAt'>): Promise<ControlAck> {
+    return this.control(id, 'pauseAt', req);
   }
-  /** Continues from the state after round `toRound`; later rounds are kept as an abandoned branch. */
-  backtrack(simulationId: string, req: BacktrackRequest): Promise<ControlAck> {
-    return this.control(simulationId, (h) => h.executeUpdate(backtrackUpdate, { args: [req] }));
+  overrideAgent(id: string, req: ControlRequest<'overrideAgent'>): Promise<ControlAck> {
+    return this.control(id, 'overrideAgent', req);
+  }
+  revertOverride(id: string, req: ControlRequest<'revertOverride'>): Promise<ControlAck> {
+    return this.control(id, 'revertOverride', req);
+  }
+  approve(id: string, req: ControlRequest<'approve'> = {}): Promise<ControlAck> {
+    return this.control(id, 'approve', req);
+  }
+  reject(id: string, req: ControlRequest<'reject'>): Promise<ControlAck> {
+    return this.control(id, 'reject', req);
+  }
+  amend(id: string, req: ControlRequest<'amend'>): Promise<ControlAck> {
+    return this.control(id, 'amend', req);
+  }
+  branch(id: string, req: ControlRequest<'branch'>): Promise<ControlAck> {
+    return this.control(id, 'branch', req);
+  }
+  backtrack(id: string, req: ControlRequest<'backtrack'>): Promise<ControlAck> {
+    return this.control(id, 'backtrack', req);
   }
 
   /** Graceful: the current step stops, the cleanup activity runs, the state becomes cancelled. */
   cancel(simulationId: string): Promise<void> {
-    return this.control(simulationId, (h) => h.cancel()).then(() => undefined);
+    return this.onHandle(simulationId, (h) => h.cancel()).then(() => undefined);
   }
   /** Immediate: no cleanup. */
   terminate(simulationId: string, reason = 'terminated by request'): Promise<void> {
-    return this.control(simulationId, (h) => h.terminate(reason)).then(() => undefined);
+    return this.onHandle(simulationId, (h) => h.terminate(reason)).then(() => undefined);
   }
 
   result(simulationId: string): Promise<SimulationResult> {

@@ -70,7 +70,7 @@ export const CONTROLS = {
     request: z
       .object({
         /** 'now': between steps of the current round; 'round-boundary': after the current round. */
-        at: z.enum(['now', 'round-boundary'], { error: "expected 'now' or 'round-boundary'" }).optional(),
+        at: z.enum(['now', 'round-boundary'], { error: "expected 'now' or 'round-boundary'" }).default('now'),
         by,
         reason,
       })

@@ -2,29 +2,15 @@
 // (pure): the workflow sets handlers, the client calls them by these same objects.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AgentSpec } from './agents.js';
-import { CONTROL_SIGNALS, CONTROL_UPDATES } from './control-registry.js';
+import { CONTROL_SIGNALS } from './control-registry.js';
 import type { ApprovalDecision, RoundStep, SimulationStatus } from './simulation.js';
 
 export const statusQuery = defineQuery<SimulationStatus>('status');
 
-// Named per control until every caller goes through the registry (CONTROL_UPDATES / CONTROL_SIGNALS).
-export const pauseUpdate = CONTROL_UPDATES.pause;
-export const resumeUpdate = CONTROL_UPDATES.resume;
-export const fastForwardUpdate = CONTROL_UPDATES.fastForward;
-export const pauseAtUpdate = CONTROL_UPDATES.pauseAt;
-export const overrideAgentUpdate = CONTROL_UPDATES.overrideAgent;
-export const revertOverrideUpdate = CONTROL_UPDATES.revertOverride;
-export const approveUpdate = CONTROL_UPDATES.approve;
-export const rejectUpdate = CONTROL_UPDATES.reject;
-export const amendUpdate = CONTROL_UPDATES.amend;
-export const branchUpdate = CONTROL_UPDATES.branch;
-export const backtrackUpdate = CONTROL_UPDATES.backtrack;
+// Signal twins still named in services/orchestrator tests; every other caller uses CONTROL_SIGNALS.
 export const pauseSignal = CONTROL_SIGNALS.pause;
 export const resumeSignal = CONTROL_SIGNALS.resume;
 export const fastForwardSignal = CONTROL_SIGNALS.fastForward;
-export const pauseAtSignal = CONTROL_SIGNALS.pauseAt;
-export const overrideAgentSignal = CONTROL_SIGNALS.overrideAgent;
-export const revertOverrideSignal = CONTROL_SIGNALS.revertOverride;
 
 // Parent ↔ round child.
 /** Parent → child: hold or release between steps, and the agents' current params. */

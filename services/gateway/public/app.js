@@ -50,6 +50,7 @@ async function refreshList() {
       li.addEventListener('click', () => open(s.simulationId));
       list.append(li);
     }
+    if (!controls) await loadControls();
     // The key works now: an earlier complaint about it (e.g. "missing bearer token") is stale.
     if ($('message').className === 'error') say('');
   } catch (err) {
@@ -146,19 +147,6 @@ function resetRounds() {
   });
 }
 
-/** `bold:proposer.temperature=1.5,critic-logic.strictness=1` → { label, overrides } (the API validates). */
-function parseBranch(spec) {
-  const [label, changes = ''] = spec.split(':', 2);
-  const overrides = {};
-  for (const change of changes.split(',').filter(Boolean)) {
-    const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(change);
-    if (!m) throw new Error(`expected AGENT.PARAM=VALUE in branch ${label}, got ${change}`);
-    const value = m[3] !== '' && !Number.isNaN(Number(m[3])) ? Number(m[3]) : m[3];
-    (overrides[m[1]] = overrides[m[1]] || {})[m[2]] = value;
-  }
-  return { label, overrides };
-}
-
 function loadRounds(id) {
   return queued(() => appendNewRounds(id));
 }
@@ -188,9 +176,8 @@ async function loadStatus(id) {
   if (pending)
     $('approval-reason').textContent = `Round ${pending.round}: ${pending.reason}. Hypothesis: ${pending.hypothesis}`;
   if (s) {
-    const select = $('agent-id');
-    if (select.options.length !== s.agents.length) {
-      select.replaceChildren(...s.agents.map((a) => el('option', a.id)));
+    for (const select of document.querySelectorAll('select.agent-id')) {
+      if (select.options.length !== s.agents.length) select.replaceChildren(...s.agents.map((a) => el('option', a.id)));
     }
     $('planned').replaceChildren(
       ...s.plannedTournaments.map((t) =>
@@ -214,7 +201,7 @@ const dirty = { rounds: false, status: false, lineage: false };
 let refreshTimer = null;
 function changed(id, kind) {
   dirty.status = true;
-  if (kind.startsWith('round.')) dirty.rounds = true;
+  if (kind.startsWith('round.') || kind === 'simulation.backtracked') dirty.rounds = true;
   if (kind === 'round.branched' || kind === 'simulation.backtracked' || kind.startsWith('tournament.'))
     dirty.lineage = true;
   if (refreshTimer) return;
@@ -285,49 +272,177 @@ async function open(id) {
   void watch(id);
 }
 
-function control(button, run) {
-  $(button).addEventListener('click', async () => {
+// ---- controls -----------------------------------------------------------------------------
+// Built from GET /v1/controls (the gateway's control registry): each control gets a form of its
+// fields, made from its JSON Schemas, so a control added there shows up here with no change to
+// this page. A few fields get a better widget than their type's (WIDGETS, by field name).
+let controls = null;
+
+const kebab = (name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const words = (name) => kebab(name).replace(/-/g, ' ');
+const types = (schema) => [].concat((schema && schema.type) || []);
+
+/** Text as the schema's type: numbers for number fields, else the text (the API validates). */
+function typed(text, schema) {
+  const numeric = types(schema).some((t) => t === 'number' || t === 'integer');
+  return numeric && text.trim() !== '' && !Number.isNaN(Number(text)) ? Number(text) : text;
+}
+
+function labelled(text, input) {
+  const label = el('label', `${text} `);
+  label.append(input);
+  return label;
+}
+
+const WIDGETS = {
+  /** The agents of the open simulation (filled by loadStatus). */
+  agentId: (id) => {
+    const select = el('select', undefined, 'agent-id');
+    select.id = id;
+    return { node: labelled('agent', select), read: () => select.value };
+  },
+  /** One parameter of an agent: its name from the schema, its value read as that parameter's type. */
+  params: (id, schema) => {
+    const name = el('select');
+    name.id = `${id}-name`;
+    name.replaceChildren(...Object.keys(schema.properties || {}).map((p) => el('option', p)));
+    const value = el('input');
+    value.id = `${id}-value`;
+    value.size = 8;
+    const node = el('span');
+    node.append(labelled('param', name), labelled('value', value));
+    return { node, read: () => ({ [name.value]: typed(value.value, (schema.properties || {})[name.value]) }) };
+  },
+  /** `calm bold:proposer.temperature=1.5,critic-logic.strictness=1`: branches and their overrides. */
+  branches: (id, schema) => {
+    const input = el('input');
+    input.id = id;
+    input.size = 40;
+    input.value = 'calm bold:proposer.temperature=1.5';
+    input.title = 'LABEL[:AGENT.PARAM=VALUE,...] separated by spaces';
+    const params = (((schema.items || {}).properties || {}).overrides || {}).additionalProperties || {};
+    const read = () =>
+      input.value
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean)
+        .map((spec) => {
+          const [label, changes = ''] = spec.split(':', 2);
+          const overrides = {};
+          for (const change of changes.split(',').filter(Boolean)) {
+            const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(change);
+            if (!m) throw new Error(`expected AGENT.PARAM=VALUE in branch ${label}, got ${change}`);
+            (overrides[m[1]] = overrides[m[1]] || {})[m[2]] = typed(m[3], (params.properties || {})[m[2]]);
+          }
+          return { label, overrides };
+        });
+    return { node: labelled('branches', input), read };
+  },
+};
+
+/** The input of one field, by its JSON Schema: a select for a choice, a number box, a check box, text, JSON. */
+function fieldInput(id, name, schema, required) {
+  if (WIDGETS[name]) return WIDGETS[name](id, schema);
+  let input;
+  let read;
+  if (schema.enum) {
+    input = el('select');
+    const choices = schema.default === undefined && !required ? ['', ...schema.enum] : schema.enum;
+    input.replaceChildren(...choices.map((v) => el('option', v)));
+    if (schema.default !== undefined) input.value = schema.default;
+    read = () => input.value;
+  } else if (types(schema).includes('boolean')) {
+    input = el('input');
+    input.type = 'checkbox';
+    input.checked = schema.default === true;
+    read = () => input.checked;
+  } else if (types(schema).some((t) => t === 'integer' || t === 'number')) {
+    input = el('input');
+    input.type = 'number';
+    if (schema.minimum !== undefined) input.min = schema.minimum;
+    if (schema.maximum !== undefined) input.max = schema.maximum;
+    read = () => (input.value === '' ? '' : Number(input.value));
+  } else if (types(schema).some((t) => t === 'object' || t === 'array')) {
+    input = el('textarea');
+    input.rows = 1;
+    input.placeholder = 'JSON';
+    read = () => (input.value.trim() === '' ? '' : JSON.parse(input.value));
+  } else {
+    input = schema.maxLength > 500 ? el('textarea') : el('input');
+    if (schema.maxLength) input.maxLength = schema.maxLength;
+    read = () => input.value;
+  }
+  input.id = id;
+  if (schema.description) input.title = schema.description;
+  // Left empty, an optional field is not sent (a required one is, so the API says what it needs).
+  const readField = () => {
+    const value = read();
+    return value === '' && !required ? undefined : value;
+  };
+  return { node: labelled(words(name), input), read: readField };
+}
+
+/** One control's form: its path's fields and its body's, and a button named after it. */
+function controlForm(c) {
+  const form = el('form', undefined, 'control');
+  form.dataset.control = c.name;
+  form.title = c.summary;
+  const inPath = Object.keys(c.params.properties || {});
+  const required = [...inPath, ...(c.body.required || [])];
+  const fields = Object.entries({ ...c.params.properties, ...c.body.properties }).map(([name, schema]) => ({
+    name,
+    ...fieldInput(`${kebab(c.name)}--${kebab(name)}`, name, schema, required.includes(name)),
+  }));
+  const button = el(
+    'button',
+    words(c.name).replace(/^./, (c) => c.toUpperCase()),
+  );
+  button.type = 'submit';
+  button.id = kebab(c.name);
+  form.append(button, ...fields.map((f) => f.node));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
     if (!state.current) return;
     try {
-      const res = await run(state.current);
-      say(res && res.message ? res.message : 'done');
-      await loadStatus(state.current);
-      await refreshList();
+      const request = {};
+      for (const f of fields) {
+        const value = f.read();
+        if (value !== undefined) request[f.name] = value;
+      }
+      const path = c.path.replace(/:(\w+)/g, (_m, f) => encodeURIComponent(f === 'id' ? state.current : request[f]));
+      const body = Object.fromEntries(Object.entries(request).filter(([f]) => !inPath.includes(f)));
+      await afterControl(api(c.method, path, body));
     } catch (err) {
       say(err.message, true);
     }
   });
+  return form;
 }
 
-const sim = (id) => `/simulations/${encodeURIComponent(id)}`;
-control('pause', (id) => api('POST', `${sim(id)}/pause`, { at: 'now' }));
-control('pause-boundary', (id) => api('POST', `${sim(id)}/pause`, { at: 'round-boundary' }));
-control('resume', (id) => api('POST', `${sim(id)}/resume`, {}));
-control('fast-forward', (id) => api('POST', `${sim(id)}/fast-forward`, { toRound: Number($('target-round').value) }));
-control('pause-at', (id) => api('POST', `${sim(id)}/pause-at`, { round: Number($('target-round').value) }));
-control('tune', (id) => {
-  const name = $('param-name').value;
-  const raw = $('param-value').value;
-  const value = name === 'strictness' || name === 'temperature' ? Number(raw) : raw;
-  return api('PATCH', `${sim(id)}/agents/${encodeURIComponent($('agent-id').value)}`, { params: { [name]: value } });
-});
-control('revert', (id) => api('POST', `${sim(id)}/overrides/${Number($('override-id').value)}/revert`, {}));
-control('branch', (id) =>
-  api('POST', `${sim(id)}/branch`, {
-    atRound: Number($('target-round').value),
-    branches: $('branch-specs').value.trim().split(/\s+/).filter(Boolean).map(parseBranch),
-  }),
-);
-control('backtrack', async (id) => {
-  const res = await api('POST', `${sim(id)}/backtrack`, { toRound: Number($('target-round').value) });
-  await resetRounds();
-  await loadRounds(id);
-  return res;
-});
-control('cancel', (id) => api('POST', `${sim(id)}/cancel`, {}));
-control('approve', (id) => api('POST', `${sim(id)}/approve`, {}));
-control('reject', (id) => api('POST', `${sim(id)}/reject`, { reason: $('approval-text').value }));
-control('amend', (id) => api('POST', `${sim(id)}/amend`, { hypothesis: $('approval-text').value }));
-control('terminate', (id) => api('POST', `${sim(id)}/terminate`, {}));
+async function loadControls() {
+  controls = await api('GET', '/controls');
+  $('controls').replaceChildren(...controls.map(controlForm));
+  if (state.current) await loadStatus(state.current);
+}
+
+/** What every control does once answered: say so and show the simulation as it is now. */
+async function afterControl(answer) {
+  const res = await answer;
+  say(res && res.message ? res.message : 'done');
+  await loadStatus(state.current);
+  await refreshList();
+}
+
+// Cancel and terminate are Temporal's own, not controls of the registry.
+function lifecycle(button, path) {
+  $(button).addEventListener('click', () => {
+    if (state.current)
+      afterControl(api('POST', `/simulations/${encodeURIComponent(state.current)}/${path}`, {})).catch((err) =>
+        say(err.message, true),
+      );
+  });
+}
+lifecycle('cancel', 'cancel');
+lifecycle('terminate', 'terminate');
 
 void refreshList();

@@ -627,7 +627,7 @@ describe('bad requests', () => {
       body: { reason: '\u2060' },
       status: 400,
       code: 'validation_error',
-      message: /reason has no visible characters/,
+      message: /reason: has no visible characters/,
     },
     {
       name: 'amend with an invisible hypothesis',
@@ -636,7 +636,7 @@ describe('bad requests', () => {
       body: { hypothesis: '\u200b' },
       status: 400,
       code: 'validation_error',
-      message: /hypothesis has no visible characters/,
+      message: /hypothesis: has no visible characters/,
     },
     {
       name: 'tune an unknown param',

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SIMULATION_WORKFLOW_TYPE } from '@kunlun/client';
-import { redisKeys, SimulationInputSchema } from '@kunlun/contracts';
+import { CONTROL_NAMES, redisKeys, SimulationInputSchema } from '@kunlun/contracts';
 import { createRedisClient } from '@kunlun/infra';
 import { startRedisServer, testLogger } from '@kunlun/infra/testing';
 import { createSigner } from 'fast-jwt';
@@ -176,6 +176,20 @@ const DISPATCH: Record<string, Dispatch> = {
     status: 200,
     changes: update('backtrack', { toRound: 0, by: 'alice', reason: 'again' }),
     check: acknowledged,
+  },
+  'POST /v1/simulations/:id/skip-round': {
+    status: 200,
+    changes: update('skipRound', { round: 3, by: 'alice', reason: 'nothing new to say' }),
+    check: acknowledged,
+  },
+  // The control registry as data: nothing is asked of Temporal.
+  'GET /v1/controls': {
+    status: 200,
+    check: (res) =>
+      assert.deepEqual(
+        (res.json as Array<{ name: string }>).map((c) => c.name),
+        CONTROL_NAMES,
+      ),
   },
   'POST /v1/simulations/:id/cancel': { status: 202, changes: [{ op: 'cancel', workflowId: OWN }] },
   'POST /v1/simulations/:id/terminate': {

@@ -398,6 +398,8 @@ const SCHEMA_CASES: Record<string, (vary: Vary) => Refusal[]> = {
     bad('an offset not whole', url(sim('/rounds?offset=1.5')), /querystring\.offset/),
   ],
   'GET /v1/simulations/:id/branches': () => [],
+  // No parameters, query or body: nothing to refuse but credentials.
+  'GET /v1/controls': () => [],
   'GET /v1/simulations/:id/report': () => [],
   'GET /v1/simulations/:id/events': () => {
     const lastEventId = (value: string): HttpRequest => ({
@@ -461,12 +463,12 @@ const SCHEMA_CASES: Record<string, (vary: Vary) => Refusal[]> = {
   'POST /v1/simulations/:id/reject': ({ body }) => [
     bad('no reason', body({}), /body\.reason/),
     bad('an empty reason', body({ reason: '' }), /body\.reason/),
-    bad('a reason of a word joiner', body({ reason: '\u2060' }), /reason has no visible characters/),
+    bad('a reason of a word joiner', body({ reason: '\u2060' }), /reason: has no visible characters/),
   ],
   'POST /v1/simulations/:id/amend': ({ body }) => [
     bad('no hypothesis', body({}), /body\.hypothesis/),
     bad('an empty hypothesis', body({ hypothesis: '' }), /body\.hypothesis/),
-    bad('a hypothesis of a zero-width space', body({ hypothesis: '\u200b' }), /hypothesis has no visible characters/),
+    bad('a hypothesis of a zero-width space', body({ hypothesis: '\u200b' }), /hypothesis: has no visible characters/),
     bad(
       'a lone surrogate in the hypothesis',
       body({ hypothesis: 'h \ud800' }),
@@ -497,6 +499,12 @@ const SCHEMA_CASES: Record<string, (vary: Vary) => Refusal[]> = {
     bad('no toRound', body({}), /body\.toRound/),
     bad('a negative toRound', body({ toRound: -1 }), /body\.toRound/),
     bad('toRound as text', body({ toRound: 'one' }), /body\.toRound/),
+  ],
+  'POST /v1/simulations/:id/skip-round': ({ body }) => [
+    bad('no round', body({}), /body\.round/),
+    bad('round 0', body({ round: 0 }), /body\.round: rounds are numbered from 1/),
+    bad('a round as text', body({ round: 'two' }), /body\.round/),
+    bad('a reason past 500 characters', body({ round: 3, reason: 'x'.repeat(501) }), /body\.reason/),
   ],
   'POST /v1/simulations/:id/cancel': ({ body }) => [
     bad('a field cancel does not take', body({ now: true }), /Unrecognized key: "now"/),

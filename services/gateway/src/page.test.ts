@@ -81,7 +81,7 @@ describe('web page', () => {
       );
 
       // Plan a tournament for the last round, then go back to the state after round 1.
-      await page.fill('#target-round', '6');
+      await page.fill('#branch--at-round', '6');
       await page.click('#branch');
       await page.waitForFunction(
         () =>
@@ -95,7 +95,7 @@ describe('web page', () => {
         undefined,
         { timeout: 30_000 },
       );
-      await page.fill('#target-round', '1');
+      await page.fill('#backtrack--to-round', '1');
       await page.click('#backtrack');
       await page.waitForFunction(
         () => /back at the state after round 1/.test(document.getElementById('message')?.textContent ?? ''),

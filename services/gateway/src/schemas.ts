@@ -1,9 +1,7 @@
 // Request and response schemas of the /v1 API: zod validates them and @fastify/swagger turns
 // them into the OpenAPI document, so the docs cannot drift from what is enforced.
 import {
-  AgentParamsPatchSchema,
   BranchRecordSchema,
-  BranchVariantsSchema,
   FinalReportSchema,
   RoundOutcomeSchema,
   SIMULATION_ID_PATTERN,
@@ -11,8 +9,6 @@ import {
   publicSimulationId,
   SIMULATION_STATES,
   SimulationInputSchema,
-  hasVisibleText,
-  INVISIBLE_TEXT_MESSAGE,
 } from '@kunlun/contracts';
 import { z } from 'zod';
 
@@ -52,57 +48,9 @@ export const RoundsQuery = z
   })
   .strict();
 
-const by = { reason: z.string().max(500).optional() };
-export const PauseBody = z.object({ at: z.enum(['now', 'round-boundary']).default('now'), ...by }).strict();
+/** Routes that take no body, or `{}` (cancel, admin's); terminate's may say why. */
 export const EmptyBody = z.object({}).strict();
-export const FastForwardBody = z.object({ toRound: z.number().int().min(1).max(1000) }).strict();
-export const PauseAtBody = z.object({ round: z.number().int().min(1).max(1000) }).strict();
-export const TuneBody = z
-  .object({
-    params: AgentParamsPatchSchema.refine((p) => p.persona === undefined || hasVisibleText(p.persona), {
-      message: INVISIBLE_TEXT_MESSAGE,
-      path: ['persona'],
-    }),
-    ...by,
-  })
-  .strict();
-export const TuneParams = SimulationIdParams.extend({ agentId: z.string().min(1).max(63) });
-export const RevertParams = SimulationIdParams.extend({ overrideId: z.coerce.number().int().positive() });
-export const TerminateBody = z.object({ ...by }).strict();
-export const ApproveBody = z.object({ ...by }).strict();
-export const RejectBody = z
-  .object({ reason: z.string().trim().min(1).max(500).refine(hasVisibleText, `reason ${INVISIBLE_TEXT_MESSAGE}`) })
-  .strict();
-export const AmendBody = z
-  .object({
-    hypothesis: z.string().trim().min(1).max(10_000).refine(hasVisibleText, `hypothesis ${INVISIBLE_TEXT_MESSAGE}`),
-    ...by,
-  })
-  .strict();
-export const BranchBody = z
-  .object({
-    atRound: z
-      .number()
-      .int()
-      .min(1)
-      .max(1000)
-      .optional()
-      .describe('The round to run as a tournament; default: the next one to start.'),
-    branches: BranchVariantsSchema,
-    ...by,
-  })
-  .strict();
-export const BacktrackBody = z
-  .object({
-    toRound: z
-      .number()
-      .int()
-      .min(0)
-      .max(1000)
-      .describe('Continue from the state after this round (0: from the start).'),
-    ...by,
-  })
-  .strict();
+export const TerminateBody = z.object({ reason: z.string().max(500).optional() }).strict();
 /** One line of the lineage tree (see lineageTree in @kunlun/contracts); nested lines under children. */
 const LineageLineSchema = z.looseObject({
   generation: z.number(),
@@ -174,6 +122,21 @@ export const RoundsResponse = z.object({
 });
 export const ReportResponse = FinalReportSchema;
 export const ControlResponse = z.object({ changed: z.boolean(), message: z.string(), status: StatusSchema });
+/** GET /v1/controls: the control registry (CONTROLS in @kunlun/contracts) as data. */
+export const ControlsResponse = z.array(
+  z.object({
+    name: z.string().describe('The control, as the workflow names its update.'),
+    method: z.enum(['POST', 'PATCH']),
+    path: z
+      .string()
+      .describe('Under /v1; `:id` is the simulation, other `:field` segments fill the field of that name.'),
+    summary: z.string(),
+    role: z.enum(['operator', 'admin']).describe('The least role that may send it.'),
+    signal: z.boolean().describe('Whether the workflow also takes it as a fire-and-forget signal.'),
+    params: z.record(z.string(), z.unknown()).describe("JSON Schema of the path's fields (besides the simulation id)."),
+    body: z.record(z.string(), z.unknown()).describe('JSON Schema of the body.'),
+  }),
+);
 export const OkResponse = z.object({ ok: z.literal(true), message: z.string() });
 
 export const VerifyQuery = z

@@ -1,4 +1,4 @@
-// /v1/simulations: create, list, get, rounds, report, live events, and every control.
+// /v1/simulations: create, list, get, rounds, report, live events, every control, cancel and terminate.
 import { createHash, randomUUID } from 'node:crypto';
 import { SimulationExistsError, type SimulationClient } from '@kunlun/client';
 import {
@@ -6,7 +6,6 @@ import {
   DEFAULT_AGENTS,
   lineageTree,
   type AgentSpec,
-  type ControlAck,
   type LiveUpdate,
   type SimulationStatus,
 } from '@kunlun/contracts';
@@ -19,33 +18,22 @@ import { jsonWithPublicIds, withPublicIds, type SimulationResolver } from '../si
 import { OrderedEventStream, sseDefaults, type LiveHub, type SseOptions } from '../live.js';
 import type { ReadModel } from '../read-model.js';
 import {
-  AmendBody,
-  ApproveBody,
-  BacktrackBody,
-  BranchBody,
   BranchesResponse,
-  ControlResponse,
-  RejectBody,
   CreatedResponse,
   CreateSimulationBody,
   EmptyBody,
-  FastForwardBody,
   ListQuery,
   ListResponse,
   OkResponse,
-  PauseAtBody,
-  PauseBody,
   ReportResponse,
-  RevertParams,
   RoundsQuery,
   RoundsResponse,
   SimulationIdParams,
   SimulationResponse,
   TerminateBody,
   toSummary,
-  TuneBody,
-  TuneParams,
 } from '../schemas.js';
+import { controlRoutes } from './controls.js';
 
 export interface SimulationRoutesDeps {
   sims: SimulationClient;
@@ -70,10 +58,6 @@ function unservedPool(agents: AgentSpec[], pools: string[]): string | null {
   }
   return null;
 }
-
-/** Status objects are documented as loose objects (index signature); interfaces need this nudge. */
-const ack = (req: FastifyRequest, a: ControlAck) =>
-  withPublicIds(req.simulation, a) as unknown as z.infer<typeof ControlResponse>;
 
 // Statuses every route can answer are documented from what the route is (documentErrors in errors.ts).
 
@@ -371,199 +355,11 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     if (!closed) ping = setInterval(() => write(': ping\n\n'), 15_000);
   }
 
-  // ---- controls ----------------------------------------------------------------------------
-  const control = { config: { role: 'operator' as const } };
-
-  r.post('/simulations/:id/pause', {
-    ...control,
-    schema: {
-      summary: "Pause now (between steps) or at the next round boundary ('round-boundary')",
-      params: SimulationIdParams,
-      body: PauseBody,
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(
-        req,
-        await sims.pause(req.simulation.id, {
-          at: req.body.at,
-          by: by(req),
-          ...(req.body.reason ? { reason: req.body.reason } : {}),
-        }),
-      );
-    },
-  });
-
-  r.post('/simulations/:id/resume', {
-    ...control,
-    schema: {
-      summary: 'Resume where it stopped',
-      params: SimulationIdParams,
-      body: EmptyBody.optional(),
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(req, await sims.resume(req.simulation.id, { by: by(req) }));
-    },
-  });
-
-  r.post('/simulations/:id/fast-forward', {
-    ...control,
-    schema: {
-      summary: 'Skip to round K (K after the current round, at most maxRounds)',
-      params: SimulationIdParams,
-      body: FastForwardBody,
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(req, await sims.fastForward(req.simulation.id, { toRound: req.body.toRound, by: by(req) }));
-    },
-  });
-
-  r.post('/simulations/:id/pause-at', {
-    ...control,
-    schema: {
-      summary: 'Run until round K is done, then pause',
-      params: SimulationIdParams,
-      body: PauseAtBody,
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(req, await sims.pauseAt(req.simulation.id, { round: req.body.round, by: by(req) }));
-    },
-  });
-
-  r.patch('/simulations/:id/agents/:agentId', {
-    ...control,
-    schema: {
-      summary: "Tune an agent's params from the next step (recorded with who, when and the diff)",
-      params: TuneParams,
-      body: TuneBody,
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(
-        req,
-        await sims.overrideAgent(req.simulation.id, {
-          agentId: req.params.agentId,
-          params: req.body.params,
-          by: by(req),
-          ...(req.body.reason ? { reason: req.body.reason } : {}),
-        }),
-      );
-    },
-  });
-
-  r.post('/simulations/:id/overrides/:overrideId/revert', {
-    ...control,
-    schema: {
-      summary: 'Revert a recorded override',
-      params: RevertParams,
-      body: EmptyBody.optional(),
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(req, await sims.revertOverride(req.simulation.id, { overrideId: req.params.overrideId, by: by(req) }));
-    },
-  });
-
-  r.post('/simulations/:id/approve', {
-    ...control,
-    schema: {
-      summary: 'Approve the hypothesis waiting at the approval checkpoint',
-      params: SimulationIdParams,
-      body: ApproveBody.optional(),
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(
-        req,
-        await sims.approve(req.simulation.id, {
-          by: by(req),
-          ...(req.body?.reason ? { reason: req.body.reason } : {}),
-        }),
-      );
-    },
-  });
-
-  r.post('/simulations/:id/reject', {
-    ...control,
-    schema: {
-      summary: 'Reject it: the round is marked rejected and the next round is told why',
-      params: SimulationIdParams,
-      body: RejectBody,
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(req, await sims.reject(req.simulation.id, { by: by(req), reason: req.body.reason }));
-    },
-  });
-
-  r.post('/simulations/:id/amend', {
-    ...control,
-    schema: {
-      summary: 'Replace the waiting hypothesis with an edited one, which is then evaluated',
-      params: SimulationIdParams,
-      body: AmendBody,
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(
-        req,
-        await sims.amend(req.simulation.id, {
-          by: by(req),
-          hypothesis: req.body.hypothesis,
-          ...(req.body.reason ? { reason: req.body.reason } : {}),
-        }),
-      );
-    },
-  });
-
-  r.post('/simulations/:id/branch', {
-    ...control,
-    schema: {
-      summary:
-        'Run a round (default: the next) as a tournament: each branch with its own param changes, in parallel; the best score continues, the rest are pruned',
-      params: SimulationIdParams,
-      body: BranchBody,
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      const { atRound, branches, reason } = req.body;
-      return ack(
-        req,
-        await sims.branch(req.simulation.id, {
-          branches,
-          by: by(req),
-          ...(atRound !== undefined ? { atRound } : {}),
-          ...(reason ? { reason } : {}),
-        }),
-      );
-    },
-  });
-
-  r.post('/simulations/:id/backtrack', {
-    ...control,
-    schema: {
-      summary: 'Continue from the state after round R; later rounds are kept as an abandoned branch',
-      params: SimulationIdParams,
-      body: BacktrackBody,
-      response: { 200: ControlResponse },
-    },
-    handler: async (req) => {
-      return ack(
-        req,
-        await sims.backtrack(req.simulation.id, {
-          toRound: req.body.toRound,
-          by: by(req),
-          ...(req.body.reason ? { reason: req.body.reason } : {}),
-        }),
-      );
-    },
-  });
+  // ---- controls: one route per registry entry (controls.ts); cancel and terminate are Temporal's own
+  controlRoutes(app, { sims });
 
   r.post('/simulations/:id/cancel', {
-    ...control,
+    config: { role: 'operator' },
     schema: {
       summary: 'Cancel gracefully: the current step stops, cleanup runs, state becomes cancelled',
       params: SimulationIdParams,

@@ -149,6 +149,11 @@ export const ROUTES: Record<string, RouteSpec> = {
     role: 'operator',
     accepted: post(on('/backtrack'), { toRound: 0, reason: 'again' }),
   },
+  'POST /v1/simulations/:id/skip-round': {
+    role: 'operator',
+    accepted: post(on('/skip-round'), { round: 3, reason: 'nothing new to say' }),
+  },
+  'GET /v1/controls': { role: 'viewer', accepted: { method: 'GET', url: '/v1/controls' } },
   'POST /v1/simulations/:id/cancel': { role: 'operator', accepted: post(on('/cancel'), {}) },
   'POST /v1/simulations/:id/terminate': { role: 'admin', accepted: post(on('/terminate'), { reason: 'runaway' }) },
   'POST /v1/admin/rebuild': { role: 'admin', accepted: post('/v1/admin/rebuild', {}) },
