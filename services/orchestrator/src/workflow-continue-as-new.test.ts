@@ -3,16 +3,7 @@
 // workflow's edge with stubbed activities (testing/stub-activities.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  backtrackUpdate,
-  overrideAgentUpdate,
-  pauseAtUpdate,
-  pauseUpdate,
-  resumeUpdate,
-  type AnalyzeInput,
-  type EvaluateInput,
-  type SimulationEvent,
-} from '@kunlun/contracts';
+import { type AnalyzeInput, type EvaluateInput, type SimulationEvent, CONTROL_UPDATES } from '@kunlun/contracts';
 import {
   BOLD_AND_CALM,
   startStubWorkers,
@@ -20,6 +11,14 @@ import {
   type StubSimulation,
   type StubWorkers,
 } from './testing/stub-activities.js';
+
+const {
+  backtrack: backtrackUpdate,
+  overrideAgent: overrideAgentUpdate,
+  pauseAt: pauseAtUpdate,
+  pause: pauseUpdate,
+  resume: resumeUpdate,
+} = CONTROL_UPDATES;
 
 const T = WORKFLOW_TEST;
 const VARIANTS = BOLD_AND_CALM;

@@ -4,19 +4,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  amendUpdate,
-  approveUpdate,
-  backtrackUpdate,
-  branchUpdate,
-  pauseAtUpdate,
-  rejectUpdate,
-  resumeUpdate,
   roundNodeId,
   roundWorkflowId,
   type AnalyzeInput,
   type CritiqueInput,
   type EvaluateInput,
   type RoundResult,
+  CONTROL_UPDATES,
 } from '@kunlun/contracts';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import {
@@ -30,6 +24,16 @@ import {
   type StubSimulation,
   type StubWorkers,
 } from './testing/stub-activities.js';
+
+const {
+  amend: amendUpdate,
+  approve: approveUpdate,
+  backtrack: backtrackUpdate,
+  branch: branchUpdate,
+  pauseAt: pauseAtUpdate,
+  reject: rejectUpdate,
+  resume: resumeUpdate,
+} = CONTROL_UPDATES;
 
 const { invalid, conflict } = REFUSED;
 const T = WORKFLOW_TEST;

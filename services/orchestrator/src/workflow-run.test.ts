@@ -3,26 +3,7 @@
 // workflow code is today's; every activity is a stub (testing/stub-activities.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  approveUpdate,
-  backtrackUpdate,
-  branchUpdate,
-  DEFAULT_AGENTS,
-  fastForwardSignal,
-  fastForwardUpdate,
-  overrideAgentSignal,
-  overrideAgentUpdate,
-  pauseAtSignal,
-  pauseAtUpdate,
-  pauseSignal,
-  pauseUpdate,
-  resumeSignal,
-  resumeUpdate,
-  revertOverrideSignal,
-  revertOverrideUpdate,
-  roundWorkflowId,
-  type RoundResult,
-} from '@kunlun/contracts';
+import { DEFAULT_AGENTS, roundWorkflowId, type RoundResult, CONTROL_UPDATES, CONTROL_SIGNALS } from '@kunlun/contracts';
 import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import {
@@ -32,6 +13,26 @@ import {
   type StubSimulation,
   type StubWorkers,
 } from './testing/stub-activities.js';
+
+const {
+  approve: approveUpdate,
+  backtrack: backtrackUpdate,
+  branch: branchUpdate,
+  fastForward: fastForwardUpdate,
+  overrideAgent: overrideAgentUpdate,
+  pauseAt: pauseAtUpdate,
+  pause: pauseUpdate,
+  resume: resumeUpdate,
+  revertOverride: revertOverrideUpdate,
+} = CONTROL_UPDATES;
+const {
+  fastForward: fastForwardSignal,
+  overrideAgent: overrideAgentSignal,
+  pauseAt: pauseAtSignal,
+  pause: pauseSignal,
+  resume: resumeSignal,
+  revertOverride: revertOverrideSignal,
+} = CONTROL_SIGNALS;
 
 const { invalid, conflict } = REFUSED;
 const T = WORKFLOW_TEST;

@@ -2,17 +2,7 @@
 // checkpoint, pinned at the workflow's edge with stubbed activities (testing/stub-activities.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  amendUpdate,
-  approveUpdate,
-  overrideAgentUpdate,
-  pauseUpdate,
-  rejectUpdate,
-  resumeUpdate,
-  revertOverrideUpdate,
-  type EvaluateInput,
-  type RoundResult,
-} from '@kunlun/contracts';
+import { type EvaluateInput, type RoundResult, CONTROL_UPDATES } from '@kunlun/contracts';
 import {
   REFUSED,
   startStubWorkers,
@@ -21,6 +11,16 @@ import {
   type StubSimulation,
   type StubWorkers,
 } from './testing/stub-activities.js';
+
+const {
+  amend: amendUpdate,
+  approve: approveUpdate,
+  overrideAgent: overrideAgentUpdate,
+  pause: pauseUpdate,
+  reject: rejectUpdate,
+  resume: resumeUpdate,
+  revertOverride: revertOverrideUpdate,
+} = CONTROL_UPDATES;
 
 const { invalid, unknownTarget, conflict } = REFUSED;
 const T = WORKFLOW_TEST;
