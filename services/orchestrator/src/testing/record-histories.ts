@@ -132,6 +132,28 @@ try {
   await sims.amend(judged, { by: 'fixture', hypothesis: 'An amended winner for the fixture.' });
   await sims.result(judged);
   console.log('tournament-approval', await saveScenario(w.client, label, 'tournament-approval', judged));
+
+  // 8. Steering by signal twins and skipped rounds, started paused (every control lands before
+  // round 1), held after the last round until resumed.
+  const steered = (
+    await sims.start({ simulationId: `${prefix}-steered`, issue: ISSUE, maxRounds: 4, startPaused: true })
+  ).simulationId;
+  await sims.control(steered, 'skipRound', { round: 2, by: 'fixture', reason: 'known ground' });
+  await sims.controlSignal(steered, 'pauseAt', { round: 4 });
+  await sims.controlSignal(steered, 'pauseAt', { round: 0 }); // refused by the schema, dropped
+  await eventually('the pauseAt signal applied', async () =>
+    (await sims.status(steered)).pauseAtRound === 4 ? true : undefined,
+  );
+  await sims.controlSignal(steered, 'resume', {});
+  // Held, not just paused: the pause's event is published and nothing is in flight (no report).
+  await eventually('held after the last round', async () => {
+    const s = await sims.status(steered);
+    const pending = (await w.client.workflow.getHandle(steered).describe()).raw.pendingActivities ?? [];
+    return s.state === 'paused' && s.round === 4 && pending.length === 0 ? true : undefined;
+  });
+  await sims.resume(steered);
+  await sims.result(steered);
+  console.log('steered', await saveScenario(w.client, label, 'steered', steered));
 } finally {
   await w.stop();
 }
