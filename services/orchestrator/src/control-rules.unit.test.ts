@@ -22,19 +22,9 @@ import {
   validateRevert,
   type ControlView,
 } from './workflows/control-rules.js';
+import { controlView } from './testing/rounds.js';
 
-const view = (over: Partial<ControlView> = {}): ControlView => ({
-  state: 'running',
-  pendingApprovalRound: null,
-  round: 2,
-  roundRunning: true,
-  maxRounds: 5,
-  agents: DEFAULT_AGENTS,
-  overrides: [],
-  backtrackPending: false,
-  finishing: false,
-  ...over,
-});
+const view = controlView;
 const record = (id: number, to: number, extra: Partial<OverrideRecord> = {}): OverrideRecord => ({
   id,
   agentId: 'proposer',

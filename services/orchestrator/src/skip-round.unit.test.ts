@@ -1,22 +1,12 @@
 // skipRound's state rule: which rounds may be marked, and why the others are refused.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONTROL_REFUSALS, DEFAULT_AGENTS } from '@kunlun/contracts';
+import { CONTROL_REFUSALS } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
 import { validateSkipRound, type ControlView } from './workflows/control-rules.js';
+import { controlView } from './testing/rounds.js';
 
-const view = (over: Partial<ControlView> = {}): ControlView => ({
-  state: 'running',
-  pendingApprovalRound: null,
-  round: 2,
-  roundRunning: true,
-  maxRounds: 5,
-  agents: DEFAULT_AGENTS,
-  overrides: [],
-  backtrackPending: false,
-  finishing: false,
-  ...over,
-});
+const view = controlView;
 
 /** The refusal's message and whether it is typed invalid (400) or a conflict with the state now (409). */
 function refusal(v: ControlView, round: number): { message: string; invalid: boolean } | null {

@@ -1,4 +1,6 @@
-// Rounds as the workflow records them, for the unit tests of the pure modules that read them.
+// Rounds as the workflow records them, and the view control rules judge, for the unit tests of the pure modules.
+import { DEFAULT_AGENTS } from '@kunlun/contracts';
+import type { ControlView } from '../workflows/control-rules.js';
 import type { Critique, CritiqueFocus, RoundResult, RoundSummary, SkippedRound, Verdict } from '@kunlun/contracts';
 
 export const critique = (criticId: string, severity: number, focus: CritiqueFocus): Critique => ({
@@ -49,3 +51,17 @@ export function completedSummary(round: number, score: number, legacy = false): 
     ...(legacy ? {} : { nextSteps: [`build on round ${round}`] }),
   };
 }
+
+/** What a control rule sees: round 2 of 5 running, default agents; `over` changes any of it. */
+export const controlView = (over: Partial<ControlView> = {}): ControlView => ({
+  state: 'running',
+  pendingApprovalRound: null,
+  round: 2,
+  roundRunning: true,
+  maxRounds: 5,
+  agents: DEFAULT_AGENTS,
+  overrides: [],
+  backtrackPending: false,
+  finishing: false,
+  ...over,
+});
