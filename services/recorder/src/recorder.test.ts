@@ -378,8 +378,8 @@ describe('recorder', () => {
       const events = simulationEvents(id, 4);
       // As older code published it: JSON.stringify writes the lone surrogate as an escape Lua's cjson refuses.
       const round2 = events.find(
-        (e) => e.kind === 'round.completed' && e.round === 2,
-      ) as SimulationEvent<'round.completed'>;
+        (e): e is SimulationEvent<'round.completed'> => e.kind === 'round.completed' && e.round === 2,
+      )!;
       round2.payload.hypothesis.text = 'persona a \ud800 b speaks';
       const { registry } = await startRecorder(topic, dlqTopic);
       await publish(topic, events);
