@@ -31,8 +31,6 @@ import { RoundChildren } from './round-children.js';
 import { RoundLog } from './round-log.js';
 import type { CarriedState, PlannedSkip, PlannedTournament } from './carried-state.js';
 
-export type { CarriedState, PlannedSkip, PlannedTournament } from './carried-state.js';
-
 const now = () => new Date().toISOString();
 
 export class SimulationRun {

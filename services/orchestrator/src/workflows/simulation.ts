@@ -19,11 +19,9 @@ import { registerControls } from './register-controls.js';
 import { registerRoundProgress } from './round-progress.js';
 import { runRound } from './run-round.js';
 import * as step from './run-steps.js';
-import { SimulationRun, type CarriedState } from './simulation-run.js';
+import type { CarriedState } from './carried-state.js';
+import { SimulationRun } from './simulation-run.js';
 import { runTournament } from './tournament.js';
-
-export type { CarriedState } from './simulation-run.js';
-export * from './patches.js';
 
 function parseInput(raw: SimulationInput): SimulationInput {
   // Well-formed first: an input with a lone surrogate, accepted before such text was refused, still runs.

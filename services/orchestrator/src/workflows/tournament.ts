@@ -37,7 +37,8 @@ import { orchestrator, publishDecided, surely } from './publish.js';
 import { failureMessage } from './round.js';
 import { changedSince, roundInput } from './run-round.js';
 import { summarise } from '../report.js';
-import type { PlannedTournament, SimulationRun } from './simulation-run.js';
+import type { PlannedTournament } from './carried-state.js';
+import type { SimulationRun } from './simulation-run.js';
 
 /** Agents with a branch's param changes applied on top (the variants were parsed when planned). */
 function withOverrides(agents: AgentSpec[], overrides: BranchVariant['overrides']): AgentSpec[] {
