@@ -5,4 +5,4 @@ export {
   SimulationExistsError,
   SimulationNotFoundError,
 } from './errors.js';
-export { SimulationClient, SIMULATION_WORKFLOW_TYPE, type SimulationSummary } from './simulation-client.js';
+export { SimulationClient, type SimulationSummary } from './simulation-client.js';

@@ -13,6 +13,7 @@ import {
   SA_STATE,
   SimulationInputSchema,
   SIMULATION_STATES,
+  SIMULATION_WORKFLOW_TYPE,
   statusQuery,
   type ControlAck,
   type ControlName,
@@ -23,6 +24,7 @@ import {
   type SimulationResult,
   type SimulationState,
   type SimulationStatus,
+  type SimulationWorkflow,
 } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -39,8 +41,6 @@ import {
   SimulationExistsError,
   SimulationNotFoundError,
 } from './errors.js';
-
-export const SIMULATION_WORKFLOW_TYPE = 'simulationWorkflow';
 
 export interface SimulationSummary {
   simulationId: string;
@@ -139,7 +139,7 @@ export class SimulationClient {
     if (blank) throw new InvalidRequestError(blank);
     const input = parsed.data;
     try {
-      const handle = await this.client.workflow.start(SIMULATION_WORKFLOW_TYPE, {
+      const handle = await this.client.workflow.start<SimulationWorkflow>(SIMULATION_WORKFLOW_TYPE, {
         taskQueue: ORCHESTRATOR_TASK_QUEUE,
         workflowId: input.simulationId,
         args: [input],

@@ -10,3 +10,4 @@ export * from './redis-keys.js';
 export * from './sse.js';
 export * from './lineage.js';
 export * from './text.js';
+export * from './workflow-types.js';

@@ -7,8 +7,7 @@
 // requests changed one way at a time, with no store at all.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { SIMULATION_WORKFLOW_TYPE } from '@kunlun/client';
-import { CONTROL_NAMES, redisKeys, SimulationInputSchema } from '@kunlun/contracts';
+import { CONTROL_NAMES, redisKeys, SimulationInputSchema, SIMULATION_WORKFLOW_TYPE } from '@kunlun/contracts';
 import { createRedisClient } from '@kunlun/infra';
 import { startRedisServer, testLogger } from '@kunlun/infra/testing';
 import { createSigner } from 'fast-jwt';

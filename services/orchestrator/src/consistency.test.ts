@@ -2,7 +2,6 @@
 // the consistency checker (Temporal, the events topic and Redis must agree).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SIMULATION_WORKFLOW_TYPE } from '@kunlun/client';
 import {
   ORCHESTRATOR_TASK_QUEUE,
   parseEvent,
@@ -10,7 +9,10 @@ import {
   redisKeys,
   roundProgressSignal,
   SimulationInputSchema,
+  SIMULATION_WORKFLOW_TYPE,
+  type ControlRequest,
   type SimulationEvent,
+  type SimulationWorkflow,
 } from '@kunlun/contracts';
 import { createKafka, TopicReader } from '@kunlun/infra';
 import { stackEnv, testLogger } from '@kunlun/infra/testing';
@@ -238,7 +240,7 @@ describe('the read model agrees with Temporal', () => {
         issue: ISSUE,
         maxRounds: 2,
       });
-      await w.client.workflow.signalWithStart(SIMULATION_WORKFLOW_TYPE, {
+      await w.client.workflow.signalWithStart<SimulationWorkflow, [ControlRequest<'pause'>]>(SIMULATION_WORKFLOW_TYPE, {
         taskQueue: ORCHESTRATOR_TASK_QUEUE,
         workflowId: input.simulationId,
         args: [input],

@@ -424,16 +424,11 @@ describe('control rules: branch', () => {
     refused(() => validateBranch(view({ round: 2 }), { atRound: 6, branches: two }), INVALID, /only 5 rounds/);
   });
 
-  it(
-    'branching "the next round" once the last one runs is a conflict: the same request was right a round earlier',
-    {
-      todo: 'validateBranch refuses it as KunlunInvalidControl (400), which CONTROL_REFUSALS keeps for requests that can never be right',
-    },
-    () => {
-      accepted(() => validateBranch(view({ round: 4 }), { branches: two }));
-      refused(() => validateBranch(view({ round: 5 }), { branches: two }), CONFLICT, /round 6|only 5 rounds/);
-    },
-  );
+  it('branching "the next round" once the last one runs is a conflict: the same request was right a round earlier', () => {
+    accepted(() => validateBranch(view({ round: 4 }), { branches: two }));
+    refused(() => validateBranch(view({ round: 5 }), { branches: two }), CONFLICT, /the last of 5, has started/);
+    refused(() => validateBranch(view({ round: 5 }), { atRound: 6, branches: two }), INVALID, /only 5 rounds/);
+  });
 
   it('refuses malformed branches as invalid, naming the branch field', () => {
     refused(() => validateBranch(view(), { branches: [{ label: 'solo' }] }), INVALID, /^branches: .*at least 2/);

@@ -7,6 +7,7 @@ import {
   forksOf,
   makeEvent,
   neverRan,
+  SIMULATION_WORKFLOW_TYPE,
   statusQuery,
   type SimulationEvent,
   type SimulationStatus,
@@ -27,7 +28,7 @@ export interface TerminationReconcilerOptions {
   accept?: (simulationId: string) => boolean;
 }
 
-const QUERY = `WorkflowType = 'simulationWorkflow' AND (ExecutionStatus = 'Terminated' OR ExecutionStatus = 'TimedOut')`;
+const QUERY = `WorkflowType = '${SIMULATION_WORKFLOW_TYPE}' AND (ExecutionStatus = 'Terminated' OR ExecutionStatus = 'TimedOut')`;
 
 /** Activities whose only input is the event they publish. */
 const PUBLISHERS = new Set([

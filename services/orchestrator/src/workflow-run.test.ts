@@ -534,25 +534,18 @@ describe('simulation workflow: run and round controls', { concurrency: true }, (
     },
   );
 
-  it(
-    'the resume answer names the point the simulation resumes at',
-    {
-      ...T,
-      todo: 'the answer is built after the resume is published, so it names the step the round reached meanwhile',
-    },
-    async () => {
-      const sim = await w.start({ maxRounds: 1 });
-      const proposer = sim.hold({ activity: 'proposeHypothesis' });
-      await proposer.reached;
-      await sim.waitStatus('round 1 proposing', (s) => s.step === 'propose');
-      await sim.update(pauseUpdate, {});
-      proposer.release();
-      await sim.waitStatus('the hypothesis of round 1', (s) => s.latestHypothesis !== null);
-      const resumed = await sim.update(resumeUpdate, {});
-      assert.equal(resumed.message, 'resumed round 1 at step propose');
-      await sim.handle.result();
-    },
-  );
+  it('the resume answer names the point the simulation resumes at', T, async () => {
+    const sim = await w.start({ maxRounds: 1 });
+    const proposer = sim.hold({ activity: 'proposeHypothesis' });
+    await proposer.reached;
+    await sim.waitStatus('round 1 proposing', (s) => s.step === 'propose');
+    await sim.update(pauseUpdate, {});
+    proposer.release();
+    await sim.waitStatus('the hypothesis of round 1', (s) => s.latestHypothesis !== null);
+    const resumed = await sim.update(resumeUpdate, {});
+    assert.equal(resumed.message, 'resumed round 1 at step propose');
+    await sim.handle.result();
+  });
 
   it(
     'a pause after the last round holds the final report until resumed',

@@ -8,8 +8,13 @@
 // @temporalio/client's own declarations, so a signature that changes there, or a method left
 // out here, is a compile error. Anything else the gateway may start to use fails at once with
 // its name (see `strict` below) instead of passing silently as undefined.
-import { SIMULATION_WORKFLOW_TYPE } from '@kunlun/client';
-import { CONTROL_REFUSALS, DEFAULT_AGENTS, type ControlAck, type SimulationStatus } from '@kunlun/contracts';
+import {
+  CONTROL_REFUSALS,
+  DEFAULT_AGENTS,
+  type ControlAck,
+  type SimulationStatus,
+  SIMULATION_WORKFLOW_TYPE,
+} from '@kunlun/contracts';
 import {
   ApplicationFailure,
   WorkflowExecutionAlreadyStartedError,

@@ -113,6 +113,10 @@ export const CONTROL_HANDLERS: { [N in ControlName]: ControlHandler<N> } = {
           hadBoundary,
           hadBoundary ? 'pending round-boundary pause cleared' : 'not paused; nothing to resume',
         );
+      // Named before anything awaits: once children are told, the round moves on meanwhile.
+      const resumedAt = run.roundRunning
+        ? `resumed round ${run.round} at step ${run.step ?? 'start'}`
+        : `resumed; round ${run.round + 1} starts next`;
       run.pause = null;
       run.publishSearchAttributes();
       await run.syncChildren();
@@ -120,12 +124,7 @@ export const CONTROL_HANDLERS: { [N in ControlName]: ControlHandler<N> } = {
         await surely(() =>
           orchestrator.recordControlEvent(run.event('simulation.resumed', null, { round: run.round })),
         );
-      return run.ack(
-        true,
-        run.roundRunning
-          ? `resumed round ${run.round} at step ${run.step ?? 'start'}`
-          : `resumed; round ${run.round + 1} starts next`,
-      );
+      return run.ack(true, resumedAt);
     },
   },
   fastForward: {

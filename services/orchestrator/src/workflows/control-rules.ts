@@ -154,6 +154,10 @@ export function validateBranch(v: ControlView, req: BranchRequest): BranchVarian
   assertLive(v, req);
   if (typeof req !== 'object' || req === null) throw invalidRequest('expected a branch request object');
   assertNotFinishing(v);
+  // "The next round" is a moving target: once the last round runs there is none, which is a
+  // conflict with the simulation's state (the same request was right a round earlier).
+  if (req.atRound === undefined && v.round >= v.maxRounds)
+    throw new Error(`cannot branch: round ${v.round}, the last of ${v.maxRounds}, has started; no round is left`);
   const atRound = req.atRound ?? v.round + 1;
   if (!isRoundNumber(atRound)) throw invalidRequest('atRound: expected a whole round number');
   if (atRound <= v.round)
