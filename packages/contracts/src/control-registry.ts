@@ -3,6 +3,13 @@
 // HTTP API and whether it has a fire-and-forget signal twin. The update/signal definitions, the
 // request types, the gateway's routes, the client's control(), the CLI and the page come from it.
 // Adding a control: an entry here, its state rule and handler in the workflow, and its tests.
+//
+// REPLAY WARNING: these schemas run inside the workflow. A signal is in history whether or not it
+// was accepted; since `control-schemas-v1` the workflow drops a signal this schema refuses. Changing
+// what a schema accepts (stricter or looser: a new limit, a new default, a field made optional)
+// therefore changes what an existing history does on replay and must ship behind a new patch, with
+// a fixture label recording it. Changing a message is safe. A refused update leaves no event, so
+// updates are not affected. Entries are append-only, in handler registration order.
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
