@@ -3,6 +3,7 @@
 import {
   AgentErrorType,
   AgentParamsSchema,
+  type AgentFailureDetails,
   type AgentRole,
   type AnalyzerActivities,
   type CriticActivities,
@@ -11,7 +12,7 @@ import {
   wellFormedDeep,
 } from '@kunlun/contracts';
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { analyze, critique, evaluate, propose } from './builtin.js';
 import { evenSequence, injectFaults, type FaultConfig } from './faults.js';
 import { llmAnalyze, llmCritique, llmEvaluate, llmPropose } from './llm-brain.js';
@@ -74,6 +75,36 @@ function drawFor(faults: FaultConfig): () => number {
   return draw;
 }
 
+/**
+ * The failure as the workflow will see it, naming the agent and the attempt: through Temporal's
+ * ActivityFailure the workflow learns only the activity type. Type, message, retryability and
+ * Retry-After are kept; a cancellation stays what it is.
+ */
+function withAgentDetails(err: unknown, role: AgentRole, input: Call): unknown {
+  const ctx = Context.current();
+  if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) return err;
+  const details: AgentFailureDetails = {
+    agentId: input.agent.id,
+    role,
+    round: input.round,
+    attempt: ctx.info.attempt,
+  };
+  if (err instanceof ApplicationFailure) {
+    // Duration's own type does not resolve here: what our errors set (Retry-After) is in ms.
+    const { nextRetryDelay } = err as { nextRetryDelay?: number | null };
+    return ApplicationFailure.create({
+      message: err.message,
+      ...(err.type ? { type: err.type } : {}),
+      nonRetryable: err.nonRetryable ?? false,
+      ...(nextRetryDelay != null ? { nextRetryDelay } : {}),
+      details: [details],
+      ...(err.cause ? { cause: err.cause } : {}),
+    });
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return ApplicationFailure.create({ message: e.message, type: e.name, details: [details], cause: e });
+}
+
 async function run<I extends Call, O>(
   role: AgentRole,
   deps: AgentDeps,
@@ -81,12 +112,16 @@ async function run<I extends Call, O>(
   builtin: (i: I) => O,
   llm: (s: LlmSettings, i: I) => Promise<O>,
 ): Promise<O> {
-  checkCall(role, input);
-  await injectFaults(deps.faults, drawFor(deps.faults));
-  const params = AgentParamsSchema.parse(input.agent.params);
-  const output = params.provider === 'openai' ? await llm(requireLlm(deps, input.agent.id), input) : builtin(input);
-  // A model can answer with a lone surrogate (a cut emoji): make it safe before it enters history.
-  return wellFormedDeep(output);
+  try {
+    checkCall(role, input);
+    await injectFaults(deps.faults, drawFor(deps.faults));
+    const params = AgentParamsSchema.parse(input.agent.params);
+    const output = params.provider === 'openai' ? await llm(requireLlm(deps, input.agent.id), input) : builtin(input);
+    // A model can answer with a lone surrogate (a cut emoji): make it safe before it enters history.
+    return wellFormedDeep(output);
+  } catch (err) {
+    throw withAgentDetails(err, role, input);
+  }
 }
 
 export function createAnalyzerActivities(deps: AgentDeps): AnalyzerActivities {

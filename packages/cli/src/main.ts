@@ -1,6 +1,6 @@
 // kunlun: start, watch and steer simulations through the gateway.
 import { parseArgs } from 'node:util';
-import type { BranchRecord, LineageLine } from '@kunlun/contracts';
+import { describeFailure, type BranchRecord, type FailureDescription, type LineageLine } from '@kunlun/contracts';
 import { Api, CliError, EXIT } from './api.js';
 import { CONTROL_ALIASES } from './control-aliases.js';
 import { controlNamed, controlsHelp, intArg, requestFromArgs } from './control-args.js';
@@ -106,6 +106,7 @@ interface Round {
   analysis?: { summary: string; concepts: string[] };
   hypothesis?: { text: string };
   critiques?: Array<{ criticId: string; focus: string; severity: number; text: string }>;
+  failedCritics?: Array<{ criticId: string; error: string; failure?: FailureDescription }>;
   evaluation?: { score: number; verdict: string };
 }
 
@@ -115,6 +116,17 @@ function printRound(r: Round): void {
   if (r.analysis) out(`  analysis: ${r.analysis.summary} (concepts: ${r.analysis.concepts.join(', ')})`);
   out(`  hypothesis: ${r.hypothesis?.text}`);
   for (const c of r.critiques ?? []) out(`  ${c.criticId} [${c.focus}, ${c.severity}]: ${c.text}`);
+  for (const f of r.failedCritics ?? [])
+    out(`  ${f.failure ? describeFailure(f.failure) : `${f.criticId} failed: ${f.error}`}`);
+}
+
+/** Why a simulation failed, from the live status or else the read model. */
+function printFailure(view: {
+  status?: { failure?: FailureDescription | null } | null;
+  summary?: { failure?: FailureDescription } | null;
+}): void {
+  const failure = view.status?.failure ?? view.summary?.failure;
+  if (failure) out(`failure: ${describeFailure(failure)}`);
 }
 
 function bar(progress: number, width = 30): string {
@@ -142,8 +154,14 @@ async function watch(id: string): Promise<number> {
     const state = ev.data.state as string | undefined;
     if (ev.event.startsWith('round.')) await showNewRounds();
     const view = await api.call<{
-      status: { progress: number; round: number; maxRounds: number; state: string } | null;
-      summary: { progress?: number; state?: string } | null;
+      status: {
+        progress: number;
+        round: number;
+        maxRounds: number;
+        state: string;
+        failure: FailureDescription | null;
+      } | null;
+      summary: { progress?: number; state?: string; failure?: FailureDescription } | null;
     }>('GET', sim(id));
     const progress = view.status?.progress ?? view.summary?.progress ?? 0;
     const current = view.status?.state ?? state ?? '';
@@ -155,7 +173,12 @@ async function watch(id: string): Promise<number> {
     else out(`${bar(progress)} ${current} (${ev.event})`);
     if (state === 'completed' || state === 'failed' || state === 'cancelled' || state === 'terminated') {
       controller.abort(); // close the stream, or its socket keeps the process alive
-      if (!values.json) out(process.stdout.isTTY ? `\n${state}` : state);
+      if (values.json && state === 'failed')
+        out(JSON.stringify({ type: 'failure', failure: view.status?.failure ?? view.summary?.failure ?? null }));
+      if (!values.json) {
+        out(process.stdout.isTTY ? `\n${state}` : state);
+        printFailure(view);
+      }
       return state === 'completed' ? EXIT.ok : state === 'failed' ? EXIT.failed : EXIT.cancelled; // terminated: 9 as well
     }
   }
@@ -211,10 +234,10 @@ async function main(): Promise<number> {
     }
     case 'status': {
       const [id] = need(1, 'simulation id');
-      const res = await api.call<{ status: Record<string, unknown> | null; summary: Record<string, unknown> | null }>(
-        'GET',
-        sim(id!),
-      );
+      const res = await api.call<{
+        status: (Record<string, unknown> & { failure?: FailureDescription | null }) | null;
+        summary: (Record<string, unknown> & { failure?: FailureDescription }) | null;
+      }>('GET', sim(id!));
       print(res, () => {
         const s = res.status ?? res.summary ?? {};
         out(
@@ -222,6 +245,7 @@ async function main(): Promise<number> {
         );
         if (typeof s.latestHypothesis === 'string') out(`latest hypothesis: ${s.latestHypothesis}`);
         if (res.status) out(`elapsed: ${Math.round(Number(res.status.elapsedMs) / 1000)} s`);
+        printFailure(res);
       });
       return EXIT.ok;
     }

@@ -81,6 +81,13 @@ export function compareViews(v: StoreViews): Divergence[] {
     topic: v.topic.report,
     redis: v.redis.report,
   });
+  // Why it failed, as status, the event and the read model say it (the page and the CLI show it).
+  // Temporal's is left out when the event carries none: it was published before failures were described.
+  agree(out, 'failure', {
+    ...(v.temporal.state === 'failed' && v.topic.failure !== null ? { temporal: v.temporal.failure } : {}),
+    topic: v.topic.failure,
+    redis: v.redis.failure,
+  });
   if (v.topic.seqs && v.redis.seqs) {
     const inRedis = new Set(v.redis.seqs);
     const inTopic = new Set(v.topic.seqs);

@@ -137,6 +137,7 @@ describe('comparing the three views', () => {
     roundsSkipped: 1,
     branches: [],
     report: 'rrr',
+    failure: null,
     seqs: [1, 2, 3, 4],
     tenant: 't',
   });
@@ -162,6 +163,22 @@ describe('comparing the three views', () => {
     assert.match(found[1]!.message, /content differs/);
     assert.match(found[2]!.message, /missing in redis/);
     assert.match(found[4]!.message, /seq 4 on the topic but not in the read model's log/);
+  });
+
+  it("a failure the read model does not hold, or holds otherwise, is a divergence; one the event never carried is not Temporal's", () => {
+    const failed = (failure: string | null): StoreView => ({ ...base(), state: 'failed', report: null, failure });
+    assert.deepEqual(compareViews({ temporal: failed('f1'), topic: failed('f1'), redis: failed('f1') }), []);
+    const found = compareViews({ temporal: failed('f1'), topic: failed('f1'), redis: failed(null) });
+    assert.deepEqual(
+      found.map((d) => [d.what, d.message]),
+      [['failure', 'failure differs: temporal "f1", topic "f1", redis null']],
+    );
+    assert.equal(
+      compareViews({ temporal: failed('f1'), topic: failed('f2'), redis: failed('f2') })[0]?.what,
+      'failure',
+    );
+    // Published before failures were described: Temporal's (derived by today's code on replay) is not compared.
+    assert.deepEqual(compareViews({ temporal: failed('f1'), topic: failed(null), redis: failed(null) }), []);
   });
 
   it('a store without the simulation is a divergence of its own', () => {

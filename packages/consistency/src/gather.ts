@@ -71,6 +71,7 @@ export async function readTemporal(client: Client, id: string): Promise<Temporal
   view.state =
     temporalStatus === 'RUNNING' ? status.state : (CLOSED_STATE[temporalStatus] ?? temporalStatus.toLowerCase());
   view.generation = status.generation;
+  view.failure = status.failure ? digest(status.failure) : null;
   view.branches = status.branches.map((b) => b.id).sort();
   const skipped = new Set(status.skippedRounds);
   for (const n of skipped)
@@ -190,6 +191,7 @@ export async function readRedis(redis: Redis, id: string): Promise<RedisReading>
     .sort();
   const report = await redis.get(redisKeys.report(id));
   view.report = report === null ? null : digest(JSON.parse(report));
+  view.failure = summary.failure ? digest(JSON.parse(summary.failure)) : null;
   view.seqs = (await redis.zrange(redisKeys.events(id), 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
 
   const pipeline = redis.pipeline();

@@ -31,6 +31,8 @@ export interface StoreView {
   branches: string[] | null;
   /** Digest of the final report, null when there is none. */
   report: string | null;
+  /** Digest of the failure description, null when there is none. */
+  failure: string | null;
   /** Event seqs this store holds (the topic's distinct events; Redis's SSE replay log). */
   seqs: number[] | null;
   tenant: string | null;
@@ -46,6 +48,7 @@ export function emptyView(): StoreView {
     roundsSkipped: null,
     branches: null,
     report: null,
+    failure: null,
     seqs: null,
     tenant: null,
   };
@@ -141,6 +144,9 @@ export function viewFromEvents(events: readonly SimulationEvent[]): TopicReading
       }
       case 'simulation.completed':
         view.report = digest(e.payload);
+        break;
+      case 'simulation.failed':
+        view.failure = e.payload.failure ? digest(e.payload.failure) : null;
         break;
       default:
         break;

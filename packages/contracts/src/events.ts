@@ -6,6 +6,7 @@
 //    newer from older whatever order they see events in (rebuilds, redeliveries).
 import { z } from 'zod';
 import { AgentParamsPatchSchema, CRITIQUE_FOCI } from './agents.js';
+import { FailureCauseSchema, FailureDescriptionSchema, type FailureDescription } from './failure.js';
 import {
   SIMULATION_STATES,
   type ApprovalRecord,
@@ -41,7 +42,8 @@ export interface EventPayloads {
     reason?: string;
   };
   'simulation.completed': FinalReport;
-  'simulation.failed': { reason: string };
+  /** `failure` is absent in events published before failures were described. */
+  'simulation.failed': { reason: string; failure?: FailureDescription };
   'simulation.cancelled': { reason: string; round: number };
   /** Temporal ended the run without its code running to an end (terminate, a timeout): published by the reconciler. */
   'simulation.terminated': { reason: string; temporalStatus: 'TERMINATED' | 'TIMED_OUT' };
@@ -185,7 +187,7 @@ export const RoundResultSchema = z.object({
   analysis: AnalysisSchema,
   hypothesis: HypothesisSchema,
   critiques: z.array(CritiqueSchema),
-  failedCritics: z.array(z.object({ criticId: z.string(), error: text })),
+  failedCritics: z.array(z.object({ criticId: z.string(), error: text, failure: FailureCauseSchema.optional() })),
   evaluation: EvaluationSchema,
   approval: z
     .object({
@@ -279,7 +281,7 @@ const PAYLOAD_SCHEMAS = {
     reason: text.optional(),
   }),
   'simulation.completed': FinalReportSchema,
-  'simulation.failed': z.object({ reason: text }),
+  'simulation.failed': z.object({ reason: text, failure: FailureDescriptionSchema.optional() }),
   'simulation.cancelled': z.object({ reason: text, round: z.number().int().min(0) }),
   'simulation.terminated': z.object({ reason: text, temporalStatus: z.enum(['TERMINATED', 'TIMED_OUT']) }),
 } satisfies { [K in EventKind]: z.ZodType<EventPayloads[K]> };

@@ -5,6 +5,7 @@ export * from './agents.js';
 export * from './simulation.js';
 export * from './controls.js';
 export * from './control-registry.js';
+export * from './failure.js';
 export * from './events.js';
 export * from './redis-keys.js';
 export * from './sse.js';

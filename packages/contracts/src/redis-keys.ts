@@ -6,7 +6,8 @@
 //                                         latestHypothesis, latestScore, latestVerdict, progressSeq,
 //                                         roundsCompleted, roundsSkipped, eventCount, lastSeq, updatedAtMs
 //                                         generation (line after the last backtrack), fork:<k> (round line k forked after),
-//                                         gen:<n> (the line stored round n belongs to)
+//                                         gen:<n> (the line stored round n belongs to),
+//                                         failure (FailureDescription JSON, once failed)
 //   kunlun:sim:{id}:rounds         ZSET   member = round number, score = round number (the current line, ordered)
 //   kunlun:sim:{id}:round:<n>      STRING the round as JSON (RoundResult or SkippedRound)
 //   kunlun:sim:{id}:branches       ZSET   score = event seq × 100 + index, member = BranchRecord JSON (the lineage's side branches)

@@ -15,6 +15,7 @@ import {
   type Verdict,
 } from './agents.js';
 import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from './text.js';
+import type { FailureCause, FailureDescription } from './failure.js';
 
 /** A simulation's id as callers name it. */
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -296,7 +297,10 @@ export type RoundStep = (typeof ROUND_STEPS)[number];
 
 export interface CriticFailure {
   criticId: string;
+  /** One line (describeFailure of `failure`, or the bare message in rounds recorded before it). */
   error: string;
+  /** The cause, described (absent in rounds recorded before failures were). */
+  failure?: FailureCause;
 }
 
 export interface RoundInput {
@@ -469,7 +473,8 @@ export interface SimulationStatus {
   pauseAtRoundBoundary: boolean;
   startedAt: string;
   elapsedMs: number;
-  failure: string | null;
+  /** Why it failed (null unless state is failed). */
+  failure: FailureDescription | null;
   /** Runs so far beyond the first (continue-as-new keeps each run's history bounded). */
   continuedAsNew: number;
   /** The line running now: 0 until the first backtrack. */

@@ -73,6 +73,28 @@ $('start-form').addEventListener('submit', async (ev) => {
   }
 });
 
+/** Who failed where, after how many attempts (a FailureDescription from the API). */
+function failureWhere(f) {
+  const parts = [
+    f.agentId ? `${f.agentId}${f.role ? ` (${f.role})` : ''}` : 'the simulation',
+    f.round !== undefined ? `round ${f.round}` : null,
+    f.branch ? `branch ${f.branch}` : null,
+    f.step ? `step ${f.step}` : null,
+    f.attempts > 1 ? `${f.attempts} attempts` : null,
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
+const failureLine = (f) => `${failureWhere(f)} — ${f.type}: ${f.message}`;
+
+function renderFailure(f) {
+  $('failure').hidden = !f;
+  if (!f) return;
+  $('failure-where').textContent = failureWhere(f);
+  $('failure-cause').textContent = `${f.type}: ${f.message}`;
+  $('failure-context').textContent = f.context || '';
+  $('failure-others').replaceChildren(...(f.others || []).map((o) => el('li', failureLine(o))));
+}
+
 function renderRound(r) {
   const li = el('li');
   li.dataset.round = r.round;
@@ -87,7 +109,8 @@ function renderRound(r) {
   li.append(el('div', `Hypothesis: ${r.hypothesis.text}`));
   for (const c of r.critiques)
     li.append(el('div', `${c.criticId} [${c.focus}, severity ${c.severity}]: ${c.text}`, 'critique'));
-  for (const f of r.failedCritics) li.append(el('div', `${f.criticId} failed: ${f.error}`, 'critique'));
+  for (const f of r.failedCritics)
+    li.append(el('div', f.failure ? failureLine(f.failure) : `${f.criticId} failed: ${f.error}`, 'critique failed'));
   li.append(el('div', `Next: ${r.evaluation.nextSteps.join(' | ')}`));
   return li;
 }
@@ -171,6 +194,7 @@ async function loadStatus(id) {
   $('elapsed').textContent = s ? `${Math.round(s.elapsedMs / 1000)} s` : '';
   $('latest-hypothesis').textContent = (s ? s.latestHypothesis : sum.latestHypothesis) || '—';
   $('detail-issue').textContent = s ? s.issue : sum.issue || '';
+  renderFailure((s && s.failure) || sum.failure || null);
   const pending = s && s.pendingApproval;
   $('approval').hidden = !pending;
   if (pending)

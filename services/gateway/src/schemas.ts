@@ -2,6 +2,8 @@
 // them into the OpenAPI document, so the docs cannot drift from what is enforced.
 import {
   BranchRecordSchema,
+  FailureDescriptionSchema,
+  type FailureDescription,
   FinalReportSchema,
   RoundOutcomeSchema,
   SIMULATION_ID_PATTERN,
@@ -72,6 +74,8 @@ export const SummarySchema = z.object({
   issue: z.string().optional(),
   state: z.enum(SIMULATION_STATES).optional(),
   stateReason: z.string().optional(),
+  /** Why it failed: the agent, round, step and the server's reason (state failed only). */
+  failure: FailureDescriptionSchema.optional(),
   round: z.number().optional(),
   maxRounds: z.number().optional(),
   roundsCompleted: z.number().optional(),
@@ -104,6 +108,7 @@ export const StatusSchema = z.looseObject({
   progress: z.number(),
   latestHypothesis: z.string().nullable(),
   elapsedMs: z.number(),
+  failure: FailureDescriptionSchema.nullable(),
 });
 
 export const SimulationResponse = z.object({
@@ -178,6 +183,17 @@ export const VerifyResponse = z.object({
   ),
 });
 
+/** The stored failure, if it reads as one (it was validated when the recorder accepted its event). */
+function storedFailure(json: string | undefined): FailureDescription | undefined {
+  if (!json) return undefined;
+  try {
+    const parsed = FailureDescriptionSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Redis hash (all strings) → typed summary. */
 export function toSummary(h: Record<string, string>): Summary {
   const num = (k: string) => (h[k] !== undefined && h[k] !== '' ? Number(h[k]) : undefined);
@@ -189,6 +205,7 @@ export function toSummary(h: Record<string, string>): Summary {
     issue: h.issue,
     state: h.state as Summary['state'],
     stateReason: h.stateReason || undefined,
+    failure: storedFailure(h.failure),
     round: num('round'),
     maxRounds,
     roundsCompleted: num('roundsCompleted'),

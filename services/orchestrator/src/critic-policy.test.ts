@@ -54,6 +54,9 @@ describe('critic policy', () => {
     await assert.rejects(w.simulations.result(simulationId), WorkflowFailedError);
     const status = await w.simulations.status(simulationId);
     assert.equal(status.state, 'failed');
-    assert.match(status.failure ?? '', /2 of 3 critics answered, policy all needs 3; critic-broken: injected fault/);
+    assert.equal(status.failure?.agentId, 'critic-broken');
+    assert.equal(status.failure?.step, 'critique');
+    assert.match(status.failure?.message ?? '', /injected fault/);
+    assert.equal(status.failure?.context, '2 of 3 critics answered, policy all needs 3');
   });
 });

@@ -473,7 +473,8 @@ describe('simulation workflow: tournaments and backtracking', { concurrency: tru
 
     const won = (await one.handle.result()).rounds[0] as RoundResult;
     assert.equal(won.branch, 'calm');
-    const boldFailure = 'round 1: 2 of 3 critics answered, policy all needs 3; critic-logic: bold is too bold';
+    const boldFailure =
+      'critic-logic (critic) failed at round 1, branch bold, step critique: StubFailure: bold is too bold — 2 of 3 critics answered, policy all needs 3';
     assert.deepEqual(
       records((await one.status()).branches).map((b) => [b.label, b.outcome, b.reason, b.rounds.length]),
       [
@@ -489,10 +490,24 @@ describe('simulation workflow: tournaments and backtracking', { concurrency: tru
     ]);
 
     await assert.rejects(every.handle.result(), WorkflowFailedError);
-    const down = 'round 1: 2 of 3 critics answered, policy all needs 3; critic-logic: logic is down';
-    const reason = `round 1: every branch of the tournament failed: bold: ${down}; calm: ${down}`;
+    const down = (branch: string) => ({
+      type: 'StubFailure',
+      message: 'logic is down',
+      agentId: 'critic-logic',
+      role: 'critic',
+      round: 1,
+      step: 'critique',
+      branch,
+    });
+    const failure = {
+      ...down('bold'),
+      context: 'every branch of the tournament failed (bold, calm); 2 of 3 critics answered, policy all needs 3',
+      others: [{ ...down('calm'), context: '2 of 3 critics answered, policy all needs 3' }],
+    };
+    const reason =
+      'critic-logic (critic) failed at round 1, branch bold, step critique: StubFailure: logic is down — every branch of the tournament failed (bold, calm); 2 of 3 critics answered, policy all needs 3 (also: critic-logic in calm: StubFailure)';
     assert.deepEqual(every.trail(), ['1 simulation.started (running)', '2 simulation.failed (failed)']);
-    assert.deepEqual([every.events()[1]!.payload, (await every.status()).failure], [{ reason }, reason]);
+    assert.deepEqual([every.events()[1]!.payload, (await every.status()).failure], [{ reason, failure }, failure]);
   });
   it(
     "a backtrack while the winner's approval request is being published leaves no checkpoint open",

@@ -472,12 +472,22 @@ describe('simulation workflow: run and round controls', { concurrency: true }, (
     const sim = await w.start({ maxRounds: 2 });
     sim.fail({ activity: 'critiqueHypothesis', agentId: 'critic-ethics' }, 'the ethics critic is down');
     await assert.rejects(sim.handle.result(), WorkflowFailedError);
+    // The cause a person needs (the agent's own words), who, where, and what it stopped.
+    const failure = {
+      type: 'StubFailure',
+      message: 'the ethics critic is down',
+      agentId: 'critic-ethics',
+      role: 'critic',
+      round: 1,
+      step: 'critique',
+      context: '2 of 3 critics answered, policy all needs 3',
+    };
     const reason =
-      'Child Workflow execution failed: round 1: 2 of 3 critics answered, policy all needs 3; critic-ethics: the ethics critic is down';
+      'critic-ethics (critic) failed at round 1, step critique: StubFailure: the ethics critic is down — 2 of 3 critics answered, policy all needs 3';
     assert.deepEqual(sim.trail(), ['1 simulation.started (running)', '2 simulation.failed (failed)']);
-    assert.deepEqual(sim.events()[1]!.payload, { reason });
+    assert.deepEqual(sim.events()[1]!.payload, { reason, failure });
     const s = await sim.status();
-    assert.deepEqual([s.state, s.failure], ['failed', reason]);
+    assert.deepEqual([s.state, s.failure], ['failed', failure]);
     assert.deepEqual(await sim.searchAttributes(), ['failed', 1, 0.2]);
     assert.deepEqual(sim.calls({ activity: 'evaluateOutcome' }), []);
   });
@@ -487,7 +497,20 @@ describe('simulation workflow: run and round controls', { concurrency: true }, (
     sim.fail({ activity: 'critiqueHypothesis', agentId: 'critic-ethics' }, 'the ethics critic is down');
     const result = await sim.handle.result();
     const round = result.rounds[0] as RoundResult;
-    assert.deepEqual(round.failedCritics, [{ criticId: 'critic-ethics', error: 'the ethics critic is down' }]);
+    assert.deepEqual(round.failedCritics, [
+      {
+        criticId: 'critic-ethics',
+        error: 'the ethics critic is down',
+        failure: {
+          type: 'StubFailure',
+          message: 'the ethics critic is down',
+          agentId: 'critic-ethics',
+          role: 'critic',
+          round: 1,
+          step: 'critique',
+        },
+      },
+    ]);
     assert.deepEqual(round.critiques.map((c) => c.criticId).sort(), ['critic-feasibility', 'critic-logic']);
     assert.deepEqual(sim.trail(), [
       '1 simulation.started (running)',

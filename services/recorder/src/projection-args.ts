@@ -118,8 +118,11 @@ function kindWrites(e: SimulationEvent): Partial<ProjectedEvent> & { stateReason
     }
     case 'simulation.completed':
       return { report: JSON.stringify(e.payload), fixed: fields({ completedAt: e.occurredAt }) };
+    case 'simulation.failed': {
+      const { reason, failure } = e.payload;
+      return { stateReason: reason, fixed: fields({ failure: failure && JSON.stringify(failure) }) };
+    }
     case 'simulation.paused':
-    case 'simulation.failed':
     case 'simulation.cancelled':
     case 'simulation.terminated':
     case 'approval.requested':

@@ -34,17 +34,11 @@ import {
 import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, rejectedEvaluation } from './approval.js';
 import { agentActivityOptions } from './call-options.js';
 import { awaitDecision } from './checkpoint.js';
+import { combineFailures, describeError } from './failure-description.js';
 
 export const CRITIC_POLICY_NOT_MET = 'CriticPolicyNotMet';
 /** Patch: the round tells its parent as soon as its checkpoint closes, with what it recorded. */
 export const APPROVAL_ACK_PATCH = 'approval-ack-v1';
-
-/** What went wrong, from an activity's or a child workflow's failure (the innermost cause says it). */
-export function failureMessage(err: unknown): string {
-  // ActivityFailure wraps the agent's ApplicationFailure: the cause says what went wrong.
-  const e = err as { cause?: { message?: string; cause?: { message?: string } }; message?: string };
-  return e.cause?.cause?.message ?? e.cause?.message ?? e.message ?? String(err);
-}
 
 export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   const { simulationId, round, issue, context, timeouts, branch } = input;
@@ -131,17 +125,35 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   const failedCritics: CriticFailure[] = [];
   settled.forEach((s, i) => {
     if (s.status === 'fulfilled') critiques.push(s.value);
-    else failedCritics.push({ criticId: critics[i]!.id, error: failureMessage(s.reason) });
+    else {
+      const criticId = critics[i]!.id;
+      const failure = describeError(s.reason, {
+        round,
+        step: 'critique',
+        agentId: criticId,
+        maxAttempts: timeouts.maxAttempts,
+        ...(branch ? { branch } : {}),
+      });
+      failedCritics.push({ criticId, error: failure.message, failure });
+    }
   });
 
   const quorum = /^quorum:(\d+)$/.exec(input.criticPolicy);
   const required = quorum ? Number(quorum[1]) : critics.length;
   if (critiques.length < required) {
-    throw ApplicationFailure.nonRetryable(
-      `round ${round}: ${critiques.length} of ${critics.length} critics answered, policy ${input.criticPolicy} needs ${required}; ` +
-        failedCritics.map((f) => `${f.criticId}: ${f.error}`).join('; '),
-      CRITIC_POLICY_NOT_MET,
-    );
+    const short = `${critiques.length} of ${critics.length} critics answered, policy ${input.criticPolicy} needs ${required}`;
+    // The message as before; the details say who failed and why, for the simulation's failure.
+    throw ApplicationFailure.create({
+      type: CRITIC_POLICY_NOT_MET,
+      nonRetryable: true,
+      message: `round ${round}: ${short}; ` + failedCritics.map((f) => `${f.criticId}: ${f.error}`).join('; '),
+      details: [
+        combineFailures(
+          failedCritics.map((f) => f.failure!),
+          short,
+        ),
+      ],
+    });
   }
 
   // Human checkpoint: wait (durably, no activity alive) for approve / reject / amend.

@@ -4,6 +4,7 @@
 // them issues its command first — so the loop keeps the await depth of the code that recorded
 // the running histories (an async helper here reordered commands and broke their replay).
 import {
+  describeFailure,
   forksOf,
   type FinalReport,
   type RoundResult,
@@ -11,6 +12,7 @@ import {
   type SimulationResult,
 } from '@kunlun/contracts';
 import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { describeError } from './failure-description.js';
 import { enterPause, orchestrator, surely } from './publish.js';
 import type { SimulationRun } from './simulation-run.js';
 
@@ -136,8 +138,13 @@ export function ending(run: SimulationRun, err: unknown): () => Promise<unknown>
       );
   }
   run.ended = 'failed';
-  const cause = (err as { cause?: { message?: string } }).cause?.message;
-  run.failure = cause ? `${(err as Error).message}: ${cause}` : (err as Error).message;
+  const failure = describeError(err, {
+    ...(run.roundRunning ? { round: run.round, step: run.step } : {}),
+    agents: run.agents,
+    maxAttempts: run.input.timeouts.maxAttempts,
+  });
+  run.failure = failure;
   run.publishSearchAttributes();
-  return () => orchestrator.recordFailure(run.event('simulation.failed', null, { reason: run.failure ?? 'unknown' }));
+  return () =>
+    orchestrator.recordFailure(run.event('simulation.failed', null, { reason: describeFailure(failure), failure }));
 }

@@ -16,6 +16,7 @@ import {
   type ControlAck,
   type EventKind,
   type EventPayloads,
+  type FailureDescription,
   type OverrideRecord,
   type PendingApproval,
   type RoundProgress,
@@ -71,7 +72,7 @@ export class SimulationRun {
   /** Every round is done and the final report is being written. */
   finishing = false;
   ended: Extract<SimulationState, 'completed' | 'cancelled' | 'failed'> | null = null;
-  failure: string | null = null;
+  failure: FailureDescription | null = null;
 
   constructor(
     readonly input: SimulationInput,

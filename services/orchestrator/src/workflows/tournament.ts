@@ -2,6 +2,7 @@
 // from the same context; the best-scored one continues (its param changes are kept, as audited
 // overrides) and the others are pruned, kept as branch records.
 import {
+  describeFailure,
   agentTaskQueue,
   roundNodeId,
   roundWorkflowId,
@@ -34,7 +35,7 @@ import { awaitDecision } from './checkpoint.js';
 import { applyPatch } from './param-changes.js';
 import { BRANCHED_BEFORE_CHECKPOINT_PATCH, WINNER_APPROVAL_PATCH } from './patches.js';
 import { orchestrator, publishDecided, surely } from './publish.js';
-import { failureMessage } from './round.js';
+import { combineFailures, describeError } from './failure-description.js';
 import { changedSince, roundInput } from './run-round.js';
 import { summarise } from '../report.js';
 import type { PlannedTournament } from './carried-state.js';
@@ -155,20 +156,39 @@ export async function runTournament(run: SimulationRun, t: PlannedTournament): P
   );
   if (cancelled) throw cancelled.reason;
 
-  const contenders = settled.map((s, i) => ({
-    variant: t.branches[i]!,
-    result: s.status === 'fulfilled' ? s.value : null,
-    error: s.status === 'rejected' ? failureMessage(s.reason) : null,
-  }));
+  const contenders = settled.map((s, i) => {
+    const variant = t.branches[i]!;
+    const failure =
+      s.status === 'rejected'
+        ? describeError(s.reason, {
+            round,
+            branch: variant.label,
+            agents: withOverrides(run.agents, variant.overrides),
+          })
+        : null;
+    return {
+      variant,
+      result: s.status === 'fulfilled' ? s.value : null,
+      error: failure && describeFailure(failure),
+      failure,
+    };
+  });
   // Stable sort: on equal scores the branch listed first wins.
   const best = contenders
     .filter((c) => c.result)
     .sort((a, b) => b.result!.evaluation.score - a.result!.evaluation.score)[0];
   if (!best?.result) {
-    throw ApplicationFailure.nonRetryable(
-      `round ${round}: every branch of the tournament failed: ${contenders.map((c) => `${c.variant.label}: ${c.error}`).join('; ')}`,
-      'TournamentFailed',
-    );
+    throw ApplicationFailure.create({
+      type: 'TournamentFailed',
+      nonRetryable: true,
+      message: `round ${round}: every branch of the tournament failed: ${contenders.map((c) => `${c.variant.label}: ${c.error}`).join('; ')}`,
+      details: [
+        combineFailures(
+          contenders.map((c) => c.failure!),
+          `every branch of the tournament failed (${contenders.map((c) => c.variant.label).join(', ')})`,
+        ),
+      ],
+    });
   }
   const winner = best.result;
   const records = branchRecords(run, t, contenders, best);
