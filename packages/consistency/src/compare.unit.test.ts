@@ -10,7 +10,7 @@ import {
 } from '@kunlun/contracts';
 import { compareViews } from './compare.js';
 import { lineOfRound } from './gather.js';
-import { canonicalJson, digest, viewFromEvents, type StoreView } from './views.js';
+import { canonicalJson, digest, emptyView, viewFromEvents, type StoreView } from './views.js';
 
 const ID = 'sim-unit';
 let seq = 0;
@@ -182,19 +182,8 @@ describe('comparing the three views', () => {
   });
 
   it('a store without the simulation is a divergence of its own', () => {
-    const none: StoreView = {
-      ...base(),
-      exists: false,
-      state: null,
-      rounds: new Map(),
-      roundsCompleted: null,
-      roundsSkipped: null,
-      branches: null,
-      report: null,
-      seqs: null,
-      tenant: null,
-    };
-    const found = compareViews({ temporal: base(), topic: base(), redis: none });
+    // What gathering reads from a store that holds nothing of it.
+    const found = compareViews({ temporal: base(), topic: base(), redis: emptyView() });
     assert.equal(found[0]!.what, 'exists');
   });
 });

@@ -2,15 +2,9 @@
 // controls, overrides, lineage, the event counter), invisibly to the user. Pinned at the
 // workflow's edge with stubbed activities (testing/stub-activities.ts).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { type AnalyzeInput, type EvaluateInput, type SimulationEvent, CONTROL_UPDATES } from '@kunlun/contracts';
-import {
-  BOLD_AND_CALM,
-  startStubWorkers,
-  WORKFLOW_TEST,
-  type StubSimulation,
-  type StubWorkers,
-} from './testing/stub-activities.js';
+import { BOLD_AND_CALM, stubWorkersForSuite, WORKFLOW_TEST, type StubSimulation } from './testing/stub-activities.js';
 
 const {
   backtrack: backtrackUpdate,
@@ -34,11 +28,7 @@ async function runsOf(sim: StubSimulation): Promise<number[]> {
 }
 
 describe('simulation workflow: continue-as-new', { concurrency: true }, () => {
-  let w: StubWorkers;
-  before(async () => {
-    w = await startStubWorkers();
-  });
-  after(() => w.stop());
+  const w = stubWorkersForSuite();
 
   it('hands over after every round with the pause, pauseAt, overrides, branches and event counter', T, async () => {
     const sim = await w.start(

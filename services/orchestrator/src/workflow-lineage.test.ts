@@ -2,7 +2,7 @@
 // rounds become an abandoned branch, a new line starts), pinned at the workflow's edge with
 // stubbed activities (testing/stub-activities.ts).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   roundNodeId,
   roundWorkflowId,
@@ -17,12 +17,11 @@ import {
   BOLD_AND_CALM,
   boldWins,
   REFUSED,
-  startStubWorkers,
+  stubWorkersForSuite,
   WORKFLOW_TEST,
   withoutAt,
   type StubCall,
   type StubSimulation,
-  type StubWorkers,
 } from './testing/stub-activities.js';
 
 const {
@@ -74,11 +73,7 @@ const contextRounds = (sim: StubSimulation, activity: 'analyzeIssue', round: num
   sim.calls({ activity, round }).map((c) => (c.input as AnalyzeInput).context.map((x) => x.round));
 
 describe('simulation workflow: tournaments and backtracking', { concurrency: true }, () => {
-  let w: StubWorkers;
-  before(async () => {
-    w = await startStubWorkers();
-  });
-  after(() => w.stop());
+  const w = stubWorkersForSuite();
 
   it(
     'branch plans a tournament: contenders run from the same context, the best score wins and its params carry on',
@@ -87,32 +82,25 @@ describe('simulation workflow: tournaments and backtracking', { concurrency: tru
       const sim = await w.start({ maxRounds: 3 }, { score });
       const analyzer = sim.hold({ activity: 'analyzeIssue', round: 1 });
       await analyzer.reached;
-      assert.deepEqual(await sim.refusal(branchUpdate, { atRound: 1, branches: VARIANTS }), {
-        type: conflict,
-        message: 'cannot branch at round 1: round 1 has already started, the earliest is 2',
-      });
-      assert.deepEqual(await sim.refusal(branchUpdate, { atRound: 4, branches: VARIANTS }), {
-        type: invalid,
-        message: 'cannot branch at round 4: the simulation has only 3 rounds',
-      });
-      assert.deepEqual(await sim.refusal(branchUpdate, { branches: [VARIANTS[0]!] }), {
-        type: invalid,
-        message: 'branches: a tournament needs at least 2 branches',
-      });
-      assert.deepEqual(await sim.refusal(branchUpdate, { branches: [{ label: 'bold' }, { label: 'bold' }] }), {
-        type: invalid,
-        message: 'branches.1.label: duplicate branch label bold',
-      });
-      assert.deepEqual(
-        await sim.refusal(branchUpdate, {
-          branches: [{ label: 'x', overrides: { nobody: { temperature: 1 } } }, { label: 'y' }],
-        }),
-        {
-          type: invalid,
-          message:
-            'branches.0.overrides.nobody: unknown agent id nobody; known agents: analyzer, proposer, critic-logic, critic-ethics, critic-feasibility, evaluator',
-        },
-      );
+      await sim.refuses(branchUpdate, [
+        [
+          { atRound: 1, branches: VARIANTS },
+          conflict,
+          'cannot branch at round 1: round 1 has already started, the earliest is 2',
+        ],
+        [{ atRound: 4, branches: VARIANTS }, invalid, 'cannot branch at round 4: the simulation has only 3 rounds'],
+        [{ branches: [VARIANTS[0]!] }, invalid, 'branches: a tournament needs at least 2 branches'],
+        [
+          { branches: [{ label: 'bold' }, { label: 'bold' }] },
+          invalid,
+          'branches.1.label: duplicate branch label bold',
+        ],
+        [
+          { branches: [{ label: 'x', overrides: { nobody: { temperature: 1 } } }, { label: 'y' }] },
+          invalid,
+          'branches.0.overrides.nobody: unknown agent id nobody; known agents: analyzer, proposer, critic-logic, critic-ethics, critic-feasibility, evaluator',
+        ],
+      ]);
       const planned = await sim.update(branchUpdate, { branches: VARIANTS });
       assert.deepEqual(
         [planned.changed, planned.message, planned.status.plannedTournaments],
@@ -241,15 +229,14 @@ describe('simulation workflow: tournaments and backtracking', { concurrency: tru
     const sim = await w.start({ maxRounds: 3 });
     await sim.update(pauseAtUpdate, { round: 2 });
     await sim.waitStatus('the pause after round 2', (s) => s.state === 'paused');
-    assert.deepEqual(await sim.refusal(backtrackUpdate, { toRound: 2 }), {
-      type: conflict,
-      message:
+    await sim.refuses(backtrackUpdate, [
+      [
+        { toRound: 2 },
+        conflict,
         'cannot backtrack to round 2: the simulation is at the state after round 2 already; pick an earlier round',
-    });
-    assert.deepEqual(await sim.refusal(backtrackUpdate, { toRound: -1 }), {
-      type: invalid,
-      message: 'toRound: expected a whole round number (0 = from the start)',
-    });
+      ],
+      [{ toRound: -1 }, invalid, 'toRound: expected a whole round number (0 = from the start)'],
+    ]);
     const ack = await sim.update(backtrackUpdate, { toRound: 1, by: 'gus', reason: 'round 2 went astray' });
     assert.deepEqual(
       [ack.changed, ack.message, ack.status.state, ack.status.round, ack.status.generation],

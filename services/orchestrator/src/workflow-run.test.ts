@@ -2,17 +2,11 @@
 // status, update answers and refusals, and the events the stubbed activities received. The
 // workflow code is today's; every activity is a stub (testing/stub-activities.ts).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DEFAULT_AGENTS, roundWorkflowId, type RoundResult, CONTROL_UPDATES, CONTROL_SIGNALS } from '@kunlun/contracts';
 import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import {
-  REFUSED,
-  startStubWorkers,
-  WORKFLOW_TEST,
-  type StubSimulation,
-  type StubWorkers,
-} from './testing/stub-activities.js';
+import { REFUSED, stubWorkersForSuite, WORKFLOW_TEST, type StubSimulation } from './testing/stub-activities.js';
 
 const {
   approve: approveUpdate,
@@ -46,11 +40,7 @@ function roundCalls(sim: StubSimulation, round: number): string[] {
 }
 
 describe('simulation workflow: run and round controls', { concurrency: true }, () => {
-  let w: StubWorkers;
-  before(async () => {
-    w = await startStubWorkers({ criticPools: ['default', 'second'] });
-  });
-  after(() => w.stop());
+  const w = stubWorkersForSuite({ criticPools: ['default', 'second'] });
 
   it('runs every round to the final report; each round sees the ones before it', T, async () => {
     const agents = DEFAULT_AGENTS.map((a) => (a.id === 'critic-ethics' ? { ...a, pool: 'second' } : a));
@@ -292,18 +282,11 @@ describe('simulation workflow: run and round controls', { concurrency: true }, (
     const sim = await w.start({ maxRounds: 3 });
     const analyzer = sim.hold({ activity: 'analyzeIssue', round: 1 });
     await analyzer.reached;
-    assert.deepEqual(await sim.refusal(pauseAtUpdate, { round: 0 }), {
-      type: invalid,
-      message: 'round: rounds are numbered from 1',
-    });
-    assert.deepEqual(await sim.refusal(pauseAtUpdate, { round: 4 }), {
-      type: invalid,
-      message: 'cannot pause at round 4: the simulation has only 3 rounds',
-    });
-    assert.deepEqual(await sim.refusal(pauseAtUpdate, { round: 1.5 }), {
-      type: invalid,
-      message: 'round: expected a whole round number',
-    });
+    await sim.refuses(pauseAtUpdate, [
+      [{ round: 0 }, invalid, 'round: rounds are numbered from 1'],
+      [{ round: 4 }, invalid, 'cannot pause at round 4: the simulation has only 3 rounds'],
+      [{ round: 1.5 }, invalid, 'round: expected a whole round number'],
+    ]);
     const ack = await sim.update(pauseAtUpdate, { round: 2 });
     assert.deepEqual(
       [ack.changed, ack.message, ack.status.pauseAtRound],
@@ -337,14 +320,14 @@ describe('simulation workflow: run and round controls', { concurrency: true }, (
     const sim = await w.start({ maxRounds: 5 });
     const analyzer = sim.hold({ activity: 'analyzeIssue', round: 1 });
     await analyzer.reached;
-    assert.deepEqual(await sim.refusal(fastForwardUpdate, { toRound: 1 }), {
-      type: conflict,
-      message: 'cannot fast-forward to round 1: round 1 has already started, the target must be after it',
-    });
-    assert.deepEqual(await sim.refusal(fastForwardUpdate, { toRound: 6 }), {
-      type: invalid,
-      message: 'cannot fast-forward to round 6: the simulation has only 5 rounds',
-    });
+    await sim.refuses(fastForwardUpdate, [
+      [
+        { toRound: 1 },
+        conflict,
+        'cannot fast-forward to round 1: round 1 has already started, the target must be after it',
+      ],
+      [{ toRound: 6 }, invalid, 'cannot fast-forward to round 6: the simulation has only 5 rounds'],
+    ]);
     const next = await sim.update(fastForwardUpdate, { toRound: 2 });
     assert.deepEqual([next.changed, next.message], [true, 'round 2 runs next; nothing to skip']);
     await sim.update(pauseAtUpdate, { round: 2 });

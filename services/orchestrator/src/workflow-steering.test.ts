@@ -1,15 +1,14 @@
 // Steering a running simulation: agent overrides (audited, revertible) and the approval
 // checkpoint, pinned at the workflow's edge with stubbed activities (testing/stub-activities.ts).
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { type EvaluateInput, type RoundResult, CONTROL_UPDATES } from '@kunlun/contracts';
 import {
   REFUSED,
-  startStubWorkers,
+  stubWorkersForSuite,
   WORKFLOW_TEST,
   withoutAt,
   type StubSimulation,
-  type StubWorkers,
 } from './testing/stub-activities.js';
 
 const {
@@ -32,11 +31,7 @@ const awaiting = (sim: StubSimulation, round: number) =>
   );
 
 describe('simulation workflow: overrides and approvals', { concurrency: true }, () => {
-  let w: StubWorkers;
-  before(async () => {
-    w = await startStubWorkers();
-  });
-  after(() => w.stop());
+  const w = stubWorkersForSuite();
 
   it(
     'an override applies from the next step, is audited, and a revert undoes it; bad ones are refused',
@@ -55,18 +50,17 @@ describe('simulation workflow: overrides and approvals', { concurrency: true }, 
       await proposer1.reached;
       await sim.waitStatus('round 1 proposing', (s) => s.step === 'propose');
 
-      assert.deepEqual(await sim.refusal(overrideAgentUpdate, { agentId: 'nobody', params: { temperature: 1 } }), {
-        type: unknownTarget,
-        message:
+      await sim.refuses(overrideAgentUpdate, [
+        [
+          { agentId: 'nobody', params: { temperature: 1 } },
+          unknownTarget,
           'unknown agent id "nobody"; known agents: analyzer, proposer, critic-logic, critic-ethics, critic-feasibility, evaluator',
-      });
+        ],
+        [{ agentId: 'proposer', params: {} }, invalid, 'params: name at least one parameter to change'],
+      ]);
       const tooHot = await sim.refusal(overrideAgentUpdate, { agentId: 'proposer', params: { temperature: 5 } });
       assert.equal(tooHot.type, invalid);
       assert.match(tooHot.message, /^params\.temperature: Too big/);
-      assert.deepEqual(await sim.refusal(overrideAgentUpdate, { agentId: 'proposer', params: {} }), {
-        type: invalid,
-        message: 'params: name at least one parameter to change',
-      });
 
       const harsher = { agentId: 'critic-logic', params: { strictness: 0.9 }, by: 'carol', reason: 'harsher' };
       const ack = await sim.update(overrideAgentUpdate, harsher);
@@ -108,14 +102,10 @@ describe('simulation workflow: overrides and approvals', { concurrency: true }, 
         changes: [{ param: 'strictness', from: 0.9, to: 0.5 }],
         effectiveFrom: { round: 2, step: 'critique' },
       });
-      assert.deepEqual(await sim.refusal(revertOverrideUpdate, { overrideId: 2 }), {
-        type: conflict,
-        message: 'override 2 was already reverted by 4',
-      });
-      assert.deepEqual(await sim.refusal(revertOverrideUpdate, { overrideId: 4 }), {
-        type: invalid,
-        message: 'override 4 is itself a revert',
-      });
+      await sim.refuses(revertOverrideUpdate, [
+        [{ overrideId: 2 }, conflict, 'override 2 was already reverted by 4'],
+        [{ overrideId: 4 }, invalid, 'override 4 is itself a revert'],
+      ]);
       await sim.update(overrideAgentUpdate, { agentId: 'proposer', params: { temperature: 1.3 } });
       assert.deepEqual(await sim.refusal(revertOverrideUpdate, { overrideId: 3 }), {
         type: conflict,

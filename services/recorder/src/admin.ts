@@ -72,28 +72,22 @@ redis.call('EXPIRE', KEYS[1], ARGV[5])
 return 1
 `;
 
+/** What a claim and each renewal of its lease send (the KEYS and ARGV of CLAIM_LUA and RENEW_LUA). */
+type LeaseArgs = [
+  job: string,
+  active: string,
+  lock: string,
+  instance: string,
+  nowMs: number,
+  leaseMs: number,
+  jobId: string,
+  nowIso: string,
+];
+
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    kunlunRebuildClaim(
-      job: string,
-      active: string,
-      lock: string,
-      instance: string,
-      nowMs: number,
-      leaseMs: number,
-      jobId: string,
-      nowIso: string,
-    ): Result<[number, string, string?], Context>;
-    kunlunRebuildRenew(
-      job: string,
-      active: string,
-      lock: string,
-      instance: string,
-      nowMs: number,
-      leaseMs: number,
-      jobId: string,
-      nowIso: string,
-    ): Result<number, Context>;
+    kunlunRebuildClaim(...lease: LeaseArgs): Result<[number, string, string?], Context>;
+    kunlunRebuildRenew(...lease: LeaseArgs): Result<number, Context>;
     kunlunRebuildFinish(
       job: string,
       active: string,
@@ -145,7 +139,8 @@ export async function listenForRebuilds(
   const handle = async (jobId: string) => {
     if (stopping.signal.aborted) return;
     const key = redisKeys.rebuildJob(jobId);
-    const [claimed, tenant, previous] = await redis.kunlunRebuildClaim(
+    // Read when each is sent: the lease runs from then.
+    const lease = (): LeaseArgs => [
       key,
       redisKeys.activeRebuilds,
       redisKeys.runningRebuild,
@@ -154,7 +149,8 @@ export async function listenForRebuilds(
       leaseMs,
       jobId,
       new Date().toISOString(),
-    );
+    ];
+    const [claimed, tenant, previous] = await redis.kunlunRebuildClaim(...lease());
     if (claimed !== 1) return;
     const jobLog = log.child({ rebuildJob: jobId, tenant });
     if (previous) jobLog.warn({ takenOverFrom: previous }, 'rebuild job taken over: its lease expired');
@@ -166,21 +162,10 @@ export async function listenForRebuilds(
     stopping.signal.addEventListener('abort', onStop, { once: true });
     const renew = setInterval(
       () => {
-        redis
-          .kunlunRebuildRenew(
-            key,
-            redisKeys.activeRebuilds,
-            redisKeys.runningRebuild,
-            instance,
-            Date.now(),
-            leaseMs,
-            jobId,
-            new Date().toISOString(),
-          )
-          .then(
-            (ok) => ok === 0 && lost.abort(new Error('rebuild lease lost: the job was taken over')),
-            (err: unknown) => jobLog.warn({ err }, 'renewing the rebuild lease failed'),
-          );
+        redis.kunlunRebuildRenew(...lease()).then(
+          (ok) => ok === 0 && lost.abort(new Error('rebuild lease lost: the job was taken over')),
+          (err: unknown) => jobLog.warn({ err }, 'renewing the rebuild lease failed'),
+        );
       },
       Math.max(100, Math.floor(leaseMs / 3)),
     );

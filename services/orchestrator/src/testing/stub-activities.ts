@@ -5,6 +5,7 @@
 // acts at an exact point of a run without depending on the machine's speed.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
   agentTaskQueue,
@@ -79,6 +80,11 @@ export interface StubSimulation {
   update<Ret, Arg>(def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret>;
   /** The update's refusal (fails when it was accepted). */
   refusal<Ret, Arg>(def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Refusal>;
+  /** Asserts that each request, one after the other, is refused with exactly this type and message. */
+  refuses<Ret, Arg>(
+    def: UpdateDefinition<Ret, [Arg]>,
+    expected: Array<[arg: NoInfer<Arg>, type: Refusal['type'], message: string]>,
+  ): Promise<void>;
   signal<Arg>(def: SignalDefinition<[Arg]>, arg: Arg): Promise<void>;
   /** The search attributes the workflow upserted (what listing by state sees): state, round, progress (to 3 decimals, as status). */
   searchAttributes(): Promise<[string | undefined, number | undefined, number | undefined]>;
@@ -108,6 +114,28 @@ export interface StubWorkers {
   ): Promise<StubSimulation>;
   /** Releases every gate, terminates what is still running, stops the workers. */
   stop(): Promise<void>;
+}
+
+/** The workers a suite's tests share: `start` and `client` of StubWorkers. */
+export type SuiteWorkers = Pick<StubWorkers, 'client' | 'start'>;
+
+/**
+ * Stub workers for the tests of the calling `describe`: started before its first test and stopped
+ * after its last (the hooks are registered on that suite). Usable inside its tests only.
+ */
+export function stubWorkersForSuite(options: { criticPools?: string[] } = {}): SuiteWorkers {
+  let workers: StubWorkers | undefined;
+  before(async () => {
+    workers = await startStubWorkers(options);
+  });
+  after(() => workers?.stop());
+  const started = (): StubWorkers => workers ?? assert.fail("the suite's stub workers are not started yet");
+  return {
+    get client() {
+      return started().client;
+    },
+    start: (request, behaviour) => started().start(request, behaviour),
+  };
 }
 
 /** How the workflow refuses a control (the failure type of the rejected update). */
@@ -307,6 +335,19 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
   const simulation = (id: string): StubSimulation => {
     const r = record(id);
     const handle = env.client.workflow.getHandle<typeof simulationWorkflow>(id);
+    const refusal: StubSimulation['refusal'] = async (def, arg) => {
+      try {
+        await handle.executeUpdate(def, { args: [arg] });
+      } catch (err) {
+        if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+        const cause = err.cause;
+        return {
+          type: cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined,
+          message: cause?.message ?? '',
+        };
+      }
+      throw new Error(`update ${def.name} was accepted, expected a refusal`);
+    };
     return {
       id,
       handle,
@@ -329,18 +370,11 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
           25,
         ),
       update: (def, arg) => handle.executeUpdate(def, { args: [arg] }),
-      async refusal(def, arg) {
-        try {
-          await handle.executeUpdate(def, { args: [arg] });
-        } catch (err) {
-          if (!(err instanceof WorkflowUpdateFailedError)) throw err;
-          const cause = err.cause;
-          return {
-            type: cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined,
-            message: cause?.message ?? '',
-          };
-        }
-        throw new Error(`update ${def.name} was accepted, expected a refusal`);
+      refusal,
+      async refuses(def, expected) {
+        // The request stands beside its answer, so a failure's diff names the one refused otherwise.
+        for (const [arg, type, message] of expected)
+          assert.deepEqual({ arg, ...(await refusal(def, arg)) }, { arg, type, message });
       },
       signal: (def, arg) => handle.signal(def, arg),
       async searchAttributes() {
