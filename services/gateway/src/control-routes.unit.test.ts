@@ -19,6 +19,7 @@ const status = {
   progress: 0.3,
   latestHypothesis: null,
   elapsedMs: 5,
+  failure: null,
 };
 
 /** A request each control accepts, and what the client is then asked (besides `by`). */
