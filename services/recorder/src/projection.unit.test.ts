@@ -130,6 +130,18 @@ describe('projectEvent', () => {
     assert.deepEqual(line0.forks, []);
   });
 
+  it('simulation.failed: its description stored as JSON beside the reason; an older event without one stores none', () => {
+    const e = first('simulation.failed');
+    assert.deepEqual(projectEvent(e).fixed, [['failure', JSON.stringify(e.payload.failure)]]);
+    const older = makeEvent(
+      'simulation.failed',
+      { simulationId: ID, seq: 9, round: null, occurredAt: e.occurredAt },
+      { reason: 'Child Workflow execution failed' },
+    );
+    assert.deepEqual(projectEvent(older).fixed, []);
+    assert.equal(projectEvent(older).state?.reason, 'Child Workflow execution failed');
+  });
+
   it('simulation.completed: the report and completedAt', () => {
     const e = first('simulation.completed');
     const p = projectEvent(e);

@@ -256,7 +256,23 @@ export function eventsOfEveryKind(simulationId: string, startMs = T0): Simulatio
     ev('round.completed', 2, roundResult(simulationId, 2, at(), 1), 1),
     ev('round.completed', 3, roundResult(simulationId, 3, at(), 1), 1),
     ev('simulation.cancelled', null, { reason: 'cancelled by tester', round: 3 }, 1),
-    ev('simulation.failed', null, { reason: 'an agent failed' }, 1),
+    ev(
+      'simulation.failed',
+      null,
+      {
+        reason: 'critic-logic (critic) failed at round 2, step critique: LlmRejectedError: model does not exist',
+        failure: {
+          type: 'LlmRejectedError',
+          message: 'model does not exist',
+          agentId: 'critic-logic',
+          role: 'critic',
+          round: 2,
+          step: 'critique',
+          attempts: 1,
+        },
+      },
+      1,
+    ),
     ev('simulation.terminated', null, { reason: 'terminated', temporalStatus: 'TERMINATED' }, 1),
     ev('simulation.completed', null, backtrackedReport(simulationId, 3, abandoned), 1),
   ];
