@@ -2,6 +2,7 @@
 import {
   CRITIQUE_FOCI,
   type Analysis,
+  type AgentSpec,
   type AnalyzeInput,
   type Critique,
   type CritiqueInput,
@@ -45,16 +46,22 @@ function persona(p?: string): string {
   return p ? ` You argue as ${p}.` : '';
 }
 
-type Call = Omit<ChatCallOptions, 'temperature' | 'maxTokens' | 'model'>;
-const opts = (
-  params: { temperature: number; maxTokens: number; model?: string | undefined },
-  call: Call,
-): ChatCallOptions => ({
+/** What the activity adds to each call: heartbeats and cancellation. */
+type Call = Pick<ChatCallOptions, 'heartbeat' | 'heartbeatEveryMs' | 'signal'>;
+const opts = ({ id, role, params }: AgentSpec, call: Call): ChatCallOptions => ({
   ...call,
+  agentId: id,
+  role,
   temperature: params.temperature,
   maxTokens: params.maxTokens,
-  ...(params.model ? { model: params.model } : {}),
+  model: params.model,
+  maxTokensParam: params.maxTokensParam,
+  sendTemperature: params.sendTemperature,
+  responseFormat: params.responseFormat,
 });
+
+// Said in every prompt: with responseFormat "none" the prompt is all that asks for JSON.
+const JSON_ONLY = 'Answer with the JSON object only.';
 
 export async function llmAnalyze(llm: LlmSettings, input: AnalyzeInput, call: Call): Promise<Analysis> {
   return chatJson(
@@ -62,12 +69,12 @@ export async function llmAnalyze(llm: LlmSettings, input: AnalyzeInput, call: Ca
     [
       {
         role: 'system',
-        content: `You are the analyzer in a dialectical simulation.${persona(input.agent.params.persona)} Answer as JSON {"concepts": string[], "summary": string, "tensions": string[]}.`,
+        content: `You are the analyzer in a dialectical simulation.${persona(input.agent.params.persona)} Answer as JSON {"concepts": string[], "summary": string, "tensions": string[]}. ${JSON_ONLY}`,
       },
       { role: 'user', content: `Question:\n${input.issue}\n\nEarlier rounds:\n${history(input.context)}` },
     ],
     AnalysisAnswer,
-    opts(input.agent.params, call),
+    opts(input.agent, call),
   );
 }
 
@@ -77,7 +84,7 @@ export async function llmPropose(llm: LlmSettings, input: ProposeInput, call: Ca
     [
       {
         role: 'system',
-        content: `You are the proposer.${persona(input.agent.params.persona)} State one hypothesis that answers the question and builds on the earlier evaluations. Answer as JSON {"hypothesis": string}.`,
+        content: `You are the proposer.${persona(input.agent.params.persona)} State one hypothesis that answers the question and builds on the earlier evaluations. Answer as JSON {"hypothesis": string}. ${JSON_ONLY}`,
       },
       {
         role: 'user',
@@ -85,7 +92,7 @@ export async function llmPropose(llm: LlmSettings, input: ProposeInput, call: Ca
       },
     ],
     HypothesisAnswer,
-    opts(input.agent.params, call),
+    opts(input.agent, call),
   );
   const last = input.context.at(-1);
   return last ? { text: a.hypothesis, buildsOnRound: last.round } : { text: a.hypothesis };
@@ -98,12 +105,12 @@ export async function llmCritique(llm: LlmSettings, input: CritiqueInput, call: 
     [
       {
         role: 'system',
-        content: `You are a critic${focus ? ` focused on ${focus}` : ''}, strictness ${input.agent.params.strictness} on a 0..1 scale.${persona(input.agent.params.persona)} Answer as JSON {"critique": string, "severity": number 0..10, "focus": one of ${CRITIQUE_FOCI.join('|')}}.`,
+        content: `You are a critic${focus ? ` focused on ${focus}` : ''}, strictness ${input.agent.params.strictness} on a 0..1 scale.${persona(input.agent.params.persona)} Answer as JSON {"critique": string, "severity": number 0..10, "focus": one of ${CRITIQUE_FOCI.join('|')}}. ${JSON_ONLY}`,
       },
       { role: 'user', content: `Question:\n${input.issue}\n\nHypothesis:\n${input.hypothesis.text}` },
     ],
     CritiqueAnswer,
-    opts(input.agent.params, call),
+    opts(input.agent, call),
   );
   return { criticId: input.agent.id, text: a.critique, severity: a.severity, focus: focus ?? a.focus };
 }
@@ -115,7 +122,7 @@ export async function llmEvaluate(llm: LlmSettings, input: EvaluateInput, call: 
     [
       {
         role: 'system',
-        content: `You are the evaluator. Score how well the hypothesis survives its critiques.${persona(input.agent.params.persona)} Answer as JSON {"score": number 0..10, "verdict": "advanced"|"flawed", "nextSteps": string[]}.`,
+        content: `You are the evaluator. Score how well the hypothesis survives its critiques.${persona(input.agent.params.persona)} Answer as JSON {"score": number 0..10, "verdict": "advanced"|"flawed", "nextSteps": string[]}. ${JSON_ONLY}`,
       },
       {
         role: 'user',
@@ -123,6 +130,6 @@ export async function llmEvaluate(llm: LlmSettings, input: EvaluateInput, call: 
       },
     ],
     EvaluationAnswer,
-    opts(input.agent.params, call),
+    opts(input.agent, call),
   );
 }

@@ -1,8 +1,11 @@
 // OpenAI-compatible chat completions: JSON answers validated against the role's schema.
-// 429/5xx/timeouts are retryable (Temporal's retry policy backs off); other 4xx are not.
-import { AgentErrorType } from '@kunlun/contracts';
+// 429/5xx/timeouts are retryable (Temporal's retry policy backs off); other 4xx are not, and
+// neither is an answer cut off at maxTokens (the same request gets the same cut answer).
+import { AgentErrorType, type AgentRole, type MaxTokensParam, type ResponseFormat } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { quoteBody, quoteText, refusalHints } from './llm-errors.js';
+import { requestStyle, type RequestStyle } from './model-family.js';
 
 export interface LlmSettings {
   baseUrl: string;
@@ -17,14 +20,45 @@ export interface ChatMessage {
 }
 
 export interface ChatCallOptions {
+  /** The agent asking: messages that say what to change name it. */
+  agentId: string;
+  /** Names the schema sent with responseFormat json_schema (`<role>_answer`). */
+  role: AgentRole;
   temperature: number;
   maxTokens: number;
-  model?: string;
+  model?: string | undefined;
+  /** Unset: chosen by model family (model-family.ts). */
+  maxTokensParam?: MaxTokensParam | undefined;
+  sendTemperature?: boolean | undefined;
+  responseFormat?: ResponseFormat | undefined;
   /** Called periodically while waiting, so Temporal knows the attempt is alive. */
   heartbeat?: () => void;
   heartbeatEveryMs?: number;
   /** Aborts the request (activity cancellation). */
   signal?: AbortSignal;
+}
+
+// Models often wrap the JSON in one Markdown fence even when asked not to. Only a fence around the
+// whole answer is taken off: JSON inside prose stays bad output.
+const FENCED = /^\s*```[\w+-]*[^\S\n]*\n?((?:(?!```)[\s\S])*?)\s*```\s*$/;
+export function unfence(content: string): string {
+  return FENCED.exec(content)?.[1] ?? content;
+}
+
+function responseFormat(style: RequestStyle, role: AgentRole, schema: z.ZodType): Record<string, unknown> {
+  switch (style.responseFormat) {
+    case 'json_object':
+      return { response_format: { type: 'json_object' } };
+    case 'json_schema':
+      return {
+        response_format: {
+          type: 'json_schema',
+          json_schema: { name: `${role}_answer`, schema: z.toJSONSchema(schema), strict: false },
+        },
+      };
+    case 'none':
+      return {};
+  }
 }
 
 function retryAfterMs(header: string | null): number | undefined {
@@ -43,6 +77,8 @@ export async function chatJson<S extends z.ZodType>(
 ): Promise<z.infer<S>> {
   const timeout = AbortSignal.timeout(settings.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  const model = options.model ?? settings.model;
+  const style = requestStyle(model, options);
   const beat = options.heartbeat ? setInterval(options.heartbeat, options.heartbeatEveryMs ?? 5_000) : undefined;
   let response: Response;
   let body: string;
@@ -55,11 +91,11 @@ export async function chatJson<S extends z.ZodType>(
         ...(settings.apiKey ? { authorization: `Bearer ${settings.apiKey}` } : {}),
       },
       body: JSON.stringify({
-        model: options.model ?? settings.model,
+        model,
         messages,
-        temperature: options.temperature,
-        max_tokens: options.maxTokens,
-        response_format: { type: 'json_object' },
+        ...(style.sendTemperature ? { temperature: options.temperature } : {}),
+        [style.maxTokensParam]: options.maxTokens,
+        ...responseFormat(style, options.role, schema),
       }),
     });
     body = await response.text();
@@ -75,7 +111,7 @@ export async function chatJson<S extends z.ZodType>(
     const delay = retryAfterMs(response.headers.get('retry-after'));
     throw ApplicationFailure.create({
       type: AgentErrorType.LlmUnavailable,
-      message: `LLM endpoint answered ${response.status}: ${body.slice(0, 200)}`,
+      message: `LLM endpoint answered ${response.status}: ${quoteBody(body)}`,
       ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
     });
   }
@@ -83,18 +119,42 @@ export async function chatJson<S extends z.ZodType>(
     throw ApplicationFailure.create({
       type: AgentErrorType.LlmRejected,
       nonRetryable: true,
-      message: `LLM endpoint refused the request (${response.status}): ${body.slice(0, 200)}`,
+      message: `LLM endpoint refused the request (${response.status}): ${quoteBody(body)}${refusalHints(response.status, body, style, options.agentId)}`,
     });
   }
 
-  let content: unknown;
+  let choice: { message?: { content?: string | null }; finish_reason?: string } | undefined;
   try {
-    const parsed = JSON.parse(body) as { choices?: Array<{ message?: { content?: string } }> };
-    content = JSON.parse(parsed.choices?.[0]?.message?.content ?? '');
+    choice = (JSON.parse(body) as { choices?: Array<typeof choice> }).choices?.[0];
   } catch {
     throw ApplicationFailure.create({
       type: AgentErrorType.LlmBadOutput,
-      message: `LLM answer is not the expected JSON: ${body.slice(0, 200)}`,
+      message: `LLM endpoint answered 200 with a body that is not JSON: ${quoteBody(body)}`,
+    });
+  }
+  // Checked before parsing: a cut answer that happens to parse is still not the whole answer.
+  if (choice?.finish_reason === 'length') {
+    throw ApplicationFailure.create({
+      type: AgentErrorType.LlmTruncated,
+      nonRetryable: true,
+      message: `agent ${options.agentId}'s answer was cut off at maxTokens ${options.maxTokens} (finish_reason "length"); raise params.maxTokens for ${options.agentId} (override or start spec)`,
+    });
+  }
+  const text = choice?.message?.content;
+  if (typeof text !== 'string') {
+    const reason = choice?.finish_reason ? ` (finish_reason "${choice.finish_reason}")` : '';
+    throw ApplicationFailure.create({
+      type: AgentErrorType.LlmBadOutput,
+      message: `LLM endpoint answered 200 without an answer${reason}: ${quoteBody(body)}`,
+    });
+  }
+  let content: unknown;
+  try {
+    content = JSON.parse(unfence(text));
+  } catch {
+    throw ApplicationFailure.create({
+      type: AgentErrorType.LlmBadOutput,
+      message: `LLM answer is not the expected JSON: ${quoteText(text)}`,
     });
   }
   const result = schema.safeParse(content);

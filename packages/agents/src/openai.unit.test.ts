@@ -1,15 +1,20 @@
-// The openai provider against a fake OpenAI-compatible server on loopback: the real HTTP
+// The openai provider against the fake OpenAI-compatible server on loopback: the real HTTP
 // protocol, real activity context (heartbeats, cancellation), real error classification.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { AgentErrorType, DEFAULT_AGENTS, type Critique, type CritiqueInput } from '@kunlun/contracts';
+import { startFakeLlm, type FakeLlm } from '@kunlun/agents/testing';
+import {
+  AgentErrorType,
+  DEFAULT_AGENTS,
+  NON_RETRYABLE_AGENT_ERRORS,
+  type AgentParams,
+  type Critique,
+  type CritiqueInput,
+} from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createCriticActivities, type AgentDeps } from './index.js';
-
-type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
+import { unfence } from './openai.js';
 
 const critic = {
   ...DEFAULT_AGENTS.find((a) => a.id === 'critic-logic')!,
@@ -27,60 +32,45 @@ const input: CritiqueInput = {
   analysis: { concepts: ['sugar', 'tax'], summary: 's', tensions: [] },
   hypothesis: { text: 'A sugar tax reduces consumption.' },
 };
-
-function completion(content: unknown) {
-  return JSON.stringify({
-    id: 'c1',
-    object: 'chat.completion',
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: typeof content === 'string' ? content : JSON.stringify(content) },
-        finish_reason: 'stop',
-      },
-    ],
-  });
-}
+const goodAnswer = { critique: 'The tax is regressive.', severity: 7, focus: 'ethics' };
 
 describe('openai provider', () => {
-  let server: Server;
-  let handler: Handler;
-  let requests: Array<{ url: string; headers: IncomingMessage['headers']; body: Record<string, unknown> }>;
+  let llm: FakeLlm;
   let deps: AgentDeps;
 
   before(async () => {
-    server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (d: Buffer) => (body += d.toString()));
-      req.on('end', () => {
-        requests.push({
-          url: req.url ?? '',
-          headers: req.headers,
-          body: JSON.parse(body || '{}') as Record<string, unknown>,
-        });
-        handler(req, body, res);
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    llm = await startFakeLlm();
     deps = {
       faults: { errorRate: 0, latencyMs: 0 },
-      llm: {
-        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/`,
-        apiKey: 'sk-test',
-        model: 'default-model',
-        timeoutMs: 2_000,
-      },
+      // The trailing slash is trimmed by the client.
+      llm: { baseUrl: `${llm.baseUrl}/`, apiKey: 'sk-test', model: 'default-model', timeoutMs: 2_000 },
     };
   });
-  after(() => new Promise<void>((r) => server.close(() => r())));
+  after(() => llm.close());
   beforeEach(() => {
-    requests = [];
+    llm.requests.length = 0;
   });
+
+  const answers = (content: unknown, finishReason?: string) =>
+    llm.handle((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(llm.completion(content, finishReason)),
+    );
+  const refuses = (status: number, body: string) => llm.handle((_req, res) => res.writeHead(status).end(body));
 
   const run = (
     env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3_000 }),
     d: AgentDeps = deps,
-  ): Promise<Critique> => env.run(createCriticActivities(d).critiqueHypothesis, input);
+    params: Partial<AgentParams> = {},
+  ): Promise<Critique> =>
+    env.run(createCriticActivities(d).critiqueHypothesis, {
+      ...input,
+      agent: { ...critic, params: { ...critic.params, ...params } },
+    });
+  const runWith = (params: Partial<AgentParams>) => run(undefined, deps, params);
+  const sent = () => {
+    assert.equal(llm.requests.length, 1);
+    return llm.requests[0]!.body;
+  };
 
   const failsWith = (type: string, nonRetryable: boolean, message?: RegExp) => (err: unknown) => {
     assert.ok(err instanceof ApplicationFailure, `expected ApplicationFailure, got ${String(err)}`);
@@ -89,53 +79,230 @@ describe('openai provider', () => {
     if (message) assert.match(err.message, message);
     return true;
   };
+  const messageOf = async (p: Promise<unknown>): Promise<string> => {
+    const err = await p.then(
+      () => assert.fail('expected a failure'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof ApplicationFailure);
+    return err.message;
+  };
 
   it('sends a chat-completions request and validates the JSON answer', async () => {
-    handler = (_req, _body, res) =>
-      res
-        .writeHead(200, { 'content-type': 'application/json' })
-        .end(completion({ critique: 'The tax is regressive.', severity: 7, focus: 'ethics' }));
+    answers(goodAnswer);
     const out = await run();
     assert.deepEqual(out, { criticId: 'critic-logic', text: 'The tax is regressive.', severity: 7, focus: 'logic' });
-    const [req] = requests;
+    const [req] = llm.requests;
     assert.equal(req!.url, '/v1/chat/completions');
     assert.equal(req!.headers.authorization, 'Bearer sk-test');
     assert.equal(req!.body.model, 'test-model');
     assert.deepEqual(req!.body.response_format, { type: 'json_object' });
     assert.equal(req!.body.temperature, critic.params.temperature);
+    assert.equal(req!.body.max_tokens, critic.params.maxTokens);
+    assert.equal('max_completion_tokens' in req!.body, false);
     const messages = req!.body.messages as Array<{ role: string; content: string }>;
+    assert.match(messages[0]!.content, /Answer with the JSON object only\./);
     assert.match(messages[1]!.content, /A sugar tax reduces consumption/);
   });
 
-  it('429 is retryable and honours Retry-After', async () => {
-    handler = (_req, _body, res) => res.writeHead(429, { 'retry-after': '3' }).end('slow down');
+  describe('answer styles of real models', () => {
+    for (const [name, content] of [
+      ['a ```json fence', '```json\n' + JSON.stringify(goodAnswer, null, 2) + '\n```'],
+      ['a bare ``` fence with surrounding whitespace', '\n  ```\n' + JSON.stringify(goodAnswer) + '\n```  \n'],
+      ['a fence on one line', '```json ' + JSON.stringify(goodAnswer) + '```'],
+    ] as const) {
+      it(`takes off ${name}`, async () => {
+        answers(content);
+        assert.equal((await run()).text, goodAnswer.critique);
+      });
+    }
+
+    it('JSON inside prose is still bad output, fenced or not', async () => {
+      answers('Here is my answer:\n```json\n' + JSON.stringify(goodAnswer) + '\n```');
+      await assert.rejects(run(), failsWith(AgentErrorType.LlmBadOutput, false, /not the expected JSON: "Here is/));
+      answers('```json\n' + JSON.stringify(goodAnswer) + '\n```\nHope this helps!');
+      await assert.rejects(run(), failsWith(AgentErrorType.LlmBadOutput, false, /not the expected JSON/));
+    });
+
+    it('an answer cut off at maxTokens fails at once, naming the agent and its maxTokens, even if it parses', async () => {
+      assert.ok(NON_RETRYABLE_AGENT_ERRORS.includes(AgentErrorType.LlmTruncated));
+      for (const content of ['{"critique": "The tax is regre', goodAnswer]) {
+        answers(content, 'length');
+        await assert.rejects(
+          runWith({ maxTokens: 120 }),
+          failsWith(
+            AgentErrorType.LlmTruncated,
+            true,
+            /^agent critic-logic's answer was cut off at maxTokens 120 \(finish_reason "length"\); raise params\.maxTokens for critic-logic \(override or start spec\)$/,
+          ),
+        );
+      }
+    });
+
+    it('a 200 without an answer is bad output that quotes the body', async () => {
+      llm.handle((_req, res) => res.writeHead(200).end('{"choices":[]}'));
+      await assert.rejects(
+        run(),
+        failsWith(AgentErrorType.LlmBadOutput, false, /200 without an answer: "\{"choices":\[\]\}"/),
+      );
+    });
+  });
+
+  describe('request shape by model family and params', () => {
+    for (const [where, model, settingsModel] of [
+      ['o-series in params.model', 'o3-mini', 'default-model'],
+      ['gpt-5 behind a provider prefix in LLM_MODEL', undefined, 'azure/gpt-5-mini'],
+      ['o1 behind a router prefix', 'openrouter/openai/o1', 'default-model'],
+    ] as const) {
+      it(`${where}: max_completion_tokens and no temperature`, async () => {
+        answers(goodAnswer);
+        await run(undefined, { ...deps, llm: { ...deps.llm!, model: settingsModel } }, { model });
+        const body = sent();
+        assert.equal(body.model, model ?? settingsModel);
+        assert.equal(body.max_completion_tokens, critic.params.maxTokens);
+        assert.equal('max_tokens' in body, false);
+        assert.equal('temperature' in body, false);
+      });
+    }
+
+    it('explicit params win over the family default, both ways', async () => {
+      answers(goodAnswer);
+      await runWith({ model: 'o4-mini', maxTokensParam: 'max_tokens', sendTemperature: true });
+      let body = sent();
+      assert.equal(body.max_tokens, critic.params.maxTokens);
+      assert.equal(body.temperature, critic.params.temperature);
+      assert.equal('max_completion_tokens' in body, false);
+
+      llm.requests.length = 0;
+      await runWith({ model: 'gpt-4o', maxTokensParam: 'max_completion_tokens', sendTemperature: false });
+      body = sent();
+      assert.equal(body.max_completion_tokens, critic.params.maxTokens);
+      assert.equal('max_tokens' in body, false);
+      assert.equal('temperature' in body, false);
+    });
+
+    it('responseFormat json_schema sends the answer schema', async () => {
+      answers(goodAnswer);
+      await runWith({ responseFormat: 'json_schema' });
+      const format = sent().response_format as any;
+      assert.equal(format.type, 'json_schema');
+      assert.equal(format.json_schema.name, 'critic_answer');
+      assert.equal(format.json_schema.strict, false);
+      assert.equal(format.json_schema.schema.type, 'object');
+      assert.deepEqual(Object.keys(format.json_schema.schema.properties).sort(), ['critique', 'focus', 'severity']);
+      assert.deepEqual(format.json_schema.schema.properties.focus.enum, [
+        'logic',
+        'ethics',
+        'feasibility',
+        'evidence',
+        'cost',
+        'risk',
+      ]);
+    });
+
+    it('responseFormat none sends no response_format; the prompt asks for the JSON', async () => {
+      answers(goodAnswer);
+      await runWith({ responseFormat: 'none' });
+      const body = sent();
+      assert.equal('response_format' in body, false);
+      const system = (body.messages as Array<{ content: string }>)[0]!.content;
+      assert.match(system, /Answer as JSON \{"critique": string.*\}\. Answer with the JSON object only\./);
+    });
+  });
+
+  it('429 is retryable, honours Retry-After and quotes the body', async () => {
+    llm.handle((_req, res) => res.writeHead(429, { 'retry-after': '3' }).end('slow down'));
     await assert.rejects(run(), (err: unknown) => {
-      failsWith(AgentErrorType.LlmUnavailable, false, /answered 429/)(err);
+      failsWith(AgentErrorType.LlmUnavailable, false, /^LLM endpoint answered 429: "slow down"$/)(err);
       assert.equal((err as ApplicationFailure).nextRetryDelay, 3_000);
       return true;
     });
   });
 
-  it('5xx is retryable', async () => {
-    handler = (_req, _body, res) => res.writeHead(503).end('overloaded');
-    await assert.rejects(run(), failsWith(AgentErrorType.LlmUnavailable, false, /503/));
+  it('5xx is retryable and quotes the server error message', async () => {
+    refuses(503, JSON.stringify({ error: { message: 'The engine is\n  overloaded', type: 'server_error' } }));
+    await assert.rejects(
+      run(),
+      failsWith(AgentErrorType.LlmUnavailable, false, /^LLM endpoint answered 503: "The engine is overloaded"$/),
+    );
   });
 
-  it('other 4xx is not retried', async () => {
-    handler = (_req, _body, res) => res.writeHead(400).end('{"error":{"message":"bad model"}}');
-    await assert.rejects(run(), failsWith(AgentErrorType.LlmRejected, true, /refused the request \(400\).*bad model/));
+  describe('a refused request (other 4xx)', () => {
+    it('is not retried and quotes the OpenAI-style error message, without hints it does not need', async () => {
+      refuses(400, JSON.stringify({ error: { message: 'bad model', type: 'invalid_request_error', code: null } }));
+      await assert.rejects(
+        run(),
+        failsWith(AgentErrorType.LlmRejected, true, /^LLM endpoint refused the request \(400\): "bad model"$/),
+      );
+    });
+
+    it('quotes a raw body, clipped to 300 characters', async () => {
+      refuses(404, `<html>${'x'.repeat(1_000)}</html>`);
+      const message = await messageOf(run());
+      assert.equal(message, `LLM endpoint refused the request (404): "<html>${'x'.repeat(294)}…"`);
+    });
+
+    it('clips a long server message too', async () => {
+      refuses(401, JSON.stringify({ error: { message: 'y'.repeat(500) } }));
+      assert.equal(await messageOf(run()), `LLM endpoint refused the request (401): "${'y'.repeat(300)}…"`);
+    });
+
+    it('a 400 about response_format says which params.responseFormat to try for the agent', async () => {
+      refuses(400, JSON.stringify({ error: { message: "'response_format.type' json_object is not supported" } }));
+      assert.equal(
+        await messageOf(run()),
+        `LLM endpoint refused the request (400): "'response_format.type' json_object is not supported"; set params.responseFormat to "json_schema" or "none" for agent critic-logic if this server does not support json_object`,
+      );
+      refuses(400, 'json_schema: unknown type');
+      assert.match(
+        await messageOf(runWith({ responseFormat: 'json_schema' })),
+        /; set params\.responseFormat to "json_object" or "none" for agent critic-logic if this server does not support json_schema$/,
+      );
+    });
+
+    it('a 400 about the token-limit field names params.maxTokensParam', async () => {
+      refuses(
+        400,
+        JSON.stringify({
+          error: {
+            message:
+              "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+          },
+        }),
+      );
+      assert.match(
+        await messageOf(run()),
+        /\(400\): "Unsupported parameter: 'max_tokens' .*"; set params\.maxTokensParam to "max_completion_tokens" for agent critic-logic if this model does not accept max_tokens$/,
+      );
+    });
+
+    it('a 400 about temperature names params.sendTemperature, only when temperature was sent', async () => {
+      refuses(400, '{"error":{"message":"Unsupported value: \'temperature\' does not support 0.5 with this model."}}');
+      assert.match(
+        await messageOf(run()),
+        /; set params\.sendTemperature to false for agent critic-logic if this model does not accept temperature$/,
+      );
+      assert.doesNotMatch(await messageOf(runWith({ sendTemperature: false })), /set params/);
+    });
   });
 
   it('an answer that is not JSON, or not the schema, is a retryable bad output', async () => {
-    handler = (_req, _body, res) => res.writeHead(200).end(completion('I think it is fine.'));
-    await assert.rejects(run(), failsWith(AgentErrorType.LlmBadOutput, false, /not the expected JSON/));
-    handler = (_req, _body, res) => res.writeHead(200).end(completion({ critique: 'x', severity: 42, focus: 'logic' }));
+    answers('I think it is fine.');
+    await assert.rejects(
+      run(),
+      failsWith(AgentErrorType.LlmBadOutput, false, /^LLM answer is not the expected JSON: "I think it is fine\."$/),
+    );
+    answers({ critique: 'x', severity: 42, focus: 'logic' });
     await assert.rejects(run(), failsWith(AgentErrorType.LlmBadOutput, false, /severity/));
   });
 
   it('times out as a retryable failure', async () => {
-    handler = (_req, _body, res) =>
-      setTimeout(() => res.writeHead(200).end(completion({ critique: 'late', severity: 1, focus: 'logic' })), 3_000);
+    llm.handle((_req, res) =>
+      setTimeout(
+        () => res.writeHead(200).end(llm.completion({ critique: 'late', severity: 1, focus: 'logic' })),
+        3_000,
+      ),
+    );
     await assert.rejects(
       run(undefined, { ...deps, llm: { ...deps.llm!, timeoutMs: 300 } }),
       failsWith(AgentErrorType.LlmUnavailable, false, /no answer within 300 ms/),
@@ -143,11 +310,12 @@ describe('openai provider', () => {
   });
 
   it('heartbeats while waiting for a slow answer', async () => {
-    handler = (_req, _body, res) =>
+    llm.handle((_req, res) =>
       setTimeout(
-        () => res.writeHead(200).end(completion({ critique: 'slow but fine', severity: 2, focus: 'logic' })),
+        () => res.writeHead(200).end(llm.completion({ critique: 'slow but fine', severity: 2, focus: 'logic' })),
         1_600,
-      );
+      ),
+    );
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 900 });
     let beats = 0;
     env.on('heartbeat', () => beats++);
@@ -157,11 +325,12 @@ describe('openai provider', () => {
   });
 
   it('stops waiting when the activity is cancelled', async () => {
-    handler = (_req, _body, res) =>
+    llm.handle((_req, res) =>
       setTimeout(
-        () => res.writeHead(200).end(completion({ critique: 'too late', severity: 2, focus: 'logic' })),
+        () => res.writeHead(200).end(llm.completion({ critique: 'too late', severity: 2, focus: 'logic' })),
         1_500,
-      );
+      ),
+    );
     const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3_000 });
     const pending = run(env);
     setTimeout(() => env.cancel(), 200);
@@ -186,5 +355,16 @@ describe('openai provider', () => {
       }),
       failsWith(AgentErrorType.Validation, true, /this is the critic service/),
     );
+  });
+});
+
+describe('unfence', () => {
+  it('takes off one fence around the whole answer and nothing else', () => {
+    assert.equal(unfence('```json\n{"a": 1}\n```'), '{"a": 1}');
+    assert.equal(unfence('```JSON5\r\n{"a": 1}\r\n```'), '{"a": 1}');
+    assert.equal(unfence('{"a": "```"}'), '{"a": "```"}');
+    const two = '```json\n{"a": 1}\n```\n```json\n{"b": 2}\n```';
+    assert.equal(unfence(two), two);
+    assert.equal(unfence('Answer: ```{"a": 1}```'), 'Answer: ```{"a": 1}```');
   });
 });

@@ -8,6 +8,12 @@ export const CRITIQUE_FOCI = ['logic', 'ethics', 'feasibility', 'evidence', 'cos
 export type CritiqueFocus = (typeof CRITIQUE_FOCI)[number];
 
 export const LLM_PROVIDERS = ['builtin', 'openai'] as const;
+/** How a chat-completions request names its token limit (newer OpenAI models want the second). */
+export const MAX_TOKENS_PARAMS = ['max_tokens', 'max_completion_tokens'] as const;
+export type MaxTokensParam = (typeof MAX_TOKENS_PARAMS)[number];
+/** How the request asks for JSON: `none` sends no response_format (the prompt describes the JSON). */
+export const RESPONSE_FORMATS = ['json_object', 'json_schema', 'none'] as const;
+export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 
 // The fields without defaults: an override patch must never fill in unnamed params.
 const paramFields = {
@@ -33,6 +39,12 @@ const paramFields = {
     .max(200)
     .refine((v) => v.isWellFormed(), MALFORMED_TEXT_MESSAGE),
   maxTokens: z.number().int().min(16).max(32_000),
+  /** openai provider: the request field for maxTokens; unset means chosen by model family. */
+  maxTokensParam: z.enum(MAX_TOKENS_PARAMS),
+  /** openai provider: whether the request carries temperature; unset means chosen by model family. */
+  sendTemperature: z.boolean(),
+  /** openai provider: how JSON is asked for; unset means json_object. */
+  responseFormat: z.enum(RESPONSE_FORMATS),
 };
 
 /** Tunable parameters of one agent; every field has a meaning for the builtin brain too. */
@@ -46,6 +58,10 @@ export const AgentParamsSchema = z
     focus: paramFields.focus.optional(),
     persona: paramFields.persona.optional(),
     maxTokens: paramFields.maxTokens.default(800),
+    // No defaults: they are decided per call (model-family.ts), so recorded params stay as they were.
+    maxTokensParam: paramFields.maxTokensParam.optional(),
+    sendTemperature: paramFields.sendTemperature.optional(),
+    responseFormat: paramFields.responseFormat.optional(),
   })
   .strict();
 export type AgentParams = z.infer<typeof AgentParamsSchema>;
@@ -161,7 +177,13 @@ export const AgentErrorType = {
   LlmUnavailable: 'LlmUnavailableError',
   /** The model answered with something we could not use: retried. */
   LlmBadOutput: 'LlmBadOutputError',
+  /** The answer was cut off at maxTokens: the same request gets the same cut answer, so not retried. */
+  LlmTruncated: 'LlmTruncatedError',
   /** Fault injection for demos and chaos tests: retried. */
   InjectedFault: 'InjectedFault',
 } as const;
-export const NON_RETRYABLE_AGENT_ERRORS = [AgentErrorType.Validation, AgentErrorType.LlmRejected];
+export const NON_RETRYABLE_AGENT_ERRORS = [
+  AgentErrorType.Validation,
+  AgentErrorType.LlmRejected,
+  AgentErrorType.LlmTruncated,
+];
