@@ -1,26 +1,13 @@
 // The kunlun CLI against the running system (gateway, workers, recorder on the real stack).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { redisKeys } from '@kunlun/contracts';
-import { eventually, KEYS, startTestStack, stored, type TestStack } from '@kunlun/gateway/testing';
+import { eventually, KEYS, runNodeScript, startTestStack, stored, type TestStack } from '@kunlun/gateway/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kunlun.js', import.meta.url));
 
-function kunlun(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const kunlun = (args: string[], env: Record<string, string>) => runNodeScript(BIN, args, env);
 
 describe('kunlun CLI', () => {
   let s: TestStack;

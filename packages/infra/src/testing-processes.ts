@@ -154,3 +154,19 @@ export async function startRedisServer(): Promise<{
   await launch();
   return { url: `redis://127.0.0.1:${port}`, port, restart: async () => (await stop(), await launch()), stop };
 }
+
+/** Runs a Node script to its end (a CLI under test), with env added to this process's. */
+export function runNodeScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -62,7 +62,14 @@ export async function eventually<T>(
   );
 }
 
-export { counterValue, kill9Pid, startRedisServer, startService, type ServiceProcess } from './testing-processes.js';
+export {
+  counterValue,
+  kill9Pid,
+  runNodeScript,
+  startRedisServer,
+  startService,
+  type ServiceProcess,
+} from './testing-processes.js';
 
 /** Creates a fresh topic, produces one message and consumes it back: what the value came back as. */
 export async function kafkaRoundTrip(kafka: Kafka, value: string): Promise<{ created: string[]; received: string }> {

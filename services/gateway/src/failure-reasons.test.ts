@@ -5,17 +5,14 @@
 // summary, `kunlun status`, `kunlun watch` and the page must name the agent, the round, the step
 // and the server's own reason, and the three stores must agree.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startFakeLlm, type FakeLlm } from '@kunlun/agents/testing';
 import { DEFAULT_AGENTS, type AgentRole, type FailureDescription } from '@kunlun/contracts';
-import { chromium, type Browser } from 'playwright-core';
-import { eventually, KEYS, startTestStack, stored, type TestStack } from './testing/stack.js';
+import type { Browser } from 'playwright-core';
+import { keepScreenshot, launchChromium, openSignedIn } from './testing/browser.js';
+import { eventually, KEYS, runNodeScript, startTestStack, stored, type TestStack } from './testing/stack.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const RESULTS = fileURLToPath(new URL('../../../test-results/', import.meta.url));
 const CLI = fileURLToPath(new URL('../../../packages/cli/bin/kunlun.js', import.meta.url));
 const LLM_TIMEOUT_MS = 1_500;
 
@@ -125,19 +122,7 @@ function agentsFor(c: Case) {
   };
 }
 
-function kunlun(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const kunlun = (args: string[], env: Record<string, string>) => runNodeScript(CLI, args, env);
 
 interface SimulationView {
   status: ({ state: string; failure: FailureDescription | null } & Record<string, unknown>) | null;
@@ -156,10 +141,7 @@ describe('why a simulation failed: the agent, the step and the server’s reason
     const env = { LLM_BASE_URL: llm.baseUrl, LLM_MODEL: 'unused-default', LLM_TIMEOUT_MS: String(LLM_TIMEOUT_MS) };
     s = await startTestStack({ agentEnv: { analyzer: env, proposer: env, critic: env, evaluator: env } });
     cliEnv = { KUNLUN_URL: s.baseUrl, KUNLUN_TOKEN: KEYS.operator };
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -197,9 +179,7 @@ describe('why a simulation failed: the agent, the step and the server’s reason
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(s.baseUrl);
-    await page.fill('#api-key', KEYS.operator);
-    await page.dispatchEvent('#api-key', 'change');
+    await openSignedIn(page, s.baseUrl, KEYS.operator);
 
     for (const { c, target, simulationId } of started) {
       const what = `${c.name} (${simulationId})`;
@@ -271,8 +251,7 @@ describe('why a simulation failed: the agent, the step and the server’s reason
       assert.match(shown.cause ?? '', c.reason, what);
       if (c.role === 'critic') assert.match(shown.context ?? '', /2 of 3 critics answered/);
       if (c.role === 'critic') {
-        await mkdir(RESULTS, { recursive: true });
-        await page.screenshot({ path: `${RESULTS}failure-reason.png`, fullPage: true });
+        await keepScreenshot(page, 'failure-reason');
       }
 
       await s.workers.expectConsistent(stored(simulationId));
@@ -339,9 +318,7 @@ describe('why a simulation failed: the agent, the step and the server’s reason
       );
 
       const page = await browser.newPage();
-      await page.goto(s.baseUrl);
-      await page.fill('#api-key', KEYS.operator);
-      await page.dispatchEvent('#api-key', 'change');
+      await openSignedIn(page, s.baseUrl, KEYS.operator);
       await page.click('#refresh');
       await page.click(`#simulation-list li[data-id="${simulationId}"]`);
       await page.waitForSelector('#rounds .critique.failed');

@@ -9,9 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { CONTROLS } from '@kunlun/contracts';
 import { eventually } from '@kunlun/infra/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { z } from 'zod';
 import { describeControls } from './routes/controls.js';
+import { launchChromium, openSignedIn } from './testing/browser.js';
 
 const PUBLIC = new URL('../public/', import.meta.url);
 const page = (file: string) => readFileSync(new URL(file, PUBLIC), 'utf8');
@@ -94,16 +95,11 @@ describe('page controls', () => {
         },
       });
     await api.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox'],
-    });
+    browser = await launchChromium();
     tab = await browser.newPage();
     const errors: string[] = [];
     tab.on('pageerror', (e) => errors.push(e.message));
-    await tab.goto(`http://127.0.0.1:${(api.server.address() as { port: number }).port}/`);
-    await tab.fill('#api-key', 'some-key');
-    await tab.dispatchEvent('#api-key', 'change');
+    await openSignedIn(tab, `http://127.0.0.1:${(api.server.address() as { port: number }).port}/`, 'some-key');
     await tab.click('#simulation-list li');
     await tab.waitForFunction((n) => document.querySelectorAll('#controls form').length === n, catalogue.length);
     // The agents of the open simulation fill every agent picker.

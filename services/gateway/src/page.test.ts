@@ -3,34 +3,18 @@
 // The web page in a real headless Chromium (Debian's, driven by playwright-core): start a
 // simulation from the form, watch rounds arrive, pause it from the page; a screenshot is kept.
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { slowAgents } from '@kunlun/orchestrator/testing';
+import { keepScreenshot, launchChromium, openSignedIn } from './testing/browser.js';
 import { KEYS, startTestStack, stored, type TestStack } from './testing/stack.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const RESULTS = fileURLToPath(new URL('../../../test-results/', import.meta.url));
 
 describe('web page', () => {
   let s: TestStack;
   let browser: Browser;
   before(async () => {
     s = await startTestStack({ agentEnv: slowAgents(250) });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -44,9 +28,7 @@ describe('web page', () => {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(s.baseUrl);
-      await page.fill('#api-key', KEYS.operator);
-      await page.dispatchEvent('#api-key', 'change');
+      await openSignedIn(page, s.baseUrl, KEYS.operator);
       // Agent and user text must be shown as text, never interpreted as HTML.
       const issue = 'Should parks <img src=x onerror="window.__xss=1"> charge entry fees to fund upkeep?';
       await page.fill('#issue', issue);
@@ -114,8 +96,7 @@ describe('web page', () => {
       assert.equal(status.generation, 1);
       assert.deepEqual(status.plannedTournaments, [{ round: 6, labels: ['calm', 'bold'] }]);
 
-      await mkdir(RESULTS, { recursive: true });
-      await page.screenshot({ path: `${RESULTS}page.png`, fullPage: true });
+      await keepScreenshot(page, 'page');
       assert.deepEqual(errors, []);
     },
   );

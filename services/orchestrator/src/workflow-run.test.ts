@@ -148,8 +148,8 @@ describe('simulation workflow: run and round controls', { concurrency: true }, (
 
     const ack = await sim.update(resumeUpdate, { by: 'alice' });
     assert.deepEqual([ack.changed, ack.status.state], [true, 'running']);
-    // Today the answer describes the state once the resume is published (see the todo test below).
-    assert.match(ack.message, /^resumed(; round 1 starts next| round 1 at step (start|analyze))$/);
+    // Named when it resumed, before round 1 began (not once the resume is published).
+    assert.equal(ack.message, 'resumed; round 1 starts next');
     await sim.handle.result();
     assert.deepEqual(sim.trail(), [
       '1 simulation.started (paused)',
@@ -451,20 +451,22 @@ describe('simulation workflow: run and round controls', { concurrency: true }, (
     assert.equal(round2.status.name, 'CANCELLED');
   });
 
+  /** How a stub critic's failure is described (the stubs attach no attempt). */
+  const ETHICS_DOWN = {
+    type: 'StubFailure',
+    message: 'the ethics critic is down',
+    agentId: 'critic-ethics',
+    role: 'critic',
+    round: 1,
+    step: 'critique',
+  } as const;
+
   it('a round that fails fails the simulation, with the reason', T, async () => {
     const sim = await w.start({ maxRounds: 2 });
     sim.fail({ activity: 'critiqueHypothesis', agentId: 'critic-ethics' }, 'the ethics critic is down');
     await assert.rejects(sim.handle.result(), WorkflowFailedError);
     // The cause a person needs (the agent's own words), who, where, and what it stopped.
-    const failure = {
-      type: 'StubFailure',
-      message: 'the ethics critic is down',
-      agentId: 'critic-ethics',
-      role: 'critic',
-      round: 1,
-      step: 'critique',
-      context: '2 of 3 critics answered, policy all needs 3',
-    };
+    const failure = { ...ETHICS_DOWN, context: '2 of 3 critics answered, policy all needs 3' };
     const reason =
       'critic-ethics (critic) failed at round 1, step critique: StubFailure: the ethics critic is down — 2 of 3 critics answered, policy all needs 3';
     assert.deepEqual(sim.trail(), ['1 simulation.started (running)', '2 simulation.failed (failed)']);
@@ -481,18 +483,7 @@ describe('simulation workflow: run and round controls', { concurrency: true }, (
     const result = await sim.handle.result();
     const round = result.rounds[0] as RoundResult;
     assert.deepEqual(round.failedCritics, [
-      {
-        criticId: 'critic-ethics',
-        error: 'the ethics critic is down',
-        failure: {
-          type: 'StubFailure',
-          message: 'the ethics critic is down',
-          agentId: 'critic-ethics',
-          role: 'critic',
-          round: 1,
-          step: 'critique',
-        },
-      },
+      { criticId: 'critic-ethics', error: 'the ethics critic is down', failure: ETHICS_DOWN },
     ]);
     assert.deepEqual(round.critiques.map((c) => c.criticId).sort(), ['critic-feasibility', 'critic-logic']);
     assert.deepEqual(sim.trail(), [

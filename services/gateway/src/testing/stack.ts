@@ -145,4 +145,4 @@ export async function readEvents(
   }
 }
 
-export { eventually } from '@kunlun/infra/testing';
+export { eventually, runNodeScript } from '@kunlun/infra/testing';
