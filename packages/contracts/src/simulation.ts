@@ -176,6 +176,8 @@ export const SimulationInputSchema = z
     timeouts: AgentTimeoutsSchema.default(AgentTimeoutsSchema.parse({})),
     /** Continue as new after this many rounds in one run (or earlier when Temporal suggests it). */
     continueAsNewAfterRounds: z.number().int().min(1).max(1000).default(100),
+    /** …and after this many handled controls, also while paused (each adds events and an answer to history). */
+    continueAsNewAfterControls: z.number().int().min(10).max(1000).default(500),
     approval: ApprovalPolicySchema.default(ApprovalPolicySchema.parse({})),
     /** Branch tournaments planned from the start (more can be added with the branch control). */
     branching: BranchingSchema.optional(),

@@ -24,3 +24,9 @@ export const CONTINUE_AS_NEW_NOT_FAILED_PATCH = 'continue-as-new-not-failed-v1';
 export const HOLD_FINAL_REPORT_PATCH = 'hold-final-report-while-paused-v1';
 /** Signal twins check the registry's request schema too, as updates do (older histories: the rules alone). */
 export const CONTROL_SCHEMAS_PATCH = 'control-schemas-v1';
+/**
+ * A run hands over (continues as new) after `continueAsNewAfterControls` handled controls too, and also
+ * while paused: history and the server's per-run update count stay bounded however long a person
+ * steers a held simulation.
+ */
+export const HAND_OVER_AFTER_CONTROLS_PATCH = 'hand-over-after-controls-v1';

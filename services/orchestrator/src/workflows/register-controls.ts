@@ -31,10 +31,17 @@ function validate<N extends ControlName>(name: N, view: ControlView, req: Contro
 function registerUpdate<N extends ControlName>(run: SimulationRun, name: N): void {
   const handler = CONTROL_HANDLERS[name];
   const update = CONTROL_UPDATES[name] as UpdateDefinition<ControlAck, [ControlRequest<N>]>;
-  setHandler(update, (req: ControlRequest<N>) => handler.apply(run, req), {
-    // Update validators do not run on replay: today's schema applies to every update.
-    validator: (req: ControlRequest<N>) => validate(name, { ...run.view(), schemaRules: true }, req, true),
-  });
+  setHandler(
+    update,
+    (req: ControlRequest<N>) => {
+      run.controlsHandled++; // a refused update leaves no event: only accepted ones count
+      return handler.apply(run, req);
+    },
+    {
+      // Update validators do not run on replay: today's schema applies to every update.
+      validator: (req: ControlRequest<N>) => validate(name, { ...run.view(), schemaRules: true }, req, true),
+    },
+  );
 }
 
 /** Signal twins: same rules; a refused one is logged and dropped (the sender is not waiting). */
@@ -42,6 +49,7 @@ function registerSignal<N extends ControlName>(run: SimulationRun, name: N): voi
   const handler = CONTROL_HANDLERS[name];
   const signal = CONTROL_SIGNALS[name as SignalControlName] as SignalDefinition<[ControlRequest<N>]>;
   setHandler(signal, async (req: ControlRequest<N>) => {
+    run.controlsHandled++; // in history whether or not it is taken
     try {
       // Signal handlers (and their validation) run again on replay: old histories keep the old rules.
       const view = { ...run.view(), legacyRules: !patched(CONTROL_RULES_V2_PATCH) };

@@ -11,8 +11,9 @@ import {
   type SimulationEvent,
   type SimulationResult,
 } from '@kunlun/contracts';
-import { CancellationScope, isCancellation, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import { describeError } from './failure-description.js';
+import { HAND_OVER_AFTER_CONTROLS_PATCH } from './patches.js';
 import { enterPause, orchestrator, surely } from './publish.js';
 import type { SimulationRun } from './simulation-run.js';
 
@@ -36,9 +37,25 @@ export function startEvents(run: SimulationRun): {
 }
 
 /** Hand over at a round boundary: after the configured number of rounds, or when Temporal suggests it. */
+/** Enough controls in this run (each adds ~5 events and an answer to its history; the server caps updates per run). */
+function controlsDue(run: SimulationRun): boolean {
+  // The workflow parses its input: one recorded before the field existed gets today's default.
+  return run.controlsHandled >= run.input.continueAsNewAfterControls;
+}
+
 export function dueForHandover(run: SimulationRun): boolean {
   const done = run.log.outcomes.length;
-  return done >= run.input.continueAsNewAfterRounds || (done > 0 && workflowInfo().continueAsNewSuggested);
+  if (done >= run.input.continueAsNewAfterRounds || (done > 0 && workflowInfo().continueAsNewSuggested)) return true;
+  return controlsDue(run) && patched(HAND_OVER_AFTER_CONTROLS_PATCH);
+}
+
+/**
+ * While held (paused between rounds, or after the last one): hand over once the controls or the
+ * history call for it. Read inside a wait's condition, so it must not call patched(): the caller
+ * asks that once before it waits.
+ */
+export function dueForHandoverWhilePaused(run: SimulationRun): boolean {
+  return run.pause !== null && (controlsDue(run) || workflowInfo().continueAsNewSuggested);
 }
 
 /** A round not run: marked by skipRound, or passed over by a fast-forward. Returns the skip's publish. */

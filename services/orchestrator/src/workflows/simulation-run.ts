@@ -73,6 +73,8 @@ export class SimulationRun {
   finishing = false;
   ended: Extract<SimulationState, 'completed' | 'cancelled' | 'failed'> | null = null;
   failure: FailureDescription | null = null;
+  /** Controls this run handled (accepted updates, every signal): each adds events to its history. */
+  controlsHandled = 0;
 
   constructor(
     readonly input: SimulationInput,

@@ -13,7 +13,12 @@ import {
 } from '@kunlun/contracts';
 import * as wf from '@temporalio/workflow';
 import { applyBacktrack } from './backtrack.js';
-import { BOUNDARY_PAUSE_PATCH, CONTINUE_AS_NEW_NOT_FAILED_PATCH, HOLD_FINAL_REPORT_PATCH } from './patches.js';
+import {
+  BOUNDARY_PAUSE_PATCH,
+  CONTINUE_AS_NEW_NOT_FAILED_PATCH,
+  HAND_OVER_AFTER_CONTROLS_PATCH,
+  HOLD_FINAL_REPORT_PATCH,
+} from './patches.js';
 import { enterPause, orchestrator } from './publish.js';
 import { registerControls } from './register-controls.js';
 import { registerRoundProgress } from './round-progress.js';
@@ -63,8 +68,20 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         if (run.pendingBacktrack) continue;
         await wf.continueAsNew<typeof simulationWorkflow>(input, run.handover(next));
       }
-      await wf.condition(() => run.pause === null || run.pendingBacktrack !== null);
+      // Held between rounds: a person may steer for a long time, so the run also hands over while held.
+      const handsOverWhileHeld = run.pause !== null && wf.patched(HAND_OVER_AFTER_CONTROLS_PATCH);
+      await wf.condition(
+        () =>
+          run.pause === null ||
+          run.pendingBacktrack !== null ||
+          (handsOverWhileHeld && step.dueForHandoverWhilePaused(run)),
+      );
       if (run.pendingBacktrack) continue;
+      if (handsOverWhileHeld && step.dueForHandoverWhilePaused(run)) {
+        await wf.condition(() => wf.allHandlersFinished() || run.pendingBacktrack !== null);
+        if (run.pendingBacktrack) continue;
+        await wf.continueAsNew<typeof simulationWorkflow>(input, run.handover(next));
+      }
       // A boundary pause asked for while no round ran (before round 1, after a skip, across a hand-over).
       if (run.pauseAtRoundBoundary && wf.patched(BOUNDARY_PAUSE_PATCH)) {
         run.pauseAtRoundBoundary = false;
