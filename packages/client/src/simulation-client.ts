@@ -78,6 +78,37 @@ async function translate<T>(
   }
 }
 
+/**
+ * The update reached a workflow task that failed before it was taken, e.g. the server refused to
+ * let the run continue as new because more messages had arrived meanwhile (UnhandledCommand): it
+ * was not applied, and the next workflow task takes it.
+ */
+export function updateNotTaken(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown; details?: unknown } } | null)?.cause;
+  return (
+    err instanceof Error &&
+    err.name === 'ServiceError' &&
+    cause?.code === GRPC_FAILED_PRECONDITION &&
+    typeof cause.details === 'string' &&
+    cause.details.includes('workflow task failure')
+  );
+}
+
+const UNTAKEN_ATTEMPTS = 6;
+/** gRPC's status code (the client's own dependency on grpc-js is indirect). */
+const GRPC_FAILED_PRECONDITION = 9;
+
+async function retryUntaken<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!updateNotTaken(err) || attempt >= UNTAKEN_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    }
+  }
+}
+
 export class SimulationClient {
   constructor(private readonly client: Client) {}
 
@@ -171,7 +202,11 @@ export class SimulationClient {
 
   /** Sends a control (CONTROLS in @kunlun/contracts) and waits for the simulation's answer. */
   control<N extends ControlName>(simulationId: string, name: N, request: ControlRequest<N>): Promise<ControlAck> {
-    return this.onHandle(simulationId, (h) => h.executeUpdate(CONTROL_UPDATES[name], { args: [request] }));
+    // One id for every attempt: the server answers a repeat of an update it took with its outcome.
+    const updateId = randomUUID();
+    return this.onHandle(simulationId, (h) =>
+      retryUntaken(() => h.executeUpdate(CONTROL_UPDATES[name], { args: [request], updateId })),
+    );
   }
   /** Fire and forget: the same rules as control(), but a refused one is only logged by the workflow. */
   controlSignal<N extends SignalControlName>(simulationId: string, name: N, request: ControlRequest<N>): Promise<void> {

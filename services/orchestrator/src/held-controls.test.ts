@@ -35,20 +35,27 @@ describe('a held simulation takes thousands of controls', () => {
       await w.waitForStatus(id, 'held before round 1', (s) => s.state === 'paused');
 
       const answered = { noOp: 0, signalled: 0, overridden: 0, reverted: 0, refused: 0 };
+      // One override and its revert at a time: a revert is refused once the param changed again.
+      let overrides: Promise<unknown> = Promise.resolve();
+      const overrideAndRevert = async (i: number): Promise<void> => {
+        const ack = await w.simulations.overrideAgent(id, {
+          agentId: 'proposer',
+          params: { temperature: i % 60 === 0 ? 0.9 : 0.5 },
+          by: 'ana',
+          reason: `tuning ${i}`,
+        });
+        answered.overridden++;
+        const mine = ack.status.overrides.findLast((o) => o.kind === 'override' && o.reason === `tuning ${i}`);
+        assert.ok(mine, `override ${i} is in the audit trail the answer carries`);
+        await w.simulations.revertOverride(id, { overrideId: mine.id, by: 'ana' });
+        answered.reverted++;
+      };
       /** The i-th control: mostly no-op pauses (updates and signals), some audited overrides and their reverts, some refusals. */
       const send = async (i: number): Promise<void> => {
         if (i % 30 === 0) {
-          const ack = await w.simulations.overrideAgent(id, {
-            agentId: 'proposer',
-            params: { temperature: i % 60 === 0 ? 0.9 : 0.5 },
-            by: 'ana',
-            reason: `tuning ${i}`,
-          });
-          answered.overridden++;
-          const mine = ack.status.overrides.findLast((o) => o.kind === 'override' && o.reason === `tuning ${i}`);
-          assert.ok(mine, `override ${i} is in the audit trail the answer carries`);
-          await w.simulations.revertOverride(id, { overrideId: mine.id, by: 'ana' });
-          answered.reverted++;
+          const turn = overrides.then(() => overrideAndRevert(i));
+          overrides = turn.catch(() => undefined);
+          await turn;
         } else if (i % 15 === 0) {
           await assert.rejects(w.simulations.approve(id, { by: 'ana' }), ControlRefusedError);
           answered.refused++;

@@ -26,10 +26,20 @@ export async function saveScenario(
   for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${simulationId}/round-'` }))
     ids.push(wf.workflowId);
   for (const workflowId of ids.sort()) {
-    const handle = client.workflow.getHandle(workflowId);
-    const desc = await handle.describe();
-    const history = await handle.fetchHistory();
-    runs.push({ workflowId, workflowType: desc.type, history: JSON.parse(historyToJSON(history)) as unknown });
+    // Every run of the id (a simulation that continued as new has several), oldest first.
+    const runIds: Array<{ runId: string; start: number }> = [];
+    for await (const r of client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      runIds.push({ runId: r.runId, start: r.startTime.getTime() });
+    runIds.sort((a, b) => a.start - b.start);
+    // Visibility may not list the last run yet: it is the one the id names now.
+    const latest = (await client.workflow.getHandle(workflowId).describe()).runId;
+    if (!runIds.some((r) => r.runId === latest)) runIds.push({ runId: latest, start: Infinity });
+    for (const { runId } of runIds) {
+      const handle = client.workflow.getHandle(workflowId, runId);
+      const desc = await handle.describe();
+      const history = await handle.fetchHistory();
+      runs.push({ workflowId, workflowType: desc.type, history: JSON.parse(historyToJSON(history)) as unknown });
+    }
   }
   await writeFile(
     join(HISTORIES_DIR, `${label}-${scenario}.json`),

@@ -154,6 +154,30 @@ try {
   await sims.resume(steered);
   await sims.result(steered);
   console.log('steered', await saveScenario(w.client, label, 'steered', steered));
+
+  // Held while steered: hands over (continues as new) after every 10 controls, while paused.
+  const held = (
+    await sims.start({
+      simulationId: `${prefix}-held`,
+      issue: ISSUE,
+      maxRounds: 2,
+      startPaused: true,
+      continueAsNewAfterControls: 10,
+    })
+  ).simulationId;
+  for (let i = 0; i < 24; i++) {
+    if (i % 8 === 0) {
+      const ack = await sims.overrideAgent(held, { agentId: 'proposer', params: { temperature: 0.4 }, by: 'fixture' });
+      await sims.revertOverride(held, { overrideId: ack.status.overrides.at(-1)!.id, by: 'fixture' });
+    } else if (i % 3 === 0) await sims.controlSignal(held, 'pause', { at: 'now' });
+    else await sims.pause(held, { by: 'fixture' });
+  }
+  await eventually('handed over twice while held', async () =>
+    (await sims.status(held)).continuedAsNew >= 2 ? true : undefined,
+  );
+  await sims.resume(held);
+  await sims.result(held);
+  console.log('held', await saveScenario(w.client, label, 'held', held));
 } finally {
   await w.stop();
 }
