@@ -30,3 +30,8 @@ export const CONTROL_SCHEMAS_PATCH = 'control-schemas-v1';
  * steers a held simulation.
  */
 export const HAND_OVER_AFTER_CONTROLS_PATCH = 'hand-over-after-controls-v1';
+/**
+ * A round cancelled while its critics ran (a backtrack, a cancel) ends cancelled: their cancelled calls are
+ * not critics that failed (older histories: the round failed with CriticPolicyNotMet, failing the simulation).
+ */
+export const CRITICS_CANCELLED_PATCH = 'critics-cancelled-not-failed-v1';

@@ -26,6 +26,7 @@ import {
   ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
+  isCancellation,
   patched,
   proxyActivities,
   setHandler,
@@ -35,6 +36,7 @@ import { approvalDeadline, approvalReason, approvalRecord, decisionOrDefault, re
 import { agentActivityOptions } from './call-options.js';
 import { awaitDecision } from './checkpoint.js';
 import { combineFailures, describeError } from './failure-description.js';
+import { CRITICS_CANCELLED_PATCH } from './patches.js';
 
 export const CRITIC_POLICY_NOT_MET = 'CriticPolicyNotMet';
 /** Patch: the round tells its parent as soon as its checkpoint closes, with what it recorded. */
@@ -121,6 +123,9 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       ),
     ),
   );
+  // The round itself was cancelled: its critics' calls were cut short, none of them failed.
+  const cancelled = settled.find((s) => s.status === 'rejected' && isCancellation(s.reason));
+  if (cancelled && patched(CRITICS_CANCELLED_PATCH)) throw (cancelled as PromiseRejectedResult).reason;
   const critiques: Critique[] = [];
   const failedCritics: CriticFailure[] = [];
   settled.forEach((s, i) => {
