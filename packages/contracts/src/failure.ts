@@ -11,10 +11,12 @@ import { ROUND_STEPS } from './simulation.js';
 export const MAX_FAILURE_OTHERS = 8;
 /** Messages are the servers' words: long enough for a cause, short enough for a status line. */
 export const MAX_FAILURE_MESSAGE = 2_000;
+/** A failure's type is a class or error-type name; longer says nothing more. */
+export const MAX_FAILURE_TYPE = 200;
 
 export const FailureCauseSchema = z.object({
   /** The root cause's error type: LlmRejectedError, LlmTruncatedError, StartToCloseTimeout, … */
-  type: z.string().min(1).max(200),
+  type: z.string().min(1).max(MAX_FAILURE_TYPE),
   message: z.string().max(MAX_FAILURE_MESSAGE),
   agentId: z.string().max(200).optional(),
   role: z.enum(AGENT_ROLES).optional(),

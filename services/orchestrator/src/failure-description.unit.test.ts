@@ -2,7 +2,13 @@
 // description status, events, the page and the CLI show.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AgentErrorType, DEFAULT_AGENTS, describeFailure, type AgentFailureDetails } from '@kunlun/contracts';
+import {
+  AgentErrorType,
+  DEFAULT_AGENTS,
+  describeFailure,
+  FailureDescriptionSchema,
+  type AgentFailureDetails,
+} from '@kunlun/contracts';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -160,5 +166,30 @@ describe('failure descriptions', () => {
     const long = describeError(new Error('x'.repeat(5_000)));
     assert.equal(long.message.length, 2_000);
     assert.equal(long.type, 'Error');
+  });
+
+  it('a cut never splits a surrogate pair, and a lone surrogate from a server becomes U+FFFD', () => {
+    // U+1F600's high surrogate is the 1,999th code unit: a plain slice would keep it alone.
+    const straddling = describeError(new Error(`${'x'.repeat(1_998)}😀 and more`));
+    assert.ok(straddling.message.isWellFormed());
+    assert.ok(straddling.message.length <= 2_000);
+    assert.equal(straddling.message, `${'x'.repeat(1_998)}…`);
+    const lone = describeError(agentError(AgentErrorType.LlmRejected, 'bad \ud83d answer'));
+    assert.equal(lone.message, 'bad \ufffd answer');
+    assert.ok(describeFailure(lone).isWellFormed());
+  });
+
+  it('whatever the root cause says, the description is one its schema (events, the read model) accepts', () => {
+    const odd = [
+      ApplicationFailure.create({ message: 'no type', type: '' }), // as decoded from history when none was set
+      Object.assign(new Error('a long class name'), { name: 'E'.repeat(300) }),
+      Object.assign(new Error('\udc00'), { name: 'Odd\ud800Error' }),
+    ];
+    for (const err of odd) {
+      const f = describeError(activity('analyzeIssue', err));
+      const parsed = FailureDescriptionSchema.safeParse(f);
+      assert.ok(parsed.success, `${JSON.stringify(f)}: ${parsed.error?.message}`);
+      assert.ok(f.type.isWellFormed() && f.message.isWellFormed());
+    }
   });
 });

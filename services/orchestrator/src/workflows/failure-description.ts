@@ -7,6 +7,7 @@ import {
   FailureDescriptionSchema,
   MAX_FAILURE_MESSAGE,
   MAX_FAILURE_OTHERS,
+  MAX_FAILURE_TYPE,
   type AgentFailureDetails,
   type AgentRole,
   type AgentSpec,
@@ -65,8 +66,16 @@ function roundOfWorkflowId(workflowId: string): { round?: number; branch?: strin
   return { round: Number(m[1]), ...(m[2] ? { branch: m[2] } : {}) };
 }
 
-function clip(text: string): string {
-  return text.length > MAX_FAILURE_MESSAGE ? `${text.slice(0, MAX_FAILURE_MESSAGE - 1)}…` : text;
+/**
+ * At most `max` code units of well-formed text: the description goes into status, events and
+ * (as a round's failure message) Temporal's history, none of which may carry a lone surrogate;
+ * a cut never ends on half a pair, and a server's message may hold one already.
+ */
+function clip(text: string, max = MAX_FAILURE_MESSAGE): string {
+  const whole = text.toWellFormed();
+  if (whole.length <= max) return whole;
+  const cut = /[\uD800-\uDBFF]$/.test(whole.slice(0, max - 1)) ? max - 2 : max - 1;
+  return `${whole.slice(0, cut)}…`;
 }
 
 function withoutUndefined<T extends object>(o: T): T {
@@ -132,7 +141,7 @@ export function describeError(err: unknown, known: FailureContext = {}): Failure
   const role = found.role;
   const soleAgent = role && role !== 'critic' ? known.agents?.filter((a) => a.role === role) : undefined;
   return withoutUndefined({
-    type: root.type,
+    type: clip(root.type || 'Error', MAX_FAILURE_TYPE),
     message: clip(root.message),
     agentId: found.agentId ?? known.agentId ?? (soleAgent?.length === 1 ? soleAgent[0]!.id : undefined),
     role,
