@@ -76,6 +76,19 @@ function drawFor(faults: FaultConfig): () => number {
 }
 
 /**
+ * A server's words can hold a lone surrogate (a JSON escape of half an emoji). Temporal's failure
+ * messages are protobuf strings: a short one with a lone surrogate cannot be encoded and kills
+ * the worker, a long one reaches history altered. Every message (and stack) of the chain is made
+ * well-formed before the failure leaves the activity.
+ */
+function wellFormedChain(err: Error): void {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (!e.message.isWellFormed()) e.message = e.message.toWellFormed();
+    if (e.stack && !e.stack.isWellFormed()) e.stack = e.stack.toWellFormed();
+  }
+}
+
+/**
  * The failure as the workflow will see it, naming the agent and the attempt: through Temporal's
  * ActivityFailure the workflow learns only the activity type. Type, message, retryability and
  * Retry-After are kept; a cancellation stays what it is.
@@ -83,6 +96,7 @@ function drawFor(faults: FaultConfig): () => number {
 function withAgentDetails(err: unknown, role: AgentRole, input: Call): unknown {
   const ctx = Context.current();
   if (err instanceof CancelledFailure || ctx.cancellationSignal.aborted) return err;
+  if (err instanceof Error) wellFormedChain(err);
   const details: AgentFailureDetails = {
     agentId: input.agent.id,
     role,

@@ -339,6 +339,21 @@ describe('openai provider', () => {
     assert.ok(Date.now() - t0 < 1_200, 'did not wait for the answer after cancellation');
   });
 
+  it('a lone surrogate in what the server says leaves the activity as well-formed text', async () => {
+    // A JSON escape of half an emoji: the body is valid UTF-8, JSON.parse gives a lone surrogate.
+    // A short failure message with one cannot be sent to Temporal at all (the worker dies on it).
+    const wellFormed = (err: unknown) => {
+      assert.ok(err instanceof ApplicationFailure);
+      for (let e: Error | undefined = err; e; e = e.cause as Error | undefined)
+        assert.ok(e.message.isWellFormed(), `not well-formed: ${JSON.stringify(e.message)}`);
+      return true;
+    };
+    refuses(400, '{"error": {"message": "model \\ud83d is not known"}}');
+    await assert.rejects(run(), wellFormed);
+    answers('\ud83d not JSON');
+    await assert.rejects(run(), wellFormed);
+  });
+
   it('refuses the openai provider when no endpoint is configured', async () => {
     await assert.rejects(
       run(undefined, { ...deps, llm: null }),
