@@ -5,10 +5,11 @@ import { describe, it } from 'node:test';
 import { CONTROL_UPDATES, malformedTextPath } from '@kunlun/contracts';
 import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import { stubWorkersForSuite, WORKFLOW_TEST } from './testing/stub-activities.js';
+import { BOLD_AND_CALM, stubWorkersForSuite, WORKFLOW_TEST } from './testing/stub-activities.js';
 
 const {
   backtrack: backtrackUpdate,
+  branch: branchUpdate,
   pause: pauseUpdate,
   pauseAt: pauseAtUpdate,
   resume: resumeUpdate,
@@ -36,6 +37,21 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
       '4 round.completed r2 g1 (running)',
       '5 simulation.completed g1 (completed)',
     ]);
+  });
+
+  it("backtrack while a tournament's critics run: the contenders are interrupted, not failed", T, async () => {
+    const sim = await w.start({ maxRounds: 2 });
+    const critics = sim.hold({ activity: 'critiqueHypothesis', round: 2 });
+    await sim.update(branchUpdate, { atRound: 2, branches: BOLD_AND_CALM });
+    await critics.holding(6);
+    const ack = await sim.update(backtrackUpdate, { toRound: 1 }).catch(async (err: unknown) => {
+      const s = await sim.status();
+      assert.fail(`backtrack answered ${String(err)}; the simulation is ${s.state}: ${JSON.stringify(s.failure)}`);
+    });
+    assert.equal(ack.changed, true);
+    critics.release();
+    await sim.handle.result();
+    assert.deepEqual(sim.trail().at(-1), '6 simulation.completed g1 (completed)');
   });
 
   it('cancel while the critics run: the simulation is cancelled, not failed', T, async () => {
