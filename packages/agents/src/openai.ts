@@ -39,10 +39,17 @@ export interface ChatCallOptions {
 }
 
 // Models often wrap the JSON in one Markdown fence even when asked not to. Only a fence around the
-// whole answer is taken off: JSON inside prose stays bad output.
-const FENCED = /^\s*```[\w+-]*[^\S\n]*\n?((?:(?!```)[\s\S])*?)\s*```\s*$/;
+// whole answer is taken off: JSON inside prose stays bad output. Done by hand, in linear time: a
+// regular expression for it backtracks cubically on a fence followed by a long run of spaces,
+// which blocks the worker's event loop (heartbeats and every other call on it) for minutes.
+const FENCE = '```';
 export function unfence(content: string): string {
-  return FENCED.exec(content)?.[1] ?? content;
+  const text = content.trim();
+  if (text.length < 2 * FENCE.length || !text.startsWith(FENCE) || !text.endsWith(FENCE)) return content;
+  const inner = text.slice(FENCE.length, -FENCE.length);
+  if (inner.includes(FENCE)) return content;
+  const info = /^[\w+-]*/.exec(inner)![0]; // the fence's language tag (json, JSON5, …)
+  return inner.slice(info.length).trim();
 }
 
 function responseFormat(style: RequestStyle, role: AgentRole, schema: z.ZodType): Record<string, unknown> {

@@ -1,7 +1,9 @@
 // The openai provider against the fake OpenAI-compatible server on loopback: the real HTTP
 // protocol, real activity context (heartbeats, cancellation), real error classification.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { startFakeLlm, type FakeLlm } from '@kunlun/agents/testing';
 import {
   AgentErrorType,
@@ -381,5 +383,34 @@ describe('unfence', () => {
     const two = '```json\n{"a": 1}\n```\n```json\n{"b": 2}\n```';
     assert.equal(unfence(two), two);
     assert.equal(unfence('Answer: ```{"a": 1}```'), 'Answer: ```{"a": 1}```');
+  });
+});
+
+describe('unfence on pathological answers', () => {
+  it('a fence followed by a long run of spaces is judged at once (no backtracking)', async () => {
+    // Run in a thread, so a call that does not return fails here instead of blocking the test. A
+    // regular expression took ~40 s at 6,000 spaces and grows with the cube of the run; the bound
+    // below is thousands of times what a linear pass needs on any machine.
+    const answer = '```json' + ' '.repeat(20_000) + 'x';
+    const probe = new Worker(
+      // An eval thread does not inherit the test's TypeScript loader: it registers tsx itself.
+      `const { parentPort, workerData } = require('node:worker_threads');
+       import('tsx/esm/api')
+         .then((tsx) => (tsx.register(), import(workerData.module)))
+         .then((m) => parentPort.postMessage(m.unfence(workerData.answer)));`,
+      {
+        eval: true,
+        workerData: { module: new URL('./openai.ts', import.meta.url).href, answer },
+      },
+    );
+    try {
+      const unfenced = await Promise.race([
+        once(probe, 'message').then(([m]) => m as string),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('unfence did not answer within 20 s')), 20_000)),
+      ]);
+      assert.equal(unfenced, answer, 'not a fence around the whole answer: unchanged');
+    } finally {
+      await probe.terminate();
+    }
   });
 });
