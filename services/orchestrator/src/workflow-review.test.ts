@@ -121,6 +121,28 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
     },
   );
 
+  it('held, refused controls beyond the server cap are still answered as refusals', { timeout: 900_000 }, async () => {
+    const sim = await w.start({ maxRounds: 1, startPaused: true });
+    await sim.event('simulation.paused');
+    const CONTROLS = 2_100;
+    let next = 0;
+    const found: { wrong?: Error & { at?: number } } = {};
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        for (let i = next++; i < CONTROLS && !found.wrong; i = next++) {
+          const answer = await sim.refusal(CONTROL_UPDATES.approve, {}).catch((err: unknown) => err as Error);
+          if (answer instanceof Error) found.wrong ??= Object.assign(answer, { at: i });
+        }
+      }),
+    );
+    assert.ok(
+      !found.wrong,
+      `control ${found.wrong?.at} of ${CONTROLS}: ${(found.wrong?.cause as Error | undefined)?.message ?? found.wrong?.message}`,
+    );
+    await sim.update(resumeUpdate, {});
+    await sim.handle.result();
+  });
+
   it("a critic's long message clipped in the middle of an emoji stays well-formed text", T, async () => {
     const sim = await w.start({ maxRounds: 1 });
     // U+1F600 straddles the 2,000-character limit: its high surrogate is the 1,999th code unit.
