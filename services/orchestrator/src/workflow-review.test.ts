@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { CONTROL_UPDATES, malformedTextPath } from '@kunlun/contracts';
 import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
-import { BOLD_AND_CALM, stubWorkersForSuite, WORKFLOW_TEST } from './testing/stub-activities.js';
+import { BOLD_AND_CALM, stubWorkersForSuite, WORKFLOW_TEST, type StubSimulation } from './testing/stub-activities.js';
 
 const {
   backtrack: backtrackUpdate,
@@ -19,10 +19,10 @@ const T = WORKFLOW_TEST;
 describe('review: failures and hand-overs', { concurrency: true }, () => {
   const w = stubWorkersForSuite();
 
-  it('backtrack while the critics run: the round is interrupted, not failed', T, async () => {
-    const sim = await w.start({ maxRounds: 2 });
+  /** Holds round 2's critique calls, backtracks to round 1 while they run, and lets the run finish. */
+  async function backtrackWhileCriticsRun(sim: StubSimulation, calls: number): Promise<string[]> {
     const critics = sim.hold({ activity: 'critiqueHypothesis', round: 2 });
-    await critics.holding(3);
+    await critics.holding(calls);
     const ack = await sim.update(backtrackUpdate, { toRound: 1 }).catch(async (err: unknown) => {
       const s = await sim.status();
       assert.fail(`backtrack answered ${String(err)}; the simulation is ${s.state}: ${JSON.stringify(s.failure)}`);
@@ -30,7 +30,12 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
     assert.equal(ack.changed, true);
     critics.release();
     await sim.handle.result();
-    assert.deepEqual(sim.trail(), [
+    return sim.trail();
+  }
+
+  it('backtrack while the critics run: the round is interrupted, not failed', T, async () => {
+    const sim = await w.start({ maxRounds: 2 });
+    assert.deepEqual(await backtrackWhileCriticsRun(sim, 3), [
       '1 simulation.started (running)',
       '2 round.completed r1 (running)',
       '3 simulation.backtracked g1 (running)',
@@ -41,17 +46,14 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
 
   it("backtrack while a tournament's critics run: the contenders are interrupted, not failed", T, async () => {
     const sim = await w.start({ maxRounds: 2 });
-    const critics = sim.hold({ activity: 'critiqueHypothesis', round: 2 });
     await sim.update(branchUpdate, { atRound: 2, branches: BOLD_AND_CALM });
-    await critics.holding(6);
-    const ack = await sim.update(backtrackUpdate, { toRound: 1 }).catch(async (err: unknown) => {
-      const s = await sim.status();
-      assert.fail(`backtrack answered ${String(err)}; the simulation is ${s.state}: ${JSON.stringify(s.failure)}`);
-    });
-    assert.equal(ack.changed, true);
-    critics.release();
-    await sim.handle.result();
-    assert.deepEqual(sim.trail().at(-1), '6 simulation.completed g1 (completed)');
+    const trail = await backtrackWhileCriticsRun(sim, 6);
+    assert.deepEqual(trail.slice(2), [
+      '3 simulation.backtracked g1 (running)',
+      '4 round.branched r2 g1 (running)',
+      '5 round.completed r2 g1 (running)',
+      '6 simulation.completed g1 (completed)',
+    ]);
   });
 
   it('cancel while the critics run: the simulation is cancelled, not failed', T, async () => {
