@@ -1,7 +1,27 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { agentTaskQueue, SEARCH_ATTRIBUTE_REGISTRATIONS, TOPIC_SPECS, TOPICS } from './index.js';
+import {
+  agentTaskQueue,
+  parseRoundWorkflowId,
+  roundWorkflowId,
+  SEARCH_ATTRIBUTE_REGISTRATIONS,
+  TOPIC_SPECS,
+  TOPICS,
+} from './index.js';
+
+describe('round workflow ids', () => {
+  it('parse back to what built them; other ids are not a round', () => {
+    for (const at of [{}, { generation: 2 }, { branch: 'bold' }, { generation: 1, branch: 'a.b-c' }])
+      assert.deepEqual(parseRoundWorkflowId(roundWorkflowId('tenant-a~sim-1', 7, at)), {
+        round: 7,
+        generation: 'generation' in at ? at.generation : 0,
+        ...('branch' in at ? { branch: at.branch } : {}),
+      });
+    assert.equal(parseRoundWorkflowId('sim-1'), null);
+    assert.equal(parseRoundWorkflowId('sim-1/report'), null);
+  });
+});
 
 describe('task queues', () => {
   it('gives each role its own queue and each critic pool its own', () => {

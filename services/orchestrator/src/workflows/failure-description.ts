@@ -8,6 +8,7 @@ import {
   MAX_FAILURE_MESSAGE,
   MAX_FAILURE_OTHERS,
   MAX_FAILURE_TYPE,
+  parseRoundWorkflowId,
   type AgentFailureDetails,
   type AgentRole,
   type AgentSpec,
@@ -59,13 +60,6 @@ function isAgentDetails(d: unknown): d is AgentFailureDetails {
   return typeof v === 'object' && v !== null && typeof v.agentId === 'string' && typeof v.attempt === 'number';
 }
 
-/** `<simulation>/round-3.g1.b-bold` → round 3, branch bold. */
-function roundOfWorkflowId(workflowId: string): { round?: number; branch?: string } {
-  const m = /\/round-(\d+)(?:\.g\d+)?(?:\.b-(.+))?$/.exec(workflowId);
-  if (!m) return {};
-  return { round: Number(m[1]), ...(m[2] ? { branch: m[2] } : {}) };
-}
-
 /**
  * At most `max` code units of well-formed text: the description goes into status, events and
  * (as a round's failure message) Temporal's history, none of which may carry a lone surrogate;
@@ -89,9 +83,9 @@ export function describeError(err: unknown, known: FailureContext = {}): Failure
   let e: unknown = err;
   for (;;) {
     if (e instanceof ChildWorkflowFailure) {
-      const { round, branch } = roundOfWorkflowId(e.execution.workflowId ?? '');
-      found.round ??= round;
-      found.branch ??= branch;
+      const child = parseRoundWorkflowId(e.execution.workflowId ?? '');
+      found.round ??= child?.round;
+      found.branch ??= child?.branch;
       e = e.cause;
       continue;
     }
@@ -128,7 +122,7 @@ export function describeError(err: unknown, known: FailureContext = {}): Failure
       found.role ??= details.role;
       found.attempts ??= details.attempt;
     }
-    root = { type: e.type ?? 'Error', message: e.message };
+    root = { type: e.type ?? '', message: e.message };
   } else if (e instanceof TimeoutFailure) {
     root = (e.timeoutType && TIMEOUTS[e.timeoutType]) || { type: 'Timeout', message: e.message };
     if (activity?.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED && known.maxAttempts)

@@ -50,9 +50,9 @@ export function dueForHandover(run: SimulationRun): boolean {
 }
 
 /**
- * While held (paused between rounds, or after the last one): hand over once the controls or the
- * history call for it. Read inside a wait's condition, so it must not call patched(): the caller
- * asks that once before it waits.
+ * While held between rounds: hand over once the controls or the history call for it (the hold
+ * after the last round does not hand over yet). Read inside a wait's condition, so it must not
+ * call patched(): the caller asks that once before it waits.
  */
 export function dueForHandoverWhilePaused(run: SimulationRun): boolean {
   return run.pause !== null && (controlsDue(run) || workflowInfo().continueAsNewSuggested);

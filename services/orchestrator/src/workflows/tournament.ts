@@ -2,8 +2,8 @@
 // from the same context; the best-scored one continues (its param changes are kept, as audited
 // overrides) and the others are pruned, kept as branch records.
 import {
-  describeFailure,
   agentTaskQueue,
+  describeFailure,
   roundNodeId,
   roundWorkflowId,
   type AgentSpec,
@@ -11,6 +11,7 @@ import {
   type BranchRecord,
   type BranchVariant,
   type EvaluatorActivities,
+  type FailureDescription,
   type RoundResult,
 } from '@kunlun/contracts';
 import {
@@ -107,7 +108,7 @@ async function approveWinner(
 function branchRecords(
   run: SimulationRun,
   t: PlannedTournament,
-  contenders: Array<{ variant: BranchVariant; result: RoundResult | null; error: string | null }>,
+  contenders: Array<{ variant: BranchVariant; result: RoundResult | null; failure: FailureDescription | null }>,
   best: { variant: BranchVariant; result: RoundResult | null },
 ): BranchRecord[] {
   const { round, generation } = run;
@@ -127,7 +128,7 @@ function branchRecords(
         ? `highest score ${top} of ${contenders.length} branches`
         : c.result
           ? `score ${c.result.evaluation.score} < ${top} of ${best.variant.label}`
-          : `failed: ${c.error}`,
+          : `failed: ${describeFailure(c.failure!)}`,
     at,
     ...(t.by ? { by: t.by } : {}),
   }));
@@ -166,12 +167,7 @@ export async function runTournament(run: SimulationRun, t: PlannedTournament): P
             agents: withOverrides(run.agents, variant.overrides),
           })
         : null;
-    return {
-      variant,
-      result: s.status === 'fulfilled' ? s.value : null,
-      error: failure && describeFailure(failure),
-      failure,
-    };
+    return { variant, result: s.status === 'fulfilled' ? s.value : null, failure };
   });
   // Stable sort: on equal scores the branch listed first wins.
   const best = contenders
@@ -181,7 +177,7 @@ export async function runTournament(run: SimulationRun, t: PlannedTournament): P
     throw ApplicationFailure.create({
       type: 'TournamentFailed',
       nonRetryable: true,
-      message: `round ${round}: every branch of the tournament failed: ${contenders.map((c) => `${c.variant.label}: ${c.error}`).join('; ')}`,
+      message: `round ${round}: every branch of the tournament failed: ${contenders.map((c) => `${c.variant.label}: ${describeFailure(c.failure!)}`).join('; ')}`,
       details: [
         combineFailures(
           contenders.map((c) => c.failure!),
