@@ -2,9 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { createIdempotentProducer, ensureTopics } from './kafka.js';
+import { primaries, type RedisClient } from './redis.js';
 
 export const stackEnv = {
   temporalAddress: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
@@ -62,7 +64,15 @@ export async function eventually<T>(
   );
 }
 
-export { counterValue, kill9Pid, startRedisServer, startService, type ServiceProcess } from './testing-processes.js';
+export {
+  counterValue,
+  kill9Pid,
+  startRedisServer,
+  startService,
+  testRedisIsCluster,
+  type ServiceProcess,
+  type TestRedis,
+} from './testing-processes.js';
 
 /** Creates a fresh topic, produces one message and consumes it back: what the value came back as. */
 export async function kafkaRoundTrip(kafka: Kafka, value: string): Promise<{ created: string[]; received: string }> {
@@ -80,4 +90,12 @@ export async function kafkaRoundTrip(kafka: Kafka, value: string): Promise<{ cre
   });
   await consumer.disconnect();
   return { created, received };
+}
+
+/**
+ * `work` on every primary of a test's Redis (one node, or each of a cluster's), for what acts on
+ * a whole server: FLUSHALL, CLIENT PAUSE, DBSIZE. The answers, one per primary.
+ */
+export async function onEveryPrimary<T>(client: RedisClient, work: (node: Redis) => Promise<T>): Promise<T[]> {
+  return Promise.all((await primaries(client)).map(work));
 }
