@@ -46,6 +46,9 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
       })
     : new Redis(options.url, { ...perCommand, retryStrategy: retry });
   client.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
+  // An ended Cluster (disconnect, quit) is left in status 'close' and would queue every later
+  // command for ever; a single Redis rejects them ("Connection is closed"): so does it now.
+  if (client instanceof Cluster) client.once('end', () => (client.options.enableOfflineQueue = false));
   return client;
 }
 

@@ -209,6 +209,10 @@ async function freePorts(n: number): Promise<number[]> {
 
 const CLUSTER_SCRIPT = join(REPO, 'scripts/stack/redis-cluster.sh');
 
+/** What must happen however this process ends (one 'exit' listener for every private cluster). */
+const atExit = new Set<() => void>();
+process.once('exit', () => atExit.forEach((f) => f()));
+
 async function startRedisCluster(): Promise<TestRedis> {
   const [a, b, c, ...bus] = await freePorts(6);
   const ports = [a!, b!, c!];
@@ -248,13 +252,13 @@ async function startRedisCluster(): Promise<TestRedis> {
       }
     }
   };
-  process.once('exit', killLeftovers);
+  atExit.add(killLeftovers);
   await start();
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    process.off('exit', killLeftovers);
+    atExit.delete(killLeftovers);
     await killAll();
     rmSync(dir, { recursive: true, force: true });
   };

@@ -13,6 +13,8 @@ export const stackEnv = {
   namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  /** The stack's Redis Cluster (scripts/stack/redis-cluster.sh). */
+  redisClusterNodes: (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003').split(','),
   /** The broker's SASL/SCRAM listener and its local test user (scripts/stack/lib.sh). */
   kafkaSaslBrokers: (process.env.KAFKA_SASL_BROKERS ?? '127.0.0.1:9094').split(','),
   kafkaSaslUser: process.env.KAFKA_SASL_TEST_USER ?? 'kunlun-test',

@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { redisKeys } from '@kunlun/contracts';
-import { createKafka } from '@kunlun/infra';
+import { createKafka, type RedisClient } from '@kunlun/infra';
 import { eventually, stackEnv, testLogger } from '@kunlun/infra/testing';
 import { createRecorderMetrics, listenForRebuilds, rebuildReadModel } from '@kunlun/recorder';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createSigner } from 'fast-jwt';
 import { JWT_SECRET, KEYS, startTestStack, stored, type TestStack } from './testing/stack.js';
@@ -38,8 +37,8 @@ describe('admin rebuild jobs', () => {
 
   /** A recorder's rebuild listener on connections of its own (so a test can cut them, as a crash would). */
   async function listener(options: Omit<Parameters<typeof listenForRebuilds>[0], 'redis' | 'subscriber' | 'logger'>) {
-    const redis: Redis = s.redis.duplicate();
-    const subscriber: Redis = s.redis.duplicate();
+    const redis: RedisClient = s.redis.duplicate();
+    const subscriber: RedisClient = s.redis.duplicate();
     const l = await listenForRebuilds({ redis, subscriber, logger: testLogger, ...options });
     let dead = false;
     const die = () => ((dead = true), redis.disconnect(), subscriber.disconnect());
