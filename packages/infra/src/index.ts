@@ -4,6 +4,7 @@ export {
   execBySlot,
   execBySlotChecked,
   primaries,
+  publishCounted,
   scanKeys,
   slotOf,
   type RedisClient,

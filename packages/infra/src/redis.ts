@@ -46,10 +46,21 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
       })
     : new Redis(options.url, { ...perCommand, retryStrategy: retry });
   client.on('error', (err: Error) => log.warn({ err }, 'redis connection error'));
-  // An ended Cluster (disconnect, quit) is left in status 'close' and would queue every later
-  // command for ever; a single Redis rejects them ("Connection is closed"): so does it now.
-  if (client instanceof Cluster) client.once('end', () => (client.options.enableOfflineQueue = false));
+  if (client instanceof Cluster) failFastOnceReady(client);
   return client;
+}
+
+/**
+ * A Cluster queues a command while it is not connected, for as long as that lasts (its per-node
+ * retry limits do not apply to that queue), and an ended one (disconnect, quit) is left in status
+ * 'close', queueing every later command for ever. A single Redis fails such commands after its
+ * retries. So, once the cluster was reached, a command while it is unreachable fails at once
+ * ("Cluster isn't ready": a transient error, the caller retries); until then commands wait.
+ */
+function failFastOnceReady(cluster: Cluster): void {
+  const failFast = () => (cluster.options.enableOfflineQueue = false);
+  cluster.once('ready', failFast);
+  cluster.once('end', failFast);
 }
 
 function hostPort(node: string): { host: string; port: number } {
@@ -79,6 +90,20 @@ export async function primaries(client: RedisClient): Promise<Redis[]> {
   if (!(client instanceof Cluster)) return [client];
   if (client.status !== 'ready') await client.ping(); // the node list is known once the cluster is ready
   return client.nodes('master');
+}
+
+/**
+ * PUBLISH, answering how many subscribers the channel has on the whole Redis. On a Cluster the
+ * message reaches every node but PUBLISH counts the receiving node's subscribers only, so they
+ * are counted on each node (a subscriber connection may be to any of them).
+ */
+export async function publishCounted(client: RedisClient, channel: string, message: string): Promise<number> {
+  const here = await client.publish(channel, message);
+  if (!(client instanceof Cluster)) return here;
+  const counts = await Promise.all(
+    client.nodes('all').map(async (node) => Number(((await node.pubsub('NUMSUB', channel)) as [string, number])[1])),
+  );
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 /** Non-empty batches of the keys matching a pattern, on every primary (SCAN: never blocks Redis like KEYS). */

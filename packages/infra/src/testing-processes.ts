@@ -209,9 +209,23 @@ async function freePorts(n: number): Promise<number[]> {
 
 const CLUSTER_SCRIPT = join(REPO, 'scripts/stack/redis-cluster.sh');
 
-/** What must happen however this process ends (one 'exit' listener for every private cluster). */
+/**
+ * What must happen however this process ends (one set of listeners for every private cluster):
+ * on exit, and on SIGTERM/SIGINT (a test runner's timeout), after which the signal takes its course.
+ */
 const atExit = new Set<() => void>();
-process.once('exit', () => atExit.forEach((f) => f()));
+let listening = false;
+function onExit(cleanup: () => void): void {
+  atExit.add(cleanup);
+  if (listening) return;
+  listening = true;
+  process.once('exit', () => atExit.forEach((f) => f()));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+      atExit.forEach((f) => f());
+      process.kill(process.pid, signal);
+    });
+}
 
 async function startRedisCluster(): Promise<TestRedis> {
   const [a, b, c, ...bus] = await freePorts(6);
@@ -252,7 +266,7 @@ async function startRedisCluster(): Promise<TestRedis> {
       }
     }
   };
-  atExit.add(killLeftovers);
+  onExit(killLeftovers);
   await start();
   let stopped = false;
   const stop = async () => {

@@ -475,6 +475,8 @@ describe('recorder', () => {
       'Connection is closed.',
       'BUSY Redis is busy running a script',
       'Command timed out',
+      "Cluster isn't ready and enableOfflineQueue options is false",
+      'Failed to refresh slots cache.',
     ]) {
       assert.equal(isTransientRedisError(new Error(m)), true, m);
     }

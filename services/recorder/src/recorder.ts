@@ -58,7 +58,11 @@ export function isTransientRedisError(err: Error): boolean {
     /^(READONLY|LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF|EXECABORT|MOVED|ASK)\b/.test(
       err.message,
     ) ||
-    /connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(err.message)
+    /connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(err.message) ||
+    // A Redis Cluster's client when the cluster is out of reach or its slots are moving.
+    /Cluster isn't ready|None of startup nodes is available|Failed to refresh slots cache|Too many Cluster redirections/.test(
+      err.message,
+    )
   );
 }
 

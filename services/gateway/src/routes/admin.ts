@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { REBUILD_CLAIM_DEADLINE_MS, redisKeys, REBUILD_JOB_TTL_SECONDS } from '@kunlun/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { RedisClient } from '@kunlun/infra';
+import { publishCounted, type RedisClient } from '@kunlun/infra';
 import type { Result } from 'ioredis';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -143,7 +143,7 @@ export function adminRoutes(app: FastifyInstance, deps: { redis: RedisClient }):
         if (attempt >= 5)
           throw new ApiError(503, 'unavailable', 'rebuild requests of this tenant keep racing; try again');
       }
-      const listeners = await deps.redis.publish(redisKeys.rebuildChannel, rebuildId);
+      const listeners = await publishCounted(deps.redis, redisKeys.rebuildChannel, rebuildId);
       if (listeners === 0) {
         await deps.redis.kunlunRebuildWithdraw(tenantKey, key, redisKeys.activeRebuilds, rebuildId);
         throw new ApiError(

@@ -3,7 +3,7 @@
 // Cluster with KUNLUN_TEST_REDIS=cluster), and the gateway listening.
 import { SimulationClient } from '@kunlun/client';
 import { takeSseFrames } from '@kunlun/contracts';
-import { createKafka, createRedisClient, type RedisClient } from '@kunlun/infra';
+import { createKafka, createRedisClient, type RedisClient, type RedisEndpoint } from '@kunlun/infra';
 import { startRedisServer, stackEnv, testLogger } from '@kunlun/infra/testing';
 import { startTestWorkers, type TestWorkers } from '@kunlun/orchestrator/testing';
 import { createRecorderMetrics, listenForRebuilds, rebuildReadModel } from '@kunlun/recorder';
@@ -24,6 +24,8 @@ export interface TestStack {
   rebuilds: { stop(): Promise<void>; idle(): Promise<void> };
   /** A Redis client on the stack's read model, for tests that inspect or damage it. */
   redis: RedisClient;
+  /** Where that Redis is, for connections of a test's own (createRedisClient). */
+  redisEndpoint: RedisEndpoint;
   /** Another gateway replica on the same stores (own port). */
   replica(): Promise<{ baseUrl: string; app: FastifyInstance }>;
   stop(): Promise<void>;
@@ -92,6 +94,7 @@ export async function startTestStack(
     workers,
     rebuilds,
     redis,
+    redisEndpoint: redisServer.endpoint,
     async replica() {
       const other = await build();
       await other.listen({ host: '127.0.0.1', port: 0 });
