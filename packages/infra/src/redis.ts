@@ -61,6 +61,13 @@ function failFastOnceReady(cluster: Cluster): void {
   const failFast = () => (cluster.options.enableOfflineQueue = false);
   cluster.once('ready', failFast);
   cluster.once('end', failFast);
+  // A duplicate starts from these options: it must wait for its own first connection too.
+  const duplicate = cluster.duplicate.bind(cluster);
+  cluster.duplicate = (nodes, options = {}) => {
+    const copy = duplicate(nodes, { enableOfflineQueue: true, ...options });
+    failFastOnceReady(copy);
+    return copy;
+  };
 }
 
 function hostPort(node: string): { host: string; port: number } {
