@@ -123,7 +123,7 @@ export interface TestRedis {
   cluster: boolean;
   /** createRedisClient's url (and clusterNodes). */
   endpoint: RedisEndpoint;
-  /** REDIS_URL (and REDIS_CLUSTER_NODES) for a service process. */
+  /** REDIS_URL and REDIS_CLUSTER_NODES (empty for a single node) for a service process. */
   env: Record<string, string>;
   /** Every node killed and started again: empty (a cluster keeps only who serves which slots). */
   restart(): Promise<void>;
@@ -153,7 +153,8 @@ function testRedis(
     port,
     cluster: clusterNodes !== undefined,
     endpoint: clusterNodes ? { url, clusterNodes } : { url },
-    env: { REDIS_URL: url, ...(clusterNodes ? { REDIS_CLUSTER_NODES: clusterNodes.join(',') } : {}) },
+    // Empty is unset: a single node's service must not take REDIS_CLUSTER_NODES from this process's env.
+    env: { REDIS_URL: url, REDIS_CLUSTER_NODES: clusterNodes?.join(',') ?? '' },
     ...lifecycle,
   };
 }
