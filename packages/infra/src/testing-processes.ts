@@ -159,6 +159,24 @@ function testRedis(
   };
 }
 
+/**
+ * What must happen however this process ends (one set of listeners for every private server):
+ * on exit, and on SIGTERM/SIGINT (a test runner's timeout), after which the signal takes its course.
+ */
+const atExit = new Set<() => void>();
+let listening = false;
+function onExit(cleanup: () => void): void {
+  atExit.add(cleanup);
+  if (listening) return;
+  listening = true;
+  process.once('exit', () => atExit.forEach((f) => f()));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+      atExit.forEach((f) => f());
+      process.kill(process.pid, signal);
+    });
+}
+
 async function startSingleRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess;
@@ -189,15 +207,17 @@ async function startSingleRedis(): Promise<TestRedis> {
       }
     }
   };
-  const stop = async () => {
+  const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGKILL');
     await exited(child);
   };
+  const killNow = () => child.kill('SIGKILL');
+  onExit(killNow);
   await launch();
   return testRedis(`redis://127.0.0.1:${port}`, port, undefined, {
-    restart: async () => (await stop(), await launch()),
-    stop,
+    restart: async () => (await kill(), await launch()),
+    stop: async () => (atExit.delete(killNow), await kill()),
   });
 }
 
@@ -209,24 +229,6 @@ async function freePorts(n: number): Promise<number[]> {
 }
 
 const CLUSTER_SCRIPT = join(REPO, 'scripts/stack/redis-cluster.sh');
-
-/**
- * What must happen however this process ends (one set of listeners for every private cluster):
- * on exit, and on SIGTERM/SIGINT (a test runner's timeout), after which the signal takes its course.
- */
-const atExit = new Set<() => void>();
-let listening = false;
-function onExit(cleanup: () => void): void {
-  atExit.add(cleanup);
-  if (listening) return;
-  listening = true;
-  process.once('exit', () => atExit.forEach((f) => f()));
-  for (const signal of ['SIGTERM', 'SIGINT'] as const)
-    process.once(signal, () => {
-      atExit.forEach((f) => f());
-      process.kill(process.pid, signal);
-    });
-}
 
 async function startRedisCluster(): Promise<TestRedis> {
   const [a, b, c, ...bus] = await freePorts(6);
