@@ -27,8 +27,8 @@ const KEY = 'bench-key-0123456789abcdef';
 const ID = 'sim-bench';
 
 const redisServer = await startRedisServer();
-const redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'bench' });
-const subscriber = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'bench-sub' });
+const redis = createRedisClient({ ...redisServer.endpoint, logger: testLogger, name: 'bench' });
+const subscriber = createRedisClient({ ...redisServer.endpoint, logger: testLogger, name: 'bench-sub' });
 const events = simulationEvents(ID, Number(values.rounds));
 (events[0]!.payload as { tenant?: string }).tenant = 'bench';
 await new RedisProjection(redis).apply(events);

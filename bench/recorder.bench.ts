@@ -72,7 +72,7 @@ const baselineMs = await timeConsumer(async (onMessages) => {
 });
 
 const redisServer = await startRedisServer();
-const redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'bench' });
+const redis = createRedisClient({ ...redisServer.endpoint, logger: testLogger, name: 'bench' });
 const latencies: number[] = [];
 let recorder: Recorder | undefined;
 const recorderMs = await timeConsumer(async (onMessages) => {

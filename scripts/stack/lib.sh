@@ -31,6 +31,9 @@ KAFKA_SASL_TEST_PASSWORD="${KAFKA_SASL_TEST_PASSWORD:-kunlun-test-secret}"
 KAFKA_HEAP_OPTS="${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
 
 REDIS_PORT="${REDIS_PORT:-6379}"
+# The 3-primary Redis Cluster (redis-cluster.sh): client ports, and cluster bus ports (default: each + 10000).
+REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001,7002,7003}"
+REDIS_CLUSTER_BUS_PORTS="${REDIS_CLUSTER_BUS_PORTS:-}"
 
 # Custom search attributes the workflows upsert (see packages/contracts/src/search-attributes.ts).
 TEMPORAL_SEARCH_ATTRIBUTES=(KunlunState=Keyword KunlunRound=Int KunlunProgress=Double)

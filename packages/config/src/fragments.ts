@@ -49,6 +49,11 @@ export const redisEnv = {
       message: 'expected a redis:// or rediss:// URL',
     })
     .default('redis://127.0.0.1:6379'),
+  /**
+   * A Redis Cluster instead of one node: host:port of some of its nodes (comma-separated; the
+   * client finds the rest). REDIS_URL then gives only the scheme (rediss: TLS), user and password.
+   */
+  REDIS_CLUSTER_NODES: hostPortList().optional(),
 };
 
 export const logEnv = {

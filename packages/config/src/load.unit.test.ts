@@ -21,12 +21,18 @@ describe('loadConfig', () => {
     assert.equal(cfg.TEMPORAL_ADDRESS, '127.0.0.1:7233');
     assert.deepEqual(cfg.KAFKA_BROKERS, ['127.0.0.1:9092']);
     assert.equal(cfg.REDIS_URL, 'redis://127.0.0.1:6379');
+    assert.equal(cfg.REDIS_CLUSTER_NODES, undefined, 'a single Redis unless cluster nodes are named');
     assert.equal(cfg.METRICS_PORT, 9400);
   });
 
   it('parses lists and numbers', () => {
-    const cfg = loadConfig(shape, { KAFKA_BROKERS: 'k1:9092, k2:19092', METRICS_PORT: '0' });
+    const cfg = loadConfig(shape, {
+      KAFKA_BROKERS: 'k1:9092, k2:19092',
+      METRICS_PORT: '0',
+      REDIS_CLUSTER_NODES: '10.0.0.1:7001,redis-1.cache:7002',
+    });
     assert.deepEqual(cfg.KAFKA_BROKERS, ['k1:9092', 'k2:19092']);
+    assert.deepEqual(cfg.REDIS_CLUSTER_NODES, ['10.0.0.1:7001', 'redis-1.cache:7002']);
     assert.equal(cfg.METRICS_PORT, 0);
   });
 
@@ -39,6 +45,7 @@ describe('loadConfig', () => {
     ['KAFKA_BROKERS', { KAFKA_BROKERS: 'host:99999' }],
     ['TEMPORAL_ADDRESS', { TEMPORAL_ADDRESS: 'localhost' }],
     ['REDIS_URL', { REDIS_URL: 'http://x' }],
+    ['REDIS_CLUSTER_NODES', { REDIS_CLUSTER_NODES: 'redis://10.0.0.1:7001' }],
     ['METRICS_PORT', { METRICS_PORT: 'abc' }],
     ['METRICS_PORT', { METRICS_PORT: '70000' }],
   ];

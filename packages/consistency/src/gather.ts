@@ -12,9 +12,8 @@ import {
   type SimulationResult,
   type SimulationStatus,
 } from '@kunlun/contracts';
-import type { TopicReader } from '@kunlun/infra';
+import { execBySlot, type RedisClient, type TopicReader } from '@kunlun/infra';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { Redis } from 'ioredis';
 import { digest, emptyView, roundView, viewFromEvents, type StoreView, type TopicReading } from './views.js';
 
 /** Temporal's execution status as a simulation state (the workflow's own word when it ran to an end). */
@@ -163,7 +162,7 @@ export interface RedisReading {
   eventCount: number | null;
 }
 
-export async function readRedis(redis: Redis, id: string): Promise<RedisReading> {
+export async function readRedis(redis: RedisClient, id: string): Promise<RedisReading> {
   const view = emptyView();
   const summary = await redis.hgetall(redisKeys.summary(id));
   const indexProblems: string[] = [];
@@ -194,11 +193,18 @@ export async function readRedis(redis: Redis, id: string): Promise<RedisReading>
   view.failure = summary.failure ? digest(JSON.parse(summary.failure)) : null;
   view.seqs = (await redis.zrange(redisKeys.events(id), 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
 
-  const pipeline = redis.pipeline();
-  for (const s of SIMULATION_STATES) pipeline.zscore(redisKeys.stateIndex(s), id);
-  pipeline.zscore(redisKeys.tenantIndex(view.tenant ?? 'default'), id);
-  pipeline.zscore(redisKeys.index, id);
-  const replies = ((await pipeline.exec()) ?? []).map(([, v]) => v);
+  const indexes = [
+    ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)),
+    redisKeys.tenantIndex(view.tenant ?? 'default'),
+    redisKeys.index,
+  ];
+  // Each index in its own slot: one command each, grouped by slot on a cluster.
+  const replies = (
+    await execBySlot(
+      redis,
+      indexes.map((key) => ({ key, add: (p) => p.zscore(key, id) })),
+    )
+  ).map(([, v]) => v);
   SIMULATION_STATES.forEach((s, i) => {
     const listed = replies[i] !== null;
     if (listed && s !== view.state) indexProblems.push(`listed under state ${s} (the summary says ${view.state})`);

@@ -4,7 +4,7 @@
 // so only a divergence that outlives it counts.
 import { TopicReader } from '@kunlun/infra';
 import type { Client } from '@temporalio/client';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kunlun/infra';
 import type { Kafka } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { compareViews, type Divergence } from './compare.js';
@@ -15,7 +15,7 @@ export interface VerifyDeps {
   kafka: Kafka;
   /** The events topic the simulation's workflow publishes to. */
   topic: string;
-  redis: Redis;
+  redis: RedisClient;
 }
 
 export interface ConsistencyReport {

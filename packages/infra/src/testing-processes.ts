@@ -1,11 +1,16 @@
 // Services as real OS processes, for tests that kill -9 one or check which deployment
 // served which task queue. A service is ready when it logs `"ready":true`.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { hostname } from 'node:os';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { RedisEndpoint } from './redis.js';
 import { eventually, freePort } from './testing.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const execFileAsync = promisify(execFile);
 
 export interface ServiceProcess {
   name: string;
@@ -110,13 +115,69 @@ export function counterValue(text: string, name: string, labels: Record<string, 
   return total;
 }
 
-/** A private redis-server (no persistence) on a free port: restartable, empty after a restart. */
-export async function startRedisServer(): Promise<{
+/** A private Redis of a test's own: a single redis-server, or a 3-primary Redis Cluster. */
+export interface TestRedis {
+  /** The single node, or the cluster's first node. */
   url: string;
   port: number;
+  cluster: boolean;
+  /** createRedisClient's url (and clusterNodes). */
+  endpoint: RedisEndpoint;
+  /** REDIS_URL and REDIS_CLUSTER_NODES (empty for a single node) for a service process. */
+  env: Record<string, string>;
+  /** Every node killed and started again: empty (a cluster keeps only who serves which slots). */
   restart(): Promise<void>;
   stop(): Promise<void>;
-}> {
+}
+
+/** Whether this test run's private Redis servers are clusters (`KUNLUN_TEST_REDIS=cluster`, scripts/test-redis-cluster.sh). */
+export const testRedisIsCluster = process.env.KUNLUN_TEST_REDIS === 'cluster';
+
+/**
+ * A private Redis (no persistence) on free ports: a 3-primary cluster started by the stack's
+ * scripts/stack/redis-cluster.sh when `cluster` (default: KUNLUN_TEST_REDIS=cluster), else a
+ * single redis-server.
+ */
+export async function startRedisServer(options: { cluster?: boolean } = {}): Promise<TestRedis> {
+  return (options.cluster ?? testRedisIsCluster) ? startRedisCluster() : startSingleRedis();
+}
+
+function testRedis(
+  url: string,
+  port: number,
+  clusterNodes: string[] | undefined,
+  lifecycle: Pick<TestRedis, 'restart' | 'stop'>,
+): TestRedis {
+  return {
+    url,
+    port,
+    cluster: clusterNodes !== undefined,
+    endpoint: clusterNodes ? { url, clusterNodes } : { url },
+    // Empty is unset: a single node's service must not take REDIS_CLUSTER_NODES from this process's env.
+    env: { REDIS_URL: url, REDIS_CLUSTER_NODES: clusterNodes?.join(',') ?? '' },
+    ...lifecycle,
+  };
+}
+
+/**
+ * What must happen however this process ends (one set of listeners for every private server):
+ * on exit, and on SIGTERM/SIGINT (a test runner's timeout), after which the signal takes its course.
+ */
+const atExit = new Set<() => void>();
+let listening = false;
+function onExit(cleanup: () => void): void {
+  atExit.add(cleanup);
+  if (listening) return;
+  listening = true;
+  process.once('exit', () => atExit.forEach((f) => f()));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const)
+    process.once(signal, () => {
+      atExit.forEach((f) => f());
+      process.kill(process.pid, signal);
+    });
+}
+
+async function startSingleRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess;
   const launch = async () => {
@@ -146,13 +207,88 @@ export async function startRedisServer(): Promise<{
       }
     }
   };
-  const stop = async () => {
+  const kill = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGKILL');
     await exited(child);
   };
+  const killNow = () => child.kill('SIGKILL');
+  onExit(killNow);
   await launch();
-  return { url: `redis://127.0.0.1:${port}`, port, restart: async () => (await stop(), await launch()), stop };
+  return testRedis(`redis://127.0.0.1:${port}`, port, undefined, {
+    restart: async () => (await kill(), await launch()),
+    stop: async () => (atExit.delete(killNow), await kill()),
+  });
+}
+
+/** Distinct free ports (client and cluster bus ports must not collide). */
+async function freePorts(n: number): Promise<number[]> {
+  const out = new Set<number>();
+  while (out.size < n) out.add(await freePort());
+  return [...out];
+}
+
+const CLUSTER_SCRIPT = join(REPO, 'scripts/stack/redis-cluster.sh');
+
+async function startRedisCluster(): Promise<TestRedis> {
+  const [a, b, c, ...bus] = await freePorts(6);
+  const ports = [a!, b!, c!];
+  const dir = mkdtempSync(join(tmpdir(), 'kunlun-redis-cluster-'));
+  const env = {
+    ...process.env,
+    KUNLUN_STACK_DIR: dir,
+    REDIS_CLUSTER_PORTS: ports.join(','),
+    REDIS_CLUSTER_BUS_PORTS: bus.join(','),
+  };
+  const start = async () => {
+    try {
+      await execFileAsync('bash', [CLUSTER_SCRIPT, 'start'], { env });
+    } catch (err) {
+      const why = (err as { stderr?: string }).stderr ?? String(err);
+      throw new Error(`redis-cluster.sh start (ports ${ports.join(',')}) failed: ${why}`);
+    }
+  };
+  const pids = () =>
+    ports.flatMap((port) => {
+      try {
+        return [Number(readFileSync(join(dir, 'pids', `redis-cluster-${port}.pid`), 'utf8'))];
+      } catch {
+        return []; // never started
+      }
+    });
+  const killAll = async () => {
+    for (const pid of pids()) await kill9Pid(pid, 'redis cluster node').catch(() => undefined); // gone already
+  };
+  // The nodes run detached (the stack script's way): if this process ends without stop(), they go with it.
+  const killLeftovers = () => {
+    for (const pid of pids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+  };
+  onExit(killLeftovers);
+  await start();
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    atExit.delete(killLeftovers);
+    await killAll();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return testRedis(
+    `redis://127.0.0.1:${ports[0]}`,
+    ports[0]!,
+    ports.map((p) => `127.0.0.1:${p}`),
+    {
+      // Every node killed (as losing them looks), then started again by the script: empty, same slots.
+      restart: async () => (await killAll(), await start()),
+      stop,
+    },
+  );
 }
 
 /** Runs a Node script to its end (a CLI under test), with env added to this process's. */

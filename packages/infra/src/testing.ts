@@ -2,15 +2,19 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { createIdempotentProducer, ensureTopics } from './kafka.js';
+import { primaries, type RedisClient } from './redis.js';
 
 export const stackEnv = {
   temporalAddress: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
   namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
   kafkaBrokers: (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(','),
   redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  /** The stack's Redis Cluster (scripts/stack/redis-cluster.sh). */
+  redisClusterNodes: (process.env.REDIS_CLUSTER_NODES ?? '127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003').split(','),
   /** The broker's SASL/SCRAM listener and its local test user (scripts/stack/lib.sh). */
   kafkaSaslBrokers: (process.env.KAFKA_SASL_BROKERS ?? '127.0.0.1:9094').split(','),
   kafkaSaslUser: process.env.KAFKA_SASL_TEST_USER ?? 'kunlun-test',
@@ -68,7 +72,9 @@ export {
   runNodeScript,
   startRedisServer,
   startService,
+  testRedisIsCluster,
   type ServiceProcess,
+  type TestRedis,
 } from './testing-processes.js';
 
 /** Creates a fresh topic, produces one message and consumes it back: what the value came back as. */
@@ -87,4 +93,12 @@ export async function kafkaRoundTrip(kafka: Kafka, value: string): Promise<{ cre
   });
   await consumer.disconnect();
   return { created, received };
+}
+
+/**
+ * `work` on every primary of a test's Redis (one node, or each of a cluster's), for what acts on
+ * a whole server: FLUSHALL, CLIENT PAUSE, DBSIZE. The answers, one per primary.
+ */
+export async function onEveryPrimary<T>(client: RedisClient, work: (node: Redis) => Promise<T>): Promise<T[]> {
+  return Promise.all((await primaries(client)).map(work));
 }

@@ -4,10 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { redisKeys } from '@kunlun/contracts';
-import { createKafka } from '@kunlun/infra';
+import { createKafka, createRedisClient } from '@kunlun/infra';
 import { eventually, stackEnv, testLogger } from '@kunlun/infra/testing';
 import { createRecorderMetrics, listenForRebuilds, rebuildReadModel } from '@kunlun/recorder';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { createSigner } from 'fast-jwt';
 import { JWT_SECRET, KEYS, startTestStack, stored, type TestStack } from './testing/stack.js';
@@ -38,8 +37,8 @@ describe('admin rebuild jobs', () => {
 
   /** A recorder's rebuild listener on connections of its own (so a test can cut them, as a crash would). */
   async function listener(options: Omit<Parameters<typeof listenForRebuilds>[0], 'redis' | 'subscriber' | 'logger'>) {
-    const redis: Redis = s.redis.duplicate();
-    const subscriber: Redis = s.redis.duplicate();
+    const redis = createRedisClient({ ...s.redisEndpoint, logger: testLogger, name: 'test-rebuild-listener' });
+    const subscriber = createRedisClient({ ...s.redisEndpoint, logger: testLogger, name: 'test-rebuild-listener-sub' });
     const l = await listenForRebuilds({ redis, subscriber, logger: testLogger, ...options });
     let dead = false;
     const die = () => ((dead = true), redis.disconnect(), subscriber.disconnect());
@@ -199,7 +198,7 @@ describe('admin rebuild jobs', () => {
 
       // A live recorder with the real tenant rebuild over the stack's topic.
       const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'admin-test', logger: testLogger });
-      const rebuildRedis = s.redis.duplicate();
+      const rebuildRedis = createRedisClient({ ...s.redisEndpoint, logger: testLogger, name: 'test-rebuild' });
       cleanups.push(() => Promise.resolve(rebuildRedis.disconnect()));
       const healthy = await listener({
         leaseMs: 1_000,

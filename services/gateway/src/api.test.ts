@@ -117,8 +117,11 @@ describe('gateway API end to end', () => {
       assert.equal(page.body.rounds.length, 1);
       assert.equal(page.body.rounds[0].round, 2);
 
-      const listed = await call('GET', '/v1/simulations?state=cancelled', undefined, KEYS.viewer);
-      assert.ok(listed.body.items.some((x: { simulationId: string }) => x.simulationId === id));
+      // Listed by state once the recorder's index step (after the summary's) is done.
+      await eventually('listed as cancelled', async () => {
+        const listed = await call('GET', '/v1/simulations?state=cancelled', undefined, KEYS.viewer);
+        return listed.body.items.some((x: { simulationId: string }) => x.simulationId === id) ? true : undefined;
+      });
       const otherTenant = await call('GET', '/v1/simulations', undefined, KEYS.otherTenant);
       assert.ok(
         !otherTenant.body.items.some((x: { simulationId: string }) => x.simulationId === id),

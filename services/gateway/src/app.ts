@@ -11,7 +11,7 @@ import { createConsistencyMetrics } from '@kunlun/consistency';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kunlun/infra';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -58,9 +58,9 @@ export interface GatewayDeps {
     >;
   temporal: Client;
   sims: SimulationClient;
-  redis: Redis;
+  redis: RedisClient;
   /** A second connection in subscriber mode (Redis pub/sub needs its own). */
-  subscriber: Redis;
+  subscriber: RedisClient;
   /** Read by the consistency check (GET /v1/simulations/:id/verify) only. */
   kafka: Kafka;
   /** The events topic the orchestrator publishes to (EVENTS_TOPIC). */

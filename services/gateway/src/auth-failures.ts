@@ -7,7 +7,8 @@
 // way: in a burst of guesses, a right one is answered 200 only if fewer than `limit` wrong ones
 // reached Redis before it, which is the budget itself (a check before verifying would let a
 // whole burst pass it before any failure was counted).
-import type { Redis, Result } from 'ioredis';
+import type { RedisClient } from '@kunlun/infra';
+import type { Result } from 'ioredis';
 import { within } from './deadline.js';
 
 // KEYS[1] the address's count. ARGV: window ms, limit. Returns the ms to wait (0: within budget).
@@ -39,7 +40,7 @@ const REDIS_BUDGET_MS = 250;
 
 export class AuthFailures {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly limit: number,
     private readonly windowMs = 60_000,
   ) {

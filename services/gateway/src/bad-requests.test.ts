@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createSigner } from 'fast-jwt';
 import { after, before, describe, it } from 'node:test';
+import { scanKeys } from '@kunlun/infra';
 import { eventually } from '@kunlun/infra/testing';
 import { JWT_SECRET, KEYS, startTestStack, stored, type TestStack } from './testing/stack.js';
 
@@ -434,7 +435,9 @@ describe('bad requests', () => {
         headers: { authorization: `Bearer ${KEYS.viewer}` },
       }).then((r) => r.json())) as { total: number };
       // Every read-model key of the paused simulation, with its content (the other one runs on).
-      const keys = (await s.redis.keys(`kunlun:sim:{${stored(id)}}*`)).sort();
+      const keys: string[] = [];
+      for await (const batch of scanKeys(s.redis, `kunlun:sim:{${stored(id)}}*`)) keys.push(...batch);
+      keys.sort();
       assert.ok(keys.length >= 4, `the paused simulation's records: ${keys.join(', ')}`);
       const dump = await Promise.all(
         keys.map((k) => s.redis.dumpBuffer(k).then((d) => `${k}=${d?.toString('base64') ?? ''}`)),

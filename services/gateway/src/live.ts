@@ -6,7 +6,9 @@
 // LiveHub: one Redis subscriber connection for the whole gateway, fanned out per simulation (a
 // subscription per connected simulation, not per client). It rings every listener of a channel
 // on a message, and every listener of every channel when the connection drops or is ready again
-// (resubscribed), so each reads the log.
+// (resubscribed), so each reads the log. On a Redis Cluster the subscription is on one node (a
+// PUBLISH reaches every node); ioredis moves it to another node when that one goes, without
+// these events, so what was published meanwhile is read by the streams' safety poll.
 //
 // OrderedEventStream: one client's stream. It keeps `last` (the last seq sent) and on every ring
 // (and a periodic safety poll) reads the log after it and sends only the contiguous run
@@ -14,7 +16,7 @@
 // until it fills, or skipped once it has lasted gapTimeoutMs (an event that was never recorded,
 // e.g. of a terminated run), so the stream never stalls forever.
 import { redisKeys, type LiveUpdate } from '@kunlun/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kunlun/infra';
 
 /** Told that something may have been recorded: a message on the channel, or a resync after a reconnect. */
 export type Doorbell = (reason: 'message' | 'resync') => void;
@@ -28,7 +30,7 @@ interface Channel {
 export class LiveHub {
   private readonly channels = new Map<string, Channel>();
 
-  constructor(private readonly subscriber: Redis) {
+  constructor(private readonly subscriber: RedisClient) {
     subscriber.on('message', (channel: string) => {
       const c = this.channels.get(channel);
       if (c) for (const l of c.listeners) l('message');

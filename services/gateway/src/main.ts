@@ -16,8 +16,9 @@ await runService({
       security: config,
     });
     onShutdown(() => connection.close());
-    const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'gateway' });
-    const subscriber = createRedisClient({ url: config.REDIS_URL, logger, name: 'gateway-live' });
+    const endpoint = { url: config.REDIS_URL, clusterNodes: config.REDIS_CLUSTER_NODES };
+    const redis = createRedisClient({ ...endpoint, logger, name: 'gateway' });
+    const subscriber = createRedisClient({ ...endpoint, logger, name: 'gateway-live' });
     onShutdown(() => Promise.all([redis.quit(), subscriber.quit()]).then(() => undefined));
     // Only the consistency check uses Kafka: each check opens and closes its own reader of the events topic.
     const kafka = createKafka({

@@ -1,17 +1,27 @@
-// Reads of the recorder's Redis projection (layout: packages/contracts/src/redis-keys.ts).
+// Reads of the recorder's Redis projection (layout: packages/contracts/src/redis-keys.ts), on a
+// single Redis or a Redis Cluster: a read of several keys is either of one simulation (one slot)
+// or one command per key, grouped by slot (execBySlot).
 import { redisKeys, type BranchRecord, type LiveUpdate, type SimulationState } from '@kunlun/contracts';
-import type { Redis, Result } from 'ioredis';
+import { execBySlotChecked, type RedisClient } from '@kunlun/infra';
+import type { Result } from 'ioredis';
 
 export type Summary = Record<string, string>;
 
-// One round trip for a rounds page: total and the page's round JSON. Round keys are built in the
-// script from the rounds key's hash tag, so they share its cluster slot.
+// One round trip for a rounds page (as a rule): total and the page's round JSON, read at once.
+// KEYS: the rounds ZSET, then the round keys declared for the round numbers in ARGV[3..] (all of
+// one simulation: one slot). ARGV: offset, limit, round numbers. When a round on the page is not
+// declared (the caller guesses the page's numbers), nothing is read: { -1, the page's numbers }.
 const ROUNDS_PAGE_LUA = `
-local total = redis.call('ZCARD', KEYS[1])
-local out = { total }
 local offset, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-for _, n in ipairs(redis.call('ZRANGE', KEYS[1], offset, offset + limit - 1)) do
-  local body = redis.call('GET', ARGV[3] .. n)
+local declared = {}
+for i = 3, #ARGV do declared[ARGV[i]] = KEYS[i - 1] end
+local page = redis.call('ZRANGE', KEYS[1], offset, offset + limit - 1)
+for _, n in ipairs(page) do
+  if not declared[n] then return { -1, unpack(page) } end
+end
+local out = { redis.call('ZCARD', KEYS[1]) }
+for _, n in ipairs(page) do
+  local body = redis.call('GET', declared[n])
   if body then out[#out + 1] = body end
 end
 return out
@@ -19,29 +29,29 @@ return out
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    kunlunRoundsPage(
-      roundsKey: string,
-      offset: number,
-      limit: number,
-      roundKeyPrefix: string,
-    ): Result<Array<string | number>, Context>;
+    kunlunRoundsPage(...args: Array<string | number>): Result<Array<string | number>, Context>;
   }
 }
 
+/** Calls of the rounds-page script before giving up: each declares the page the last one saw (rounds change under a backtrack). */
+const ROUNDS_PAGE_CALLS = 5;
+
 export class ReadModel {
-  constructor(private readonly redis: Redis) {
-    redis.defineCommand('kunlunRoundsPage', { numberOfKeys: 1, lua: ROUNDS_PAGE_LUA });
+  constructor(private readonly redis: RedisClient) {
+    redis.defineCommand('kunlunRoundsPage', { lua: ROUNDS_PAGE_LUA });
   }
 
   /** A page of rounds as stored JSON strings. */
   async roundsPage(id: string, offset: number, limit: number): Promise<{ total: number; rounds: string[] }> {
-    const [total, ...rounds] = await this.redis.kunlunRoundsPage(
-      redisKeys.rounds(id),
-      offset,
-      limit,
-      redisKeys.roundPrefix(id),
-    );
-    return { total: Number(total), rounds: rounds.map(String) };
+    // Rounds are numbered from 1 and stored in order: the page holds offset+1 … offset+limit, as a rule.
+    let numbers = Array.from({ length: limit }, (_, i) => String(offset + i + 1));
+    for (let call = 1; ; call++) {
+      const keys = [redisKeys.rounds(id), ...numbers.map((n) => redisKeys.round(id, Number(n)))];
+      const [total, ...rest] = await this.redis.kunlunRoundsPage(keys.length, ...keys, offset, limit, ...numbers);
+      if (Number(total) >= 0) return { total: Number(total), rounds: rest.map(String) };
+      if (call === ROUNDS_PAGE_CALLS) throw new Error(`the rounds of ${id} kept changing while read`);
+      numbers = rest.map(String);
+    }
   }
 
   async summary(id: string): Promise<Summary | null> {
@@ -83,13 +93,17 @@ export class ReadModel {
       total = await this.redis.zcard(key);
       ids = await this.redis.zrange(key, opts.offset, opts.offset + opts.limit - 1, 'REV');
     }
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(redisKeys.summary(id));
-    const rows = (await pipeline.exec()) ?? [];
+    const rows = await execBySlotChecked(
+      this.redis,
+      ids.map((id) => {
+        const key = redisKeys.summary(id);
+        return { key, add: (p) => p.hgetall(key) };
+      }),
+    );
     // A summary another tenant's simulation took over (an id reused after retention) is not this tenant's.
     return {
       items: rows
-        .map(([, v]) => v as Summary)
+        .map((v) => v as Summary)
         .filter((s) => Object.keys(s).length > 0 && (s.tenant === undefined || s.tenant === tenant)),
       total,
     };

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { makeEvent, redisKeys, type SimulationEvent } from '@kunlun/contracts';
-import { eventually } from '@kunlun/infra/testing';
+import { eventually, onEveryPrimary } from '@kunlun/infra/testing';
 import { RedisProjection } from '@kunlun/recorder';
 import { sseDefaults } from './live.js';
 import { KEYS, readEvents, startTestStack, type TestStack } from './testing/stack.js';
@@ -57,8 +57,13 @@ describe('SSE delivery from the events log', () => {
       assert.equal(outcome, true, `seq ${seq} applied`);
     }
   };
+  /** On every node: a cluster's subscriber connection is to one of them. */
   const subscribers = async (id: string) =>
-    Number(((await s.redis.pubsub('NUMSUB', redisKeys.live(id))) as [string, number])[1]);
+    (
+      await onEveryPrimary(s.redis, async (node) =>
+        Number(((await node.pubsub('NUMSUB', redisKeys.live(id))) as [string, number])[1]),
+      )
+    ).reduce((a, b) => a + b, 0);
   const subscribed = (id: string) =>
     eventually(
       `the gateway subscribed to ${id}`,
@@ -188,8 +193,8 @@ describe('SSE delivery from the events log', () => {
       const reading = stream(id, 6, seen);
       await subscribed(id);
       await waitFrame(seen, 2);
-      const killed = await s.redis.client('KILL', 'TYPE', 'pubsub');
-      assert.ok(Number(killed) >= 1, 'the subscriber connection was killed');
+      const killed = await onEveryPrimary(s.redis, async (node) => Number(await node.client('KILL', 'TYPE', 'pubsub')));
+      assert.ok(killed.reduce((a, b) => a + b, 0) >= 1, 'the subscriber connection was killed');
       await apply(id, 3, 4); // published while nobody listens: their doorbells are lost
       await waitFrame(seen, 4); // the resync after the resubscription reads them from the log
       await subscribed(id);

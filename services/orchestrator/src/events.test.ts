@@ -2,19 +2,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { redisKeys, type RoundOutcome, type RoundResult } from '@kunlun/contracts';
+import type { RedisClient } from '@kunlun/infra';
 import { eventually, startRedisServer } from '@kunlun/infra/testing';
-import type { Redis } from 'ioredis';
 import { startTestWorkers, type TestWorkers } from './testing/workers.js';
 
 describe('simulation events in the read model', () => {
   let w: TestWorkers;
   let redisServer: Awaited<ReturnType<typeof startRedisServer>>;
   /** The read model, in a redis-server of this file's own. */
-  let redis: Redis;
+  let redis: RedisClient;
 
   before(async () => {
     redisServer = await startRedisServer();
-    w = await startTestWorkers({ readModelUrl: redisServer.url });
+    w = await startTestWorkers({ readModel: redisServer.endpoint });
     redis = w.redis;
   });
   after(async () => {
@@ -29,16 +29,22 @@ describe('simulation events in the read model', () => {
       const { simulationId: id } = await w.simulations.start({ issue: 'Should voting be compulsory?', maxRounds: 4 });
       w.track(id);
       await w.simulations.pauseAt(id, { round: 1 });
-      await eventually('paused in Redis', async () =>
-        (await redis.hget(redisKeys.summary(id), 'state')) === 'paused' ? true : undefined,
+      // The summary first, the indexes in the recorder's next step (another slot on a cluster).
+      await eventually('paused in Redis, and listed as paused', async () =>
+        (await redis.hget(redisKeys.summary(id), 'state')) === 'paused' &&
+        (await redis.zscore(redisKeys.stateIndex('paused'), id)) !== null
+          ? true
+          : undefined,
       );
-      assert.notEqual(await redis.zscore(redisKeys.stateIndex('paused'), id), null);
       await w.simulations.fastForward(id, { toRound: 3 });
       await w.simulations.resume(id);
       const result = await w.simulations.result(id);
 
-      await eventually('completed in Redis', async () =>
-        (await redis.hget(redisKeys.summary(id), 'state')) === 'completed' ? true : undefined,
+      await eventually('completed in Redis, and listed as completed', async () =>
+        (await redis.hget(redisKeys.summary(id), 'state')) === 'completed' &&
+        (await redis.zscore(redisKeys.stateIndex('completed'), id)) !== null
+          ? true
+          : undefined,
       );
       assert.deepEqual(await redis.zrange(redisKeys.rounds(id), 0, -1), ['1', '2', '3', '4']);
       for (const outcome of result.rounds) {

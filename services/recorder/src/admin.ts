@@ -5,7 +5,8 @@
 // a failed attempt is retried (a rebuild run again converges), up to maxAttempts.
 import { randomUUID } from 'node:crypto';
 import { REBUILD_JOB_TTL_SECONDS, REBUILD_LEASE_MS, redisKeys } from '@kunlun/contracts';
-import type { Redis, Result } from 'ioredis';
+import type { RedisClient } from '@kunlun/infra';
+import type { Result } from 'ioredis';
 import type { Logger } from 'pino';
 
 // KEYS: job, active, the running-rebuild lock. ARGV: instance, now ms, lease ms, job id, now ISO.
@@ -105,8 +106,8 @@ declare module 'ioredis' {
 
 export interface RebuildListenerOptions {
   /** A connection of its own: a subscribed ioredis client takes no other commands. */
-  subscriber: Redis;
-  redis: Redis;
+  subscriber: RedisClient;
+  redis: RedisClient;
   logger: Logger;
   /** Rebuilds the tenant; should stop when the signal aborts (the lease was lost or the recorder stops). */
   rebuild: (tenant: string, signal: AbortSignal) => Promise<{ deletedKeys: number; simulations?: number }>;

@@ -5,7 +5,8 @@
 // recorder is not ready, and the `rebuilding` key tells the gateway the same.
 import { randomUUID } from 'node:crypto';
 import { redisKeys } from '@kunlun/contracts';
-import type { Redis, Result } from 'ioredis';
+import type { RedisClient } from '@kunlun/infra';
+import type { Result } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 
@@ -59,7 +60,7 @@ export interface Readiness {
 }
 
 export interface ReadModelGuardOptions {
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   /** Rebuilds the whole read model from the topic (flush + replay); rejects when it did not finish. */
   rebuild: (signal: AbortSignal) => Promise<unknown>;

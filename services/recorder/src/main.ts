@@ -43,7 +43,12 @@ await runService({
       topic: s.topic === TOPICS.events ? config.EVENTS_TOPIC : config.DLQ_TOPIC,
     }));
     await ensureTopics(kafka, topics, { replicationFactor: config.KAFKA_TOPIC_REPLICATION_FACTOR });
-    const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder' });
+    const redis = createRedisClient({
+      url: config.REDIS_URL,
+      clusterNodes: config.REDIS_CLUSTER_NODES,
+      logger,
+      name: 'recorder',
+    });
     onShutdown(() => redis.quit().then(() => undefined));
     // Rebuilds get their own registry: replayed events must not count twice in the service's metrics.
     const rebuildMetrics = createRecorderMetrics(new Registry());
@@ -87,7 +92,12 @@ await runService({
     });
     await recorder.start();
     // Tenant rebuilds requested through the gateway (POST /v1/admin/rebuild).
-    const subscriber = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder-admin' });
+    const subscriber = createRedisClient({
+      url: config.REDIS_URL,
+      clusterNodes: config.REDIS_CLUSTER_NODES,
+      logger,
+      name: 'recorder-admin',
+    });
     const admin = await listenForRebuilds({
       subscriber,
       redis,

@@ -26,8 +26,6 @@ export interface ProjectedEvent {
   generation: number;
   /** Every backtrack so far, as [line it started, round it forked after]. */
   forks: Array<[number, number]>;
-  /** simulation.started: index the simulation in its tenant and (again) in its state. */
-  started: boolean;
   /** Summary fields written unguarded (they never change once written). */
   fixed: HashFields;
   /** The state after the event; written only by an event newer than the one that wrote it. */
@@ -85,7 +83,6 @@ function kindWrites(e: SimulationEvent): Partial<ProjectedEvent> & { stateReason
     case 'simulation.started': {
       const p = e.payload;
       return {
-        started: true,
         fixed: fields({
           simulationId: e.simulationId,
           tenant: p.tenant ?? DEFAULT_TENANT,
@@ -153,7 +150,6 @@ export function projectEvent(e: SimulationEvent): ProjectedEvent {
     atMs: Date.parse(e.occurredAt),
     generation: e.generation ?? 0,
     forks: e.forks ?? [],
-    started: false,
     fixed: [],
     branchRecords: [],
     ...writes,

@@ -47,15 +47,26 @@ describe('projection scripts touch only declared keys', () => {
   /** The script calls `work` makes, each with the commands its script issued. */
   async function scriptCalls(work: () => Promise<unknown>): Promise<ScriptCall[]> {
     const lines: Array<{ source: string; args: string[] }> = [];
-    const marker = `end-${randomUUID()}`;
+    const [begin, marker] = [`begin-${randomUUID()}`, `end-${randomUUID()}`];
     let seen!: () => void;
     const markerSeen = new Promise<void>((resolve) => (seen = resolve));
+    let begun!: () => void;
+    const beginSeen = new Promise<void>((resolve) => (begun = resolve));
+    let recording = false;
     const listen = (_time: string, args: string[], source: string) => {
-      if (args[0]?.toLowerCase() === 'echo' && args[1] === marker) seen();
-      else lines.push({ source, args });
+      const echoed = args[0]?.toLowerCase() === 'echo' ? args[1] : undefined;
+      if (echoed === begin) {
+        recording = true;
+        begun();
+      } else if (echoed === marker) seen();
+      else if (recording) lines.push({ source, args });
     };
     monitor.on('monitor', listen);
     try {
+      // MONITOR's lines arrive a while after their commands ran: what an earlier step sent (the
+      // index step after an apply) could still come in; only what follows this marker counts.
+      await redis.echo(begin);
+      await beginSeen;
       await work();
       // MONITOR reports in execution order: once the marker is in, so is everything before it.
       await redis.echo(marker);

@@ -1,18 +1,14 @@
-// The keys each projection script may touch, declared by the caller (pure): one function per
-// script builds KEYS and, in the same pass, the map naming where each key is in KEYS, so the
-// script reaches every key through KEYS[i] and builds none itself (what Redis Cluster needs).
+// The keys each per-simulation projection script may touch, declared by the caller (pure): one
+// function per script builds KEYS and, in the same pass, the map naming where each key is in
+// KEYS, so the script reaches every key through KEYS[i] and builds none itself (what Redis
+// Cluster needs). They are all of one simulation (one hash slot); the indexes across simulations
+// are written by the index step (projection-index.ts), never by these scripts.
 //
 // Keys that depend on what is stored (the bodies of rounds a backtrack reads or abandons, and
 // where an abandoned round is kept) cannot be known from the event alone: the script checks
 // them before its first write and, if one is not declared, writes nothing and answers which
 // ones it needs (Needs); the caller declares them and calls again.
-import {
-  DEFAULT_TENANT,
-  redisKeys,
-  SIMULATION_STATES,
-  type SimulationEvent,
-  type SimulationState,
-} from '@kunlun/contracts';
+import { redisKeys, type SimulationEvent } from '@kunlun/contracts';
 import { projectEvent, type ProjectedEvent } from './projection-args.js';
 
 /** KEYS, built without duplicates; add() answers a key's 1-based index (as Lua indexes KEYS). */
@@ -40,10 +36,6 @@ export interface ApplyKeys {
   branches: number;
   branchRounds: number;
   live: number;
-  index: number;
-  /** Only for simulation.started (the one event that names the tenant). */
-  tenantIndex?: number;
-  stateIndex: Record<SimulationState, number>;
   /** Round bodies by round number ("3"): the event's own round and the rounds it needs. */
   round: Record<string, number>;
   /** Abandoned round bodies by "<line>:<round>" (redisKeys.abandonedRound). */
@@ -87,14 +79,6 @@ export function applyCall(e: SimulationEvent, needs: ApplyNeeds = NO_APPLY_NEEDS
     branches: list.add(redisKeys.branches(id)),
     branchRounds: list.add(redisKeys.branchRounds(id)),
     live: list.add(redisKeys.live(id)),
-    index: list.add(redisKeys.index),
-    ...(e.kind === 'simulation.started'
-      ? { tenantIndex: list.add(redisKeys.tenantIndex(e.payload.tenant ?? DEFAULT_TENANT)) }
-      : {}),
-    stateIndex: Object.fromEntries(SIMULATION_STATES.map((s) => [s, list.add(redisKeys.stateIndex(s))])) as Record<
-      SimulationState,
-      number
-    >,
     round,
     abandonedRound,
   };

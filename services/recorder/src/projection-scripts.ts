@@ -1,16 +1,27 @@
-// The projection's Lua scripts. Each takes ONE JSON argument (ARGV[1]) built in
-// projection-keys.ts: `keys` names where each key is in KEYS, and the apply script's `event`
-// says what the event writes (projection-args.ts). A script touches KEYS[i] only; keys that
-// depend on stored data are checked before the first write and asked for when undeclared
-// (the answer is then a JSON string of needs, and nothing is written).
+// The projection's Lua scripts. The per-simulation ones take ONE JSON argument (ARGV[1]) built
+// in projection-keys.ts: `keys` names where each key is in KEYS, and the apply script's `event`
+// says what the event writes (projection-args.ts). A script touches KEYS[i] only, all of one
+// simulation (one hash slot); keys that depend on stored data are checked before the first
+// write and asked for when undeclared (the answer then names them, and nothing is written).
+// The index scripts touch one index key and its versions hash (projection-index.ts).
 import type { Result } from 'ioredis';
 
-// Returns 1 (applied), 0 (already applied), or a JSON string of ApplyNeeds.
+// Returns a JSON ApplyAnswer: { applied, changed, index } (index: the summary's IndexView, also
+// for a duplicate: its index step may be the one a crash lost), or { needs } (nothing written).
 export const APPLY_LUA = `
 local arg = cjson.decode(ARGV[1])
 local e, k = arg.event, arg.keys
 local s, applied, rounds = KEYS[k.summary], KEYS[k.applied], KEYS[k.rounds]
-if redis.call('SISMEMBER', applied, e.eventId) == 1 then return 0 end
+
+-- What the indexes should say of this simulation, with its version (projection-index.ts).
+local function indexView()
+  local h = redis.call('HMGET', s, 'stateSeq', 'startedAtMs', 'state', 'tenant')
+  local view = { v = tonumber(h[1] or '0') * 2 + (h[2] and 1 or 0), score = h[2] or string.format('%.0f', e.atMs) }
+  if h[3] then view.state = h[3] end
+  if h[2] and h[4] then view.tenant = h[4] end
+  return view
+end
+if redis.call('SISMEMBER', applied, e.eventId) == 1 then return cjson.encode({ applied = false, index = indexView() }) end
 
 -- Everything is decoded before the first write: a bad event fails with nothing written.
 if e.round then cjson.decode(e.round.body) end
@@ -47,9 +58,10 @@ do
     local needs = {}
     if #needRounds > 0 then needs.rounds = needRounds end
     if #needAbandoned > 0 then needs.abandonedRounds = needAbandoned end
-    return cjson.encode(needs)
+    return cjson.encode({ needs = needs })
   end
 end
+local versionBefore = redis.call('EXISTS', s) == 1 and indexView().v or -1
 
 local function hashFields(list)
   local out = {}
@@ -120,23 +132,8 @@ local function abandon(m)
 end
 local roundOk = not e.round or onLine(eventGeneration, e.round.number)
 
-local oldState = redis.call('HGET', s, 'state')
-local stateMoved = moveState(e.state)
+moveState(e.state)
 if roundOk and e.progress then guarded(hashFields(e.progress), 'progressSeq') end
-
-local score = redis.call('HGET', s, 'startedAtMs') or atMs
-if e.started then
-  redis.call('ZADD', KEYS[k.index], score, e.simulationId)
-  redis.call('ZADD', KEYS[k.tenantIndex], score, e.simulationId)
-  if oldState then redis.call('ZADD', KEYS[k.stateIndex[oldState]], score, e.simulationId) end
-else
-  redis.call('ZADD', KEYS[k.index], 'NX', score, e.simulationId)
-end
-if stateMoved then
-  local newState = redis.call('HGET', s, 'state')
-  if oldState and oldState ~= newState then redis.call('ZREM', KEYS[k.stateIndex[oldState]], e.simulationId) end
-  redis.call('ZADD', KEYS[k.stateIndex[newState]], score, e.simulationId)
-end
 
 if e.round and roundOk then
   local n = e.round.number
@@ -184,7 +181,30 @@ if e.report then redis.call('SET', KEYS[k.report], e.report) end
 redis.call('ZADD', KEYS[k.events], seq, e.liveUpdate)
 redis.call('SADD', applied, e.eventId)
 redis.call('PUBLISH', KEYS[k.live], e.liveUpdate)
+local view = indexView()
+return cjson.encode({ applied = true, changed = view.v ~= versionBefore, index = view })
+`;
+
+// KEYS: an index, its versions hash. ARGV[1]: JSON IndexArg. Each simulation is added (with its
+// score) or removed only if its version is not older than the one recorded, which it becomes.
+export const INDEX_LUA = `
+local index, versions = KEYS[1], KEYS[2]
+local arg = cjson.decode(ARGV[1])
+local function current(id, v)
+  if v < tonumber(redis.call('HGET', versions, id) or '-1') then return false end
+  redis.call('HSET', versions, id, v)
+  return true
+end
+for _, a in ipairs(arg.add) do if current(a[1], a[2]) then redis.call('ZADD', index, a[3], a[1]) end end
+for _, r in ipairs(arg.remove) do if current(r[1], r[2]) then redis.call('ZREM', index, r[1]) end end
 return 1
+`;
+
+// KEYS: an index, its versions hash. ARGV: simulation ids. Takes them out of the index and forgets
+// their versions (a flush: the replay that follows starts their versions again from nothing).
+export const FORGET_LUA = `
+redis.call('HDEL', KEYS[2], unpack(ARGV))
+return redis.call('ZREM', KEYS[1], unpack(ARGV))
 `;
 
 // Deletes one simulation's keys at once: every key in KEYS (its fixed keys, what a SCAN found,
@@ -215,7 +235,9 @@ return n
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    kunlunApplyEvent(...args: Array<string | number>): Result<number | string, Context>;
+    kunlunApplyEvent(...args: Array<string | number>): Result<string, Context>;
+    kunlunIndex(index: string, versions: string, arg: string): Result<number, Context>;
+    kunlunIndexForget(index: string, versions: string, ...ids: string[]): Result<number, Context>;
     kunlunDeleteSimulation(...args: Array<string | number>): Result<number | string, Context>;
   }
 }

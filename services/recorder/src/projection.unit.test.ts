@@ -3,14 +3,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  DEFAULT_TENANT,
   EVENT_KINDS,
+  INDEX_VERSIONS_PREFIX,
   makeEvent,
   parseEvent,
   redisKeys,
   SIMULATION_STATES,
   type SimulationEvent,
+  type SimulationState,
 } from '@kunlun/contracts';
+import { slotOf } from '@kunlun/infra';
 import { liveUpdate, projectEvent } from './projection-args.js';
+import { indexCalls, newestViews, type IndexView } from './projection-index.js';
 import { applyCall, deleteCall, mergeApplyNeeds, mergeDeleteNeeds, type ApplyKeys } from './projection-keys.js';
 import { eventsOfEveryKind, roundResult } from './testing/events.js';
 
@@ -47,7 +52,7 @@ describe('projectEvent', () => {
     assert.equal(projectEvent(done).liveUpdate, JSON.stringify(liveUpdate(done)));
   });
 
-  it('simulation.started: the fixed summary fields in order, indexed as started, running with no reason', () => {
+  it('simulation.started: the fixed summary fields in order, running with no reason', () => {
     const e = first('simulation.started');
     const p = projectEvent(e);
     assert.deepEqual(p.fixed, [
@@ -58,7 +63,6 @@ describe('projectEvent', () => {
       ['startedAt', e.occurredAt],
       ['startedAtMs', String(Date.parse(e.occurredAt))],
     ]);
-    assert.equal(p.started, true);
     assert.deepEqual(p.state, { state: 'running', reason: '', at: e.occurredAt, keepsReason: false });
     const untenanted = makeEvent(
       'simulation.started',
@@ -147,17 +151,18 @@ describe('projectEvent', () => {
     const p = projectEvent(e);
     assert.deepEqual(p.fixed, [['completedAt', e.occurredAt]]);
     assert.equal(p.state?.state, 'completed');
-    assert.equal(p.started, false);
   });
 });
-const GLOBAL = new Set<string>([
+/** Keys across simulations: only the index step may touch them. */
+const INDEXES = [
   redisKeys.index,
   ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)),
   redisKeys.tenantIndex('acme'),
-]);
-
+  redisKeys.tenantIndex(DEFAULT_TENANT),
+];
 /** A key's Redis Cluster hash tag: what is between its first { and the next }. */
 const hashTag = (key: string) => /\{([^}]*)\}/.exec(key)?.[1];
+const isIndexKey = (key: string) => key.startsWith(redisKeys.index) || key.startsWith(INDEX_VERSIONS_PREFIX);
 
 /** Every key the argument names, by its role, as the script would reach it (KEYS[i], 1-based). */
 function named(keys: readonly string[], k: ApplyKeys): Record<string, string | undefined> {
@@ -170,7 +175,7 @@ function named(keys: readonly string[], k: ApplyKeys): Record<string, string | u
 }
 
 describe('applyCall', () => {
-  it('names every key by its role, each declared once; per-simulation keys share the simulation hash tag', () => {
+  it('names every key by its role, each declared once; all in the simulation hash tag and its one slot', () => {
     for (const e of events) {
       const { keys, arg } = applyCall(e);
       assert.equal(new Set(keys).size, keys.length, `${e.kind}: no key twice`);
@@ -180,22 +185,26 @@ describe('applyCall', () => {
         Object.values(byRole).every((key) => key !== undefined),
         `${e.kind}: every index is in KEYS`,
       );
-      for (const key of keys) if (!GLOBAL.has(key)) assert.equal(hashTag(key), ID, key);
+      for (const key of keys) assert.equal(hashTag(key), ID, key);
+      assert.deepEqual(new Set(keys.map(slotOf)), new Set([slotOf(redisKeys.summary(ID))]), `${e.kind}: one slot`);
+      assert.deepEqual(keys.filter(isIndexKey), [], `${e.kind}: no index key`);
       assert.equal(byRole.summary, redisKeys.summary(ID));
       assert.equal(byRole.applied, redisKeys.applied(ID));
       assert.equal(byRole.rounds, redisKeys.rounds(ID));
       assert.equal(byRole.events, redisKeys.events(ID));
       assert.equal(byRole.live, redisKeys.live(ID));
-      assert.equal(byRole['stateIndex.awaiting-approval'], redisKeys.stateIndex('awaiting-approval'));
     }
   });
 
-  it('the tenant index only for simulation.started, the one event that names the tenant', () => {
-    for (const e of events) {
-      const { keys, arg } = applyCall(e);
-      if (e.kind === 'simulation.started') assert.equal(keys[arg.keys.tenantIndex! - 1], redisKeys.tenantIndex('acme'));
-      else assert.equal(arg.keys.tenantIndex, undefined, e.kind);
-    }
+  it('with every round and abandoned round asked for, still one slot', () => {
+    const needs = {
+      rounds: [1, 2, 3, 4, 5, 40],
+      abandonedRounds: [
+        [0, 2],
+        [3, 7],
+      ] as Array<[number, number]>,
+    };
+    for (const e of events) assert.equal(new Set(applyCall(e, needs).keys.map(slotOf)).size, 1, e.kind);
   });
 
   it('a round event declares its slot and where it is kept if its line is already abandoned', () => {
@@ -274,5 +283,68 @@ describe('deleteCall', () => {
     ])
       assert.ok(keys.includes(key), key);
     assert.ok(keys.every((key) => redisKeys.simulationOf(key) === ID));
+    assert.equal(new Set(keys.map(slotOf)).size, 1, 'one slot');
+  });
+});
+
+describe('the index step', () => {
+  const view = (id: string, v: number, state?: SimulationState, tenant?: string): IndexView => ({
+    simulationId: id,
+    v,
+    score: '1000',
+    ...(state ? { state } : {}),
+    ...(tenant ? { tenant } : {}),
+  });
+
+  it('each call touches one index key and its versions hash, in one slot; only index keys', () => {
+    const calls = indexCalls([view('a', 3, 'running', 'acme'), view('b', 2, 'paused'), view('c', 0)]);
+    for (const { keys } of calls) {
+      assert.ok(INDEXES.includes(keys[0]), `${keys[0]} is an index`);
+      assert.equal(keys[1], redisKeys.indexVersions(keys[0]));
+      assert.equal(slotOf(keys[0]), slotOf(keys[1]), `${keys[0]}: its versions in its slot`);
+      assert.ok(keys.every(isIndexKey));
+    }
+    assert.deepEqual(
+      calls.map((c) => c.keys[0]).sort(),
+      [redisKeys.index, ...SIMULATION_STATES.map((s) => redisKeys.stateIndex(s)), redisKeys.tenantIndex('acme')].sort(),
+    );
+  });
+
+  it('a simulation is added to its state index and removed from every other, with its version; the tenant once started', () => {
+    const calls = new Map(indexCalls([view('a', 7, 'paused', 'acme'), view('b', 4)]).map((c) => [c.keys[0], c.arg]));
+    assert.deepEqual(calls.get(redisKeys.index), {
+      add: [
+        ['a', 7, '1000'],
+        ['b', 4, '1000'],
+      ],
+      remove: [],
+    });
+    assert.deepEqual(calls.get(redisKeys.tenantIndex('acme')), { add: [['a', 7, '1000']], remove: [] });
+    assert.deepEqual(calls.get(redisKeys.stateIndex('paused')), { add: [['a', 7, '1000']], remove: [['b', 4]] });
+    for (const s of SIMULATION_STATES.filter((s) => s !== 'paused'))
+      assert.deepEqual(calls.get(redisKeys.stateIndex(s)), {
+        add: [],
+        remove: [
+          ['a', 7],
+          ['b', 4],
+        ],
+      });
+  });
+
+  it('of several views of one simulation in a batch, the newest (highest version) is indexed', () => {
+    const newest = newestViews([
+      view('a', 5, 'running'),
+      view('b', 1),
+      view('a', 9, 'completed'),
+      view('a', 7, 'paused'),
+    ]);
+    assert.deepEqual(
+      newest.map((v) => [v.simulationId, v.v, v.state]),
+      [
+        ['a', 9, 'completed'],
+        ['b', 1, undefined],
+      ],
+    );
+    assert.deepEqual(indexCalls([]), []);
   });
 });

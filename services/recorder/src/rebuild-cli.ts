@@ -8,7 +8,12 @@ import { rebuildReadModel } from './rebuild.js';
 
 const config = loadConfig(recorderEnv);
 const logger = createLogger({ service: 'recorder-rebuild', level: config.LOG_LEVEL });
-const redis = createRedisClient({ url: config.REDIS_URL, logger, name: 'recorder-rebuild' });
+const redis = createRedisClient({
+  url: config.REDIS_URL,
+  clusterNodes: config.REDIS_CLUSTER_NODES,
+  logger,
+  name: 'recorder-rebuild',
+});
 try {
   const result = await rebuildReadModel({
     kafka: createKafka({

@@ -6,7 +6,7 @@
 // the flushed simulations partly replayed; running it again converges on the full state.
 import { randomUUID } from 'node:crypto';
 import { redisKeys } from '@kunlun/contracts';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kunlun/infra';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RecorderMetrics } from './metrics.js';
@@ -15,7 +15,7 @@ import { Recorder } from './recorder.js';
 
 export async function rebuildReadModel(o: {
   kafka: Kafka;
-  redis: Redis;
+  redis: RedisClient;
   topic: string;
   dlqTopic: string;
   logger: Logger;

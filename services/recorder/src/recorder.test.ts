@@ -1,4 +1,6 @@
-// The recorder against real Kafka and a real (private) redis-server.
+// The recorder against real Kafka and a real (private) redis-server, or a private 3-primary Redis
+// Cluster with KUNLUN_TEST_REDIS=cluster (scripts/test-redis-cluster.sh). Reference read models
+// (the events applied once each, in order) are built on a single redis-server either way.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -9,17 +11,23 @@ import {
   redisKeys,
   type SimulationEvent,
 } from '@kunlun/contracts';
-import { createIdempotentProducer, createKafka, createRedisClient, ensureTopics } from '@kunlun/infra';
+import {
+  createIdempotentProducer,
+  createKafka,
+  createRedisClient,
+  ensureTopics,
+  type RedisClient,
+} from '@kunlun/infra';
 import {
   counterValue,
   eventually,
+  onEveryPrimary,
   startRedisServer,
   startService,
   stackEnv,
   testLogger,
   uniqueName,
 } from '@kunlun/infra/testing';
-import type { Redis } from 'ioredis';
 import type { Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import {
@@ -35,18 +43,29 @@ import {
   type RecorderOptions,
 } from './index.js';
 import { isTransientRedisError } from './recorder.js';
-import { assertSameReadModel, dumpReadModel, lineageEvents, simulationEvents } from './testing/events.js';
+import {
+  assertSameReadModel,
+  dumpReadModel,
+  indexedAsSummarized,
+  lineageEvents,
+  simulationEvents,
+} from './testing/events.js';
 
 describe('recorder', () => {
   let redisServer: Awaited<ReturnType<typeof startRedisServer>>;
-  let redis: Redis;
+  let redis: RedisClient;
+  /** A single redis-server for reference read models (emptied for each). */
+  let referenceServer: Awaited<ReturnType<typeof startRedisServer>>;
+  let referenceRedis: RedisClient;
   let kafka: Kafka;
   let producer: Producer;
   const stoppers: Array<() => Promise<unknown>> = [];
 
   before(async () => {
     redisServer = await startRedisServer();
-    redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'recorder-test' });
+    redis = createRedisClient({ ...redisServer.endpoint, logger: testLogger, name: 'recorder-test' });
+    referenceServer = await startRedisServer({ cluster: false });
+    referenceRedis = createRedisClient({ url: referenceServer.url, logger: testLogger, name: 'reference' });
     kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'recorder-test', logger: testLogger });
     producer = createIdempotentProducer(kafka);
     await producer.connect();
@@ -55,8 +74,31 @@ describe('recorder', () => {
     for (const stop of stoppers.reverse()) await stop();
     await producer.disconnect();
     redis.disconnect();
+    referenceRedis.disconnect();
     await redisServer.stop();
+    await referenceServer.stop();
   });
+
+  /**
+   * The read model the events give when each is applied once, in order, straight through the
+   * projection (decoded as the recorder decodes them: the schema fixes the payloads' key order).
+   */
+  async function reference(published: SimulationEvent[]): Promise<string> {
+    const events = published.map((e) => {
+      const parsed = parseEvent(JSON.stringify(e));
+      assert.ok(parsed.ok);
+      return parsed.event;
+    });
+    await referenceRedis.flushall();
+    const projection = new RedisProjection(referenceRedis);
+    for (let i = 0; i < events.length; i += 500) await projection.apply(events.slice(i, i + 500));
+    return dumpReadModel(referenceRedis);
+  }
+
+  /** Writes held on every primary for `ms` (CLIENT PAUSE), as a stalled Redis holds them. */
+  const pauseWrites = (r: RedisClient, ms: number) =>
+    onEveryPrimary(r, (node) => node.call('CLIENT', 'PAUSE', String(ms), 'WRITE'));
+  const flushAll = (r: RedisClient) => onEveryPrimary(r, (node) => node.flushall());
 
   /** A fresh pair of topics (events + DLQ) so each test sees only its own messages. */
   async function topics() {
@@ -105,7 +147,7 @@ describe('recorder', () => {
 
   /** Rebuilds the read model in `r` from the topic (the whole of it, or one tenant's). */
   const rebuild = (
-    r: Redis,
+    r: RedisClient,
     topic: string,
     dlqTopic: string,
     options: Partial<Parameters<typeof rebuildReadModel>[0]> = {},
@@ -121,12 +163,14 @@ describe('recorder', () => {
     });
 
   const eventCount = async (id: string) => Number((await redis.hget(redisKeys.summary(id), 'eventCount')) ?? 0);
+  /** Until every simulation has all its events in its summary, and the indexes say what the summaries say. */
   const waitForEvents = (ids: string[], perSim: number, timeoutMs = 120_000) =>
     eventually(
-      `${ids.length} simulations × ${perSim} events projected`,
+      `${ids.length} simulations × ${perSim} events projected and indexed`,
       async () => {
         const counts = await Promise.all(ids.map(eventCount));
-        return counts.every((c) => c === perSim) ? counts : undefined;
+        if (!counts.every((c) => c === perSim)) return undefined;
+        return (await Promise.all(ids.map((id) => indexedAsSummarized(redis, id)))).every(Boolean) ? counts : undefined;
       },
       timeoutMs,
     );
@@ -431,6 +475,8 @@ describe('recorder', () => {
       'Connection is closed.',
       'BUSY Redis is busy running a script',
       'Command timed out',
+      "Cluster isn't ready and enableOfflineQueue options is false",
+      'Failed to refresh slots cache.',
     ]) {
       assert.equal(isTransientRedisError(new Error(m)), true, m);
     }
@@ -459,9 +505,9 @@ describe('recorder', () => {
         60_000,
       );
 
-      const admin = createRedisClient({ url: server.url, logger: testLogger, name: 'pauser' });
+      const admin = createRedisClient({ ...server.endpoint, logger: testLogger, name: 'pauser' });
       stoppers.push(() => Promise.resolve(admin.disconnect()));
-      await admin.call('CLIENT', 'PAUSE', '12000', 'WRITE');
+      await pauseWrites(admin, 12_000);
       await publish(topic, simulationEvents(b, 2));
       // A write of our own is held like the recorder's: it returns when the stall is over.
       await eventually('the stall over', async () => ((await admin.set('stall-over', '1')) ? true : undefined), 60_000);
@@ -526,32 +572,11 @@ describe('recorder', () => {
     },
   );
 
-  /** A redis-server of the test's own: these tests empty it, and compare whole dumps. */
+  /** A Redis of the test's own: these tests empty it, and compare whole dumps. */
   async function privateRedis() {
     const server = await startRedisServer();
-    const client = createRedisClient({ url: server.url, logger: testLogger, name: 'recorder-test-private' });
+    const client = createRedisClient({ ...server.endpoint, logger: testLogger, name: 'recorder-test-private' });
     stoppers.push(async () => (client.disconnect(), await server.stop()));
-    /**
-     * The read model the events give when each is applied once, in order, straight through the
-     * projection (decoded as the recorder decodes them: the schema fixes the payloads' key order).
-     */
-    const reference = async (published: SimulationEvent[]) => {
-      const events = published.map((e) => {
-        const parsed = parseEvent(JSON.stringify(e));
-        assert.ok(parsed.ok);
-        return parsed.event;
-      });
-      const ref = createRedisClient({ url: server.url, logger: testLogger, name: 'reference' });
-      try {
-        await ref.select(1);
-        await ref.flushdb();
-        const projection = new RedisProjection(ref);
-        for (let i = 0; i < events.length; i += 500) await projection.apply(events.slice(i, i + 500));
-        return await dumpReadModel(ref);
-      } finally {
-        ref.disconnect();
-      }
-    };
     return { server, redis: client, reference };
   }
 
@@ -564,7 +589,7 @@ describe('recorder', () => {
   }
 
   /** A rebuild job of the tenant as the gateway records it (POST /v1/admin/rebuild), not announced yet. */
-  async function recordRebuildJob(r: Redis, tenant: string) {
+  async function recordRebuildJob(r: RedisClient, tenant: string) {
     const jobId = crypto.randomUUID();
     const job = redisKeys.rebuildJob(jobId);
     await r
@@ -653,7 +678,7 @@ describe('recorder', () => {
 
       // Redis loses everything; no event arrives after it, so the periodic check has to notice.
       const firstEpoch = await r.get(redisKeys.epoch);
-      await r.flushall();
+      await flushAll(r);
       await eventually(
         'a new epoch',
         async () => ((await r.get(redisKeys.epoch)) !== null && guard.status.ready ? true : undefined),
@@ -698,7 +723,7 @@ describe('recorder', () => {
       await publish(topic, events);
       await caughtUp(groupId, topic);
 
-      await r.flushall();
+      await flushAll(r);
       const more = simulationEvents(later, 2);
       await publish(topic, more);
       await eventually(
@@ -750,12 +775,12 @@ describe('recorder', () => {
     { timeout: 120_000 },
     async () => {
       const { server, redis: r, reference } = await privateRedis();
-      const writer = createRedisClient({ url: server.url, logger: testLogger, name: 'live-writer' });
+      const writer = createRedisClient({ ...server.endpoint, logger: testLogger, name: 'live-writer' });
       stoppers.push(() => Promise.resolve(writer.disconnect()));
       const flusher = new RedisProjection(r);
       const live = new RedisProjection(writer);
       for (let run = 0; run < 6; run++) {
-        await r.flushall();
+        await flushAll(r);
         const streams = [
           ...Array.from({ length: 150 }, () => simulationEvents(uniqueName('sim'), 6)),
           ...Array.from({ length: 10 }, () => lineageEvents(uniqueName('lineage'))),
@@ -823,7 +848,7 @@ describe('recorder', () => {
       const { jobId, job } = await recordRebuildJob(r, DEFAULT_TENANT);
 
       // Recorder A claims it, then dies mid-rebuild: its connections go, nothing renews the lease.
-      const connection = () => createRedisClient({ url: server.url, logger: testLogger, name: 'rebuild-listener' });
+      const connection = () => createRedisClient({ ...server.endpoint, logger: testLogger, name: 'rebuild-listener' });
       const [aRedis, aSub] = [connection(), connection()];
       const a = await listenForRebuilds({
         redis: aRedis,
@@ -873,7 +898,7 @@ describe('recorder', () => {
 
   it('a failed rebuild attempt is retried, and failed for good after maxAttempts', { timeout: 60_000 }, async () => {
     const { server, redis: r } = await privateRedis();
-    const connection = () => createRedisClient({ url: server.url, logger: testLogger, name: 'rebuild-listener' });
+    const connection = () => createRedisClient({ ...server.endpoint, logger: testLogger, name: 'rebuild-listener' });
     const [lRedis, lSub] = [connection(), connection()];
     let calls = 0;
     const l = await listenForRebuilds({
@@ -906,7 +931,7 @@ describe('recorder', () => {
     'kill -9 mid-stream and restart: no event lost, none applied twice; an empty Redis is rebuilt from the topic',
     { timeout: 300_000 },
     async () => {
-      await redis.flushdb(); // only this test's simulations, so the dumps compare like with like
+      await flushAll(redis); // only this test's simulations, so the dumps compare like with like
       const { topic, dlqTopic } = await topics();
       const ids = Array.from({ length: 300 }, () => uniqueName('sim'));
       const perSim = simulationEvents('x', 10).length;
@@ -916,7 +941,7 @@ describe('recorder', () => {
       const env = {
         EVENTS_TOPIC: topic,
         DLQ_TOPIC: dlqTopic,
-        REDIS_URL: redisServer.url,
+        ...redisServer.env,
         RECORDER_GROUP_ID: uniqueName('recorder'),
         RECORDER_SESSION_TIMEOUT_MS: '6000',
         LOG_LEVEL: 'warn',
@@ -928,10 +953,10 @@ describe('recorder', () => {
       await eventually('the first half projected', async () => ((await total()) === half ? true : undefined), 120_000);
       // Mid-stream whatever the machine's speed: Redis takes no writes, so the second half's
       // batches are read and held (uncommitted) when the recorder dies.
-      await redis.call('CLIENT', 'PAUSE', '60000', 'WRITE');
+      await pauseWrites(redis, 60_000);
       await publish(topic, events.slice(half));
       await first.kill9();
-      await redis.call('CLIENT', 'UNPAUSE');
+      await onEveryPrimary(redis, (node) => node.call('CLIENT', 'UNPAUSE'));
       const afterKill = await total();
       assert.equal(afterKill, half, 'killed mid-stream: the second half is not in the read model');
 
@@ -954,18 +979,13 @@ describe('recorder', () => {
       const recovered = await dumpReadModel(redis);
 
       // The same events applied once each, straight through the projection, give the same state.
-      const reference = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'reference' });
-      stoppers.push(() => Promise.resolve(reference.disconnect()));
-      await reference.select(1);
-      const projection = new RedisProjection(reference);
-      for (let i = 0; i < events.length; i += 500) await projection.apply(events.slice(i, i + 500));
-      assertSameReadModel(await dumpReadModel(reference), recovered);
+      assertSameReadModel(await reference(events), recovered);
       await second.stop();
 
       // Redis keeps nothing on disk: restart it empty, then rebuild from the topic.
       await redisServer.restart();
       await eventually('redis back', async () => ((await redis.ping()) === 'PONG' ? true : undefined));
-      assert.equal(await redis.dbsize(), 0);
+      assert.deepEqual(new Set(await onEveryPrimary(redis, (node) => node.dbsize())), new Set([0]));
       await rebuild(redis, topic, dlqTopic);
       assertSameReadModel(await dumpReadModel(redis), recovered);
     },

@@ -11,8 +11,7 @@ import {
   type SimulationEvent,
   type SimulationState,
 } from '@kunlun/contracts';
-import { createIdempotentProducer } from '@kunlun/infra';
-import type { Redis } from 'ioredis';
+import { createIdempotentProducer, execBySlot, type RedisClient } from '@kunlun/infra';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { RecorderMetrics } from './metrics.js';
@@ -20,7 +19,7 @@ import { RedisProjection } from './projection.js';
 
 export interface RecorderOptions {
   kafka: Kafka;
-  redis: Redis;
+  redis: RedisClient;
   topic: string;
   dlqTopic: string;
   groupId: string;
@@ -59,7 +58,11 @@ export function isTransientRedisError(err: Error): boolean {
     /^(READONLY|LOADING|BUSY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|NOREPLICAS|MISCONF|EXECABORT|MOVED|ASK)\b/.test(
       err.message,
     ) ||
-    /connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(err.message)
+    /connection|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable|Command timed out/i.test(err.message) ||
+    // A Redis Cluster's client when the cluster is out of reach or its slots are moving.
+    /Cluster isn't ready|None of startup nodes is available|Failed to refresh slots cache|Too many Cluster redirections/.test(
+      err.message,
+    )
   );
 }
 
@@ -218,17 +221,22 @@ export class Recorder {
 
   /** Simulations per state in the read model (the per-state indexes), bounded so a scrape never hangs. */
   private async countSimulations(): Promise<Record<SimulationState, number>> {
-    const pipeline = this.o.redis.pipeline();
-    for (const state of SIMULATION_STATES) pipeline.zcard(redisKeys.stateIndex(state));
+    const replies = execBySlot(
+      this.o.redis,
+      SIMULATION_STATES.map((state) => {
+        const key = redisKeys.stateIndex(state);
+        return { key, add: (p) => p.zcard(key) };
+      }),
+    );
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('read model count timed out')), 2_000);
     });
     try {
-      const replies = await Promise.race([pipeline.exec(), timeout]);
+      const answers = await Promise.race([replies, timeout]);
       const counts = {} as Record<SimulationState, number>;
       SIMULATION_STATES.forEach((state, i) => {
-        const [err, n] = replies?.[i] ?? [new Error('no reply'), 0];
+        const [err, n] = answers[i] ?? [new Error('no reply'), 0];
         if (err) throw err;
         counts[state] = Number(n);
       });

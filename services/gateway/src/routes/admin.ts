@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { REBUILD_CLAIM_DEADLINE_MS, redisKeys, REBUILD_JOB_TTL_SECONDS } from '@kunlun/contracts';
 import type { FastifyInstance } from 'fastify';
-import type { Redis, Result } from 'ioredis';
+import { publishCounted, type RedisClient } from '@kunlun/infra';
+import type { Result } from 'ioredis';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../auth.js';
@@ -95,7 +96,7 @@ function toJob(rebuildId: string, h: Record<string, string>): z.infer<typeof Reb
   return Object.fromEntries(Object.entries(job).filter(([, v]) => v !== undefined)) as z.infer<typeof RebuildJobSchema>;
 }
 
-export function adminRoutes(app: FastifyInstance, deps: { redis: Redis }): void {
+export function adminRoutes(app: FastifyInstance, deps: { redis: RedisClient }): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   deps.redis.defineCommand('kunlunRebuildCreate', { numberOfKeys: 4, lua: CREATE_LUA });
   deps.redis.defineCommand('kunlunRebuildWithdraw', { numberOfKeys: 3, lua: WITHDRAW_LUA });
@@ -142,7 +143,7 @@ export function adminRoutes(app: FastifyInstance, deps: { redis: Redis }): void 
         if (attempt >= 5)
           throw new ApiError(503, 'unavailable', 'rebuild requests of this tenant keep racing; try again');
       }
-      const listeners = await deps.redis.publish(redisKeys.rebuildChannel, rebuildId);
+      const listeners = await publishCounted(deps.redis, redisKeys.rebuildChannel, rebuildId);
       if (listeners === 0) {
         await deps.redis.kunlunRebuildWithdraw(tenantKey, key, redisKeys.activeRebuilds, rebuildId);
         throw new ApiError(

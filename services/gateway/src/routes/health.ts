@@ -1,7 +1,7 @@
 import { redisKeys } from '@kunlun/contracts';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@kunlun/infra';
 import type { Registry } from 'prom-client';
 import { within } from '../deadline.js';
 
@@ -19,12 +19,15 @@ export function cachedFor<T>(ms: number, compute: () => Promise<T>): () => Promi
   };
 }
 
-export function healthRoutes(app: FastifyInstance, deps: { temporal: Client; redis: Redis; registry: Registry }): void {
+export function healthRoutes(
+  app: FastifyInstance,
+  deps: { temporal: Client; redis: RedisClient; registry: Registry },
+): void {
   app.get('/healthz', { schema: { hide: true }, config: { rateLimit: false } }, () => ({ ok: true }));
 
   /**
    * Ready when Temporal and Redis both answer (each within 2 s) and the read model is not being
-   * rebuilt (a recorder holds `kunlun-admin:rebuilding` while Redis lost it: reads would be incomplete).
+   * rebuilt (a recorder holds `kunlun-admin:{admin}:rebuilding` while Redis lost it: reads would be incomplete).
    */
   const readiness = cachedFor(1_000, async () => {
     // The read of the rebuilding key doubles as the Redis ping.

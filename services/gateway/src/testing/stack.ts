@@ -1,13 +1,13 @@
 // The whole system in one test process, on the real local stack: orchestrator and agent
-// workers, a recorder on a private topic, a private redis-server, and the gateway listening.
+// workers, a recorder on a private topic, a private redis-server (a private 3-primary Redis
+// Cluster with KUNLUN_TEST_REDIS=cluster), and the gateway listening.
 import { SimulationClient } from '@kunlun/client';
 import { takeSseFrames } from '@kunlun/contracts';
-import { createKafka, createRedisClient } from '@kunlun/infra';
+import { createKafka, createRedisClient, type RedisClient, type RedisEndpoint } from '@kunlun/infra';
 import { startRedisServer, stackEnv, testLogger } from '@kunlun/infra/testing';
 import { startTestWorkers, type TestWorkers } from '@kunlun/orchestrator/testing';
 import { createRecorderMetrics, listenForRebuilds, rebuildReadModel } from '@kunlun/recorder';
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { buildApp } from '../app.js';
@@ -23,7 +23,9 @@ export interface TestStack {
   /** The recorder side of POST /v1/admin/rebuild; stopping it makes rebuild requests find no listener. */
   rebuilds: { stop(): Promise<void>; idle(): Promise<void> };
   /** A Redis client on the stack's read model, for tests that inspect or damage it. */
-  redis: Redis;
+  redis: RedisClient;
+  /** Where that Redis is, for connections of a test's own (createRedisClient). */
+  redisEndpoint: RedisEndpoint;
   /** Another gateway replica on the same stores (own port). */
   replica(): Promise<{ baseUrl: string; app: FastifyInstance }>;
   stop(): Promise<void>;
@@ -38,16 +40,20 @@ export async function startTestStack(
   // The workers bring the events topic and the recorder projecting it into this stack's Redis.
   const redisServer = await startRedisServer();
   const workers = await startTestWorkers({
-    readModelUrl: redisServer.url,
+    readModel: redisServer.endpoint,
     ...(options.agentEnv ? { agentEnv: options.agentEnv } : {}),
   });
   const { topic } = workers;
   const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'gateway-test', logger: testLogger });
-  const redis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test' });
-  const subscriber = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-live' });
-  const rebuildRedis = createRedisClient({ url: redisServer.url, logger: testLogger, name: 'gateway-test-rebuild' });
+  const redis = createRedisClient({ ...redisServer.endpoint, logger: testLogger, name: 'gateway-test' });
+  const subscriber = createRedisClient({ ...redisServer.endpoint, logger: testLogger, name: 'gateway-test-live' });
+  const rebuildRedis = createRedisClient({
+    ...redisServer.endpoint,
+    logger: testLogger,
+    name: 'gateway-test-rebuild',
+  });
   const rebuildSubscriber = createRedisClient({
-    url: redisServer.url,
+    ...redisServer.endpoint,
     logger: testLogger,
     name: 'gateway-test-rebuilds',
   });
@@ -88,6 +94,7 @@ export async function startTestStack(
     workers,
     rebuilds,
     redis,
+    redisEndpoint: redisServer.endpoint,
     async replica() {
       const other = await build();
       await other.listen({ host: '127.0.0.1', port: 0 });

@@ -7,10 +7,17 @@ import { loadConfig } from '@kunlun/config';
 import { AGENT_ROLES, type AgentRole, type SimulationStatus } from '@kunlun/contracts';
 import { assertConsistent } from '@kunlun/consistency/testing';
 import type { ConsistencyReport } from '@kunlun/consistency';
-import { createIdempotentProducer, createKafka, createRedisClient, ensureTopics, TopicReader } from '@kunlun/infra';
+import {
+  createIdempotentProducer,
+  createKafka,
+  createRedisClient,
+  ensureTopics,
+  TopicReader,
+  type RedisClient,
+  type RedisEndpoint,
+} from '@kunlun/infra';
 import { eventually, stackEnv, uniqueName } from '@kunlun/infra/testing';
 import { createRecorderMetrics, Recorder } from '@kunlun/recorder';
-import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createActivityMetrics } from '@kunlun/worker-kit';
@@ -35,7 +42,7 @@ export interface TestWorkers {
   registry: Registry;
   /** The events topic the orchestrator publishes to, and the read model it is projected into. */
   topic: string;
-  redis: Redis;
+  redis: RedisClient;
   /** Polls the status query until `pred` holds; returns that status. */
   waitForStatus(
     simulationId: string,
@@ -72,12 +79,12 @@ export async function startTestWorkers(
     agents?: boolean;
     /**
      * Where the events go and who projects them: by default a fresh topic of this run's own,
-     * projected by a recorder of its own into the stack's Redis (or the one at `readModelUrl`).
+     * projected by a recorder of its own into the stack's Redis (or the one at `readModel`).
      * A caller that brings its topic runs its recorder itself and names the Redis it projects into.
      */
-    pipeline?: { topic: string; redis: Redis };
+    pipeline?: { topic: string; redis: RedisClient };
     /** The Redis the run's own recorder projects into (default: the stack's). */
-    readModelUrl?: string;
+    readModel?: RedisEndpoint;
     /** false: stop() does not check the simulations it tracked (the caller damages the read model on purpose). */
     finalCheck?: boolean;
     build?: { deploymentName: string; buildId: string };
@@ -93,7 +100,7 @@ export async function startTestWorkers(
   const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'orchestrator-test', logger });
   const producer = createIdempotentProducer(kafka);
   await producer.connect();
-  const own = options.pipeline ? null : await startOwnPipeline(kafka, logger, options.readModelUrl);
+  const own = options.pipeline ? null : await startOwnPipeline(kafka, logger, options.readModel);
   const pipeline = options.pipeline ?? own!;
   const topicReader = new TopicReader(kafka, pipeline.topic);
   await topicReader.open();
@@ -234,19 +241,19 @@ async function settled(client: Client, workflowId: string): Promise<boolean> {
   return true;
 }
 
-/** A topic of this run's own and a recorder projecting it into the stack's Redis (or the one at `redisUrl`). */
+/** A topic of this run's own and a recorder projecting it into the stack's Redis (or the one at `readModel`). */
 async function startOwnPipeline(
   kafka: Kafka,
   logger: Logger,
-  redisUrl = stackEnv.redisUrl,
-): Promise<{ topic: string; redis: Redis; stop(): Promise<void> }> {
+  readModel: RedisEndpoint = { url: stackEnv.redisUrl },
+): Promise<{ topic: string; redis: RedisClient; stop(): Promise<void> }> {
   const topic = uniqueName('test.events');
   await ensureTopics(kafka, [
     { topic, numPartitions: 3, configEntries: [] },
     { topic: `${topic}.dlq`, numPartitions: 1, configEntries: [] },
   ]);
-  const redis = createRedisClient({ url: redisUrl, logger, name: 'test-read-model' });
-  const recorderRedis = createRedisClient({ url: redisUrl, logger, name: 'test-recorder' });
+  const redis = createRedisClient({ ...readModel, logger, name: 'test-read-model' });
+  const recorderRedis = createRedisClient({ ...readModel, logger, name: 'test-recorder' });
   const recorder = new Recorder({
     kafka,
     redis: recorderRedis,

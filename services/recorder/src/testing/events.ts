@@ -2,12 +2,14 @@
 import {
   makeEvent,
   REDIS_PREFIX,
+  redisKeys,
+  SIMULATION_STATES,
   type BranchRecord,
   type FinalReport,
   type RoundResult,
   type SimulationEvent,
 } from '@kunlun/contracts';
-import type { Redis } from 'ioredis';
+import { scanKeys, type RedisClient } from '@kunlun/infra';
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z');
 
@@ -164,15 +166,29 @@ function backtrackedReport(simulationId: string, roundsCompleted: number, abando
   };
 }
 
+/**
+ * Whether the indexes say what the simulation's summary says, each with the summary's version
+ * (redis-keys.ts): in the index of all simulations, in its state's index and no other, in its
+ * tenant's once started. The recorder writes the summary first and the indexes in a step after
+ * it (other slots), so a reader may see the one before the other; tests wait for this.
+ */
+export async function indexedAsSummarized(redis: RedisClient, id: string): Promise<boolean> {
+  const { state, tenant, startedAtMs, stateSeq } = await redis.hgetall(redisKeys.summary(id));
+  const version = String(Number(stateSeq ?? 0) * 2 + (startedAtMs === undefined ? 0 : 1));
+  const says = async (index: string, listed: boolean) =>
+    (await redis.hget(redisKeys.indexVersions(index), id)) === version &&
+    ((await redis.zscore(index, id)) !== null) === listed;
+  if (!(await says(redisKeys.index, true))) return false;
+  if (startedAtMs !== undefined && tenant !== undefined && !(await says(redisKeys.tenantIndex(tenant), true)))
+    return false;
+  for (const s of SIMULATION_STATES) if (!(await says(redisKeys.stateIndex(s), s === state))) return false;
+  return true;
+}
+
 /** Every read-model key with its type and content, in a canonical order: equal dumps = equal state. */
-export async function dumpReadModel(redis: Redis): Promise<string> {
+export async function dumpReadModel(redis: RedisClient): Promise<string> {
   const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${REDIS_PREFIX}*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
+  for await (const batch of scanKeys(redis, `${REDIS_PREFIX}*`)) keys.push(...batch);
   keys.sort();
   const out: Array<[string, string, unknown]> = [];
   for (const key of keys) {
