@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh machine, idempotently:
-# pnpm (version pinned in package.json), node dependencies, and the local stack's
-# toolchains (Temporal CLI via go install, Kafka jars via Maven, redis-server via apt), and the
-# Debian packages some tests drive (chromium, prometheus, openssl).
+# pnpm (version pinned in package.json), node dependencies, and the local stack's toolchains
+# (Temporal CLI and the versitygw blob server via go install, Kafka jars via Maven, redis-server
+# via apt), and the Debian packages some tests drive (chromium, prometheus, openssl).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -35,12 +35,22 @@ REDIS_PORT="${REDIS_PORT:-6379}"
 REDIS_CLUSTER_PORTS="${REDIS_CLUSTER_PORTS:-7001,7002,7003}"
 REDIS_CLUSTER_BUS_PORTS="${REDIS_CLUSTER_BUS_PORTS:-}"
 
+# The blob store (large texts by content hash): Versity's S3 gateway over plain files.
+VERSITYGW_VERSION="${VERSITYGW_VERSION:-1.8.0}"
+BLOBS_PORT="${BLOBS_PORT:-7070}"
+BLOBS_BUCKET="${BLOBS_BUCKET:-kunlun-blobs}"
+BLOBS_REGION="${BLOBS_REGION:-us-east-1}"
+# The local stack's root user (test credentials, local only).
+BLOBS_ACCESS_KEY="${BLOBS_ACCESS_KEY:-kunlun-local}"
+BLOBS_SECRET_KEY="${BLOBS_SECRET_KEY:-kunlun-local-secret}"
+
 # Custom search attributes the workflows upsert (see packages/contracts/src/search-attributes.ts).
 TEMPORAL_SEARCH_ATTRIBUTES=(KunlunState=Keyword KunlunRound=Int KunlunProgress=Double)
 
 GOBIN_DIR="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
 TEMPORAL_BIN="${TEMPORAL_BIN:-$GOBIN_DIR/temporal}"
 KAFKA_LIBS="$KUNLUN_CACHE_DIR/kafka-$KAFKA_VERSION/libs"
+VERSITYGW_BIN="${VERSITYGW_BIN:-$KUNLUN_CACHE_DIR/versitygw-$VERSITYGW_VERSION/versitygw}"
 
 PID_DIR="$KUNLUN_STACK_DIR/pids"
 LOG_DIR="$KUNLUN_STACK_DIR/logs"

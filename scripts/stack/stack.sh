@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole local stack: Temporal dev server, Kafka (KRaft), Redis, and a 3-primary Redis Cluster.
+# The whole local stack: Temporal dev server, Kafka (KRaft), Redis, a 3-primary Redis Cluster, the
+# blob store (versitygw).
 # Usage: stack.sh install|up|down|status
 #   install  fetch/build what is missing (idempotent; caches under $HOME)
 #   up       install, start what is not running (in parallel), create Kafka topics
@@ -8,8 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Groups run in parallel; the components of one group one after the other (both Redis scripts
 # install the same Debian package: two apt-get runs at once would fight over dpkg's lock).
-PARALLEL_GROUPS=(temporal kafka "redis redis-cluster")
-COMPONENTS=(temporal kafka redis redis-cluster)
+PARALLEL_GROUPS=(temporal kafka "redis redis-cluster" blobs)
+COMPONENTS=(temporal kafka redis redis-cluster blobs)
 
 each_parallel() {
   local action=$1 pids=() g rc=0
@@ -23,14 +24,14 @@ each_parallel() {
 
 case "${1:-}" in
   install)
-    # apt (redis) and maven (kafka) in parallel with the Go build; each is a no-op when cached.
+    # apt (redis) and maven (kafka) in parallel with the Go builds; each is a no-op when cached.
     each_parallel install || die "install failed"
     ;;
   up)
     each_parallel start || die "stack start failed; logs in $LOG_DIR"
     (cd "$REPO_ROOT" && KAFKA_BROKERS="$KUNLUN_BIND_HOST:$KAFKA_PORT" node --import tsx packages/infra/src/kafka-topics-cli.ts) \
       || die "creating Kafka topics failed"
-    log "stack is up: temporal $KUNLUN_BIND_HOST:$TEMPORAL_PORT (ui http://$KUNLUN_BIND_HOST:$TEMPORAL_UI_PORT), kafka $KUNLUN_BIND_HOST:$KAFKA_PORT, redis $KUNLUN_BIND_HOST:$REDIS_PORT, redis cluster $KUNLUN_BIND_HOST:${REDIS_CLUSTER_PORTS//,/,$KUNLUN_BIND_HOST:}"
+    log "stack is up: temporal $KUNLUN_BIND_HOST:$TEMPORAL_PORT (ui http://$KUNLUN_BIND_HOST:$TEMPORAL_UI_PORT), kafka $KUNLUN_BIND_HOST:$KAFKA_PORT, redis $KUNLUN_BIND_HOST:$REDIS_PORT, redis cluster $KUNLUN_BIND_HOST:${REDIS_CLUSTER_PORTS//,/,$KUNLUN_BIND_HOST:}, blobs http://$KUNLUN_BIND_HOST:$BLOBS_PORT (bucket $BLOBS_BUCKET)"
     ;;
   down)
     for c in "${COMPONENTS[@]}"; do bash "$STACK_ROOT/$c.sh" stop; done

@@ -56,6 +56,33 @@ export const redisEnv = {
   REDIS_CLUSTER_NODES: hostPortList().optional(),
 };
 
+/**
+ * The durable blob store for large texts (claim check). Which fields a driver needs is checked
+ * where the store is built (@kunlun/blobs), since a raw env shape cannot say "required if".
+ */
+export const blobEnv = {
+  BLOB_STORE: z.enum(['s3', 'local'], { message: 'expected s3 or local' }).default('s3'),
+  /** Any S3-compatible server; the default is the local stack's. For AWS: https://s3.<region>.amazonaws.com. */
+  BLOB_S3_ENDPOINT: z
+    .string()
+    .trim()
+    .refine((v) => /^https?:\/\/[^\s]+$/.test(v) && URL.canParse(v), { message: 'expected an http:// or https:// URL' })
+    .default('http://127.0.0.1:7070'),
+  BLOB_S3_BUCKET: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name')
+    .default('kunlun-blobs'),
+  BLOB_S3_REGION: z.string().trim().min(1).default('us-east-1'),
+  /** Both or neither: unset, the AWS SDK's default credential chain applies (instance role, AWS_* env). */
+  BLOB_S3_ACCESS_KEY_ID: z.string().trim().min(1).optional(),
+  BLOB_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** Path-style URLs (endpoint/bucket/key): what local S3-compatible servers expect. */
+  BLOB_S3_FORCE_PATH_STYLE: booleanFromString().default(true),
+  /** Directory of the local driver (one machine only: every process that reads must see it). */
+  BLOB_LOCAL_DIR: filePath().optional(),
+};
+
 export const logEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };

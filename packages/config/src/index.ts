@@ -1,3 +1,3 @@
 export { ConfigError, loadConfig, redactConfig } from './load.js';
 export { booleanFromString, hostPort, hostPortList, kafkaTopicName, port, positiveInt } from './parsers.js';
-export { kafkaEnv, logEnv, metricsEnv, redisEnv, temporalEnv } from './fragments.js';
+export { blobEnv, kafkaEnv, logEnv, metricsEnv, redisEnv, temporalEnv } from './fragments.js';

@@ -11,4 +11,5 @@ export * from './redis-keys.js';
 export * from './sse.js';
 export * from './lineage.js';
 export * from './text.js';
+export * from './blobs.js';
 export * from './workflow-types.js';
