@@ -11,6 +11,7 @@ import {
   type ProposerActivities,
   wellFormedDeep,
 } from '@kunlun/contracts';
+import { BlobStoreError, type ClaimCheck } from '@kunlun/blobs';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { analyze, critique, evaluate, propose } from './builtin.js';
@@ -22,6 +23,8 @@ export interface AgentDeps {
   /** null: the openai provider is not configured for this service. */
   llm: LlmSettings | null;
   faults: FaultConfig;
+  /** Large outputs go to the blob store and claim-checked inputs come back from it; absent, texts travel inline. */
+  claimCheck?: ClaimCheck;
 }
 
 interface Call {
@@ -119,6 +122,20 @@ function withAgentDetails(err: unknown, role: AgentRole, input: Call): unknown {
   return ApplicationFailure.create({ message: e.message, type: e.name, details: [details], cause: e });
 }
 
+/**
+ * A blob store call, its errors typed for the retry policy: an unreachable store is retried like
+ * any transient failure; a missing or corrupt text cannot come back, so the step fails at once
+ * with the reference in its message (never an empty text).
+ */
+async function claimChecked<T>(call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!(err instanceof BlobStoreError)) throw err;
+    throw ApplicationFailure.create({ message: err.message, type: err.name, nonRetryable: !err.transient, cause: err });
+  }
+}
+
 async function run<I extends Call, O>(
   role: AgentRole,
   deps: AgentDeps,
@@ -130,9 +147,11 @@ async function run<I extends Call, O>(
     checkCall(role, input);
     await injectFaults(deps.faults, drawFor(deps.faults));
     const params = AgentParamsSchema.parse(input.agent.params);
-    const output = params.provider === 'openai' ? await llm(requireLlm(deps, input.agent.id), input) : builtin(input);
+    const whole = await claimChecked(() => (deps.claimCheck ? deps.claimCheck.expand(input) : input));
+    const output = params.provider === 'openai' ? await llm(requireLlm(deps, input.agent.id), whole) : builtin(whole);
     // A model can answer with a lone surrogate (a cut emoji): make it safe before it enters history.
-    return wellFormedDeep(output);
+    const safe = wellFormedDeep(output);
+    return await claimChecked(() => (deps.claimCheck ? deps.claimCheck.check(safe as O & object) : safe));
   } catch (err) {
     throw withAgentDetails(err, role, input);
   }

@@ -1,5 +1,6 @@
 // Building and running an agent role's worker: the whole of each agent service.
-import { loadConfig, positiveInt } from '@kunlun/config';
+import { claimCheckFromEnv } from '@kunlun/blobs';
+import { blobEnv, loadConfig, positiveInt } from '@kunlun/config';
 import { agentTaskQueue, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL, type AgentRole } from '@kunlun/contracts';
 import {
   activityMetricsInterceptor,
@@ -16,6 +17,7 @@ import { createRoleActivities, type AgentDeps } from './activities.js';
 
 export const agentEnv = {
   ...workerEnv,
+  ...blobEnv,
   /** Critic services: the pool (task queue kunlun.agent.critic.<pool>) this deployment serves. */
   CRITIC_POOL: z
     .string()
@@ -34,7 +36,9 @@ export const agentEnv = {
 export type AgentEnv = z.infer<z.ZodObject<typeof agentEnv>>;
 
 export function agentDepsFromEnv(config: AgentEnv): AgentDeps {
+  const claimCheck = claimCheckFromEnv(config);
   return {
+    ...(claimCheck ? { claimCheck } : {}),
     faults: { errorRate: config.FAULT_ERROR_RATE, latencyMs: config.FAULT_LATENCY_MS, spread: config.FAULT_SPREAD },
     llm: config.LLM_BASE_URL
       ? {

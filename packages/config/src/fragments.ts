@@ -21,6 +21,13 @@ export const temporalEnv = {
 export const kafkaEnv = {
   KAFKA_BROKERS: hostPortList().default(['127.0.0.1:9092']),
   KAFKA_CLIENT_ID: z.string().trim().min(1).default('kunlun-mirror'),
+  /** The largest message the brokers take (their message.max.bytes): publishers refuse larger events by name. */
+  KAFKA_MAX_MESSAGE_BYTES: z.coerce
+    .number({ message: 'expected bytes' })
+    .int()
+    .min(16_384)
+    .max(100_000_000)
+    .default(1_000_000),
   /** Replication factor of the topics the services create when missing (1 suits one broker only). */
   KAFKA_TOPIC_REPLICATION_FACTOR: z.coerce
     .number({ message: 'expected a whole number' })
@@ -61,7 +68,15 @@ export const redisEnv = {
  * where the store is built (@kunlun/blobs), since a raw env shape cannot say "required if".
  */
 export const blobEnv = {
-  BLOB_STORE: z.enum(['s3', 'local'], { message: 'expected s3 or local' }).default('s3'),
+  /** `none`: no claim check, large texts travel inline (and can outgrow Kafka's and Temporal's limits). */
+  BLOB_STORE: z.enum(['s3', 'local', 'none'], { message: 'expected s3, local or none' }).default('s3'),
+  /** Agent outputs whose JSON is larger than this go to the blob store, a preview of each text inline. */
+  CLAIM_CHECK_MIN_BYTES: z.coerce
+    .number({ message: 'expected bytes' })
+    .int()
+    .min(1024, 'at least 1024: smaller outputs cost more as references than inline')
+    .max(1_000_000)
+    .default(8_192),
   /** Any S3-compatible server; the default is the local stack's. For AWS: https://s3.<region>.amazonaws.com. */
   BLOB_S3_ENDPOINT: z
     .string()

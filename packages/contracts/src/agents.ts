@@ -2,6 +2,7 @@
 // Orchestrator and agent services share these types, never implementations.
 import { z } from 'zod';
 import { AGENT_ROLES, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL } from './task-queues.js';
+import type { ClaimChecked } from './claim-check.js';
 import { MALFORMED_TEXT_MESSAGE } from './text.js';
 
 export const CRITIQUE_FOCI = ['logic', 'ethics', 'feasibility', 'evidence', 'cost', 'risk'] as const;
@@ -111,7 +112,7 @@ export interface AnalyzeInput extends AgentCall {
   issue: string;
   context: RoundContext[];
 }
-export interface Analysis {
+export interface Analysis extends ClaimChecked {
   concepts: string[];
   summary: string;
   tensions: string[];
@@ -122,7 +123,7 @@ export interface ProposeInput extends AgentCall {
   analysis: Analysis;
   context: RoundContext[];
 }
-export interface Hypothesis {
+export interface Hypothesis extends ClaimChecked {
   text: string;
   /** Which earlier round it refines, if any. */
   buildsOnRound?: number;
@@ -133,7 +134,7 @@ export interface CritiqueInput extends AgentCall {
   analysis: Analysis;
   hypothesis: Hypothesis;
 }
-export interface Critique {
+export interface Critique extends ClaimChecked {
   criticId: string;
   text: string;
   severity: number;
@@ -147,7 +148,7 @@ export interface EvaluateInput extends AgentCall {
   hypothesis: Hypothesis;
   critiques: Critique[];
 }
-export interface Evaluation {
+export interface Evaluation extends ClaimChecked {
   score: number;
   verdict: Verdict;
   nextSteps: string[];

@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import {
   agentTaskQueue,
+  compactOutput,
+  PREVIEW_CHARS,
+  PREVIEW_MARK,
+  previewOf,
   parseRoundWorkflowId,
   roundWorkflowId,
   SEARCH_ATTRIBUTE_REGISTRATIONS,
@@ -66,5 +70,24 @@ describe('agent params', () => {
     assert.equal(AgentParamsPatchSchema.safeParse({ colour: 'red' }).success, false);
     assert.equal(AgentParamsPatchSchema.safeParse({ strictness: 3 }).success, false);
     assert.equal(AgentParamsSchema.parse({}).temperature, 0.7);
+  });
+});
+
+describe('claim-check previews', () => {
+  it('cuts at code points, marks the cut, and keeps short texts as they are', () => {
+    assert.equal(previewOf('short'), 'short');
+    const astral = '🌊'.repeat(PREVIEW_CHARS + 5);
+    const cut = previewOf(astral);
+    assert.equal(Array.from(cut).length, PREVIEW_CHARS + 1);
+    assert.ok(cut.isWellFormed() && cut.endsWith(PREVIEW_MARK));
+    // 400 astral characters are 800 UTF-16 units: not cut at all when they fit in code points.
+    assert.equal(previewOf('🌊'.repeat(PREVIEW_CHARS)), '🌊'.repeat(PREVIEW_CHARS));
+  });
+
+  it('a compact output keeps numbers and keys, previews every text and drops an older reference', () => {
+    const ref = { blob: `sha256:${'a'.repeat(64)}`, bytes: 9 };
+    const old = { blob: `sha256:${'b'.repeat(64)}`, bytes: 1 };
+    const compact = compactOutput({ score: 7, nextSteps: ['x'.repeat(1_000)], full: old }, ref);
+    assert.deepEqual(compact, { score: 7, nextSteps: ['x'.repeat(PREVIEW_CHARS) + PREVIEW_MARK], full: ref });
   });
 });

@@ -6,6 +6,7 @@
 //    newer from older whatever order they see events in (rebuilds, redeliveries).
 import { z } from 'zod';
 import { AgentParamsPatchSchema, CRITIQUE_FOCI } from './agents.js';
+import { BlobRefSchema } from './blobs.js';
 import { FailureCauseSchema, FailureDescriptionSchema, type FailureDescription } from './failure.js';
 import {
   SIMULATION_STATES,
@@ -166,18 +167,22 @@ export const STATE_AFTER: Record<EventKind, SimulationState | null> = {
 const text = z.string().max(100_000);
 const isoTime = z.iso.datetime({ offset: true });
 
-const AnalysisSchema = z.object({ concepts: z.array(text), summary: text, tensions: z.array(text) });
-const HypothesisSchema = z.object({ text, buildsOnRound: z.number().int().positive().optional() });
+/** A claim-checked output's whole version in the blob store (claim-check.ts). */
+const full = BlobRefSchema.optional();
+const AnalysisSchema = z.object({ concepts: z.array(text), summary: text, tensions: z.array(text), full });
+const HypothesisSchema = z.object({ text, buildsOnRound: z.number().int().positive().optional(), full });
 const CritiqueSchema = z.object({
   criticId: z.string(),
   text,
   severity: z.number().min(0).max(10),
   focus: z.enum(CRITIQUE_FOCI),
+  full,
 });
 const EvaluationSchema = z.object({
   score: z.number().min(0).max(10),
   verdict: z.enum(['advanced', 'flawed']),
   nextSteps: z.array(text),
+  full,
 });
 
 export const RoundResultSchema = z.object({
@@ -216,6 +221,7 @@ const RoundSummarySchema = z.object({
   score: z.number().min(0).max(10).optional(),
   verdict: z.enum(['advanced', 'flawed']).optional(),
   hypothesis: text.optional(),
+  hypothesisFull: full,
   nextSteps: z.array(text).optional(),
   weakestFocus: z.enum(CRITIQUE_FOCI).optional(),
 });
@@ -239,9 +245,11 @@ export const FinalReportSchema = z.object({
   issue: text,
   roundsCompleted: z.number().int().min(0),
   roundsSkipped: z.array(z.number().int()),
-  strongest: z.object({ round: z.number().int(), hypothesis: text, score: z.number() }).nullable(),
+  strongest: z
+    .object({ round: z.number().int(), hypothesis: text, score: z.number(), hypothesisFull: full })
+    .nullable(),
   unresolvedCritiques: z.array(
-    z.object({ round: z.number().int(), criticId: z.string(), focus: z.string(), severity: z.number(), text }),
+    z.object({ round: z.number().int(), criticId: z.string(), focus: z.string(), severity: z.number(), text, full }),
   ),
   scoreTrajectory: z.array(z.object({ round: z.number().int(), score: z.number(), verdict: z.string() })),
   branchesExplored: z.array(BranchRecordSchema).optional(),

@@ -13,3 +13,4 @@ export * from './lineage.js';
 export * from './text.js';
 export * from './blobs.js';
 export * from './workflow-types.js';
+export * from './claim-check.js';

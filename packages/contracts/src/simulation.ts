@@ -16,6 +16,7 @@ import {
 } from './agents.js';
 import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from './text.js';
 import type { FailureCause, FailureDescription } from './failure.js';
+import type { BlobRef } from './blobs.js';
 
 /** A simulation's id as callers name it. */
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -393,8 +394,17 @@ export interface FinalReport {
   issue: string;
   roundsCompleted: number;
   roundsSkipped: number[];
-  strongest: { round: number; hypothesis: string; score: number } | null;
-  unresolvedCritiques: Array<{ round: number; criticId: string; focus: string; severity: number; text: string }>;
+  /** `hypothesisFull`: the claim-checked hypothesis (whose `text` is the whole of `hypothesis`). */
+  strongest: { round: number; hypothesis: string; score: number; hypothesisFull?: BlobRef } | null;
+  /** `full`: the claim-checked critique (whose `text` is the whole of `text`). */
+  unresolvedCritiques: Array<{
+    round: number;
+    criticId: string;
+    focus: string;
+    severity: number;
+    text: string;
+    full?: BlobRef;
+  }>;
   scoreTrajectory: Array<{ round: number; score: number; verdict: string }>;
   /** Tournament branches and backtracked lines explored on the way (absent in reports before branching existed). */
   branchesExplored?: BranchRecord[];
@@ -506,7 +516,9 @@ export interface RoundSummary {
   status: 'completed' | 'skipped';
   score?: number;
   verdict?: Verdict;
+  /** A preview when the hypothesis was claim-checked; `hypothesisFull` names the whole. */
   hypothesis?: string;
+  hypothesisFull?: BlobRef;
   /** What the next round is told (absent in summaries carried before backtracking existed). */
   nextSteps?: string[];
   weakestFocus?: CritiqueFocus;

@@ -5,6 +5,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { ClaimCheck } from '@kunlun/blobs';
 import type { SimulationClient } from '@kunlun/client';
 import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from '@kunlun/contracts';
 import { createConsistencyMetrics } from '@kunlun/consistency';
@@ -16,6 +17,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { AuthFailures } from './auth-failures.js';
+import { ClaimedTexts } from './claimed-texts.js';
 import { authPlugin } from './auth.js';
 import { clientAddressKey } from './client-address.js';
 import type { GatewayConfig } from './env.js';
@@ -67,6 +69,8 @@ export interface GatewayDeps {
   eventsTopic: string;
   registry: Registry;
   logger: Logger;
+  /** Where claim-checked texts are read from (BLOB_*); absent with BLOB_STORE=none. */
+  claimCheck?: ClaimCheck;
 }
 
 const PAGE_FILES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
@@ -264,6 +268,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         sims: deps.sims,
         readModel,
         resolver,
+        texts: new ClaimedTexts(deps.claimCheck),
         live,
         criticPools: config.CRITIC_POOLS,
         openStreams,

@@ -1,6 +1,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
+  blobEnv,
   ConfigError,
   kafkaEnv,
   loadConfig,
@@ -111,6 +112,7 @@ const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
 export const gatewayEnv = {
   ...temporalEnv,
+  ...blobEnv,
   ...kafkaEnv,
   ...redisEnv,
   ...logEnv,

@@ -1,4 +1,5 @@
 // services/gateway: the HTTP API, live updates and the web page.
+import { claimCheckFromEnv } from '@kunlun/blobs';
 import { SimulationClient } from '@kunlun/client';
 import { connectTemporal, createKafka, createRedisClient } from '@kunlun/infra';
 import { runService } from '@kunlun/telemetry';
@@ -29,8 +30,11 @@ await runService({
     });
     if (config.API_KEYS.length === 0 && !config.JWT_SECRET && !config.JWT_PUBLIC_KEY_FILE && !config.JWT_JWKS_URL)
       logger.warn('no API_KEYS, JWT_SECRET, JWT_PUBLIC_KEY_FILE or JWT_JWKS_URL: every /v1 request will be refused');
+    const claimCheck = claimCheckFromEnv(config);
+    if (claimCheck) onShutdown(() => claimCheck.store.close());
     const app = await buildApp({
       config,
+      ...(claimCheck ? { claimCheck } : {}),
       temporal: client,
       sims: new SimulationClient(client),
       redis,

@@ -17,7 +17,14 @@ import { buildFinalReport } from './report.js';
 export interface OrchestratorDeps {
   producer: Producer;
   topic?: string;
+  /** The largest message the broker takes (KAFKA_MAX_MESSAGE_BYTES): larger events are refused here. */
+  maxMessageBytes?: number;
 }
+
+/** Kafka's own default (broker message.max.bytes is 1 MiB + 12): what an unconfigured producer assumes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_000_000;
+/** A record's framing beyond key, value and headers (lengths, offsets, CRC), rounded up. */
+const RECORD_OVERHEAD_BYTES = 128;
 
 /** Broker answers that no retry can change (kafkajs bails out of its own retries on these, too). */
 const PERMANENT_KAFKA_ERRORS = new Set([
@@ -43,10 +50,27 @@ export function permanentPublishError(err: unknown): string | null {
   return null;
 }
 
-/** Publishes one event, keyed by its simulation (one simulation's events stay in one partition). */
-export function eventPublisher(producer: Producer, topic: string = TOPICS.events) {
+/**
+ * Publishes one event, keyed by its simulation (one simulation's events stay in one partition).
+ * Events carry claim-check references for large texts, so they stay small by construction; one
+ * that would still pass the broker's limit is refused before it is sent, for good and by name
+ * (the broker's own MESSAGE_TOO_LARGE would say neither which event nor how large).
+ */
+export function eventPublisher(
+  producer: Producer,
+  topic: string = TOPICS.events,
+  maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+) {
   return async (event: SimulationEvent): Promise<void> => {
-    await send(event).catch((err: unknown) => {
+    const value = JSON.stringify(event);
+    const headers = { eventId: event.eventId, kind: event.kind, schemaVersion: String(event.schemaVersion) };
+    const size = recordBytes(event.simulationId, value, headers);
+    if (size > maxMessageBytes)
+      throw ApplicationFailure.nonRetryable(
+        `event ${event.eventId} (${event.kind}${event.round !== null ? `, round ${event.round}` : ''}) is ${size} bytes, over the ${maxMessageBytes}-byte message limit (KAFKA_MAX_MESSAGE_BYTES); it was not sent`,
+        EVENT_TOO_LARGE,
+      );
+    await send(event.simulationId, value, headers).catch((err: unknown) => {
       const permanent = permanentPublishError(err);
       if (permanent)
         throw ApplicationFailure.nonRetryable(
@@ -56,23 +80,21 @@ export function eventPublisher(producer: Producer, topic: string = TOPICS.events
       throw err;
     });
   };
-  async function send(event: SimulationEvent): Promise<void> {
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: [
-        {
-          key: event.simulationId,
-          value: JSON.stringify(event),
-          headers: { eventId: event.eventId, kind: event.kind, schemaVersion: String(event.schemaVersion) },
-        },
-      ],
-    });
+  async function send(key: string, value: string, headers: Record<string, string>): Promise<void> {
+    await producer.send({ topic, acks: -1, messages: [{ key, value, headers }] });
   }
 }
 
-export function createOrchestratorActivities({ producer, topic = TOPICS.events }: OrchestratorDeps) {
-  const publish = eventPublisher(producer, topic);
+export const EVENT_TOO_LARGE = 'EventTooLarge';
+
+function recordBytes(key: string, value: string, headers: Record<string, string>): number {
+  const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
+  const headerBytes = Object.entries(headers).reduce((n, [k, v]) => n + utf8(k) + utf8(v), 0);
+  return utf8(key) + utf8(value) + headerBytes + RECORD_OVERHEAD_BYTES;
+}
+
+export function createOrchestratorActivities({ producer, topic = TOPICS.events, maxMessageBytes }: OrchestratorDeps) {
+  const publish = eventPublisher(producer, topic, maxMessageBytes);
 
   return {
     recordSimulationStarted: (event: SimulationEvent<'simulation.started'>) => publish(event),

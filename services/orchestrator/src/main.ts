@@ -39,7 +39,7 @@ await runWorkerService({
     onShutdown(() => producer.disconnect());
     const reconciler = startTerminationReconciler({
       client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
-      publish: eventPublisher(producer, config.EVENTS_TOPIC),
+      publish: eventPublisher(producer, config.EVENTS_TOPIC, config.KAFKA_MAX_MESSAGE_BYTES),
       logger,
       everyMs: config.RECONCILE_INTERVAL_MS,
       windowMs: config.RECONCILE_WINDOW_MS,
@@ -54,6 +54,7 @@ await runWorkerService({
         maxCachedWorkflows: config.MAX_CACHED_WORKFLOWS,
         build: deploymentOf('orchestrator', config),
         eventsTopic: config.EVENTS_TOPIC,
+        maxMessageBytes: config.KAFKA_MAX_MESSAGE_BYTES,
         ...(config.WORKFLOW_BUNDLE ? { workflowBundlePath: config.WORKFLOW_BUNDLE } : {}),
       }),
     ];

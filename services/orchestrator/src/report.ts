@@ -33,6 +33,7 @@ export function summarise(r: RoundOutcome): RoundSummary {
     score: r.evaluation.score,
     verdict: r.evaluation.verdict,
     hypothesis: r.hypothesis.text,
+    ...(r.hypothesis.full ? { hypothesisFull: r.hypothesis.full } : {}),
     nextSteps,
     ...(weakestFocus ? { weakestFocus } : {}),
   };
@@ -79,7 +80,14 @@ export function buildFinalReport(
   // Unresolved: severe critiques of the final hypothesis — later rounds may have answered earlier ones.
   const unresolved = (last?.critiques ?? [])
     .filter((c) => c.severity >= UNRESOLVED_SEVERITY)
-    .map((c) => ({ round: last!.round, criticId: c.criticId, focus: c.focus, severity: c.severity, text: c.text }));
+    .map((c) => ({
+      round: last!.round,
+      criticId: c.criticId,
+      focus: c.focus,
+      severity: c.severity,
+      text: c.text,
+      ...(c.full ? { full: c.full } : {}),
+    }));
   const trajectory = done.map((r) => ({ round: r.round, score: r.score!, verdict: r.verdict! }));
   const first = trajectory[0];
   const trend =
@@ -98,7 +106,14 @@ export function buildFinalReport(
     issue,
     roundsCompleted: done.length,
     roundsSkipped: skipped,
-    strongest: best ? { round: best.round, hypothesis: best.hypothesis ?? '', score: best.score! } : null,
+    strongest: best
+      ? {
+          round: best.round,
+          hypothesis: best.hypothesis ?? '',
+          score: best.score!,
+          ...(best.hypothesisFull ? { hypothesisFull: best.hypothesisFull } : {}),
+        }
+      : null,
     unresolvedCritiques: unresolved,
     scoreTrajectory: trajectory,
     branchesExplored: branches,

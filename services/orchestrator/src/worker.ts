@@ -32,6 +32,7 @@ export async function createOrchestratorWorker(options: {
   maxCachedWorkflows?: number;
   identity?: string;
   eventsTopic?: string;
+  maxMessageBytes?: number;
   /** Reported with every workflow task this worker completes (visible in history and the UI). */
   build?: { deploymentName: string; buildId: string };
   /** A workflow bundle built ahead (`bundle-workflows`): no webpack at start-up. */
@@ -47,6 +48,7 @@ export async function createOrchestratorWorker(options: {
     activities: createOrchestratorActivities({
       producer: options.producer,
       ...(options.eventsTopic ? { topic: options.eventsTopic } : {}),
+      ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
     }),
     interceptors: { activity: [activityMetricsInterceptor(options.metrics, 'orchestrator')] },
     maxCachedWorkflows: options.maxCachedWorkflows ?? 200,

@@ -6,6 +6,7 @@ import {
   DEFAULT_AGENTS,
   lineageTree,
   type AgentSpec,
+  type FinalReport,
   type LiveUpdate,
   type SimulationStatus,
 } from '@kunlun/contracts';
@@ -17,6 +18,7 @@ import { ApiError, ErrorBodySchema, notFound } from '../errors.js';
 import { jsonWithPublicIds, withPublicIds, type SimulationResolver } from '../simulation-ref.js';
 import { OrderedEventStream, sseDefaults, type LiveHub, type SseOptions } from '../live.js';
 import type { ReadModel } from '../read-model.js';
+import type { ClaimedTexts } from '../claimed-texts.js';
 import {
   BranchesResponse,
   CreatedResponse,
@@ -44,6 +46,8 @@ export interface SimulationRoutesDeps {
   /** Critic pools some deployment serves (CRITIC_POOLS); a critic sent elsewhere would wait until it times out. Unset: not checked. */
   criticPools?: string[] | undefined;
   resolver: SimulationResolver;
+  /** Expands claim-checked texts in what rounds and reports answer. */
+  texts: ClaimedTexts;
   /** Set to the number of open streams whenever it changes. */
   openStreams?: { set(n: number): void };
 }
@@ -166,11 +170,13 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     },
     handler: async (req, reply) => {
       const { limit, offset } = req.query;
-      const { rounds, total } = await readModel.roundsPage(req.simulation.id, offset, limit);
-      // The stored JSON is sent as is: it was validated when the recorder accepted the event.
+      const page = await readModel.roundsPage(req.simulation.id, offset, limit);
+      // The stored JSON is sent as is (it was validated when the recorder accepted the event), its
+      // claim-checked texts expanded.
+      const rounds = await deps.texts.rounds(page.rounds);
       const body = jsonWithPublicIds(
         req.simulation,
-        `{"rounds":[${rounds.join(',')}],"total":${total},"limit":${limit},"offset":${offset}}`,
+        `{"rounds":[${rounds.join(',')}],"total":${page.total},"limit":${limit},"offset":${offset}}`,
       );
       return reply.type('application/json; charset=utf-8').send(body as never);
     },
@@ -203,7 +209,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     handler: async (req) => {
       const report = await readModel.report(req.simulation.id);
       if (!report) throw notFound('report');
-      return withPublicIds(req.simulation, report) as z.infer<typeof ReportResponse>;
+      const whole = await deps.texts.report(report as FinalReport);
+      return withPublicIds(req.simulation, whole);
     },
   });
 

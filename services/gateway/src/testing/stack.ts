@@ -1,7 +1,10 @@
 // The whole system in one test process, on the real local stack: orchestrator and agent
 // workers, a recorder on a private topic, a private redis-server (a private 3-primary Redis
 // Cluster with KUNLUN_TEST_REDIS=cluster), and the gateway listening.
+import { claimCheckFromEnv, type ClaimCheck } from '@kunlun/blobs';
+import { stackBlobEnv } from '@kunlun/blobs/testing';
 import { SimulationClient } from '@kunlun/client';
+import { blobEnv, loadConfig } from '@kunlun/config';
 import { takeSseFrames } from '@kunlun/contracts';
 import { createKafka, createRedisClient, type RedisClient, type RedisEndpoint } from '@kunlun/infra';
 import { startRedisServer, stackEnv, testLogger } from '@kunlun/infra/testing';
@@ -26,6 +29,8 @@ export interface TestStack {
   redis: RedisClient;
   /** Where that Redis is, for connections of a test's own (createRedisClient). */
   redisEndpoint: RedisEndpoint;
+  /** The gateway's claim check, on the stack's blob server (as the test agents'). */
+  claimCheck: ClaimCheck;
   /** Another gateway replica on the same stores (own port). */
   replica(): Promise<{ baseUrl: string; app: FastifyInstance }>;
   stop(): Promise<void>;
@@ -72,9 +77,11 @@ export async function startTestStack(
         tenant,
       }),
   });
+  const claimCheck = claimCheckFromEnv(loadConfig(blobEnv, stackBlobEnv))!;
   const build = () =>
     buildApp({
       config: testGatewayConfig(options.config),
+      claimCheck,
       temporal: workers.client,
       sims: new SimulationClient(workers.client),
       redis,
@@ -95,6 +102,7 @@ export async function startTestStack(
     rebuilds,
     redis,
     redisEndpoint: redisServer.endpoint,
+    claimCheck,
     async replica() {
       const other = await build();
       await other.listen({ host: '127.0.0.1', port: 0 });
@@ -115,6 +123,7 @@ export async function startTestStack(
         subscriber.disconnect();
         rebuildRedis.disconnect();
         await redisServer.stop();
+        await claimCheck.store.close();
       }
     },
   };

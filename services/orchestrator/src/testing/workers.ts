@@ -1,6 +1,7 @@
 // In-process workers for integration tests: the real orchestrator and agent workers (the
 // same factories the services use) against the shared local stack's Temporal and Kafka.
 import { agentDepsFromEnv, agentEnv, createAgentWorker } from '@kunlun/agents';
+import { stackBlobEnv } from '@kunlun/blobs/testing';
 import assert from 'node:assert/strict';
 import { ControlRefusedError, InvalidRequestError, SimulationClient } from '@kunlun/client';
 import { loadConfig } from '@kunlun/config';
@@ -118,7 +119,7 @@ export async function startTestWorkers(
       }),
     );
   for (const role of options.agents === false ? [] : AGENT_ROLES) {
-    const config = loadConfig(agentEnv, { ...(options.agentEnv?.[role] ?? {}) });
+    const config = loadConfig(agentEnv, { ...stackBlobEnv, ...(options.agentEnv?.[role] ?? {}) });
     workers.push(
       await createAgentWorker({
         role,
@@ -131,7 +132,7 @@ export async function startTestWorkers(
     );
   }
   for (const [pool, env] of Object.entries(options.extraCriticPools ?? {})) {
-    const config = loadConfig(agentEnv, { ...env, CRITIC_POOL: pool });
+    const config = loadConfig(agentEnv, { ...stackBlobEnv, ...env, CRITIC_POOL: pool });
     workers.push(
       await createAgentWorker({
         role: 'critic',

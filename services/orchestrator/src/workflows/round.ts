@@ -21,6 +21,7 @@ import {
   type RoundInput,
   type RoundResult,
   type RoundStep,
+  withoutFull,
 } from '@kunlun/contracts';
 import {
   ApplicationFailure,
@@ -182,7 +183,8 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     awaitingApproval = false;
     const d = decisionOrDefault(decision, policy, deadline);
     approval = approvalRecord(d, !decided, hypothesis.text, new Date().toISOString());
-    if (d.action === 'amend' && d.hypothesis) evaluated = { ...hypothesis, text: d.hypothesis };
+    // A person's text replaces the hypothesis, and with it any claim-checked whole version.
+    if (d.action === 'amend' && d.hypothesis) evaluated = { ...withoutFull(hypothesis), text: d.hypothesis };
     // Now, not at the next step (which may wait for a resume): the parent answers with what was recorded.
     if (patched(APPROVAL_ACK_PATCH)) {
       await parent?.signal(roundProgressSignal, {
