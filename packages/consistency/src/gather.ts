@@ -7,6 +7,7 @@ import {
   roundWorkflowId,
   SIMULATION_STATES,
   statusQuery,
+  type BlobRef,
   type BranchRecord,
   type SimulationEvent,
   type SimulationResult,
@@ -14,6 +15,7 @@ import {
 } from '@kunlun/contracts';
 import { execBySlot, type RedisClient, type TopicReader } from '@kunlun/infra';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { blobRefsIn } from './blob-refs.js';
 import { digest, emptyView, roundView, viewFromEvents, type StoreView, type TopicReading } from './views.js';
 
 /** Temporal's execution status as a simulation state (the workflow's own word when it ran to an end). */
@@ -157,6 +159,8 @@ export async function readTopic(reader: TopicReader, id: string): Promise<TopicR
 
 export interface RedisReading {
   view: StoreView;
+  /** The claim-check references its rounds and report hold. */
+  blobRefs: BlobRef[];
   /** Index entries that disagree with the summary (state and tenant indexes). */
   indexProblems: string[];
   eventCount: number | null;
@@ -166,7 +170,8 @@ export async function readRedis(redis: RedisClient, id: string): Promise<RedisRe
   const view = emptyView();
   const summary = await redis.hgetall(redisKeys.summary(id));
   const indexProblems: string[] = [];
-  if (Object.keys(summary).length === 0) return { view, indexProblems, eventCount: null };
+  const refs = new Map<string, BlobRef>();
+  if (Object.keys(summary).length === 0) return { view, indexProblems, eventCount: null, blobRefs: [] };
   view.exists = summary.simulationId !== undefined; // a summary without its started event is a fragment
   view.state = summary.state ?? null;
   view.tenant = summary.tenant ?? null;
@@ -183,13 +188,16 @@ export async function readRedis(redis: RedisClient, id: string): Promise<RedisRe
       return;
     }
     const outcome = JSON.parse(body) as Parameters<typeof roundView>[0];
+    blobRefsIn(outcome, refs);
     view.rounds.set(round, { ...roundView(outcome), generation: Number(summary[`gen:${n}`] ?? 0) });
   });
   view.branches = (await redis.zrange(redisKeys.branches(id), 0, -1))
     .map((b) => (JSON.parse(b) as BranchRecord).id)
     .sort();
   const report = await redis.get(redisKeys.report(id));
-  view.report = report === null ? null : digest(JSON.parse(report));
+  const reportBody: unknown = report === null ? null : JSON.parse(report);
+  blobRefsIn(reportBody, refs);
+  view.report = reportBody === null ? null : digest(reportBody);
   view.failure = summary.failure ? digest(JSON.parse(summary.failure)) : null;
   view.seqs = (await redis.zrange(redisKeys.events(id), 0, -1, 'WITHSCORES')).filter((_, i) => i % 2 === 1).map(Number);
 
@@ -214,5 +222,10 @@ export async function readRedis(redis: RedisClient, id: string): Promise<RedisRe
     indexProblems.push(`not listed under its tenant ${view.tenant}`);
   if (view.exists && replies[SIMULATION_STATES.length + 1] === null)
     indexProblems.push('not in the index of all simulations');
-  return { view, indexProblems, eventCount: summary.eventCount === undefined ? null : Number(summary.eventCount) };
+  return {
+    view,
+    indexProblems,
+    eventCount: summary.eventCount === undefined ? null : Number(summary.eventCount),
+    blobRefs: [...refs.values()],
+  };
 }

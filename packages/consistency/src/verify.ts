@@ -3,6 +3,7 @@
 // again until `settleMs` has passed: the read model trails Temporal by the pipeline's lag,
 // so only a divergence that outlives it counts.
 import { TopicReader } from '@kunlun/infra';
+import type { BlobStore } from '@kunlun/blobs';
 import type { Client } from '@temporalio/client';
 import type { RedisClient } from '@kunlun/infra';
 import type { Kafka } from 'kafkajs';
@@ -16,6 +17,8 @@ export interface VerifyDeps {
   /** The events topic the simulation's workflow publishes to. */
   topic: string;
   redis: RedisClient;
+  /** The blob store of claim-checked texts: every reference the read model holds must be in it. */
+  blobs?: Pick<BlobStore, 'has' | 'description'>;
 }
 
 export interface ConsistencyReport {
@@ -62,6 +65,16 @@ export async function checkOnce(
       seen: { topic: u.offset },
       message: `message at offset ${u.offset} cannot be read as an event: ${u.reason}`,
     });
+  if (deps.blobs) {
+    const store = deps.blobs;
+    const held = await Promise.all(redis.blobRefs.map(async (ref) => [ref, await store.has(ref)] as const));
+    for (const [ref] of held.filter(([, has]) => !has))
+      divergences.push({
+        what: 'blob',
+        seen: { redis: ref.blob },
+        message: `the read model names text ${ref.blob} (${ref.bytes} bytes), which ${store.description} does not hold`,
+      });
+  }
   const distinct = topic.view.seqs?.length ?? 0;
   if (redis.eventCount !== null && redis.eventCount !== distinct) {
     divergences.push({

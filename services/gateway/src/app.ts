@@ -279,7 +279,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         },
       });
       verifyRoutes(v1, {
-        stores: { temporal: deps.temporal, kafka: deps.kafka, topic: deps.eventsTopic, redis: deps.redis },
+        stores: {
+          temporal: deps.temporal,
+          kafka: deps.kafka,
+          topic: deps.eventsTopic,
+          redis: deps.redis,
+          ...(deps.claimCheck ? { blobs: deps.claimCheck.store } : {}),
+        },
         metrics: consistencyMetrics,
       });
       adminRoutes(v1, { redis: deps.redis });

@@ -11,7 +11,9 @@ import { claimCheckFromEnv, localBlobStore, createClaimCheck } from '@kunlun/blo
 import { stackBlobEnv } from '@kunlun/blobs/testing';
 import { blobEnv, loadConfig } from '@kunlun/config';
 import { DEFAULT_AGENTS, PREVIEW_MARK, roundWorkflowId, type FinalReport, type RoundResult } from '@kunlun/contracts';
+import { verifySimulation } from '@kunlun/consistency';
 import { createKafka, TopicReader } from '@kunlun/infra';
+import type { Kafka } from 'kafkajs';
 import { freePort, stackEnv, testLogger } from '@kunlun/infra/testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -75,6 +77,7 @@ async function historyPayloads(s: TestStack, workflowId: string): Promise<{ larg
 describe('long LLM outputs: texts live in the blob store, previews and references everywhere else', () => {
   let llm: FakeLlm;
   let s: TestStack;
+  let kafka: Kafka;
   const produced = new Map<string, string>();
 
   before(async () => {
@@ -153,7 +156,7 @@ describe('long LLM outputs: texts live in the blob store, previews and reference
     }
 
     // Kafka: every event of the simulation is small, references instead of texts.
-    const kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'large-texts-test', logger: testLogger });
+    kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'large-texts-test', logger: testLogger });
     const reader = new TopicReader(kafka, s.workers.topic);
     await reader.open();
     try {
@@ -176,6 +179,21 @@ describe('long LLM outputs: texts live in the blob store, previews and reference
     assert.ok(cli.stdout.includes(`END-OF-${/END-OF-(call-\d+)$/.exec(rounds[0]!.hypothesis.text)![1]}`));
 
     await s.workers.expectConsistent(id);
+    // … and the checker tells when a text the read model names is not in the blob store.
+    const noBlobs = await mkdtemp(join(tmpdir(), 'kunlun-no-blobs-'));
+    try {
+      const report = await verifySimulation(
+        { temporal: s.workers.client, kafka, topic: s.workers.topic, redis: s.redis, blobs: localBlobStore(noBlobs) },
+        id,
+        { settleMs: 0 },
+      );
+      const missing = report.divergences.filter((d) => d.what === 'blob');
+      assert.ok(missing.length >= ROUNDS * 5, `${missing.length} texts reported missing`);
+      assert.match(missing[0]!.message, /names text sha256:[0-9a-f]{64} \(\d+ bytes\), which local:.* does not hold/);
+      assert.equal(report.divergences.length, missing.length, 'nothing else differs');
+    } finally {
+      await rm(noBlobs, { recursive: true, force: true });
+    }
 
     // A gateway that cannot read the blob store answers so, never with a preview as the text.
     const dir = await mkdtemp(join(tmpdir(), 'kunlun-no-blobs-'));

@@ -5,6 +5,7 @@ import {
   makeEvent,
   TOPICS,
   type BranchRecord,
+  type Critique,
   type FinalReport,
   type RoundOutcome,
   type RoundSummary,
@@ -121,6 +122,8 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events, 
       rounds: RoundOutcome[];
       earlier?: RoundSummary[];
       branches?: BranchRecord[];
+      /** The last completed round's critiques when it ran before this run (after a hand-over). */
+      lastCritiques?: { round: number; critiques: Critique[] };
       seq: number;
       at: string;
       generation?: number;
@@ -133,6 +136,7 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events, 
         input.rounds,
         input.earlier ?? [],
         input.branches ?? [],
+        input.lastCritiques,
       );
       const at = {
         simulationId: input.simulationId,

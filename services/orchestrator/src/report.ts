@@ -1,6 +1,7 @@
 // The final report: a pure function of the rounds, so it can be recomputed and tested alone.
 import type {
   BranchRecord,
+  Critique,
   FinalReport,
   RoundContext,
   RoundOutcome,
@@ -70,12 +71,14 @@ export function buildFinalReport(
   rounds: RoundOutcome[],
   earlier: RoundSummary[] = [],
   branches: BranchRecord[] = [],
+  /** The last completed round's critiques, when that round ran before `rounds` (a hand-over). */
+  earlierCritiques?: { round: number; critiques: Critique[] },
 ): FinalReport {
   const all = [...earlier, ...rounds.map(summarise)];
   const done = all.filter((r) => r.status === 'completed');
   const skipped = all.filter((r) => r.status === 'skipped').map((r) => r.round);
   const best = [...done].sort((a, b) => b.score! - a.score! || a.round - b.round)[0];
-  const last = rounds.filter((r): r is RoundResult => r.status === 'completed').at(-1);
+  const last = rounds.filter((r): r is RoundResult => r.status === 'completed').at(-1) ?? earlierCritiques;
   const lastScore = done.at(-1)?.score;
   // Unresolved: severe critiques of the final hypothesis — later rounds may have answered earlier ones.
   const unresolved = (last?.critiques ?? [])

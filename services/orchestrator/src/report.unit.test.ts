@@ -230,3 +230,45 @@ describe('buildFinalReport', () => {
     assert.doesNotMatch(none.summary, /tournament|backtrack/);
   });
 });
+
+describe('buildFinalReport after hand-overs', () => {
+  const ref = (c: string) => ({ blob: `sha256:${c.repeat(64)}`, bytes: 70_000 });
+
+  it("lists the last round's open critiques when that round ran in an earlier run", () => {
+    const harsh = { ...critique('critic-a', 8, 'cost'), full: ref('a') };
+    const report = buildFinalReport(
+      'sim-1',
+      'q',
+      [skippedRound(3)],
+      [completedSummary(1, 4), completedSummary(2, 6)],
+      [],
+      {
+        round: 2,
+        critiques: [harsh, critique('critic-b', 2, 'logic')],
+      },
+    );
+    assert.deepEqual(report.unresolvedCritiques, [
+      { round: 2, criticId: 'critic-a', focus: 'cost', severity: 8, text: harsh.text, full: harsh.full },
+    ]);
+    assert.equal(report.roundsCompleted, 2);
+  });
+
+  it("prefers this run's last completed round, and names claim-checked texts by reference", () => {
+    const last = completedRound(3, { score: 9, critiques: [{ ...critique('critic-a', 7, 'risk'), full: ref('b') }] });
+    last.hypothesis = { text: 'hypothesis 3 (preview)…', full: ref('c') };
+    const report = buildFinalReport('sim-1', 'q', [last], [completedSummary(1, 4)], [], {
+      round: 1,
+      critiques: [critique('critic-z', 9, 'cost')],
+    });
+    assert.deepEqual(
+      report.unresolvedCritiques.map((c) => [c.round, c.criticId, c.full?.blob]),
+      [[3, 'critic-a', ref('b').blob]],
+    );
+    assert.deepEqual(report.strongest, {
+      round: 3,
+      hypothesis: 'hypothesis 3 (preview)…',
+      score: 9,
+      hypothesisFull: ref('c'),
+    });
+  });
+});

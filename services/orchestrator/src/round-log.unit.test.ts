@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RoundContext, RoundSummary } from '@kunlun/contracts';
 import { completedRound, completedSummary, skippedRound } from './testing/rounds.js';
-import { CONTEXT_ROUNDS, RoundLog } from './workflows/round-log.js';
+import { boundedLine, CONTEXT_ROUNDS, RoundLog } from './workflows/round-log.js';
 
 const rounds = (items: Array<{ round: number }>) => items.map((r) => r.round);
 /** What a round was told about round n, as an earlier run carried it. */
@@ -142,5 +142,50 @@ describe('RoundLog', () => {
       assert.deepEqual(log.context(), []);
       assert.deepEqual(log.skippedRounds(), []);
     });
+  });
+});
+
+describe('boundedLine: what a hand-over carries of a long line', () => {
+  const line = (n: number): RoundSummary[] =>
+    Array.from({ length: n }, (_, i) =>
+      i % 7 === 3 ? { round: i + 1, status: 'skipped' } : completedSummary(i + 1, (i * 37) % 10),
+    );
+
+  it('keeps the last rounds, the strongest and the skipped in full, the rest as score and verdict', () => {
+    const bounded = boundedLine(line(40));
+    assert.deepEqual(rounds(bounded), rounds(line(40)), 'every round is still there, in order');
+    const full = bounded.filter((r) => r.hypothesis !== undefined).map((r) => r.round);
+    const best = line(40)
+      .filter((r) => r.status === 'completed')
+      .sort((a, b) => b.score! - a.score! || a.round - b.round)[0]!.round;
+    assert.ok(full.includes(best), `the strongest round ${best} keeps its hypothesis`);
+    for (let r = 31; r <= 40; r++) assert.deepEqual(bounded[r - 1], line(40)[r - 1], `round ${r} is in the window`);
+    assert.deepEqual(bounded[1], { round: 2, status: 'completed', score: 7, verdict: 'advanced' });
+    assert.deepEqual(bounded[3], { round: 4, status: 'skipped' });
+  });
+
+  it('grows by a few dozen bytes a round whatever the text, under 80 KB at the 1,000-round limit', () => {
+    const wordy = (n: number) =>
+      line(n).map((r) =>
+        r.status === 'completed' ? { ...r, hypothesis: 'x'.repeat(400), nextSteps: ['y'.repeat(400)] } : r,
+      );
+    const at = (n: number) => JSON.stringify(boundedLine(wordy(n))).length;
+    assert.ok(at(1_000) < 80_000, `${at(1_000)} bytes at 1,000 rounds`);
+    assert.ok(at(1_000) - at(500) < 500 * 70, 'a compacted round costs under 70 bytes');
+  });
+
+  it("the last round's critiques outlive a hand-over, and a backtrack before that round forgets them", () => {
+    const first = new RoundLog([], []);
+    first.record(completedRound(1));
+    first.record(completedRound(2));
+    const carried = first.lastCritiques()!;
+    assert.equal(carried.round, 2);
+    const next = new RoundLog(first.summaries(), first.context(), carried);
+    assert.deepEqual(next.lastCritiques(), carried);
+    next.record(completedRound(3));
+    assert.equal(next.lastCritiques()!.round, 3);
+    const again = new RoundLog(first.summaries(), first.context(), carried);
+    again.truncateAfter(1);
+    assert.equal(again.lastCritiques(), null);
   });
 });

@@ -2,7 +2,7 @@
 // the workflow's edge with stub activities (testing/stub-activities.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONTROL_UPDATES, malformedTextPath } from '@kunlun/contracts';
+import { CONTROL_UPDATES, malformedTextPath, type RoundResult } from '@kunlun/contracts';
 import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { BOLD_AND_CALM, stubWorkersForSuite, WORKFLOW_TEST, type StubSimulation } from './testing/stub-activities.js';
@@ -69,29 +69,30 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
     assert.deepEqual(sim.trail(), ['1 simulation.started (running)', '2 simulation.cancelled (cancelled)']);
   });
 
-  // simulation.ts: the `next > maxRounds` hold waits for a resume or a backtrack only, though
-  // dueForHandoverWhilePaused says "paused between rounds, or after the last one". Not fixed here: a
-  // run handed over there has no outcomes left, so the final report loses the last round's open
-  // critiques (report.ts reads them from this run's outcomes only).
-  it(
-    'held after the last round, the run hands over after continueAsNewAfterControls controls',
-    { ...T, todo: 'the hold after the last round never hands over' },
-    async () => {
-      const sim = await w.start({ maxRounds: 1, continueAsNewAfterControls: 10 });
-      const analyzer = sim.hold({ activity: 'analyzeIssue', round: 1 });
-      await analyzer.reached;
-      await sim.update(pauseAtUpdate, { round: 1 });
-      analyzer.release();
-      await sim.event('simulation.paused');
-      for (let i = 0; i < 12; i++) assert.equal((await sim.update(pauseUpdate, {})).changed, false);
-      await sim.idle();
-      const held = await sim.status();
-      assert.equal(held.state, 'paused');
-      assert.ok(held.continuedAsNew >= 1, `continuedAsNew ${held.continuedAsNew} after 13 controls`);
-      await sim.update(resumeUpdate, {});
-      await sim.handle.result();
-    },
-  );
+  // The hold after the last round hands over like the hold between rounds; the run after it has no
+  // rounds of its own, so the last round's critiques travel with it for the report's open ones.
+  it('held after the last round, the run hands over after continueAsNewAfterControls controls', T, async () => {
+    const sim = await w.start({ maxRounds: 1, continueAsNewAfterControls: 10 }, { severity: () => 8 });
+    const analyzer = sim.hold({ activity: 'analyzeIssue', round: 1 });
+    await analyzer.reached;
+    await sim.update(pauseAtUpdate, { round: 1 });
+    analyzer.release();
+    await sim.event('simulation.paused');
+    for (let i = 0; i < 12; i++) assert.equal((await sim.update(pauseUpdate, {})).changed, false);
+    await sim.idle();
+    const held = await sim.status();
+    assert.equal(held.state, 'paused');
+    assert.ok(held.continuedAsNew >= 1, `continuedAsNew ${held.continuedAsNew} after 13 controls`);
+    await sim.update(resumeUpdate, {});
+    const result = await sim.handle.result();
+    assert.deepEqual(result.rounds, [], 'the last run ran no round');
+    const round1 = (await sim.event('round.completed')).payload as RoundResult;
+    assert.deepEqual(
+      result.report.unresolvedCritiques,
+      round1.critiques.map((c) => ({ round: 1, criticId: c.criticId, focus: c.focus, severity: 8, text: c.text })),
+    );
+    assert.equal(result.report.roundsCompleted, 1);
+  });
 
   // A pause during a round holds the parent inside the round (its child runs): no hand-over can
   // happen there, so every accepted control counts against the server's cap of 2,000 updates per run.

@@ -1,10 +1,11 @@
 // In-process workers for integration tests: the real orchestrator and agent workers (the
 // same factories the services use) against the shared local stack's Temporal and Kafka.
 import { agentDepsFromEnv, agentEnv, createAgentWorker } from '@kunlun/agents';
+import { createBlobStore } from '@kunlun/blobs';
 import { stackBlobEnv } from '@kunlun/blobs/testing';
 import assert from 'node:assert/strict';
 import { ControlRefusedError, InvalidRequestError, SimulationClient } from '@kunlun/client';
-import { loadConfig } from '@kunlun/config';
+import { blobEnv, loadConfig } from '@kunlun/config';
 import { AGENT_ROLES, type AgentRole, type SimulationStatus } from '@kunlun/contracts';
 import { assertConsistent } from '@kunlun/consistency/testing';
 import type { ConsistencyReport } from '@kunlun/consistency';
@@ -105,6 +106,8 @@ export async function startTestWorkers(
   const pipeline = options.pipeline ?? own!;
   const topicReader = new TopicReader(kafka, pipeline.topic);
   await topicReader.open();
+  // The agents' blob store: every text the read model names must be there.
+  const blobs = createBlobStore(loadConfig(blobEnv, stackBlobEnv));
 
   const workers: Worker[] = [];
   if (options.orchestrator !== false)
@@ -197,7 +200,7 @@ export async function startTestWorkers(
       await simulations.result(simulationId);
     },
     expectConsistent: (id, o = {}) =>
-      assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, {
+      assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis, blobs }, id, {
         ...o,
         reader: topicReader,
       }),
@@ -216,7 +219,7 @@ export async function startTestWorkers(
         if (desc?.status.name === 'RUNNING') {
           if (started.has(id)) await handle.terminate('test cleanup').catch(() => undefined);
         } else if (desc && options.orchestrator !== false && options.finalCheck !== false) {
-          await assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis }, id, {
+          await assertConsistent({ temporal: client, kafka, topic: pipeline.topic, redis: pipeline.redis, blobs }, id, {
             reader: topicReader,
           }).catch((err: Error) => divergent.push(err.message));
         }
@@ -227,6 +230,7 @@ export async function startTestWorkers(
       await topicReader.close();
       await own?.stop();
       await producer.disconnect();
+      await blobs.close();
       await connection.close();
       await native.close();
       assert.deepEqual(divergent, [], 'simulations whose stores disagree at the end of the suite');

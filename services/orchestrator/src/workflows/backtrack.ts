@@ -2,6 +2,7 @@
 // abandoned branch, and a new line (generation) starts from there.
 import type { BranchRecord } from '@kunlun/contracts';
 import { orchestrator, surely } from './publish.js';
+import { boundedLine } from './round-log.js';
 import type { SimulationRun } from './simulation-run.js';
 
 /** Applies the pending backtrack; returns the round that runs next. */
@@ -15,7 +16,7 @@ export async function applyBacktrack(run: SimulationRun): Promise<number> {
     forkedAfterRound: to,
     generation: run.generation,
     label: `line ${run.generation} after round ${to}`,
-    rounds: line.filter((r) => r.round > to),
+    rounds: boundedLine(line.filter((r) => r.round > to)),
     ...(run.interruptedRound !== null ? { interruptedRound: run.interruptedRound } : {}),
     outcome: 'abandoned',
     reason: req.reason ?? `backtracked to round ${to}`,

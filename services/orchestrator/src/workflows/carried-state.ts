@@ -4,6 +4,7 @@ import type {
   AgentSpec,
   BranchRecord,
   BranchVariant,
+  Critique,
   OverrideRecord,
   RoundContext,
   RoundSummary,
@@ -23,7 +24,10 @@ export interface PlannedSkip {
   reason?: string;
 }
 
-/** Everything a run hands to the next when it continues as new (bounded: rounds are summarised). */
+/**
+ * Everything a run hands to the next when it continues as new. Bounded whatever the round
+ * count: rounds are summarised (boundedLine), texts are previews with claim-check references.
+ */
 export interface CarriedState {
   nextRound: number;
   startedAt: string;
@@ -44,4 +48,6 @@ export interface CarriedState {
   tournaments?: PlannedTournament[];
   /** Rounds marked to be skipped (skipRound), not reached yet. */
   skips?: PlannedSkip[];
+  /** The last completed round's critiques (the report's open ones), when it ran in an earlier run. */
+  lastCritiques?: { round: number; critiques: Critique[] };
 }

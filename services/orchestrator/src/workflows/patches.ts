@@ -35,3 +35,8 @@ export const HAND_OVER_AFTER_CONTROLS_PATCH = 'hand-over-after-controls-v1';
  * not critics that failed (older histories: the round failed with CriticPolicyNotMet, failing the simulation).
  */
 export const CRITICS_CANCELLED_PATCH = 'critics-cancelled-not-failed-v1';
+/**
+ * The hold after the last round hands over too (after continueAsNewAfterControls controls, or when
+ * Temporal suggests it); the last round's critiques travel with it for the report.
+ */
+export const FINAL_HOLD_HANDS_OVER_PATCH = 'final-hold-hands-over-v1';

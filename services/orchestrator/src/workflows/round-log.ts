@@ -1,10 +1,35 @@
 // The rounds of the line being run: summaries of earlier runs (carried across continue-as-new),
 // this run's full outcomes, and the context the next round is told. Plain data, no commands.
-import type { RoundContext, RoundOutcome, RoundSummary } from '@kunlun/contracts';
+import type { Critique, RoundContext, RoundOutcome, RoundSummary } from '@kunlun/contracts';
 import { contextFromSummaries, summarise, toContext } from '../report.js';
 
 /** How many earlier rounds each round sees: enough to evolve, bounded in size. */
 export const CONTEXT_ROUNDS = 3;
+/** Rounds at the end of a line kept in full when it is handed over (a backtrack's context comes from them). */
+export const SUMMARY_WINDOW = 10;
+
+/** The critiques of a line's last completed round: what the final report lists as still open. */
+export interface LastCritiques {
+  round: number;
+  critiques: Critique[];
+}
+
+/**
+ * A line of summaries reduced to a size that does not grow with its text: the last
+ * SUMMARY_WINDOW rounds and the strongest one in full, every other round as its score and
+ * verdict (what the report's trajectory needs: ~65 bytes a round, ~70 KB at the 1,000-round
+ * limit). Their texts stay in the round workflows, the read model and the blob store.
+ */
+export function boundedLine(line: RoundSummary[]): RoundSummary[] {
+  const done = line.filter((r) => r.status === 'completed');
+  const best = [...done].sort((a, b) => b.score! - a.score! || a.round - b.round)[0];
+  const windowStart = line.length - SUMMARY_WINDOW;
+  return line.map((r, i) =>
+    i >= windowStart || r === best || r.status === 'skipped'
+      ? r
+      : { round: r.round, status: r.status, score: r.score!, verdict: r.verdict! },
+  );
+}
 
 export class RoundLog {
   /** This run's rounds, in full. */
@@ -15,7 +40,15 @@ export class RoundLog {
     public earlier: RoundSummary[],
     /** Context of rounds before this run's first (or before a backtrack's target). */
     private baseContext: RoundContext[],
+    /** The last completed round's critiques when it was in an earlier run. */
+    private earlierCritiques: LastCritiques | null = null,
   ) {}
+
+  /** The critiques of the line's last completed round, if this log knows them. */
+  lastCritiques(): LastCritiques | null {
+    const last = this.outcomes.filter((o) => o.status === 'completed').at(-1);
+    return last ? { round: last.round, critiques: last.critiques } : this.earlierCritiques;
+  }
 
   /** Every round of the line, summarised (what continue-as-new carries and a backtrack abandons). */
   summaries(): RoundSummary[] {
@@ -58,6 +91,7 @@ export class RoundLog {
     this.earlier = this.earlier.filter((r) => r.round <= to);
     const kept = this.outcomes.filter((o) => o.round <= to);
     this.outcomes.splice(0, this.outcomes.length, ...kept);
+    if (this.earlierCritiques && this.earlierCritiques.round > to) this.earlierCritiques = null;
     this.baseContext = kept.length
       ? this.baseContext.filter((c) => c.round <= to)
       : contextFromSummaries(this.earlier, this.baseContext, CONTEXT_ROUNDS);

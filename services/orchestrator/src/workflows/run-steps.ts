@@ -50,9 +50,9 @@ export function dueForHandover(run: SimulationRun): boolean {
 }
 
 /**
- * While held between rounds: hand over once the controls or the history call for it (the hold
- * after the last round does not hand over yet). Read inside a wait's condition, so it must not
- * call patched(): the caller asks that once before it waits.
+ * While held, between rounds or after the last one: hand over once the controls or the history
+ * call for it. Read inside a wait's condition, so it must not call patched(): the caller asks
+ * that once before it waits.
  */
 export function dueForHandoverWhilePaused(run: SimulationRun): boolean {
   return run.pause !== null && (controlsDue(run) || workflowInfo().continueAsNewSuggested);
@@ -120,11 +120,13 @@ export function pauseAfterRound(run: SimulationRun): Promise<void> | null {
 export function writeFinalReport(run: SimulationRun): Promise<FinalReport> {
   run.finishing = true;
   const { earlier, outcomes } = run.log;
+  const lastCritiques = run.log.lastCritiques();
   return orchestrator.generateFinalReport({
     simulationId: run.simulationId,
     issue: run.input.issue,
     rounds: outcomes,
     ...(earlier.length ? { earlier } : {}),
+    ...(lastCritiques && !outcomes.some((o) => o.round === lastCritiques.round) ? { lastCritiques } : {}),
     ...(run.branches.length ? { branches: run.branches } : {}),
     seq: ++run.eventSeq,
     at: run.now(),

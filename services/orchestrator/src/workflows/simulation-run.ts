@@ -29,7 +29,7 @@ import {
 import { upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { ControlView } from './control-rules.js';
 import { RoundChildren } from './round-children.js';
-import { RoundLog } from './round-log.js';
+import { boundedLine, RoundLog } from './round-log.js';
 import type { CarriedState, PlannedSkip, PlannedTournament } from './carried-state.js';
 
 const now = () => new Date().toISOString();
@@ -83,7 +83,7 @@ export class SimulationRun {
     this.simulationId = input.simulationId;
     this.startedAt = carried ? new Date(carried.startedAt) : new Date();
     this.continuedAsNew = carried?.continuedAsNew ?? 0;
-    this.log = new RoundLog(carried?.earlier ?? [], carried?.context ?? []);
+    this.log = new RoundLog(carried?.earlier ?? [], carried?.context ?? [], carried?.lastCritiques ?? null);
     this.round = carried ? carried.nextRound - 1 : 0;
     this.latestHypothesis = carried?.latestHypothesis ?? null;
     // A simulation started paused is held from its first instant (a resume racing its start applies).
@@ -171,11 +171,12 @@ export class SimulationRun {
 
   /** The next run's start: this one's record, its rounds summarised. */
   handover(nextRound: number): CarriedState {
+    const lastCritiques = this.log.lastCritiques();
     return {
       nextRound,
       startedAt: this.startedAt.toISOString(),
       eventSeq: this.eventSeq,
-      earlier: this.log.summaries(),
+      earlier: boundedLine(this.log.summaries()),
       context: this.log.context(),
       agents: this.agents,
       overrides: this.overrides,
@@ -189,6 +190,7 @@ export class SimulationRun {
       branches: this.branches,
       tournaments: this.tournaments,
       ...(this.skips.length ? { skips: this.skips } : {}),
+      ...(lastCritiques ? { lastCritiques } : {}),
     };
   }
 

@@ -16,6 +16,7 @@ import { applyBacktrack } from './backtrack.js';
 import {
   BOUNDARY_PAUSE_PATCH,
   CONTINUE_AS_NEW_NOT_FAILED_PATCH,
+  FINAL_HOLD_HANDS_OVER_PATCH,
   HAND_OVER_AFTER_CONTROLS_PATCH,
   HOLD_FINAL_REPORT_PATCH,
 } from './patches.js';
@@ -58,8 +59,19 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       if (next > input.maxRounds) {
         // Paused after the last round: the person may still look, or backtrack, before the report.
         if (!run.pause || !wf.patched(HOLD_FINAL_REPORT_PATCH)) break;
-        await wf.condition(() => run.pause === null || run.pendingBacktrack !== null);
+        const finalHoldHandsOver = wf.patched(FINAL_HOLD_HANDS_OVER_PATCH);
+        await wf.condition(
+          () =>
+            run.pause === null ||
+            run.pendingBacktrack !== null ||
+            (finalHoldHandsOver && step.dueForHandoverWhilePaused(run)),
+        );
         if (run.pendingBacktrack) continue;
+        if (run.pause && finalHoldHandsOver) {
+          await wf.condition(() => wf.allHandlersFinished() || run.pendingBacktrack !== null);
+          if (run.pendingBacktrack) continue;
+          await wf.continueAsNew<typeof simulationWorkflow>(input, run.handover(next));
+        }
         break;
       }
       // Keep history bounded: hand over to a fresh run (same workflow id: status, controls, events carry on).
