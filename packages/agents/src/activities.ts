@@ -3,7 +3,10 @@
 import {
   AgentErrorType,
   AgentParamsSchema,
+  ISSUE_BY_REFERENCE_BYTES,
+  jsonBytes,
   type AgentFailureDetails,
+  type BlobRef,
   type AgentRole,
   type AnalyzerActivities,
   type CriticActivities,
@@ -136,6 +139,20 @@ async function claimChecked<T>(call: () => T | Promise<T>): Promise<T> {
   }
 }
 
+/** The input with its claim-checked outputs and its issue whole. */
+async function wholeInput<I extends Call>(check: ClaimCheck, input: I): Promise<I> {
+  const whole = await check.expand(input);
+  const { issueFull } = input as { issueFull?: BlobRef };
+  return issueFull ? { ...whole, issue: await check.fullText(issueFull) } : whole;
+}
+
+/** The analyzer stores a long issue once a round, so the round's later steps are handed its reference. */
+async function withIssueReference<O>(check: ClaimCheck, role: AgentRole, input: Call, output: O): Promise<O> {
+  const { issue } = input as { issue?: string };
+  if (role !== 'analyzer' || typeof issue !== 'string' || jsonBytes(issue) <= ISSUE_BY_REFERENCE_BYTES) return output;
+  return { ...output, issueFull: await check.storeText(issue) };
+}
+
 async function run<I extends Call, O>(
   role: AgentRole,
   deps: AgentDeps,
@@ -147,11 +164,15 @@ async function run<I extends Call, O>(
     checkCall(role, input);
     await injectFaults(deps.faults, drawFor(deps.faults));
     const params = AgentParamsSchema.parse(input.agent.params);
-    const whole = await claimChecked(() => (deps.claimCheck ? deps.claimCheck.expand(input) : input));
+    const check = deps.claimCheck;
+    const whole = check ? await claimChecked(() => wholeInput(check, input)) : input;
     const output = params.provider === 'openai' ? await llm(requireLlm(deps, input.agent.id), whole) : builtin(whole);
     // A model can answer with a lone surrogate (a cut emoji): make it safe before it enters history.
     const safe = wellFormedDeep(output);
-    return await claimChecked(() => (deps.claimCheck ? deps.claimCheck.check(safe as O & object) : safe));
+    if (!check) return safe;
+    return await claimChecked(async () =>
+      check.check((await withIssueReference(check, role, input, safe)) as O & object),
+    );
   } catch (err) {
     throw withAgentDetails(err, role, input);
   }

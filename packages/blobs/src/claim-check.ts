@@ -29,6 +29,8 @@ export interface ClaimCheck {
   expand<T>(value: T): Promise<T>;
   /** The whole text of a claim-checked hypothesis or critique (`text` of its whole version). */
   fullText(ref: BlobRef): Promise<string>;
+  /** Stores a text as `{text}`, the form fullText reads. */
+  storeText(text: string): Promise<BlobRef>;
 }
 
 /** How deep expandDeep looks for claim-checked objects (a round result's critiques are at depth 2). */
@@ -73,6 +75,11 @@ export function createClaimCheck(store: BlobStore, options: ClaimCheckOptions = 
       return compactOutput(output, ref);
     },
     expand: (value) => expandAt(value, 0) as Promise<typeof value>,
+    async storeText(text) {
+      const ref = await store.put(JSON.stringify({ text }));
+      cache.set(`${ref.blob}|${ref.bytes}`, { text });
+      return ref;
+    },
     async fullText(ref) {
       const text = (await whole(ref)).text;
       if (typeof text !== 'string') throw new TypeError(`blob ${ref.blob} holds no text field`);

@@ -2,6 +2,7 @@
 // Orchestrator and agent services share these types, never implementations.
 import { z } from 'zod';
 import { AGENT_ROLES, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL } from './task-queues.js';
+import type { BlobRef } from './blobs.js';
 import type { ClaimChecked } from './claim-check.js';
 import { MALFORMED_TEXT_MESSAGE } from './text.js';
 
@@ -116,10 +117,17 @@ export interface Analysis extends ClaimChecked {
   concepts: string[];
   summary: string;
   tensions: string[];
+  /** A long issue, stored by the analyzer: the round's later steps are handed this, not the text. */
+  issueFull?: BlobRef;
 }
 
-export interface ProposeInput extends AgentCall {
+/** The issue as a step is handed it: whole, or (long) a preview and its reference. */
+interface IssueText {
   issue: string;
+  issueFull?: BlobRef;
+}
+
+export interface ProposeInput extends AgentCall, IssueText {
   analysis: Analysis;
   context: RoundContext[];
 }
@@ -129,8 +137,7 @@ export interface Hypothesis extends ClaimChecked {
   buildsOnRound?: number;
 }
 
-export interface CritiqueInput extends AgentCall {
-  issue: string;
+export interface CritiqueInput extends AgentCall, IssueText {
   analysis: Analysis;
   hypothesis: Hypothesis;
 }
@@ -142,8 +149,7 @@ export interface Critique extends ClaimChecked {
 }
 
 export type Verdict = 'advanced' | 'flawed';
-export interface EvaluateInput extends AgentCall {
-  issue: string;
+export interface EvaluateInput extends AgentCall, IssueText {
   analysis: Analysis;
   hypothesis: Hypothesis;
   critiques: Critique[];

@@ -11,6 +11,9 @@ export const PREVIEW_MARK = '…';
 /** Outputs whose JSON is larger than this many UTF-8 bytes are claim-checked (agents' default). */
 export const DEFAULT_CLAIM_CHECK_MIN_BYTES = 8_192;
 
+/** Issues longer than this (UTF-8 bytes) are handed to a round's later steps by reference. */
+export const ISSUE_BY_REFERENCE_BYTES = 2_048;
+
 /** A value that may have been claim-checked: `full` names its whole version, stored as JSON. */
 export interface ClaimChecked {
   full?: BlobRef;

@@ -169,7 +169,13 @@ const isoTime = z.iso.datetime({ offset: true });
 
 /** A claim-checked output's whole version in the blob store (claim-check.ts). */
 const full = BlobRefSchema.optional();
-const AnalysisSchema = z.object({ concepts: z.array(text), summary: text, tensions: z.array(text), full });
+const AnalysisSchema = z.object({
+  concepts: z.array(text),
+  summary: text,
+  tensions: z.array(text),
+  full,
+  issueFull: full,
+});
 const HypothesisSchema = z.object({ text, buildsOnRound: z.number().int().positive().optional(), full });
 const CritiqueSchema = z.object({
   criticId: z.string(),

@@ -26,6 +26,8 @@ import { eventually, KEYS, runNodeScript, startTestStack, stored, type TestStack
 
 const CLI = fileURLToPath(new URL('../../../packages/cli/bin/kunlun.js', import.meta.url));
 const ROUNDS = 3;
+/** A long question (the limit is 10,000 characters): handed to a round's later steps by reference. */
+const ISSUE = 'Should the harbour charge cruise ships for the water they take on? '.repeat(130) + 'END-OF-ISSUE';
 /** Characters of each long text: ~60 KB, three critics → a round of ~400 KB of text. */
 const LONG = 60_000;
 
@@ -101,7 +103,7 @@ describe('long LLM outputs: texts live in the blob store, previews and reference
       method: 'POST',
       headers: { authorization: `Bearer ${KEYS.operator}`, 'content-type': 'application/json' },
       body: JSON.stringify({
-        issue: 'Should the harbour charge cruise ships for water?',
+        issue: ISSUE,
         maxRounds: ROUNDS,
         agents: DEFAULT_AGENTS.map((a) => ({
           ...a,
@@ -147,13 +149,20 @@ describe('long LLM outputs: texts live in the blob store, previews and reference
     assert.equal(report.unresolvedCritiques.length, 3);
     for (const c of report.unresolvedCritiques) assert.ok(whole(c.text), `the open critique of ${c.criticId}`);
 
-    // Temporal: no payload of the simulation or of a round carries a whole text.
+    // Temporal: no payload of the simulation or of a round carries a whole text; a round holds the
+    // issue twice (its own input, the analyzer's), not once per step.
     for (const workflowId of [id, ...rounds.map((r) => roundWorkflowId(id, r.round))]) {
       const { largest, text } = await historyPayloads(s, workflowId);
       assert.ok(largest < 64_000, `${workflowId}: largest payload ${largest} bytes`);
       assert.doesNotMatch(text, /END-OF-call-/, `${workflowId}: a whole text is in the history`);
       assert.ok(text.includes(PREVIEW_MARK), `${workflowId}: previews are`);
+      if (workflowId !== id)
+        assert.equal(text.split('END-OF-ISSUE').length - 1, 2, `${workflowId}: copies of the issue`);
     }
+    // … while every agent was asked about the whole issue.
+    assert.equal(llm.requests.length, ROUNDS * 6);
+    for (const r of llm.requests)
+      assert.ok(JSON.stringify(r.body).includes('END-OF-ISSUE'), 'the prompt has the whole issue');
 
     // Kafka: every event of the simulation is small, references instead of texts.
     kafka = createKafka({ brokers: stackEnv.kafkaBrokers, clientId: 'large-texts-test', logger: testLogger });

@@ -21,6 +21,7 @@ import {
   type RoundInput,
   type RoundResult,
   type RoundStep,
+  previewOf,
   withoutFull,
 } from '@kunlun/contracts';
 import {
@@ -89,12 +90,14 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
     }),
   );
 
+  // A long issue was stored by the analyzer: the later steps are handed its preview and reference.
+  const issueText = analysis.issueFull ? { issue: previewOf(issue), issueFull: analysis.issueFull } : { issue };
   const hypothesis = await step('propose', () =>
     proxyActivities<ProposerActivities>(queue('proposer')).proposeHypothesis({
       simulationId,
       round,
       agent: agent('proposer'),
-      issue,
+      ...issueText,
       analysis,
       context,
     }),
@@ -117,7 +120,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
           simulationId,
           round,
           agent: critic,
-          issue,
+          ...issueText,
           analysis,
           hypothesis,
         }),
@@ -209,7 +212,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
             simulationId,
             round,
             agent: agent('evaluator'),
-            issue,
+            ...issueText,
             analysis,
             hypothesis: evaluated,
             critiques,
