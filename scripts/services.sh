@@ -24,6 +24,8 @@ start_one() {
   (cd "$REPO_ROOT" && METRICS_PORT="${METRICS_PORTS[$name]:-0}" TEMPORAL_SDK_METRICS_PORT="${SDK_METRICS_PORTS[$name]:-0}" TEMPORAL_ADDRESS="$KUNLUN_BIND_HOST:$TEMPORAL_PORT" \
     KAFKA_BROKERS="$KUNLUN_BIND_HOST:$KAFKA_PORT" REDIS_URL="redis://$KUNLUN_BIND_HOST:$REDIS_PORT" \
     PORT="$GATEWAY_PORT" HOST="$KUNLUN_BIND_HOST" API_KEYS="$GATEWAY_API_KEYS" \
+    BLOB_STORE=s3 BLOB_S3_ENDPOINT="http://$KUNLUN_BIND_HOST:$BLOBS_PORT" BLOB_S3_BUCKET="$BLOBS_BUCKET" \
+    BLOB_S3_REGION="$BLOBS_REGION" BLOB_S3_ACCESS_KEY_ID="$BLOBS_ACCESS_KEY" BLOB_S3_SECRET_ACCESS_KEY="$BLOBS_SECRET_KEY" \
     start_bg "$name" node --import tsx "services/$name/src/main.ts")
   for ((i = 0; i < 240; i++)); do
     grep -q '"ready":true' "$log" 2>/dev/null && { log "$name running (pid $(pid_of "$name"), metrics :${METRICS_PORTS[$name]:-$GATEWAY_PORT}${SDK_METRICS_PORTS[$name]:+, sdk metrics :${SDK_METRICS_PORTS[$name]}})"; return 0; }

@@ -230,8 +230,8 @@ describe('long LLM outputs: texts live in the blob store, previews and reference
           registry: new Registry(),
           logger: testLogger,
         });
-        await app.listen({ host: '127.0.0.1', port: 0 });
         app.addHook('onClose', () => Promise.resolve(subscriber.disconnect()));
+        await app.listen({ host: '127.0.0.1', port: 0 });
         return { name, app, baseUrl: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
       }),
     );

@@ -178,6 +178,30 @@ try {
   await sims.resume(held);
   await sims.result(held);
   console.log('held', await saveScenario(w.client, label, 'held', held));
+
+  // 9. Held after the last round and steered there: hands over in that hold too.
+  const finalHold = (
+    await sims.start({
+      simulationId: `${prefix}-final-hold`,
+      issue: ISSUE,
+      maxRounds: 2,
+      continueAsNewAfterControls: 10,
+      startPaused: true,
+    })
+  ).simulationId;
+  await sims.pauseAt(finalHold, { round: 2 });
+  await sims.resume(finalHold);
+  await eventually('held after the last round', async () => {
+    const s = await sims.status(finalHold);
+    return s.state === 'paused' && s.round === 2 && !s.pauseAtRound ? true : undefined;
+  });
+  for (let i = 0; i < 12; i++) await sims.pause(finalHold, { by: 'fixture' });
+  await eventually('handed over in the final hold', async () =>
+    (await sims.status(finalHold)).continuedAsNew >= 1 ? true : undefined,
+  );
+  await sims.resume(finalHold);
+  await sims.result(finalHold);
+  console.log('final-hold', await saveScenario(w.client, label, 'final-hold', finalHold));
 } finally {
   await w.stop();
 }
