@@ -12,12 +12,25 @@ import {
   type Hypothesis,
   type ProposeInput,
 } from '@kunlun/contracts';
-import { clamp, firstSentence, hash, keyConcepts, listPhrase, pick, round1, words } from './text.js';
+import {
+  PARAGRAPH,
+  clamp,
+  elaborate,
+  firstSentence,
+  hash,
+  keyConcepts,
+  listPhrase,
+  pick,
+  round1,
+  words,
+} from './text.js';
 
 export function analyze(input: AnalyzeInput): Analysis {
   const last = input.context.at(-1);
   // Later rounds weigh what the last evaluation asked for, so the analysis moves on.
-  const source = last ? `${input.issue} ${last.nextSteps.join(' ')} ${last.nextSteps.join(' ')}` : input.issue;
+  // A step's first paragraph says what to answer; an elaboration after it (outputChars) must not drown it.
+  const steps = last?.nextSteps.map((step) => step.split(PARAGRAPH)[0]).join(' ');
+  const source = last ? `${input.issue} ${steps} ${steps}` : input.issue;
   const concepts = keyConcepts(source, 5);
   if (concepts.length === 0) concepts.push('the question itself');
   const summary = last
@@ -39,7 +52,8 @@ export function analyze(input: AnalyzeInput): Analysis {
   }
   if (input.agent.params.persona)
     tensions.push(`seen as ${input.agent.params.persona}: what the others take for granted about ${concepts[0]}`);
-  return { concepts, summary, tensions };
+  const long = elaborate(summary, input.agent.params.outputChars, concepts, hash(input.simulationId, input.round));
+  return { concepts, summary: long, tensions };
 }
 
 const OPENINGS_CAUTIOUS = ['A measured answer:', 'On balance,', 'The defensible position is that'];
@@ -60,6 +74,7 @@ export function propose(input: ProposeInput): Hypothesis {
     text += ` This refines round ${last.round}'s hypothesis (score ${last.score}) by answering${weak}: ${last.nextSteps[0] ?? 'tighten the argument'}.`;
   }
   if (agent.params.persona) text += ` (Argued as ${agent.params.persona}.)`;
+  text = elaborate(text, agent.params.outputChars, analysis.concepts, seed);
   return last ? { text, buildsOnRound: last.round } : { text };
 }
 
@@ -93,9 +108,11 @@ const CRITIQUE_TEMPLATES: Record<CritiqueFocus, readonly string[]> = {
 export function critique(input: CritiqueInput): Critique {
   const { agent, hypothesis, analysis } = input;
   const focus: CritiqueFocus = agent.params.focus ?? pick(CRITIQUE_FOCI, hash(agent.id));
-  const seed = hash(input.simulationId, input.round, agent.id, hypothesis.text);
+  // The claim is the first paragraph: an elaboration (outputChars) does not change what is attacked.
+  const claim = hypothesis.text.split(PARAGRAPH)[0]!;
+  const seed = hash(input.simulationId, input.round, agent.id, claim);
   // Two different concepts the hypothesis leans on: the critique attacks the link between them.
-  const pool = analysis.concepts.length >= 2 ? analysis.concepts : [...analysis.concepts, ...words(hypothesis.text)];
+  const pool = analysis.concepts.length >= 2 ? analysis.concepts : [...analysis.concepts, ...words(claim)];
   const i = seed % Math.max(1, pool.length);
   const j = (i + 1 + ((seed >>> 8) % Math.max(1, pool.length - 1))) % Math.max(1, pool.length);
   const a = pool[i] ?? 'the proposal';
@@ -106,7 +123,8 @@ export function critique(input: CritiqueInput): Critique {
   const refinement = hypothesis.buildsOnRound ? Math.min(2, 0.5 * hypothesis.buildsOnRound) : 0;
   const severity = round1(clamp(base - refinement, 0, 10));
   const persona = agent.params.persona ? ` Speaking as ${agent.params.persona}.` : '';
-  return { criticId: agent.id, text: `${text}${persona}`, severity, focus };
+  const long = elaborate(`${text}${persona}`, agent.params.outputChars, pool, seed);
+  return { criticId: agent.id, text: long, severity, focus };
 }
 
 export function evaluate(input: EvaluateInput): Evaluation {
@@ -118,5 +136,13 @@ export function evaluate(input: EvaluateInput): Evaluation {
     .slice(0, 2)
     .map((c) => `answer the ${c.focus} objection (${c.criticId}): ${c.text.split('.')[0]}`);
   if (nextSteps.length === 0) nextSteps.push('seek critics for this hypothesis');
+  // The last step carries the elaboration: the next analysis weighs the steps, so their first words stay.
+  const themes = worst.map((c) => c.focus);
+  nextSteps[nextSteps.length - 1] = elaborate(
+    nextSteps.at(-1)!,
+    agent.params.outputChars,
+    themes,
+    hash(input.simulationId, input.round),
+  );
   return { score, verdict: score >= 5 ? 'advanced' : 'flawed', nextSteps };
 }

@@ -59,3 +59,36 @@ export function listPhrase(items: readonly string[]): string {
   if (items.length <= 1) return items[0] ?? '';
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
+
+/** What separates a text from its elaboration (the builtin brain writes no paragraphs otherwise). */
+export const PARAGRAPH = '\n\n';
+
+const ELABORATIONS = [
+  'Consider how {a} bears on {b} once the first objections are answered.',
+  'Seen from {b}, the case for {a} depends on what is measured and by whom.',
+  'A fuller account would trace {a} through {b} step by step, naming each assumption.',
+  'Where {a} and {b} meet, the argument needs evidence rather than intuition.',
+];
+
+/**
+ * `text` elaborated with sentences drawn from `themes` until it is `chars` long (cut there), or
+ * `text` unchanged when it is already that long: a builtin agent's long output, deterministic
+ * for a seed. `text` stays the first paragraph, so what is derived from it stays as it was.
+ */
+export function elaborate(text: string, chars: number | undefined, themes: readonly string[], seed: number): string {
+  if (chars === undefined || text.length >= chars) return text;
+  const pool = themes.length >= 2 ? themes : [...themes, 'the question', 'its consequences'];
+  const parts = [text, PARAGRAPH];
+  let length = text.length + PARAGRAPH.length;
+  for (let n = 0; length < chars; n++) {
+    const s = hash(seed, n);
+    const a = pick(pool, s);
+    const b = pick(pool, (s >>> 7) + 1 + (a === pick(pool, s >>> 7) ? 1 : 0));
+    const sentence = `${n ? ' ' : ''}${pick(ELABORATIONS, s >>> 13)
+      .replace('{a}', a)
+      .replace('{b}', b)}`;
+    parts.push(sentence);
+    length += sentence.length;
+  }
+  return parts.join('').slice(0, chars);
+}

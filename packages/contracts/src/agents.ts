@@ -17,6 +17,9 @@ export type MaxTokensParam = (typeof MAX_TOKENS_PARAMS)[number];
 export const RESPONSE_FORMATS = ['json_object', 'json_schema', 'none'] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 
+/** The longest text a builtin agent may be asked to write (~ what maxTokens 32,000 allows an LLM). */
+export const MAX_OUTPUT_CHARS = 128_000;
+
 // The fields without defaults: an override patch must never fill in unnamed params.
 const paramFields = {
   provider: z.enum(LLM_PROVIDERS),
@@ -47,6 +50,11 @@ const paramFields = {
   sendTemperature: z.boolean(),
   /** openai provider: how JSON is asked for; unset means json_object. */
   responseFormat: z.enum(RESPONSE_FORMATS),
+  /**
+   * builtin provider: each text the agent writes is elaborated to about this many characters
+   * (load tests and demos of long outputs); unset means its natural length. The openai provider ignores it.
+   */
+  outputChars: z.number().int().min(0).max(MAX_OUTPUT_CHARS),
 };
 
 /** Tunable parameters of one agent; every field has a meaning for the builtin brain too. */
@@ -64,6 +72,7 @@ export const AgentParamsSchema = z
     maxTokensParam: paramFields.maxTokensParam.optional(),
     sendTemperature: paramFields.sendTemperature.optional(),
     responseFormat: paramFields.responseFormat.optional(),
+    outputChars: paramFields.outputChars.optional(),
   })
   .strict();
 export type AgentParams = z.infer<typeof AgentParamsSchema>;
