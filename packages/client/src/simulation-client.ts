@@ -7,6 +7,7 @@ import {
   describeIssue,
   invisibleTextProblem,
   ORCHESTRATOR_TASK_QUEUE,
+  isRoundHandedOver,
   roundWorkflowId,
   SA_PROGRESS,
   SA_ROUND,
@@ -18,6 +19,7 @@ import {
   type ControlAck,
   type ControlName,
   type ControlRequest,
+  type RoundHandedOver,
   type RoundResult,
   type SignalControlName,
   type SimulationRequest,
@@ -273,7 +275,12 @@ export class SimulationClient {
     const id = roundWorkflowId(simulationId, round, at);
     for (;;) {
       try {
-        return (await this.client.workflow.getHandle(id).result()) as RoundResult;
+        const result = (await this.client.workflow.getHandle(id).result()) as RoundResult | RoundHandedOver;
+        if (!isRoundHandedOver(result)) return result;
+        // Held mid-round across a hand-over: the next child (same id) finishes the round once resumed.
+        const parent = await this.closedStatus(simulationId);
+        if (parent !== 'RUNNING') throw new SimulationNotFoundError(id);
+        await new Promise((r) => setTimeout(r, 1_000));
       } catch (err) {
         if (!(err instanceof WorkflowNotFoundError)) throw err;
         const parent = await this.closedStatus(simulationId);

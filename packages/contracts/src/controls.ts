@@ -13,8 +13,13 @@ export const resumeSignal = CONTROL_SIGNALS.resume;
 export const fastForwardSignal = CONTROL_SIGNALS.fastForward;
 
 // Parent ↔ round child.
-/** Parent → child: hold or release between steps, and the agents' current params. */
-export const roundControlSignal = defineSignal<[{ paused: boolean; agents: AgentSpec[] }]>('roundControl');
+/**
+ * Parent → child: hold or release between steps, and the agents' current params. `handOver`: the
+ * parent is due to continue as new while the round is held; the child returns what it has done
+ * (RoundHandedOver) at its next held step boundary instead of waiting there.
+ */
+export const roundControlSignal =
+  defineSignal<[{ paused: boolean; agents: AgentSpec[]; handOver?: boolean }]>('roundControl');
 /** Child → parent: a step started (and the hypothesis, once proposed; the checkpoint, when waiting). */
 export interface RoundProgress {
   round: number;

@@ -331,6 +331,35 @@ export interface RoundInput {
   generation?: number;
   /** Set for a tournament branch: its label (branches are scored without an approval checkpoint). */
   branch?: string;
+  /** The round was begun by an earlier child that handed over while paused: its steps are not run again. */
+  resume?: RoundPartial;
+}
+
+/**
+ * What a round child had done when it handed over: paused mid-round, its simulation continued as
+ * new (a long-held simulation's history stays bounded); the next run's child starts from here.
+ */
+export interface RoundPartial {
+  startedAt: string;
+  /** The step the round had reached (status shows it while held). */
+  step: RoundStep | null;
+  analysis?: Analysis;
+  hypothesis?: Hypothesis;
+  /** Present once the critique step ended (with failedCritics). */
+  critiques?: Critique[];
+  failedCritics?: CriticFailure[];
+}
+
+/** A round child's result when it handed over instead of finishing (see RoundPartial). */
+export interface RoundHandedOver {
+  simulationId: string;
+  round: number;
+  status: 'handed-over';
+  partial: RoundPartial;
+}
+
+export function isRoundHandedOver(r: RoundResult | RoundHandedOver): r is RoundHandedOver {
+  return r.status === 'handed-over';
 }
 
 /** What a person decided at a round's approval checkpoint. */

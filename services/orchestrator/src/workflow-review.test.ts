@@ -94,13 +94,14 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
     assert.equal(result.report.roundsCompleted, 1);
   });
 
-  // A pause during a round holds the parent inside the round (its child runs): no hand-over can
-  // happen there, so every accepted control counts against the server's cap of 2,000 updates per run.
+  // Held in the middle of a round, the run hands over too (hand-over-mid-round-v1): the round child
+  // stops at its held step boundary and returns what it did; the next run's child (same id) goes on
+  // from there, so the steps done are not run again and no run reaches the server's update cap.
   it(
     'paused in the middle of a round, a person can send more controls than one run takes',
-    { timeout: 900_000, todo: 'a run paused mid-round refuses every control after 2,000 (server cap)' },
+    { timeout: 900_000 },
     async () => {
-      const sim = await w.start({ maxRounds: 1 });
+      const sim = await w.start({ maxRounds: 2, continueAsNewAfterControls: 200 });
       const proposer = sim.hold({ activity: 'proposeHypothesis', round: 1 });
       await proposer.reached;
       await sim.update(pauseUpdate, { by: 'ana' });
@@ -119,8 +120,79 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
       );
       const why = refused as (Error & { at?: number }) | null;
       assert.ok(!why, `control ${why?.at} of ${CONTROLS}: ${(why?.cause as Error | undefined)?.message}`);
+      await sim.idle();
+      const held = await sim.status();
+      assert.equal(held.state, 'paused');
+      assert.ok(held.continuedAsNew >= 5, `continuedAsNew ${held.continuedAsNew} after ${CONTROLS} controls`);
+      assert.deepEqual([held.round, held.step], [1, 'propose'], 'still held in round 1 after its proposal');
+      assert.equal(sim.calls({ activity: 'critiqueHypothesis' }).length, 0, 'no critic called while held');
       await sim.update(resumeUpdate, {});
+      const result = await sim.handle.result();
+      // The steps done before the pause ran once; the round finished where it stopped.
+      assert.equal(sim.calls({ activity: 'analyzeIssue', round: 1 }).length, 1);
+      assert.equal(sim.calls({ activity: 'proposeHypothesis', round: 1 }).length, 1);
+      assert.equal(sim.calls({ activity: 'evaluateOutcome', round: 1 }).length, 1);
+      assert.deepEqual(
+        result.rounds.map((r) => r.round),
+        [1, 2],
+      );
+      assert.deepEqual(sim.trail(), [
+        '1 simulation.started (running)',
+        '2 simulation.paused (paused)',
+        '3 simulation.resumed (running)',
+        '4 round.completed r1 (running)',
+        '5 round.completed r2 (running)',
+        '6 simulation.completed (completed)',
+      ]);
+    },
+  );
+
+  // The hand-over mid-round meets the other controls: an override sent while held reaches the
+  // critics the next run's child calls, and a backtrack interrupts the handed-over round.
+  it(
+    'handed over mid-round: an override reaches the resumed critics, a backtrack interrupts the round',
+    T,
+    async () => {
+      const sim = await w.start({ maxRounds: 3, continueAsNewAfterControls: 10 });
+      const proposer = sim.hold({ activity: 'proposeHypothesis', round: 2 });
+      await proposer.reached;
+      await sim.update(pauseUpdate, { by: 'ana' });
+      proposer.release();
+      await sim.idle();
+      for (let i = 0; i < 11; i++) await sim.update(pauseUpdate, { by: 'ana' });
+      await sim.idle();
+      const held = await sim.status();
+      assert.ok(held.continuedAsNew >= 1, 'handed over while held in round 2');
+      assert.deepEqual([held.state, held.round, held.step], ['paused', 2, 'propose']);
+      await sim.update(CONTROL_UPDATES.overrideAgent, { agentId: 'critic-logic', params: { strictness: 0.95 } });
+      await sim.update(resumeUpdate, {});
+      await sim.event('round.completed', (e) => e.round === 2);
+      const critic = sim.calls({ activity: 'critiqueHypothesis', round: 2, agentId: 'critic-logic' });
+      assert.equal(critic.length, 1);
+      assert.equal((critic[0]!.input as { agent: { params: { strictness: number } } }).agent.params.strictness, 0.95);
+      assert.equal(sim.calls({ activity: 'proposeHypothesis', round: 2 }).length, 1, 'the proposal was not made again');
       await sim.handle.result();
+
+      // Again, held in round 2 across a hand-over, then a backtrack to round 1.
+      const again = await w.start({ maxRounds: 2, continueAsNewAfterControls: 10 });
+      const proposing = again.hold({ activity: 'proposeHypothesis', round: 2 });
+      await proposing.reached;
+      await again.update(pauseUpdate, {});
+      proposing.release();
+      await again.idle();
+      for (let i = 0; i < 11; i++) await again.update(pauseUpdate, {});
+      await again.idle();
+      assert.ok((await again.status()).continuedAsNew >= 1);
+      assert.equal((await again.update(backtrackUpdate, { toRound: 1 })).changed, true);
+      await again.update(resumeUpdate, {});
+      const result = await again.handle.result();
+      assert.equal(result.report.roundsCompleted, 2);
+      assert.ok(
+        again.trail().some((t) => /round\.completed r2 g1/.test(t)),
+        `round 2 ran again on the new line: ${again.trail().join(', ')}`,
+      );
+      const backtracked = again.events().find((e) => e.kind === 'simulation.backtracked')!;
+      assert.equal((backtracked.payload as { abandoned: { interruptedRound?: number } }).abandoned.interruptedRound, 2);
     },
   );
 

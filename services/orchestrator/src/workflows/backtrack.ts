@@ -9,6 +9,12 @@ import type { SimulationRun } from './simulation-run.js';
 export async function applyBacktrack(run: SimulationRun): Promise<number> {
   const req = run.pendingBacktrack!;
   const to = req.toRound;
+  if (run.partialRound) {
+    // The round an earlier run handed over mid-way is interrupted like a running one.
+    run.interruptedRound = run.round;
+    run.partialRound = null;
+    run.roundRunning = false;
+  }
   const line = run.log.truncateAfter(to);
   const record: BranchRecord = {
     id: `backtrack-${run.generation + 1}`,

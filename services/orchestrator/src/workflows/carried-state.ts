@@ -7,6 +7,7 @@ import type {
   Critique,
   OverrideRecord,
   RoundContext,
+  RoundPartial,
   RoundSummary,
 } from '@kunlun/contracts';
 
@@ -50,4 +51,6 @@ export interface CarriedState {
   skips?: PlannedSkip[];
   /** The last completed round's critiques (the report's open ones), when it ran in an earlier run. */
   lastCritiques?: { round: number; critiques: Critique[] };
+  /** Handed over while paused in the middle of round nextRound: what its child had done. */
+  partialRound?: RoundPartial;
 }

@@ -40,3 +40,8 @@ export const CRITICS_CANCELLED_PATCH = 'critics-cancelled-not-failed-v1';
  * Temporal suggests it); the last round's critiques travel with it for the report.
  */
 export const FINAL_HOLD_HANDS_OVER_PATCH = 'final-hold-hands-over-v1';
+/**
+ * Held in the middle of a round, the run hands over too: it asks the round child to stop at its held
+ * step boundary and return what it did; the next run's child (same id) starts from there.
+ */
+export const HAND_OVER_MID_ROUND_PATCH = 'hand-over-mid-round-v1';

@@ -18,7 +18,9 @@ import {
   type CriticFailure,
   type EvaluatorActivities,
   type ProposerActivities,
+  type RoundHandedOver,
   type RoundInput,
+  type RoundPartial,
   type RoundResult,
   type RoundStep,
   previewOf,
@@ -44,16 +46,37 @@ export const CRITIC_POLICY_NOT_MET = 'CriticPolicyNotMet';
 /** Patch: the round tells its parent as soon as its checkpoint closes, with what it recorded. */
 export const APPROVAL_ACK_PATCH = 'approval-ack-v1';
 
-export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
+/** Thrown at a held step boundary once the parent asked for a hand-over: the round returns what it did. */
+class HandOver extends Error {}
+
+export async function roundWorkflow(input: RoundInput): Promise<RoundResult | RoundHandedOver> {
+  // What this round has done so far (a resumed round starts with its predecessor's work).
+  const done: RoundPartial = input.resume ?? { startedAt: new Date().toISOString(), step: null };
+  try {
+    return await playRound(input, done);
+  } catch (err) {
+    if (!(err instanceof HandOver)) throw err;
+    return { simulationId: input.simulationId, round: input.round, status: 'handed-over', partial: done };
+  }
+}
+
+async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundResult> {
   const { simulationId, round, issue, context, timeouts, branch } = input;
   /** Sent with every progress signal, so the parent can drop the late ones of an abandoned line. */
   const line = { generation: input.generation ?? 0 };
   let paused = input.paused;
   let agents = input.agents;
+  let handOverAsked = false;
   setHandler(roundControlSignal, (msg) => {
     paused = msg.paused;
     agents = msg.agents;
+    if (msg.handOver) handOverAsked = true;
   });
+  /** Holds while paused; hands over instead once the parent asked for it (it asks only while held). */
+  async function holdWhilePaused(): Promise<void> {
+    await condition(() => !paused || handOverAsked);
+    if (paused) throw new HandOver();
+  }
   let awaitingApproval = false;
   let decision: ApprovalDecision | undefined;
   setHandler(approvalDecisionSignal, (d) => {
@@ -62,7 +85,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
 
   const parentId = workflowInfo().parent?.workflowId;
   const parent = parentId ? getExternalWorkflowHandle(parentId) : undefined;
-  const startedAt = new Date().toISOString();
+  const { startedAt } = done;
 
   const agent = (role: AgentRole): AgentSpec => {
     const found = agents.find((a) => a.role === role);
@@ -73,14 +96,15 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
 
   /** Holds while paused, tells the parent, then runs the step. */
   async function step<T>(name: RoundStep, run: () => Promise<T>): Promise<T> {
-    await condition(() => !paused);
+    await holdWhilePaused();
+    done.step = name;
     const told = parent?.signal(roundProgressSignal, { round, step: name, ...line, ...(branch ? { branch } : {}) });
     const result = await run();
     await told;
     return result;
   }
 
-  const analysis = await step('analyze', () =>
+  const analysis = (done.analysis ??= await step('analyze', () =>
     proxyActivities<AnalyzerActivities>(queue('analyzer')).analyzeIssue({
       simulationId,
       round,
@@ -88,11 +112,12 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       issue,
       context,
     }),
-  );
+  ));
 
   // A long issue was stored by the analyzer: the later steps are handed its preview and reference.
   const issueText = analysis.issueFull ? { issue: previewOf(issue), issueFull: analysis.issueFull } : { issue };
-  const hypothesis = await step('propose', () =>
+  const proposed = done.hypothesis !== undefined;
+  const hypothesis = (done.hypothesis ??= await step('propose', () =>
     proxyActivities<ProposerActivities>(queue('proposer')).proposeHypothesis({
       simulationId,
       round,
@@ -101,69 +126,76 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
       analysis,
       context,
     }),
-  );
-  await parent?.signal(roundProgressSignal, {
-    round,
-    step: 'propose',
-    hypothesis: hypothesis.text,
-    ...line,
-    ...(branch ? { branch } : {}),
-  });
-
-  const critics = agents.filter((a) => a.role === 'critic');
-  const settled = await step('critique', () =>
-    Promise.allSettled(
-      critics.map((critic) =>
-        proxyActivities<CriticActivities>(
-          agentActivityOptions(agentTaskQueue('critic', criticPool(critic)), timeouts),
-        ).critiqueHypothesis({
-          simulationId,
-          round,
-          agent: critic,
-          ...issueText,
-          analysis,
-          hypothesis,
-        }),
-      ),
-    ),
-  );
-  // The round itself was cancelled: its critics' calls were cut short, none of them failed.
-  const cancelled = settled.find((s) => s.status === 'rejected' && isCancellation(s.reason));
-  if (cancelled && patched(CRITICS_CANCELLED_PATCH)) throw (cancelled as PromiseRejectedResult).reason;
-  const critiques: Critique[] = [];
-  const failedCritics: CriticFailure[] = [];
-  settled.forEach((s, i) => {
-    if (s.status === 'fulfilled') critiques.push(s.value);
-    else {
-      const criticId = critics[i]!.id;
-      const failure = describeError(s.reason, {
-        round,
-        step: 'critique',
-        agentId: criticId,
-        maxAttempts: timeouts.maxAttempts,
-        ...(branch ? { branch } : {}),
-      });
-      failedCritics.push({ criticId, error: failure.message, failure });
-    }
-  });
-
-  const quorum = /^quorum:(\d+)$/.exec(input.criticPolicy);
-  const required = quorum ? Number(quorum[1]) : critics.length;
-  if (critiques.length < required) {
-    const short = `${critiques.length} of ${critics.length} critics answered, policy ${input.criticPolicy} needs ${required}`;
-    // The message as before; the details say who failed and why, for the simulation's failure.
-    throw ApplicationFailure.create({
-      type: CRITIC_POLICY_NOT_MET,
-      nonRetryable: true,
-      message: `round ${round}: ${short}; ` + failedCritics.map((f) => `${f.criticId}: ${f.error}`).join('; '),
-      details: [
-        combineFailures(
-          failedCritics.map((f) => f.failure!),
-          short,
-        ),
-      ],
+  ));
+  if (!proposed)
+    await parent?.signal(roundProgressSignal, {
+      round,
+      step: 'propose',
+      hypothesis: hypothesis.text,
+      ...line,
+      ...(branch ? { branch } : {}),
     });
+
+  if (!done.critiques) {
+    const critics = agents.filter((a) => a.role === 'critic');
+    const settled = await step('critique', () =>
+      Promise.allSettled(
+        critics.map((critic) =>
+          proxyActivities<CriticActivities>(
+            agentActivityOptions(agentTaskQueue('critic', criticPool(critic)), timeouts),
+          ).critiqueHypothesis({
+            simulationId,
+            round,
+            agent: critic,
+            ...issueText,
+            analysis,
+            hypothesis,
+          }),
+        ),
+      ),
+    );
+    // The round itself was cancelled: its critics' calls were cut short, none of them failed.
+    const cancelled = settled.find((s) => s.status === 'rejected' && isCancellation(s.reason));
+    if (cancelled && patched(CRITICS_CANCELLED_PATCH)) throw (cancelled as PromiseRejectedResult).reason;
+    const critiques: Critique[] = [];
+    const failedCritics: CriticFailure[] = [];
+    settled.forEach((s, i) => {
+      if (s.status === 'fulfilled') critiques.push(s.value);
+      else {
+        const criticId = critics[i]!.id;
+        const failure = describeError(s.reason, {
+          round,
+          step: 'critique',
+          agentId: criticId,
+          maxAttempts: timeouts.maxAttempts,
+          ...(branch ? { branch } : {}),
+        });
+        failedCritics.push({ criticId, error: failure.message, failure });
+      }
+    });
+
+    const quorum = /^quorum:(\d+)$/.exec(input.criticPolicy);
+    const required = quorum ? Number(quorum[1]) : critics.length;
+    if (critiques.length < required) {
+      const short = `${critiques.length} of ${critics.length} critics answered, policy ${input.criticPolicy} needs ${required}`;
+      // The message as before; the details say who failed and why, for the simulation's failure.
+      throw ApplicationFailure.create({
+        type: CRITIC_POLICY_NOT_MET,
+        nonRetryable: true,
+        message: `round ${round}: ${short}; ` + failedCritics.map((f) => `${f.criticId}: ${f.error}`).join('; '),
+        details: [
+          combineFailures(
+            failedCritics.map((f) => f.failure!),
+            short,
+          ),
+        ],
+      });
+    }
+    done.critiques = critiques;
+    done.failedCritics = failedCritics;
   }
+  const critiques = done.critiques;
+  const failedCritics = done.failedCritics ?? [];
 
   // Human checkpoint: wait (durably, no activity alive) for approve / reject / amend.
   let approval: ApprovalRecord | undefined;
@@ -171,7 +203,7 @@ export async function roundWorkflow(input: RoundInput): Promise<RoundResult> {
   // Tournament contenders are scored by the evaluator alone: the person decides on ordinary rounds.
   const checkpoint = branch ? null : approvalReason(input.approval, critiques);
   if (checkpoint) {
-    await condition(() => !paused);
+    await holdWhilePaused();
     const policy = input.approval!;
     const deadline = approvalDeadline(policy, new Date());
     awaitingApproval = true;

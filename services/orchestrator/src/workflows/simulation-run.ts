@@ -19,6 +19,7 @@ import {
   type FailureDescription,
   type OverrideRecord,
   type PendingApproval,
+  type RoundPartial,
   type RoundProgress,
   type RoundStep,
   type SimulationEvent,
@@ -57,6 +58,8 @@ export class SimulationRun {
   skips: PlannedSkip[];
   /** The simulation's event counter: readers order events by it, whatever order they arrive in. */
   eventSeq: number;
+  /** Round `round` was begun by an earlier run, which handed over while paused in it: what was done. */
+  partialRound: RoundPartial | null;
   // ---- this run only --------------------------------------------------------------------------
   roundRunning = false;
   step: RoundStep | null = null;
@@ -106,6 +109,13 @@ export class SimulationRun {
         .map((r) => ({ round: r, branches: input.branching!.branches }));
     this.skips = carried?.skips ?? [];
     this.eventSeq = carried?.eventSeq ?? 0;
+    this.partialRound = carried?.partialRound ?? null;
+    if (this.partialRound) {
+      // Still in the middle of that round, as the run before said (status, control rules).
+      this.round = carried!.nextRound;
+      this.roundRunning = true;
+      this.step = this.partialRound.step;
+    }
   }
 
   /** Terminal once ended; otherwise paused wins, then a waiting checkpoint. */
@@ -191,6 +201,7 @@ export class SimulationRun {
       tournaments: this.tournaments,
       ...(this.skips.length ? { skips: this.skips } : {}),
       ...(lastCritiques ? { lastCritiques } : {}),
+      ...(this.partialRound ? { partialRound: this.partialRound } : {}),
     };
   }
 

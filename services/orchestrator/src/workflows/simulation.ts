@@ -5,8 +5,10 @@
 // run-steps.ts: an extra async layer reorders commands against handlers in the same task).
 import {
   describeIssue,
+  isRoundHandedOver,
   SimulationInputSchema,
   wellFormedDeep,
+  type RoundHandedOver,
   type RoundResult,
   type SimulationInput,
   type SimulationResult,
@@ -94,13 +96,15 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         if (run.pendingBacktrack) continue;
         await wf.continueAsNew<typeof simulationWorkflow>(input, run.handover(next));
       }
+      // Round `next` was begun by the run before, which handed over held in it: it goes on, not anew.
+      const resumingRound = run.partialRound !== null;
       // A boundary pause asked for while no round ran (before round 1, after a skip, across a hand-over).
-      if (run.pauseAtRoundBoundary && wf.patched(BOUNDARY_PAUSE_PATCH)) {
+      if (!resumingRound && run.pauseAtRoundBoundary && wf.patched(BOUNDARY_PAUSE_PATCH)) {
         run.pauseAtRoundBoundary = false;
         await enterPause(run, `paused at the boundary before round ${next}`);
         continue;
       }
-      if (step.isSkipped(run, next)) {
+      if (!resumingRound && step.isSkipped(run, next)) {
         await step.skipRound(run, next++);
         continue;
       }
@@ -108,7 +112,7 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       const tournament = run.tournaments.find((t) => t.round === run.round);
       const scope = new wf.CancellationScope();
       run.roundScope = scope;
-      let result: RoundResult;
+      let result: RoundResult | RoundHandedOver;
       try {
         result = await scope.run(() => (tournament ? runTournament(run, tournament) : runRound(run)));
       } catch (err) {
@@ -118,7 +122,14 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
         run.roundScope = null;
         run.children.clear();
       }
-      await step.recordRound(run, result);
+      if (isRoundHandedOver(result)) {
+        // Held mid-round long enough: the next run goes on with what the child did.
+        run.partialRound = result.partial;
+        await wf.condition(() => wf.allHandlersFinished() || run.pendingBacktrack !== null);
+        if (run.pendingBacktrack) continue;
+        await wf.continueAsNew<typeof simulationWorkflow>(input, run.handover(next));
+      }
+      await step.recordRound(run, result as RoundResult);
       const pausing = step.pauseAfterRound(run);
       if (pausing) await pausing;
       run.publishSearchAttributes();

@@ -167,7 +167,8 @@ export async function runTournament(run: SimulationRun, t: PlannedTournament): P
             agents: withOverrides(run.agents, variant.overrides),
           })
         : null;
-    return { variant, result: s.status === 'fulfilled' ? s.value : null, failure };
+    // Contenders are never asked to hand over (run-round.ts): each result is a finished round.
+    return { variant, result: s.status === 'fulfilled' ? (s.value as RoundResult) : null, failure };
   });
   // Stable sort: on equal scores the branch listed first wins.
   const best = contenders
