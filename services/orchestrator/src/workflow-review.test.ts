@@ -161,8 +161,7 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
       await sim.idle();
       for (let i = 0; i < 11; i++) await sim.update(pauseUpdate, { by: 'ana' });
       await sim.idle();
-      const held = await sim.status();
-      assert.ok(held.continuedAsNew >= 1, 'handed over while held in round 2');
+      const held = await sim.waitStatus('a hand-over while held in round 2', (st) => st.continuedAsNew >= 1);
       assert.deepEqual([held.state, held.round, held.step], ['paused', 2, 'propose']);
       await sim.update(CONTROL_UPDATES.overrideAgent, { agentId: 'critic-logic', params: { strictness: 0.95 } });
       await sim.update(resumeUpdate, {});
@@ -182,7 +181,7 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
       await again.idle();
       for (let i = 0; i < 11; i++) await again.update(pauseUpdate, {});
       await again.idle();
-      assert.ok((await again.status()).continuedAsNew >= 1);
+      await again.waitStatus('a hand-over while held in round 2', (st) => st.continuedAsNew >= 1);
       assert.equal((await again.update(backtrackUpdate, { toRound: 1 })).changed, true);
       await again.update(resumeUpdate, {});
       const result = await again.handle.result();
