@@ -1,3 +1,4 @@
+export { blobRefsIn } from './blob-refs.js';
 export { compareViews, type Divergence, type StoreViews } from './compare.js';
 export { lineOfRound, readRedis, readTemporal, readTopic } from './gather.js';
 export {
