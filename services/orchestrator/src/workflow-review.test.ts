@@ -33,6 +33,15 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
     return sim.trail();
   }
 
+  /** Pauses the simulation while round's proposal runs: it then holds before the critics. */
+  async function pauseAfterProposal(sim: StubSimulation, round: number): Promise<void> {
+    const proposer = sim.hold({ activity: 'proposeHypothesis', round });
+    await proposer.reached;
+    await sim.update(pauseUpdate, { by: 'ana' });
+    proposer.release();
+    await sim.idle();
+  }
+
   it('backtrack while the critics run: the round is interrupted, not failed', T, async () => {
     const sim = await w.start({ maxRounds: 2 });
     assert.deepEqual(await backtrackWhileCriticsRun(sim, 3), [
@@ -102,11 +111,7 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
     { timeout: 900_000 },
     async () => {
       const sim = await w.start({ maxRounds: 2, continueAsNewAfterControls: 200 });
-      const proposer = sim.hold({ activity: 'proposeHypothesis', round: 1 });
-      await proposer.reached;
-      await sim.update(pauseUpdate, { by: 'ana' });
-      proposer.release();
-      await sim.idle();
+      await pauseAfterProposal(sim, 1);
       const CONTROLS = 2_100;
       let next = 0;
       let refused: unknown = null;
@@ -154,11 +159,7 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
     T,
     async () => {
       const sim = await w.start({ maxRounds: 3, continueAsNewAfterControls: 10 });
-      const proposer = sim.hold({ activity: 'proposeHypothesis', round: 2 });
-      await proposer.reached;
-      await sim.update(pauseUpdate, { by: 'ana' });
-      proposer.release();
-      await sim.idle();
+      await pauseAfterProposal(sim, 2);
       for (let i = 0; i < 11; i++) await sim.update(pauseUpdate, { by: 'ana' });
       await sim.idle();
       const held = await sim.waitStatus('a hand-over while held in round 2', (st) => st.continuedAsNew >= 1);
@@ -174,11 +175,7 @@ describe('review: failures and hand-overs', { concurrency: true }, () => {
 
       // Again, held in round 2 across a hand-over, then a backtrack to round 1.
       const again = await w.start({ maxRounds: 2, continueAsNewAfterControls: 10 });
-      const proposing = again.hold({ activity: 'proposeHypothesis', round: 2 });
-      await proposing.reached;
-      await again.update(pauseUpdate, {});
-      proposing.release();
-      await again.idle();
+      await pauseAfterProposal(again, 2);
       for (let i = 0; i < 11; i++) await again.update(pauseUpdate, {});
       await again.idle();
       await again.waitStatus('a hand-over while held in round 2', (st) => st.continuedAsNew >= 1);
