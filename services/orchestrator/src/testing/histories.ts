@@ -25,7 +25,8 @@ export async function saveScenario(
   const ids = [simulationId];
   for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH '${simulationId}/round-'` }))
     ids.push(wf.workflowId);
-  for (const workflowId of ids.sort()) {
+  // A round child that handed over mid-round is listed once per run: each id once.
+  for (const workflowId of [...new Set(ids)].sort()) {
     // Every run of the id (a simulation that continued as new has several), oldest first.
     const runIds: Array<{ runId: string; start: number }> = [];
     for await (const r of client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))

@@ -12,7 +12,11 @@ const label = positionals[0];
 if (!label || !/^v\d+$/.test(label))
   throw new Error('usage: record-histories <label>, e.g. v2 (the workflow code version these histories come from)');
 const ISSUE = 'Should universities replace exams with continuous project-based assessment?';
-const w = await startTestWorkers({ extraCriticPools: { broken: { FAULT_ERROR_RATE: '1' } } });
+// The proposer takes 3 s (v10 on): long enough to pause a round in the middle, on a loaded machine too.
+const w = await startTestWorkers({
+  extraCriticPools: { broken: { FAULT_ERROR_RATE: '1' } },
+  agentEnv: { proposer: { FAULT_LATENCY_MS: '3000' } },
+});
 const sims = w.simulations;
 const prefix = `fixture-${Date.now()}`;
 
@@ -202,6 +206,28 @@ try {
   await sims.resume(finalHold);
   await sims.result(finalHold);
   console.log('final-hold', await saveScenario(w.client, label, 'final-hold', finalHold));
+
+  // 9. Paused in the middle of round 1 and held until the run hands over (hand-over-mid-round-v1):
+  // round 1's child returns what it did, the next run's child under the same id goes on from it.
+  const midRound = (
+    await sims.start({
+      simulationId: `${prefix}-mid-round`,
+      issue: ISSUE,
+      maxRounds: 2,
+      continueAsNewAfterControls: 10,
+    })
+  ).simulationId;
+  await eventually('round 1 proposing', async () => {
+    const s = await sims.status(midRound);
+    return s.round === 1 && s.step === 'propose' ? true : undefined;
+  });
+  for (let i = 0; i < 12; i++) await sims.pause(midRound, { by: 'fixture' });
+  await eventually('handed over mid-round', async () =>
+    (await sims.status(midRound)).continuedAsNew >= 1 ? true : undefined,
+  );
+  await sims.resume(midRound);
+  await sims.result(midRound);
+  console.log('mid-round', await saveScenario(w.client, label, 'mid-round', midRound));
 } finally {
   await w.stop();
 }
