@@ -274,20 +274,18 @@ export class SimulationClient {
   ): Promise<RoundResult> {
     const id = roundWorkflowId(simulationId, round, at);
     for (;;) {
-      try {
-        const result = (await this.client.workflow.getHandle(id).result()) as RoundResult | RoundHandedOver;
-        if (!isRoundHandedOver(result)) return result;
-        // Held mid-round across a hand-over: the next child (same id) finishes the round once resumed.
-        const parent = await this.closedStatus(simulationId);
-        if (parent !== 'RUNNING') throw new SimulationNotFoundError(id);
-        await new Promise((r) => setTimeout(r, 1_000));
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-        const parent = await this.closedStatus(simulationId);
-        if (parent === null) throw new SimulationNotFoundError(simulationId);
-        if (parent !== 'RUNNING') throw new SimulationNotFoundError(id);
-        await new Promise((r) => setTimeout(r, 250));
-      }
+      // Not started yet, or handed over mid-round (the next child, same id, finishes it once resumed).
+      const result = await (
+        this.client.workflow.getHandle(id).result() as Promise<RoundResult | RoundHandedOver>
+      ).catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return null;
+        throw err;
+      });
+      if (result && !isRoundHandedOver(result)) return result;
+      const parent = await this.closedStatus(simulationId);
+      if (parent === null) throw new SimulationNotFoundError(simulationId);
+      if (parent !== 'RUNNING') throw new SimulationNotFoundError(id);
+      await new Promise((r) => setTimeout(r, result ? 1_000 : 250));
     }
   }
 

@@ -157,40 +157,7 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
     // The round itself was cancelled: its critics' calls were cut short, none of them failed.
     const cancelled = settled.find((s) => s.status === 'rejected' && isCancellation(s.reason));
     if (cancelled && patched(CRITICS_CANCELLED_PATCH)) throw (cancelled as PromiseRejectedResult).reason;
-    const critiques: Critique[] = [];
-    const failedCritics: CriticFailure[] = [];
-    settled.forEach((s, i) => {
-      if (s.status === 'fulfilled') critiques.push(s.value);
-      else {
-        const criticId = critics[i]!.id;
-        const failure = describeError(s.reason, {
-          round,
-          step: 'critique',
-          agentId: criticId,
-          maxAttempts: timeouts.maxAttempts,
-          ...(branch ? { branch } : {}),
-        });
-        failedCritics.push({ criticId, error: failure.message, failure });
-      }
-    });
-
-    const quorum = /^quorum:(\d+)$/.exec(input.criticPolicy);
-    const required = quorum ? Number(quorum[1]) : critics.length;
-    if (critiques.length < required) {
-      const short = `${critiques.length} of ${critics.length} critics answered, policy ${input.criticPolicy} needs ${required}`;
-      // The message as before; the details say who failed and why, for the simulation's failure.
-      throw ApplicationFailure.create({
-        type: CRITIC_POLICY_NOT_MET,
-        nonRetryable: true,
-        message: `round ${round}: ${short}; ` + failedCritics.map((f) => `${f.criticId}: ${f.error}`).join('; '),
-        details: [
-          combineFailures(
-            failedCritics.map((f) => f.failure!),
-            short,
-          ),
-        ],
-      });
-    }
+    const { critiques, failedCritics } = critiqueOutcome(settled, critics, input);
     done.critiques = critiques;
     done.failedCritics = failedCritics;
   }
@@ -266,4 +233,48 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
     startedAt,
     completedAt: new Date().toISOString(),
   };
+}
+
+/** The critics' answers, and who failed and why; throws when the critic policy is not met. */
+function critiqueOutcome(
+  settled: PromiseSettledResult<Critique>[],
+  critics: AgentSpec[],
+  input: RoundInput,
+): { critiques: Critique[]; failedCritics: CriticFailure[] } {
+  const { round, timeouts, branch } = input;
+  const critiques: Critique[] = [];
+  const failedCritics: CriticFailure[] = [];
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') critiques.push(s.value);
+    else {
+      const criticId = critics[i]!.id;
+      const failure = describeError(s.reason, {
+        round,
+        step: 'critique',
+        agentId: criticId,
+        maxAttempts: timeouts.maxAttempts,
+        ...(branch ? { branch } : {}),
+      });
+      failedCritics.push({ criticId, error: failure.message, failure });
+    }
+  });
+
+  const quorum = /^quorum:(\d+)$/.exec(input.criticPolicy);
+  const required = quorum ? Number(quorum[1]) : critics.length;
+  if (critiques.length < required) {
+    const short = `${critiques.length} of ${critics.length} critics answered, policy ${input.criticPolicy} needs ${required}`;
+    // The message as before; the details say who failed and why, for the simulation's failure.
+    throw ApplicationFailure.create({
+      type: CRITIC_POLICY_NOT_MET,
+      nonRetryable: true,
+      message: `round ${round}: ${short}; ` + failedCritics.map((f) => `${f.criticId}: ${f.error}`).join('; '),
+      details: [
+        combineFailures(
+          failedCritics.map((f) => f.failure!),
+          short,
+        ),
+      ],
+    });
+  }
+  return { critiques, failedCritics };
 }
