@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { kedaSh } from '@kubernetes-models/keda';
 import { agentEnv } from '@kunlun/agents';
-import { kafkaEnv, loadConfig, logEnv, metricsEnv, redisEnv } from '@kunlun/config';
+import { createBlobStore } from '@kunlun/blobs';
+import { blobEnv, kafkaEnv, loadConfig, logEnv, metricsEnv, redisEnv } from '@kunlun/config';
 import {
   agentTaskQueue,
   CRITIC_POOL_PATTERN,
@@ -190,6 +191,14 @@ function checkEnv(ms: Manifest[]): void {
       () => loadConfig(shape, env),
       (err: unknown) => `${d.metadata.name}: ${String(err)}`,
     );
+    // The rules an env shape cannot state (a local store's directory, keys in pairs) are checked
+    // when a service builds its store at start-up: build it here the same way (no request is sent).
+    if ('BLOB_STORE' in shape && env.BLOB_STORE !== 'none') {
+      assert.doesNotThrow(
+        () => createBlobStore(loadConfig(blobEnv, env)),
+        (err: unknown) => `${d.metadata.name}: ${String(err)}`,
+      );
+    }
   }
 }
 
@@ -454,6 +463,80 @@ describe('helm chart kunlun-mirror', () => {
       );
   });
 
+  it('blob store, message size and Redis Cluster: set on the services that use them, valid for their schemas', () => {
+    const blobVars = (env: Record<string, string>) => Object.keys(env).filter((n) => /^(BLOB_|CLAIM_CHECK_)/.test(n));
+    const users = (ms: Manifest[]) =>
+      ofKind(ms, 'Deployment').filter((d) => component(d).startsWith('agent-') || component(d) === 'gateway');
+    const others = (ms: Manifest[]) => ofKind(ms, 'Deployment').filter((d) => !users(ms).includes(d));
+
+    // Default: no store, said explicitly (a service left to its own default would look for the
+    // local stack's S3 server on 127.0.0.1:7070 and fail every large text).
+    const plain = render();
+    for (const d of users(plain)) assert.equal(resolveEnv(d, plain).BLOB_STORE, 'none', d.metadata.name);
+    for (const d of others(plain))
+      assert.deepEqual(blobVars(resolveEnv(d, plain)), [], `${d.metadata.name}: no blob settings`);
+    assert.equal(
+      resolveEnv(named(plain, 'Deployment', 'kunlun-mirror-orchestrator'), plain).KAFKA_MAX_MESSAGE_BYTES,
+      '1000000',
+    );
+
+    // S3 with credentials from the operator's Secret, on the agents and the gateway only.
+    const ms = render([ciValues('all-options-values.yaml')]);
+    assert.equal(users(ms).length, 6, 'three roles, two critic pools, the gateway');
+    for (const d of users(ms)) {
+      const env = resolveEnv(d, ms);
+      assert.deepEqual(
+        [env.BLOB_STORE, env.BLOB_S3_ENDPOINT, env.BLOB_S3_BUCKET, env.BLOB_S3_REGION, env.BLOB_S3_FORCE_PATH_STYLE],
+        ['s3', 'https://s3.eu-west-1.amazonaws.com', 'kunlun-texts', 'eu-west-1', 'false'],
+        d.metadata.name,
+      );
+      assert.equal(env.CLAIM_CHECK_MIN_BYTES, '16384');
+      const refs = (container(d).env as Array<{ name: string; valueFrom?: any }>).filter(
+        (e) => e.name.startsWith('BLOB_S3_') && e.valueFrom?.secretKeyRef,
+      );
+      assert.deepEqual(refs.map((e) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key]).sort(), [
+        ['BLOB_S3_ACCESS_KEY_ID', 's3-credentials', 'id'],
+        ['BLOB_S3_SECRET_ACCESS_KEY', 's3-credentials', 'secret'],
+      ]);
+      const config = loadConfig(blobEnv, env);
+      assert.equal(config.BLOB_S3_FORCE_PATH_STYLE, false);
+    }
+    for (const d of others(ms))
+      assert.deepEqual(blobVars(resolveEnv(d, ms)), [], `${d.metadata.name}: no blob settings`);
+    assert.equal(
+      resolveEnv(named(ms, 'Deployment', 'kunlun-mirror-orchestrator'), ms).KAFKA_MAX_MESSAGE_BYTES,
+      '2000000',
+    );
+
+    // Local files on a shared claim, and a Redis Cluster.
+    const file = join(scratch, 'local-blobs-cluster-values.yaml');
+    writeFileSync(
+      file,
+      'blobs: {store: local, local: {existingClaim: kunlun-blobs}}\nredis: {url: "rediss://redis.redis:6379", clusterNodes: [redis-0.redis:6379, "[fd00::7]:6380"]}\n',
+    );
+    const local = render([file]);
+    validateAll(local);
+    checkPods(local);
+    checkEnv(local);
+    for (const d of users(local)) {
+      const env = resolveEnv(d, local);
+      const pod = d.spec.template.spec;
+      const mount = container(d).volumeMounts.find((m: any) => m.name === 'blobs');
+      assert.equal(env.BLOB_STORE, 'local');
+      assert.equal(mount?.mountPath, env.BLOB_LOCAL_DIR, `${d.metadata.name}: BLOB_LOCAL_DIR is the mounted claim`);
+      assert.equal(pod.volumes.find((v: any) => v.name === 'blobs').persistentVolumeClaim.claimName, 'kunlun-blobs');
+      assert.ok(!('BLOB_S3_ENDPOINT' in env), 'no S3 settings for the local store');
+    }
+    for (const d of others(local))
+      assert.ok(!d.spec.template.spec.volumes.some((v: any) => v.name === 'blobs'), `${d.metadata.name}: no claim`);
+    for (const name of ['kunlun-mirror-recorder', 'kunlun-mirror-gateway']) {
+      const config = loadConfig(redisEnv, resolveEnv(named(local, 'Deployment', name), local));
+      assert.deepEqual(config.REDIS_CLUSTER_NODES, ['redis-0.redis:6379', '[fd00::7]:6380'], name);
+      assert.equal(config.REDIS_URL, 'rediss://redis.redis:6379');
+    }
+    assert.ok(!('REDIS_CLUSTER_NODES' in resolveEnv(named(plain, 'Deployment', 'kunlun-mirror-recorder'), plain)));
+  });
+
   it('ships every dashboard in deploy/grafana/dashboards as a labelled ConfigMap and every rules file as a PrometheusRule', () => {
     const ms = render([ciValues('all-options-values.yaml')]);
     const dashboards = readdirSync(join(chartDir, 'dashboards')).filter((f) => f.endsWith('.json'));
@@ -517,6 +600,11 @@ describe('helm chart kunlun-mirror', () => {
     assert.match(keda, /WARNING: gateway\.auth has no API keys/);
     const all = notes([join(copy, 'ci/all-options-values.yaml')]);
     assert.doesNotMatch(all, /gateway\.auth has no API keys/);
+    assert.doesNotMatch(all, /blobs\.store is none/, 'an S3 store is set');
+    const llmNoStore = join(scratch, 'llm-no-store-values.yaml');
+    writeFileSync(llmNoStore, 'agents: {llm: {baseUrl: "https://llm.example/v1"}}\n');
+    assert.match(notes([llmNoStore]), /WARNING: agents call an LLM but blobs\.store is none/);
+    assert.doesNotMatch(keda, /blobs\.store is none/, 'the built-in brain writes short texts');
     assert.match(all, /https:\/\/kunlun\.example\.com\//);
   });
 
@@ -571,6 +659,21 @@ describe('helm chart kunlun-mirror', () => {
         /at '\/agents\/analyzer\/autoscaling\/maxReplicas': minimum: got 0, want 1/,
       ],
       ['trustProxy as a word', 'gateway: {trustProxy: ingress}', /at '\/gateway\/trustProxy'/],
+      [
+        'an unknown blob store',
+        'blobs: {store: gcs}',
+        /at '\/blobs\/store': value must be one of 's3', 'local', 'none'/,
+      ],
+      [
+        'a claim-check threshold below 1 KiB',
+        'blobs: {claimCheckMinBytes: 100}',
+        /at '\/blobs\/claimCheckMinBytes': minimum: got 100, want 1,024/,
+      ],
+      [
+        'a Redis Cluster node without a port',
+        'redis: {clusterNodes: [redis-0]}',
+        /at '\/redis\/clusterNodes\/0': 'redis-0' does not match pattern/,
+      ],
       [
         'a Temporal address without a port',
         'temporal: {address: temporal-frontend}',
@@ -629,6 +732,22 @@ describe('helm chart kunlun-mirror', () => {
         'a JWKS URL without an audience',
         'gateway: {auth: {jwksUrl: "https://idp.example/jwks"}}',
         /jwksUrl needs gateway\.auth\.jwtAudiences/,
+      ],
+      ['an S3 store without an endpoint', 'blobs: {store: s3}', /blobs\.s3\.endpoint is required with blobs\.store s3/],
+      [
+        'an S3 access key id without its secret',
+        'blobs: {store: s3, s3: {endpoint: "https://s3.example", accessKeyId: {value: AKIA0000}}}',
+        /blobs\.s3: set both accessKeyId and secretAccessKey, or neither/,
+      ],
+      [
+        'a local store without a shared claim',
+        'blobs: {store: local}',
+        /blobs\.local\.existingClaim is required with blobs\.store local/,
+      ],
+      [
+        'a Redis Cluster with a database in the URL',
+        'redis: {url: "redis://redis:6379/2", clusterNodes: ["redis-0:6379"]}',
+        /a Redis Cluster has only database 0/,
       ],
       [
         'an identity provider key without an audience',

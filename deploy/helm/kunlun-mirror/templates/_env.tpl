@@ -26,6 +26,7 @@ parses every pod's env with its service's config schema).
 {{- if include "kunlun.usesTemporal" (dict "component" $c) }}{{ $prefixes = append $prefixes "TEMPORAL_" }}{{ end -}}
 {{- if include "kunlun.usesKafka" (dict "component" $c) }}{{ $prefixes = append $prefixes "KAFKA_" }}{{ end -}}
 {{- if include "kunlun.usesRedis" (dict "component" $c) }}{{ $prefixes = append $prefixes "REDIS_" }}{{ end -}}
+{{- if include "kunlun.usesBlobs" (dict "component" $c) }}{{ $prefixes = concat $prefixes (list "BLOB_" "CLAIM_CHECK_") }}{{ end -}}
 {{- range $name := keys $config | sortAlpha }}
 {{- range $prefix := $prefixes }}
 {{- if hasPrefix $prefix $name }}
@@ -44,6 +45,10 @@ parses every pod's env with its service's config schema).
 {{- /* After REDIS_USERNAME / REDIS_PASSWORD: the kubelet expands $(VAR) only from variables defined earlier. */}}
 - name: REDIS_URL
   value: {{ include "kunlun.redisUrl" $root | quote }}
+{{- end }}
+{{- if and (include "kunlun.usesBlobs" (dict "component" $c)) (eq $v.blobs.store "s3") }}
+{{- include "kunlun.secretEnv" (dict "root" $root "name" "BLOB_S3_ACCESS_KEY_ID" "setting" $v.blobs.s3.accessKeyId) }}
+{{- include "kunlun.secretEnv" (dict "root" $root "name" "BLOB_S3_SECRET_ACCESS_KEY" "setting" $v.blobs.s3.secretAccessKey) }}
 {{- end }}
 {{- if eq $c.kind "worker" }}
 - name: BUILD_ID
@@ -201,6 +206,16 @@ guards against other users of a shared machine (a pod runs one user).
     secretName: {{ $v.gateway.auth.jwtPublicKey.existingSecret }}
 {{- end }}
 {{- end }}
+{{- if and (include "kunlun.usesBlobs" (dict "component" $c)) (eq $v.blobs.store "local") }}
+{{- if $mounts }}
+- name: blobs
+  mountPath: /var/lib/kunlun/blobs
+{{- else }}
+- name: blobs
+  persistentVolumeClaim:
+    claimName: {{ $v.blobs.local.existingClaim }}
+{{- end }}
+{{- end }}
 {{- if and (include "kunlun.usesKafka" (dict "component" $c)) $v.kafka.tls.enabled $v.kafka.tls.existingSecret }}
 {{- if $mounts }}
 - name: kafka-tls
@@ -239,6 +254,7 @@ TEMPORAL_TLS_KEY_FILE: {{ printf "/etc/kunlun/temporal-tls/%s" .keyKey | quote }
 {{- end }}
 KAFKA_BROKERS: {{ join "," $v.kafka.brokers | quote }}
 KAFKA_CLIENT_ID: {{ $v.kafka.clientId | quote }}
+KAFKA_MAX_MESSAGE_BYTES: {{ $v.kafka.maxMessageBytes | int64 | quote }}
 KAFKA_TOPIC_REPLICATION_FACTOR: {{ $v.kafka.topicReplicationFactor | quote }}
 {{- with $v.kafka.tls }}
 {{- if .enabled }}
@@ -260,5 +276,31 @@ KAFKA_SASL_USERNAME: {{ required "kafka.sasl.username is required when kafka.sas
 {{- end }}
 {{- if $v.redis.username }}
 REDIS_USERNAME: {{ $v.redis.username | quote }}
+{{- end }}
+{{- with $v.redis.clusterNodes }}
+{{- if not (has (urlParse $v.redis.url).path (list "" "/" "/0")) }}
+{{- fail (printf "redis.url %s names a database, but a Redis Cluster has only database 0 (with redis.clusterNodes the URL gives only the scheme)" $v.redis.url) }}
+{{- end }}
+REDIS_CLUSTER_NODES: {{ join "," . | quote }}
+{{- end }}
+{{- with $v.blobs }}
+BLOB_STORE: {{ .store | quote }}
+{{- if ne .store "none" }}
+CLAIM_CHECK_MIN_BYTES: {{ .claimCheckMinBytes | int64 | quote }}
+{{- end }}
+{{- if eq .store "s3" }}
+BLOB_S3_ENDPOINT: {{ required "blobs.s3.endpoint is required with blobs.store s3 (https://s3.<region>.amazonaws.com for AWS S3)" .s3.endpoint | quote }}
+BLOB_S3_BUCKET: {{ .s3.bucket | quote }}
+BLOB_S3_REGION: {{ .s3.region | quote }}
+BLOB_S3_FORCE_PATH_STYLE: {{ .s3.forcePathStyle | quote }}
+{{- if ne (include "kunlun.hasSecret" .s3.accessKeyId) (include "kunlun.hasSecret" .s3.secretAccessKey) }}
+{{- fail "blobs.s3: set both accessKeyId and secretAccessKey, or neither (then the AWS SDK's default credential chain applies)" }}
+{{- end }}
+{{- else if eq .store "local" }}
+{{- if not .local.existingClaim }}
+{{- fail "blobs.local.existingClaim is required with blobs.store local: a ReadWriteMany PersistentVolumeClaim every agent and gateway pod mounts (each pod's own disk would hide one pod's texts from the others)" }}
+{{- end }}
+BLOB_LOCAL_DIR: /var/lib/kunlun/blobs
+{{- end }}
 {{- end }}
 {{- end -}}

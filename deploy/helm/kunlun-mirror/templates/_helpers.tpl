@@ -144,6 +144,8 @@ Every component the chart deploys, as YAML {items: [...]}; templates loop over t
 {{- /* The gateway reads the events topic for GET /v1/simulations/:id/verify (consistency check). */ -}}
 {{- define "kunlun.usesKafka" -}}{{- if or (eq .component.id "orchestrator") (eq .component.kind "recorder") (eq .component.kind "gateway") -}}true{{- end -}}{{- end -}}
 {{- define "kunlun.usesRedis" -}}{{- if or (eq .component.kind "recorder") (eq .component.kind "gateway") -}}true{{- end -}}{{- end -}}
+{{- /* Agents write large texts to the blob store, the gateway reads them. */ -}}
+{{- define "kunlun.usesBlobs" -}}{{- if or .component.agent (eq .component.kind "gateway") -}}true{{- end -}}{{- end -}}
 
 {{/*
 One env var from a credential setting {value, existingSecret, existingSecretKey}: from your
