@@ -553,12 +553,26 @@ export interface RoundSummary {
   weakestFocus?: CritiqueFocus;
 }
 
+/**
+ * Bytes of full rounds a simulation's result holds at most (Temporal refuses a result over 2 MB
+ * and its SDK warns above 512 KB): a round of 50 agents' previews is ~40 KB, so the rounds of a
+ * long run would outgrow the limit and fail the finished simulation.
+ */
+export const RESULT_ROUNDS_MAX_BYTES = 256 * 1024;
+
 export interface SimulationResult {
   simulationId: string;
   state: 'completed';
-  /** Full rounds of the last run (every round when the simulation never continued-as-new). */
+  /**
+   * The newest rounds of the last run in full, as many as fit RESULT_ROUNDS_MAX_BYTES (the last
+   * one always): every round of a short simulation that never continued as new.
+   */
   rounds: RoundOutcome[];
-  /** Rounds of earlier runs, summarised; their full text is in the read model and round workflows. */
+  /**
+   * Every other round, in order, summarised as a hand-over carries them (the last ten and the
+   * strongest with their hypothesis, the rest as score and verdict); their full texts are in the
+   * round workflows, the read model and the blob store.
+   */
   earlierRounds: RoundSummary[];
   /** How many times the workflow continued as new to keep its history bounded. */
   continuedAsNew: number;

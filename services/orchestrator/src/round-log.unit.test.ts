@@ -1,9 +1,10 @@
 // The rounds of the line being run: summaries across runs, the context window, truncation after a backtrack.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RoundContext, RoundSummary } from '@kunlun/contracts';
-import { completedRound, completedSummary, skippedRound } from './testing/rounds.js';
-import { boundedLine, CONTEXT_ROUNDS, RoundLog } from './workflows/round-log.js';
+import { jsonBytes, RESULT_ROUNDS_MAX_BYTES, type RoundContext, type RoundSummary } from '@kunlun/contracts';
+import { buildFinalReport } from './report.js';
+import { completedRound, completedSummary, critique, skippedRound } from './testing/rounds.js';
+import { boundedLine, CONTEXT_ROUNDS, resultRounds, RoundLog } from './workflows/round-log.js';
 
 const rounds = (items: Array<{ round: number }>) => items.map((r) => r.round);
 /** What a round was told about round n, as an earlier run carried it. */
@@ -187,5 +188,77 @@ describe('boundedLine: what a hand-over carries of a long line', () => {
     const again = new RoundLog(first.summaries(), first.context(), carried);
     again.truncateAfter(1);
     assert.equal(again.lastCritiques(), null);
+  });
+});
+
+describe('resultRounds (what the finished workflow returns)', () => {
+  /** A round of 8 critiques of ~1 KB each: ~9 KB of JSON. */
+  const heavy = (n: number) =>
+    completedRound(n, {
+      score: n === 7 ? 99 : n,
+      critiques: Array.from({ length: 8 }, (_, i) => ({ ...critique(`c${i}`, 7, 'logic'), text: 'x'.repeat(1000) })),
+    });
+
+  it('returns every round in full while they fit', () => {
+    const outcomes = [completedRound(3), skippedRound(4), completedRound(5)];
+    const earlier = [completedSummary(1, 1), completedSummary(2, 2)];
+    const out = resultRounds(earlier, outcomes);
+    assert.deepEqual(out, { rounds: outcomes, earlierRounds: earlier });
+  });
+
+  it('keeps the newest rounds under the byte bound and summarises the rest into the bounded line', () => {
+    const outcomes = Array.from({ length: 40 }, (_, i) => heavy(i + 1));
+    const one = jsonBytes(outcomes[0]);
+    const out = resultRounds([completedSummary(0, 0)], outcomes, 10 * one + one / 2);
+    assert.deepEqual(rounds(out.rounds), [31, 32, 33, 34, 35, 36, 37, 38, 39, 40]);
+    assert.ok(jsonBytes(out.rounds) <= 10 * one + one / 2 + 16);
+    assert.deepEqual(
+      rounds(out.earlierRounds),
+      Array.from({ length: 31 }, (_, i) => i),
+      'every round still listed, in order',
+    );
+    // Outside the window only the strongest round keeps its hypothesis: the list stays small.
+    const withText = out.earlierRounds.filter((r) => r.hypothesis !== undefined).map((r) => r.round);
+    assert.deepEqual(withText, [7, ...Array.from({ length: 10 }, (_, i) => 21 + i)]);
+    assert.ok(jsonBytes(out.earlierRounds) < 31 * 120, `${jsonBytes(out.earlierRounds)} bytes of summaries`);
+  });
+
+  it('the last round is returned even when it alone is over the bound', () => {
+    const outcomes = [heavy(1), heavy(2)];
+    assert.deepEqual(rounds(resultRounds([], outcomes, 100).rounds), [2]);
+  });
+
+  it('the whole result stays bounded at the round limit: 1,000 rounds in one run', () => {
+    const outcomes = Array.from({ length: 1000 }, (_, i) => heavy(i + 1));
+    const out = resultRounds([], outcomes);
+    assert.ok(jsonBytes(out) < RESULT_ROUNDS_MAX_BYTES + 100 * 1024, `${jsonBytes(out)} bytes`);
+    assert.equal(out.earlierRounds.length + out.rounds.length, 1000);
+  });
+});
+
+describe('the final report from the bounded line', () => {
+  it('is the report the full rounds give (its input no longer grows with the run)', () => {
+    const log = new RoundLog([completedSummary(1, 40), { round: 2, status: 'skipped' }], [told(1)]);
+    for (let n = 3; n <= 30; n++)
+      log.record(
+        n % 7 === 0
+          ? skippedRound(n)
+          : completedRound(n, {
+              score: (n * 37) % 100,
+              critiques: [critique('a', 8, 'logic'), critique('b', 3, 'evidence')],
+            }),
+      );
+    log.record(skippedRound(31));
+    const full = buildFinalReport('sim-1', 'issue', log.outcomes, log.earlier, []);
+    const bounded = buildFinalReport(
+      'sim-1',
+      'issue',
+      [],
+      boundedLine(log.summaries()),
+      [],
+      log.lastCritiques() ?? undefined,
+    );
+    assert.deepEqual(bounded, full);
+    assert.equal(full.unresolvedCritiques.length, 1, 'the last completed round (30) leaves one open');
   });
 });

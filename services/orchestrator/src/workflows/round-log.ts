@@ -1,6 +1,13 @@
 // The rounds of the line being run: summaries of earlier runs (carried across continue-as-new),
 // this run's full outcomes, and the context the next round is told. Plain data, no commands.
-import type { Critique, RoundContext, RoundOutcome, RoundSummary } from '@kunlun/contracts';
+import {
+  jsonBytes,
+  RESULT_ROUNDS_MAX_BYTES,
+  type Critique,
+  type RoundContext,
+  type RoundOutcome,
+  type RoundSummary,
+} from '@kunlun/contracts';
 import { contextFromSummaries, summarise, toContext } from '../report.js';
 
 /** How many earlier rounds each round sees: enough to evolve, bounded in size. */
@@ -29,6 +36,31 @@ export function boundedLine(line: RoundSummary[]): RoundSummary[] {
       ? r
       : { round: r.round, status: r.status, score: r.score!, verdict: r.verdict! },
   );
+}
+
+/**
+ * The result's rounds: the newest of the last run in full while they fit `maxBytes` (the last one
+ * always), every other round in `earlierRounds` as the bounded line summarises it. The full texts
+ * of those stay in their round workflows, the read model and the blob store.
+ */
+export function resultRounds(
+  earlier: RoundSummary[],
+  outcomes: RoundOutcome[],
+  maxBytes = RESULT_ROUNDS_MAX_BYTES,
+): { rounds: RoundOutcome[]; earlierRounds: RoundSummary[] } {
+  let bytes = 0;
+  let cut = outcomes.length;
+  while (cut > 0) {
+    const size = jsonBytes(outcomes[cut - 1]);
+    if (cut < outcomes.length && bytes + size > maxBytes) break;
+    bytes += size;
+    cut--;
+  }
+  if (cut === 0) return { rounds: outcomes, earlierRounds: earlier };
+  return {
+    rounds: outcomes.slice(cut),
+    earlierRounds: boundedLine([...earlier, ...outcomes.slice(0, cut).map(summarise)]),
+  };
 }
 
 export class RoundLog {

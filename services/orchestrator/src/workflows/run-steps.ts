@@ -16,6 +16,7 @@ import { describeError } from './failure-description.js';
 import { HAND_OVER_AFTER_CONTROLS_PATCH } from './patches.js';
 import { enterPause, orchestrator, surely } from './publish.js';
 import type { SimulationRun } from './simulation-run.js';
+import { boundedLine, resultRounds } from './round-log.js';
 
 /** The first run's news: the simulation started (and, started paused, is held). */
 export function startEvents(run: SimulationRun): {
@@ -119,14 +120,17 @@ export function pauseAfterRound(run: SimulationRun): Promise<void> | null {
 
 export function writeFinalReport(run: SimulationRun): Promise<FinalReport> {
   run.finishing = true;
-  const { earlier, outcomes } = run.log;
+  // The report needs each round's score and verdict, the strongest round's hypothesis and the last
+  // round's critiques: the bounded line and those critiques give it all (the same report as the
+  // full rounds, which would make the input grow with the run: no commands change, only the input).
+  const line = boundedLine(run.log.summaries());
   const lastCritiques = run.log.lastCritiques();
   return orchestrator.generateFinalReport({
     simulationId: run.simulationId,
     issue: run.input.issue,
-    rounds: outcomes,
-    ...(earlier.length ? { earlier } : {}),
-    ...(lastCritiques && !outcomes.some((o) => o.round === lastCritiques.round) ? { lastCritiques } : {}),
+    rounds: [],
+    ...(line.length ? { earlier: line } : {}),
+    ...(lastCritiques ? { lastCritiques } : {}),
     ...(run.branches.length ? { branches: run.branches } : {}),
     seq: ++run.eventSeq,
     at: run.now(),
@@ -139,9 +143,9 @@ export function writeFinalReport(run: SimulationRun): Promise<FinalReport> {
 export function completed(run: SimulationRun, report: FinalReport): SimulationResult {
   run.ended = 'completed';
   run.publishSearchAttributes();
-  const { earlier, outcomes } = run.log;
+  const { rounds, earlierRounds } = resultRounds(run.log.earlier, run.log.outcomes);
   const { simulationId, continuedAsNew } = run;
-  return { simulationId, state: 'completed', rounds: outcomes, earlierRounds: earlier, continuedAsNew, report };
+  return { simulationId, state: 'completed', rounds, earlierRounds, continuedAsNew, report };
 }
 
 /** Cancelled (cleanup runs) or failed (the reason is published): the state, and the last publish. */
