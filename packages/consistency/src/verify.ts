@@ -10,6 +10,9 @@ import type { Kafka } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import { compareViews, type Divergence } from './compare.js';
 import { readRedis, readTemporal, readTopic } from './gather.js';
+import pMap from 'p-map';
+
+const BLOB_CHECKS_AT_ONCE = 16;
 
 export interface VerifyDeps {
   temporal: Client;
@@ -67,7 +70,11 @@ export async function checkOnce(
     });
   if (deps.blobs) {
     const store = deps.blobs;
-    const held = await Promise.all(redis.blobRefs.map(async (ref) => [ref, await store.has(ref)] as const));
+    // A bounded number at a time: a long simulation names ~11 texts a round (11,000 at 1,000 rounds),
+    // and as many requests at once starve the client's sockets until their connect timeouts fire.
+    const held = await pMap(redis.blobRefs, async (ref) => [ref, await store.has(ref)] as const, {
+      concurrency: BLOB_CHECKS_AT_ONCE,
+    });
     for (const [ref] of held.filter(([, has]) => !has))
       divergences.push({
         what: 'blob',

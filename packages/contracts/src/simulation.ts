@@ -537,7 +537,23 @@ export interface SimulationStatus {
   plannedSkips?: Array<{ round: number; by?: string; reason?: string }>;
   /** The seq of the last event this simulation emitted (a reconciler's event for a terminated run follows it). */
   eventSeq: number;
+  /**
+   * Only in a control's answer, which is kept in the workflow's history with every control: how
+   * many of the oldest scores, overrides and branch records it leaves out (it lists the newest
+   * ACK_LIST_ITEMS of each), and the issue's length when it gives only its preview. The status
+   * query and the read model have them all.
+   */
+  omitted?: { scores?: number; overrides?: number; branches?: number; issueChars?: number };
 }
+
+/** Items of each growing list a control's answer carries (see SimulationStatus.omitted). */
+export const ACK_LIST_ITEMS = 20;
+
+/**
+ * Bytes of override and revert records a simulation keeps (carried across continue-as-new and
+ * listed by status): ~500 records of typical size. A control that would add one more is refused.
+ */
+export const OVERRIDE_TRAIL_MAX_BYTES = 128 * 1024;
 
 /** A round reduced to what the report and status need (carried across continue-as-new). */
 export interface RoundSummary {

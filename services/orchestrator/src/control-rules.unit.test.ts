@@ -4,7 +4,9 @@ import { describe, it } from 'node:test';
 import {
   CONTROL_REFUSALS,
   DEFAULT_AGENTS,
+  jsonBytes,
   MAX_BACKTRACKS,
+  OVERRIDE_TRAIL_MAX_BYTES,
   TERMINAL_STATES,
   type AgentParams,
   type OverrideRecord,
@@ -102,6 +104,24 @@ describe('control rules', () => {
       /by: contains an unpaired/,
     );
     assert.doesNotThrow(() => validatePause(view(), { reason: 'fine 😀' }));
+  });
+
+  it('the override trail stays bounded: once it holds OVERRIDE_TRAIL_MAX_BYTES, overrides and reverts are refused', () => {
+    const trail = (n: number) =>
+      Array.from({ length: n }, (_, i) => record(i + 1, 1 + (i % 5) / 10, { by: 'ana', reason: 'r'.repeat(200) }));
+    let fits = 1;
+    while (jsonBytes(trail(fits + 1)) < OVERRIDE_TRAIL_MAX_BYTES) fits++;
+    const room = view({ overrides: trail(fits) });
+    assert.ok(jsonBytes(room.overrides) < OVERRIDE_TRAIL_MAX_BYTES);
+    accepted(() => validateOverride(room, { agentId: 'proposer', params: { temperature: 1 } }));
+    const full = view({ overrides: trail(fits + 1) });
+    assert.ok(jsonBytes(full.overrides) >= OVERRIDE_TRAIL_MAX_BYTES);
+    refused(
+      () => validateOverride(full, { agentId: 'proposer', params: { temperature: 1 } }),
+      CONFLICT,
+      /the override trail is full: \d+ records, 128 KB of the 128 KB a simulation keeps; no more overrides or reverts/,
+    );
+    refused(() => validateRevert(full, { overrideId: fits + 1 }), CONFLICT, /the override trail is full/);
   });
 
   it('reverting an override whose params a later one changed is refused, naming the later one', () => {

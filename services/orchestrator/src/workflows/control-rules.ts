@@ -17,7 +17,9 @@ import {
   type PauseRequest,
   type RevertOverrideRequest,
   type SkipRoundRequest,
+  jsonBytes,
   MAX_BACKTRACKS,
+  OVERRIDE_TRAIL_MAX_BYTES,
 } from '@kunlun/contracts';
 import {
   assertBy,
@@ -86,9 +88,23 @@ function findAgent(v: ControlView, agentId: unknown): AgentSpec {
   return agent;
 }
 
+/**
+ * The override trail is carried across continue-as-new and listed by status: it stays bounded.
+ * (Records are not dropped instead: they are the audit trail, kept nowhere else.)
+ */
+function assertTrailRoom(v: ControlView): void {
+  if (v.legacyRules || v.overrides.length === 0) return;
+  const bytes = jsonBytes(v.overrides);
+  if (bytes >= OVERRIDE_TRAIL_MAX_BYTES)
+    throw new Error(
+      `the override trail is full: ${v.overrides.length} records, ${Math.round(bytes / 1024)} KB of the ${OVERRIDE_TRAIL_MAX_BYTES / 1024} KB a simulation keeps; no more overrides or reverts in this simulation (start a new one with the params you want)`,
+    );
+}
+
 export function validateOverride(v: ControlView, req: OverrideAgentRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
+  assertTrailRoom(v);
   if (typeof req !== 'object' || req === null) throw invalidRequest('expected an override request object');
   findAgent(v, req.agentId);
   const patch = AgentParamsPatchSchema.safeParse(req.params);
@@ -101,6 +117,7 @@ export function validateOverride(v: ControlView, req: OverrideAgentRequest): voi
 export function validateRevert(v: ControlView, req: RevertOverrideRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
+  assertTrailRoom(v);
   const target = v.overrides.find((o) => o.id === req?.overrideId);
   if (!target) throw unknownTarget(`unknown override id ${JSON.stringify(req?.overrideId)}`);
   if (target.kind !== 'override') throw invalidRequest(`override ${target.id} is itself a revert`);

@@ -30,6 +30,7 @@ import {
 import { upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { ControlView } from './control-rules.js';
 import { RoundChildren } from './round-children.js';
+import { ackStatus } from './ack-status.js';
 import { boundedLine, RoundLog } from './round-log.js';
 import type { CarriedState, PlannedSkip, PlannedTournament } from './carried-state.js';
 
@@ -232,7 +233,7 @@ export class SimulationRun {
   }
 
   ack(changed: boolean, message: string): ControlAck {
-    return { changed, message, status: this.status() };
+    return { changed, message, status: ackStatus(this.status()) };
   }
 
   now(): string {
