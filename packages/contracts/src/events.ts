@@ -239,6 +239,8 @@ export const BranchRecordSchema = z.object({
   label: z.string().max(200),
   overrides: z.record(z.string(), AgentParamsPatchSchema).optional(),
   rounds: z.array(RoundSummarySchema),
+  /** A compacted record: how many rounds `rounds` leaves out (see BranchRecord). */
+  roundsOmitted: z.number().int().min(0).optional(),
   interruptedRound: z.number().int().positive().optional(),
   outcome: z.enum(['won', 'pruned', 'failed', 'abandoned']),
   reason: text,

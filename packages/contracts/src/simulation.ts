@@ -457,6 +457,11 @@ export interface BranchRecord {
   overrides?: Record<string, AgentParamsPatch>;
   /** What it produced (for a backtracked line: the rounds it abandoned). */
   rounds: RoundSummary[];
+  /**
+   * Set when the record was compacted to keep the carried lineage bounded (BRANCH_RECORDS_MAX_BYTES):
+   * how many of its rounds `rounds` leaves out (it keeps the best-scored one). The read model has them all.
+   */
+  roundsOmitted?: number;
   /** The round that was running when its line was abandoned (its work is dropped). */
   interruptedRound?: number;
   outcome: 'won' | 'pruned' | 'failed' | 'abandoned';
@@ -545,6 +550,15 @@ export interface SimulationStatus {
    */
   omitted?: { scores?: number; overrides?: number; branches?: number; issueChars?: number };
 }
+
+/**
+ * Bytes of branch records a simulation carries across continue-as-new and hands the final report:
+ * past it the oldest records are compacted (ids, outcomes and best round kept; see roundsOmitted).
+ */
+export const BRANCH_RECORDS_MAX_BYTES = 128 * 1024;
+
+/** Tournaments one simulation may run or plan (each adds a record per contender to its lineage). */
+export const MAX_TOURNAMENTS = 100;
 
 /** Items of each growing list a control's answer carries (see SimulationStatus.omitted). */
 export const ACK_LIST_ITEMS = 20;

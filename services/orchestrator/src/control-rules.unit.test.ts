@@ -6,9 +6,11 @@ import {
   DEFAULT_AGENTS,
   jsonBytes,
   MAX_BACKTRACKS,
+  MAX_TOURNAMENTS,
   OVERRIDE_TRAIL_MAX_BYTES,
   TERMINAL_STATES,
   type AgentParams,
+  type BranchVariant,
   type OverrideRecord,
 } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
@@ -104,6 +106,26 @@ describe('control rules', () => {
       /by: contains an unpaired/,
     );
     assert.doesNotThrow(() => validatePause(view(), { reason: 'fine 😀' }));
+  });
+
+  it('a simulation runs or plans at most MAX_TOURNAMENTS tournaments; replacing a planned one is fine', () => {
+    const branches: BranchVariant[] = [
+      { label: 'a', overrides: {} },
+      { label: 'b', overrides: { proposer: { temperature: 1.2 } } },
+    ];
+    const planned = [10, 20];
+    const at = (tournamentsRun: number) =>
+      view({ round: 2, maxRounds: 1000, tournamentsRun, plannedTournamentRounds: planned });
+    accepted(() => validateBranch(at(MAX_TOURNAMENTS - 3), { atRound: 30, branches }));
+    refused(
+      () => validateBranch(at(MAX_TOURNAMENTS - 2), { atRound: 30, branches }),
+      CONFLICT,
+      new RegExp(
+        `has run ${MAX_TOURNAMENTS - 2} and planned 2 tournaments, the most one simulation can \\(${MAX_TOURNAMENTS}\\)`,
+      ),
+    );
+    accepted(() => validateBranch(at(MAX_TOURNAMENTS - 2), { atRound: 20, branches }));
+    accepted(() => validateBranch(view({ round: 2, maxRounds: 1000 }), { atRound: 30, branches }));
   });
 
   it('the override trail stays bounded: once it holds OVERRIDE_TRAIL_MAX_BYTES, overrides and reverts are refused', () => {

@@ -135,7 +135,7 @@ function branchSentence(branches: BranchRecord[]): string {
       : []),
     ...(backtracks
       ? [
-          `${backtracks} backtrack(s) abandoned ${branches.filter((b) => b.kind === 'backtrack').reduce((n, b) => n + b.rounds.length, 0)} round(s)`,
+          `${backtracks} backtrack(s) abandoned ${branches.filter((b) => b.kind === 'backtrack').reduce((n, b) => n + b.rounds.length + (b.roundsOmitted ?? 0), 0)} round(s)`,
         ]
       : []),
   ];

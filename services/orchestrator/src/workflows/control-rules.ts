@@ -19,6 +19,7 @@ import {
   type SkipRoundRequest,
   jsonBytes,
   MAX_BACKTRACKS,
+  MAX_TOURNAMENTS,
   OVERRIDE_TRAIL_MAX_BYTES,
 } from '@kunlun/contracts';
 import {
@@ -183,6 +184,15 @@ export function validateBranch(v: ControlView, req: BranchRequest): BranchVarian
     );
   if (atRound > v.maxRounds)
     throw invalidRequest(`cannot branch at round ${atRound}: the simulation has only ${v.maxRounds} rounds`);
+  const planned = v.plannedTournamentRounds ?? [];
+  if (
+    v.tournamentsRun !== undefined &&
+    !planned.includes(atRound) &&
+    v.tournamentsRun + planned.length >= MAX_TOURNAMENTS
+  )
+    throw new Error(
+      `cannot branch: this simulation has run ${v.tournamentsRun} and planned ${planned.length} tournaments, the most one simulation can (${MAX_TOURNAMENTS})`,
+    );
   const parsed = BranchVariantsSchema.safeParse(req.branches);
   if (!parsed.success) throw invalidRequest(`branches: ${describeIssue(parsed.error)}`);
   const problem = branchOverridesProblem(v.agents, parsed.data);

@@ -16,6 +16,7 @@ import { describeError } from './failure-description.js';
 import { HAND_OVER_AFTER_CONTROLS_PATCH } from './patches.js';
 import { enterPause, orchestrator, surely } from './publish.js';
 import type { SimulationRun } from './simulation-run.js';
+import { boundedBranches } from './bounded-branches.js';
 import { boundedLine, resultRounds } from './round-log.js';
 
 /** The first run's news: the simulation started (and, started paused, is held). */
@@ -131,7 +132,7 @@ export function writeFinalReport(run: SimulationRun): Promise<FinalReport> {
     rounds: [],
     ...(line.length ? { earlier: line } : {}),
     ...(lastCritiques ? { lastCritiques } : {}),
-    ...(run.branches.length ? { branches: run.branches } : {}),
+    ...(run.branches.length ? { branches: boundedBranches(run.branches) } : {}),
     seq: ++run.eventSeq,
     at: run.now(),
     generation: run.generation,

@@ -31,6 +31,7 @@ import { upsertSearchAttributes, workflowInfo, type CancellationScope } from '@t
 import type { ControlView } from './control-rules.js';
 import { RoundChildren } from './round-children.js';
 import { ackStatus } from './ack-status.js';
+import { boundedBranches, tournamentsIn } from './bounded-branches.js';
 import { boundedLine, RoundLog } from './round-log.js';
 import type { CarriedState, PlannedSkip, PlannedTournament } from './carried-state.js';
 
@@ -175,6 +176,7 @@ export class SimulationRun {
       finishing: this.finishing,
       generation: this.generation,
       plannedTournamentRounds: this.tournaments.map((t) => t.round),
+      tournamentsRun: tournamentsIn(this.branches),
       plannedSkipRounds: this.skips.map((s) => s.round),
       fastForwardTo: this.fastForwardTo,
     };
@@ -198,7 +200,7 @@ export class SimulationRun {
       latestHypothesis: this.latestHypothesis,
       continuedAsNew: this.continuedAsNew + 1,
       generation: this.generation,
-      branches: this.branches,
+      branches: boundedBranches(this.branches),
       tournaments: this.tournaments,
       ...(this.skips.length ? { skips: this.skips } : {}),
       ...(lastCritiques ? { lastCritiques } : {}),
