@@ -603,7 +603,10 @@ describe('helm chart kunlun-mirror', () => {
     assert.doesNotMatch(all, /blobs\.store is none/, 'an S3 store is set');
     const llmNoStore = join(scratch, 'llm-no-store-values.yaml');
     writeFileSync(llmNoStore, 'agents: {llm: {baseUrl: "https://llm.example/v1"}}\n');
-    assert.match(notes([llmNoStore]), /WARNING: agents call an LLM but blobs\.store is none/);
+    assert.match(
+      notes([llmNoStore]),
+      /WARNING: agents call an LLM but blobs\.store is none: long outputs travel inline and can outgrow Kafka's message\s+limit \(1000000 bytes\)/,
+    );
     assert.doesNotMatch(keda, /blobs\.store is none/, 'the built-in brain writes short texts');
     assert.match(all, /https:\/\/kunlun\.example\.com\//);
   });

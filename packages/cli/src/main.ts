@@ -73,10 +73,8 @@ const sim = (id: string) => `/simulations/${encodeURIComponent(id)}`;
 
 const span = (r: { first: number; last: number } | null) =>
   !r ? 'no rounds of its own' : r.first === r.last ? `round ${r.first}` : `rounds ${r.first}–${r.last}`;
-const roundList = (rounds: Array<{ round: number }>, omitted = 0) =>
-  rounds.length || omitted
-    ? `${rounds.map((r) => r.round).join(', ')}${omitted ? `${rounds.length ? ' ' : ''}(+${omitted} more; \`kunlun rounds\` lists them)` : ''}`
-    : 'none';
+const roundList = (rounds: Array<{ round: number }>) =>
+  rounds.length ? rounds.map((r) => r.round).join(', ') : 'none';
 
 /** The lineage as a tree: lines (the first, one per backtrack), their tournaments and abandoned rounds. */
 function printLineage(tree: LineageLine): void {
@@ -88,7 +86,7 @@ function printLineage(tree: LineageLine): void {
         text: `round ${t.round} tournament: ${t.contenders.map((c) => `${c.outcome === 'won' ? '*' : ''}${c.label} (${c.outcome}${c.rounds[0]?.score !== undefined ? `, ${c.rounds[0].score}` : ''})`).join(', ')}`,
       })),
       ...line.abandoned.map((b) => ({
-        text: `${b.id} back to round ${b.forkedAfterRound}: abandoned ${roundList(b.rounds, b.roundsOmitted)}${b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : ''}${b.by ? ` (by ${b.by})` : ''} — ${b.reason}`,
+        text: `${b.id} back to round ${b.forkedAfterRound}: abandoned ${roundList(b.rounds)}${b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : ''}${b.by ? ` (by ${b.by})` : ''} — ${b.reason}`,
       })),
       ...line.children.map((child) => ({ child })),
     ];

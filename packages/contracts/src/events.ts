@@ -261,6 +261,7 @@ export const FinalReportSchema = z.object({
   ),
   scoreTrajectory: z.array(z.object({ round: z.number().int(), score: z.number(), verdict: z.string() })),
   branchesExplored: z.array(BranchRecordSchema).optional(),
+  branchesOmitted: z.number().int().min(0).optional(),
   summary: text,
 });
 

@@ -436,7 +436,10 @@ export interface FinalReport {
   }>;
   scoreTrajectory: Array<{ round: number; score: number; verdict: string }>;
   /** Tournament branches and backtracked lines explored on the way (absent in reports before branching existed). */
+  /** The newest REPORT_BRANCH_RECORDS branch records (the summary counts them all). */
   branchesExplored?: BranchRecord[];
+  /** How many older records branchesExplored leaves out (the read model and status have them). */
+  branchesOmitted?: number;
   summary: string;
 }
 
@@ -557,6 +560,9 @@ export interface SimulationStatus {
  */
 export const BRANCH_RECORDS_MAX_BYTES = 128 * 1024;
 
+/** Branch records the final report lists, the newest (its event must stay far under Kafka's limit). */
+export const REPORT_BRANCH_RECORDS = 200;
+
 /** Tournaments one simulation may run or plan (each adds a record per contender to its lineage). */
 export const MAX_TOURNAMENTS = 100;
 
@@ -565,7 +571,7 @@ export const ACK_LIST_ITEMS = 20;
 
 /**
  * Bytes of override and revert records a simulation keeps (carried across continue-as-new and
- * listed by status): ~500 records of typical size. A control that would add one more is refused.
+ * listed by status): ~400 records of typical size. Past it overrides are refused (reverts are not).
  */
 export const OVERRIDE_TRAIL_MAX_BYTES = 128 * 1024;
 

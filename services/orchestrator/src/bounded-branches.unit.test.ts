@@ -1,7 +1,14 @@
 // The lineage carried across continue-as-new and into the final report stays bounded in bytes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BRANCH_RECORDS_MAX_BYTES, forksOf, jsonBytes, type BranchRecord } from '@kunlun/contracts';
+import {
+  BRANCH_RECORDS_MAX_BYTES,
+  BranchRecordSchema,
+  forksOf,
+  jsonBytes,
+  REPORT_BRANCH_RECORDS,
+  type BranchRecord,
+} from '@kunlun/contracts';
 import { buildFinalReport } from './report.js';
 import { completedSummary } from './testing/rounds.js';
 import { boundedBranches, compactBranch, tournamentsIn } from './workflows/bounded-branches.js';
@@ -46,10 +53,11 @@ describe('boundedBranches', () => {
     const c = compactBranch(backtrack(2, 12));
     assert.deepEqual(
       [c.id, c.kind, c.generation, c.forkedAfterRound, c.outcome, c.interruptedRound, c.by, c.roundsOmitted],
-      ['backtrack-2', 'backtrack', 1, 1, 'abandoned', 14, 'ana', 11],
+      ['backtrack-2', 'backtrack', 1, 1, 'abandoned', 14, undefined, 11],
     );
     assert.deepEqual(c.rounds, [{ round: 5, status: 'completed', score: 9, verdict: 'advanced' }]);
-    assert.ok(c.reason.length <= 121);
+    assert.ok(c.reason.length <= 41);
+    assert.ok(BranchRecordSchema.safeParse(c).success, 'a compacted record is a valid event record');
     assert.equal(compactBranch(c), c, 'compacting twice changes nothing');
     assert.equal(compactBranch(contender(3, 'b')).overrides, undefined);
   });
@@ -57,7 +65,8 @@ describe('boundedBranches', () => {
   it('1,000 backtracks and 100 tournaments of 8: under the bound, every record still named, oldest compacted first', () => {
     const records: BranchRecord[] = [];
     for (let k = 1; k <= 1000; k++) {
-      records.push(backtrack(k, 20));
+      // Long multi-byte reasons and names: the worst a person may send.
+      records.push({ ...backtrack(k, 20), reason: '理由'.repeat(250), by: '名'.repeat(200) });
       if (k % 10 === 0) for (const l of 'abcdefgh') records.push(contender(k, l));
     }
     assert.ok(jsonBytes(records) > 10 * BRANCH_RECORDS_MAX_BYTES, `${jsonBytes(records)} bytes whole`);
@@ -72,7 +81,17 @@ describe('boundedBranches', () => {
     // At both caps even compacted records (~250 bytes) pass the byte bound: then every one is
     // compact, and the lineage is bounded by the caps instead, far under Temporal's 2 MB.
     assert.ok(bounded.every((b) => b.roundsOmitted !== undefined));
-    assert.ok(jsonBytes(bounded) < 768 * 1024, `${jsonBytes(bounded)} bytes bounded`);
+    assert.ok(jsonBytes(bounded) < 640 * 1024, `${jsonBytes(bounded)} bytes bounded`);
+    // The final report lists the newest REPORT_BRANCH_RECORDS and counts them all: its event stays small.
+    const report = buildFinalReport('sim-1', 'issue', [], [completedSummary(1, 5)], bounded);
+    assert.equal(report.branchesExplored!.length, REPORT_BRANCH_RECORDS);
+    assert.equal(report.branchesOmitted, records.length - REPORT_BRANCH_RECORDS);
+    assert.deepEqual(report.branchesExplored!.at(-1), bounded.at(-1));
+    assert.match(
+      report.summary,
+      /100 tournament\(s\) explored 800 branches, 1000 backtrack\(s\) abandoned 20000 round\(s\)/,
+    );
+    assert.ok(jsonBytes(report) < 256 * 1024, `report ${jsonBytes(report)} bytes`);
     // Fewer forks: the newest records stay whole.
     const some = boundedBranches(records.slice(-300));
     assert.equal(some.at(-1), records.at(-1), 'the newest record is whole');

@@ -128,22 +128,25 @@ describe('control rules', () => {
     accepted(() => validateBranch(view({ round: 2, maxRounds: 1000 }), { atRound: 30, branches }));
   });
 
-  it('the override trail stays bounded: once it holds OVERRIDE_TRAIL_MAX_BYTES, overrides and reverts are refused', () => {
+  it('the override trail stays bounded: once it holds OVERRIDE_TRAIL_MAX_BYTES, overrides are refused, reverts not', () => {
     const trail = (n: number) =>
       Array.from({ length: n }, (_, i) => record(i + 1, 1 + (i % 5) / 10, { by: 'ana', reason: 'r'.repeat(200) }));
     let fits = 1;
     while (jsonBytes(trail(fits + 1)) < OVERRIDE_TRAIL_MAX_BYTES) fits++;
-    const room = view({ overrides: trail(fits) });
-    assert.ok(jsonBytes(room.overrides) < OVERRIDE_TRAIL_MAX_BYTES);
+    const agents = proposerWith({ temperature: 1 + (fits % 5) / 10 });
+    const room = view({ agents, overrides: trail(fits), trailCap: true });
     accepted(() => validateOverride(room, { agentId: 'proposer', params: { temperature: 1 } }));
-    const full = view({ overrides: trail(fits + 1) });
-    assert.ok(jsonBytes(full.overrides) >= OVERRIDE_TRAIL_MAX_BYTES);
+    const full = view({ agents, overrides: trail(fits + 1), trailCap: true });
     refused(
       () => validateOverride(full, { agentId: 'proposer', params: { temperature: 1 } }),
       CONFLICT,
-      /the override trail is full: \d+ records, 128 KB of the 128 KB a simulation keeps; no more overrides or reverts/,
+      /the override trail is full: \d+ records, 128 KB of the 128 KB a simulation keeps; no more overrides in this simulation \(reverts still work/,
     );
-    refused(() => validateRevert(full, { overrideId: fits + 1 }), CONFLICT, /the override trail is full/);
+    // The newest override can always be undone; an unknown id is still unknown.
+    accepted(() => validateRevert(full, { overrideId: fits + 1 }));
+    refused(() => validateRevert(full, { overrideId: fits + 9 }), UNKNOWN);
+    // Signal twins of histories from before override-trail-cap-v1 replay without the bound.
+    accepted(() => validateOverride({ ...full, trailCap: false }, { agentId: 'proposer', params: { temperature: 1 } }));
   });
 
   it('reverting an override whose params a later one changed is refused, naming the later one', () => {

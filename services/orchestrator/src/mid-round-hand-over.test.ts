@@ -117,7 +117,11 @@ describe('paused mid-round past the hand-over point (real stack)', () => {
         180_000,
       );
       assert.ok(atBoundary.pause, 'a boundary pause, published');
-      const steps = await stepsOfEveryRun(w, round1);
+      // Visibility trails the histories: wait until it lists the round's second run with its evaluation.
+      const steps = await eventually('both runs of round 1 listed', async () => {
+        const all = await stepsOfEveryRun(w, round1);
+        return new Set(all.map((s) => s.runId)).size >= 2 && countOf(all, 'evaluateOutcome') >= 1 ? all : undefined;
+      });
       assert.equal(countOf(steps, 'analyzeIssue'), 1, 'the analysis ran once across the hand-over');
       assert.equal(countOf(steps, 'proposeHypothesis'), 1, 'the proposal in flight when paused ran once');
       assert.equal(countOf(steps, 'critiqueHypothesis'), 3);

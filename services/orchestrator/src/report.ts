@@ -1,12 +1,13 @@
 // The final report: a pure function of the rounds, so it can be recomputed and tested alone.
-import type {
-  BranchRecord,
-  Critique,
-  FinalReport,
-  RoundContext,
-  RoundOutcome,
-  RoundResult,
-  RoundSummary,
+import {
+  REPORT_BRANCH_RECORDS,
+  type BranchRecord,
+  type Critique,
+  type FinalReport,
+  type RoundContext,
+  type RoundOutcome,
+  type RoundResult,
+  type RoundSummary,
 } from '@kunlun/contracts';
 
 const UNRESOLVED_SEVERITY = 6;
@@ -119,7 +120,8 @@ export function buildFinalReport(
       : null,
     unresolvedCritiques: unresolved,
     scoreTrajectory: trajectory,
-    branchesExplored: branches,
+    branchesExplored: branches.slice(-REPORT_BRANCH_RECORDS),
+    ...(branches.length > REPORT_BRANCH_RECORDS ? { branchesOmitted: branches.length - REPORT_BRANCH_RECORDS } : {}),
     summary,
   };
 }

@@ -2,7 +2,7 @@
 // checkpoint, pinned at the workflow's edge with stubbed activities (testing/stub-activities.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type EvaluateInput, type RoundResult, CONTROL_UPDATES } from '@kunlun/contracts';
+import { type EvaluateInput, type RoundResult, CONTROL_SIGNALS, CONTROL_UPDATES } from '@kunlun/contracts';
 import {
   REFUSED,
   stubWorkersForSuite,
@@ -343,4 +343,44 @@ describe('simulation workflow: overrides and approvals', { concurrency: true }, 
       '6 simulation.completed (completed)',
     ]);
   });
+
+  it(
+    'a full override trail refuses more overrides (update and signal twin) but not the revert of the last',
+    T,
+    async () => {
+      const sim = await w.start({ maxRounds: 1, startPaused: true, continueAsNewAfterControls: 1000 });
+      await sim.event('simulation.paused');
+      // ~800-byte records (a 500-character reason each): the 128 KB trail fills after ~160.
+      let last = 0;
+      for (let i = 0; ; i++) {
+        const req = {
+          agentId: 'proposer',
+          params: { temperature: i % 2 ? 0.9 : 0.5 },
+          reason: `${i} `.padEnd(500, 'x'),
+        };
+        const refusal = await sim.refusal(overrideAgentUpdate, req).catch(() => null);
+        if (refusal) {
+          assert.equal(refusal.type, conflict);
+          assert.match(refusal.message, /^the override trail is full: \d+ records, 128 KB of the 128 KB/);
+          break;
+        }
+        last = i + 1;
+        assert.ok(i < 400, 'the trail filled');
+      }
+      const full = await sim.status();
+      assert.equal(full.overrides.length, last);
+      assert.ok(last > 100, `${last} overrides taken`);
+      // The signal twin is held to the same bound (override-trail-cap-v1): refused, logged.
+      await sim.signal(CONTROL_SIGNALS.overrideAgent, { agentId: 'proposer', params: { temperature: 1.1 } });
+      await sim.warned(/overrideAgent signal refused.*the override trail is full/);
+      assert.equal((await sim.status()).overrides.length, last);
+      // The newest override can still be undone, and the simulation runs on.
+      const revert = await sim.update(revertOverrideUpdate, { overrideId: last });
+      assert.match(revert.message, new RegExp(`^override ${last} on proposer reverted \\(record ${last + 1}\\)`));
+      assert.deepEqual(revert.status.omitted?.overrides, last + 1 - 20, 'the answer lists the newest 20');
+      await sim.update(resumeUpdate, {});
+      const result = await sim.handle.result();
+      assert.equal(result.report.roundsCompleted, 1);
+    },
+  );
 });

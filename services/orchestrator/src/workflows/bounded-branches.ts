@@ -5,17 +5,29 @@
 // simulation.backtracked).
 import { BRANCH_RECORDS_MAX_BYTES, jsonBytes, previewOf, type BranchRecord } from '@kunlun/contracts';
 
-const REASON_CHARS = 120;
+/** Characters of a compacted record's label and reason (multi-byte text: up to 3 bytes each). */
+const TEXT_CHARS = 40;
 
-/** A record reduced to its identity, outcome and best-scored round. */
+/** A record reduced to its identity, line, outcome and best-scored round (~200 bytes). */
 export function compactBranch(b: BranchRecord): BranchRecord {
   if (b.roundsOmitted !== undefined) return b;
   const best = b.rounds
     .filter((r) => r.status === 'completed')
     .sort((x, y) => (y.score ?? 0) - (x.score ?? 0) || x.round - y.round)[0];
   const rounds = best ? [{ round: best.round, status: best.status, score: best.score, verdict: best.verdict }] : [];
-  const { overrides: _overrides, ...rest } = b;
-  return { ...rest, reason: previewOf(b.reason, REASON_CHARS), rounds, roundsOmitted: b.rounds.length - rounds.length };
+  return {
+    id: b.id,
+    kind: b.kind,
+    forkedAfterRound: b.forkedAfterRound,
+    generation: b.generation,
+    label: previewOf(b.label, TEXT_CHARS),
+    rounds,
+    roundsOmitted: b.rounds.length - rounds.length,
+    ...(b.interruptedRound !== undefined ? { interruptedRound: b.interruptedRound } : {}),
+    outcome: b.outcome,
+    reason: previewOf(b.reason, TEXT_CHARS),
+    at: b.at,
+  };
 }
 
 /** The records, the oldest compacted until they fit `maxBytes` (or all are compact). */

@@ -15,6 +15,7 @@ import {
   type OverrideAgentRequest,
   type PauseAtRequest,
   type PauseRequest,
+  type OverrideRecord,
   type RevertOverrideRequest,
   type SkipRoundRequest,
   jsonBytes,
@@ -89,17 +90,21 @@ function findAgent(v: ControlView, agentId: unknown): AgentSpec {
   return agent;
 }
 
+/** The override trail holds its most (it is carried across continue-as-new and listed by status). */
+export function overrideTrailFull(overrides: OverrideRecord[]): boolean {
+  return overrides.length > 0 && jsonBytes(overrides) >= OVERRIDE_TRAIL_MAX_BYTES;
+}
+
 /**
- * The override trail is carried across continue-as-new and listed by status: it stays bounded.
- * (Records are not dropped instead: they are the audit trail, kept nowhere else.)
+ * No more overrides once the trail is full. Records are not dropped instead: they are the audit
+ * trail, kept nowhere else. Reverts stay allowed (each override is reverted at most once, so the
+ * trail stays under twice the bound), so the last override can always be undone.
  */
 function assertTrailRoom(v: ControlView): void {
-  if (v.legacyRules || v.overrides.length === 0) return;
-  const bytes = jsonBytes(v.overrides);
-  if (bytes >= OVERRIDE_TRAIL_MAX_BYTES)
-    throw new Error(
-      `the override trail is full: ${v.overrides.length} records, ${Math.round(bytes / 1024)} KB of the ${OVERRIDE_TRAIL_MAX_BYTES / 1024} KB a simulation keeps; no more overrides or reverts in this simulation (start a new one with the params you want)`,
-    );
+  if (!v.trailCap || !overrideTrailFull(v.overrides)) return;
+  throw new Error(
+    `the override trail is full: ${v.overrides.length} records, ${Math.round(jsonBytes(v.overrides) / 1024)} KB of the ${OVERRIDE_TRAIL_MAX_BYTES / 1024} KB a simulation keeps; no more overrides in this simulation (reverts still work; start a new one with the params you want)`,
+  );
 }
 
 export function validateOverride(v: ControlView, req: OverrideAgentRequest): void {
@@ -118,7 +123,6 @@ export function validateOverride(v: ControlView, req: OverrideAgentRequest): voi
 export function validateRevert(v: ControlView, req: RevertOverrideRequest): void {
   assertLive(v, req);
   assertNotFinishing(v);
-  assertTrailRoom(v);
   const target = v.overrides.find((o) => o.id === req?.overrideId);
   if (!target) throw unknownTarget(`unknown override id ${JSON.stringify(req?.overrideId)}`);
   if (target.kind !== 'override') throw invalidRequest(`override ${target.id} is itself a revert`);

@@ -45,3 +45,8 @@ export const FINAL_HOLD_HANDS_OVER_PATCH = 'final-hold-hands-over-v1';
  * step boundary and return what it did; the next run's child (same id) starts from there.
  */
 export const HAND_OVER_MID_ROUND_PATCH = 'hand-over-mid-round-v1';
+/**
+ * Signal twins of overrideAgent refuse an override once the trail holds OVERRIDE_TRAIL_MAX_BYTES
+ * (updates always do: their validators do not replay). Asked only when the trail is full.
+ */
+export const OVERRIDE_TRAIL_CAP_PATCH = 'override-trail-cap-v1';

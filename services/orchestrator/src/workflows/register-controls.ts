@@ -16,8 +16,8 @@ import {
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { log, patched, setHandler } from '@temporalio/workflow';
 import { CONTROL_HANDLERS } from './control-handlers.js';
-import { invalidRequest, type ControlView } from './control-rules.js';
-import { CONTROL_RULES_V2_PATCH, CONTROL_SCHEMAS_PATCH } from './patches.js';
+import { invalidRequest, overrideTrailFull, type ControlView } from './control-rules.js';
+import { CONTROL_RULES_V2_PATCH, CONTROL_SCHEMAS_PATCH, OVERRIDE_TRAIL_CAP_PATCH } from './patches.js';
 import type { SimulationRun } from './simulation-run.js';
 
 function validate<N extends ControlName>(name: N, view: ControlView, req: ControlRequest<N>, schema: boolean): void {
@@ -39,7 +39,8 @@ function registerUpdate<N extends ControlName>(run: SimulationRun, name: N): voi
     },
     {
       // Update validators do not run on replay: today's schema applies to every update.
-      validator: (req: ControlRequest<N>) => validate(name, { ...run.view(), schemaRules: true }, req, true),
+      validator: (req: ControlRequest<N>) =>
+        validate(name, { ...run.view(), schemaRules: true, trailCap: true }, req, true),
     },
   );
 }
@@ -54,7 +55,9 @@ function registerSignal<N extends ControlName>(run: SimulationRun, name: N): voi
       // Signal handlers (and their validation) run again on replay: old histories keep the old rules.
       const view = { ...run.view(), legacyRules: !patched(CONTROL_RULES_V2_PATCH) };
       const schemaRules = !view.legacyRules && patched(CONTROL_SCHEMAS_PATCH);
-      validate(name, { ...view, schemaRules }, req, schemaRules);
+      // Asked only when it matters, so histories that never filled the trail get no marker.
+      const trailCap = schemaRules && overrideTrailFull(run.overrides) && patched(OVERRIDE_TRAIL_CAP_PATCH);
+      validate(name, { ...view, schemaRules, trailCap }, req, schemaRules);
     } catch (err) {
       log.warn(`${name} signal refused`, { reason: (err as Error).message });
       return;

@@ -39,6 +39,8 @@ export interface ControlView {
   schemaRules?: boolean;
   /** Rounds planned as tournaments, rounds marked to be skipped, and a fast-forward's target (absent: none). */
   plannedTournamentRounds?: number[];
+  /** The override trail's bound applies (updates; signal twins since override-trail-cap-v1). */
+  trailCap?: boolean;
   /** Tournaments run so far, on every line (absent: not counted, older callers). */
   tournamentsRun?: number;
   plannedSkipRounds?: number[];
