@@ -7,8 +7,8 @@
 // subscription per connected simulation, not per client). It rings every listener of a channel
 // on a message, and every listener of every channel when the connection drops or is ready again
 // (resubscribed), so each reads the log. On a Redis Cluster the subscription is on one node (a
-// PUBLISH reaches every node); ioredis moves it to another node when that one goes, without
-// these events, so what was published meanwhile is read by the streams' safety poll.
+// PUBLISH reaches every node); when that connection ends ioredis resubscribes on a new one without
+// telling anyone, so the hub watches for the swap and rings every listener once it is subscribed.
 //
 // OrderedEventStream: one client's stream. It keeps `last` (the last seq sent) and on every ring
 // (and a periodic safety poll) reads the log after it and sends only the contiguous run
@@ -17,6 +17,18 @@
 // e.g. of a terminated run), so the stream never stalls forever.
 import { redisKeys, type LiveUpdate } from '@kunlun/contracts';
 import type { RedisClient } from '@kunlun/infra';
+import { Cluster } from 'ioredis';
+
+/** How often the hub looks whether a Cluster replaced its subscriber connection. */
+const CLUSTER_SUBSCRIBER_CHECK_MS = 250;
+
+/**
+ * ioredis's Cluster keeps its pub/sub connection in a ClusterSubscriber (not public API; ioredis is
+ * pinned): `lastActiveSubscriber` becomes the new connection once every channel is resubscribed.
+ */
+function activeClusterSubscriber(cluster: Cluster): unknown {
+  return (cluster as unknown as { subscriber?: { lastActiveSubscriber?: unknown } }).subscriber?.lastActiveSubscriber;
+}
 
 /** Told that something may have been recorded: a message on the channel, or a resync after a reconnect. */
 export type Doorbell = (reason: 'message' | 'resync') => void;
@@ -31,6 +43,7 @@ export class LiveHub {
   private readonly channels = new Map<string, Channel>();
 
   constructor(private readonly subscriber: RedisClient) {
+    if (subscriber instanceof Cluster) this.watchClusterSubscriber(subscriber);
     subscriber.on('message', (channel: string) => {
       const c = this.channels.get(channel);
       if (c) for (const l of c.listeners) l('message');
@@ -79,6 +92,23 @@ export class LiveHub {
   /** How many simulations have a subscription (for tests and diagnostics). */
   get size(): number {
     return this.channels.size;
+  }
+
+  /**
+   * A Cluster's subscriber connection was replaced (the old one ended) and resubscribed: whatever
+   * was published in between rang nobody, so every listener reads the log.
+   */
+  private watchClusterSubscriber(cluster: Cluster): void {
+    let seen = activeClusterSubscriber(cluster);
+    const timer = setInterval(() => {
+      const now = activeClusterSubscriber(cluster);
+      if (now === seen) return;
+      const replaced = seen !== undefined && now !== undefined;
+      seen = now;
+      if (replaced) this.resyncAll();
+    }, CLUSTER_SUBSCRIBER_CHECK_MS);
+    timer.unref();
+    cluster.once('end', () => clearInterval(timer));
   }
 
   private resyncAll(): void {

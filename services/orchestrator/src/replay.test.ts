@@ -34,6 +34,10 @@ describe('replay of recorded histories', () => {
       histories.some((h) => h.scenario === 'tournament-approval'),
       "a tournament winner's approval checkpoint is covered",
     );
+    assert.ok(
+      histories.some((h) => h.scenario === 'trail-full'),
+      'a signal twin refused by the override trail bound (override-trail-cap-v1) is covered',
+    );
 
     const known = new Map(histories.filter((h) => h.unreplayable).map((h) => [h.workflowId, h.unreplayable!]));
     const failures: string[] = [];

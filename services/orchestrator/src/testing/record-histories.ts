@@ -228,6 +228,30 @@ try {
   await sims.resume(midRound);
   await sims.result(midRound);
   console.log('mid-round', await saveScenario(w.client, label, 'mid-round', midRound));
+
+  // 10. A full override trail (v11 on, override-trail-cap-v1): overrides until refused, a signal
+  // twin refused by the bound (the patch's marker), the last override reverted, then the run.
+  const trailFull = (
+    await sims.start({ simulationId: `${prefix}-trail-full`, issue: ISSUE, maxRounds: 1, startPaused: true })
+  ).simulationId;
+  await eventually('held before round 1', async () =>
+    (await sims.status(trailFull)).state === 'paused' ? true : undefined,
+  );
+  let taken = 0;
+  for (;;) {
+    const params = { temperature: taken % 2 ? 0.9 : 0.5 };
+    const ok = await sims
+      .overrideAgent(trailFull, { agentId: 'proposer', params, reason: `${taken} `.padEnd(500, 'x') })
+      .then(() => true)
+      .catch(() => false);
+    if (!ok) break;
+    taken++;
+  }
+  await sims.controlSignal(trailFull, 'overrideAgent', { agentId: 'proposer', params: { temperature: 1.1 } });
+  await sims.revertOverride(trailFull, { overrideId: taken });
+  await sims.resume(trailFull);
+  await sims.result(trailFull);
+  console.log('trail-full', taken, await saveScenario(w.client, label, 'trail-full', trailFull));
 } finally {
   await w.stop();
 }
