@@ -435,8 +435,10 @@ export interface FinalReport {
     full?: BlobRef;
   }>;
   scoreTrajectory: Array<{ round: number; score: number; verdict: string }>;
-  /** Tournament branches and backtracked lines explored on the way (absent in reports before branching existed). */
-  /** The newest REPORT_BRANCH_RECORDS branch records (the summary counts them all). */
+  /**
+   * Tournament branches and backtracked lines explored on the way, the newest REPORT_BRANCH_RECORDS
+   * (the summary counts them all; absent in reports before branching existed).
+   */
   branchesExplored?: BranchRecord[];
   /** How many older records branchesExplored leaves out (the read model and status have them). */
   branchesOmitted?: number;

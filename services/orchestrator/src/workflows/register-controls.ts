@@ -55,8 +55,13 @@ function registerSignal<N extends ControlName>(run: SimulationRun, name: N): voi
       // Signal handlers (and their validation) run again on replay: old histories keep the old rules.
       const view = { ...run.view(), legacyRules: !patched(CONTROL_RULES_V2_PATCH) };
       const schemaRules = !view.legacyRules && patched(CONTROL_SCHEMAS_PATCH);
-      // Asked only when it matters, so histories that never filled the trail get no marker.
-      const trailCap = schemaRules && overrideTrailFull(run.overrides) && patched(OVERRIDE_TRAIL_CAP_PATCH);
+      // Only an override is held to the trail's bound, and the patch is asked only once the trail
+      // is full: other signals do not measure the trail, and histories that never filled it get no marker.
+      const trailCap =
+        schemaRules &&
+        name === 'overrideAgent' &&
+        overrideTrailFull(run.overrides) &&
+        patched(OVERRIDE_TRAIL_CAP_PATCH);
       validate(name, { ...view, schemaRules, trailCap }, req, schemaRules);
     } catch (err) {
       log.warn(`${name} signal refused`, { reason: (err as Error).message });
