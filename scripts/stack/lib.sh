@@ -44,6 +44,14 @@ BLOBS_REGION="${BLOBS_REGION:-us-east-1}"
 BLOBS_ACCESS_KEY="${BLOBS_ACCESS_KEY:-kunlun-local}"
 BLOBS_SECRET_KEY="${BLOBS_SECRET_KEY:-kunlun-local-secret}"
 
+# An OpenAI-compatible server: LiteLLM's proxy (PyPI, in a virtualenv) serving mock models (llm.sh).
+# Pinned: 1.107.0 was a compromised release.
+LITELLM_VERSION="${LITELLM_VERSION:-1.104.2}"
+LLM_PORT="${LLM_PORT:-4000}"
+# The proxy's master key (local only): agents send it as LLM_API_KEY.
+LLM_MASTER_KEY="${LLM_MASTER_KEY:-sk-kunlun-local}"
+LITELLM_VENV="${LITELLM_VENV:-$KUNLUN_CACHE_DIR/litellm-$LITELLM_VERSION}"
+
 # Custom search attributes the workflows upsert (see packages/contracts/src/search-attributes.ts).
 TEMPORAL_SEARCH_ATTRIBUTES=(KunlunState=Keyword KunlunRound=Int KunlunProgress=Double)
 

@@ -12,15 +12,20 @@ import {
   type CriticActivities,
   type EvaluatorActivities,
   type ProposerActivities,
+  type StepUsage,
+  TOKEN_STEP_OF,
   wellFormedDeep,
 } from '@kunlun/contracts';
 import { BlobStoreError, type ClaimCheck } from '@kunlun/blobs';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { costUsd, DEFAULT_PRICES, type PriceTable } from '@kunlun/config';
 import { analyze, critique, evaluate, propose } from './builtin.js';
 import { evenSequence, injectFaults, type FaultConfig } from './faults.js';
-import { llmAnalyze, llmCritique, llmEvaluate, llmPropose } from './llm-brain.js';
-import type { LlmSettings } from './openai.js';
+import { llmAnalyze, llmCritique, llmEvaluate, llmPropose, type Call as LlmCall } from './llm-brain.js';
+import { countUsage, type LlmMetrics } from './llm-metrics.js';
+import { deltaPublisher, type TokenSink } from './token-sink.js';
+import { estimateTokens, type ChatAnswer, type LlmSettings } from './openai.js';
 
 export interface AgentDeps {
   /** null: the openai provider is not configured for this service. */
@@ -28,12 +33,19 @@ export interface AgentDeps {
   faults: FaultConfig;
   /** Large outputs go to the blob store and claim-checked inputs come back from it; absent, texts travel inline. */
   claimCheck?: ClaimCheck;
+  /** Prices per model (absent: DEFAULT_PRICES). */
+  prices?: PriceTable;
+  llmMetrics?: LlmMetrics;
+  /** Streamed tokens go here (absent: they are not published). */
+  tokens?: TokenSink;
 }
 
 interface Call {
   round: number;
   simulationId: string;
   agent: { id: string; role: AgentRole; params: unknown };
+  branch?: string;
+  reuse?: boolean;
 }
 
 function checkCall(role: AgentRole, input: Call): void {
@@ -54,12 +66,50 @@ function checkCall(role: AgentRole, input: Call): void {
   }
 }
 
-function llmCall() {
+function llmCall(deps: AgentDeps, role: AgentRole, input: Call): LlmCall {
   const ctx = Context.current();
+  const onDelta = deltaPublisher(deps.tokens, {
+    simulationId: input.simulationId,
+    round: input.round,
+    step: TOKEN_STEP_OF[role],
+    agentId: input.agent.id,
+    attempt: ctx.info.attempt,
+    ...(input.branch ? { branch: input.branch } : {}),
+  });
   return {
     heartbeat: () => ctx.heartbeat(),
     heartbeatEveryMs: Math.max(500, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3),
     signal: ctx.cancellationSignal,
+    ...(onDelta ? { onDelta } : {}),
+  };
+}
+
+/** What a builtin step took: its tokens counted from the text, as an LLM would see it. */
+function builtinAnswer<O>(input: object, output: O): ChatAnswer<O> {
+  return {
+    value: output,
+    model: 'builtin',
+    tokens: {
+      prompt: estimateTokens(JSON.stringify(input).length),
+      completion: estimateTokens(JSON.stringify(output).length),
+    },
+  };
+}
+
+function usageOf(
+  deps: AgentDeps,
+  provider: StepUsage['provider'],
+  answer: ChatAnswer<unknown>,
+  latencyMs: number,
+): StepUsage {
+  const { prompt, completion } = answer.tokens;
+  return {
+    provider,
+    model: answer.model,
+    promptTokens: prompt,
+    completionTokens: completion,
+    latencyMs,
+    costUsd: costUsd(deps.prices ?? DEFAULT_PRICES, answer.model, prompt, completion),
   };
 }
 
@@ -158,20 +208,26 @@ async function run<I extends Call, O>(
   deps: AgentDeps,
   input: I,
   builtin: (i: I) => O,
-  llm: (s: LlmSettings, i: I) => Promise<O>,
-): Promise<O> {
+  llm: (s: LlmSettings, i: I, call: LlmCall) => Promise<ChatAnswer<O>>,
+): Promise<O & { usage: StepUsage }> {
   try {
     checkCall(role, input);
     await injectFaults(deps.faults, drawFor(deps.faults));
     const params = AgentParamsSchema.parse(input.agent.params);
     const check = deps.claimCheck;
     const whole = check ? await claimChecked(() => wholeInput(check, input)) : input;
-    const output = params.provider === 'openai' ? await llm(requireLlm(deps, input.agent.id), whole) : builtin(whole);
+    const startedAt = Date.now();
+    const answer =
+      params.provider === 'openai'
+        ? await llm(requireLlm(deps, input.agent.id), whole, llmCall(deps, role, input))
+        : builtinAnswer(whole, builtin(whole));
+    const usage = usageOf(deps, params.provider, answer, Date.now() - startedAt);
+    countUsage(deps.llmMetrics, role, usage);
     // A model can answer with a lone surrogate (a cut emoji): make it safe before it enters history.
-    const safe = wellFormedDeep(output);
+    const safe = { ...wellFormedDeep(answer.value), usage };
     if (!check) return safe;
     return await claimChecked(async () =>
-      check.check((await withIssueReference(check, role, input, safe)) as O & object),
+      check.check((await withIssueReference(check, role, input, safe)) as O & object & { usage: StepUsage }),
     );
   } catch (err) {
     throw withAgentDetails(err, role, input);
@@ -179,19 +235,19 @@ async function run<I extends Call, O>(
 }
 
 export function createAnalyzerActivities(deps: AgentDeps): AnalyzerActivities {
-  return { analyzeIssue: (input) => run('analyzer', deps, input, analyze, (s, i) => llmAnalyze(s, i, llmCall())) };
+  return { analyzeIssue: (input) => run('analyzer', deps, input, analyze, llmAnalyze) };
 }
 export function createProposerActivities(deps: AgentDeps): ProposerActivities {
-  return { proposeHypothesis: (input) => run('proposer', deps, input, propose, (s, i) => llmPropose(s, i, llmCall())) };
+  return { proposeHypothesis: (input) => run('proposer', deps, input, propose, llmPropose) };
 }
 export function createCriticActivities(deps: AgentDeps): CriticActivities {
   return {
-    critiqueHypothesis: (input) => run('critic', deps, input, critique, (s, i) => llmCritique(s, i, llmCall())),
+    critiqueHypothesis: (input) => run('critic', deps, input, critique, llmCritique),
   };
 }
 export function createEvaluatorActivities(deps: AgentDeps): EvaluatorActivities {
   return {
-    evaluateOutcome: (input) => run('evaluator', deps, input, evaluate, (s, i) => llmEvaluate(s, i, llmCall())),
+    evaluateOutcome: (input) => run('evaluator', deps, input, evaluate, llmEvaluate),
   };
 }
 

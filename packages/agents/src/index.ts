@@ -1,4 +1,13 @@
 export * from './activities.js';
 export { analyze, critique, evaluate, propose } from './builtin.js';
 export { chatJson, type LlmSettings } from './openai.js';
-export { agentDepsFromEnv, agentEnv, createAgentWorker, runAgentService, type AgentEnv } from './worker.js';
+export {
+  agentDepsFromEnv,
+  agentEnv,
+  createAgentWorker,
+  runAgentService,
+  tokenSinkFromEnv,
+  type AgentEnv,
+} from './worker.js';
+export { redisTokenSink, type TokenSink } from './token-sink.js';
+export { countUsage, createLlmMetrics, initLlmMetrics, type LlmMetrics } from './llm-metrics.js';

@@ -13,7 +13,7 @@ import {
   type RoundContext,
 } from '@kunlun/contracts';
 import { z } from 'zod';
-import { chatJson, type ChatCallOptions, type LlmSettings } from './openai.js';
+import { chatJson, type ChatAnswer, type ChatCallOptions, type LlmSettings } from './openai.js';
 
 const AnalysisAnswer = z.object({
   concepts: z.array(z.string().min(1)).min(1).max(12),
@@ -47,7 +47,10 @@ function persona(p?: string): string {
 }
 
 /** What the activity adds to each call: heartbeats and cancellation. */
-type Call = Pick<ChatCallOptions, 'heartbeat' | 'heartbeatEveryMs' | 'signal'>;
+export type Call = Pick<ChatCallOptions, 'heartbeat' | 'heartbeatEveryMs' | 'signal' | 'onDelta'>;
+
+/** The answer turned into the role's output, keeping what the call took. */
+const mapped = <A, O>(a: ChatAnswer<A>, f: (v: A) => O): ChatAnswer<O> => ({ ...a, value: f(a.value) });
 const opts = ({ id, role, params }: AgentSpec, call: Call): ChatCallOptions => ({
   ...call,
   agentId: id,
@@ -63,7 +66,7 @@ const opts = ({ id, role, params }: AgentSpec, call: Call): ChatCallOptions => (
 // Said in every prompt: with responseFormat "none" the prompt is all that asks for JSON.
 const JSON_ONLY = 'Answer with the JSON object only.';
 
-export async function llmAnalyze(llm: LlmSettings, input: AnalyzeInput, call: Call): Promise<Analysis> {
+export async function llmAnalyze(llm: LlmSettings, input: AnalyzeInput, call: Call): Promise<ChatAnswer<Analysis>> {
   return chatJson(
     llm,
     [
@@ -78,7 +81,7 @@ export async function llmAnalyze(llm: LlmSettings, input: AnalyzeInput, call: Ca
   );
 }
 
-export async function llmPropose(llm: LlmSettings, input: ProposeInput, call: Call): Promise<Hypothesis> {
+export async function llmPropose(llm: LlmSettings, input: ProposeInput, call: Call): Promise<ChatAnswer<Hypothesis>> {
   const a = await chatJson(
     llm,
     [
@@ -95,10 +98,10 @@ export async function llmPropose(llm: LlmSettings, input: ProposeInput, call: Ca
     opts(input.agent, call),
   );
   const last = input.context.at(-1);
-  return last ? { text: a.hypothesis, buildsOnRound: last.round } : { text: a.hypothesis };
+  return mapped(a, (v) => (last ? { text: v.hypothesis, buildsOnRound: last.round } : { text: v.hypothesis }));
 }
 
-export async function llmCritique(llm: LlmSettings, input: CritiqueInput, call: Call): Promise<Critique> {
+export async function llmCritique(llm: LlmSettings, input: CritiqueInput, call: Call): Promise<ChatAnswer<Critique>> {
   const focus = input.agent.params.focus;
   const a = await chatJson(
     llm,
@@ -112,10 +115,15 @@ export async function llmCritique(llm: LlmSettings, input: CritiqueInput, call: 
     CritiqueAnswer,
     opts(input.agent, call),
   );
-  return { criticId: input.agent.id, text: a.critique, severity: a.severity, focus: focus ?? a.focus };
+  return mapped(a, (v) => ({
+    criticId: input.agent.id,
+    text: v.critique,
+    severity: v.severity,
+    focus: focus ?? v.focus,
+  }));
 }
 
-export async function llmEvaluate(llm: LlmSettings, input: EvaluateInput, call: Call): Promise<Evaluation> {
+export async function llmEvaluate(llm: LlmSettings, input: EvaluateInput, call: Call): Promise<ChatAnswer<Evaluation>> {
   const critiques = input.critiques.map((c) => `- [${c.focus}, severity ${c.severity}] ${c.text}`).join('\n');
   return chatJson(
     llm,

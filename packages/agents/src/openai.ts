@@ -1,8 +1,9 @@
-// OpenAI-compatible chat completions: JSON answers validated against the role's schema.
+// OpenAI-compatible chat completions, streamed: JSON answers validated against the role's schema.
 // 429/5xx/timeouts are retryable (Temporal's retry policy backs off); other 4xx are not, and
 // neither is an answer cut off at maxTokens (the same request gets the same cut answer).
 import { AgentErrorType, type AgentRole, type MaxTokensParam, type ResponseFormat } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
+import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
 import { quoteBody, quoteText, refusalHints } from './llm-errors.js';
 import { requestStyle, type RequestStyle } from './model-family.js';
@@ -12,6 +13,8 @@ export interface LlmSettings {
   apiKey?: string;
   model: string;
   timeoutMs: number;
+  /** Ask for a streamed answer (default): deltas reach onDelta as they arrive. */
+  stream?: boolean;
 }
 
 export interface ChatMessage {
@@ -36,6 +39,8 @@ export interface ChatCallOptions {
   heartbeatEveryMs?: number;
   /** Aborts the request (activity cancellation). */
   signal?: AbortSignal;
+  /** Each piece of the answer's text as it streams in (never called for a non-streamed answer). */
+  onDelta?: (delta: string) => void;
 }
 
 // Models often wrap the JSON in one Markdown fence even when asked not to. Only a fence around the
@@ -76,19 +81,149 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
+/** A validated answer and what it took: tokens as the API counted them (estimated: it sent no usage). */
+export interface ChatAnswer<T> {
+  value: T;
+  /** The model asked for. */
+  model: string;
+  tokens: { prompt: number; completion: number };
+  estimated?: boolean;
+}
+
+/** What one chat completion said, streamed or not. */
+interface Completion {
+  content: string | null | undefined;
+  finishReason: string | undefined;
+  model: string | undefined;
+  tokens: { prompt: number; completion: number } | undefined;
+}
+
+interface UsageWire {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}
+const tokensOf = (u: UsageWire | undefined | null) =>
+  u && typeof u.prompt_tokens === 'number' && typeof u.completion_tokens === 'number'
+    ? { prompt: u.prompt_tokens, completion: u.completion_tokens }
+    : undefined;
+
+function badOutput(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: AgentErrorType.LlmBadOutput, message });
+}
+
+/** A non-streamed answer (or a server that ignored `stream: true`). */
+function parseCompletion(body: string): Completion {
+  type Wire = {
+    model?: string;
+    choices?: Array<{ message?: { content?: string | null }; finish_reason?: string }>;
+    usage?: UsageWire;
+  };
+  let parsed: Wire;
+  try {
+    parsed = JSON.parse(body) as Wire;
+  } catch {
+    throw badOutput(`LLM endpoint answered 200 with a body that is not JSON: ${quoteBody(body)}`);
+  }
+  const choice = parsed.choices?.[0];
+  return {
+    content: choice?.message?.content,
+    finishReason: choice?.finish_reason,
+    model: parsed.model,
+    tokens: tokensOf(parsed.usage),
+  };
+}
+
+/**
+ * A streamed answer (server-sent events of chat.completion.chunk): each content delta is handed
+ * to onDelta as it arrives (and beats the heartbeat); the last chunk carries the usage
+ * (stream_options.include_usage). An error event mid-stream is retried like a 5xx.
+ */
+async function readStream(
+  body: ReadableStream<Uint8Array>,
+  onChunk: (delta: string) => void,
+): Promise<Completion & { raw: string }> {
+  type Chunk = {
+    model?: string;
+    choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
+    usage?: UsageWire | null;
+    error?: { message?: string };
+  };
+  const out: Completion & { raw: string } = {
+    content: undefined,
+    finishReason: undefined,
+    model: undefined,
+    tokens: undefined,
+    raw: '',
+  };
+  let text = '';
+  let failure: ApplicationFailure | undefined;
+  let done = false;
+  const parser = createParser({
+    onEvent(event) {
+      if (done || failure) return;
+      if (event.data === '[DONE]') {
+        done = true;
+        return;
+      }
+      let chunk: Chunk;
+      try {
+        chunk = JSON.parse(event.data) as Chunk;
+      } catch {
+        failure = badOutput(`LLM stream sent an event that is not JSON: ${quoteBody(event.data)}`);
+        return;
+      }
+      if (chunk.error) {
+        failure = ApplicationFailure.create({
+          type: AgentErrorType.LlmUnavailable,
+          message: `LLM stream broke off with an error: ${quoteBody(JSON.stringify(chunk.error))}`,
+        });
+        return;
+      }
+      out.model ??= chunk.model;
+      out.tokens = tokensOf(chunk.usage) ?? out.tokens;
+      const choice = chunk.choices?.[0];
+      if (choice?.finish_reason) out.finishReason = choice.finish_reason;
+      const delta = choice?.delta?.content;
+      if (typeof delta === 'string' && delta.length > 0) {
+        text += delta;
+        onChunk(delta);
+      }
+    },
+  });
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { value, done: ended } = await reader.read();
+      if (ended) break;
+      const piece = decoder.decode(value, { stream: true });
+      if (out.raw.length < 2_000) out.raw += piece;
+      parser.feed(piece);
+      if (failure || done) break;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  if (failure) throw failure;
+  out.content = out.finishReason === undefined && text === '' ? undefined : text;
+  return out;
+}
+
 export async function chatJson<S extends z.ZodType>(
   settings: LlmSettings,
   messages: ChatMessage[],
   schema: S,
   options: ChatCallOptions,
-): Promise<z.infer<S>> {
+): Promise<ChatAnswer<z.infer<S>>> {
   const timeout = AbortSignal.timeout(settings.timeoutMs);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   const model = options.model ?? settings.model;
   const style = requestStyle(model, options);
+  const stream = settings.stream !== false;
   const beat = options.heartbeat ? setInterval(options.heartbeat, options.heartbeatEveryMs ?? 5_000) : undefined;
   let response: Response;
-  let body: string;
+  let completion: Completion | undefined;
+  let body = '';
   try {
     response = await fetch(`${settings.baseUrl.replace(/\/+$/, '')}/chat/completions`, {
       method: 'POST',
@@ -103,11 +238,20 @@ export async function chatJson<S extends z.ZodType>(
         ...(style.sendTemperature ? { temperature: options.temperature } : {}),
         [style.maxTokensParam]: options.maxTokens,
         ...responseFormat(style, options.role, schema),
+        ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
       }),
     });
-    body = await response.text();
+    const streamed =
+      response.ok && response.body && /text\/event-stream/i.test(response.headers.get('content-type') ?? '');
+    if (streamed) {
+      completion = await readStream(response.body!, (delta) => {
+        options.heartbeat?.();
+        options.onDelta?.(delta);
+      });
+    } else body = await response.text();
   } catch (err) {
     if (options.signal?.aborted) throw err; // cancellation: let Temporal see it as such
+    if (err instanceof ApplicationFailure) throw err;
     const reason = timeout.aborted ? `no answer within ${settings.timeoutMs} ms` : (err as Error).message;
     throw ApplicationFailure.create({ type: AgentErrorType.LlmUnavailable, message: `LLM request failed: ${reason}` });
   } finally {
@@ -130,47 +274,43 @@ export async function chatJson<S extends z.ZodType>(
     });
   }
 
-  let choice: { message?: { content?: string | null }; finish_reason?: string } | undefined;
-  try {
-    choice = (JSON.parse(body) as { choices?: Array<typeof choice> }).choices?.[0];
-  } catch {
-    throw ApplicationFailure.create({
-      type: AgentErrorType.LlmBadOutput,
-      message: `LLM endpoint answered 200 with a body that is not JSON: ${quoteBody(body)}`,
-    });
-  }
+  const answer = completion ?? parseCompletion(body);
+  const shown = completion ? (completion as Completion & { raw: string }).raw : body;
   // Checked before parsing: a cut answer that happens to parse is still not the whole answer.
-  if (choice?.finish_reason === 'length') {
+  if (answer.finishReason === 'length') {
     throw ApplicationFailure.create({
       type: AgentErrorType.LlmTruncated,
       nonRetryable: true,
       message: `agent ${options.agentId}'s answer was cut off at maxTokens ${options.maxTokens} (finish_reason "length"); raise params.maxTokens for ${options.agentId} (override or start spec)`,
     });
   }
-  const text = choice?.message?.content;
+  const text = answer.content;
   if (typeof text !== 'string') {
-    const reason = choice?.finish_reason ? ` (finish_reason "${choice.finish_reason}")` : '';
-    throw ApplicationFailure.create({
-      type: AgentErrorType.LlmBadOutput,
-      message: `LLM endpoint answered 200 without an answer${reason}: ${quoteBody(body)}`,
-    });
+    const reason = answer.finishReason ? ` (finish_reason "${answer.finishReason}")` : '';
+    throw badOutput(`LLM endpoint answered 200 without an answer${reason}: ${quoteBody(shown)}`);
   }
   let content: unknown;
   try {
     content = JSON.parse(unfence(text));
   } catch {
-    throw ApplicationFailure.create({
-      type: AgentErrorType.LlmBadOutput,
-      message: `LLM answer is not the expected JSON: ${quoteText(text)}`,
-    });
+    throw badOutput(`LLM answer is not the expected JSON: ${quoteText(text)}`);
   }
   const result = schema.safeParse(content);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw ApplicationFailure.create({
-      type: AgentErrorType.LlmBadOutput,
-      message: `LLM answer does not match the schema at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-    });
+    throw badOutput(
+      `LLM answer does not match the schema at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+    );
   }
-  return result.data;
+  // The model asked for, not the one the server names (a dated version): prices are keyed by it.
+  const tokens = answer.tokens ?? {
+    prompt: estimateTokens(messages.reduce((n, m) => n + m.content.length, 0)),
+    completion: estimateTokens(text.length),
+  };
+  return { value: result.data, model, tokens, ...(answer.tokens ? {} : { estimated: true }) };
+}
+
+/** About 4 characters a token: for the builtin brain and servers that send no usage. */
+export function estimateTokens(chars: number): number {
+  return Math.ceil(chars / 4);
 }

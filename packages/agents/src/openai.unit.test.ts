@@ -16,7 +16,8 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createCriticActivities, type AgentDeps } from './index.js';
-import { unfence } from './openai.js';
+import { chatJson, unfence } from './openai.js';
+import { z } from 'zod';
 
 const critic = {
   ...DEFAULT_AGENTS.find((a) => a.id === 'critic-logic')!,
@@ -92,8 +93,14 @@ describe('openai provider', () => {
 
   it('sends a chat-completions request and validates the JSON answer', async () => {
     answers(goodAnswer);
-    const out = await run();
+    const { usage: u, ...out } = await run();
+    const usage = u!;
     assert.deepEqual(out, { criticId: 'critic-logic', text: 'The tax is regressive.', severity: 7, focus: 'logic' });
+    // The fake sends no usage: the tokens are estimated from the text, the model is the one asked for.
+    assert.equal(usage.provider, 'openai');
+    assert.equal(usage.model, 'test-model');
+    assert.ok(usage.promptTokens > 10 && usage.completionTokens > 5, JSON.stringify(usage));
+    assert.equal(usage.costUsd, 0); // test-model is not in the price table
     const [req] = llm.requests;
     assert.equal(req!.url, '/v1/chat/completions');
     assert.equal(req!.headers.authorization, 'Bearer sk-test');
@@ -102,6 +109,8 @@ describe('openai provider', () => {
     assert.equal(req!.body.temperature, critic.params.temperature);
     assert.equal(req!.body.max_tokens, critic.params.maxTokens);
     assert.equal('max_completion_tokens' in req!.body, false);
+    assert.equal(req!.body.stream, true);
+    assert.deepEqual(req!.body.stream_options, { include_usage: true });
     const messages = req!.body.messages as Array<{ role: string; content: string }>;
     assert.match(messages[0]!.content, /Answer with the JSON object only\./);
     assert.match(messages[1]!.content, /A sugar tax reduces consumption/);
@@ -354,6 +363,118 @@ describe('openai provider', () => {
     await assert.rejects(run(), wellFormed);
     answers('\ud83d not JSON');
     await assert.rejects(run(), wellFormed);
+  });
+
+  describe('streaming', () => {
+    /** Answers as an OpenAI server streams: one chunk per piece, then usage, then [DONE]; `gapMs` between chunks. */
+    const streams = (pieces: string[], opts: { usage?: boolean; gapMs?: number; breakAfter?: number } = {}) =>
+      llm.handle((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        const chunks: string[] = pieces.map((p, i) =>
+          JSON.stringify({
+            object: 'chat.completion.chunk',
+            model: 'test-model-2026',
+            choices: [{ index: 0, delta: { content: p }, finish_reason: i === pieces.length - 1 ? 'stop' : null }],
+          }),
+        );
+        if (opts.breakAfter !== undefined)
+          chunks.splice(opts.breakAfter, Infinity, JSON.stringify({ error: { message: 'upstream overloaded' } }));
+        else if (opts.usage !== false)
+          chunks.push(
+            JSON.stringify({ choices: [], usage: { prompt_tokens: 321, completion_tokens: 45, total_tokens: 366 } }),
+          );
+        chunks.push('[DONE]');
+        let i = 0;
+        const next = () => {
+          if (i === chunks.length) return void res.end();
+          res.write(`data: ${chunks[i++]}\n\n`);
+          setTimeout(next, opts.gapMs ?? 0);
+        };
+        next();
+      });
+    const pieces = (text: string, n: number) => {
+      const size = Math.ceil(text.length / n);
+      return Array.from({ length: n }, (_, i) => text.slice(i * size, (i + 1) * size)).filter(Boolean);
+    };
+
+    it('hands each delta over as it arrives, beats per chunk, and takes usage from the last chunk', async () => {
+      const text = JSON.stringify(goodAnswer);
+      streams(pieces(text, 6), { gapMs: 20 });
+      const deltas: string[] = [];
+      let beats = 0;
+      const answer = await chatJson(
+        deps.llm!,
+        [{ role: 'user', content: 'q' }],
+        z.object({ critique: z.string(), severity: z.number(), focus: z.string() }),
+        {
+          agentId: 'critic-logic',
+          role: 'critic',
+          temperature: 0.5,
+          maxTokens: 200,
+          model: 'test-model',
+          heartbeat: () => beats++,
+          heartbeatEveryMs: 60_000,
+          onDelta: (d) => deltas.push(d),
+        },
+      );
+      assert.deepEqual(answer.value, goodAnswer);
+      assert.equal(deltas.join(''), text);
+      assert.equal(deltas.length, 6);
+      assert.ok(beats >= 6, `beats ${beats}`);
+      assert.deepEqual(answer.tokens, { prompt: 321, completion: 45 });
+      assert.equal(answer.estimated, undefined);
+      assert.equal(answer.model, 'test-model'); // the one asked for, which prices are keyed by
+    });
+
+    it('a priced model costs its tokens; the activity records latency and cost', async () => {
+      streams(pieces(JSON.stringify(goodAnswer), 3), { gapMs: 30 });
+      const priced: AgentDeps = { ...deps, prices: { 'test-model': { prompt: 2, completion: 10 } } };
+      const out = await run(undefined, priced);
+      assert.deepEqual(
+        { ...out.usage!, latencyMs: 0 },
+        {
+          provider: 'openai',
+          model: 'test-model',
+          promptTokens: 321,
+          completionTokens: 45,
+          latencyMs: 0,
+          costUsd: (321 * 2 + 45 * 10) / 1e6,
+        },
+      );
+      assert.ok(out.usage!.latencyMs >= 60, `latency ${out.usage!.latencyMs}`);
+    });
+
+    it('a stream without usage gets its tokens estimated', async () => {
+      streams(pieces(JSON.stringify(goodAnswer), 2), { usage: false });
+      const out = await run();
+      assert.ok(out.usage!.completionTokens > 0 && out.usage!.promptTokens > 0);
+    });
+
+    it('an error event mid-stream is a retryable unavailability', async () => {
+      streams(pieces(JSON.stringify(goodAnswer), 4), { breakAfter: 2 });
+      await assert.rejects(
+        run(),
+        failsWith(AgentErrorType.LlmUnavailable, false, /stream broke off.*upstream overloaded/),
+      );
+    });
+
+    it('a streamed answer cut at maxTokens is truncated, not bad output', async () => {
+      llm.handle((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(
+          `data: ${JSON.stringify({ choices: [{ delta: { content: '{"critique": "cut' }, finish_reason: null }] })}\n\n`,
+        );
+        res.write(`data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'length' }] })}\n\n`);
+        res.end('data: [DONE]\n\n');
+      });
+      await assert.rejects(run(), failsWith(AgentErrorType.LlmTruncated, true));
+    });
+
+    it('LLM_STREAM off asks for one answer', async () => {
+      answers(goodAnswer);
+      await run(undefined, { ...deps, llm: { ...deps.llm!, stream: false } });
+      assert.equal(sent().stream, undefined);
+    });
   });
 
   it('refuses the openai provider when no endpoint is configured', async () => {

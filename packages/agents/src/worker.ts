@@ -1,6 +1,8 @@
 // Building and running an agent role's worker: the whole of each agent service.
 import { claimCheckFromEnv } from '@kunlun/blobs';
-import { blobEnv, loadConfig, positiveInt } from '@kunlun/config';
+import { blobEnv, booleanFromString, loadConfig, positiveInt, pricesEnv, redisEnv } from '@kunlun/config';
+import { createRedisClient } from '@kunlun/infra';
+import type { Logger } from 'pino';
 import { agentTaskQueue, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL, type AgentRole } from '@kunlun/contracts';
 import {
   activityMetricsInterceptor,
@@ -14,10 +16,14 @@ import {
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { createRoleActivities, type AgentDeps } from './activities.js';
+import { createLlmMetrics, initLlmMetrics, type LlmMetrics } from './llm-metrics.js';
+import { redisTokenSink, type TokenSink } from './token-sink.js';
 
 export const agentEnv = {
   ...workerEnv,
   ...blobEnv,
+  /** The read model's Redis: streamed tokens are published on its pub/sub (LLM_TOKEN_STREAM). */
+  ...redisEnv,
   /** Critic services: the pool (task queue kunlun.agent.critic.<pool>) this deployment serves. */
   CRITIC_POOL: z
     .string()
@@ -32,19 +38,41 @@ export const agentEnv = {
   LLM_API_KEY: z.string().optional(),
   LLM_MODEL: z.string().trim().min(1).default('gpt-4o-mini'),
   LLM_TIMEOUT_MS: positiveInt().default(60_000),
+  /** Ask the model for a streamed answer (tokens reach watchers as they come); off: one blocking answer. */
+  LLM_STREAM: booleanFromString().default(true),
+  /** JSON price table merged over the defaults: {"model": {"prompt": usdPerMTok, "completion": usdPerMTok}}. */
+  LLM_PRICES: pricesEnv(),
+  /** Publish streamed tokens on the simulation's token channel in Redis (the gateway's SSE relays them). */
+  LLM_TOKEN_STREAM: booleanFromString().default(true),
 };
 export type AgentEnv = z.infer<z.ZodObject<typeof agentEnv>>;
 
-export function agentDepsFromEnv(config: AgentEnv): AgentDeps {
+/** The token sink for agents with the openai provider configured and token streaming on. */
+export function tokenSinkFromEnv(config: AgentEnv, logger: Logger): TokenSink | undefined {
+  if (!config.LLM_BASE_URL || !config.LLM_STREAM || !config.LLM_TOKEN_STREAM) return undefined;
+  const redis = createRedisClient({
+    url: config.REDIS_URL,
+    ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}),
+    logger,
+    name: 'tokens',
+  });
+  return redisTokenSink(redis, logger);
+}
+
+export function agentDepsFromEnv(config: AgentEnv, llmMetrics?: LlmMetrics, tokens?: TokenSink): AgentDeps {
   const claimCheck = claimCheckFromEnv(config);
   return {
+    ...(tokens ? { tokens } : {}),
     ...(claimCheck ? { claimCheck } : {}),
+    prices: config.LLM_PRICES,
+    ...(llmMetrics ? { llmMetrics } : {}),
     faults: { errorRate: config.FAULT_ERROR_RATE, latencyMs: config.FAULT_LATENCY_MS, spread: config.FAULT_SPREAD },
     llm: config.LLM_BASE_URL
       ? {
           baseUrl: config.LLM_BASE_URL,
           model: config.LLM_MODEL,
           timeoutMs: config.LLM_TIMEOUT_MS,
+          stream: config.LLM_STREAM,
           ...(config.LLM_API_KEY ? { apiKey: config.LLM_API_KEY } : {}),
         }
       : null,
@@ -81,6 +109,8 @@ export async function runAgentService(role: AgentRole): Promise<void> {
     loadConfig: () => loadConfig(agentEnv),
     createWorkers: async ({ config, connection, registry, logger }) => {
       const pool = role === 'critic' ? config.CRITIC_POOL : undefined;
+      const llmMetrics = createLlmMetrics(registry);
+      initLlmMetrics(llmMetrics, role);
       logger.info(
         {
           role,
@@ -96,7 +126,7 @@ export async function runAgentService(role: AgentRole): Promise<void> {
           ...(pool ? { pool } : {}),
           connection,
           namespace: config.TEMPORAL_NAMESPACE,
-          deps: agentDepsFromEnv(config),
+          deps: agentDepsFromEnv(config, llmMetrics, tokenSinkFromEnv(config, logger)),
           metrics: createActivityMetrics(registry),
           maxConcurrentActivities: config.MAX_CONCURRENT_ACTIVITIES,
           build: deploymentOf(role === 'critic' ? `agent-critic-${config.CRITIC_POOL}` : `agent-${role}`, config),

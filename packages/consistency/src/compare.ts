@@ -88,6 +88,13 @@ export function compareViews(v: StoreViews): Divergence[] {
     topic: v.topic.failure,
     redis: v.redis.failure,
   });
+  // What was spent, as status, the newest event and the read model say (a store that does not say is left out:
+  // workers from before spend was kept, or a simulation that has not published since).
+  agree(out, 'spend', {
+    ...(v.temporal.spend !== null && v.topic.spend !== null ? { temporal: v.temporal.spend } : {}),
+    ...(v.topic.spend !== null ? { topic: v.topic.spend } : {}),
+    ...(v.topic.spend !== null || v.redis.spend !== null ? { redis: v.redis.spend } : {}),
+  });
   if (v.topic.seqs && v.redis.seqs) {
     const inRedis = new Set(v.redis.seqs);
     const inTopic = new Set(v.topic.seqs);

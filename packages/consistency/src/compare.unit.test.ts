@@ -10,7 +10,7 @@ import {
 } from '@kunlun/contracts';
 import { compareViews } from './compare.js';
 import { lineOfRound } from './gather.js';
-import { canonicalJson, digest, emptyView, viewFromEvents, type StoreView } from './views.js';
+import { canonicalJson, digest, emptyView, spendText, viewFromEvents, type StoreView } from './views.js';
 
 const ID = 'sim-unit';
 let seq = 0;
@@ -140,6 +140,30 @@ describe('comparing the three views', () => {
     failure: null,
     seqs: [1, 2, 3, 4],
     tenant: 't',
+    spend: '$0.01 10+5 tokens 2 calls 0 reused ($0 saved)',
+  });
+
+  it('spend: the read model must say what the newest event says; Temporal agrees with both', () => {
+    const redis = { ...base(), spend: null };
+    assert.deepEqual(
+      compareViews({ temporal: base(), topic: base(), redis }).map((d) => d.what),
+      ['spend'],
+    );
+    const temporal = { ...base(), spend: '$0.02 20+5 tokens 3 calls 0 reused ($0 saved)' };
+    assert.deepEqual(
+      compareViews({ temporal, topic: base(), redis: base() }).map((d) => d.what),
+      ['spend'],
+    );
+    // Events from before spend was kept: nobody is asked.
+    const old = { ...base(), spend: null };
+    assert.deepEqual(compareViews({ temporal: base(), topic: old, redis: old }), []);
+  });
+
+  it('spend as text names tokens, calls, reuse and dollars', () => {
+    assert.equal(
+      spendText({ promptTokens: 10, completionTokens: 5, costUsd: 0.25, calls: 2, reusedSteps: 1, savedUsd: 0.1 }),
+      '$0.25 10+5 tokens 2 calls 1 reused ($0.1 saved)',
+    );
   });
 
   it('agreeing views have no divergence', () => {

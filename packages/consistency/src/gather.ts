@@ -12,11 +12,12 @@ import {
   type SimulationEvent,
   type SimulationResult,
   type SimulationStatus,
+  type Spend,
 } from '@kunlun/contracts';
 import { execBySlot, type RedisClient, type TopicReader } from '@kunlun/infra';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { blobRefsIn } from './blob-refs.js';
-import { digest, emptyView, roundView, viewFromEvents, type StoreView, type TopicReading } from './views.js';
+import { digest, emptyView, roundView, spendText, viewFromEvents, type StoreView, type TopicReading } from './views.js';
 
 /** Temporal's execution status as a simulation state (the workflow's own word when it ran to an end). */
 const CLOSED_STATE: Record<string, string> = {
@@ -73,6 +74,7 @@ export async function readTemporal(client: Client, id: string): Promise<Temporal
     temporalStatus === 'RUNNING' ? status.state : (CLOSED_STATE[temporalStatus] ?? temporalStatus.toLowerCase());
   view.generation = status.generation;
   view.failure = status.failure ? digest(status.failure) : null;
+  view.spend = spendText(status.spend);
   view.branches = status.branches.map((b) => b.id).sort();
   const skipped = new Set(status.skippedRounds);
   for (const n of skipped)
@@ -178,6 +180,7 @@ export async function readRedis(redis: RedisClient, id: string): Promise<RedisRe
   view.generation = Number(summary.generation ?? 0);
   view.roundsCompleted = Number(summary.roundsCompleted ?? 0);
   view.roundsSkipped = Number(summary.roundsSkipped ?? 0);
+  view.spend = summary.spend ? spendText(JSON.parse(summary.spend) as Spend) : null;
   const numbers = await redis.zrange(redisKeys.rounds(id), 0, -1);
   const bodies = numbers.length ? await redis.mget(...numbers.map((n) => redisKeys.round(id, Number(n)))) : [];
   numbers.forEach((n, i) => {

@@ -2,7 +2,13 @@
 // compared field by field: the state, the rounds on the current line (with a digest of each
 // round's content), the lineage's branch records, the report, and the event log.
 import { createHash } from 'node:crypto';
-import { STATE_AFTER, TERMINAL_STATES, type SimulationEvent, type SimulationState } from '@kunlun/contracts';
+import {
+  STATE_AFTER,
+  TERMINAL_STATES,
+  type SimulationEvent,
+  type SimulationState,
+  type Spend,
+} from '@kunlun/contracts';
 
 export const STORES = ['temporal', 'topic', 'redis'] as const;
 export type Store = (typeof STORES)[number];
@@ -36,6 +42,8 @@ export interface StoreView {
   /** Event seqs this store holds (the topic's distinct events; Redis's SSE replay log). */
   seqs: number[] | null;
   tenant: string | null;
+  /** What the simulation spent, as text (spendText); null: this store does not say. */
+  spend: string | null;
 }
 
 export function emptyView(): StoreView {
@@ -51,7 +59,15 @@ export function emptyView(): StoreView {
     failure: null,
     seqs: null,
     tenant: null,
+    spend: null,
   };
+}
+
+/** A spend as comparable, readable text (null for none). */
+export function spendText(spend: Spend | null | undefined): string | null {
+  if (!spend) return null;
+  const { costUsd, promptTokens, completionTokens, calls, reusedSteps, savedUsd } = spend;
+  return `$${costUsd} ${promptTokens}+${completionTokens} tokens ${calls} calls ${reusedSteps} reused ($${savedUsd} saved)`;
 }
 
 /** JSON with object keys sorted and strings made well-formed: equal content, equal text. */
@@ -108,6 +124,8 @@ export function viewFromEvents(events: readonly SimulationEvent[]): TopicReading
   const branches = new Set<string>();
   let stateSeq = 0;
   for (const e of ordered) {
+    // The newest event that says what was spent (a reconciler's event does not).
+    if (e.spend) view.spend = spendText(e.spend);
     const state = e.state ?? STATE_AFTER[e.kind];
     // Nothing leaves a terminal state (the projection's rule too).
     const leavesTerminal =

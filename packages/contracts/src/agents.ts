@@ -5,6 +5,7 @@ import { AGENT_ROLES, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL } from './task-qu
 import type { BlobRef } from './blobs.js';
 import type { ClaimChecked } from './claim-check.js';
 import { MALFORMED_TEXT_MESSAGE } from './text.js';
+import type { StepUsage } from './usage.js';
 
 export const CRITIQUE_FOCI = ['logic', 'ethics', 'feasibility', 'evidence', 'cost', 'risk'] as const;
 export type CritiqueFocus = (typeof CRITIQUE_FOCI)[number];
@@ -112,17 +113,26 @@ export interface RoundContext {
   weakestFocus?: CritiqueFocus;
 }
 
+/** Every agent's answer: what the call cost travels with it (absent on outputs recorded before it existed). */
+export interface AgentOutput extends ClaimChecked {
+  usage?: StepUsage;
+}
+
 interface AgentCall {
   simulationId: string;
   round: number;
   agent: AgentSpec;
+  /** A tournament contender's label (its tokens are labelled with it). */
+  branch?: string;
+  /** false: always call the model, even when an output for the same content key is recorded. */
+  reuse?: boolean;
 }
 
 export interface AnalyzeInput extends AgentCall {
   issue: string;
   context: RoundContext[];
 }
-export interface Analysis extends ClaimChecked {
+export interface Analysis extends AgentOutput {
   concepts: string[];
   summary: string;
   tensions: string[];
@@ -140,7 +150,7 @@ export interface ProposeInput extends AgentCall, IssueText {
   analysis: Analysis;
   context: RoundContext[];
 }
-export interface Hypothesis extends ClaimChecked {
+export interface Hypothesis extends AgentOutput {
   text: string;
   /** Which earlier round it refines, if any. */
   buildsOnRound?: number;
@@ -150,7 +160,7 @@ export interface CritiqueInput extends AgentCall, IssueText {
   analysis: Analysis;
   hypothesis: Hypothesis;
 }
-export interface Critique extends ClaimChecked {
+export interface Critique extends AgentOutput {
   criticId: string;
   text: string;
   severity: number;
@@ -163,7 +173,7 @@ export interface EvaluateInput extends AgentCall, IssueText {
   hypothesis: Hypothesis;
   critiques: Critique[];
 }
-export interface Evaluation extends ClaimChecked {
+export interface Evaluation extends AgentOutput {
   score: number;
   verdict: Verdict;
   nextSteps: string[];

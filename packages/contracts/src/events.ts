@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AgentParamsPatchSchema, CRITIQUE_FOCI } from './agents.js';
 import { BlobRefSchema } from './blobs.js';
+import { SpendSchema, StepUsageSchema, type Spend } from './usage.js';
 import { FailureCauseSchema, FailureDescriptionSchema, type FailureDescription } from './failure.js';
 import {
   SIMULATION_STATES,
@@ -82,6 +83,8 @@ interface EventOf<K extends EventKind> {
    * published before it existed: then STATE_AFTER says). The newest event's state is the state.
    */
   state?: SimulationState;
+  /** What the simulation has spent so far (absent in events published before spend was kept). */
+  spend?: Spend;
   payload: EventPayloads[K];
 }
 
@@ -124,6 +127,7 @@ export function makeEvent<K extends EventKind>(
     forks?: Array<[number, number]>;
     state?: SimulationState;
     runId?: string;
+    spend?: Spend;
   },
   payload: EventPayloads[K],
 ): SimulationEvent<K> {
@@ -141,6 +145,7 @@ export function makeEvent<K extends EventKind>(
     occurredAt: e.occurredAt,
     ...(e.runId ? { runId: e.runId } : {}),
     ...(e.state ? { state: e.state } : {}),
+    ...(e.spend ? { spend: e.spend } : {}),
     payload,
   } as SimulationEvent<K>; // TypeScript cannot resolve the distributive type for a generic K
 }
@@ -169,26 +174,31 @@ const isoTime = z.iso.datetime({ offset: true });
 
 /** A claim-checked output's whole version in the blob store (claim-check.ts). */
 const full = BlobRefSchema.optional();
+/** What the step's call cost (absent on outputs recorded before it existed). */
+const usage = StepUsageSchema.optional();
 const AnalysisSchema = z.object({
   concepts: z.array(text),
   summary: text,
   tensions: z.array(text),
   full,
   issueFull: full,
+  usage,
 });
-const HypothesisSchema = z.object({ text, buildsOnRound: z.number().int().positive().optional(), full });
+const HypothesisSchema = z.object({ text, buildsOnRound: z.number().int().positive().optional(), full, usage });
 const CritiqueSchema = z.object({
   criticId: z.string(),
   text,
   severity: z.number().min(0).max(10),
   focus: z.enum(CRITIQUE_FOCI),
   full,
+  usage,
 });
 const EvaluationSchema = z.object({
   score: z.number().min(0).max(10),
   verdict: z.enum(['advanced', 'flawed']),
   nextSteps: z.array(text),
   full,
+  usage,
 });
 
 export const RoundResultSchema = z.object({
@@ -212,6 +222,7 @@ export const RoundResultSchema = z.object({
     .optional(),
   generation: z.number().int().min(0).optional(),
   branch: z.string().max(24).optional(),
+  spend: SpendSchema.optional(),
   startedAt: isoTime,
   completedAt: isoTime,
 });
@@ -246,6 +257,7 @@ export const BranchRecordSchema = z.object({
   reason: text,
   at: isoTime,
   by: z.string().max(200).optional(),
+  spend: SpendSchema.optional(),
 });
 
 export const FinalReportSchema = z.object({
@@ -262,6 +274,7 @@ export const FinalReportSchema = z.object({
   scoreTrajectory: z.array(z.object({ round: z.number().int(), score: z.number(), verdict: z.string() })),
   branchesExplored: z.array(BranchRecordSchema).optional(),
   branchesOmitted: z.number().int().min(0).optional(),
+  spend: SpendSchema.optional(),
   summary: text,
 });
 
@@ -319,6 +332,7 @@ const envelope = {
   occurredAt: isoTime,
   runId: z.string().min(1).max(100).optional(),
   state: z.enum(SIMULATION_STATES).optional(),
+  spend: SpendSchema.optional(),
 };
 
 export const SimulationEventSchema = z.discriminatedUnion(

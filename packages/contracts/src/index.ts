@@ -14,3 +14,5 @@ export * from './text.js';
 export * from './blobs.js';
 export * from './workflow-types.js';
 export * from './claim-check.js';
+export * from './usage.js';
+export * from './tokens.js';

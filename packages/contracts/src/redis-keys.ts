@@ -28,6 +28,7 @@
 //                                         (stateSeq × 2 + 1 once started, else stateSeq × 2), added or removed;
 //                                         an older version never overwrites a newer one
 //   kunlun:live:{id}               pub/sub channel: one live-update JSON per applied event
+//   kunlun:tokens:{id}             pub/sub channel: TokenDelta JSONs of the agents answering now (agents publish)
 //
 // Outside the read model (a rebuild never deletes them), all in one slot (hash tag {admin}), so
 // the scripts that take a lease or create a job touch one slot:
@@ -72,6 +73,7 @@ export const redisKeys = {
   /** An index key's versions hash: its name is the hash tag, so both are in one slot. */
   indexVersions: (index: string) => `${INDEX_VERSIONS_PREFIX}{${index}}`,
   live: (id: string) => `kunlun:live:{${id}}`,
+  tokens: (id: string) => `kunlun:tokens:{${id}}`,
   /** Every key of one simulation (a SCAN pattern: ids never contain glob characters). */
   simulationKeysPattern: (id: string) => `kunlun:sim:{${id}}*`,
   /** The simulation id in a per-simulation key (its hash tag), or null for other keys. */

@@ -17,6 +17,7 @@ import {
 import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from './text.js';
 import type { FailureCause, FailureDescription } from './failure.js';
 import type { BlobRef } from './blobs.js';
+import type { Spend } from './usage.js';
 
 /** A simulation's id as callers name it. */
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -405,6 +406,8 @@ export interface RoundResult {
   generation?: number;
   /** The tournament branch that won this round, when it was one. */
   branch?: string;
+  /** What its steps cost (absent in rounds recorded before spend was kept). */
+  spend?: Spend;
   startedAt: string;
   completedAt: string;
 }
@@ -442,6 +445,8 @@ export interface FinalReport {
   branchesExplored?: BranchRecord[];
   /** How many older records branchesExplored leaves out (the read model and status have them). */
   branchesOmitted?: number;
+  /** What the whole simulation spent: every round of every line and every tournament contender. */
+  spend?: Spend;
   summary: string;
 }
 
@@ -473,6 +478,8 @@ export interface BranchRecord {
   reason: string;
   at: string;
   by?: string;
+  /** A tournament contender: what its round cost (a winner's is its round's spend). */
+  spend?: Spend;
 }
 
 // ---- status and controls -------------------------------------------------------------
@@ -547,6 +554,8 @@ export interface SimulationStatus {
   plannedSkips?: Array<{ round: number; by?: string; reason?: string }>;
   /** The seq of the last event this simulation emitted (a reconciler's event for a terminated run follows it). */
   eventSeq: number;
+  /** What it has spent so far: every round of every line and every tournament contender. */
+  spend: Spend;
   /**
    * Only in a control's answer, which is kept in the workflow's history with every control: how
    * many of the oldest scores, overrides and branch records it leaves out (it lists the newest

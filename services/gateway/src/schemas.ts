@@ -11,6 +11,8 @@ import {
   publicSimulationId,
   SIMULATION_STATES,
   SimulationInputSchema,
+  SpendSchema,
+  type Spend,
 } from '@kunlun/contracts';
 import { z } from 'zod';
 
@@ -89,6 +91,8 @@ export const SummarySchema = z.object({
   startedBy: z.string().optional(),
   completedAt: z.string().optional(),
   lastSeq: z.number().optional(),
+  /** What it has spent so far (tokens, dollars, calls, reused steps). */
+  spend: SpendSchema.optional(),
 });
 export type Summary = z.infer<typeof SummarySchema>;
 
@@ -194,6 +198,16 @@ function storedFailure(json: string | undefined): FailureDescription | undefined
   }
 }
 
+function storedSpend(json: string | undefined): Spend | undefined {
+  if (!json) return undefined;
+  try {
+    const parsed = SpendSchema.safeParse(JSON.parse(json));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Redis hash (all strings) → typed summary. */
 export function toSummary(h: Record<string, string>): Summary {
   const num = (k: string) => (h[k] !== undefined && h[k] !== '' ? Number(h[k]) : undefined);
@@ -218,6 +232,7 @@ export function toSummary(h: Record<string, string>): Summary {
     startedBy: h.startedBy,
     completedAt: h.completedAt,
     lastSeq: num('lastSeq'),
+    spend: storedSpend(h.spend),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Summary;
 }

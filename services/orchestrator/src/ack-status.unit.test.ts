@@ -9,6 +9,7 @@ import {
   type BranchRecord,
   type OverrideRecord,
   type SimulationStatus,
+  NO_SPEND,
 } from '@kunlun/contracts';
 import { ackStatus } from './workflows/ack-status.js';
 
@@ -57,6 +58,7 @@ function status(rounds: number, overrides: number, issue = 'Should the ferry run
     })),
     plannedTournaments: [],
     eventSeq: 7,
+    spend: { ...NO_SPEND },
   };
 }
 

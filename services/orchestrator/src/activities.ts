@@ -9,6 +9,7 @@ import {
   type FinalReport,
   type RoundOutcome,
   type RoundSummary,
+  type Spend,
   type SimulationEvent,
 } from '@kunlun/contracts';
 import { ApplicationFailure } from '@temporalio/common';
@@ -129,8 +130,10 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events, 
       generation?: number;
       forks?: Array<[number, number]>;
       runId?: string;
+      /** The whole simulation's spend (absent from workflows before spend was kept). */
+      spend?: Spend;
     }): Promise<FinalReport> {
-      const report = buildFinalReport(
+      const built = buildFinalReport(
         input.simulationId,
         input.issue,
         input.rounds,
@@ -138,6 +141,7 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events, 
         input.branches ?? [],
         input.lastCritiques,
       );
+      const report = input.spend ? { ...built, spend: input.spend } : built;
       const at = {
         simulationId: input.simulationId,
         seq: input.seq,
@@ -146,6 +150,7 @@ export function createOrchestratorActivities({ producer, topic = TOPICS.events, 
         ...(input.generation ? { generation: input.generation, forks: input.forks ?? [] } : {}),
         ...(input.runId ? { runId: input.runId } : {}),
         state: 'completed' as const,
+        ...(input.spend ? { spend: input.spend } : {}),
       };
       await publish(makeEvent('simulation.completed', at, report));
       return report;

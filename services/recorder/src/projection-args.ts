@@ -32,6 +32,8 @@ export interface ProjectedEvent {
   state?: StateChange;
   /** Progress fields (round, latest*), guarded by progressSeq like the state. */
   progress?: HashFields;
+  /** The simulation's spend so far as JSON, guarded by spendSeq (it only grows with seq). */
+  spend?: string;
   round?: RoundWrite;
   /** The final report as JSON. */
   report?: string;
@@ -153,6 +155,7 @@ export function projectEvent(e: SimulationEvent): ProjectedEvent {
     fixed: [],
     branchRecords: [],
     ...writes,
+    ...(e.spend ? { spend: JSON.stringify(e.spend) } : {}),
     ...(state
       ? {
           state: {

@@ -134,6 +134,7 @@ local roundOk = not e.round or onLine(eventGeneration, e.round.number)
 
 moveState(e.state)
 if roundOk and e.progress then guarded(hashFields(e.progress), 'progressSeq') end
+if e.spend then guarded({ 'spend', e.spend }, 'spendSeq') end
 
 if e.round and roundOk then
   local n = e.round.number

@@ -14,6 +14,7 @@ import {
   type ControlAck,
   type SimulationStatus,
   SIMULATION_WORKFLOW_TYPE,
+  NO_SPEND,
 } from '@kunlun/contracts';
 import {
   ApplicationFailure,
@@ -262,6 +263,7 @@ export function fakeStatus(workflowId: string, wf: { tenant?: string }): Simulat
     branches: [],
     plannedTournaments: [],
     eventSeq: 0,
+    spend: { ...NO_SPEND },
   };
 }
 

@@ -1,6 +1,14 @@
 // In-process workers for integration tests: the real orchestrator and agent workers (the
 // same factories the services use) against the shared local stack's Temporal and Kafka.
-import { agentDepsFromEnv, agentEnv, createAgentWorker } from '@kunlun/agents';
+import {
+  agentDepsFromEnv,
+  agentEnv,
+  createAgentWorker,
+  createLlmMetrics,
+  tokenSinkFromEnv,
+  type AgentEnv,
+  type TokenSink,
+} from '@kunlun/agents';
 import { createBlobStore } from '@kunlun/blobs';
 import { stackBlobEnv } from '@kunlun/blobs/testing';
 import assert from 'node:assert/strict';
@@ -96,6 +104,7 @@ export async function startTestWorkers(
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'warn' });
   const registry = new Registry();
   const metrics = createActivityMetrics(registry);
+  const llmMetrics = createLlmMetrics(registry);
   const native = await NativeConnection.connect({ address: stackEnv.temporalAddress });
   const connection = await Connection.connect({ address: stackEnv.temporalAddress });
   const client = new Client({ connection, namespace: stackEnv.namespace });
@@ -110,6 +119,12 @@ export async function startTestWorkers(
   const blobs = createBlobStore(loadConfig(blobEnv, stackBlobEnv));
 
   const workers: Worker[] = [];
+  const tokenSinks: TokenSink[] = [];
+  const sinkFor = (config: AgentEnv) => {
+    const sink = tokenSinkFromEnv(config, logger);
+    if (sink) tokenSinks.push(sink);
+    return sink;
+  };
   if (options.orchestrator !== false)
     workers.push(
       await createOrchestratorWorker({
@@ -129,7 +144,7 @@ export async function startTestWorkers(
         pool: config.CRITIC_POOL,
         connection: native,
         namespace: stackEnv.namespace,
-        deps: agentDepsFromEnv(config),
+        deps: agentDepsFromEnv(config, llmMetrics, sinkFor(config)),
         metrics,
       }),
     );
@@ -142,7 +157,7 @@ export async function startTestWorkers(
         pool,
         connection: native,
         namespace: stackEnv.namespace,
-        deps: agentDepsFromEnv(config),
+        deps: agentDepsFromEnv(config, llmMetrics, sinkFor(config)),
         metrics,
       }),
     );
@@ -231,6 +246,7 @@ export async function startTestWorkers(
       await own?.stop();
       await producer.disconnect();
       await blobs.close();
+      await Promise.all(tokenSinks.map((t) => t.close()));
       await connection.close();
       await native.close();
       assert.deepEqual(divergent, [], 'simulations whose stores disagree at the end of the suite');

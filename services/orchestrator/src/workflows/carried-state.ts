@@ -9,6 +9,7 @@ import type {
   RoundContext,
   RoundPartial,
   RoundSummary,
+  Spend,
 } from '@kunlun/contracts';
 
 /** A round planned as a tournament of branches. */
@@ -53,4 +54,6 @@ export interface CarriedState {
   lastCritiques?: { round: number; critiques: Critique[] };
   /** Handed over while paused in the middle of round nextRound: what its child had done. */
   partialRound?: RoundPartial;
+  /** What the simulation spent so far (absent in states carried before spend was kept). */
+  spend?: Spend;
 }

@@ -24,6 +24,8 @@ import {
   type RoundResult,
   type RoundStep,
   previewOf,
+  spendOfSteps,
+  usagesOf,
   withoutFull,
 } from '@kunlun/contracts';
 import {
@@ -93,6 +95,8 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
     return found;
   };
   const queue = (role: AgentRole) => agentActivityOptions(agentTaskQueue(role), timeouts);
+  /** What every agent call is told besides its inputs (a contender's tokens carry its label). */
+  const call = { simulationId, round, ...(branch ? { branch } : {}) };
 
   /** Holds while paused, tells the parent, then runs the step. */
   async function step<T>(name: RoundStep, run: () => Promise<T>): Promise<T> {
@@ -106,8 +110,7 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
 
   const analysis = (done.analysis ??= await step('analyze', () =>
     proxyActivities<AnalyzerActivities>(queue('analyzer')).analyzeIssue({
-      simulationId,
-      round,
+      ...call,
       agent: agent('analyzer'),
       issue,
       context,
@@ -119,8 +122,7 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
   const proposed = done.hypothesis !== undefined;
   const hypothesis = (done.hypothesis ??= await step('propose', () =>
     proxyActivities<ProposerActivities>(queue('proposer')).proposeHypothesis({
-      simulationId,
-      round,
+      ...call,
       agent: agent('proposer'),
       ...issueText,
       analysis,
@@ -144,8 +146,7 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
           proxyActivities<CriticActivities>(
             agentActivityOptions(agentTaskQueue('critic', criticPool(critic)), timeouts),
           ).critiqueHypothesis({
-            simulationId,
-            round,
+            ...call,
             agent: critic,
             ...issueText,
             analysis,
@@ -208,8 +209,7 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
       ? rejectedEvaluation(approval)
       : await step('evaluate', () =>
           proxyActivities<EvaluatorActivities>(queue('evaluator')).evaluateOutcome({
-            simulationId,
-            round,
+            ...call,
             agent: agent('evaluator'),
             ...issueText,
             analysis,
@@ -230,6 +230,8 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
     ...(approval ? { approval } : {}),
     ...(input.generation ? { generation: input.generation } : {}),
     ...(branch ? { branch } : {}),
+    // The hypothesis as proposed: an amended text keeps what its call cost.
+    spend: spendOfSteps(usagesOf({ analysis, hypothesis, critiques, evaluation })),
     startedAt,
     completedAt: new Date().toISOString(),
   };

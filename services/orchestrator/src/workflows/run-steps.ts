@@ -18,6 +18,7 @@ import { enterPause, orchestrator, surely } from './publish.js';
 import type { SimulationRun } from './simulation-run.js';
 import { boundedBranches } from './bounded-branches.js';
 import { boundedLine, resultRounds } from './round-log.js';
+import { roundSpend } from './round-spend.js';
 
 /** The first run's news: the simulation started (and, started paused, is held). */
 export function startEvents(run: SimulationRun): {
@@ -101,6 +102,7 @@ export function recordRound(run: SimulationRun, result: RoundResult): Promise<un
   run.roundRunning = false;
   run.step = null;
   run.pendingApproval = null;
+  run.addSpend(roundSpend(result));
   run.log.record(result);
   run.latestHypothesis = result.hypothesis.text;
   const completedEvent = run.event('round.completed', run.round, result);
@@ -133,6 +135,7 @@ export function writeFinalReport(run: SimulationRun): Promise<FinalReport> {
     ...(line.length ? { earlier: line } : {}),
     ...(lastCritiques ? { lastCritiques } : {}),
     ...(run.branches.length ? { branches: boundedBranches(run.branches) } : {}),
+    spend: run.spend,
     seq: ++run.eventSeq,
     at: run.now(),
     generation: run.generation,

@@ -26,6 +26,9 @@ import {
   type SimulationInput,
   type SimulationState,
   type SimulationStatus,
+  type Spend,
+  NO_SPEND,
+  addSpend,
 } from '@kunlun/contracts';
 import { upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { ControlView } from './control-rules.js';
@@ -62,6 +65,8 @@ export class SimulationRun {
   eventSeq: number;
   /** Round `round` was begun by an earlier run, which handed over while paused in it: what was done. */
   partialRound: RoundPartial | null;
+  /** Every round child's spend so far (main line, abandoned lines, tournament contenders). */
+  spend: Spend;
   // ---- this run only --------------------------------------------------------------------------
   roundRunning = false;
   step: RoundStep | null = null;
@@ -112,6 +117,7 @@ export class SimulationRun {
     this.skips = carried?.skips ?? [];
     this.eventSeq = carried?.eventSeq ?? 0;
     this.partialRound = carried?.partialRound ?? null;
+    this.spend = carried?.spend ?? { ...NO_SPEND };
     if (this.partialRound) {
       // Still in the middle of that round, as the run before said (status, control rules).
       this.round = carried!.nextRound;
@@ -159,6 +165,7 @@ export class SimulationRun {
       plannedTournaments: this.tournaments.map((t) => ({ round: t.round, labels: t.branches.map((b) => b.label) })),
       ...(this.skips.length ? { plannedSkips: this.skips } : {}),
       eventSeq: this.eventSeq,
+      spend: this.spend,
     };
   }
 
@@ -205,6 +212,7 @@ export class SimulationRun {
       ...(this.skips.length ? { skips: this.skips } : {}),
       ...(lastCritiques ? { lastCritiques } : {}),
       ...(this.partialRound ? { partialRound: this.partialRound } : {}),
+      spend: this.spend,
     };
   }
 
@@ -229,9 +237,15 @@ export class SimulationRun {
         forks: forksOf(this.branches),
         state: this.state,
         runId: workflowInfo().runId,
+        spend: this.spend,
       },
       payload,
     );
+  }
+
+  /** A round child finished: what it spent counts, whatever becomes of its round. */
+  addSpend(spend: Spend | undefined): void {
+    if (spend) this.spend = addSpend(this.spend, spend);
   }
 
   ack(changed: boolean, message: string): ControlAck {

@@ -41,6 +41,7 @@ import { changedSince, roundInput } from './run-round.js';
 import { summarise } from '../report.js';
 import type { PlannedTournament } from './carried-state.js';
 import type { SimulationRun } from './simulation-run.js';
+import { roundSpend } from './round-spend.js';
 
 /** Agents with a branch's param changes applied on top (the variants were parsed when planned). */
 function withOverrides(agents: AgentSpec[], overrides: BranchVariant['overrides']): AgentSpec[] {
@@ -122,6 +123,7 @@ function branchRecords(
     label: c.variant.label,
     overrides: c.variant.overrides,
     rounds: c.result ? [summarise(c.result)] : [],
+    ...(c.result ? { spend: roundSpend(c.result) } : {}),
     outcome: c === best ? 'won' : c.result ? 'pruned' : 'failed',
     reason:
       c === best
@@ -190,6 +192,8 @@ export async function runTournament(run: SimulationRun, t: PlannedTournament): P
   const winner = best.result;
   const records = branchRecords(run, t, contenders, best);
   run.branches.push(...records);
+  // The winner's spend counts with its round (recordRound); the others' count now.
+  for (const c of contenders) if (c !== best && c.result) run.addSpend(roundSpend(c.result));
   run.tournaments = run.tournaments.filter((p) => p.round !== round);
   // The approval policy applies to the winner, as to any round (its critiques decide for 'severity').
   // Histories from before that rule (no checkpoint over a winner) replay without it. Those recorded

@@ -1,0 +1,38 @@
+// Where streamed tokens go: the simulation's token channel in Redis pub/sub. Best effort by
+// design — a token that cannot be published is dropped (the step's result is what counts, and it
+// travels through Temporal); publishing never slows or fails the step.
+import { redisKeys, type TokenDelta } from '@kunlun/contracts';
+import type { RedisClient } from '@kunlun/infra';
+import type { Logger } from 'pino';
+
+export interface TokenSink {
+  publish(delta: TokenDelta): void;
+  close(): Promise<void>;
+}
+
+export function redisTokenSink(redis: RedisClient, logger: Logger): TokenSink {
+  let warned = false;
+  return {
+    publish(delta) {
+      redis.publish(redisKeys.tokens(delta.simulationId), JSON.stringify(delta)).catch((err: Error) => {
+        if (warned) return;
+        warned = true; // once per process: a Redis outage must not flood the log once per token
+        logger.warn({ err: err.message }, 'publishing streamed tokens failed; dropping them until Redis answers');
+      });
+      if (warned && redis.status === 'ready') warned = false;
+    },
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** A stream's publisher: numbers the deltas of one attempt from 0. */
+export function deltaPublisher(
+  sink: TokenSink | undefined,
+  base: Omit<TokenDelta, 'seq' | 'text'>,
+): ((text: string) => void) | undefined {
+  if (!sink) return undefined;
+  let seq = 0;
+  return (text) => sink.publish({ ...base, seq: seq++, text });
+}
