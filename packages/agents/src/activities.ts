@@ -24,6 +24,7 @@ import { analyze, critique, evaluate, propose } from './builtin.js';
 import { evenSequence, injectFaults, type FaultConfig } from './faults.js';
 import { llmAnalyze, llmCritique, llmEvaluate, llmPropose, type Call as LlmCall } from './llm-brain.js';
 import { countUsage, type LlmMetrics } from './llm-metrics.js';
+import { contentKey, reusedOutput, reuseRecord, type ReuseStore } from './reuse.js';
 import { deltaPublisher, type TokenSink } from './token-sink.js';
 import { estimateTokens, type ChatAnswer, type LlmSettings } from './openai.js';
 
@@ -38,6 +39,8 @@ export interface AgentDeps {
   llmMetrics?: LlmMetrics;
   /** Streamed tokens go here (absent: they are not published). */
   tokens?: TokenSink;
+  /** Recorded answers by content key (absent: every step calls its model). */
+  reuse?: ReuseStore;
 }
 
 interface Call {
@@ -82,6 +85,28 @@ function llmCall(deps: AgentDeps, role: AgentRole, input: Call): LlmCall {
     signal: ctx.cancellationSignal,
     ...(onDelta ? { onDelta } : {}),
   };
+}
+
+/** A recorded answer for the key; a store that cannot answer is a miss (the model is called). */
+async function recorded<O>(store: ReuseStore, key: string): Promise<(O & { usage: StepUsage }) | undefined> {
+  try {
+    const text = await store.get(key);
+    return text === undefined ? undefined : reusedOutput<O>(text);
+  } catch (err) {
+    Context.current().log.warn('reuse store lookup failed; calling the model', { error: (err as Error).message });
+    return undefined;
+  }
+}
+
+/** Keeps the answer for later steps with the same key; a store that cannot take it costs only the reuse. */
+async function record<O>(store: ReuseStore, key: string, output: O & { usage: StepUsage }): Promise<void> {
+  try {
+    await store.put(key, reuseRecord(output));
+  } catch (err) {
+    Context.current().log.warn('reuse store write failed; the answer will not be reused', {
+      error: (err as Error).message,
+    });
+  }
 }
 
 /** What a builtin step took: its tokens counted from the text, as an LLM would see it. */
@@ -216,6 +241,18 @@ async function run<I extends Call, O>(
     const params = AgentParamsSchema.parse(input.agent.params);
     const check = deps.claimCheck;
     const whole = check ? await claimChecked(() => wholeInput(check, input)) : input;
+    // openai steps only (builtin ones are free to recompute), unless the simulation said reuse off.
+    const reuse = params.provider === 'openai' && input.reuse !== false ? deps.reuse : undefined;
+    const key = reuse
+      ? contentKey(role, params, params.model ?? requireLlm(deps, input.agent.id).model, whole)
+      : undefined;
+    if (reuse && key) {
+      const hit = await recorded<O>(reuse, key);
+      if (hit) {
+        countUsage(deps.llmMetrics, role, hit.usage);
+        return hit;
+      }
+    }
     const startedAt = Date.now();
     const answer =
       params.provider === 'openai'
@@ -225,10 +262,13 @@ async function run<I extends Call, O>(
     countUsage(deps.llmMetrics, role, usage);
     // A model can answer with a lone surrogate (a cut emoji): make it safe before it enters history.
     const safe = { ...wellFormedDeep(answer.value), usage };
-    if (!check) return safe;
-    return await claimChecked(async () =>
-      check.check((await withIssueReference(check, role, input, safe)) as O & object & { usage: StepUsage }),
-    );
+    const out = check
+      ? await claimChecked(async () =>
+          check.check((await withIssueReference(check, role, input, safe)) as O & object & { usage: StepUsage }),
+        )
+      : safe;
+    if (reuse && key) await record(reuse, key, out);
+    return out;
   } catch (err) {
     throw withAgentDetails(err, role, input);
   }

@@ -6,8 +6,10 @@ export {
   agentEnv,
   createAgentWorker,
   runAgentService,
-  tokenSinkFromEnv,
+  llmSidecarsFromEnv,
   type AgentEnv,
+  type LlmSidecars,
 } from './worker.js';
 export { redisTokenSink, type TokenSink } from './token-sink.js';
 export { countUsage, createLlmMetrics, initLlmMetrics, type LlmMetrics } from './llm-metrics.js';
+export { contentKey, REUSE_VERSION, type ReuseStore } from './reuse.js';

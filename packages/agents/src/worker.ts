@@ -1,5 +1,5 @@
 // Building and running an agent role's worker: the whole of each agent service.
-import { claimCheckFromEnv } from '@kunlun/blobs';
+import { claimCheckFromEnv, type ClaimCheck } from '@kunlun/blobs';
 import { blobEnv, booleanFromString, loadConfig, positiveInt, pricesEnv, redisEnv } from '@kunlun/config';
 import { createRedisClient } from '@kunlun/infra';
 import type { Logger } from 'pino';
@@ -17,6 +17,7 @@ import { Worker, type NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
 import { createRoleActivities, type AgentDeps } from './activities.js';
 import { createLlmMetrics, initLlmMetrics, type LlmMetrics } from './llm-metrics.js';
+import { blobReuseStore, redisReuseStore, type ReuseStore } from './reuse.js';
 import { redisTokenSink, type TokenSink } from './token-sink.js';
 
 export const agentEnv = {
@@ -44,25 +45,60 @@ export const agentEnv = {
   LLM_PRICES: pricesEnv(),
   /** Publish streamed tokens on the simulation's token channel in Redis (the gateway's SSE relays them). */
   LLM_TOKEN_STREAM: booleanFromString().default(true),
+  /** Reuse recorded answers of unchanged steps (a simulation can still say reuse off). */
+  REUSE: booleanFromString().default(true),
+  /** How long a reuse record kept in Redis (no blob store) lives. */
+  REUSE_TTL_SECONDS: positiveInt().default(30 * 86_400),
 };
 export type AgentEnv = z.infer<z.ZodObject<typeof agentEnv>>;
 
-/** The token sink for agents with the openai provider configured and token streaming on. */
-export function tokenSinkFromEnv(config: AgentEnv, logger: Logger): TokenSink | undefined {
-  if (!config.LLM_BASE_URL || !config.LLM_STREAM || !config.LLM_TOKEN_STREAM) return undefined;
-  const redis = createRedisClient({
-    url: config.REDIS_URL,
-    ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}),
-    logger,
-    name: 'tokens',
-  });
-  return redisTokenSink(redis, logger);
+/** What the openai provider uses besides the model: the token channel and the reuse records, and their Redis. */
+export interface LlmSidecars {
+  tokens?: TokenSink;
+  reuse?: ReuseStore;
+  close(): Promise<void>;
 }
 
-export function agentDepsFromEnv(config: AgentEnv, llmMetrics?: LlmMetrics, tokens?: TokenSink): AgentDeps {
-  const claimCheck = claimCheckFromEnv(config);
+/**
+ * For agents with the openai provider configured: streamed tokens go to Redis pub/sub (token
+ * streaming on), reuse records to the blob store when there is one, else to Redis (expiring).
+ */
+export function llmSidecarsFromEnv(config: AgentEnv, logger: Logger, claimCheck?: ClaimCheck): LlmSidecars {
+  if (!config.LLM_BASE_URL) return { close: () => Promise.resolve() };
+  const streams = config.LLM_STREAM && config.LLM_TOKEN_STREAM;
+  const needsRedis = streams || (config.REUSE && !claimCheck);
+  const redis = needsRedis
+    ? createRedisClient({
+        url: config.REDIS_URL,
+        ...(config.REDIS_CLUSTER_NODES ? { clusterNodes: config.REDIS_CLUSTER_NODES } : {}),
+        logger,
+        name: 'agent-llm',
+      })
+    : undefined;
+  const reuse = !config.REUSE
+    ? undefined
+    : claimCheck
+      ? blobReuseStore(claimCheck.store)
+      : redisReuseStore(redis!, config.REUSE_TTL_SECONDS);
   return {
-    ...(tokens ? { tokens } : {}),
+    ...(streams && redis ? { tokens: redisTokenSink(redis, logger) } : {}),
+    ...(reuse ? { reuse } : {}),
+    close: async () => {
+      await redis?.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+export function agentDepsFromEnv(
+  config: AgentEnv,
+  llmMetrics?: LlmMetrics,
+  sidecars?: (claimCheck: ClaimCheck | undefined) => LlmSidecars,
+): AgentDeps {
+  const claimCheck = claimCheckFromEnv(config);
+  const extra = sidecars?.(claimCheck);
+  return {
+    ...(extra?.tokens ? { tokens: extra.tokens } : {}),
+    ...(extra?.reuse ? { reuse: extra.reuse } : {}),
     ...(claimCheck ? { claimCheck } : {}),
     prices: config.LLM_PRICES,
     ...(llmMetrics ? { llmMetrics } : {}),
@@ -126,7 +162,7 @@ export async function runAgentService(role: AgentRole): Promise<void> {
           ...(pool ? { pool } : {}),
           connection,
           namespace: config.TEMPORAL_NAMESPACE,
-          deps: agentDepsFromEnv(config, llmMetrics, tokenSinkFromEnv(config, logger)),
+          deps: agentDepsFromEnv(config, llmMetrics, (check) => llmSidecarsFromEnv(config, logger, check)),
           metrics: createActivityMetrics(registry),
           maxConcurrentActivities: config.MAX_CONCURRENT_ACTIVITIES,
           build: deploymentOf(role === 'critic' ? `agent-critic-${config.CRITIC_POOL}` : `agent-${role}`, config),

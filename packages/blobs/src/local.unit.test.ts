@@ -30,6 +30,15 @@ describe('local blob store', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
+  it('keeps records by name: written whole, replaced by a later write, undefined when absent', async () => {
+    assert.equal(await store.getRecord('ab12-missing'), undefined);
+    await store.putRecord('ab12-record', '{"v":1}');
+    assert.equal(await store.getRecord('ab12-record'), '{"v":1}');
+    await store.putRecord('ab12-record', LARGE_UNICODE_TEXT);
+    assert.equal(await store.getRecord('ab12-record'), LARGE_UNICODE_TEXT);
+    await assert.rejects(store.putRecord('../escape', 'x'), /not a record name/);
+  });
+
   it('gives back what was put, by its content hash', async () => {
     const ref = await store.put('a critique of round 3');
     assert.deepEqual(ref, blobRefOf('a critique of round 3'));

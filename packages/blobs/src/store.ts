@@ -2,7 +2,7 @@
 // idempotence, the missing-blob error and the integrity check live here once, for every driver.
 import type { BlobRef } from '@kunlun/contracts';
 import { BlobIntegrityError, BlobMissingError } from './errors.js';
-import { blobKey, blobRefOf, contentBytes, digestOf, type BlobContent } from './hash.js';
+import { blobKey, blobRefOf, contentBytes, digestOf, sha256Hex, type BlobContent } from './hash.js';
 
 export interface BlobStore {
   /** Names the store in errors and logs; never holds a secret. */
@@ -12,7 +12,21 @@ export interface BlobStore {
   /** The text (UTF-8) a reference names; BlobMissingError when the store does not hold it. */
   get(ref: BlobRef): Promise<string>;
   has(ref: BlobRef): Promise<boolean>;
+  /**
+   * A record by name (not by content): the agents' reuse records, keyed by content key. Written
+   * whole or not at all; a later write of the same name replaces it.
+   */
+  putRecord(name: string, text: string): Promise<void>;
+  /** The record's text, or undefined when there is none. */
+  getRecord(name: string): Promise<string | undefined>;
   close(): Promise<void>;
+}
+
+const RECORD_NAME = /^[a-z0-9][a-z0-9._-]{0,199}$/;
+/** `records/<first two characters>/<name>`, beside the content-addressed blobs. */
+function recordKey(name: string): string {
+  if (!RECORD_NAME.test(name)) throw new Error(`not a record name: ${JSON.stringify(name)}`);
+  return `records/${name.slice(0, 2)}/${name}`;
 }
 
 /**
@@ -50,6 +64,14 @@ export function contentAddressedStore(driver: BlobDriver): BlobStore {
       return decoder.decode(bytes);
     },
     has: (ref) => driver.exists(blobKey(digestOf(ref))),
+    async putRecord(name, text) {
+      const bytes = contentBytes(text);
+      await driver.write(recordKey(name), bytes, sha256Hex(bytes));
+    },
+    async getRecord(name) {
+      const bytes = await driver.read(recordKey(name));
+      return bytes === undefined ? undefined : decoder.decode(bytes);
+    },
     close: () => driver.close(),
   };
 }

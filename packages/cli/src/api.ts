@@ -1,5 +1,5 @@
 // A small client of the gateway's /v1 API, with the errors mapped to exit codes.
-import { CONTROLS, pathFields, takeSseFrames, type ControlName } from '@kunlun/contracts';
+import { CONTROLS, pathFields, takeSseFrames, type ControlName, type TokenDelta } from '@kunlun/contracts';
 
 /** diverged: `verify` found Temporal, the event topic and the read model disagreeing. */
 export const EXIT = {
@@ -72,13 +72,16 @@ export class Api {
   }
 
   /** Server-sent events of one simulation; yields each event, resuming after drops. */
+  /** The simulation's events; with onToken, the agents' streamed tokens too (without, the gateway sends none). */
   async *events(
     id: string,
     signal: AbortSignal,
+    onToken?: (delta: TokenDelta) => void,
   ): AsyncGenerator<{ id: number; event: string; data: Record<string, unknown> }> {
     let last = 0;
+    const query = onToken ? '' : '?tokens=false';
     while (!signal.aborted) {
-      const res = await fetch(`${this.baseUrl}/v1/simulations/${encodeURIComponent(id)}/events`, {
+      const res = await fetch(`${this.baseUrl}/v1/simulations/${encodeURIComponent(id)}/events${query}`, {
         headers: this.headers({ accept: 'text/event-stream', ...(last ? { 'last-event-id': String(last) } : {}) }),
         signal,
       }).catch((err: unknown) => {
@@ -95,8 +98,9 @@ export class Api {
       for (;;) {
         const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
         if (done) break;
-        const { frames, rest } = takeSseFrames(buffer + value);
+        const { frames, tokens, rest } = takeSseFrames(buffer + value);
         buffer = rest;
+        if (onToken) for (const t of tokens) onToken(t);
         for (const f of frames) {
           last = f.id;
           yield { id: f.id, event: f.event, data: (f.data ?? {}) as Record<string, unknown> };

@@ -1,6 +1,13 @@
 // kunlun: start, watch and steer simulations through the gateway.
 import { parseArgs } from 'node:util';
-import { describeFailure, type BranchRecord, type FailureDescription, type LineageLine } from '@kunlun/contracts';
+import {
+  describeFailure,
+  type BranchRecord,
+  type FailureDescription,
+  type LineageLine,
+  type Spend,
+  type TokenDelta,
+} from '@kunlun/contracts';
 import { Api, CliError, EXIT } from './api.js';
 import { CONTROL_ALIASES } from './control-aliases.js';
 import { controlNamed, controlsHelp, intArg, requestFromArgs } from './control-args.js';
@@ -108,6 +115,7 @@ interface Round {
   critiques?: Array<{ criticId: string; focus: string; severity: number; text: string }>;
   failedCritics?: Array<{ criticId: string; error: string; failure?: FailureDescription }>;
   evaluation?: { score: number; verdict: string };
+  spend?: Spend;
 }
 
 function printRound(r: Round): void {
@@ -118,6 +126,28 @@ function printRound(r: Round): void {
   for (const c of r.critiques ?? []) out(`  ${c.criticId} [${c.focus}, ${c.severity}]: ${c.text}`);
   for (const f of r.failedCritics ?? [])
     out(`  ${f.failure ? describeFailure(f.failure) : `${f.criticId} failed: ${f.error}`}`);
+  if (r.spend) out(`  spend: ${spendLine(r.spend)}`);
+}
+
+function spendLine(s: Spend): string {
+  const reused = s.reusedSteps ? `, ${s.reusedSteps} steps reused (saved $${s.savedUsd})` : '';
+  return `$${s.costUsd}, ${s.promptTokens}+${s.completionTokens} tokens, ${s.calls} calls${reused}`;
+}
+
+/** What an agent's answer looks like so far, per step and attempt (a retry starts over). */
+function tokenTail(): (t: TokenDelta) => void {
+  const texts = new Map<string, string>();
+  return (t) => {
+    const key = `${t.round}/${t.branch ?? ''}/${t.agentId}`;
+    const before = t.seq === 0 ? '' : (texts.get(key) ?? '');
+    const text = (before + t.text).slice(-2_000);
+    texts.set(key, text);
+    if (values.json) out(JSON.stringify({ type: 'token', ...t }));
+    else if (process.stdout.isTTY) {
+      const tail = text.replace(/\s+/g, ' ').slice(-60);
+      process.stdout.write(`\r\x1b[Kround ${t.round} ${t.agentId}${t.branch ? ` (${t.branch})` : ''}: …${tail}`);
+    }
+  };
 }
 
 /** Why a simulation failed, from the live status or else the read model. */
@@ -150,7 +180,9 @@ async function watch(id: string): Promise<number> {
     shown += page.rounds.length;
   };
   await showNewRounds();
-  for await (const ev of api.events(id, controller.signal)) {
+  // Tokens only where a person sees them grow (a terminal) or asked for every line (--json).
+  const onToken = values.json || process.stdout.isTTY ? tokenTail() : undefined;
+  for await (const ev of api.events(id, controller.signal, onToken)) {
     const state = ev.data.state as string | undefined;
     if (ev.event.startsWith('round.')) await showNewRounds();
     const view = await api.call<{

@@ -3,6 +3,7 @@
 // round's content), the lineage's branch records, the report, and the event log.
 import { createHash } from 'node:crypto';
 import {
+  canonicalJson,
   STATE_AFTER,
   TERMINAL_STATES,
   type SimulationEvent,
@@ -68,19 +69,6 @@ export function spendText(spend: Spend | null | undefined): string | null {
   if (!spend) return null;
   const { costUsd, promptTokens, completionTokens, calls, reusedSteps, savedUsd } = spend;
   return `$${costUsd} ${promptTokens}+${completionTokens} tokens ${calls} calls ${reusedSteps} reused ($${savedUsd} saved)`;
-}
-
-/** JSON with object keys sorted and strings made well-formed: equal content, equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (typeof v === 'string') return v.toWellFormed();
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(
-        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-      );
-    }
-    return v;
-  });
 }
 
 export function digest(value: unknown): string {
@@ -177,3 +165,5 @@ export function viewFromEvents(events: readonly SimulationEvent[]): TopicReading
   view.seqs = ordered.map((e) => e.seq);
   return { view, conflicts };
 }
+
+export { canonicalJson };

@@ -14,6 +14,7 @@ import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { AgentParamsPatchSchema } from './agents.js';
+import { budgetChanges, BudgetsSchema } from './budgets.js';
 import { BranchVariantsSchema, describeIssue, MAX_ROUNDS_LIMIT, type ControlAck } from './simulation.js';
 import { hasVisibleText, INVISIBLE_TEXT_MESSAGE } from './text.js';
 
@@ -172,6 +173,20 @@ export const CONTROLS = {
     summary: 'Mark a future round to be skipped: it is recorded as skipped, the next one runs instead',
     signal: false,
   }),
+  raiseBudget: spec({
+    request: z
+      .object({
+        budgets: BudgetsSchema.refine((b) => budgetChanges(null, b).length > 0, 'name at least one limit to set'),
+        by,
+        reason,
+      })
+      .strict(),
+    role: 'operator',
+    http: { method: 'POST', path: '/budgets' },
+    summary:
+      'Set new budget limits (merged over the current ones, recorded with who and why); a simulation paused by its budget continues on resume',
+    signal: false,
+  }),
 } as const;
 
 export type ControlName = keyof typeof CONTROLS;
@@ -197,6 +212,8 @@ export type BranchRequest = ControlRequest<'branch'>;
 export type BacktrackRequest = ControlRequest<'backtrack'>;
 /** Skip round `round` when its turn comes (recorded as skipped). */
 export type SkipRoundRequest = ControlRequest<'skipRound'>;
+/** New budget limits, merged over the current ones. */
+export type RaiseBudgetRequest = ControlRequest<'raiseBudget'>;
 
 type Updates = { [N in ControlName]: UpdateDefinition<ControlAck, [ControlRequest<N>], N> };
 type Signals = { [N in SignalControlName]: SignalDefinition<[ControlRequest<N>], `${N}Signal`> };

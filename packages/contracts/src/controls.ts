@@ -2,6 +2,7 @@
 // (pure): the workflow sets handlers, the client calls them by these same objects.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AgentSpec } from './agents.js';
+import type { Budgets } from './budgets.js';
 import { CONTROL_SIGNALS } from './control-registry.js';
 import type { ApprovalDecision, RoundStep, SimulationStatus } from './simulation.js';
 
@@ -19,7 +20,7 @@ export const fastForwardSignal = CONTROL_SIGNALS.fastForward;
  * (RoundHandedOver) at its next held step boundary instead of waiting there.
  */
 export const roundControlSignal =
-  defineSignal<[{ paused: boolean; agents: AgentSpec[]; handOver?: boolean }]>('roundControl');
+  defineSignal<[{ paused: boolean; agents: AgentSpec[]; handOver?: boolean; budgets?: Budgets }]>('roundControl');
 /** Child → parent: a step started (and the hypothesis, once proposed; the checkpoint, when waiting). */
 export interface RoundProgress {
   round: number;
@@ -27,6 +28,8 @@ export interface RoundProgress {
   hypothesis?: string;
   /** The checkpoint opened: why, and until when. */
   approval?: { reason: string; deadline: string | null };
+  /** A budget was reached before this step: the round holds, the simulation pauses with this reason. */
+  budget?: string;
   /** The checkpoint closed: what the round recorded (the person's decision, or the deadline's default). */
   decided?: { decision: 'approved' | 'rejected' | 'amended'; automatic: boolean; by?: string };
   branch?: string;

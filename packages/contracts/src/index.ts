@@ -16,3 +16,5 @@ export * from './workflow-types.js';
 export * from './claim-check.js';
 export * from './usage.js';
 export * from './tokens.js';
+export * from './canonical-json.js';
+export * from './budgets.js';

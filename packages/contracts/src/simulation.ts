@@ -18,6 +18,7 @@ import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from './text.js';
 import type { FailureCause, FailureDescription } from './failure.js';
 import type { BlobRef } from './blobs.js';
 import type { Spend } from './usage.js';
+import { BudgetsSchema, type BudgetChange, type Budgets, type SpendSoFar } from './budgets.js';
 
 /** A simulation's id as callers name it. */
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -185,6 +186,14 @@ export const SimulationInputSchema = z
     branching: BranchingSchema.optional(),
     /** Start held before round 1 (published as a pause), so controls can be set before anything runs. */
     startPaused: z.boolean().default(false),
+    /**
+     * on: a step whose content key (role, effective params, model, inputs) was answered before —
+     * a backtrack, a tournament branch, a rerun — takes the recorded answer instead of calling the
+     * model again. off: every step calls the model (fresh samples).
+     */
+    reuse: z.enum(['on', 'off']).default('on'),
+    /** Limits that pause the simulation when reached (raiseBudget lifts them); a branch over its own is pruned. */
+    budgets: BudgetsSchema.optional(),
     /** Who started it (from the gateway's auth); recorded, not trusted for anything else. */
     startedBy: z.string().max(200).optional(),
     /** The tenant that owns it: only its callers may see or control it. */
@@ -334,6 +343,10 @@ export interface RoundInput {
   branch?: string;
   /** The round was begun by an earlier child that handed over while paused: its steps are not run again. */
   resume?: RoundPartial;
+  /** false: the agents call their model even for a step answered before (reuse off). */
+  reuse?: boolean;
+  /** The simulation has budgets: their limits, what was spent before this round, and when it started. */
+  budget?: { limits: Budgets; before: SpendSoFar; simulationStartedAt: string };
 }
 
 /**
@@ -556,6 +569,8 @@ export interface SimulationStatus {
   eventSeq: number;
   /** What it has spent so far: every round of every line and every tournament contender. */
   spend: Spend;
+  /** Its budgets now (as started, then as raiseBudget changed them), what each role spent, and the changes. */
+  budgets?: { limits: Budgets; byRole: SpendSoFar['byRole']; changes: BudgetChange[] };
   /**
    * Only in a control's answer, which is kept in the workflow's history with every control: how
    * many of the oldest scores, overrides and branch records it leaves out (it lists the newest

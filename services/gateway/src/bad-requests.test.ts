@@ -454,6 +454,7 @@ describe('bad requests', () => {
           scores: [],
           latestHypothesis: null,
           eventSeq: 0,
+          spend: null,
           state: other.state === 'completed' ? 'running' : other.state,
         },
         total: list.total,

@@ -25,6 +25,11 @@ const status = {
 /** A request each control accepts, and what the client is then asked (besides `by`). */
 const EXAMPLES: Record<ControlName, { path: string; body: unknown; request: Record<string, unknown> }> = {
   pause: { path: '/pause', body: {}, request: { at: 'now' } },
+  raiseBudget: {
+    path: '/budgets',
+    body: { budgets: { simulation: { costUsd: 0.5 } }, reason: 'worth it' },
+    request: { budgets: { simulation: { costUsd: 0.5 } }, reason: 'worth it' },
+  },
   resume: { path: '/resume', body: {}, request: {} },
   fastForward: { path: '/fast-forward', body: { toRound: 3 }, request: { toRound: 3 } },
   pauseAt: { path: '/pause-at', body: { round: 2 }, request: { round: 2 } },

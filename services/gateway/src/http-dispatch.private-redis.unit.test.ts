@@ -181,6 +181,11 @@ const DISPATCH: Record<string, Dispatch> = {
     changes: update('skipRound', { round: 3, by: 'alice', reason: 'nothing new to say' }),
     check: acknowledged,
   },
+  'POST /v1/simulations/:id/budgets': {
+    status: 200,
+    changes: update('raiseBudget', { budgets: { simulation: { costUsd: 2 } }, by: 'alice', reason: 'worth it' }),
+    check: acknowledged,
+  },
   // The control registry as data: nothing is asked of Temporal.
   'GET /v1/controls': {
     status: 200,

@@ -410,6 +410,11 @@ const SCHEMA_CASES: Record<string, (vary: Vary) => Refusal[]> = {
     return [
       bad('a Last-Event-ID that is no number', lastEventId('soon'), /headers\.last-event-id/),
       bad('a negative Last-Event-ID', lastEventId('-1'), /headers\.last-event-id/),
+      bad(
+        'tokens that is not true or false',
+        { method: 'GET', url: sim('/events?tokens=maybe') },
+        /querystring\.tokens: tokens: expected true or false/,
+      ),
     ];
   },
   'GET /v1/simulations/:id/verify': ({ url }) => [
@@ -505,6 +510,26 @@ const SCHEMA_CASES: Record<string, (vary: Vary) => Refusal[]> = {
     bad('round 0', body({ round: 0 }), /body\.round: rounds are numbered from 1/),
     bad('a round as text', body({ round: 'two' }), /body\.round/),
     bad('a reason past 500 characters', body({ round: 3, reason: 'x'.repeat(501) }), /body\.reason/),
+  ],
+  'POST /v1/simulations/:id/budgets': ({ body }) => [
+    bad('no budgets', body({}), /body\.budgets/),
+    bad('no limit named', body({ budgets: {} }), /body\.budgets: name at least one limit to set/),
+    bad(
+      'a limit of 0',
+      body({ budgets: { simulation: { costUsd: 0 } } }),
+      /budgets\.simulation\.costUsd: a limit must be above 0/,
+    ),
+    bad(
+      'tokens as a fraction',
+      body({ budgets: { roles: { critic: { tokens: 1.5 } } } }),
+      /budgets\.roles\.critic\.tokens/,
+    ),
+    bad(
+      'a role that does not exist',
+      body({ budgets: { roles: { judge: { tokens: 5 } } } }),
+      /Unrecognized key: "judge"/,
+    ),
+    bad('wall time for a branch', body({ budgets: { branch: { wallMs: 1000 } } }), /Unrecognized key: "wallMs"/),
   ],
   'POST /v1/simulations/:id/cancel': ({ body }) => [
     bad('a field cancel does not take', body({ now: true }), /Unrecognized key: "now"/),

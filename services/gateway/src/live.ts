@@ -15,7 +15,7 @@
 // last+1, last+2, … — reads are serialized, so each seq is sent once and in order. A gap is held
 // until it fills, or skipped once it has lasted gapTimeoutMs (an event that was never recorded,
 // e.g. of a terminated run), so the stream never stalls forever.
-import { redisKeys, type LiveUpdate } from '@kunlun/contracts';
+import { redisKeys, TokenDeltaSchema, type LiveUpdate, type TokenDelta } from '@kunlun/contracts';
 import type { RedisClient } from '@kunlun/infra';
 import { Cluster } from 'ioredis';
 
@@ -33,20 +33,24 @@ function activeClusterSubscriber(cluster: Cluster): unknown {
 /** Told that something may have been recorded: a message on the channel, or a resync after a reconnect. */
 export type Doorbell = (reason: 'message' | 'resync') => void;
 
-interface Channel {
-  listeners: Set<Doorbell>;
+interface Channel<L = Doorbell> {
+  listeners: Set<L>;
   /** Settles when Redis confirmed the subscription. */
   subscribed: Promise<unknown>;
 }
 
 export class LiveHub {
   private readonly channels = new Map<string, Channel>();
+  /** Token channels (redisKeys.tokens): their messages are handed over, not rung (nothing is logged to read back). */
+  private readonly tokenChannels = new Map<string, Channel<(message: string) => void>>();
 
   constructor(private readonly subscriber: RedisClient) {
     if (subscriber instanceof Cluster) this.watchClusterSubscriber(subscriber);
-    subscriber.on('message', (channel: string) => {
+    subscriber.on('message', (channel: string, message: string) => {
       const c = this.channels.get(channel);
       if (c) for (const l of c.listeners) l('message');
+      const t = this.tokenChannels.get(channel);
+      if (t) for (const l of t.listeners) l(message);
     });
     // Dropped: whatever is published until the resubscription is lost; read what is there now.
     subscriber.on('reconnecting', () => this.resyncAll());
@@ -54,7 +58,7 @@ export class LiveHub {
     // them (ours go after its own on the same connection), anything recorded from then on rings,
     // and a read of the log covers everything before.
     subscriber.on('ready', () => {
-      const names = [...this.channels.keys()];
+      const names = [...this.channels.keys(), ...this.tokenChannels.keys()];
       if (names.length === 0) return;
       this.subscriber.subscribe(...names).then(
         () => this.resyncAll(),
@@ -64,19 +68,30 @@ export class LiveHub {
   }
 
   /** Subscribes; resolves once Redis confirmed, so nothing recorded afterwards goes without a ring. */
-  async subscribe(simulationId: string, listener: Doorbell): Promise<() => Promise<void>> {
-    const name = redisKeys.live(simulationId);
-    let c = this.channels.get(name);
+  subscribe(simulationId: string, listener: Doorbell): Promise<() => Promise<void>> {
+    return this.attach(this.channels, redisKeys.live(simulationId), listener);
+  }
+
+  /**
+   * The simulation's streamed tokens, as published (best effort: what is published while the
+   * connection is down is lost; the step's result comes through the events anyway).
+   */
+  subscribeTokens(simulationId: string, listener: (message: string) => void): Promise<() => Promise<void>> {
+    return this.attach(this.tokenChannels, redisKeys.tokens(simulationId), listener);
+  }
+
+  private async attach<L>(channels: Map<string, Channel<L>>, name: string, listener: L): Promise<() => Promise<void>> {
+    let c = channels.get(name);
     if (!c) {
       c = { listeners: new Set(), subscribed: this.subscriber.subscribe(name) };
-      this.channels.set(name, c);
+      channels.set(name, c);
     }
     const channel = c;
     channel.listeners.add(listener);
     const unsubscribe = async () => {
       channel.listeners.delete(listener);
-      if (channel.listeners.size === 0 && this.channels.get(name) === channel) {
-        this.channels.delete(name);
+      if (channel.listeners.size === 0 && channels.get(name) === channel) {
+        channels.delete(name);
         await this.subscriber.unsubscribe(name);
       }
     };
@@ -246,4 +261,16 @@ export class OrderedEventStream {
     if (this.gapTimer) clearTimeout(this.gapTimer);
     this.gapTimer = null;
   }
+}
+
+/** A token channel's message, if it is a valid delta of this simulation (anything else is dropped). */
+export function tokenDelta(message: string, simulationId: string): TokenDelta | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  const parsed = TokenDeltaSchema.safeParse(data);
+  return parsed.success && parsed.data.simulationId === simulationId ? parsed.data : null;
 }

@@ -32,6 +32,8 @@ export const CreateSimulationBody = z
     approval: input.approval,
     branching: input.branching,
     startPaused: input.startPaused,
+    reuse: input.reuse,
+    budgets: input.budgets,
   })
   .strict();
 
@@ -54,6 +56,10 @@ export const RoundsQuery = z
 
 /** Routes that take no body, or `{}` (cancel, admin's); terminate's may say why. */
 export const EmptyBody = z.object({}).strict();
+/** GET …/events: `tokens=false` leaves out the agents' streamed tokens (events only). */
+export const EventsQuery = z
+  .object({ tokens: z.enum(['true', 'false'], { message: 'tokens: expected true or false' }).optional() })
+  .strict();
 export const TerminateBody = z.object({ reason: z.string().max(500).optional() }).strict();
 /** One line of the lineage tree (see lineageTree in @kunlun/contracts); nested lines under children. */
 const LineageLineSchema = z.looseObject({

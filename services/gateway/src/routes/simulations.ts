@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { principalOf } from '../auth.js';
 import { ApiError, ErrorBodySchema, notFound } from '../errors.js';
 import { jsonWithPublicIds, withPublicIds, type SimulationResolver } from '../simulation-ref.js';
-import { OrderedEventStream, sseDefaults, type LiveHub, type SseOptions } from '../live.js';
+import { OrderedEventStream, sseDefaults, tokenDelta, type LiveHub, type SseOptions } from '../live.js';
 import type { ReadModel } from '../read-model.js';
 import type { ClaimedTexts } from '../claimed-texts.js';
 import {
@@ -24,6 +24,7 @@ import {
   CreatedResponse,
   CreateSimulationBody,
   EmptyBody,
+  EventsQuery,
   ListQuery,
   ListResponse,
   OkResponse,
@@ -223,6 +224,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
         'Server-sent events: one per simulation event (id = event seq); reconnect with Last-Event-ID to miss nothing',
       params: SimulationIdParams,
       headers: z.object({ 'last-event-id': z.coerce.number().int().min(0).optional() }).loose(),
+      querystring: EventsQuery,
       response: {},
     },
     handler: async (req, reply) => {
@@ -239,7 +241,8 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
             : `you have ${sse.maxStreamsPerCaller} event streams open, the most one caller may (SSE_MAX_STREAMS_PER_CALLER); close one`,
         );
       }
-      await streamEvents(req, reply, Number(req.headers['last-event-id'] ?? 0), caller, sse);
+      const tokens = req.query.tokens !== 'false';
+      await streamEvents(req, reply, Number(req.headers['last-event-id'] ?? 0), caller, sse, tokens);
     },
   });
 
@@ -259,6 +262,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
     after: number,
     caller: string,
     sse: SseOptions,
+    tokens: boolean,
   ): Promise<void> {
     const ref = req.simulation;
     const id = ref.id;
@@ -305,6 +309,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       onSkip: (from, to) => req.log.warn({ simulationId: id, from, to }, 'SSE: skipped seqs that were never recorded'),
     });
     let unsubscribe: (() => Promise<void>) | null = null;
+    let unsubscribeTokens: (() => Promise<void>) | null = null;
     let ping: NodeJS.Timeout | undefined;
     let closed = false;
     // No stream lives for ever: the client reconnects with Last-Event-ID and misses nothing.
@@ -327,6 +332,7 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       clearInterval(ping);
       clearTimeout(lifetime);
       unsubscribe?.().catch((err: unknown) => req.log.warn({ err, simulationId: id }, 'SSE: unsubscribe failed'));
+      unsubscribeTokens?.().catch((err: unknown) => req.log.warn({ err, simulationId: id }, 'SSE: unsubscribe failed'));
     };
     const end = () => {
       close();
@@ -356,6 +362,22 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       );
       end();
       return;
+    }
+    if (tokens) {
+      // Tokens are live only (no id, never replayed): dropped while the client is behind, so a
+      // slow reader gets every event but not every token.
+      const off = await live
+        .subscribeTokens(id, (message) => {
+          if (closed || res.writableNeedDrain) return;
+          const delta = tokenDelta(message, id);
+          if (delta) write(`event: token\ndata: ${JSON.stringify(withPublicIds(ref, delta))}\n\n`);
+        })
+        .catch((err: unknown) => {
+          req.log.warn({ err, simulationId: id }, 'SSE: subscribing to tokens failed; the stream carries events only');
+          return null;
+        });
+      if (closed) await off?.().catch(() => undefined);
+      else unsubscribeTokens = off;
     }
     await stream.start();
     write(': connected\n\n');

@@ -109,7 +109,7 @@ export const ROUTES: Record<string, RouteSpec> = {
   'GET /v1/simulations/:id/report': { role: 'viewer', accepted: { method: 'GET', url: on('/report') } },
   'GET /v1/simulations/:id/events': {
     role: 'viewer',
-    accepted: { method: 'GET', url: on('/events'), headers: { 'last-event-id': '0' } },
+    accepted: { method: 'GET', url: on('/events?tokens=false'), headers: { 'last-event-id': '0' } },
   },
   'GET /v1/simulations/:id/verify': { role: 'operator', accepted: { method: 'GET', url: on('/verify?settleMs=0') } },
   'POST /v1/simulations/:id/pause': {
@@ -152,6 +152,10 @@ export const ROUTES: Record<string, RouteSpec> = {
   'POST /v1/simulations/:id/skip-round': {
     role: 'operator',
     accepted: post(on('/skip-round'), { round: 3, reason: 'nothing new to say' }),
+  },
+  'POST /v1/simulations/:id/budgets': {
+    role: 'operator',
+    accepted: post(on('/budgets'), { budgets: { simulation: { costUsd: 2 } }, reason: 'worth it' }),
   },
   'GET /v1/controls': { role: 'viewer', accepted: { method: 'GET', url: '/v1/controls' } },
   'POST /v1/simulations/:id/cancel': { role: 'operator', accepted: post(on('/cancel'), {}) },

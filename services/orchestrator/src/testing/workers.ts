@@ -5,9 +5,9 @@ import {
   agentEnv,
   createAgentWorker,
   createLlmMetrics,
-  tokenSinkFromEnv,
+  llmSidecarsFromEnv,
   type AgentEnv,
-  type TokenSink,
+  type LlmSidecars,
 } from '@kunlun/agents';
 import { createBlobStore } from '@kunlun/blobs';
 import { stackBlobEnv } from '@kunlun/blobs/testing';
@@ -119,11 +119,18 @@ export async function startTestWorkers(
   const blobs = createBlobStore(loadConfig(blobEnv, stackBlobEnv));
 
   const workers: Worker[] = [];
-  const tokenSinks: TokenSink[] = [];
-  const sinkFor = (config: AgentEnv) => {
-    const sink = tokenSinkFromEnv(config, logger);
-    if (sink) tokenSinks.push(sink);
-    return sink;
+  // Agents publish streamed tokens into the Redis the run's read model is in (the gateway's).
+  const agentRedisEnv: Record<string, string> = options.readModel
+    ? {
+        REDIS_URL: options.readModel.url,
+        ...(options.readModel.clusterNodes ? { REDIS_CLUSTER_NODES: options.readModel.clusterNodes.join(',') } : {}),
+      }
+    : {};
+  const sidecars: LlmSidecars[] = [];
+  const sidecarsFor = (config: AgentEnv) => (check: Parameters<typeof llmSidecarsFromEnv>[2]) => {
+    const s = llmSidecarsFromEnv(config, logger, check);
+    sidecars.push(s);
+    return s;
   };
   if (options.orchestrator !== false)
     workers.push(
@@ -137,27 +144,27 @@ export async function startTestWorkers(
       }),
     );
   for (const role of options.agents === false ? [] : AGENT_ROLES) {
-    const config = loadConfig(agentEnv, { ...stackBlobEnv, ...(options.agentEnv?.[role] ?? {}) });
+    const config = loadConfig(agentEnv, { ...stackBlobEnv, ...agentRedisEnv, ...(options.agentEnv?.[role] ?? {}) });
     workers.push(
       await createAgentWorker({
         role,
         pool: config.CRITIC_POOL,
         connection: native,
         namespace: stackEnv.namespace,
-        deps: agentDepsFromEnv(config, llmMetrics, sinkFor(config)),
+        deps: agentDepsFromEnv(config, llmMetrics, sidecarsFor(config)),
         metrics,
       }),
     );
   }
   for (const [pool, env] of Object.entries(options.extraCriticPools ?? {})) {
-    const config = loadConfig(agentEnv, { ...stackBlobEnv, ...env, CRITIC_POOL: pool });
+    const config = loadConfig(agentEnv, { ...stackBlobEnv, ...agentRedisEnv, ...env, CRITIC_POOL: pool });
     workers.push(
       await createAgentWorker({
         role: 'critic',
         pool,
         connection: native,
         namespace: stackEnv.namespace,
-        deps: agentDepsFromEnv(config, llmMetrics, sinkFor(config)),
+        deps: agentDepsFromEnv(config, llmMetrics, sidecarsFor(config)),
         metrics,
       }),
     );
@@ -246,7 +253,7 @@ export async function startTestWorkers(
       await own?.stop();
       await producer.disconnect();
       await blobs.close();
-      await Promise.all(tokenSinks.map((t) => t.close()));
+      await Promise.all(sidecars.map((s) => s.close()));
       await connection.close();
       await native.close();
       assert.deepEqual(divergent, [], 'simulations whose stores disagree at the end of the suite');

@@ -10,6 +10,9 @@ import type {
   RoundPartial,
   RoundSummary,
   Spend,
+  AgentRole,
+  BudgetChange,
+  Budgets,
 } from '@kunlun/contracts';
 
 /** A round planned as a tournament of branches. */
@@ -56,4 +59,8 @@ export interface CarriedState {
   partialRound?: RoundPartial;
   /** What the simulation spent so far (absent in states carried before spend was kept). */
   spend?: Spend;
+  spendByRole?: Partial<Record<AgentRole, Spend>>;
+  /** The budget limits as raiseBudget left them, and its changes. */
+  budgets?: Budgets;
+  budgetChanges?: BudgetChange[];
 }

@@ -4,6 +4,8 @@
 import {
   AgentParamsPatchSchema,
   approvalDecisionSignal,
+  budgetChanges,
+  mergeBudgets,
   type ApprovalDecision,
   type ControlAck,
   type ControlName,
@@ -22,6 +24,7 @@ import {
   validatePauseAt,
   validateResume,
   validateRevert,
+  validateRaiseBudget,
   validateSkipRound,
   type ControlView,
 } from './control-rules.js';
@@ -239,6 +242,27 @@ export const CONTROL_HANDLERS: { [N in ControlName]: ControlHandler<N> } = {
       if (dropped) run.pauseAtRound = null;
       const note = dropped ? `; the pause after round ${req.round} is dropped` : '';
       return run.ack(true, `round ${req.round} will be recorded as skipped when its turn comes${note}`);
+    },
+  },
+  raiseBudget: {
+    rule: validateRaiseBudget,
+    apply: async (run, req) => {
+      const before = run.budgets;
+      const after = mergeBudgets(before, req.budgets);
+      const changes = budgetChanges(before, after);
+      if (changes.length === 0) return run.ack(false, 'the budgets already have these limits');
+      run.budgets = after;
+      run.budgetChanges.push({
+        id: run.budgetChanges.length + 1,
+        at: run.now(),
+        ...(req.by ? { by: req.by } : {}),
+        ...(req.reason ? { reason: req.reason } : {}),
+        changes,
+        budgets: after,
+      });
+      await run.syncChildren(); // a round held by its budget checks the new limits when resumed
+      const held = run.pause?.reason.startsWith('budget:') ? '; resume to continue' : '';
+      return run.ack(true, `budget ${changes.join(', ')}${held}`);
     },
   },
 };

@@ -18,6 +18,7 @@ import {
   type OverrideRecord,
   type RevertOverrideRequest,
   type SkipRoundRequest,
+  type RaiseBudgetRequest,
   jsonBytes,
   MAX_BACKTRACKS,
   MAX_TOURNAMENTS,
@@ -247,4 +248,11 @@ export function validateSkipRound(v: ControlView, req: SkipRoundRequest): void {
   if (v.plannedSkipRounds?.includes(req.round)) throw new Error(`round ${req.round} is already marked to be skipped`);
   if (v.fastForwardTo != null && req.round < v.fastForwardTo)
     throw new Error(`round ${req.round} is already skipped by the fast-forward to round ${v.fastForwardTo}`);
+}
+
+export function validateRaiseBudget(v: ControlView, req: RaiseBudgetRequest): void {
+  assertLive(v, req);
+  assertNotFinishing(v);
+  assertReason(req);
+  assertBy(req);
 }

@@ -50,3 +50,6 @@ export const HAND_OVER_MID_ROUND_PATCH = 'hand-over-mid-round-v1';
  * (updates always do: their validators do not replay). Asked only when the trail is full.
  */
 export const OVERRIDE_TRAIL_CAP_PATCH = 'override-trail-cap-v1';
+
+/** Budgets: a limit reached pauses the simulation between rounds (only simulations started with budgets). */
+export const BUDGETS_PATCH = 'budgets-v1';

@@ -3,12 +3,20 @@
 import { roundProgressSignal, type RoundProgress } from '@kunlun/contracts';
 import { setHandler } from '@temporalio/workflow';
 import { recorded } from './approval.js';
-import { orchestrator, publishDecided } from './publish.js';
+import { enterPause, orchestrator, publishDecided } from './publish.js';
 import type { SimulationRun } from './simulation-run.js';
 
 async function onProgress(run: SimulationRun, p: RoundProgress): Promise<void> {
   // A late signal of a round an earlier backtrack abandoned (same number, older line) is not news.
   if (p.round !== run.round || (p.generation !== undefined && p.generation !== run.generation)) return;
+  if (p.budget) {
+    // A round (or a contender) reached a budget before a step: the simulation pauses with the reason.
+    if (!run.pause) {
+      await enterPause(run, p.budget);
+      await run.syncChildren();
+    }
+    return;
+  }
   if (p.decided) {
     run.childDecided = { round: p.round, decided: p.decided };
     if (run.pendingApproval?.round === p.round) {

@@ -24,6 +24,12 @@ import {
   type RoundResult,
   type RoundStep,
   previewOf,
+  addByRole,
+  addSpend,
+  branchBudgetReached,
+  BUDGET_EXCEEDED,
+  budgetReached,
+  roleUsages,
   spendOfSteps,
   usagesOf,
   withoutFull,
@@ -69,9 +75,11 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
   let paused = input.paused;
   let agents = input.agents;
   let handOverAsked = false;
+  let limits = input.budget?.limits;
   setHandler(roundControlSignal, (msg) => {
     paused = msg.paused;
     agents = msg.agents;
+    if (msg.budgets) limits = msg.budgets;
     if (msg.handOver) handOverAsked = true;
   });
   /** Holds while paused; hands over instead once the parent asked for it (it asks only while held). */
@@ -96,10 +104,53 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
   };
   const queue = (role: AgentRole) => agentActivityOptions(agentTaskQueue(role), timeouts);
   /** What every agent call is told besides its inputs (a contender's tokens carry its label). */
-  const call = { simulationId, round, ...(branch ? { branch } : {}) };
+  const call = {
+    simulationId,
+    round,
+    ...(branch ? { branch } : {}),
+    ...(input.reuse === false ? { reuse: false } : {}),
+  };
 
-  /** Holds while paused, tells the parent, then runs the step. */
+  /**
+   * Before a step, with budgets: a contender over its branch budget is pruned (fails, saying why
+   * and what it spent); a simulation or role limit reached holds the round and pauses the
+   * simulation with the reason, until a resume (after raiseBudget) finds it no longer reached.
+   */
+  async function withinBudget(name: RoundStep): Promise<void> {
+    const budget = input.budget;
+    if (!budget || !limits) return;
+    for (;;) {
+      const own = roleUsages(done);
+      const ownSpend = spendOfSteps(own.map(([, u]) => u));
+      const pruned = branch ? branchBudgetReached(limits, ownSpend) : null;
+      if (pruned)
+        throw ApplicationFailure.create({
+          type: BUDGET_EXCEEDED,
+          nonRetryable: true,
+          message: pruned,
+          details: [{ spend: ownSpend, byRole: own }],
+        });
+      const reason = budgetReached(
+        limits,
+        { total: addSpend(budget.before.total, ownSpend), byRole: addByRole(budget.before.byRole, own) },
+        Date.now() - Date.parse(budget.simulationStartedAt),
+      );
+      if (!reason) return;
+      paused = true; // held from now on; the parent's resume lifts it
+      await parent?.signal(roundProgressSignal, {
+        round,
+        step: name,
+        budget: reason,
+        ...line,
+        ...(branch ? { branch } : {}),
+      });
+      await holdWhilePaused();
+    }
+  }
+
+  /** Holds while paused (or over budget), tells the parent, then runs the step. */
   async function step<T>(name: RoundStep, run: () => Promise<T>): Promise<T> {
+    await withinBudget(name);
     await holdWhilePaused();
     done.step = name;
     const told = parent?.signal(roundProgressSignal, { round, step: name, ...line, ...(branch ? { branch } : {}) });

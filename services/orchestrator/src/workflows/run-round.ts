@@ -27,6 +27,17 @@ export function roundInput(run: SimulationRun, agents: AgentSpec[], context: Rou
     approval: input.approval,
     paused: run.pause !== null,
     ...(run.generation ? { generation: run.generation } : {}),
+    // Parsed from a recorded input without the field: today's default (on).
+    ...(input.reuse === 'off' ? { reuse: false } : {}),
+    ...(run.budgets
+      ? {
+          budget: {
+            limits: run.budgets,
+            before: { total: run.spend, byRole: run.spendByRole },
+            simulationStartedAt: run.startedAt.toISOString(),
+          },
+        }
+      : {}),
   };
 }
 

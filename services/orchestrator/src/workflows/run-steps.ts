@@ -5,6 +5,7 @@
 // the running histories (an async helper here reordered commands and broke their replay).
 import {
   describeFailure,
+  roleUsages,
   forksOf,
   type FinalReport,
   type RoundResult,
@@ -102,7 +103,7 @@ export function recordRound(run: SimulationRun, result: RoundResult): Promise<un
   run.roundRunning = false;
   run.step = null;
   run.pendingApproval = null;
-  run.addSpend(roundSpend(result));
+  run.addSpend(roundSpend(result), roleUsages(result));
   run.log.record(result);
   run.latestHypothesis = result.hypothesis.text;
   const completedEvent = run.event('round.completed', run.round, result);

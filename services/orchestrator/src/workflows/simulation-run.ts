@@ -27,8 +27,14 @@ import {
   type SimulationState,
   type SimulationStatus,
   type Spend,
+  type AgentRole,
+  type BudgetChange,
+  type Budgets,
+  type StepUsage,
   NO_SPEND,
+  addByRole,
   addSpend,
+  budgetReached,
 } from '@kunlun/contracts';
 import { upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { ControlView } from './control-rules.js';
@@ -67,6 +73,11 @@ export class SimulationRun {
   partialRound: RoundPartial | null;
   /** Every round child's spend so far (main line, abandoned lines, tournament contenders). */
   spend: Spend;
+  /** The same by agent role (for role budgets). */
+  spendByRole: Partial<Record<AgentRole, Spend>>;
+  /** The budget limits now (null: none), and how raiseBudget changed them. */
+  budgets: Budgets | null;
+  readonly budgetChanges: BudgetChange[];
   // ---- this run only --------------------------------------------------------------------------
   roundRunning = false;
   step: RoundStep | null = null;
@@ -118,6 +129,9 @@ export class SimulationRun {
     this.eventSeq = carried?.eventSeq ?? 0;
     this.partialRound = carried?.partialRound ?? null;
     this.spend = carried?.spend ?? { ...NO_SPEND };
+    this.spendByRole = carried?.spendByRole ?? {};
+    this.budgets = carried ? (carried.budgets ?? null) : (input.budgets ?? null);
+    this.budgetChanges = carried?.budgetChanges ?? [];
     if (this.partialRound) {
       // Still in the middle of that round, as the run before said (status, control rules).
       this.round = carried!.nextRound;
@@ -166,6 +180,9 @@ export class SimulationRun {
       ...(this.skips.length ? { plannedSkips: this.skips } : {}),
       eventSeq: this.eventSeq,
       spend: this.spend,
+      ...(this.budgets
+        ? { budgets: { limits: this.budgets, byRole: this.spendByRole, changes: this.budgetChanges } }
+        : {}),
     };
   }
 
@@ -213,6 +230,9 @@ export class SimulationRun {
       ...(lastCritiques ? { lastCritiques } : {}),
       ...(this.partialRound ? { partialRound: this.partialRound } : {}),
       spend: this.spend,
+      ...(Object.keys(this.spendByRole).length ? { spendByRole: this.spendByRole } : {}),
+      ...(this.budgets ? { budgets: this.budgets } : {}),
+      ...(this.budgetChanges.length ? { budgetChanges: this.budgetChanges } : {}),
     };
   }
 
@@ -244,8 +264,19 @@ export class SimulationRun {
   }
 
   /** A round child finished: what it spent counts, whatever becomes of its round. */
-  addSpend(spend: Spend | undefined): void {
+  addSpend(spend: Spend | undefined, byRole: Array<[AgentRole, StepUsage | undefined]> = []): void {
     if (spend) this.spend = addSpend(this.spend, spend);
+    if (this.budgets && byRole.length) this.spendByRole = addByRole(this.spendByRole, byRole);
+  }
+
+  /** The pause reason of a budget limit reached now, or null (no budgets, or none reached). */
+  budgetReached(): string | null {
+    if (!this.budgets) return null;
+    return budgetReached(
+      this.budgets,
+      { total: this.spend, byRole: this.spendByRole },
+      Date.now() - this.startedAt.getTime(),
+    );
   }
 
   ack(changed: boolean, message: string): ControlAck {
@@ -259,6 +290,10 @@ export class SimulationRun {
   /** The running round children learn the pause state and the agents' params. */
   syncChildren(): Promise<void> {
     // Read for each child as it is signalled: a control handled meanwhile applies to the rest.
-    return this.children.sync(() => ({ paused: this.pause !== null, agents: this.agents }));
+    return this.children.sync(() => ({
+      paused: this.pause !== null,
+      agents: this.agents,
+      ...(this.budgets ? { budgets: this.budgets } : {}),
+    }));
   }
 }

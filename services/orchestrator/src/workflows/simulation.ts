@@ -17,6 +17,7 @@ import * as wf from '@temporalio/workflow';
 import { applyBacktrack } from './backtrack.js';
 import {
   BOUNDARY_PAUSE_PATCH,
+  BUDGETS_PATCH,
   CONTINUE_AS_NEW_NOT_FAILED_PATCH,
   FINAL_HOLD_HANDS_OVER_PATCH,
   HAND_OVER_AFTER_CONTROLS_PATCH,
@@ -102,6 +103,12 @@ export async function simulationWorkflow(rawInput: SimulationInput, carried?: Ca
       if (!resumingRound && run.pauseAtRoundBoundary && wf.patched(BOUNDARY_PAUSE_PATCH)) {
         run.pauseAtRoundBoundary = false;
         await enterPause(run, `paused at the boundary before round ${next}`);
+        continue;
+      }
+      // Budgets pause, never fail: a limit reached between rounds holds the simulation with the reason.
+      const overBudget = resumingRound ? null : run.budgetReached();
+      if (overBudget && wf.patched(BUDGETS_PATCH)) {
+        await enterPause(run, overBudget);
         continue;
       }
       if (!resumingRound && step.isSkipped(run, next)) {

@@ -13,6 +13,12 @@ import {
   type EvaluatorActivities,
   type FailureDescription,
   type RoundResult,
+  type AgentRole,
+  type Spend,
+  type StepUsage,
+  BUDGET_EXCEEDED,
+  NO_SPEND,
+  roleUsages,
 } from '@kunlun/contracts';
 import {
   ApplicationFailure,
@@ -105,12 +111,37 @@ async function approveWinner(
   return { ...winner, approval, hypothesis, evaluation };
 }
 
+interface Contender {
+  variant: BranchVariant;
+  result: RoundResult | null;
+  failure: FailureDescription | null;
+  /** Pruned before a step by its branch budget: why, and what it had spent. */
+  overBudget: BranchOverBudget | null;
+}
+
+interface BranchOverBudget {
+  reason: string;
+  spend: Spend;
+  byRole: Array<[AgentRole, StepUsage | undefined]>;
+}
+
+/** The branch-budget failure a contender's round ended with, if that is how it ended. */
+function overBudgetOf(err: unknown): BranchOverBudget | null {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    if (e instanceof ApplicationFailure && e.type === BUDGET_EXCEEDED) {
+      const d = (e.details?.[0] ?? {}) as Partial<BranchOverBudget>;
+      return { reason: e.message, spend: d.spend ?? { ...NO_SPEND }, byRole: d.byRole ?? [] };
+    }
+  }
+  return null;
+}
+
 /** The contenders' records: who won, who was pruned, who failed, and why. */
 function branchRecords(
   run: SimulationRun,
   t: PlannedTournament,
-  contenders: Array<{ variant: BranchVariant; result: RoundResult | null; failure: FailureDescription | null }>,
-  best: { variant: BranchVariant; result: RoundResult | null },
+  contenders: Contender[],
+  best: Contender,
 ): BranchRecord[] {
   const { round, generation } = run;
   const top = best.result!.evaluation.score;
@@ -123,14 +154,16 @@ function branchRecords(
     label: c.variant.label,
     overrides: c.variant.overrides,
     rounds: c.result ? [summarise(c.result)] : [],
-    ...(c.result ? { spend: roundSpend(c.result) } : {}),
-    outcome: c === best ? 'won' : c.result ? 'pruned' : 'failed',
+    ...(c.result ? { spend: roundSpend(c.result) } : c.overBudget ? { spend: c.overBudget.spend } : {}),
+    outcome: c === best ? 'won' : c.result || c.overBudget ? 'pruned' : 'failed',
     reason:
       c === best
         ? `highest score ${top} of ${contenders.length} branches`
         : c.result
           ? `score ${c.result.evaluation.score} < ${top} of ${best.variant.label}`
-          : `failed: ${describeFailure(c.failure!)}`,
+          : c.overBudget
+            ? c.overBudget.reason
+            : `failed: ${describeFailure(c.failure!)}`,
     at,
     ...(t.by ? { by: t.by } : {}),
   }));
@@ -169,8 +202,9 @@ export async function runTournament(run: SimulationRun, t: PlannedTournament): P
             agents: withOverrides(run.agents, variant.overrides),
           })
         : null;
+    const overBudget = s.status === 'rejected' ? overBudgetOf(s.reason) : null;
     // Contenders are never asked to hand over (run-round.ts): each result is a finished round.
-    return { variant, result: s.status === 'fulfilled' ? (s.value as RoundResult) : null, failure };
+    return { variant, result: s.status === 'fulfilled' ? (s.value as RoundResult) : null, failure, overBudget };
   });
   // Stable sort: on equal scores the branch listed first wins.
   const best = contenders
@@ -193,7 +227,10 @@ export async function runTournament(run: SimulationRun, t: PlannedTournament): P
   const records = branchRecords(run, t, contenders, best);
   run.branches.push(...records);
   // The winner's spend counts with its round (recordRound); the others' count now.
-  for (const c of contenders) if (c !== best && c.result) run.addSpend(roundSpend(c.result));
+  for (const c of contenders) {
+    if (c !== best && c.result) run.addSpend(roundSpend(c.result), roleUsages(c.result));
+    if (c.overBudget) run.addSpend(c.overBudget.spend, c.overBudget.byRole);
+  }
   run.tournaments = run.tournaments.filter((p) => p.round !== round);
   // The approval policy applies to the winner, as to any round (its critiques decide for 'severity').
   // Histories from before that rule (no checkpoint over a winner) replay without it. Those recorded
