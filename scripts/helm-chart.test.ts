@@ -390,7 +390,11 @@ describe('helm chart kunlun-mirror', () => {
     assert.ok(!('TEMPORAL_ADDRESS' in recorder) && recorder.KAFKA_SASL_PASSWORD === 'kafka-secret-password');
     const analyzer = resolveEnv(named(ms, 'Deployment', 'kunlun-mirror-agent-analyzer'), ms);
     assert.equal(analyzer.LLM_API_KEY, 'sk-test-only');
-    assert.ok(!('REDIS_URL' in analyzer) && !('KAFKA_BROKERS' in analyzer), 'agents get only Temporal settings');
+    assert.ok(!('KAFKA_BROKERS' in analyzer), 'agents do not use Kafka');
+    // On an LLM, agents stream tokens to Redis pub/sub (and keep reuse records there without a blob store).
+    assert.equal(analyzer.REDIS_URL, env.REDIS_URL);
+    assert.equal(analyzer.LLM_STREAM, 'true');
+    assert.deepEqual(JSON.parse(analyzer.LLM_PRICES!), { 'house-model': { prompt: 0.5, completion: 1.5 } });
     assert.equal(
       named(ms, 'Deployment', 'kunlun-mirror-agent-evaluator').spec.replicas,
       3,

@@ -87,10 +87,23 @@ function llmCall(deps: AgentDeps, role: AgentRole, input: Call): LlmCall {
   };
 }
 
-/** A recorded answer for the key; a store that cannot answer is a miss (the model is called). */
+/** How long a reuse lookup or write may take before it counts as a miss (a slow store must not stall steps). */
+const REUSE_STORE_TIMEOUT_MS = 3_000;
+function timeBound<T>(call: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} took over ${REUSE_STORE_TIMEOUT_MS} ms`)),
+      REUSE_STORE_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([call, late]).finally(() => clearTimeout(timer));
+}
+
+/** A recorded answer for the key; a store that cannot answer (in time) is a miss (the model is called). */
 async function recorded<O>(store: ReuseStore, key: string): Promise<(O & { usage: StepUsage }) | undefined> {
   try {
-    const text = await store.get(key);
+    const text = await timeBound(store.get(key), 'the reuse lookup');
     return text === undefined ? undefined : reusedOutput<O>(text);
   } catch (err) {
     Context.current().log.warn('reuse store lookup failed; calling the model', { error: (err as Error).message });
@@ -101,7 +114,7 @@ async function recorded<O>(store: ReuseStore, key: string): Promise<(O & { usage
 /** Keeps the answer for later steps with the same key; a store that cannot take it costs only the reuse. */
 async function record<O>(store: ReuseStore, key: string, output: O & { usage: StepUsage }): Promise<void> {
   try {
-    await store.put(key, reuseRecord(output));
+    await timeBound(store.put(key, reuseRecord(output)), 'the reuse write');
   } catch (err) {
     Context.current().log.warn('reuse store write failed; the answer will not be reused', {
       error: (err as Error).message,

@@ -201,11 +201,19 @@ async function readStream(
       parser.feed(piece);
       if (failure || done) break;
     }
+    // A last event without its blank line (the usage chunk, often) still counts.
+    if (!failure && !done) parser.reset({ consume: true });
   } finally {
     await reader.cancel().catch(() => undefined);
   }
   if (failure) throw failure;
-  out.content = out.finishReason === undefined && text === '' ? undefined : text;
+  // Cut off (a dropped connection, a proxy timeout): what came may parse, but it is not the whole answer.
+  if (!done && out.finishReason === undefined)
+    throw ApplicationFailure.create({
+      type: AgentErrorType.LlmUnavailable,
+      message: `LLM stream ended before the answer was complete (${text.length} characters, no finish_reason)`,
+    });
+  out.content = text;
   return out;
 }
 
@@ -266,6 +274,9 @@ export async function chatJson<S extends z.ZodType>(
       ...(delay !== undefined ? { nextRetryDelay: delay } : {}),
     });
   }
+  // A server that does not stream (or takes no stream_options) refuses the request: ask again plainly.
+  if (stream && response.status === 400 && /stream/i.test(body))
+    return chatJson({ ...settings, stream: false }, messages, schema, options);
   if (!response.ok) {
     throw ApplicationFailure.create({
       type: AgentErrorType.LlmRejected,

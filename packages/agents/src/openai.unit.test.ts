@@ -470,6 +470,26 @@ describe('openai provider', () => {
       await assert.rejects(run(), failsWith(AgentErrorType.LlmTruncated, true));
     });
 
+    it('a stream cut off before its end is a retryable unavailability, even if what came parses', async () => {
+      llm.handle((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`data: ${JSON.stringify({ choices: [{ delta: { content: JSON.stringify(goodAnswer) } }] })}\n\n`);
+      });
+      await assert.rejects(run(), failsWith(AgentErrorType.LlmUnavailable, false, /stream ended before the answer/));
+    });
+
+    it('a server that refuses streaming is asked again without it', async () => {
+      llm.handle((req, res) => {
+        if (req.body.stream) return void res.writeHead(400).end('{"error": "stream_options is not supported"}');
+        res.writeHead(200, { 'content-type': 'application/json' }).end(llm.completion(goodAnswer));
+      });
+      assert.equal((await run()).text, goodAnswer.critique);
+      assert.deepEqual(
+        llm.requests.map((r) => r.body.stream),
+        [true, undefined],
+      );
+    });
+
     it('LLM_STREAM off asks for one answer', async () => {
       answers(goodAnswer);
       await run(undefined, { ...deps, llm: { ...deps.llm!, stream: false } });

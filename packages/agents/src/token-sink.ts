@@ -14,12 +14,18 @@ export function redisTokenSink(redis: RedisClient, logger: Logger): TokenSink {
   let warned = false;
   return {
     publish(delta) {
-      redis.publish(redisKeys.tokens(delta.simulationId), JSON.stringify(delta)).catch((err: Error) => {
-        if (warned) return;
-        warned = true; // once per process: a Redis outage must not flood the log once per token
-        logger.warn({ err: err.message }, 'publishing streamed tokens failed; dropping them until Redis answers');
-      });
-      if (warned && redis.status === 'ready') warned = false;
+      // Not queued while Redis is away (a token published late is worthless, and a queue grows).
+      if (redis.status !== 'ready') return;
+      redis.publish(redisKeys.tokens(delta.simulationId), JSON.stringify(delta)).then(
+        () => {
+          warned = false;
+        },
+        (err: Error) => {
+          if (warned) return;
+          warned = true; // once per outage: a failing Redis must not flood the log once per token
+          logger.warn({ err: err.message }, 'publishing streamed tokens failed; dropping them until Redis answers');
+        },
+      );
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

@@ -3,7 +3,7 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const state = { current: null, stream: null, rendered: 0, lastEventId: 0 };
+const state = { current: null, stream: null, rendered: 0, lastEventId: 0, recordedRound: 0 };
 
 const keyInput = $('api-key');
 keyInput.value = localStorage.getItem('kunlun.apiKey') || '';
@@ -193,6 +193,8 @@ async function loadStatus(id) {
   $('round').textContent = s ? `${s.round} / ${s.maxRounds}` : `${sum.round || 0} / ${sum.maxRounds || '?'}`;
   $('elapsed').textContent = s ? `${Math.round(s.elapsedMs / 1000)} s` : '';
   $('latest-hypothesis').textContent = (s ? s.latestHypothesis : sum.latestHypothesis) || '—';
+  $('spend').textContent = spendText((s && s.spend) || sum.spend);
+  $('budgets').textContent = s && s.budgets ? `· budgets ${JSON.stringify(s.budgets.limits)}` : '';
   $('detail-issue').textContent = s ? s.issue : sum.issue || '';
   renderFailure((s && s.failure) || sum.failure || null);
   const pending = s && s.pendingApproval;
@@ -241,6 +243,44 @@ function changed(id, kind) {
   }, 400);
 }
 
+function spendText(sp) {
+  if (!sp) return '—';
+  const reused = sp.reusedSteps ? `, ${sp.reusedSteps} steps reused (saved $${sp.savedUsd})` : '';
+  return `$${sp.costUsd} · ${sp.promptTokens + sp.completionTokens} tokens · ${sp.calls} calls${reused}`;
+}
+
+// ---- answers streaming in: token frames (no id: live only) grow the text of each agent at work
+const inFlight = new Map();
+function showToken(t) {
+  if (t.round <= state.recordedRound) return; // a late frame of a round already in the list
+  const key = `${t.round}/${t.branch || ''}/${t.agentId}`;
+  let entry = inFlight.get(key);
+  if (!entry) {
+    const li = el('li', undefined, 'in-flight');
+    li.dataset.agent = t.agentId;
+    li.dataset.round = t.round;
+    const text = el('span', '', 'token-text');
+    li.append(el('strong', `round ${t.round} · ${t.agentId}${t.branch ? ` (${t.branch})` : ''} · ${t.step}: `), text);
+    $('in-flight').append(li);
+    entry = { li, text, attempt: t.attempt };
+    inFlight.set(key, entry);
+  }
+  // A retried call streams anew: its text replaces the failed attempt's.
+  if (t.attempt !== entry.attempt || t.seq === 0) {
+    entry.text.textContent = '';
+    entry.attempt = t.attempt;
+  }
+  entry.text.textContent += t.text;
+}
+/** A round recorded (or every round, with no number): its answers are in the rounds list now. */
+function clearInFlight(round) {
+  for (const [key, entry] of inFlight) {
+    if (round !== undefined && Number(key.split('/')[0]) > round) continue;
+    entry.li.remove();
+    inFlight.delete(key);
+  }
+}
+
 /** Server-sent events over fetch (so the token travels in a header), resuming with Last-Event-ID. */
 async function watch(id) {
   const controller = new AbortController();
@@ -266,10 +306,20 @@ async function watch(id) {
           buffer = buffer.slice(cut + 2);
           const lines = frame.split('\n');
           const idLine = lines.find((l) => l.startsWith('id: '));
+          const kind = (lines.find((l) => l.startsWith('event: ')) || '').slice(7);
+          const data = () => JSON.parse((lines.find((l) => l.startsWith('data: ')) || 'data: null').slice(6));
+          if (kind === 'token' && state.current === id) showToken(data());
           if (!idLine) continue;
           state.lastEventId = Number(idLine.slice(4));
-          const kind = (lines.find((l) => l.startsWith('event: ')) || '').slice(7);
-          if (kind === 'simulation.backtracked') await resetRounds();
+          if (kind === 'simulation.backtracked') {
+            state.recordedRound = 0;
+            await resetRounds();
+          }
+          if (kind === 'round.completed' || kind === 'round.skipped') {
+            state.recordedRound = Math.max(state.recordedRound, data().round);
+            clearInFlight(data().round);
+          }
+          if (/^simulation\.(completed|failed|cancelled|terminated)$/.test(kind)) clearInFlight();
           changed(id, kind);
         }
       }
@@ -285,6 +335,8 @@ async function open(id) {
   if (state.stream) state.stream.abort();
   state.current = id;
   state.lastEventId = 0;
+  state.recordedRound = 0;
+  clearInFlight();
   void resetRounds();
   $('detail').hidden = false;
   $('detail-title').textContent = id;

@@ -25,7 +25,7 @@ parses every pod's env with its service's config schema).
 {{- $prefixes := list -}}
 {{- if include "kunlun.usesTemporal" (dict "component" $c) }}{{ $prefixes = append $prefixes "TEMPORAL_" }}{{ end -}}
 {{- if include "kunlun.usesKafka" (dict "component" $c) }}{{ $prefixes = append $prefixes "KAFKA_" }}{{ end -}}
-{{- if include "kunlun.usesRedis" (dict "component" $c) }}{{ $prefixes = append $prefixes "REDIS_" }}{{ end -}}
+{{- if include "kunlun.usesRedis" (dict "component" $c "llm" $v.agents.llm.baseUrl) }}{{ $prefixes = append $prefixes "REDIS_" }}{{ end -}}
 {{- if include "kunlun.usesBlobs" (dict "component" $c) }}{{ $prefixes = concat $prefixes (list "BLOB_" "CLAIM_CHECK_") }}{{ end -}}
 {{- range $name := keys $config | sortAlpha }}
 {{- range $prefix := $prefixes }}
@@ -40,7 +40,7 @@ parses every pod's env with its service's config schema).
 {{- if and (include "kunlun.usesKafka" (dict "component" $c)) $v.kafka.sasl.enabled }}
 {{- include "kunlun.secretEnv" (dict "root" $root "name" "KAFKA_SASL_PASSWORD" "setting" $v.kafka.sasl.password) }}
 {{- end }}
-{{- if include "kunlun.usesRedis" (dict "component" $c) }}
+{{- if include "kunlun.usesRedis" (dict "component" $c "llm" $v.agents.llm.baseUrl) }}
 {{- include "kunlun.secretEnv" (dict "root" $root "name" "REDIS_PASSWORD" "setting" $v.redis.password) }}
 {{- /* After REDIS_USERNAME / REDIS_PASSWORD: the kubelet expands $(VAR) only from variables defined earlier. */}}
 - name: REDIS_URL
@@ -85,6 +85,12 @@ guards against other users of a shared machine (a pod runs one user).
   value: {{ .model | quote }}
 - name: LLM_TIMEOUT_MS
   value: {{ .timeoutMs | quote }}
+- name: LLM_STREAM
+  value: {{ .stream | quote }}
+{{- if .prices }}
+- name: LLM_PRICES
+  value: {{ .prices | toJson | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- include "kunlun.secretEnv" (dict "root" $root "name" "LLM_API_KEY" "setting" $v.agents.llm.apiKey) }}

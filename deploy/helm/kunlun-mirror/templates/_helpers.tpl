@@ -143,7 +143,8 @@ Every component the chart deploys, as YAML {items: [...]}; templates loop over t
 {{- define "kunlun.usesTemporal" -}}{{- if ne .component.kind "recorder" -}}true{{- end -}}{{- end -}}
 {{- /* The gateway reads the events topic for GET /v1/simulations/:id/verify (consistency check). */ -}}
 {{- define "kunlun.usesKafka" -}}{{- if or (eq .component.id "orchestrator") (eq .component.kind "recorder") (eq .component.kind "gateway") -}}true{{- end -}}{{- end -}}
-{{- define "kunlun.usesRedis" -}}{{- if or (eq .component.kind "recorder") (eq .component.kind "gateway") -}}true{{- end -}}{{- end -}}
+{{- /* Agents on an LLM publish streamed tokens to Redis pub/sub and keep reuse records there without a blob store. */ -}}
+{{- define "kunlun.usesRedis" -}}{{- if or (eq .component.kind "recorder") (eq .component.kind "gateway") (and .component.agent .llm) -}}true{{- end -}}{{- end -}}
 {{- /* Agents write large texts to the blob store, the gateway reads them. */ -}}
 {{- define "kunlun.usesBlobs" -}}{{- if or .component.agent (eq .component.kind "gateway") -}}true{{- end -}}{{- end -}}
 

@@ -34,6 +34,9 @@ import { enterPause, orchestrator, publishDecided, surely } from './publish.js';
 import { APPROVAL_ACK_PATCH } from './round.js';
 import type { SimulationRun } from './simulation-run.js';
 
+/** Budget changes kept in status (and in each control's answer). */
+const BUDGET_CHANGES_KEPT = 20;
+
 export interface ControlHandler<N extends ControlName> {
   /** The control's state rule: throws why it is refused now (see CONTROL_REFUSALS). */
   rule: (v: ControlView, req: ControlRequest<N>) => unknown;
@@ -252,8 +255,10 @@ export const CONTROL_HANDLERS: { [N in ControlName]: ControlHandler<N> } = {
       const changes = budgetChanges(before, after);
       if (changes.length === 0) return run.ack(false, 'the budgets already have these limits');
       run.budgets = after;
+      // The newest BUDGET_CHANGES_KEPT changes (each control's answer carries them into history).
+      if (run.budgetChanges.length >= BUDGET_CHANGES_KEPT) run.budgetChanges.shift();
       run.budgetChanges.push({
-        id: run.budgetChanges.length + 1,
+        id: (run.budgetChanges.at(-1)?.id ?? 0) + 1,
         at: run.now(),
         ...(req.by ? { by: req.by } : {}),
         ...(req.reason ? { reason: req.reason } : {}),

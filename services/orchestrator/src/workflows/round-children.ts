@@ -1,6 +1,6 @@
 // The round children running now: one, or a tournament's contenders (each with its own params).
 // Starting them, and telling them the pause state and params that controls changed.
-import { roundControlSignal, type AgentSpec } from '@kunlun/contracts';
+import { roundControlSignal, type AgentSpec, type Budgets } from '@kunlun/contracts';
 import { log, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { roundWorkflow } from './round.js';
 
@@ -36,11 +36,16 @@ export class RoundChildren {
     this.running = [];
   }
 
-  async sync(current: () => { paused: boolean; agents: AgentSpec[] }): Promise<void> {
+  async sync(current: () => { paused: boolean; agents: AgentSpec[]; budgets?: Budgets }): Promise<void> {
     for (const c of this.running) {
       try {
-        const { paused, agents } = current();
-        await c.handle.signal(roundControlSignal, { paused, agents: c.agentsFor(agents) });
+        const { paused, agents, budgets } = current();
+        await c.handle.signal(roundControlSignal, {
+          paused,
+          agents: c.agentsFor(agents),
+          // The limits as raiseBudget left them: a round held by its budget checks them on resume.
+          ...(budgets ? { budgets } : {}),
+        });
       } catch (err) {
         // The round may have just finished; the next round starts with the new state anyway.
         log.debug('round child not signalled', { error: String(err) });

@@ -266,7 +266,8 @@ export class SimulationRun {
   /** A round child finished: what it spent counts, whatever becomes of its round. */
   addSpend(spend: Spend | undefined, byRole: Array<[AgentRole, StepUsage | undefined]> = []): void {
     if (spend) this.spend = addSpend(this.spend, spend);
-    if (this.budgets && byRole.length) this.spendByRole = addByRole(this.spendByRole, byRole);
+    // Always, so a role budget set later by raiseBudget counts what the role spent before.
+    if (byRole.length) this.spendByRole = addByRole(this.spendByRole, byRole);
   }
 
   /** The pause reason of a budget limit reached now, or null (no budgets, or none reached). */

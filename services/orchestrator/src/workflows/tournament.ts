@@ -17,6 +17,9 @@ import {
   type Spend,
   type StepUsage,
   BUDGET_EXCEEDED,
+  addSpend,
+  spendOfSteps,
+  withoutFull,
   NO_SPEND,
   roleUsages,
 } from '@kunlun/contracts';
@@ -41,7 +44,7 @@ import { agentActivityOptions } from './call-options.js';
 import { awaitDecision } from './checkpoint.js';
 import { applyPatch } from './param-changes.js';
 import { BRANCHED_BEFORE_CHECKPOINT_PATCH, WINNER_APPROVAL_PATCH } from './patches.js';
-import { orchestrator, publishDecided, surely } from './publish.js';
+import { enterPause, orchestrator, publishDecided, surely } from './publish.js';
 import { combineFailures, describeError } from './failure-description.js';
 import { changedSince, roundInput } from './run-round.js';
 import { summarise } from '../report.js';
@@ -94,7 +97,8 @@ async function approveWinner(
   const approval = approvalRecord(d, automatic, text, run.now());
   if (approval.decision === 'rejected') return { ...winner, approval, evaluation: rejectedEvaluation(approval) };
   if (approval.decision !== 'amended' || !d.hypothesis) return { ...winner, approval };
-  const hypothesis = { ...winner.hypothesis, text: d.hypothesis };
+  // The person's text replaces the hypothesis, and with it any claim-checked whole version.
+  const hypothesis = { ...withoutFull(winner.hypothesis), text: d.hypothesis };
   run.step = 'evaluate';
   const evaluator = proxyActivities<EvaluatorActivities>(
     agentActivityOptions(agentTaskQueue('evaluator'), input.timeouts),
@@ -108,7 +112,9 @@ async function approveWinner(
     hypothesis,
     critiques: winner.critiques,
   });
-  return { ...winner, approval, hypothesis, evaluation };
+  // The winner's spend and the evaluation of the amended text: both were paid for.
+  const spend = addSpend(roundSpend(winner), spendOfSteps([evaluation.usage]));
+  return { ...winner, approval, hypothesis, evaluation, spend };
 }
 
 interface Contender {
@@ -123,6 +129,12 @@ interface BranchOverBudget {
   reason: string;
   spend: Spend;
   byRole: Array<[AgentRole, StepUsage | undefined]>;
+}
+
+/** What a contender spent, when its steps said (rounds of stub or older agents say nothing). */
+function spendOfContender(c: Contender): { spend?: Spend } {
+  const spend = c.result ? roundSpend(c.result) : c.overBudget?.spend;
+  return spend && (spend.calls > 0 || spend.reusedSteps > 0) ? { spend } : {};
 }
 
 /** The branch-budget failure a contender's round ended with, if that is how it ended. */
@@ -154,7 +166,7 @@ function branchRecords(
     label: c.variant.label,
     overrides: c.variant.overrides,
     rounds: c.result ? [summarise(c.result)] : [],
-    ...(c.result ? { spend: roundSpend(c.result) } : c.overBudget ? { spend: c.overBudget.spend } : {}),
+    ...spendOfContender(c),
     outcome: c === best ? 'won' : c.result || c.overBudget ? 'pruned' : 'failed',
     reason:
       c === best
@@ -210,6 +222,14 @@ export async function runTournament(run: SimulationRun, t: PlannedTournament): P
   const best = contenders
     .filter((c) => c.result)
     .sort((a, b) => b.result!.evaluation.score - a.result!.evaluation.score)[0];
+  if (!best?.result && contenders.every((c) => c.overBudget)) {
+    // Budgets pause, never fail: every branch reached its budget, so the tournament waits for a
+    // person (raiseBudget, then resume) and runs again from the same state.
+    for (const c of contenders) run.addSpend(c.overBudget!.spend, c.overBudget!.byRole);
+    await enterPause(run, `${contenders[0]!.overBudget!.reason}, every branch of round ${round}`);
+    await condition(() => run.pause === null);
+    return runTournament(run, t);
+  }
   if (!best?.result) {
     throw ApplicationFailure.create({
       type: 'TournamentFailed',
