@@ -51,8 +51,13 @@ describe('web page: answers streaming in', () => {
     const { simulationId } = (await res.json()) as { simulationId: string };
     s.workers.track(stored(simulationId));
     await openSignedIn(page, s.baseUrl, KEYS.operator);
-    await page.waitForSelector(`#simulation-list li[data-id="${simulationId}"]`);
-    await page.click(`#simulation-list li[data-id="${simulationId}"]`);
+    // The list shows what the read model has: refreshed until the new simulation is in it.
+    const item = page.locator(`#simulation-list li[data-id="${simulationId}"]`);
+    for (let i = 0; i < 60 && (await item.count()) === 0; i++) {
+      await page.click('#refresh');
+      await page.waitForTimeout(500);
+    }
+    await item.click();
     await page.waitForFunction(() => document.getElementById('state')?.textContent === 'paused');
     await s.workers.simulations.resume(stored(simulationId));
 
