@@ -2,6 +2,9 @@
 # The run command: installs what is missing, brings up the stack and every service, starts a
 # demo simulation through the gateway and prints each round as it completes.
 # Options: --rounds N, --issue "…"
+# With LLM_BASE_URL set (and LLM_API_KEY, LLM_MODEL for a real provider), the agents run on the
+# openai provider; LLM_BASE_URL=http://127.0.0.1:4000/v1 is the stack's LiteLLM proxy (mock models,
+# one per role), whose answers stream into `kunlun watch`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 rounds=5
@@ -16,13 +19,25 @@ done
 
 bash scripts/setup.sh >&2
 bash scripts/stack/stack.sh up
+
+llm_args=()
+if [ -n "${LLM_BASE_URL:-}" ]; then
+  export LLM_BASE_URL
+  llm_args=(--provider openai)
+  if [[ "$LLM_BASE_URL" == "http://127.0.0.1:${LLM_PORT:-4000}/v1" ]]; then
+    export LLM_API_KEY="${LLM_API_KEY:-sk-kunlun-local}"
+    for role in analyzer proposer critic evaluator; do llm_args+=(--model "$role=kunlun-$role"); done
+  fi
+  [ -z "${LLM_API_KEY:-}" ] || export LLM_API_KEY
+  [ -z "${LLM_MODEL:-}" ] || export LLM_MODEL
+fi
 bash scripts/services.sh start
 
 export KUNLUN_URL="http://127.0.0.1:${GATEWAY_PORT:-8080}"
 export KUNLUN_TOKEN="${KUNLUN_DEMO_KEY:-demo-key-local-only-0000}"
 kunlun() { node packages/cli/bin/kunlun.js "$@"; }
 
-id=$(kunlun start --issue "$issue" --rounds "$rounds" --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).simulationId))')
+id=$(kunlun start --issue "$issue" --rounds "$rounds" ${llm_args[@]+"${llm_args[@]}"} --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).simulationId))')
 cat <<MSG
 
   Web page:        $KUNLUN_URL/   (API key: $KUNLUN_TOKEN)

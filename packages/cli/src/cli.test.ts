@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { redisKeys } from '@kunlun/contracts';
+import { stackLlmEnv } from '@kunlun/agents/stack-llm';
 import { eventually, KEYS, runNodeScript, startTestStack, stored, type TestStack } from '@kunlun/gateway/testing';
 
 const BIN = fileURLToPath(new URL('../bin/kunlun.js', import.meta.url));
@@ -13,7 +14,9 @@ describe('kunlun CLI', () => {
   let s: TestStack;
   let env: Record<string, string>;
   before(async () => {
-    s = await startTestStack();
+    // Agents can also call LiteLLM's proxy from the stack (for simulations started on the openai provider).
+    const llm = stackLlmEnv();
+    s = await startTestStack({ agentEnv: { analyzer: llm, proposer: llm, critic: llm, evaluator: llm } });
     env = { KUNLUN_URL: s.baseUrl, KUNLUN_TOKEN: KEYS.operator };
   });
   after(() => s.stop());
@@ -51,6 +54,57 @@ describe('kunlun CLI', () => {
     const listed = await kunlun(['list', '--state', 'completed'], env);
     assert.match(listed.stdout, new RegExp(simulationId));
   });
+
+  it(
+    'start --provider openai --model ROLE=M --budget-usd: agents on the proxy, watch --json shows tokens and spend',
+    { timeout: 180_000 },
+    async () => {
+      const models = ['analyzer', 'proposer', 'critic', 'evaluator'].flatMap((r) => ['--model', `${r}=kunlun-${r}`]);
+      const bad = await kunlun(['start', '--issue', 'q', '--model', 'judge=x'], env);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--model judge=x: expected MODEL or ROLE=MODEL/);
+      const started = await kunlun(
+        [
+          'start',
+          '--issue',
+          `Should ports meter water? ${Date.now()}`,
+          '--rounds',
+          '1',
+          '--provider',
+          'openai',
+          ...models,
+          '--budget-usd',
+          '5',
+          '--json',
+        ],
+        env,
+      );
+      assert.equal(started.code, 0, started.stderr);
+      const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
+      s.workers.track(stored(id));
+      const watched = await kunlun(['watch', id, '--json'], env);
+      assert.equal(watched.code, 0, watched.stderr);
+      const lines = watched.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const tokens = lines.filter((l) => l.type === 'token');
+      assert.ok(
+        tokens.some((t) => t.agentId === 'critic-logic' && t.step === 'critique'),
+        'token lines of the critics',
+      );
+      const round = lines.find((l) => l.type === 'round')!.round as {
+        spend: { calls: number };
+        analysis: { usage: { model: string } };
+      };
+      assert.equal(round.spend.calls, 6);
+      assert.equal(round.analysis.usage.model, 'kunlun-analyzer');
+      const { status } = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as {
+        status: { budgets: { limits: unknown } };
+      };
+      assert.deepEqual(status.budgets.limits, { simulation: { costUsd: 5 } });
+    },
+  );
 
   it('branch → backtrack → resume → branches shows the lineage', { timeout: 180_000 }, async () => {
     // Started paused, so pause-at 2 lands before any round runs, however fast the agents are.

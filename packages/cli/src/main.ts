@@ -1,6 +1,9 @@
 // kunlun: start, watch and steer simulations through the gateway.
 import { parseArgs } from 'node:util';
 import {
+  AGENT_ROLES,
+  DEFAULT_AGENTS,
+  LLM_PROVIDERS,
   describeFailure,
   type BranchRecord,
   type FailureDescription,
@@ -17,7 +20,11 @@ const USAGE = `kunlun — Kunlun Mirror from the terminal
 usage: kunlun <command> [arguments] [--json] [--url URL] [--token TOKEN]
 
   start --issue TEXT [--rounds N] [--id ID] [--paused]
-                                              start a simulation (--paused: held before round 1)
+        [--provider builtin|openai] [--model M | --model ROLE=M ...]
+        [--reuse on|off] [--budget-usd USD]
+                                              start a simulation (--paused: held before round 1;
+                                              --provider/--model for every agent or one role;
+                                              --budget-usd: pause when it has spent that much)
   list [--state STATE]                        your simulations, newest first
   status ID                                   live status
   watch ID                                    progress bar and rounds as they complete
@@ -61,6 +68,10 @@ const { values, positionals } = parseArgs({
     at: { type: 'string' },
     'settle-ms': { type: 'string' },
     body: { type: 'string' },
+    provider: { type: 'string' },
+    model: { type: 'string', multiple: true },
+    reuse: { type: 'string' },
+    'budget-usd': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -159,6 +170,32 @@ function printFailure(view: {
   if (failure) out(`failure: ${describeFailure(failure)}`);
 }
 
+/** --provider and --model: the default agents on that provider, with one model for all or per role. */
+function agentsFromArgs(): { agents?: Array<Record<string, unknown>> } {
+  const models = values.model ?? [];
+  if (!values.provider && models.length === 0) return {};
+  if (values.provider && !(LLM_PROVIDERS as readonly string[]).includes(values.provider))
+    throw new CliError(`--provider: expected ${LLM_PROVIDERS.join(' or ')}`, EXIT.usage);
+  const byRole = new Map<string, string>();
+  let all: string | undefined;
+  for (const m of models) {
+    const eq = m.indexOf('=');
+    if (eq < 0) all = m;
+    else if ((AGENT_ROLES as readonly string[]).includes(m.slice(0, eq))) byRole.set(m.slice(0, eq), m.slice(eq + 1));
+    else
+      throw new CliError(`--model ${m}: expected MODEL or ROLE=MODEL (roles: ${AGENT_ROLES.join(', ')})`, EXIT.usage);
+  }
+  return {
+    agents: DEFAULT_AGENTS.map((a) => {
+      const model = byRole.get(a.role) ?? all;
+      return {
+        ...a,
+        params: { ...a.params, ...(values.provider ? { provider: values.provider } : {}), ...(model ? { model } : {}) },
+      };
+    }),
+  };
+}
+
 function bar(progress: number, width = 30): string {
   const n = Math.round(Math.max(0, Math.min(1, progress)) * width);
   return `[${'#'.repeat(n)}${'-'.repeat(width - n)}] ${Math.round(progress * 100)}%`;
@@ -246,6 +283,9 @@ async function main(): Promise<number> {
         ...(values.rounds ? { maxRounds: intArg(values.rounds, '--rounds') } : {}),
         ...(values.id ? { simulationId: values.id } : {}),
         ...(values.paused ? { startPaused: true } : {}),
+        ...agentsFromArgs(),
+        ...(values.reuse ? { reuse: values.reuse } : {}),
+        ...(values['budget-usd'] ? { budgets: { simulation: { costUsd: Number(values['budget-usd']) } } } : {}),
       };
       const res = await api.call<{ simulationId: string; created: boolean }>('POST', '/simulations', body);
       print(res, () => out(`${res.created ? 'started' : 'already exists'}: ${res.simulationId}`));

@@ -38,6 +38,10 @@ describe('replay of recorded histories', () => {
       histories.some((h) => h.scenario === 'trail-full'),
       'a signal twin refused by the override trail bound (override-trail-cap-v1) is covered',
     );
+    assert.ok(
+      histories.some((h) => h.scenario === 'budget'),
+      'budgets that pause, inside a round and between rounds (budgets-v1), are covered',
+    );
 
     const known = new Map(histories.filter((h) => h.unreplayable).map((h) => [h.workflowId, h.unreplayable!]));
     const failures: string[] = [];

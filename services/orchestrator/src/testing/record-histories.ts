@@ -252,6 +252,33 @@ try {
   await sims.resume(trailFull);
   await sims.result(trailFull);
   console.log('trail-full', taken, await saveScenario(w.client, label, 'trail-full', trailFull));
+
+  // 11. Budgets (v12 on, budgets-v1): a token limit reached inside round 1 holds it before the next
+  // step and pauses the simulation; raiseBudget lifts it; a role limit reached between rounds pauses
+  // again (the run loop's check); raised too, the run finishes.
+  const budget = (
+    await sims.start({
+      simulationId: `${prefix}-budget`,
+      issue: ISSUE,
+      maxRounds: 2,
+      budgets: { simulation: { tokens: 1 }, roles: { evaluator: { tokens: 1_000_000 } } },
+    })
+  ).simulationId;
+  const pausedBy = async (what: RegExp, since?: string) =>
+    eventually(`paused: ${what}`, async () => {
+      const st = await sims.status(budget);
+      return st.state === 'paused' && what.test(st.pause!.reason) && st.pause!.since !== since ? st : undefined;
+    });
+  const budgetHeld = await pausedBy(/^budget: tokens/);
+  await sims.control(budget, 'raiseBudget', {
+    budgets: { simulation: { tokens: 1_000_000_000 }, roles: { evaluator: { tokens: 1 } } },
+  });
+  await sims.resume(budget);
+  await pausedBy(/^budget: evaluator tokens/, budgetHeld.pause!.since);
+  await sims.control(budget, 'raiseBudget', { budgets: { roles: { evaluator: { tokens: 1_000_000_000 } } } });
+  await sims.resume(budget);
+  await sims.result(budget);
+  console.log('budget', await saveScenario(w.client, label, 'budget', budget));
 } finally {
   await w.stop();
 }
