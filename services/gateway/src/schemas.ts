@@ -3,7 +3,6 @@
 import {
   BranchRecordSchema,
   FailureDescriptionSchema,
-  type FailureDescription,
   FinalReportSchema,
   RoundOutcomeSchema,
   SIMULATION_ID_PATTERN,
@@ -12,7 +11,6 @@ import {
   SIMULATION_STATES,
   SimulationInputSchema,
   SpendSchema,
-  type Spend,
 } from '@kunlun/contracts';
 import { z } from 'zod';
 
@@ -193,21 +191,11 @@ export const VerifyResponse = z.object({
   ),
 });
 
-/** The stored failure, if it reads as one (it was validated when the recorder accepted its event). */
-function storedFailure(json: string | undefined): FailureDescription | undefined {
+/** A summary field's JSON, if it reads as the schema says (it was validated when the recorder accepted its event). */
+function storedJson<S extends z.ZodType>(schema: S, json: string | undefined): z.infer<S> | undefined {
   if (!json) return undefined;
   try {
-    const parsed = FailureDescriptionSchema.safeParse(JSON.parse(json));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function storedSpend(json: string | undefined): Spend | undefined {
-  if (!json) return undefined;
-  try {
-    const parsed = SpendSchema.safeParse(JSON.parse(json));
+    const parsed = schema.safeParse(JSON.parse(json));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
@@ -225,7 +213,7 @@ export function toSummary(h: Record<string, string>): Summary {
     issue: h.issue,
     state: h.state as Summary['state'],
     stateReason: h.stateReason || undefined,
-    failure: storedFailure(h.failure),
+    failure: storedJson(FailureDescriptionSchema, h.failure),
     round: num('round'),
     maxRounds,
     roundsCompleted: num('roundsCompleted'),
@@ -238,7 +226,7 @@ export function toSummary(h: Record<string, string>): Summary {
     startedBy: h.startedBy,
     completedAt: h.completedAt,
     lastSeq: num('lastSeq'),
-    spend: storedSpend(h.spend),
+    spend: storedJson(SpendSchema, h.spend),
   };
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as Summary;
 }
