@@ -122,21 +122,6 @@ export function addByRole(
   return out;
 }
 
-/** A round's outputs as [role, usage] pairs. */
-export function roleUsages(outputs: {
-  analysis?: { usage?: StepUsage };
-  hypothesis?: { usage?: StepUsage };
-  critiques?: ReadonlyArray<{ usage?: StepUsage }>;
-  evaluation?: { usage?: StepUsage };
-}): Array<[AgentRole, StepUsage | undefined]> {
-  return [
-    ['analyzer', outputs.analysis?.usage],
-    ['proposer', outputs.hypothesis?.usage],
-    ...(outputs.critiques ?? []).map((c): [AgentRole, StepUsage | undefined] => ['critic', c.usage]),
-    ['evaluator', outputs.evaluation?.usage],
-  ];
-}
-
 /** A budget change, recorded like an override (who, when, why, what changed). */
 export interface BudgetChange {
   id: number;

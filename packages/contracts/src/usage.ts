@@ -1,6 +1,7 @@
 // What an agent call cost: tokens, latency, model, dollars. Recorded on every step's output, summed
 // per round (RoundResult.spend) and per simulation (status, report, read model).
 import { z } from 'zod';
+import type { AgentRole } from './task-queues.js';
 
 /** One agent call. Builtin calls count their tokens from the text (about 4 characters a token). */
 export interface StepUsage {
@@ -71,19 +72,24 @@ export function addSpend(a: Spend, b: Spend): Spend {
   };
 }
 
-/** Every step's usage in a round's outputs (analysis, hypothesis, critiques, evaluation). */
-export function usagesOf(outputs: {
+/** A round's outputs as [role, usage] pairs: analysis, hypothesis, each critique, evaluation. */
+export function roleUsages(outputs: {
   analysis?: { usage?: StepUsage };
   hypothesis?: { usage?: StepUsage };
   critiques?: ReadonlyArray<{ usage?: StepUsage }>;
   evaluation?: { usage?: StepUsage };
-}): Array<StepUsage | undefined> {
+}): Array<[AgentRole, StepUsage | undefined]> {
   return [
-    outputs.analysis?.usage,
-    outputs.hypothesis?.usage,
-    ...(outputs.critiques ?? []).map((c) => c.usage),
-    outputs.evaluation?.usage,
+    ['analyzer', outputs.analysis?.usage],
+    ['proposer', outputs.hypothesis?.usage],
+    ...(outputs.critiques ?? []).map((c): [AgentRole, StepUsage | undefined] => ['critic', c.usage]),
+    ['evaluator', outputs.evaluation?.usage],
   ];
+}
+
+/** Every step's usage in a round's outputs. */
+export function usagesOf(outputs: Parameters<typeof roleUsages>[0]): Array<StepUsage | undefined> {
+  return roleUsages(outputs).map(([, u]) => u);
 }
 
 const tokens = z.number().int().min(0);
