@@ -284,4 +284,62 @@ describe('LLM-native agents against LiteLLM proxy', () => {
       assert.deepEqual(v.status!.spend, v.summary!.spend);
     },
   );
+
+  it(
+    'a tournament after a backtrack reuses what its branches did not change; reuse off calls every model again',
+    { timeout: 300_000 },
+    async () => {
+      const sims = s.workers.simulations;
+      const runTwoRoundsThenBack = async (body: Record<string, unknown>) => {
+        const { simulationId: id } = await start({
+          maxRounds: 2,
+          agents: agentsOn('kunlun-critic'),
+          startPaused: true,
+          ...body,
+        });
+        const sid = stored(id);
+        await sims.pauseAt(sid, { round: 2 });
+        await sims.resume(sid, {});
+        await waitFor(id, 'paused after round 2', (x) => x.status?.state === 'paused' && x.status.scores.length === 2);
+        await sims.backtrack(sid, { toRound: 1 });
+        return { id, sid };
+      };
+
+      // Round 2 again as a tournament: "same" changes nothing, "bold" only the proposer's temperature.
+      const t = await runTwoRoundsThenBack({});
+      const tournament = await llmCallsDuring(proxyModel, async () => {
+        await sims.branch(t.sid, {
+          atRound: 2,
+          branches: [
+            { label: 'same', overrides: {} },
+            { label: 'bold', overrides: { proposer: { temperature: 1.5 } } },
+          ],
+        });
+        await sims.resume(t.sid, {});
+        await waitFor(t.id, 'completed', (x) => x.summary?.state === 'completed');
+        return (await view(t.id)).status!;
+      });
+      // The mock proposer answers the same text at any temperature, so nothing after it changes either.
+      assert.deepEqual(
+        tournament.calls.map((c) => c.model),
+        ['kunlun-proposer'],
+      );
+      const contenders = tournament.result.branches.filter((b) => b.kind === 'tournament');
+      assert.deepEqual(contenders.map((c) => [c.label, c.spend?.calls, c.spend?.reusedSteps]).sort(), [
+        ['bold', 1, 5],
+        ['same', 0, 6],
+      ]);
+
+      // reuse off: the same backtrack calls every model of the round again.
+      const off = await runTwoRoundsThenBack({ reuse: 'off' });
+      const fresh = await llmCallsDuring(proxyModel, async () => {
+        await sims.resume(off.sid, {});
+        await waitFor(off.id, 'completed', (x) => x.summary?.state === 'completed');
+      });
+      assert.equal(fresh.calls.length, 6);
+      const r2 = (await rounds(off.id)).find((r) => r.round === 2)!;
+      assert.equal(r2.spend!.reusedSteps, 0);
+      assert.equal(r2.spend!.calls, 6);
+    },
+  );
 });
