@@ -70,6 +70,7 @@ describe('kunlun CLI', () => {
           `Should ports meter water? ${Date.now()}`,
           '--rounds',
           '1',
+          '--paused',
           '--provider',
           'openai',
           ...models,
@@ -82,7 +83,15 @@ describe('kunlun CLI', () => {
       assert.equal(started.code, 0, started.stderr);
       const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
       s.workers.track(stored(id));
-      const watched = await kunlun(['watch', id, '--json'], env);
+      // Started paused, resumed once the watcher is connected: token frames are live only.
+      let connected!: () => void;
+      const watching = new Promise<void>((resolve) => (connected = resolve));
+      const watch = runNodeScript(BIN, ['watch', id, '--json'], env, (soFar) => {
+        if (soFar.includes('"type":"event"')) connected();
+      });
+      await watching;
+      assert.equal((await kunlun(['resume', id], env)).code, 0);
+      const watched = await watch;
       assert.equal(watched.code, 0, watched.stderr);
       const lines = watched.stdout
         .trim()

@@ -291,17 +291,21 @@ async function startRedisCluster(): Promise<TestRedis> {
   );
 }
 
-/** Runs a Node script to its end (a CLI under test), with env added to this process's. */
+/** Runs a Node script to its end (a CLI under test), with env added to this process's; onStdout sees its output as it comes. */
 export function runNodeScript(
   script: string,
   args: string[],
   env: Record<string, string> = {},
+  onStdout?: (soFar: string) => void,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      onStdout?.(stdout);
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
