@@ -1,5 +1,8 @@
 // The kunlun CLI against the running system (gateway, workers, recorder on the real stack).
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { redisKeys } from '@kunlun/contracts';
@@ -112,6 +115,68 @@ describe('kunlun CLI', () => {
         status: { budgets: { limits: unknown } };
       };
       assert.deepEqual(status.budgets.limits, { simulation: { costUsd: 5 } });
+    },
+  );
+
+  it(
+    'init writes a spec; start --file runs it with --set and --critics; a bad spec is refused by path and line',
+    { timeout: 180_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'kunlun-cli-'));
+      const file = join(dir, 'simulation.yaml');
+      const init = await kunlun(['init', file], env);
+      assert.equal(init.code, 0, init.stderr);
+      assert.match(init.stdout, /kunlun start --file/);
+      assert.equal((await kunlun(['init', file], env)).code, 2, 'never overwrites');
+
+      const bad = join(dir, 'bad.yaml');
+      await writeFile(bad, (await readFile(file, 'utf8')).replace('maxRounds: 5', 'maxRounds: 0'));
+      const refused = await kunlun(['start', '--file', bad], env);
+      assert.equal(refused.code, 2);
+      const line = (await readFile(bad, 'utf8')).split('\n').indexOf('maxRounds: 0') + 1;
+      assert.match(refused.stderr, new RegExp(`bad\\.yaml:${line}:12: maxRounds: .*>=1`));
+
+      const started = await kunlun(
+        [
+          'start',
+          '--file',
+          file,
+          '--set',
+          'maxRounds=2',
+          '--set',
+          'approval.mode=never',
+          '--set',
+          'branching.atRounds=[2]',
+          '--critics',
+          '4',
+          '--json',
+        ],
+        env,
+      );
+      assert.equal(started.code, 0, started.stderr);
+      const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
+      s.workers.track(stored(id));
+      assert.equal((await kunlun(['watch', id], env)).code, 0);
+      const { status } = JSON.parse((await kunlun(['status', id, '--json'], env)).stdout) as {
+        status: {
+          state: string;
+          agents: Array<{ id: string; role: string; params: { persona?: string } }>;
+          branches: Array<{ label: string }>;
+          budgets: { limits: unknown };
+        };
+      };
+      assert.equal(status.state, 'completed');
+      assert.deepEqual(
+        status.agents.filter((a) => a.role === 'critic').map((a) => a.id),
+        ['critic-logic', 'critic-ethics', 'critic-cost', 'critic-evidence'],
+      );
+      assert.equal(status.agents.find((a) => a.id === 'critic-ethics')!.params.persona, 'a public-health economist');
+      assert.deepEqual(status.branches.map((b) => b.label).sort(), ['bold', 'calm']);
+      assert.deepEqual(status.budgets.limits, {
+        simulation: { costUsd: 2.5, wallMs: 3600000 },
+        roles: { critic: { tokens: 200000 } },
+        branch: { costUsd: 0.5 },
+      });
     },
   );
 

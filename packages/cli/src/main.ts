@@ -1,8 +1,12 @@
 // kunlun: start, watch and steer simulations through the gateway.
 import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
 import {
   AGENT_ROLES,
+  CRITIQUE_FOCI,
   DEFAULT_AGENTS,
+  type AgentSpec,
+  type SimulationSpec,
   LLM_PROVIDERS,
   describeFailure,
   type BranchRecord,
@@ -14,6 +18,7 @@ import {
 import { Api, CliError, EXIT } from './api.js';
 import { CONTROL_ALIASES } from './control-aliases.js';
 import { controlNamed, controlsHelp, intArg, requestFromArgs } from './control-args.js';
+import { EXAMPLE_SPEC, readSpecFile, SpecError } from './spec-file.js';
 
 const USAGE = `kunlun — Kunlun Mirror from the terminal
 
@@ -21,7 +26,12 @@ usage: kunlun <command> [arguments] [--json] [--url URL] [--token TOKEN]
 
   start --issue TEXT [--rounds N] [--id ID] [--paused]
         [--provider builtin|openai] [--model M | --model ROLE=M ...]
-        [--reuse on|off] [--budget-usd USD]
+        [--reuse on|off] [--budget-usd USD] [--critics N]
+        [--approval every-round|severity:T]
+  start --file SPEC.yaml [--set PATH=VALUE ...] [the options above]
+                                              start one from a spec file (YAML or JSON, checked
+                                              first: a mistake is named by field path and line)
+  init [FILE]                                 write a commented example spec (simulation.yaml)
                                               start a simulation (--paused: held before round 1;
                                               --provider/--model for every agent or one role;
                                               --budget-usd: pause when it has spent that much)
@@ -72,6 +82,10 @@ const { values, positionals } = parseArgs({
     model: { type: 'string', multiple: true },
     reuse: { type: 'string' },
     'budget-usd': { type: 'string' },
+    file: { type: 'string' },
+    set: { type: 'string', multiple: true },
+    critics: { type: 'string' },
+    approval: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -170,10 +184,51 @@ function printFailure(view: {
   if (failure) out(`failure: ${describeFailure(failure)}`);
 }
 
-/** --provider and --model: the default agents on that provider, with one model for all or per role. */
-function agentsFromArgs(): { agents?: Array<Record<string, unknown>> } {
+async function specFromFile(file: string): Promise<SimulationSpec> {
+  try {
+    return await readSpecFile(file, values.set ?? []);
+  } catch (err) {
+    if (err instanceof SpecError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+}
+
+/** --approval every-round | severity:T (the rest of the policy as it defaults). */
+function approvalFromArgs(): { approval?: { mode: 'every-round' | 'severity'; threshold?: number } } {
+  const a = values.approval;
+  if (!a) return {};
+  if (a === 'every-round') return { approval: { mode: 'every-round' } };
+  const m = /^severity:(\d+(?:\.\d+)?)$/.exec(a);
+  if (!m) throw new CliError(`--approval ${a}: expected every-round or severity:THRESHOLD (0–10)`, EXIT.usage);
+  return { approval: { mode: 'severity', threshold: Number(m[1]) } };
+}
+
+/** N critics: the default three, then one per other focus, then more of each focus. */
+function criticsOf(n: number, base: AgentSpec[]): AgentSpec[] {
+  const template = base.find((a) => a.role === 'critic') ?? DEFAULT_AGENTS.find((a) => a.role === 'critic')!;
+  const critics = base.filter((a) => a.role === 'critic').slice(0, n);
+  for (let i = critics.length; i < n; i++) {
+    const focus = CRITIQUE_FOCI[i % CRITIQUE_FOCI.length]!;
+    const round = Math.floor(i / CRITIQUE_FOCI.length);
+    let id = `critic-${focus}${round ? `-${round + 1}` : ''}`;
+    while (critics.some((c) => c.id === id)) id += 'x';
+    critics.push({ ...template, id, params: { ...template.params, focus } });
+  }
+  const others = base.filter((a) => a.role !== 'critic');
+  return [...others.filter((a) => a.role !== 'evaluator'), ...critics, ...others.filter((a) => a.role === 'evaluator')];
+}
+
+/**
+ * --critics, --provider and --model over the spec file's agents (or the default ones): the
+ * critic count, then every agent on that provider, with one model for all or per role.
+ */
+function agentsFromArgs(fromFile?: SimulationSpec['agents']): { agents?: Array<Record<string, unknown>> } {
   const models = values.model ?? [];
-  if (!values.provider && models.length === 0) return {};
+  const critics = values.critics ? intArg(values.critics, '--critics') : undefined;
+  if (critics !== undefined && (critics < 1 || critics > 40))
+    throw new CliError('--critics: expected 1 to 40 critics', EXIT.usage);
+  if (!values.provider && models.length === 0 && critics === undefined) return fromFile ? { agents: fromFile } : {};
+  const base = (fromFile as AgentSpec[] | undefined) ?? DEFAULT_AGENTS;
   if (values.provider && !(LLM_PROVIDERS as readonly string[]).includes(values.provider))
     throw new CliError(`--provider: expected ${LLM_PROVIDERS.join(' or ')}`, EXIT.usage);
   const byRole = new Map<string, string>();
@@ -186,7 +241,7 @@ function agentsFromArgs(): { agents?: Array<Record<string, unknown>> } {
       throw new CliError(`--model ${m}: expected MODEL or ROLE=MODEL (roles: ${AGENT_ROLES.join(', ')})`, EXIT.usage);
   }
   return {
-    agents: DEFAULT_AGENTS.map((a) => {
+    agents: (critics !== undefined ? criticsOf(critics, base) : base).map((a) => {
       const model = byRole.get(a.role) ?? all;
       return {
         ...a,
@@ -276,16 +331,38 @@ async function main(): Promise<number> {
       print(res, () => out(res.message));
       return EXIT.ok;
     }
+    case 'init': {
+      const file = positionals[1] ?? 'simulation.yaml';
+      try {
+        await writeFile(file, EXAMPLE_SPEC, { flag: 'wx' });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new CliError(`${file} exists; name another file: kunlun init FILE`, EXIT.usage);
+        throw err;
+      }
+      out(`wrote ${file}; start it with: kunlun start --file ${file}`);
+      return EXIT.ok;
+    }
     case 'start': {
-      if (!values.issue) throw new CliError('start needs --issue "…"', EXIT.usage);
+      const fromFile: Partial<SimulationSpec> = values.file ? await specFromFile(values.file) : {};
+      if (!values.issue && !fromFile.issue) throw new CliError('start needs --issue "…" or --file SPEC', EXIT.usage);
       const body = {
-        issue: values.issue,
+        ...fromFile,
+        ...(values.issue ? { issue: values.issue } : {}),
         ...(values.rounds ? { maxRounds: intArg(values.rounds, '--rounds') } : {}),
         ...(values.id ? { simulationId: values.id } : {}),
         ...(values.paused ? { startPaused: true } : {}),
-        ...agentsFromArgs(),
+        ...agentsFromArgs(fromFile.agents),
+        ...approvalFromArgs(),
         ...(values.reuse ? { reuse: values.reuse } : {}),
-        ...(values['budget-usd'] ? { budgets: { simulation: { costUsd: Number(values['budget-usd']) } } } : {}),
+        ...(values['budget-usd']
+          ? {
+              budgets: {
+                ...fromFile.budgets,
+                simulation: { ...fromFile.budgets?.simulation, costUsd: Number(values['budget-usd']) },
+              },
+            }
+          : {}),
       };
       const res = await api.call<{ simulationId: string; created: boolean }>('POST', '/simulations', body);
       print(res, () => out(`${res.created ? 'started' : 'already exists'}: ${res.simulationId}`));

@@ -18,3 +18,4 @@ export * from './usage.js';
 export * from './tokens.js';
 export * from './canonical-json.js';
 export * from './budgets.js';
+export * from './simulation-spec.js';

@@ -6,34 +6,15 @@ import {
   FinalReportSchema,
   RoundOutcomeSchema,
   SIMULATION_ID_PATTERN,
-  SimulationIdSchema,
   publicSimulationId,
   SIMULATION_STATES,
-  SimulationInputSchema,
+  SimulationSpecSchema,
   SpendSchema,
 } from '@kunlun/contracts';
 import { z } from 'zod';
 
-const input = SimulationInputSchema.shape;
-
 /** What a client may send to create a simulation; tenant and startedBy come from its credentials. */
-export const CreateSimulationBody = z
-  .object({
-    simulationId: SimulationIdSchema.optional().describe(
-      'Client-chosen id; repeating a create with it never starts a second simulation.',
-    ),
-    issue: input.issue,
-    maxRounds: input.maxRounds,
-    agents: input.agents,
-    criticPolicy: input.criticPolicy,
-    timeouts: input.timeouts,
-    approval: input.approval,
-    branching: input.branching,
-    startPaused: input.startPaused,
-    reuse: input.reuse,
-    budgets: input.budgets,
-  })
-  .strict();
+export const CreateSimulationBody = SimulationSpecSchema;
 
 export const SimulationIdParams = z.object({ id: z.string().regex(SIMULATION_ID_PATTERN, 'not a simulation id') });
 
