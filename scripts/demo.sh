@@ -26,6 +26,9 @@ if [ -n "${LLM_BASE_URL:-}" ]; then
   llm_args=(--provider openai)
   if [[ "$LLM_BASE_URL" == "http://127.0.0.1:${LLM_PORT:-4000}/v1" ]]; then
     export LLM_API_KEY="${LLM_API_KEY:-sk-kunlun-local}"
+    # The mock models priced like gpt-4o-mini, so the demo's spend lines mean something.
+    mini='{"prompt": 0.15, "completion": 0.6}'
+    export LLM_PRICES="${LLM_PRICES:-{\"kunlun-analyzer\": $mini, \"kunlun-proposer\": $mini, \"kunlun-critic\": $mini, \"kunlun-evaluator\": $mini}}"
     for role in analyzer proposer critic evaluator; do llm_args+=(--model "$role=kunlun-$role"); done
   fi
   [ -z "${LLM_API_KEY:-}" ] || export LLM_API_KEY
