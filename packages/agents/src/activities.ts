@@ -254,23 +254,21 @@ async function run<I extends Call, O>(
     const params = AgentParamsSchema.parse(input.agent.params);
     const check = deps.claimCheck;
     const whole = check ? await claimChecked(() => wholeInput(check, input)) : input;
+    const settings = params.provider === 'openai' ? requireLlm(deps, input.agent.id) : null;
     // openai steps only (builtin ones are free to recompute), unless the simulation said reuse off.
-    const reuse = params.provider === 'openai' && input.reuse !== false ? deps.reuse : undefined;
-    const key = reuse
-      ? contentKey(role, params, params.model ?? requireLlm(deps, input.agent.id).model, whole)
-      : undefined;
-    if (reuse && key) {
-      const hit = await recorded<O>(reuse, key);
-      if (hit) {
-        countUsage(deps.llmMetrics, role, hit.usage);
-        return hit;
-      }
+    const reuse =
+      settings && deps.reuse && input.reuse !== false
+        ? { store: deps.reuse, key: contentKey(role, params, params.model ?? settings.model, whole) }
+        : null;
+    const hit = reuse ? await recorded<O>(reuse.store, reuse.key) : undefined;
+    if (hit) {
+      countUsage(deps.llmMetrics, role, hit.usage);
+      return hit;
     }
     const startedAt = Date.now();
-    const answer =
-      params.provider === 'openai'
-        ? await llm(requireLlm(deps, input.agent.id), whole, llmCall(deps, role, input))
-        : builtinAnswer(whole, builtin(whole));
+    const answer = settings
+      ? await llm(settings, whole, llmCall(deps, role, input))
+      : builtinAnswer(whole, builtin(whole));
     const usage = usageOf(deps, params.provider, answer, Date.now() - startedAt);
     countUsage(deps.llmMetrics, role, usage);
     // A model can answer with a lone surrogate (a cut emoji): make it safe before it enters history.
@@ -280,7 +278,7 @@ async function run<I extends Call, O>(
           check.check((await withIssueReference(check, role, input, safe)) as O & object & { usage: StepUsage }),
         )
       : safe;
-    if (reuse && key) await record(reuse, key, out);
+    if (reuse) await record(reuse.store, reuse.key, out);
     return out;
   } catch (err) {
     throw withAgentDetails(err, role, input);

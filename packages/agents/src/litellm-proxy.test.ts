@@ -15,7 +15,7 @@ import {
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createCriticActivities, type AgentDeps } from './index.js';
-import { llmCallsDuring, stackLlm } from './testing/stack-llm.js';
+import { llmCallsDuring, proxyCalls, stackLlm } from './testing/stack-llm.js';
 
 const base = DEFAULT_AGENTS.find((a) => a.id === 'critic-logic')!;
 const MOCK_CRITIQUE = 'The hypothesis leaves the distribution of costs unexamined.';
@@ -26,7 +26,7 @@ function setup(model: string, opts: { timeoutMs?: number; params?: Partial<Agent
     faults: { errorRate: 0, latencyMs: 0 },
     llm: { baseUrl: stackLlm.baseUrl, apiKey: stackLlm.apiKey, model: 'unused', timeoutMs: opts.timeoutMs ?? 30_000 },
     prices: { [model]: { prompt: 3, completion: 15 } },
-    tokens: { publish: (d) => void tokens.push(d), close: () => Promise.resolve() },
+    tokens: { publish: (d) => void tokens.push(d) },
   };
   // A prompt of its own: the flaky models rate-limit the first attempt of each prompt.
   const input: CritiqueInput = {
@@ -126,8 +126,12 @@ describe('openai provider against LiteLLM proxy', () => {
 
   it('cancelling the activity stops waiting for the server at once', async () => {
     const t = setup('kunlun-sleepy');
+    const before = (await proxyCalls()).length;
     const pending = t.run();
-    setTimeout(() => t.env.cancel(), 300);
+    // Cancelled once the server has the request (it answers only 5 s later), however slow the machine.
+    for (let i = 0; i < 200 && (await proxyCalls()).length === before; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok((await proxyCalls()).length > before, 'the request reached the proxy');
+    t.env.cancel();
     const t0 = Date.now();
     const err = await pending.then(
       () => assert.fail('expected a cancellation'),

@@ -230,7 +230,7 @@ export async function chatJson<S extends z.ZodType>(
   const stream = settings.stream !== false;
   const beat = options.heartbeat ? setInterval(options.heartbeat, options.heartbeatEveryMs ?? 5_000) : undefined;
   let response: Response;
-  let completion: Completion | undefined;
+  let completion: (Completion & { raw: string }) | undefined;
   let body = '';
   try {
     response = await fetch(`${settings.baseUrl.replace(/\/+$/, '')}/chat/completions`, {
@@ -286,7 +286,7 @@ export async function chatJson<S extends z.ZodType>(
   }
 
   const answer = completion ?? parseCompletion(body);
-  const shown = completion ? (completion as Completion & { raw: string }).raw : body;
+  const shown = completion ? completion.raw : body;
   // Checked before parsing: a cut answer that happens to parse is still not the whole answer.
   if (answer.finishReason === 'length') {
     throw ApplicationFailure.create({

@@ -5,9 +5,9 @@ import { redisKeys, type TokenDelta } from '@kunlun/contracts';
 import type { RedisClient } from '@kunlun/infra';
 import type { Logger } from 'pino';
 
+/** Its Redis connection belongs to the caller (LlmSidecars closes it). */
 export interface TokenSink {
   publish(delta: TokenDelta): void;
-  close(): Promise<void>;
 }
 
 export function redisTokenSink(redis: RedisClient, logger: Logger): TokenSink {
@@ -26,9 +26,6 @@ export function redisTokenSink(redis: RedisClient, logger: Logger): TokenSink {
           logger.warn({ err: err.message }, 'publishing streamed tokens failed; dropping them until Redis answers');
         },
       );
-    },
-    async close() {
-      await redis.quit().catch(() => redis.disconnect());
     },
   };
 }
