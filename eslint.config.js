@@ -26,6 +26,16 @@ export default tseslint.config(
     },
   },
   {
+    // The charts' plain script (browsers and Node load it as is): JavaScript rules, no type information.
+    files: ['packages/charts/src/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'script',
+      parserOptions: { projectService: false, project: null },
+      globals: { module: 'readonly', self: 'readonly' },
+    },
+  },
+  {
     files: ['**/src/workflows/**/*.ts', '**/src/**/*-workflow.ts', '**/src/**/workflows.ts'],
     rules: {
       'no-restricted-imports': [

@@ -11,7 +11,9 @@ import {
   describeFailure,
   type BranchRecord,
   type FailureDescription,
+  type FinalReport,
   type LineageLine,
+  type RoundOutcome,
   type Spend,
   type TokenDelta,
 } from '@kunlun/contracts';
@@ -19,6 +21,15 @@ import { Api, CliError, EXIT } from './api.js';
 import { CONTROL_ALIASES } from './control-aliases.js';
 import { controlNamed, controlsHelp, intArg, requestFromArgs } from './control-args.js';
 import { EXAMPLE_SPEC, readSpecFile, SpecError } from './spec-file.js';
+import {
+  REPORT_FORMATS,
+  reportHtml,
+  reportJson,
+  reportMarkdown,
+  type ReportBundle,
+  type ReportFormat,
+} from './report-formats.js';
+import { lineageLines, scoreLine, severityLines } from './sparkline.js';
 
 const USAGE = `kunlun — Kunlun Mirror from the terminal
 
@@ -49,6 +60,9 @@ ${Object.values(CONTROL_ALIASES)
   cancel ID                                   graceful: cleanup runs
   terminate ID                                immediate (admin)
   result ID                                   the final report
+  report ID [--format text|md|json|html] [--out FILE]
+                                              the final report with every round and the lineage,
+                                              to share (html: one file with the page's charts)
   verify ID [--settle-ms MS]                  do Temporal, the event topic and the read model
                                               agree? (waits up to MS, default 5000, for the
                                               read model to catch up; exit 10 if they disagree)
@@ -86,6 +100,8 @@ const { values, positionals } = parseArgs({
     set: { type: 'string', multiple: true },
     critics: { type: 'string' },
     approval: { type: 'string' },
+    format: { type: 'string', default: 'text' },
+    out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -102,34 +118,6 @@ function need(n: number, what: string): string[] {
   return args;
 }
 const sim = (id: string) => `/simulations/${encodeURIComponent(id)}`;
-
-const span = (r: { first: number; last: number } | null) =>
-  !r ? 'no rounds of its own' : r.first === r.last ? `round ${r.first}` : `rounds ${r.first}–${r.last}`;
-const roundList = (rounds: Array<{ round: number }>) =>
-  rounds.length ? rounds.map((r) => r.round).join(', ') : 'none';
-
-/** The lineage as a tree: lines (the first, one per backtrack), their tournaments and abandoned rounds. */
-function printLineage(tree: LineageLine): void {
-  const walk = (line: LineageLine, indent: string, head: string) => {
-    const from = line.generation === 0 ? '' : ` (from round ${line.forkedAfterRound})`;
-    out(`${head}line ${line.generation}${from}: ${span(line.rounds)}${line.current ? '  ← current' : ''}`);
-    const items: Array<{ text?: string; child?: LineageLine }> = [
-      ...line.tournaments.map((t) => ({
-        text: `round ${t.round} tournament: ${t.contenders.map((c) => `${c.outcome === 'won' ? '*' : ''}${c.label} (${c.outcome}${c.rounds[0]?.score !== undefined ? `, ${c.rounds[0].score}` : ''})`).join(', ')}`,
-      })),
-      ...line.abandoned.map((b) => ({
-        text: `${b.id} back to round ${b.forkedAfterRound}: abandoned ${roundList(b.rounds)}${b.interruptedRound ? `, interrupted round ${b.interruptedRound}` : ''}${b.by ? ` (by ${b.by})` : ''} — ${b.reason}`,
-      })),
-      ...line.children.map((child) => ({ child })),
-    ];
-    items.forEach((item, i) => {
-      const last = i === items.length - 1;
-      if (item.child) walk(item.child, `${indent}${last ? '   ' : '│  '}`, `${indent}${last ? '└─ ' : '├─ '}`);
-      else out(`${indent}${last ? '└─ ' : '├─ '}${item.text}`);
-    });
-  };
-  walk(tree, '', '');
-}
 
 interface Round {
   round: number;
@@ -259,9 +247,9 @@ function bar(progress: number, width = 30): string {
 async function watch(id: string): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
-  let shown = 0;
+  const seen: RoundOutcome[] = [];
   const showNewRounds = async () => {
-    const page = await api.call<{ rounds: Round[] }>('GET', `${sim(id)}/rounds?offset=${shown}&limit=200`);
+    const page = await api.call<{ rounds: RoundOutcome[] }>('GET', `${sim(id)}/rounds?offset=${seen.length}&limit=200`);
     for (const r of page.rounds) {
       if (values.json) out(JSON.stringify({ type: 'round', round: r }));
       else {
@@ -269,7 +257,9 @@ async function watch(id: string): Promise<number> {
         printRound(r);
       }
     }
-    shown += page.rounds.length;
+    seen.push(...page.rounds);
+    // The trend so far: the score of every round, and how hard each critic has judged.
+    if (page.rounds.length && !values.json) [scoreLine(seen), ...severityLines(seen)].forEach(out);
   };
   await showNewRounds();
   // Tokens only where a person sees them grow (a terminal) or asked for every line (--json).
@@ -306,6 +296,48 @@ async function watch(id: string): Promise<number> {
       return state === 'completed' ? EXIT.ok : state === 'failed' ? EXIT.failed : EXIT.cancelled; // terminated: 9 as well
     }
   }
+  return EXIT.ok;
+}
+
+/** Every round of the current line, page by page. */
+async function allRounds(id: string): Promise<RoundOutcome[]> {
+  const rounds: RoundOutcome[] = [];
+  for (;;) {
+    const page = await api.call<{ rounds: RoundOutcome[]; total: number }>(
+      'GET',
+      `${sim(id)}/rounds?offset=${rounds.length}&limit=200`,
+    );
+    rounds.push(...page.rounds);
+    if (page.rounds.length < 200) return rounds;
+  }
+}
+
+async function report(id: string): Promise<number> {
+  const format = (values.json ? 'json' : values.format) as ReportFormat;
+  if (!(REPORT_FORMATS as readonly string[]).includes(format))
+    throw new CliError(`--format ${format}: expected ${REPORT_FORMATS.join(', ')}`, EXIT.usage);
+  const finalReport = await api.call<FinalReport>('GET', `${sim(id)}/report`);
+  if (format === 'text') {
+    out(finalReport.summary);
+    if (finalReport.strongest)
+      out(
+        `strongest (round ${finalReport.strongest.round}, ${finalReport.strongest.score}): ${finalReport.strongest.hypothesis}`,
+      );
+    out(`scores: ${finalReport.scoreTrajectory.map((s) => `${s.round}:${s.score}`).join('  ')}`);
+    return EXIT.ok;
+  }
+  const [rounds, lineage] = await Promise.all([
+    allRounds(id),
+    api.call<ReportBundle['lineage']>('GET', `${sim(id)}/branches`),
+  ]);
+  const bundle: ReportBundle = { simulationId: finalReport.simulationId, report: finalReport, rounds, lineage };
+  const text = format === 'md' ? reportMarkdown(bundle) : format === 'html' ? reportHtml(bundle) : reportJson(bundle);
+  if (!values.out) {
+    process.stdout.write(text);
+    return EXIT.ok;
+  }
+  await writeFile(values.out, text);
+  out(`wrote ${values.out} (${format})`);
   return EXIT.ok;
 }
 
@@ -416,11 +448,12 @@ async function main(): Promise<number> {
     case 'branches': {
       const [id] = need(1, 'simulation id');
       const res = await api.call<{ branches: BranchRecord[]; tree: LineageLine }>('GET', `${sim(id!)}/branches`);
-      print(res, () => printLineage(res.tree));
+      print(res, () => lineageLines(res.tree).forEach(out));
       return EXIT.ok;
     }
-    case 'result':
-    case 'report': {
+    case 'report':
+      return report(need(1, 'simulation id')[0]!);
+    case 'result': {
       const [id] = need(1, 'simulation id');
       const res = await api.call<{
         summary: string;

@@ -241,6 +241,17 @@ const RoundSummarySchema = z.object({
   hypothesisFull: full,
   nextSteps: z.array(text).optional(),
   weakestFocus: z.enum(CRITIQUE_FOCI).optional(),
+  critiques: z
+    .array(
+      z.object({
+        criticId: z.string().min(1).max(63),
+        focus: z.enum(CRITIQUE_FOCI),
+        severity: z.number().min(0).max(10),
+        text,
+      }),
+    )
+    .max(50)
+    .optional(),
 });
 export const BranchRecordSchema = z.object({
   id: z.string().min(1).max(200),

@@ -613,7 +613,19 @@ export interface RoundSummary {
   /** What the next round is told (absent in summaries carried before backtracking existed). */
   nextSteps?: string[];
   weakestFocus?: CritiqueFocus;
+  /** A tournament contender's critiques, texts as previews (what the comparison of contenders shows). */
+  critiques?: CritiqueSummary[];
 }
+
+export interface CritiqueSummary {
+  criticId: string;
+  focus: CritiqueFocus;
+  severity: number;
+  text: string;
+}
+
+/** Characters of each critique a contender's record keeps. */
+export const CONTENDER_CRITIQUE_CHARS = 300;
 
 /**
  * Bytes of full rounds a simulation's result holds at most (Temporal refuses a result over 2 MB

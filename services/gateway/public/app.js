@@ -3,7 +3,22 @@
 'use strict';
 
 const $ = (id) => document.getElementById(id);
-const state = { current: null, stream: null, rendered: 0, lastEventId: 0, recordedRound: 0 };
+// rounds/status/lineage: what the API said last, for the pictures and the comparison (views.js).
+const state = {
+  current: null,
+  stream: null,
+  rendered: 0,
+  lastEventId: 0,
+  recordedRound: 0,
+  rounds: [],
+  status: null,
+  lineage: null,
+};
+
+/** Tells the pictures (views.js) that the data under them changed. */
+function dataChanged() {
+  if (typeof viewsChanged === 'function') viewsChanged();
+}
 
 const keyInput = $('api-key');
 keyInput.value = localStorage.getItem('kunlun.apiKey') || '';
@@ -17,6 +32,27 @@ function el(tag, text, className) {
   if (text !== undefined) node.textContent = String(text);
   if (className) node.className = className;
   return node;
+}
+
+/** A time in the viewer's locale (the API speaks ISO 8601 UTC). */
+function localTime(iso) {
+  return iso ? new Date(iso).toLocaleString() : '';
+}
+
+/** A text past `limit` characters folds behind its beginning; a click unfolds it. */
+function folded(text, className, limit = 280) {
+  const value = String(text);
+  if (value.length <= limit) return el('span', value, className);
+  const details = el('details', undefined, `folded ${className || ''}`.trim());
+  details.append(el('summary', `${value.slice(0, limit)}…`), el('span', value));
+  return details;
+}
+
+/** A labelled line: "Label: text", the text folded when long. */
+function labelledText(label, text, className) {
+  const div = el('div', undefined, className);
+  div.append(el('strong', `${label}: `), folded(text));
+  return div;
 }
 
 function say(text, isError) {
@@ -60,19 +96,6 @@ async function refreshList() {
 
 $('refresh').addEventListener('click', () => void refreshList());
 
-$('start-form').addEventListener('submit', async (ev) => {
-  ev.preventDefault();
-  try {
-    const body = { issue: $('issue').value, maxRounds: Number($('max-rounds').value) };
-    const { simulationId } = await api('POST', '/simulations', body);
-    say(`Started ${simulationId}`);
-    await refreshList();
-    await open(simulationId);
-  } catch (err) {
-    say(err.message, true);
-  }
-});
-
 /** Who failed where, after how many attempts (a FailureDescription from the API). */
 function failureWhere(f) {
   const parts = [
@@ -104,14 +127,20 @@ function renderRound(r) {
   }
   const line = r.generation ? ` (line ${r.generation})` : '';
   const branch = r.branch ? `, won by branch ${r.branch}` : '';
-  li.append(el('div', `Round ${r.round}${line} — score ${r.evaluation.score}/10, ${r.evaluation.verdict}${branch}`));
-  li.append(el('div', `Analysis: ${r.analysis.summary}`));
-  li.append(el('div', `Hypothesis: ${r.hypothesis.text}`));
+  const decision = r.approval ? `, ${r.approval.decision}${r.approval.by ? ` by ${r.approval.by}` : ''}` : '';
+  const head = el(
+    'div',
+    `Round ${r.round}${line} — score ${r.evaluation.score}/10, ${r.evaluation.verdict}${branch}${decision}`,
+  );
+  head.append(' ', el('time', localTime(r.completedAt), 'when'));
+  li.append(head);
+  li.append(labelledText('Analysis', r.analysis.summary));
+  li.append(labelledText('Hypothesis', r.hypothesis.text));
   for (const c of r.critiques)
-    li.append(el('div', `${c.criticId} [${c.focus}, severity ${c.severity}]: ${c.text}`, 'critique'));
+    li.append(labelledText(`${c.criticId} [${c.focus}, severity ${c.severity}]`, c.text, 'critique'));
   for (const f of r.failedCritics)
     li.append(el('div', f.failure ? failureLine(f.failure) : `${f.criticId} failed: ${f.error}`, 'critique failed'));
-  li.append(el('div', `Next: ${r.evaluation.nextSteps.join(' | ')}`));
+  li.append(labelledText('Next', r.evaluation.nextSteps.join(' | ')));
   return li;
 }
 
@@ -150,8 +179,11 @@ function renderLine(line) {
 }
 
 async function loadLineage(id) {
-  const { tree } = await api('GET', `/simulations/${encodeURIComponent(id)}/branches`);
-  $('lineage').replaceChildren(renderLine(tree));
+  const lineage = await api('GET', `/simulations/${encodeURIComponent(id)}/branches`);
+  if (state.current !== id) return;
+  state.lineage = lineage;
+  $('lineage').replaceChildren(renderLine(lineage.tree));
+  dataChanged();
 }
 
 // Round-list changes run one at a time, so a reset never interleaves with a page being appended.
@@ -166,7 +198,9 @@ function queued(fn) {
 function resetRounds() {
   return queued(() => {
     state.rendered = 0;
+    state.rounds = [];
     $('rounds').replaceChildren();
+    dataChanged();
   });
 }
 
@@ -177,15 +211,21 @@ function loadRounds(id) {
 async function appendNewRounds(id) {
   for (;;) {
     const page = await api('GET', `/simulations/${encodeURIComponent(id)}/rounds?offset=${state.rendered}&limit=50`);
+    if (state.current !== id) return;
     for (const r of page.rounds) $('rounds').append(renderRound(r));
+    state.rounds.push(...page.rounds);
     state.rendered += page.rounds.length;
+    if (page.rounds.length) dataChanged();
     if (page.rounds.length < 50) return;
   }
 }
 
 async function loadStatus(id) {
   const sim = await api('GET', `/simulations/${encodeURIComponent(id)}`);
+  if (state.current !== id) return;
   const s = sim.status;
+  state.status = s;
+  state.summary = sim.summary || null;
   const sum = sim.summary || {};
   const progress = s ? s.progress : sum.progress || 0;
   $('progress-bar').style.width = `${Math.round(progress * 100)}%`;
@@ -196,6 +236,9 @@ async function loadStatus(id) {
   $('spend').textContent = spendText((s && s.spend) || sum.spend);
   $('budgets').textContent = s && s.budgets ? `· budgets ${JSON.stringify(s.budgets.limits)}` : '';
   $('detail-issue').textContent = s ? s.issue : sum.issue || '';
+  const started = s ? s.startedAt : sum.startedAt;
+  $('started').textContent = localTime(started);
+  $('started').dateTime = started || '';
   renderFailure((s && s.failure) || sum.failure || null);
   const pending = s && s.pendingApproval;
   $('approval').hidden = !pending;
@@ -219,6 +262,8 @@ async function loadStatus(id) {
       ),
     );
   }
+  disableRefusedControls(s ? s : { state: sum.state || 'unknown', pendingApproval: null });
+  dataChanged();
 }
 
 // Frames only say what changed: the views they touch are read again once per burst (at most every
@@ -228,7 +273,8 @@ let refreshTimer = null;
 function changed(id, kind) {
   dirty.status = true;
   if (kind.startsWith('round.') || kind === 'simulation.backtracked') dirty.rounds = true;
-  if (kind === 'round.branched' || kind === 'simulation.backtracked' || kind.startsWith('tournament.'))
+  // The tree's lines end at the last round, so every round moves it too.
+  if (kind.startsWith('round.') || kind === 'simulation.backtracked' || kind.startsWith('tournament.'))
     dirty.lineage = true;
   if (refreshTimer) return;
   refreshTimer = setTimeout(() => {
@@ -336,6 +382,13 @@ async function open(id) {
   state.current = id;
   state.lastEventId = 0;
   state.recordedRound = 0;
+  state.status = null;
+  state.lineage = null;
+  $('node-detail').hidden = true;
+  $('compare-a').replaceChildren();
+  $('compare-b').replaceChildren();
+  // What went wrong with the simulation shown before is not this one's news.
+  if ($('message').className === 'error') say('');
   clearInFlight();
   void resetRounds();
   $('detail').hidden = false;
@@ -397,24 +450,30 @@ const WIDGETS = {
     input.value = 'calm bold:proposer.temperature=1.5';
     input.title = 'LABEL[:AGENT.PARAM=VALUE,...] separated by spaces';
     const params = (((schema.items || {}).properties || {}).overrides || {}).additionalProperties || {};
-    const read = () =>
-      input.value
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean)
-        .map((spec) => {
-          const [label, changes = ''] = spec.split(':', 2);
-          const overrides = {};
-          for (const change of changes.split(',').filter(Boolean)) {
-            const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(change);
-            if (!m) throw new Error(`expected AGENT.PARAM=VALUE in branch ${label}, got ${change}`);
-            (overrides[m[1]] = overrides[m[1]] || {})[m[2]] = typed(m[3], (params.properties || {})[m[2]]);
-          }
-          return { label, overrides };
-        });
-    return { node: labelled('branches', input), read };
+    return { node: labelled('branches', input), read: () => parseBranches(input.value, params) };
   },
 };
+
+/**
+ * Branches as a person types them, `LABEL[:AGENT.PARAM=VALUE,...]` separated by spaces (the branch
+ * control's field and the start form's planned tournaments); values read as `paramsSchema` types them.
+ */
+function parseBranches(text, paramsSchema) {
+  return text
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((spec) => {
+      const [label, changes = ''] = spec.split(':', 2);
+      const overrides = {};
+      for (const change of changes.split(',').filter(Boolean)) {
+        const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(change);
+        if (!m) throw new Error(`expected AGENT.PARAM=VALUE in branch ${label}, got ${change}`);
+        (overrides[m[1]] = overrides[m[1]] || {})[m[2]] = typed(m[3], ((paramsSchema || {}).properties || {})[m[2]]);
+      }
+      return { label, overrides };
+    });
+}
 
 /** The input of one field, by its JSON Schema: a select for a choice, a number box, a check box, text, JSON. */
 function fieldInput(id, name, schema, required) {
@@ -462,6 +521,7 @@ function fieldInput(id, name, schema, required) {
 function controlForm(c) {
   const form = el('form', undefined, 'control');
   form.dataset.control = c.name;
+  form.dataset.summary = c.summary;
   form.title = c.summary;
   const inPath = Object.keys(c.params.properties || {});
   const required = [...inPath, ...(c.body.required || [])];
@@ -493,6 +553,35 @@ function controlForm(c) {
     }
   });
   return form;
+}
+
+const ENDED = ['completed', 'failed', 'cancelled', 'terminated'];
+const DECISIONS = ['approve', 'reject', 'amend'];
+
+/**
+ * Why the simulation's state refuses a control, or null. Only what the workflow certainly refuses:
+ * it stays the judge (its answer is shown), this spares a person a click that cannot work.
+ */
+function controlRefusal(name, s) {
+  if (ENDED.includes(s.state)) return `the simulation is ${s.state}; it takes no more controls`;
+  if (DECISIONS.includes(name) && !s.pendingApproval) return `no approval checkpoint is waiting; nothing to ${name}`;
+  return null;
+}
+
+/** Greys out the controls this state refuses, each saying why when hovered (its title). */
+function disableRefusedControls(s) {
+  for (const form of document.querySelectorAll('#controls form.control')) {
+    const refusal = controlRefusal(form.dataset.control, s);
+    const button = form.querySelector('button');
+    button.disabled = refusal !== null;
+    button.title = refusal || form.dataset.summary;
+    for (const input of form.querySelectorAll('input, select, textarea')) input.disabled = refusal !== null;
+  }
+  for (const id of ['cancel', 'terminate']) {
+    const refusal = ENDED.includes(s.state) ? `the simulation is ${s.state}` : null;
+    $(id).disabled = refusal !== null;
+    $(id).title = refusal || '';
+  }
 }
 
 async function loadControls() {

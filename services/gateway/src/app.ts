@@ -6,8 +6,9 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { ClaimCheck } from '@kunlun/blobs';
+import { CHART_ASSETS } from '@kunlun/charts';
 import type { SimulationClient } from '@kunlun/client';
-import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from '@kunlun/contracts';
+import { MALFORMED_TEXT_MESSAGE, malformedTextPath, simulationSpecJsonSchema } from '@kunlun/contracts';
 import { createConsistencyMetrics } from '@kunlun/consistency';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -73,7 +74,13 @@ export interface GatewayDeps {
   claimCheck?: ClaimCheck;
 }
 
-const PAGE_FILES: Record<string, string> = { '/': 'index.html', '/app.js': 'app.js', '/style.css': 'style.css' };
+const PAGE_FILES: Record<string, string> = {
+  '/': 'index.html',
+  '/app.js': 'app.js',
+  '/spec-form.js': 'spec-form.js',
+  '/views.js': 'views.js',
+  '/style.css': 'style.css',
+};
 const PAGE_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
@@ -300,6 +307,18 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     const body = readFileSync(new URL(`../public/${file}`, import.meta.url));
     const type = PAGE_TYPES[file.split('.').pop()!]!;
     app.get(url, { schema: { hide: true } }, (_req, reply) => reply.type(type).send(body));
+  }
+  // What a spec may say (the start body, spec files): editors and the page's start form read it.
+  const specSchema = JSON.stringify(simulationSpecJsonSchema());
+  app.get('/simulation-spec.schema.json', { schema: { hide: true } }, (_req, reply) =>
+    reply.type('application/schema+json; charset=utf-8').send(specSchema),
+  );
+  // The charting library and our charts: immutable per release, so browsers may keep them a day.
+  for (const asset of CHART_ASSETS) {
+    const body = readFileSync(asset.path);
+    app.get(asset.url, { schema: { hide: true } }, (_req, reply) =>
+      reply.type(PAGE_TYPES.js!).header('cache-control', 'public, max-age=86400').send(body),
+    );
   }
   return app;
 }

@@ -1,5 +1,7 @@
 // The final report: a pure function of the rounds, so it can be recomputed and tested alone.
 import {
+  CONTENDER_CRITIQUE_CHARS,
+  previewOf,
   REPORT_BRANCH_RECORDS,
   type BranchRecord,
   type Critique,
@@ -38,6 +40,19 @@ export function summarise(r: RoundOutcome): RoundSummary {
     ...(r.hypothesis.full ? { hypothesisFull: r.hypothesis.full } : {}),
     nextSteps,
     ...(weakestFocus ? { weakestFocus } : {}),
+  };
+}
+
+/** A tournament contender's round: its summary and its critiques (previews), for comparing contenders. */
+export function contenderSummary(r: RoundResult): RoundSummary {
+  return {
+    ...summarise(r),
+    critiques: r.critiques.map((c) => ({
+      criticId: c.criticId,
+      focus: c.focus,
+      severity: c.severity,
+      text: previewOf(c.text, CONTENDER_CRITIQUE_CHARS),
+    })),
   };
 }
 

@@ -47,7 +47,7 @@ import { BRANCHED_BEFORE_CHECKPOINT_PATCH, WINNER_APPROVAL_PATCH } from './patch
 import { enterPause, orchestrator, publishDecided, surely } from './publish.js';
 import { combineFailures, describeError } from './failure-description.js';
 import { changedSince, roundInput } from './run-round.js';
-import { summarise } from '../report.js';
+import { contenderSummary } from '../report.js';
 import type { PlannedTournament } from './carried-state.js';
 import type { SimulationRun } from './simulation-run.js';
 import { roundSpend } from './round-spend.js';
@@ -165,7 +165,7 @@ function branchRecords(
     generation,
     label: c.variant.label,
     overrides: c.variant.overrides,
-    rounds: c.result ? [summarise(c.result)] : [],
+    rounds: c.result ? [contenderSummary(c.result)] : [],
     ...spendOfContender(c),
     outcome: c === best ? 'won' : c.result || c.overBudget ? 'pruned' : 'failed',
     reason:
