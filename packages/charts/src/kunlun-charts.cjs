@@ -464,15 +464,16 @@
       const meta = chart.getDatasetMeta(0);
       ctx.save();
       ctx.font = '12px system-ui, sans-serif';
-      ctx.textBaseline = 'middle';
+      // Above and right of its node, clear of the edges (they leave nodes sideways).
+      ctx.textBaseline = 'bottom';
       ctx.fillStyle = '#1d2230';
-      // A white halo keeps a label readable where it crosses an edge.
+      // A white halo keeps a label readable where it still crosses one.
       ctx.strokeStyle = '#fff';
       ctx.lineWidth = 4;
       meta.data.forEach((point, i) => {
         const label = String(chart.data.labels[i]);
-        ctx.strokeText(label, point.x + 10, point.y);
-        ctx.fillText(label, point.x + 10, point.y);
+        ctx.strokeText(label, point.x + 4, point.y - 8);
+        ctx.fillText(label, point.x + 4, point.y - 8);
       });
       ctx.restore();
     },
@@ -521,7 +522,7 @@
         animation: false,
         maintainAspectRatio: false,
         tree: { orientation: 'horizontal' },
-        layout: { padding: { left: 16, right: 260, top: 16, bottom: 16 } },
+        layout: { padding: { left: 16, right: 220, top: 28, bottom: 12 } },
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: { label: (ctx) => nodes[ctx.dataIndex].label } },

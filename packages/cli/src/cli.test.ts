@@ -1,13 +1,14 @@
 // The kunlun CLI against the running system (gateway, workers, recorder on the real stack).
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { redisKeys } from '@kunlun/contracts';
 import { stackLlmEnv } from '@kunlun/agents/stack-llm';
 import { eventually, KEYS, runNodeScript, startTestStack, stored, type TestStack } from '@kunlun/gateway/testing';
+import { launchChromium } from '@kunlun/gateway/testing/browser';
 
 const BIN = fileURLToPath(new URL('../bin/kunlun.js', import.meta.url));
 
@@ -177,6 +178,109 @@ describe('kunlun CLI', () => {
         roles: { critic: { tokens: 200000 } },
         branch: { costUsd: 0.5 },
       });
+    },
+  );
+
+  it(
+    'watch draws sparklines; report --format md, json and html: rounds, critics, lineage, and the HTML draws its charts in Chromium',
+    { timeout: 240_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'kunlun-report-'));
+      const file = join(dir, 'sim.json');
+      const issue = 'Should ports <script>window.__ran = 1</script> schedule ships by the tides?';
+      await writeFile(
+        file,
+        JSON.stringify({
+          issue,
+          maxRounds: 3,
+          branching: {
+            atRounds: [2],
+            branches: [{ label: 'calm' }, { label: 'bold', overrides: { proposer: { temperature: 1.5 } } }],
+          },
+        }),
+      );
+      const started = await kunlun(['start', '--file', file, '--json'], env);
+      assert.equal(started.code, 0, started.stderr);
+      const { simulationId: id } = JSON.parse(started.stdout) as { simulationId: string };
+      s.workers.track(stored(id));
+      const watched = await kunlun(['watch', id], env);
+      assert.equal(watched.code, 0, watched.stderr);
+      // After each round: the scores so far and each critic's severity, one character a round.
+      assert.match(watched.stdout, /^scores {3}[▁▂▃▄▅▆▇█]{3} {2}last [\d.]+$/m);
+      for (const critic of ['critic-logic', 'critic-ethics', 'critic-feasibility'])
+        assert.match(watched.stdout, new RegExp(`^${critic} +[▁▂▃▄▅▆▇█]{3}  last [\\d.]+$`, 'm'));
+
+      const json = await kunlun(['report', id, '--format', 'json'], env);
+      assert.equal(json.code, 0, json.stderr);
+      const bundle = JSON.parse(json.stdout) as {
+        report: { roundsCompleted: number; scoreTrajectory: Array<{ round: number; score: number }> };
+        rounds: Array<{ round: number; evaluation: { score: number }; branch?: string }>;
+        lineage: { tree: { tournaments: Array<{ round: number; contenders: unknown[] }> } };
+      };
+      assert.equal(bundle.report.roundsCompleted, 3);
+      assert.deepEqual(
+        bundle.rounds.map((r) => [r.round, r.evaluation.score]),
+        bundle.report.scoreTrajectory.map((t) => [t.round, t.score]),
+      );
+      assert.ok(bundle.rounds[1]!.branch, 'round 2 was won by a branch');
+      assert.deepEqual(
+        bundle.lineage.tree.tournaments.map((t) => [t.round, t.contenders.length]),
+        [[2, 2]],
+      );
+
+      const md = await kunlun(['report', id, '--format', 'md'], env);
+      assert.equal(md.code, 0, md.stderr);
+      assert.match(md.stdout, /^# Should ports <script>/);
+      assert.match(
+        md.stdout,
+        new RegExp(
+          `^\\| 2 \\| ${bundle.rounds[1]!.evaluation.score} \\| \\w+ \\| tournament won by ${bundle.rounds[1]!.branch} \\|$`,
+          'm',
+        ),
+      );
+      assert.match(md.stdout, /^└─ round 2 tournament: /m);
+      assert.match(md.stdout, /^critic-logic +[▁▂▃▄▅▆▇█]{3}/m);
+
+      const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
+      await mkdir(results, { recursive: true });
+      const html = join(results, 'report.html');
+      const wrote = await kunlun(['report', id, '--format', 'html', '--out', html], env);
+      assert.equal(wrote.code, 0, wrote.stderr);
+      assert.match(wrote.stdout, /wrote .*report\.html \(html\)/);
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        // A file, opened with no network: everything it draws with is inside it.
+        await page.route('**/*', (route) =>
+          route.request().url().startsWith('file:') ? route.continue() : route.abort(),
+        );
+        await page.goto(pathToFileURL(html).href);
+        await page.waitForFunction(() => document.body.dataset.charts === 'drawn', undefined, { timeout: 30_000 });
+        // Each chart put pixels on its canvas.
+        const painted = await page.$$eval('canvas', (canvases) =>
+          canvases.map((c) => {
+            const canvas = c as HTMLCanvasElement;
+            const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+            let n = 0;
+            for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) n++;
+            return [canvas.id, n > 500];
+          }),
+        );
+        assert.deepEqual(painted, [
+          ['score-chart', true],
+          ['severity-chart', true],
+          ['spend-chart', true],
+          ['lineage-chart', true],
+        ]);
+        assert.equal(await page.textContent('h1'), issue, 'the issue is text, not markup');
+        assert.equal(await page.evaluate(() => (window as unknown as { __ran?: number }).__ran), undefined);
+        await page.screenshot({ path: join(results, 'report-html.png'), fullPage: true });
+        assert.deepEqual(errors, []);
+      } finally {
+        await browser.close();
+      }
     },
   );
 

@@ -387,6 +387,8 @@ async function open(id) {
   $('node-detail').hidden = true;
   $('compare-a').replaceChildren();
   $('compare-b').replaceChildren();
+  // Nothing is offered until this simulation's status says what it takes.
+  disableRefusedControls({ state: 'loading', pendingApproval: null });
   // What went wrong with the simulation shown before is not this one's news.
   if ($('message').className === 'error') say('');
   clearInFlight();
@@ -563,6 +565,7 @@ const DECISIONS = ['approve', 'reject', 'amend'];
  * it stays the judge (its answer is shown), this spares a person a click that cannot work.
  */
 function controlRefusal(name, s) {
+  if (s.state === 'loading') return "reading the simulation's status";
   if (ENDED.includes(s.state)) return `the simulation is ${s.state}; it takes no more controls`;
   if (DECISIONS.includes(name) && !s.pendingApproval) return `no approval checkpoint is waiting; nothing to ${name}`;
   return null;
@@ -578,7 +581,7 @@ function disableRefusedControls(s) {
     for (const input of form.querySelectorAll('input, select, textarea')) input.disabled = refusal !== null;
   }
   for (const id of ['cancel', 'terminate']) {
-    const refusal = ENDED.includes(s.state) ? `the simulation is ${s.state}` : null;
+    const refusal = ENDED.includes(s.state) || s.state === 'loading' ? controlRefusal(id, s) : null;
     $(id).disabled = refusal !== null;
     $(id).title = refusal || '';
   }

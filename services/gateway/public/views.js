@@ -5,6 +5,9 @@
 
 let drawScheduled = false;
 let chartsReady = false;
+/** The lineage tree's nodes as drawn now, and the one the keyboard is on. */
+let treeNodes = [];
+let keyNode = 0;
 
 /** Redraws once per animation frame however many reads changed the data. */
 function viewsChanged() {
@@ -39,6 +42,8 @@ function drawViews() {
 
   if (state.lineage) {
     const nodes = K.lineageNodes(state.lineage.tree);
+    treeNodes = nodes;
+    keyNode = Math.min(keyNode, nodes.length - 1);
     $('lineage-chart').parentElement.style.height = `${Math.max(120, nodes.length * 30 + 40)}px`;
     K.draw(Chart, $('lineage-chart'), K.lineageChartConfig(state.lineage.tree, openNode));
     fillCompareChoices(K.compareChoices(state.lineage.tree), K.compareDefaults(state.lineage.tree));
@@ -83,6 +88,28 @@ function openNode(node) {
   drawCompare();
   detail.scrollIntoView({ block: 'nearest' });
 }
+
+// Keyboard: the tree takes focus; the arrows move from node to node (its tooltip says which),
+// Enter or space opens it, as a click does.
+$('lineage-chart').tabIndex = 0;
+$('lineage-chart').addEventListener('keydown', (ev) => {
+  const chart = window.Chart && Chart.getChart($('lineage-chart'));
+  if (!chart || !treeNodes.length) return;
+  if (ev.key === 'Enter' || ev.key === ' ') {
+    ev.preventDefault();
+    openNode(treeNodes[keyNode]);
+    return;
+  }
+  const step = { ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1 }[ev.key];
+  if (!step) return;
+  ev.preventDefault();
+  keyNode = (keyNode + step + treeNodes.length) % treeNodes.length;
+  const active = [{ datasetIndex: 0, index: keyNode }];
+  chart.setActiveElements(active);
+  const point = chart.getDatasetMeta(0).data[keyNode];
+  chart.tooltip.setActiveElements(active, { x: point.x, y: point.y });
+  chart.update();
+});
 
 /** Scrolls the rounds list to a round and marks it. */
 function showRound(round) {

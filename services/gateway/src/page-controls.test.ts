@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { CONTROLS } from '@kunlun/contracts';
+import { CONTROLS, simulationSpecJsonSchema } from '@kunlun/contracts';
 import { eventually } from '@kunlun/infra/testing';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
@@ -41,7 +41,14 @@ const status = {
   progress: 0.2,
   elapsedMs: 1000,
   latestHypothesis: null,
-  pendingApproval: null,
+  // Waiting at a checkpoint, so the page offers approve, reject and amend too.
+  pendingApproval: {
+    round: 1,
+    hypothesis: 'h',
+    reason: 'every round',
+    since: '2026-01-01T00:00:00.000Z',
+    deadline: null,
+  },
   agents: [{ id: 'analyzer' }, { id: 'proposer' }, { id: 'critic-logic' }, { id: 'evaluator' }],
   plannedTournaments: [],
   overrides: [],
@@ -59,9 +66,12 @@ describe('page controls', () => {
     for (const [url, file, type] of [
       ['/', 'index.html', 'text/html'],
       ['/app.js', 'app.js', 'text/javascript'],
+      ['/spec-form.js', 'spec-form.js', 'text/javascript'],
+      ['/views.js', 'views.js', 'text/javascript'],
       ['/style.css', 'style.css', 'text/css'],
     ] as const)
       api.get(url, (_req, reply) => reply.type(type).send(page(file)));
+    api.get('/simulation-spec.schema.json', () => simulationSpecJsonSchema());
     api.get('/v1/controls', () => catalogue);
     api.get('/v1/simulations', () => ({ items: [{ simulationId: 'sim-1', state: 'paused', issue: status.issue }] }));
     api.get('/v1/simulations/sim-1', () => ({ simulationId: 'sim-1', live: true, status, summary: null }));

@@ -1,7 +1,7 @@
 // The page in a real headless Chromium (Debian's, driven by playwright-core), for the page tests.
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RESULTS = fileURLToPath(new URL('../../../../test-results/', import.meta.url));
@@ -33,4 +33,10 @@ export async function openSignedIn(page: Page, baseUrl: string, apiKey: string):
 export async function keepScreenshot(page: Page, name: string): Promise<void> {
   await mkdir(RESULTS, { recursive: true });
   await page.screenshot({ path: `${RESULTS}${name}.png`, fullPage: true });
+}
+
+/** Keeps a screenshot of one element (a chart, a view) in test-results/. */
+export async function keepElementScreenshot(element: Locator, name: string): Promise<void> {
+  await mkdir(RESULTS, { recursive: true });
+  await element.screenshot({ path: `${RESULTS}${name}.png` });
 }
