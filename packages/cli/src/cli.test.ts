@@ -261,7 +261,7 @@ describe('kunlun CLI', () => {
         // Each chart put pixels on its canvas.
         const painted = await page.$$eval('canvas', (canvases) =>
           canvases.map((c) => {
-            const canvas = c as HTMLCanvasElement;
+            const canvas = c;
             const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
             let n = 0;
             for (let i = 3; i < pixels.length; i += 4) if (pixels[i]! > 0) n++;
