@@ -202,12 +202,17 @@
     };
   }
 
-  /** Every agent's params at `until` (ISO time, or null: now): the start params, then each override in turn. */
-  function paramsAt(agents, overrides, until) {
+  /**
+   * Every agent's params as of `until` (ISO time, or null: now) and, with `round`, as that round
+   * ran them (an override effective from a later round — a tournament winner's adopted changes —
+   * is left out): the start params, then each override in turn.
+   */
+  function paramsAt(agents, overrides, until, round) {
     const params = {};
     for (const a of agents) params[a.id] = { ...a.params };
     for (const o of [...overrides].sort((x, y) => x.id - y.id)) {
       if (until && o.at > until) continue;
+      if (round !== undefined && o.effectiveFrom && o.effectiveFrom.round > round) continue;
       const p = (params[o.agentId] = params[o.agentId] || {});
       for (const c of o.changes) {
         if (c.to === undefined || c.to === null) delete p[c.param];
@@ -248,7 +253,8 @@
     }
     const record = data.branches.find((b) => b.id === id && b.kind === 'tournament');
     if (!record) return null;
-    const base = paramsAt(data.agents, data.overrides, record.at);
+    // The records are written once the tournament is decided, after its winner's changes were adopted.
+    const base = paramsAt(data.agents, data.overrides, record.at, record.forkedAfterRound + 1);
     for (const [agentId, patch] of Object.entries(record.overrides || {}))
       base[agentId] = { ...(base[agentId] || {}), ...patch };
     const round = record.rounds[0];

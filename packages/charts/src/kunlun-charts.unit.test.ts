@@ -154,12 +154,22 @@ const branches: BranchRecord[] = [
   },
 ];
 const overrides: OverrideRecord[] = [
+  // The winner's change, adopted from the next round (recorded before the contenders' records).
+  {
+    id: 0,
+    agentId: 'proposer',
+    kind: 'override',
+    at: at(1),
+    by: 'tournament',
+    changes: [{ param: 'temperature', from: 0.7, to: 1.5 }],
+    effectiveFrom: { round: 3 },
+  },
   {
     id: 1,
     agentId: 'proposer',
     kind: 'override',
     at: at(12),
-    changes: [{ param: 'temperature', from: 0.7, to: 1.1 }],
+    changes: [{ param: 'temperature', from: 1.5, to: 1.1 }],
     effectiveFrom: { round: 3 },
   },
 ];
@@ -233,9 +243,9 @@ describe('compare', () => {
         [4, 9, 'h4'],
       ],
     );
-    // The override came after line 0 ended (minute 12 > 10): only line 1 ran with it.
+    // Line 0 ended with the winner's adopted change; the override after it (minute 12 > 10) is line 1's alone.
     assert.deepEqual(K.paramDiff(old.params, now.params), [
-      { agentId: 'proposer', param: 'temperature', a: 0.7, b: 1.1 },
+      { agentId: 'proposer', param: 'temperature', a: 1.5, b: 1.1 },
     ]);
     assert.equal(K.compareSide('line:7', data), null);
   });

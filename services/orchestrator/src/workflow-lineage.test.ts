@@ -50,6 +50,22 @@ const summary = (round: number, temperature: number, points: number) => ({
   nextSteps: [`after hypothesis ${round} at temperature ${temperature}`],
   weakestFocus: 'logic',
 });
+/** A contender's round summary: its critiques too (previews; the stub critics judge 3 each). */
+const contenderSummary = (round: number, temperature: number, points: number) => ({
+  ...summary(round, temperature, points),
+  critiques: (
+    [
+      ['critic-logic', 'logic'],
+      ['critic-ethics', 'ethics'],
+      ['critic-feasibility', 'feasibility'],
+    ] as const
+  ).map(([criticId, focus]) => ({
+    criticId,
+    focus,
+    severity: 3,
+    text: `${criticId} on hypothesis ${round} at temperature ${temperature}`,
+  })),
+});
 /** The records of a bold/calm tournament at `round` of line `generation`: bold wins 8 to 6. */
 const contenders = (round: number, generation: number, extra: object = {}) =>
   (
@@ -64,7 +80,7 @@ const contenders = (round: number, generation: number, extra: object = {}) =>
     generation,
     label: VARIANTS[i]!.label,
     overrides: VARIANTS[i]!.overrides,
-    rounds: [summary(round, temperature, points)],
+    rounds: [contenderSummary(round, temperature, points)],
     outcome,
     reason,
     ...extra,
