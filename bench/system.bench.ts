@@ -93,7 +93,7 @@ async function skeletonPhase(): Promise<Phase> {
   const connection = await Connection.connect({ address: stackEnv.temporalAddress });
   const client = new Client({ connection, namespace: stackEnv.namespace });
   const workers = [
-    await Worker.create({
+    Worker.create({
       connection: native,
       namespace: stackEnv.namespace,
       taskQueue: SKELETON_ORCHESTRATOR_QUEUE,
