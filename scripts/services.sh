@@ -4,17 +4,21 @@
 source "$(dirname "${BASH_SOURCE[0]}")/stack/lib.sh"
 
 ALL=(orchestrator agent-analyzer agent-proposer agent-critic agent-evaluator recorder gateway)
+# KUNLUN_MODE=all-in-one: every one of them in a single process (services/all-in-one), each still
+# polling its own task queue; its probes and prom-client metrics on the recorder's port, the API on
+# the gateway's, the Temporal SDK's metrics on the orchestrator's.
+if [ "${KUNLUN_MODE:-}" = all-in-one ]; then ALL=(all-in-one); fi
 # Our prom-client /metrics per service (the gateway serves its own on the API port), and the
 # Temporal SDK's temporal_* metrics of each worker on a second port (docs/metrics.md).
-declare -A METRICS_PORTS=([orchestrator]=9401 [agent-analyzer]=9402 [agent-proposer]=9403 [agent-critic]=9404 [agent-evaluator]=9405 [recorder]=9406)
-declare -A SDK_METRICS_PORTS=([orchestrator]=9411 [agent-analyzer]=9412 [agent-proposer]=9413 [agent-critic]=9414 [agent-evaluator]=9415)
+declare -A METRICS_PORTS=([orchestrator]=9401 [agent-analyzer]=9402 [agent-proposer]=9403 [agent-critic]=9404 [agent-evaluator]=9405 [recorder]=9406 [all-in-one]=9406)
+declare -A SDK_METRICS_PORTS=([orchestrator]=9411 [agent-analyzer]=9412 [agent-proposer]=9413 [agent-critic]=9414 [agent-evaluator]=9415 [all-in-one]=9411)
 GATEWAY_PORT="${GATEWAY_PORT:-8080}"
 # The local demo's credential (tenant "demo", admin); set API_KEYS / JWT_SECRET for anything else.
 KUNLUN_DEMO_KEY="${KUNLUN_DEMO_KEY:-demo-key-local-only-0000}"
 GATEWAY_API_KEYS="${API_KEYS:-$KUNLUN_DEMO_KEY=demo:admin}"
 
 action=${1:-}; shift || true
-names=("$@"); [ ${#names[@]} -gt 0 ] || names=("${ALL[@]}")
+names=("$@"); [ ${#names[@]} -gt 0 ] || { names=("${ALL[@]}"); every=1; }
 
 start_one() {
   local name=$1 log="$LOG_DIR/$1.log" i
@@ -42,7 +46,10 @@ case "$action" in
     for p in "${pids[@]}"; do wait "$p" || rc=1; done
     exit $rc
     ;;
-  stop) for n in "${names[@]}"; do stop_pid "$n"; done ;;
+  # Whichever mode started them: stop both layouts.
+  stop)
+    [ -n "${every:-}" ] && names=(orchestrator agent-analyzer agent-proposer agent-critic agent-evaluator recorder gateway all-in-one)
+    for n in "${names[@]}"; do stop_pid "$n"; done ;;
   status)
     for n in "${names[@]}"; do
       if is_running "$n"; then echo "$n: up (pid $(pid_of "$n"))"; else echo "$n: down"; fi

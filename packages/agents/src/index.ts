@@ -6,6 +6,7 @@ export {
   agentEnv,
   createAgentWorker,
   runAgentService,
+  agentService,
   llmSidecarsFromEnv,
   type AgentEnv,
   type LlmSidecars,

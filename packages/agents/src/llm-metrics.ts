@@ -9,7 +9,16 @@ export interface LlmMetrics {
   tokensSaved: Counter<'role'>;
 }
 
+/** One set per registry: the agent roles of an all-in-one process share theirs. */
+const byRegistry = new WeakMap<Registry, LlmMetrics>();
+
 export function createLlmMetrics(registry: Registry): LlmMetrics {
+  let metrics = byRegistry.get(registry);
+  if (!metrics) byRegistry.set(registry, (metrics = newLlmMetrics(registry)));
+  return metrics;
+}
+
+function newLlmMetrics(registry: Registry): LlmMetrics {
   const registers = [registry];
   return {
     tokens: new Counter({

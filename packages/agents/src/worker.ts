@@ -12,6 +12,7 @@ import {
   runWorkerService,
   workerEnv,
   type ActivityMetrics,
+  type WorkerServiceOptions,
 } from '@kunlun/worker-kit';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { z } from 'zod';
@@ -140,7 +141,12 @@ export async function createAgentWorker(options: {
 
 /** The entry point of services/agent-<role>. */
 export async function runAgentService(role: AgentRole): Promise<void> {
-  await runWorkerService({
+  await runWorkerService(agentService(role));
+}
+
+/** An agent role's worker service (its own process, or a part of the all-in-one one). */
+export function agentService(role: AgentRole): WorkerServiceOptions<AgentEnv> {
+  return {
     name: `agent-${role}`,
     loadConfig: () => loadConfig(agentEnv),
     createWorkers: async ({ config, connection, registry, logger }) => {
@@ -169,5 +175,5 @@ export async function runAgentService(role: AgentRole): Promise<void> {
         }),
       ];
     },
-  });
+  };
 }

@@ -13,7 +13,7 @@ export interface ServiceContext<C> {
   markReady: (fields?: Record<string, unknown>, message?: string) => void;
 }
 
-interface ServiceOptions<C extends { LOG_LEVEL: string; METRICS_HOST: string; METRICS_PORT: number }> {
+export interface ServiceOptions<C extends { LOG_LEVEL: string; METRICS_HOST: string; METRICS_PORT: number }> {
   name: string;
   loadConfig: () => C;
   /** Resolves when the service has finished its work (e.g. a worker stopped); rejects on a crash. */

@@ -24,7 +24,16 @@ const OUTCOMES = ['success', 'failure', 'cancelled'] as const;
  * Our activity metrics (kunlun_activity_*; docs/metrics.md), labelled by namespace, role, pool,
  * activity, and outcome or error type.
  */
+/** One set per registry: the services of an all-in-one process share theirs. */
+const byRegistry = new WeakMap<Registry, ActivityMetrics>();
+
 export function createActivityMetrics(registry: Registry): ActivityMetrics {
+  let metrics = byRegistry.get(registry);
+  if (!metrics) byRegistry.set(registry, (metrics = newActivityMetrics(registry)));
+  return metrics;
+}
+
+function newActivityMetrics(registry: Registry): ActivityMetrics {
   const base: Base[] = ['namespace', 'role', 'pool', 'activity'];
   return {
     executions: new Counter({

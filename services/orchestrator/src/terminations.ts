@@ -77,6 +77,8 @@ export function startTerminationReconciler(o: TerminationReconcilerOptions): {
     const since = new Date(Date.now() - windowMs);
     let count = 0;
     for await (const wf of o.client.workflow.list({ query: `${QUERY} AND CloseTime > '${since.toISOString()}'` })) {
+      // Stopping: the workers may be gone, and a status query would wait for one of them.
+      if (stopped) break;
       const key = `${wf.workflowId}/${wf.runId}`;
       if (published.has(key) || (o.accept && !o.accept(wf.workflowId))) continue;
       try {

@@ -26,3 +26,4 @@ export const recorderEnv = {
     .max(300_000)
     .default(5_000),
 };
+export type RecorderConfig = z.infer<z.ZodObject<typeof recorderEnv>>;

@@ -5,3 +5,4 @@ export { Recorder, type RecorderOptions } from './recorder.js';
 export { listenForRebuilds, type RebuildListenerOptions } from './admin.js';
 export { isFreshGroup, ReadModelGuard, type Readiness, type ReadModelGuardOptions } from './epoch.js';
 export { startProbeServer } from './probes.js';
+export { recorderService } from './service.js';
