@@ -181,7 +181,8 @@ const fmt = (p: Phase) =>
 console.log(`${SIMS} simulations × ${ROUNDS} rounds, builtin agents, ${values.repeats} repeat(s), alternating`);
 const phases: Phase[] = [];
 for (let i = 0; i < Number(values.repeats); i++) {
-  for (const phase of [skeletonPhase, systemPhase]) {
+  // The system first: its test workers install the quiet Temporal runtime the skeleton's workers share.
+  for (const phase of [systemPhase, skeletonPhase]) {
     const p = await phase();
     phases.push(p);
     console.log(fmt(p));
