@@ -33,8 +33,31 @@ async function layout(names: string[]) {
     RECORDER_GROUP_ID: uniqueName('bench-aio'),
   };
   const t0 = Date.now();
-  const procs: ServiceProcess[] = await Promise.all(names.map((n) => startService(n, env)));
+  const started = names.map((n) => startService(n, env));
+  const procs: ServiceProcess[] = [];
+  try {
+    procs.push(...(await Promise.all(started)));
+  } catch (err) {
+    // Whatever did start must not stay behind polling the stack's task queues.
+    await Promise.all(
+      started.map((p) =>
+        p.then(
+          (x) => x.stop(),
+          () => undefined,
+        ),
+      ),
+    );
+    throw err;
+  }
   const startMs = Date.now() - t0;
+  try {
+    return await measure(procs, port, startMs, names.length);
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+}
+
+async function measure(procs: ServiceProcess[], port: number, startMs: number, processes: number) {
   const idle = (await Promise.all(procs.map((p) => rssMiB(p.pid)))).reduce((a, b) => a + b, 0);
   const call = async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${port}/v1${path}`, {
@@ -59,8 +82,7 @@ async function layout(names: string[]) {
     250,
   );
   const busy = (await Promise.all(procs.map((p) => rssMiB(p.pid)))).reduce((a, b) => a + b, 0);
-  await Promise.all(procs.map((p) => p.stop()));
-  return { processes: names.length, startMs, idleMiB: Math.round(idle), afterRunMiB: Math.round(busy) };
+  return { processes, startMs, idleMiB: Math.round(idle), afterRunMiB: Math.round(busy) };
 }
 
 for (let i = 0; i < Number(values.repeats); i++) {

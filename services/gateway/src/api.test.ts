@@ -116,6 +116,19 @@ describe('gateway API end to end', () => {
       const page = await call('GET', `/v1/simulations/${id}/rounds?offset=1&limit=1`);
       assert.equal(page.body.rounds.length, 1);
       assert.equal(page.body.rounds[0].round, 2);
+      // A poller sending the page's ETag back gets 304 and no body while nothing new was recorded.
+      const url = `${s.baseUrl}/v1/simulations/${id}/rounds?offset=1&limit=1`;
+      const auth = { authorization: `Bearer ${KEYS.viewer}` };
+      const first = await fetch(url, { headers: auth });
+      const etag = first.headers.get('etag');
+      assert.match(etag ?? '', /^"[\w-]+"$/);
+      assert.deepEqual(await first.json(), page.body);
+      const again = await fetch(url, { headers: { ...auth, 'if-none-match': etag! } });
+      assert.equal(again.status, 304);
+      assert.equal(await again.text(), '');
+      const stale = await fetch(url, { headers: { ...auth, 'if-none-match': '"not-this-page"' } });
+      assert.equal(stale.status, 200);
+      assert.deepEqual(await stale.json(), page.body);
 
       // Listed by state once the recorder's index step (after the summary's) is done.
       await eventually('listed as cancelled', async () => {

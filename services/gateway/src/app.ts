@@ -57,6 +57,7 @@ export interface GatewayDeps {
         | 'SSE_MAX_STREAMS'
         | 'SSE_MAX_STREAMS_PER_CALLER'
         | 'SSE_MAX_LIFETIME_SECONDS'
+        | 'OWNERSHIP_CACHE_SECONDS'
       >
     >;
   temporal: Client;
@@ -269,7 +270,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         next();
       });
       // Before the routes, so every /simulations/:id… route is scoped to the caller's own.
-      const resolver = new SimulationResolver(deps.sims, readModel);
+      const resolver = new SimulationResolver(deps.sims, readModel, (config.OWNERSHIP_CACHE_SECONDS ?? 30) * 1000);
       simulationScope(v1, resolver, '/v1');
       simulationRoutes(v1, {
         sims: deps.sims,

@@ -170,6 +170,11 @@ export const gatewayEnv = {
   /** Requests per minute per client address without valid credentials (slows credential guessing). */
   RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: positiveInt().default(60),
   BODY_LIMIT_BYTES: positiveInt().default(64 * 1024),
+  /**
+   * How long a simulation's owner, once checked against Temporal and the read model, is taken as
+   * known (an owner never changes; 0: checked on every request).
+   */
+  OWNERSHIP_CACHE_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   TRUST_PROXY: trustProxy().default(false),
   /** The events topic the consistency check reads (GET /v1/simulations/:id/verify); the orchestrator's EVENTS_TOPIC. */
   EVENTS_TOPIC: kafkaTopicName().default(TOPICS.events),

@@ -234,7 +234,11 @@ describe('HTTP dispatch to Temporal, with a fake Temporal client and a private r
 
   before(async () => {
     server = await startRedisServer();
-    o = await buildOfflineApp({ redisUrl: server.url, config: { JWT_AUDIENCE: [AUDIENCE] } });
+    // Ownership checked on every request: each test sees what its request asks of Temporal.
+    o = await buildOfflineApp({
+      redisUrl: server.url,
+      config: { JWT_AUDIENCE: [AUDIENCE], OWNERSHIP_CACHE_SECONDS: 0 },
+    });
     redis = createRedisClient({ url: server.url, logger: testLogger, name: 'dispatch-test' });
     rebuildListener = createRedisClient({ url: server.url, logger: testLogger, name: 'dispatch-test-rebuilds' });
     await rebuildListener.subscribe(redisKeys.rebuildChannel); // a recorder listening for rebuild requests
@@ -276,6 +280,26 @@ describe('HTTP dispatch to Temporal, with a fake Temporal client and a private r
   });
 
   const call = (request: HttpRequest, key: string | null) => send(o.app, request, key);
+
+  it('with OWNERSHIP_CACHE_SECONDS, an owner checked once is known: repeated reads ask Temporal nothing more', async () => {
+    const cached = await buildOfflineApp({ redisUrl: server.url, config: { JWT_AUDIENCE: [AUDIENCE] } });
+    try {
+      cached.temporal.addSimulation(OWN, 'tenant-a');
+      const spec = ROUTES['GET /v1/simulations/:id/rounds']!;
+      const read = () => send(cached.app, spec.accepted, KEY_OF_ROLE[spec.role]);
+      assert.equal((await read()).status, 200);
+      const asked = cached.temporal.calls.length;
+      assert.ok(asked > 0, 'the first read checked the owner');
+      assert.equal((await read()).status, 200);
+      assert.equal((await read()).status, 200);
+      assert.equal(cached.temporal.calls.length, asked, 'later reads did not');
+      // A refusal is never kept: another tenant asking is checked (and refused) every time.
+      for (let i = 0; i < 2; i++) assert.equal((await send(cached.app, spec.accepted, KEYS.otherTenant)).status, 404);
+      assert.ok(cached.temporal.calls.length > asked);
+    } finally {
+      await cached.close();
+    }
+  });
 
   it('has what every /v1 route the app has does with its accepted request', () => {
     assert.deepEqual(Object.keys(DISPATCH).sort(), v1Routes(o.app));

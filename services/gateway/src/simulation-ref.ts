@@ -9,6 +9,7 @@
 import type { SimulationClient } from '@kunlun/client';
 import { storedSimulationId } from '@kunlun/contracts';
 import type { FastifyInstance } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { principalOf } from './auth.js';
 import { ApiError, notFound } from './errors.js';
 import type { ReadModel } from './read-model.js';
@@ -45,11 +46,25 @@ export interface Place {
   onlyRecorded: boolean;
 }
 
+const RESOLVED_MAX = 10_000;
+
 export class SimulationResolver {
+  /**
+   * Resolutions that passed the ownership check, for `cacheMs`: who owns a stored id never changes
+   * (`<tenant>~<id>` is the tenant's by construction, a bare id's owner is in its memo), so a
+   * repeated read (a page polling, a CLI watching) skips the Temporal and Redis reads. Only
+   * successes are kept: a miss, a refusal or a conflict is asked again every time. The TTL bounds
+   * how long a simulation deleted from both stores still resolves (its routes then find nothing).
+   */
+  private readonly resolved: LRUCache<string, SimulationRef> | null;
+
   constructor(
     private readonly sims: SimulationClient,
     private readonly readModel: ReadModel,
-  ) {}
+    cacheMs = 30_000,
+  ) {
+    this.resolved = cacheMs > 0 ? new LRUCache({ max: RESOLVED_MAX, ttl: cacheMs }) : null;
+  }
 
   /**
    * The one order both reads and creates resolve an id in, so an id never names two simulations:
@@ -71,9 +86,14 @@ export class SimulationResolver {
 
   /** The tenant's simulation `publicId`; 404 when it has none (another tenant's is "not found" too). */
   async find(tenant: string, publicId: string): Promise<SimulationRef> {
+    const key = JSON.stringify([tenant, publicId]);
+    const known = this.resolved?.get(key);
+    if (known) return known;
     const found = await this.locate(tenant, publicId);
     if (!found) throw notFound('simulation');
-    return this.owned(tenant, found);
+    const ref = this.owned(tenant, found);
+    this.resolved?.set(key, ref);
+    return ref;
   }
 
   /** Where a create of `publicId` by `tenant` goes: where `find` would look, or the tenant's id space. */

@@ -1,4 +1,5 @@
 // /v1/simulations: create, list, get, rounds, report, live events, every control, cancel and terminate.
+import { RoundsPageCache } from '../rounds-cache.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { SimulationExistsError, type SimulationClient } from '@kunlun/client';
 import {
@@ -51,6 +52,8 @@ export interface SimulationRoutesDeps {
   texts: ClaimedTexts;
   /** Set to the number of open streams whenever it changes. */
   openStreams?: { set(n: number): void };
+  /** Rendered rounds pages until the simulation records something new (default: one over `live`). */
+  roundsCache?: RoundsPageCache;
 }
 
 /** `agents.3.pool: …` when a critic is sent to a pool nobody serves, else null. */
@@ -69,6 +72,7 @@ function unservedPool(agents: AgentSpec[], pools: string[]): string | null {
 export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const { sims, readModel, live } = deps;
+  const roundsCache = deps.roundsCache ?? new RoundsPageCache(live);
 
   // Every /simulations/:id… route finds the caller's own in req.simulation (simulationScope, app.ts).
   const { resolver } = deps;
@@ -167,19 +171,28 @@ export function simulationRoutes(app: FastifyInstance, deps: SimulationRoutesDep
       summary: 'Rounds in order, paginated',
       params: SimulationIdParams,
       querystring: RoundsQuery,
-      response: { 200: RoundsResponse },
+      response: {
+        200: RoundsResponse,
+        304: z.null().describe('Not modified: the ETag sent in If-None-Match is still the page'),
+      },
     },
     handler: async (req, reply) => {
       const { limit, offset } = req.query;
-      const page = await readModel.roundsPage(req.simulation.id, offset, limit);
-      // The stored JSON is sent as is (it was validated when the recorder accepted the event), its
-      // claim-checked texts expanded.
-      const rounds = await deps.texts.rounds(page.rounds);
-      const body = jsonWithPublicIds(
-        req.simulation,
-        `{"rounds":[${rounds.join(',')}],"total":${page.total},"limit":${limit},"offset":${offset}}`,
-      );
-      return reply.type('application/json; charset=utf-8').send(body as never);
+      const ref = req.simulation;
+      const page = await roundsCache.get(ref.id, `${ref.publicId}/${offset}/${limit}`, async () => {
+        const stored = await readModel.roundsPage(ref.id, offset, limit);
+        // The stored JSON is sent as is (it was validated when the recorder accepted the event), its
+        // claim-checked texts expanded.
+        const rounds = await deps.texts.rounds(stored.rounds);
+        return jsonWithPublicIds(
+          ref,
+          `{"rounds":[${rounds.join(',')}],"total":${stored.total},"limit":${limit},"offset":${offset}}`,
+        );
+      });
+      // Pollers that send the ETag back get a 304 until the simulation records something new.
+      reply.header('etag', page.etag).header('cache-control', 'no-cache');
+      if (req.headers['if-none-match'] === page.etag) return reply.code(304).send(null);
+      return reply.type('application/json; charset=utf-8').send(page.body as never);
     },
   });
 
