@@ -134,12 +134,22 @@ async function skeletonPhase(): Promise<Phase> {
   const m = await measure(client, ids, (id, r) => `${id}/round-${r}`);
   await connection.close();
   await native.close();
+  return phase('skeleton', seconds, m, writesBefore, writesAfter);
+}
+
+function phase(
+  what: Phase['what'],
+  seconds: number,
+  m: Awaited<ReturnType<typeof measure>>,
+  writesBefore: number | null,
+  writesAfter: number | null,
+): Phase {
+  const rounds = SIMS * ROUNDS;
   return {
-    what: 'skeleton',
-    roundsPerSecond: (SIMS * ROUNDS) / seconds,
+    what,
+    roundsPerSecond: rounds / seconds,
     ...m,
-    serverWritesPerRound:
-      writesBefore !== null && writesAfter !== null ? (writesAfter - writesBefore) / (SIMS * ROUNDS) : null,
+    serverWritesPerRound: writesBefore !== null && writesAfter !== null ? (writesAfter - writesBefore) / rounds : null,
   };
 }
 
@@ -161,13 +171,7 @@ async function systemPhase(): Promise<Phase> {
     const seconds = (Date.now() - t0) / 1000;
     const writesAfter = await serverWrites();
     const m = await measure(w.client, ids, (id, r) => `${id}/round-${r}`);
-    return {
-      what: 'system',
-      roundsPerSecond: (SIMS * ROUNDS) / seconds,
-      ...m,
-      serverWritesPerRound:
-        writesBefore !== null && writesAfter !== null ? (writesAfter - writesBefore) / (SIMS * ROUNDS) : null,
-    };
+    return phase('system', seconds, m, writesBefore, writesAfter);
   } finally {
     await w.stop();
   }

@@ -26,9 +26,16 @@ export const CHART_ASSETS: readonly ChartAsset[] = [
   { url: '/kunlun-charts.js', path: fileURLToPath(new URL('./kunlun-charts.cjs', import.meta.url)) },
 ];
 
-/** Every script, in order, as one text for a self-contained page (`</script` cannot occur inside). */
+/**
+ * Every script, in order, as one text for a self-contained page: nothing in it can end the script
+ * element (`</script`, any case) or open an HTML comment (`<!--`) that would change how it is parsed.
+ */
 export function inlineChartScripts(): string {
-  return CHART_ASSETS.map((a) => readFileSync(a.path, 'utf8').replaceAll('</script', '<\\/script')).join('\n;\n');
+  return CHART_ASSETS.map((a) =>
+    readFileSync(a.path, 'utf8')
+      .replace(/<\/script/gi, '<\\/script')
+      .replace(/<!--/g, '<\\!--'),
+  ).join('\n;\n');
 }
 
 export type RoundMark = 'scored' | 'skipped' | 'rejected' | 'amended' | 'tournament';

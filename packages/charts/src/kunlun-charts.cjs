@@ -205,21 +205,34 @@
   /**
    * Every agent's params as of `until` (ISO time, or null: now) and, with `round`, as that round
    * ran them (an override effective from a later round — a tournament winner's adopted changes —
-   * is left out): the start params, then each override in turn.
+   * is left out). `agents` are the params now (status.agents: every override applied), so the
+   * overrides after that point are undone, newest first, each change back to what it was.
    */
   function paramsAt(agents, overrides, until, round) {
     const params = {};
     for (const a of agents) params[a.id] = { ...a.params };
-    for (const o of [...overrides].sort((x, y) => x.id - y.id)) {
-      if (until && o.at > until) continue;
-      if (round !== undefined && o.effectiveFrom && o.effectiveFrom.round > round) continue;
+    const later = (o) =>
+      (until && o.at > until) || (round !== undefined && o.effectiveFrom && o.effectiveFrom.round > round);
+    for (const o of [...overrides].sort((x, y) => y.id - x.id)) {
+      if (!later(o)) continue;
       const p = (params[o.agentId] = params[o.agentId] || {});
       for (const c of o.changes) {
-        if (c.to === undefined || c.to === null) delete p[c.param];
-        else p[c.param] = c.to;
+        if (c.from === undefined || c.from === null) delete p[c.param];
+        else p[c.param] = c.from;
       }
     }
     return params;
+  }
+
+  /**
+   * The line that ran `round` among the lines from `generation` up to the first: the deepest one
+   * that started before it (a backtrack's record holds every round after its target, some of
+   * them run by the lines it descends from).
+   */
+  function lineThatRan(tree, generation, round) {
+    for (let line = findLine(tree, generation); line; line = line.parent === null ? null : findLine(tree, line.parent))
+      if (line.forkedAfterRound < round) return line.generation;
+    return 0;
   }
 
   /**
@@ -240,9 +253,11 @@
             .filter((r) => r.round >= line.rounds.first && r.round <= line.rounds.last)
             .map((r) => compareRound(r, {}))
         : [];
-      const abandoned = backtracks
-        .filter((b) => b.generation === generation)
-        .flatMap((b) => b.rounds.map((r) => compareRound(r, { abandoned: b.id })));
+      const abandoned = backtracks.flatMap((b) =>
+        b.rounds
+          .filter((r) => lineThatRan(data.tree, b.generation, r.round) === generation)
+          .map((r) => compareRound(r, { abandoned: b.id })),
+      );
       const ended = backtracks.find((b) => b.generation === generation);
       return {
         title: `line ${generation}${line.current ? ' (current)' : ''}`,
@@ -261,7 +276,9 @@
     // The winner's round is in the rounds list in full (every critique's whole text).
     const full =
       record.outcome === 'won' && round
-        ? data.rounds.find((r) => r.round === round.round && r.branch === record.label)
+        ? data.rounds.find(
+            (r) => r.round === round.round && r.branch === record.label && (r.generation || 0) === record.generation,
+          )
         : null;
     return {
       title: `round ${record.forkedAfterRound + 1} · ${record.label} (${record.outcome})`,
@@ -462,49 +479,52 @@
     };
   }
 
-  /** Draws each node's label beside it (the graph plugin draws nodes and edges only). */
-  const nodeLabels = {
-    id: 'kunlunNodeLabels',
-    afterDatasetsDraw(chart) {
-      const { ctx } = chart;
-      const meta = chart.getDatasetMeta(0);
-      ctx.save();
-      ctx.font = '12px system-ui, sans-serif';
-      // Above and right of its node, clear of the edges (they leave nodes sideways).
-      ctx.textBaseline = 'bottom';
-      ctx.fillStyle = '#1d2230';
-      // A white halo keeps a label readable where it still crosses one.
-      ctx.strokeStyle = '#fff';
-      ctx.lineWidth = 4;
-      meta.data.forEach((point, i) => {
-        const label = String(chart.data.labels[i]);
-        ctx.strokeText(label, point.x + 4, point.y - 8);
-        ctx.fillText(label, point.x + 4, point.y - 8);
-      });
-      ctx.restore();
-    },
-  };
+  /** A plugin writing text on each element of the first dataset, after the chart is drawn. */
+  function textPlugin(id, style, write) {
+    return {
+      id,
+      afterDatasetsDraw(chart) {
+        const { ctx } = chart;
+        ctx.save();
+        Object.assign(ctx, style);
+        chart.getDatasetMeta(0).data.forEach((element, i) => write(ctx, chart, element, i));
+        ctx.restore();
+      },
+    };
+  }
 
-  /** Writes each cell's severity in it (a colour alone is hard to read exactly). */
-  const cellValues = {
-    id: 'kunlunCellValues',
-    afterDatasetsDraw(chart) {
-      const { ctx } = chart;
-      const meta = chart.getDatasetMeta(0);
-      ctx.save();
-      ctx.font = '11px system-ui, sans-serif';
-      ctx.textAlign = 'center';
-      ctx.textBaseline = 'middle';
-      meta.data.forEach((cell, i) => {
-        const raw = chart.data.datasets[0].data[i];
-        const { x, y, width, height } = cell.getProps(['x', 'y', 'width', 'height'], true);
-        if (width < 18) return;
-        ctx.fillStyle = raw.v !== null && raw.v >= 6 ? '#fff' : '#1d2230';
-        ctx.fillText(raw.v === null ? '×' : String(raw.v), x + width / 2, y + height / 2);
-      });
-      ctx.restore();
+  /**
+   * Each node's label beside it (the graph plugin draws nodes and edges only): above and right of
+   * its node, clear of the edges (they leave nodes sideways), with a white halo where one crosses.
+   */
+  const nodeLabels = textPlugin(
+    'kunlunNodeLabels',
+    {
+      font: '12px system-ui, sans-serif',
+      textBaseline: 'bottom',
+      fillStyle: '#1d2230',
+      strokeStyle: '#fff',
+      lineWidth: 4,
     },
-  };
+    (ctx, chart, point, i) => {
+      const label = String(chart.data.labels[i]);
+      ctx.strokeText(label, point.x + 4, point.y - 8);
+      ctx.fillText(label, point.x + 4, point.y - 8);
+    },
+  );
+
+  /** Each cell's severity written in it (a colour alone is hard to read exactly). */
+  const cellValues = textPlugin(
+    'kunlunCellValues',
+    { font: '11px system-ui, sans-serif', textAlign: 'center', textBaseline: 'middle' },
+    (ctx, chart, cell, i) => {
+      const raw = chart.data.datasets[0].data[i];
+      const { x, y, width, height } = cell.getProps(['x', 'y', 'width', 'height'], true);
+      if (width < 18) return;
+      ctx.fillStyle = raw.v !== null && raw.v >= 6 ? '#fff' : '#1d2230';
+      ctx.fillText(raw.v === null ? '×' : String(raw.v), x + width / 2, y + height / 2);
+    },
+  );
 
   function lineageChartConfig(tree, onOpen) {
     const nodes = lineageNodes(tree);

@@ -107,11 +107,12 @@ describe('spend data', () => {
 
 // A simulation that ran rounds 1–3 on line 0, held a tournament at round 2 (bold won), went back
 // to round 1 (abandoning 2–3), and runs line 1 now with rounds 2–4.
+// As status gives them: the params now, every override below applied (0.7 → 1.5 → 1.1).
 const agents: AgentSpec[] = [
   {
     id: 'proposer',
     role: 'proposer',
-    params: { provider: 'builtin', temperature: 0.7, strictness: 0.5, maxTokens: 800 },
+    params: { provider: 'builtin', temperature: 1.1, strictness: 0.5, maxTokens: 800 },
   },
 ];
 const contender = (label: string, outcome: 'won' | 'pruned', score: number): BranchRecord => ({
@@ -251,11 +252,63 @@ describe('compare', () => {
   });
 });
 
+describe('compare after two backtracks', () => {
+  // Line 0 ran 1–5; back to 3 (abandoning 4, 5); line 1 ran 4–6; back to 2 (abandoning 3 of
+  // line 0, and 4–6 of line 1); line 2 runs 3–4 now.
+  const summary = (round: number) => ({
+    round,
+    status: 'completed' as const,
+    score: round,
+    verdict: 'advanced' as const,
+  });
+  const back = (k: number, fromLine: number, after: number, rounds: number[], minute: number): BranchRecord => ({
+    id: `backtrack-${k}`,
+    kind: 'backtrack',
+    forkedAfterRound: after,
+    generation: fromLine,
+    label: `line ${fromLine} after round ${after}`,
+    rounds: rounds.map(summary),
+    outcome: 'abandoned',
+    reason: 'r',
+    at: at(minute),
+  });
+  const records = [back(1, 0, 3, [4, 5], 10), back(2, 1, 2, [3, 4, 5, 6], 20)];
+  const twice = lineageTree(records, 4);
+  const data2 = {
+    tree: twice,
+    branches: records,
+    rounds: [round(1, 1), round(2, 2), round(3, 7), round(4, 8)],
+    agents,
+    overrides: [],
+  };
+  it('gives each abandoned round to the line that ran it', () => {
+    const rounds = (g: number) =>
+      K.compareSide(`line:${g}`, data2)!.rounds.map((r) => [r.round, r.abandoned ?? 'kept']);
+    assert.deepEqual(rounds(0), [
+      [1, 'kept'],
+      [2, 'kept'],
+      [3, 'backtrack-2'],
+      [4, 'backtrack-1'],
+      [5, 'backtrack-1'],
+    ]);
+    assert.deepEqual(rounds(1), [
+      [4, 'backtrack-2'],
+      [5, 'backtrack-2'],
+      [6, 'backtrack-2'],
+    ]);
+    assert.deepEqual(rounds(2), [
+      [3, 'kept'],
+      [4, 'kept'],
+    ]);
+  });
+});
+
 describe('chart scripts', () => {
   it('inlines the library, both plugins and ours, with no closing script tag inside', () => {
     const text = inlineChartScripts();
     for (const marker of ['Chart.js v4', 'chartjs-chart-matrix', 'ChartGraphs', 'KunlunCharts'])
       assert.ok(text.includes(marker), marker);
     assert.ok(!/<\/script/i.test(text));
+    assert.ok(!text.includes('<!--'));
   });
 });

@@ -230,7 +230,9 @@ describe('kunlun CLI', () => {
 
       const md = await kunlun(['report', id, '--format', 'md'], env);
       assert.equal(md.code, 0, md.stderr);
-      assert.match(md.stdout, /^# Should ports <script>/);
+      // Agents' and people's text is text in Markdown too: escaped, never HTML.
+      assert.match(md.stdout, /^# Should ports \\<script\\>window\.\\_\\_ran = 1\\<\/script\\>/);
+      assert.doesNotMatch(md.stdout, /<script>/);
       assert.match(
         md.stdout,
         new RegExp(
@@ -244,6 +246,18 @@ describe('kunlun CLI', () => {
       const results = fileURLToPath(new URL('../../../test-results/', import.meta.url));
       await mkdir(results, { recursive: true });
       const html = join(results, 'report.html');
+      const nowhere = await kunlun(['report', id, '--format', 'md', '--out', join(dir, 'missing', 'r.md')], env);
+      assert.equal(nowhere.code, 2);
+      assert.match(nowhere.stderr, /^kunlun: cannot write .*missing\/r\.md: ENOENT/);
+      const both = await kunlun(['report', id, '--json', '--format', 'html'], env);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--json and --format html: name one format/);
+      // --json alone keeps printing the final report itself.
+      assert.equal(
+        (JSON.parse((await kunlun(['report', id, '--json'], env)).stdout) as { roundsCompleted: number })
+          .roundsCompleted,
+        3,
+      );
       const wrote = await kunlun(['report', id, '--format', 'html', '--out', html], env);
       assert.equal(wrote.code, 0, wrote.stderr);
       assert.match(wrote.stdout, /wrote .*report\.html \(html\)/);

@@ -100,7 +100,7 @@ const { values, positionals } = parseArgs({
     set: { type: 'string', multiple: true },
     critics: { type: 'string' },
     approval: { type: 'string' },
-    format: { type: 'string', default: 'text' },
+    format: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -313,30 +313,57 @@ async function allRounds(id: string): Promise<RoundOutcome[]> {
 }
 
 async function report(id: string): Promise<number> {
-  const format = (values.json ? 'json' : values.format) as ReportFormat;
+  if (values.json && values.format && values.format !== 'json')
+    throw new CliError(`--json and --format ${values.format}: name one format`, EXIT.usage);
+  const format = (values.format ?? 'text') as ReportFormat;
   if (!(REPORT_FORMATS as readonly string[]).includes(format))
     throw new CliError(`--format ${format}: expected ${REPORT_FORMATS.join(', ')}`, EXIT.usage);
-  const finalReport = await api.call<FinalReport>('GET', `${sim(id)}/report`);
-  if (format === 'text') {
-    out(finalReport.summary);
-    if (finalReport.strongest)
-      out(
-        `strongest (round ${finalReport.strongest.round}, ${finalReport.strongest.score}): ${finalReport.strongest.hypothesis}`,
-      );
-    out(`scores: ${finalReport.scoreTrajectory.map((s) => `${s.round}:${s.score}`).join('  ')}`);
-    return EXIT.ok;
+  let finalReport: FinalReport;
+  try {
+    finalReport = await api.call<FinalReport>('GET', `${sim(id)}/report`);
+  } catch (err) {
+    if (err instanceof CliError && err.exitCode === EXIT.notFound)
+      throw new CliError(`no final report for ${id}: it has not completed (kunlun status ${id})`, EXIT.notFound);
+    throw err;
   }
+  // --json alone: the final report as the API gives it (what `report --json` always printed).
+  if (values.json && !values.format) return write(`${JSON.stringify(finalReport, null, 2)}\n`, 'json');
+  if (format === 'text')
+    return write(
+      [
+        finalReport.summary,
+        ...(finalReport.strongest
+          ? [
+              `strongest (round ${finalReport.strongest.round}, ${finalReport.strongest.score}): ${finalReport.strongest.hypothesis}`,
+            ]
+          : []),
+        `scores: ${finalReport.scoreTrajectory.map((t) => `${t.round}:${t.score}`).join('  ')}`,
+        '',
+      ].join('\n'),
+      format,
+    );
   const [rounds, lineage] = await Promise.all([
     allRounds(id),
     api.call<ReportBundle['lineage']>('GET', `${sim(id)}/branches`),
   ]);
   const bundle: ReportBundle = { simulationId: finalReport.simulationId, report: finalReport, rounds, lineage };
-  const text = format === 'md' ? reportMarkdown(bundle) : format === 'html' ? reportHtml(bundle) : reportJson(bundle);
+  return write(
+    format === 'md' ? reportMarkdown(bundle) : format === 'html' ? reportHtml(bundle) : reportJson(bundle),
+    format,
+  );
+}
+
+/** To --out FILE, or standard output. */
+async function write(text: string, format: string): Promise<number> {
   if (!values.out) {
     process.stdout.write(text);
     return EXIT.ok;
   }
-  await writeFile(values.out, text);
+  try {
+    await writeFile(values.out, text);
+  } catch (err) {
+    throw new CliError(`cannot write ${values.out}: ${(err as Error).message}`, EXIT.usage);
+  }
   out(`wrote ${values.out} (${format})`);
   return EXIT.ok;
 }

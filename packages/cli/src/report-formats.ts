@@ -28,7 +28,7 @@ function spendText(b: ReportBundle): string | null {
 /** Markdown: headings, a score table with its sparkline, the critiques, the lineage as a tree. */
 export function reportMarkdown(b: ReportBundle): string {
   const r = b.report;
-  const md: string[] = [`# ${oneLine(r.issue)}`, '', `Simulation \`${b.simulationId}\``, '', r.summary, ''];
+  const md: string[] = [`# ${mdText(r.issue)}`, '', `Simulation \`${b.simulationId}\``, '', mdText(r.summary), ''];
   const spend = spendText(b);
   if (spend) md.push(`**Spend:** ${spend}`, '');
   if (r.strongest)
@@ -51,17 +51,17 @@ export function reportMarkdown(b: ReportBundle): string {
     const verdict = round.status === 'completed' ? round.evaluation.verdict : '';
     md.push(`| ${p.round} | ${p.score ?? '—'} | ${verdict} | ${p.mark === 'scored' ? '' : cell(p.note)} |`);
   });
-  md.push('', '## Severity per critic', '', '```', ...severityLines(b.rounds), '```', '');
+  md.push('', '## Severity per critic', '', ...fenced(severityLines(b.rounds)), '');
   if (r.unresolvedCritiques.length) {
     md.push('## Unresolved critiques', '');
     for (const c of r.unresolvedCritiques)
-      md.push(`- **${c.criticId}** (${c.focus}, severity ${c.severity}, round ${c.round}): ${oneLine(c.text)}`);
+      md.push(`- **${c.criticId}** (${c.focus}, severity ${c.severity}, round ${c.round}): ${mdText(c.text)}`);
     md.push('');
   }
-  md.push('## Lineage', '', '```', ...lineageLines(b.lineage.tree), '```', '', '## Rounds', '');
+  md.push('## Lineage', '', ...fenced(lineageLines(b.lineage.tree).map(oneLine)), '', '## Rounds', '');
   for (const round of b.rounds) {
     if (round.status === 'skipped') {
-      md.push(`### Round ${round.round}: skipped`, '', oneLine(round.reason), '');
+      md.push(`### Round ${round.round}: skipped`, '', mdText(round.reason), '');
       continue;
     }
     const won = round.branch ? `, won by branch ${round.branch}` : '';
@@ -69,7 +69,7 @@ export function reportMarkdown(b: ReportBundle): string {
     md.push(`### Round ${round.round}: ${round.evaluation.score}/10, ${round.evaluation.verdict}${won}${decision}`, '');
     md.push(quote(round.hypothesis.text), '');
     for (const c of round.critiques)
-      md.push(`- **${c.criticId}** (${c.focus}, severity ${c.severity}): ${oneLine(c.text)}`);
+      md.push(`- **${c.criticId}** (${c.focus}, severity ${c.severity}): ${mdText(c.text)}`);
     md.push('');
   }
   return `${md.join('\n').trimEnd()}\n`;
@@ -162,11 +162,15 @@ ${rounds}
 }
 
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+/** Text as Markdown text: what agents and people write is never markup (no HTML, links, emphasis, code). */
+const mdText = (text: string) => oneLine(text).replace(/[\\`*_{}[\]()<>#|!~]/g, '\\$&');
+/** A fence longer than any run of backticks inside, so the block cannot be closed from within. */
+const fenced = (lines: string[]) => {
+  const runs = lines.flatMap((l) => (l.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(Math.max(3, ...runs.map((n) => n + 1)));
+  return [fence, ...lines, fence];
+};
 const previewLine = (text: string, n: number) =>
   oneLine(text).length > n ? `${oneLine(text).slice(0, n)}…` : oneLine(text);
-const quote = (text: string) =>
-  text
-    .split('\n')
-    .map((l) => `> ${l}`)
-    .join('\n');
-const cell = (text: string) => oneLine(text).replace(/\|/g, '\\|');
+const quote = (text: string) => `> ${mdText(text)}`;
+const cell = (text: string) => mdText(text);

@@ -624,8 +624,12 @@ export interface CritiqueSummary {
   text: string;
 }
 
-/** Characters of each critique a contender's record keeps. */
+/**
+ * Characters a contender's record keeps of each critique (at most), and of all of them: the
+ * records ride in status and in every control's answer, so many critics get shorter previews.
+ */
 export const CONTENDER_CRITIQUE_CHARS = 300;
+export const CONTENDER_CRITIQUES_CHARS = 2_000;
 
 /**
  * Bytes of full rounds a simulation's result holds at most (Temporal refuses a result over 2 MB

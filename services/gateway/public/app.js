@@ -385,6 +385,7 @@ async function open(id) {
   state.status = null;
   state.lineage = null;
   $('node-detail').hidden = true;
+  if (typeof viewsReset === 'function') viewsReset();
   $('compare-a').replaceChildren();
   $('compare-b').replaceChildren();
   // Nothing is offered until this simulation's status says what it takes.
@@ -416,7 +417,9 @@ const types = (schema) => [].concat((schema && schema.type) || []);
 /** Text as the schema's type: numbers for number fields, else the text (the API validates). */
 function typed(text, schema) {
   const numeric = types(schema).some((t) => t === 'number' || t === 'integer');
-  return numeric && text.trim() !== '' && !Number.isNaN(Number(text)) ? Number(text) : text;
+  if (numeric && text.trim() !== '' && !Number.isNaN(Number(text))) return Number(text);
+  if (types(schema).includes('boolean') && (text === 'true' || text === 'false')) return text === 'true';
+  return text;
 }
 
 function labelled(text, input) {
@@ -450,7 +453,7 @@ const WIDGETS = {
     input.id = id;
     input.size = 40;
     input.value = 'calm bold:proposer.temperature=1.5';
-    input.title = 'LABEL[:AGENT.PARAM=VALUE,...] separated by spaces';
+    input.title = 'LABEL[:AGENT.PARAM=VALUE,...] separated by spaces (values without spaces)';
     const params = (((schema.items || {}).properties || {}).overrides || {}).additionalProperties || {};
     return { node: labelled('branches', input), read: () => parseBranches(input.value, params) };
   },
@@ -466,7 +469,9 @@ function parseBranches(text, paramsSchema) {
     .split(/\s+/)
     .filter(Boolean)
     .map((spec) => {
-      const [label, changes = ''] = spec.split(':', 2);
+      // The label ends at the first colon; a value may hold more (a model such as ft:gpt-4o:acme).
+      const cut = spec.indexOf(':');
+      const [label, changes] = cut < 0 ? [spec, ''] : [spec.slice(0, cut), spec.slice(cut + 1)];
       const overrides = {};
       for (const change of changes.split(',').filter(Boolean)) {
         const m = /^([^.=]+)\.([^=]+)=(.*)$/.exec(change);

@@ -90,6 +90,11 @@ $('add-critic').addEventListener('click', () => {
 });
 
 const numberOf = (id) => ($(id).value.trim() === '' ? undefined : Number($(id).value));
+/** A number the spec needs: an empty field is a mistake to name, not a 0. */
+function required(value, what) {
+  if (String(value).trim() === '' || Number.isNaN(Number(value))) throw new Error(`${what}: a number is needed`);
+  return Number(value);
+}
 
 /** One agent of the spec: the schema's default params, then the form's provider and model. */
 function agentSpec(base, changes, model) {
@@ -104,6 +109,7 @@ function buildSpec() {
   const defaults = specForm.schema.properties.agents.default;
   const role = (r) => defaults.find((a) => a.role === r);
   const criticBase = defaults.find((a) => a.role === 'critic');
+  if (specForm.critics.length === 0) throw new Error('add at least one critic');
   const ids = new Set();
   const critics = specForm.critics.map((c) => {
     const id = String(c.id).trim();
@@ -111,7 +117,7 @@ function buildSpec() {
     ids.add(id);
     // Unset fields are undefined, which JSON leaves out (a focus unset is derived from the id).
     const changes = {
-      strictness: Number(c.strictness),
+      strictness: required(c.strictness, `${id || 'a critic'}'s strictness`),
       focus: c.focus || undefined,
       persona: String(c.persona).trim() || undefined,
     };
@@ -119,7 +125,7 @@ function buildSpec() {
   });
   const spec = {
     issue: $('issue').value,
-    maxRounds: Number($('max-rounds').value),
+    maxRounds: required($('max-rounds').value, 'rounds'),
     agents: [
       agentSpec(role('analyzer'), {}),
       agentSpec(role('proposer'), {}),
@@ -132,7 +138,7 @@ function buildSpec() {
   const mode = $('approval-mode').value;
   if (mode !== 'never') {
     spec.approval = { mode };
-    if (mode === 'severity') spec.approval.threshold = Number($('approval-threshold').value);
+    if (mode === 'severity') spec.approval.threshold = required($('approval-threshold').value, 'severity threshold');
     if (numberOf('approval-deadline') !== undefined) spec.approval.deadlineSeconds = numberOf('approval-deadline');
   }
   const atRounds = $('tournament-rounds')

@@ -65,7 +65,19 @@ function compareData() {
 
 // ---- a node of the lineage tree, opened -----------------------------------------------------
 
+/** Another simulation opens: nothing drawn of the last one stays (or stays clickable). */
+function viewsReset() {
+  treeNodes = [];
+  keyNode = 0;
+  if (!window.Chart) return;
+  for (const id of ['score-chart', 'severity-chart', 'spend-chart', 'lineage-chart']) {
+    const chart = Chart.getChart($(id));
+    if (chart) chart.destroy();
+  }
+}
+
 function openNode(node) {
+  if (!state.lineage) return;
   const K = window.KunlunCharts;
   const open = node.open;
   if (open.kind === 'round') return showRound(open.round);
@@ -141,7 +153,8 @@ function fillCompareChoices(choices, defaults) {
         return option;
       }),
     );
-    select.value = picked[id] && keys.includes(keep) ? keep : defaults[i] || keys[i] || keys[0] || '';
+    // With one choice there is nothing to set beside it: B stays empty.
+    select.value = picked[id] && keys.includes(keep) ? keep : defaults[i] || keys[i] || '';
   });
 }
 
@@ -175,10 +188,15 @@ function compareRoundItem(r) {
 
 function drawCompare() {
   const box = $('compare');
-  if (!state.lineage || !$('compare-a').value || !$('compare-b').value) {
+  const [keyA, keyB] = [$('compare-a').value, $('compare-b').value];
+  if (!state.lineage || !keyA || !keyB) {
     box.replaceChildren(
       el('p', 'Nothing to compare yet: lines come from backtracks, contenders from tournaments.', 'hint'),
     );
+    return;
+  }
+  if (keyA === keyB) {
+    box.replaceChildren(el('p', 'Pick two different lines or contenders.', 'hint'));
     return;
   }
   const K = window.KunlunCharts;

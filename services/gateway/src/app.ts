@@ -314,11 +314,12 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.get('/simulation-spec.schema.json', { schema: { hide: true } }, (_req, reply) =>
     reply.type('application/schema+json; charset=utf-8').send(specSchema),
   );
-  // The charting library and our charts: immutable per release, so browsers may keep them a day.
+  // The charting library (pinned: browsers may keep it a day) and our charts (asked again, like app.js).
   for (const asset of CHART_ASSETS) {
     const body = readFileSync(asset.path);
+    const cache = asset.url.startsWith('/vendor/') ? 'public, max-age=86400' : 'no-cache';
     app.get(asset.url, { schema: { hide: true } }, (_req, reply) =>
-      reply.type(PAGE_TYPES.js!).header('cache-control', 'public, max-age=86400').send(body),
+      reply.type(PAGE_TYPES.js!).header('cache-control', cache).send(body),
     );
   }
   return app;

@@ -1,6 +1,7 @@
 // The final report: a pure function of the rounds, so it can be recomputed and tested alone.
 import {
   CONTENDER_CRITIQUE_CHARS,
+  CONTENDER_CRITIQUES_CHARS,
   previewOf,
   REPORT_BRANCH_RECORDS,
   type BranchRecord,
@@ -45,13 +46,17 @@ export function summarise(r: RoundOutcome): RoundSummary {
 
 /** A tournament contender's round: its summary and its critiques (previews), for comparing contenders. */
 export function contenderSummary(r: RoundResult): RoundSummary {
+  const chars = Math.min(
+    CONTENDER_CRITIQUE_CHARS,
+    Math.max(40, Math.floor(CONTENDER_CRITIQUES_CHARS / Math.max(1, r.critiques.length))),
+  );
   return {
     ...summarise(r),
     critiques: r.critiques.map((c) => ({
       criticId: c.criticId,
       focus: c.focus,
       severity: c.severity,
-      text: previewOf(c.text, CONTENDER_CRITIQUE_CHARS),
+      text: previewOf(c.text, chars),
     })),
   };
 }

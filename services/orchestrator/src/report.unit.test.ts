@@ -1,8 +1,8 @@
 // The final report and the round digests it is built from, as pure functions of the rounds.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { BranchRecord, RoundContext, RoundSummary } from '@kunlun/contracts';
-import { buildFinalReport, contextFromSummaries, summarise, toContext } from './report.js';
+import { CONTENDER_CRITIQUES_CHARS, type BranchRecord, type RoundContext, type RoundSummary } from '@kunlun/contracts';
+import { buildFinalReport, contenderSummary, contextFromSummaries, summarise, toContext } from './report.js';
 import { completedRound, completedSummary, critique, skippedRound } from './testing/rounds.js';
 
 describe('toContext', () => {
@@ -270,5 +270,25 @@ describe('buildFinalReport after hand-overs', () => {
       score: 9,
       hypothesisFull: ref('c'),
     });
+  });
+});
+
+describe('contenderSummary', () => {
+  it("keeps each critique's severity and a preview of its text, shorter the more critics there are", () => {
+    const few = completedRound(2, { critiques: [critique('critic-a', 3, 'logic'), critique('critic-b', 8, 'ethics')] });
+    assert.deepEqual(
+      contenderSummary(few).critiques,
+      few.critiques.map((c) => ({ criticId: c.criticId, focus: c.focus, severity: c.severity, text: c.text })),
+    );
+    const many = completedRound(2, {
+      critiques: Array.from({ length: 40 }, (_, i) => ({
+        ...critique(`critic-${i}`, 5, 'risk'),
+        text: '字'.repeat(1000),
+      })),
+    });
+    const kept = contenderSummary(many).critiques!;
+    assert.equal(kept.length, 40);
+    const chars = kept.reduce((n, c) => n + Array.from(c.text).length, 0);
+    assert.ok(chars <= CONTENDER_CRITIQUES_CHARS + 40, `${chars} characters of critiques kept`);
   });
 });
