@@ -13,6 +13,8 @@ const { values } = parseArgs({
   options: {
     levels: { type: 'string', default: '1,10,50,100,200' },
     rounds: { type: 'string', default: '3' },
+    /** The orchestrator's sticky cache (MAX_CACHED_WORKFLOWS), default the service's 200. */
+    cache: { type: 'string', default: '200' },
   },
 });
 const LEVELS = values.levels.split(',').map(Number);
@@ -44,7 +46,7 @@ async function scheduleToStart(client: Client, workflowIds: string[]): Promise<n
   return latencies.sort((a, b) => a - b);
 }
 
-const w = await startTestWorkers({ finalCheck: false });
+const w = await startTestWorkers({ finalCheck: false, maxCachedWorkflows: Number(values.cache) });
 const results: Array<Record<string, number>> = [];
 try {
   for (const n of LEVELS) {
@@ -83,6 +85,6 @@ try {
 const dir = fileURLToPath(new URL('./results/', import.meta.url));
 await mkdir(dir, { recursive: true });
 const file = `${dir}concurrency-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-await writeFile(file, `${JSON.stringify({ rounds: ROUNDS, results }, null, 2)}\n`);
+await writeFile(file, `${JSON.stringify({ rounds: ROUNDS, cache: Number(values.cache), results }, null, 2)}\n`);
 console.log(`written: ${file}`);
 process.exit(0);

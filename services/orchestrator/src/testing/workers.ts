@@ -98,6 +98,8 @@ export async function startTestWorkers(
     /** false: stop() does not check the simulations it tracked (the caller damages the read model on purpose). */
     finalCheck?: boolean;
     build?: { deploymentName: string; buildId: string };
+    /** The orchestrator's sticky cache (the service's MAX_CACHED_WORKFLOWS; default 200). */
+    maxCachedWorkflows?: number;
   } = {},
 ): Promise<TestWorkers> {
   quietRuntime();
@@ -141,6 +143,7 @@ export async function startTestWorkers(
         metrics,
         eventsTopic: pipeline.topic,
         ...(options.build ? { build: options.build } : {}),
+        ...(options.maxCachedWorkflows ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
       }),
     );
   for (const role of options.agents === false ? [] : AGENT_ROLES) {
