@@ -12,6 +12,7 @@ import {
   type CritiqueInput,
   type TokenDelta,
 } from '@kunlun/contracts';
+import { eventually } from '@kunlun/infra/testing';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createCriticActivities, type AgentDeps } from './index.js';
@@ -129,8 +130,12 @@ describe('openai provider against LiteLLM proxy', () => {
     const before = (await proxyCalls()).length;
     const pending = t.run();
     // Cancelled once the server has the request (it answers only 5 s later), however slow the machine.
-    for (let i = 0; i < 200 && (await proxyCalls()).length === before; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok((await proxyCalls()).length > before, 'the request reached the proxy');
+    await eventually(
+      'the request reached the proxy',
+      async () => ((await proxyCalls()).length > before ? true : undefined),
+      10_000,
+      50,
+    );
     t.env.cancel();
     const t0 = Date.now();
     const err = await pending.then(

@@ -26,6 +26,7 @@ import {
   reportHtml,
   reportJson,
   reportMarkdown,
+  spendLine,
   type ReportBundle,
   type ReportFormat,
 } from './report-formats.js';
@@ -140,11 +141,6 @@ function printRound(r: Round): void {
   for (const f of r.failedCritics ?? [])
     out(`  ${f.failure ? describeFailure(f.failure) : `${f.criticId} failed: ${f.error}`}`);
   if (r.spend) out(`  spend: ${spendLine(r.spend)}`);
-}
-
-function spendLine(s: Spend): string {
-  const reused = s.reusedSteps ? `, ${s.reusedSteps} steps reused (saved $${s.savedUsd})` : '';
-  return `$${s.costUsd}, ${s.promptTokens}+${s.completionTokens} tokens, ${s.calls} calls${reused}`;
 }
 
 /** What an agent's answer looks like so far, per step and attempt (a retry starts over). */

@@ -2,7 +2,7 @@
 // file a person can share. The HTML is one self-contained file: the same charts as the web page
 // (Chart.js and KunlunCharts inlined, the data as JSON), every text escaped.
 import { chartData, inlineChartScripts } from '@kunlun/charts';
-import type { BranchRecord, FinalReport, LineageLine, RoundOutcome } from '@kunlun/contracts';
+import type { BranchRecord, FinalReport, LineageLine, RoundOutcome, Spend } from '@kunlun/contracts';
 import { lineageLines, severityLines, sparkline } from './sparkline.js';
 
 export const REPORT_FORMATS = ['text', 'md', 'json', 'html'] as const;
@@ -18,12 +18,13 @@ export interface ReportBundle {
 
 const scores = (rounds: readonly RoundOutcome[]) => chartData.scorePoints(rounds).map((p) => p.score);
 
-function spendText(b: ReportBundle): string | null {
-  const s = b.report.spend;
-  if (!s) return null;
+/** What something cost, on one line (a round's in `kunlun rounds`, the simulation's in a report). */
+export function spendLine(s: Spend): string {
   const reused = s.reusedSteps ? `, ${s.reusedSteps} steps reused (saved $${s.savedUsd})` : '';
-  return `$${s.costUsd}, ${s.promptTokens + s.completionTokens} tokens, ${s.calls} calls${reused}`;
+  return `$${s.costUsd}, ${s.promptTokens}+${s.completionTokens} tokens, ${s.calls} calls${reused}`;
 }
+
+const spendText = (b: ReportBundle): string | null => (b.report.spend ? spendLine(b.report.spend) : null);
 
 /** Markdown: headings, a score table with its sparkline, the critiques, the lineage as a tree. */
 export function reportMarkdown(b: ReportBundle): string {

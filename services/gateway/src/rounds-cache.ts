@@ -29,11 +29,17 @@ export class RoundsPageCache {
   private readonly pages: LRUCache<string, RenderedPage>;
   private readonly watched = new Map<string, Watched>();
 
+  /** `clock`: what the TTL is measured by (default performance.now; tests pass their own). */
   constructor(
     private readonly live: LiveHub,
     private readonly limits = ROUNDS_CACHE_DEFAULTS,
+    clock?: { now(): number },
   ) {
-    this.pages = new LRUCache({ max: limits.pages, ttl: limits.ttlMs });
+    this.pages = new LRUCache({
+      max: limits.pages,
+      ttl: limits.ttlMs,
+      ...(clock ? { perf: clock, ttlResolution: 0 } : {}),
+    });
   }
 
   /** The page from memory, or rendered now (and kept, unless the simulation rang meanwhile). */

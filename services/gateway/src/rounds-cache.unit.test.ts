@@ -66,13 +66,14 @@ describe('rounds page cache', () => {
 
   it('forgets a page after its TTL, and gives up subscriptions past its bound', async () => {
     const { live } = hub();
-    const cache = new RoundsPageCache(live, { pages: 10, ttlMs: 20, simulations: 2 });
+    let now = 1_000;
+    const cache = new RoundsPageCache(live, { pages: 10, ttlMs: 20, simulations: 2 }, { now: () => now });
     const r = renderer();
     await cache.get('sim-1', 'k', r.render);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    now += 60;
     assert.equal((await cache.get('sim-1', 'k', r.render)).body, 'page 2');
     await cache.get('sim-2', 'k', r.render);
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    now += 60;
     // Both pages expired: a third simulation prunes the two subscriptions that keep nothing.
     await cache.get('sim-3', 'k', r.render);
     assert.equal(cache.size, 1);
