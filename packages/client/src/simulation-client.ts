@@ -16,6 +16,8 @@ import {
   SIMULATION_STATES,
   SIMULATION_WORKFLOW_TYPE,
   statusQuery,
+  liveStatus,
+  type QueryWorkflow,
   type ControlAck,
   type ControlName,
   type ControlRequest,
@@ -198,17 +200,24 @@ export class SimulationClient {
     }
   }
 
+  /** A quiet round child's step and hypothesis, asked of it (see liveStatus). */
+  private readonly queryWorkflow: QueryWorkflow = (workflowId, query) =>
+    this.client.workflow.getHandle(workflowId).query(query);
+
   status(simulationId: string): Promise<SimulationStatus> {
-    return translate(simulationId, () => this.handle(simulationId).query(statusQuery));
+    return translate(simulationId, async () =>
+      liveStatus(await this.handle(simulationId).query(statusQuery), this.queryWorkflow),
+    );
   }
 
   /** Sends a control (CONTROLS in @kunlun/contracts) and waits for the simulation's answer. */
   control<N extends ControlName>(simulationId: string, name: N, request: ControlRequest<N>): Promise<ControlAck> {
     // One id for every attempt: the server answers a repeat of an update it took with its outcome.
     const updateId = randomUUID();
-    return this.onHandle(simulationId, (h) =>
-      retryUntaken(() => h.executeUpdate(CONTROL_UPDATES[name], { args: [request], updateId })),
-    );
+    return this.onHandle(simulationId, async (h) => {
+      const ack = await retryUntaken(() => h.executeUpdate(CONTROL_UPDATES[name], { args: [request], updateId }));
+      return { ...ack, status: await liveStatus(ack.status, this.queryWorkflow) };
+    });
   }
   /** Fire and forget: the same rules as control(), but a refused one is only logged by the workflow. */
   controlSignal<N extends SignalControlName>(simulationId: string, name: N, request: ControlRequest<N>): Promise<void> {

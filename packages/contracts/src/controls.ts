@@ -4,9 +4,11 @@ import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AgentSpec } from './agents.js';
 import type { Budgets } from './budgets.js';
 import { CONTROL_SIGNALS } from './control-registry.js';
-import type { ApprovalDecision, RoundStep, SimulationStatus } from './simulation.js';
+import type { ApprovalDecision, RoundLiveStatus, RoundStep, SimulationStatus } from './simulation.js';
 
 export const statusQuery = defineQuery<SimulationStatus>('status');
+/** A quiet round child (RoundInput.quietProgress): the step it is at and its hypothesis (see live-status.ts). */
+export const roundStatusQuery = defineQuery<RoundLiveStatus>('roundStatus');
 
 // Signal twins still named in services/orchestrator tests; every other caller uses CONTROL_SIGNALS.
 export const pauseSignal = CONTROL_SIGNALS.pause;
@@ -17,14 +19,24 @@ export const fastForwardSignal = CONTROL_SIGNALS.fastForward;
 /**
  * Parent → child: hold or release between steps, and the agents' current params. `handOver`: the
  * parent is due to continue as new while the round is held; the child returns what it has done
- * (RoundHandedOver) at its next held step boundary instead of waiting there.
+ * (RoundHandedOver) at its next held step boundary instead of waiting there. `ack`: a quiet child
+ * answers with a progress signal carrying this number and the step it is at (what the parent
+ * needs to name where an override applies from, or where a resume goes on).
  */
 export const roundControlSignal =
-  defineSignal<[{ paused: boolean; agents: AgentSpec[]; handOver?: boolean; budgets?: Budgets }]>('roundControl');
-/** Child → parent: a step started (and the hypothesis, once proposed; the checkpoint, when waiting). */
+  defineSignal<[{ paused: boolean; agents: AgentSpec[]; handOver?: boolean; budgets?: Budgets; ack?: number }]>(
+    'roundControl',
+  );
+/**
+ * Child → parent: a step started (and the hypothesis, once proposed; the checkpoint, when waiting).
+ * A quiet child sends only what the parent decides on (checkpoints, budgets) and answers to `ack`.
+ */
 export interface RoundProgress {
   round: number;
-  step: RoundStep;
+  /** null only in an answer to `ack` from a round that has not begun its first step. */
+  step: RoundStep | null;
+  /** Answers the roundControl signal of this number (the step is the one the child is at). */
+  ack?: number;
   hypothesis?: string;
   /** The checkpoint opened: why, and until when. */
   approval?: { reason: string; deadline: string | null };

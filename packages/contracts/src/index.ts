@@ -3,6 +3,7 @@ export * from './topics.js';
 export * from './search-attributes.js';
 export * from './agents.js';
 export * from './simulation.js';
+export * from './live-status.js';
 export * from './controls.js';
 export * from './control-registry.js';
 export * from './failure.js';

@@ -347,6 +347,19 @@ export interface RoundInput {
   reuse?: boolean;
   /** The simulation has budgets: their limits, what was spent before this round, and when it started. */
   budget?: { limits: Budgets; before: SpendSoFar; simulationStartedAt: string };
+  /**
+   * The child does not tell the parent each step it starts (each tell costs both a workflow task);
+   * status asks it instead (roundStatusQuery), and it answers the parent's controls (`ack`).
+   */
+  quietProgress?: boolean;
+}
+
+/** What a quiet round child answers roundStatusQuery with. */
+export interface RoundLiveStatus {
+  round: number;
+  /** The step begun last (null before the first). */
+  step: RoundStep | null;
+  hypothesis?: string;
 }
 
 /**
@@ -578,6 +591,17 @@ export interface SimulationStatus {
    * query and the read model have them all.
    */
   omitted?: { scores?: number; overrides?: number; branches?: number; issueChars?: number };
+  /**
+   * For the status's reader, never shown: the round runs in a quiet child, whose step and hypothesis
+   * come from asking it (withLiveRound in live-status.ts, which removes this field).
+   */
+  liveRound?: { workflowId: string; roundsFinished: number };
+}
+
+/** How far a simulation is, 0..1: its finished rounds, and the running round's share by its step. */
+export function simulationProgress(roundsFinished: number, step: RoundStep | null, maxRounds: number): number {
+  const within = step ? ROUND_STEPS.indexOf(step) / ROUND_STEPS.length : 0;
+  return Math.min(1, (roundsFinished + within) / maxRounds);
 }
 
 /**

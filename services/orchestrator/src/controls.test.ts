@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ControlRefusedError } from '@kunlun/client';
-import { fastForwardSignal, pauseSignal, resumeSignal, roundWorkflowId, type RoundResult } from '@kunlun/contracts';
+import {
+  fastForwardSignal,
+  pauseSignal,
+  resumeSignal,
+  roundWorkflowId,
+  statusQuery,
+  type RoundResult,
+} from '@kunlun/contracts';
 import {
   activityTypes,
   eventually,
@@ -66,13 +73,14 @@ describe('simulation controls', () => {
 
   it('a pause that lands while the next round is starting holds that round', { timeout: 120_000 }, async () => {
     const id = await start(4);
-    // Aims at the window between the parent starting round 2's child and the child reporting a
-    // step. The narrowest part (start issued, not yet resolved: SYNC_STARTED_CHILD_PATCH) is
-    // rarely hit from outside; the gateway's end-to-end test found it. This checks the behaviour.
+    // Aims at round 2 as the parent alone sees it: from starting the child (the narrowest part,
+    // start issued and not yet resolved, is SYNC_STARTED_CHILD_PATCH's; the gateway's end-to-end
+    // test found it) until the child answers a sync with its step (a quiet child tells no step).
+    const parent = w.client.workflow.getHandle(id);
     await eventually(
       'round 2 starting',
       async () => {
-        const st = await w.simulations.status(id);
+        const st = await parent.query(statusQuery);
         return st.round === 2 && st.step === null ? true : undefined;
       },
       60_000,

@@ -90,6 +90,30 @@ describe('simulation workflow', () => {
     assert.equal(completedTaskIds.size, 1);
   });
 
+  it(
+    'a round tells its parent nothing per step: no signal either way, one child workflow task per step',
+    { timeout: 120_000 },
+    async () => {
+      const { simulationId } = await w.simulations.start({ issue: ISSUE, maxRounds: 2 });
+      w.track(simulationId);
+      await w.simulations.result(simulationId);
+      const parent = (await w.client.workflow.getHandle(simulationId).fetchHistory()).events ?? [];
+      assert.equal(
+        parent.filter((e) => e.workflowExecutionSignaledEventAttributes).length,
+        0,
+        'no signal reached the parent',
+      );
+      for (const round of [1, 2]) {
+        const child =
+          (await w.client.workflow.getHandle(roundWorkflowId(simulationId, round)).fetchHistory()).events ?? [];
+        assert.equal(child.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes).length, 0);
+        // Started, then each step's activities resolved (critics together when they land together).
+        const tasks = child.filter((e) => e.workflowTaskCompletedEventAttributes).length;
+        assert.ok(tasks >= 5 && tasks <= 7, `round ${round}: ${tasks} workflow tasks`);
+      }
+    },
+  );
+
   it('lists simulations by state through the search attributes', { timeout: 60_000 }, async () => {
     const { simulationId } = await w.simulations.start({ issue: ISSUE, maxRounds: 1 });
     w.track(simulationId);

@@ -17,6 +17,9 @@ import {
   SA_STATE,
   SimulationInputSchema,
   statusQuery,
+  liveStatus,
+  type QueryWorkflow,
+  type ControlAck,
   type AgentParams,
   type AgentRole,
   type AnalyzerActivities,
@@ -335,6 +338,9 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
   const simulation = (id: string): StubSimulation => {
     const r = record(id);
     const handle = env.client.workflow.getHandle<typeof simulationWorkflow>(id);
+    // As the client reads it: a quiet round child is asked for its step and hypothesis.
+    const queryWorkflow: QueryWorkflow = (workflowId, query) => env.client.workflow.getHandle(workflowId).query(query);
+    const readStatus = async () => liveStatus(await handle.query(statusQuery), queryWorkflow);
     const refusal: StubSimulation['refusal'] = async (def, arg) => {
       try {
         await handle.executeUpdate(def, { args: [arg] });
@@ -358,18 +364,22 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
         r.until(`event ${kind}`, () => r.events().find((e) => e.kind === kind && where(e))),
       hold: (match) => r.hold(match),
       fail: (match, message) => r.fail(match, message),
-      status: () => handle.query(statusQuery),
+      status: () => readStatus(),
       waitStatus: (what, pred) =>
         eventually(
           what,
           async () => {
-            const s = await handle.query(statusQuery);
+            const s = await readStatus();
             return pred(s) ? s : undefined;
           },
           WAIT_MS,
           25,
         ),
-      update: (def, arg) => handle.executeUpdate(def, { args: [arg] }),
+      update: async <Ret, Arg>(def: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> => {
+        const ack = await handle.executeUpdate(def, { args: [arg] });
+        if (!isAck(ack)) return ack;
+        return { ...ack, status: await liveStatus(ack.status, queryWorkflow) };
+      },
       refusal,
       async refuses(def, expected) {
         // The request stands beside its answer, so a failure's diff names the one refused otherwise.
@@ -427,4 +437,9 @@ export async function startStubWorkers(options: { criticPools?: string[] } = {})
       await env.teardown();
     },
   };
+}
+
+/** Every control's answer carries a status (the one place the harness merges the live round in). */
+function isAck(value: unknown): value is ControlAck {
+  return typeof value === 'object' && value !== null && 'status' in value && 'changed' in value;
 }

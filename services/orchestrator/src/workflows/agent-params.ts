@@ -2,8 +2,12 @@
 import { ROUND_STEPS, type AgentParams, type OverrideRecord, type RoundStep } from '@kunlun/contracts';
 import type { SimulationRun } from './simulation-run.js';
 
-/** Where a change made now takes effect: the next step of the running round, or the next round. */
-export function nextStepPoint(run: SimulationRun): { round: number; step?: RoundStep } {
+/**
+ * Where a change made now takes effect: the next step of the running round, or the next round.
+ * `known`: run.step is what the round child answered (null: it has begun no step yet).
+ */
+export function nextStepPoint(run: SimulationRun, known = false): { round: number; step?: RoundStep } {
+  if (run.roundRunning && !run.step && known) return { round: run.round, step: ROUND_STEPS[0] };
   if (!run.roundRunning || !run.step) return { round: run.round + 1 };
   const i = ROUND_STEPS.indexOf(run.step);
   return i + 1 < ROUND_STEPS.length ? { round: run.round, step: ROUND_STEPS[i + 1]! } : { round: run.round + 1 };
@@ -25,6 +29,17 @@ export async function commitParams(
     ...entry,
   };
   run.overrides.push(record);
+  const { round } = run;
+  const { quiet } = run.children;
   await run.syncChildren();
+  // A quiet child answers the sync with the step it is at: the change applies from the one after.
+  if (quiet) {
+    const answered = (await run.children.answers()) === 'answered';
+    record.effectiveFrom = answered
+      ? nextStepPoint(run, true)
+      : run.round === round
+        ? nextStepPoint(run)
+        : { round: round + 1 };
+  }
   return record;
 }

@@ -112,6 +112,8 @@ export const CONTROL_HANDLERS: { [N in ControlName]: ControlHandler<N> } = {
   resume: {
     rule: validateResume,
     apply: async (run) => {
+      // A quiet round child says where it held in answer to the pause: the message names that step.
+      if (run.children.quiet) await run.children.answers();
       const hadBoundary = run.pauseAtRoundBoundary;
       run.pauseAtRoundBoundary = false;
       if (!run.pause)

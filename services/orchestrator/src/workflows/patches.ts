@@ -53,3 +53,9 @@ export const OVERRIDE_TRAIL_CAP_PATCH = 'override-trail-cap-v1';
 
 /** Budgets: a limit reached pauses the simulation between rounds (only simulations started with budgets). */
 export const BUDGETS_PATCH = 'budgets-v1';
+
+/**
+ * Round children run quiet (RoundInput.quietProgress): no progress signal per step, which cost the
+ * parent and the child a workflow task each; status asks the child, and it answers the parent's syncs.
+ */
+export const QUIET_PROGRESS_PATCH = 'quiet-round-progress-v1';

@@ -1,5 +1,6 @@
 // What round children tell the simulation: the step they are at, the hypothesis once proposed,
-// the checkpoint when it opens and what it recorded when it closed.
+// the checkpoint when it opens and what it recorded when it closed. A quiet child (RoundInput.quietProgress)
+// tells only the checkpoint and budgets, and answers syncs with where it is.
 import { roundProgressSignal, type RoundProgress } from '@kunlun/contracts';
 import { setHandler } from '@temporalio/workflow';
 import { recorded } from './approval.js';
@@ -9,6 +10,15 @@ import type { SimulationRun } from './simulation-run.js';
 async function onProgress(run: SimulationRun, p: RoundProgress): Promise<void> {
   // A late signal of a round an earlier backtrack abandoned (same number, older line) is not news.
   if (p.round !== run.round || (p.generation !== undefined && p.generation !== run.generation)) return;
+  if (p.ack !== undefined) {
+    // A quiet child answered a sync: where it is now (an override's effectiveFrom, a resume's message).
+    const moved = run.step !== p.step;
+    run.step = p.step;
+    if (p.hypothesis !== undefined) run.latestHypothesis = p.hypothesis;
+    run.children.answer(p.ack);
+    if (moved) run.publishSearchAttributes(); // its progress, as a pause published it before quiet rounds
+    return;
+  }
   if (p.budget) {
     // A round (or a contender) reached a budget before a step: the simulation pauses with the reason.
     if (!run.pause) {

@@ -10,6 +10,7 @@ import {
   criticPool,
   roundControlSignal,
   roundProgressSignal,
+  roundStatusQuery,
   type AgentRole,
   type AgentSpec,
   type AnalyzerActivities,
@@ -39,6 +40,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   isCancellation,
+  log,
   patched,
   proxyActivities,
   setHandler,
@@ -76,11 +78,30 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
   let agents = input.agents;
   let handOverAsked = false;
   let limits = input.budget?.limits;
-  setHandler(roundControlSignal, (msg) => {
+  const parentId = workflowInfo().parent?.workflowId;
+  const parent = parentId ? getExternalWorkflowHandle(parentId) : undefined;
+  // Quiet: no signal per step (each costs both workflows a workflow task); status asks this child.
+  const quiet = input.quietProgress === true;
+  const hypothesisSoFar = () => (done.hypothesis ? { hypothesis: done.hypothesis.text } : {});
+  setHandler(roundStatusQuery, () => ({ round, step: done.step, ...hypothesisSoFar() }));
+  setHandler(roundControlSignal, async (msg) => {
     paused = msg.paused;
     agents = msg.agents;
     if (msg.budgets) limits = msg.budgets;
     if (msg.handOver) handOverAsked = true;
+    // The params apply from the step after the one begun now: the parent records which that is.
+    if (!quiet || msg.ack === undefined) return;
+    try {
+      await parent?.signal(roundProgressSignal, {
+        round,
+        step: done.step,
+        ack: msg.ack,
+        ...hypothesisSoFar(),
+        ...line,
+      });
+    } catch (err) {
+      log.debug('parent not answered', { error: String(err) }); // it is closing; nothing waits for this
+    }
   });
   /** Holds while paused; hands over instead once the parent asked for it (it asks only while held). */
   async function holdWhilePaused(): Promise<void> {
@@ -93,8 +114,6 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
     if (awaitingApproval) decision ??= d; // only an open checkpoint takes a decision
   });
 
-  const parentId = workflowInfo().parent?.workflowId;
-  const parent = parentId ? getExternalWorkflowHandle(parentId) : undefined;
   const { startedAt } = done;
 
   const agent = (role: AgentRole): AgentSpec => {
@@ -153,7 +172,9 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
     await withinBudget(name);
     await holdWhilePaused();
     done.step = name;
-    const told = parent?.signal(roundProgressSignal, { round, step: name, ...line, ...(branch ? { branch } : {}) });
+    const told = quiet
+      ? undefined
+      : parent?.signal(roundProgressSignal, { round, step: name, ...line, ...(branch ? { branch } : {}) });
     const result = await run();
     await told;
     return result;
@@ -180,7 +201,7 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
       context,
     }),
   ));
-  if (!proposed)
+  if (!proposed && !quiet)
     await parent?.signal(roundProgressSignal, {
       round,
       step: 'propose',
@@ -226,6 +247,7 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
     const policy = input.approval!;
     const deadline = approvalDeadline(policy, new Date());
     awaitingApproval = true;
+    if (quiet) done.step = 'approval'; // what the status and the answers to syncs say from now on
     await parent?.signal(roundProgressSignal, {
       round,
       step: 'approval',

@@ -9,7 +9,7 @@ import {
   type RoundResult,
 } from '@kunlun/contracts';
 import { condition, log, patched } from '@temporalio/workflow';
-import { HAND_OVER_MID_ROUND_PATCH, SYNC_STARTED_CHILD_PATCH } from './patches.js';
+import { HAND_OVER_MID_ROUND_PATCH, QUIET_PROGRESS_PATCH, SYNC_STARTED_CHILD_PATCH } from './patches.js';
 import type { RoundHandle } from './round-children.js';
 import { dueForHandoverWhilePaused } from './run-steps.js';
 import type { SimulationRun } from './simulation-run.js';
@@ -52,12 +52,19 @@ export async function runRound(run: SimulationRun): Promise<RoundResult | RoundH
   // A round an earlier run handed over mid-way: its child (same id) starts where that one stopped.
   const resume = run.partialRound;
   if (resume) run.step = resume.step;
+  const quiet = patched(QUIET_PROGRESS_PATCH);
   const handle = await run.children.start({
     workflowId: roundWorkflowId(run.simulationId, run.round, { generation: run.generation }),
-    args: [{ ...roundInput(run, run.agents, context), ...(resume ? { resume } : {}) }],
+    args: [
+      {
+        ...roundInput(run, run.agents, context),
+        ...(resume ? { resume } : {}),
+        ...(quiet ? { quietProgress: true } : {}),
+      },
+    ],
   });
   run.partialRound = null;
-  run.children.track([{ handle, agentsFor: (a) => a }]);
+  run.children.track([{ handle, agentsFor: (a) => a }], { quiet });
   // Controls handled while the start was in flight could not reach the child yet.
   if (changedSince(run, startedWith) && patched(SYNC_STARTED_CHILD_PATCH)) await run.syncChildren();
   if (!patched(HAND_OVER_MID_ROUND_PATCH)) return handle.result();

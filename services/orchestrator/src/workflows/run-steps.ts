@@ -172,6 +172,8 @@ export function ending(run: SimulationRun, err: unknown): () => Promise<unknown>
     maxAttempts: run.input.timeouts.maxAttempts,
   });
   run.failure = failure;
+  // Where the round failed, also for a quiet round child, which did not tell its steps.
+  if (run.roundRunning && failure.step) run.step = failure.step;
   run.publishSearchAttributes();
   return () =>
     orchestrator.recordFailure(run.event('simulation.failed', null, { reason: describeFailure(failure), failure }));

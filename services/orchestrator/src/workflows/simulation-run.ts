@@ -5,7 +5,7 @@
 import {
   forksOf,
   makeEvent,
-  ROUND_STEPS,
+  simulationProgress,
   SA_PROGRESS,
   SA_ROUND,
   SA_STATE,
@@ -146,8 +146,7 @@ export class SimulationRun {
   }
 
   progress(): number {
-    const within = this.roundRunning && this.step ? ROUND_STEPS.indexOf(this.step) / ROUND_STEPS.length : 0;
-    return Math.min(1, (this.log.finished + within) / this.input.maxRounds);
+    return simulationProgress(this.log.finished, this.roundRunning ? this.step : null, this.input.maxRounds);
   }
 
   status(): SimulationStatus {
@@ -183,7 +182,14 @@ export class SimulationRun {
       ...(this.budgets
         ? { budgets: { limits: this.budgets, byRole: this.spendByRole, changes: this.budgetChanges } }
         : {}),
+      ...this.liveRound(),
     };
+  }
+
+  /** While a quiet child runs the round: whom the status's reader asks for its step and hypothesis. */
+  private liveRound(): Pick<SimulationStatus, 'liveRound'> {
+    const workflowId = this.roundRunning && !this.ended ? this.children.quietChild : undefined;
+    return workflowId ? { liveRound: { workflowId, roundsFinished: this.log.finished } } : {};
   }
 
   /** What the control rules judge a request against. */
