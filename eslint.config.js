@@ -36,6 +36,17 @@ export default tseslint.config(
     },
   },
   {
+    // The workflow bundle's entry: CommonJS, so each workflow type's code is required lazily.
+    files: ['services/orchestrator/src/workflows/entry.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'commonjs',
+      parserOptions: { projectService: false, project: null },
+      globals: { exports: 'writable', require: 'readonly' },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/src/workflows/**/*.ts', '**/src/**/*-workflow.ts', '**/src/**/workflows.ts'],
     rules: {
       'no-restricted-imports': [

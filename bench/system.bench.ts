@@ -6,6 +6,7 @@
 // (the dev server's persistence_requests), and the system/skeleton ratio; writes bench/results/.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { cpuWindow, type CpuSeconds } from './cpu.js';
 import { parseArgs } from 'node:util';
 import { stackEnv, uniqueName } from '@kunlun/infra/testing';
 import { bundlerOptions } from '@kunlun/orchestrator';
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     simulations: { type: 'string', default: '20' },
     rounds: { type: 'string', default: '10' },
     repeats: { type: 'string', default: '1' },
+    /** One side only (for a profile of it): system or skeleton. */
+    only: { type: 'string' },
     'metrics-url': { type: 'string', default: process.env.TEMPORAL_METRICS_URL ?? 'http://127.0.0.1:9233/metrics' },
   },
 });
@@ -36,6 +39,8 @@ interface Phase {
   bytesPerRound: number;
   workflowTasksPerRound: number;
   serverWritesPerRound: number | null;
+  /** CPU milliseconds per round while the simulations ran: this process (workers, activities, recorder) and each server. */
+  cpuMsPerRound: CpuSeconds;
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -115,6 +120,7 @@ async function skeletonPhase(): Promise<Phase> {
   const running = await Promise.all(workers);
   const runs = running.map((w) => w.run());
   const writesBefore = await serverWrites();
+  const cpu = await cpuWindow();
   const t0 = Date.now();
   const ids = Array.from({ length: SIMS }, () => uniqueName('skeleton'));
   await Promise.all(
@@ -128,13 +134,14 @@ async function skeletonPhase(): Promise<Phase> {
     }),
   );
   const seconds = (Date.now() - t0) / 1000;
+  const used = await cpu();
   const writesAfter = await serverWrites();
   for (const w of running) w.shutdown();
   await Promise.all(runs);
   const m = await measure(client, ids, (id, r) => `${id}/round-${r}`);
   await connection.close();
   await native.close();
-  return phase('skeleton', seconds, m, writesBefore, writesAfter);
+  return phase('skeleton', seconds, m, writesBefore, writesAfter, used);
 }
 
 function phase(
@@ -143,6 +150,7 @@ function phase(
   m: Awaited<ReturnType<typeof measure>>,
   writesBefore: number | null,
   writesAfter: number | null,
+  cpu: CpuSeconds,
 ): Phase {
   const rounds = SIMS * ROUNDS;
   return {
@@ -150,6 +158,9 @@ function phase(
     roundsPerSecond: rounds / seconds,
     ...m,
     serverWritesPerRound: writesBefore !== null && writesAfter !== null ? (writesAfter - writesBefore) / rounds : null,
+    cpuMsPerRound: Object.fromEntries(
+      Object.entries(cpu).map(([part, s]) => [part, Math.round((s * 1000) / rounds)]),
+    ) as CpuSeconds,
   };
 }
 
@@ -157,6 +168,7 @@ async function systemPhase(): Promise<Phase> {
   const w = await startTestWorkers({ finalCheck: false });
   try {
     const writesBefore = await serverWrites();
+    const cpu = await cpuWindow();
     const t0 = Date.now();
     const ids = await Promise.all(
       Array.from({ length: SIMS }, async (_, i) => {
@@ -169,9 +181,10 @@ async function systemPhase(): Promise<Phase> {
       }),
     );
     const seconds = (Date.now() - t0) / 1000;
+    const used = await cpu();
     const writesAfter = await serverWrites();
     const m = await measure(w.client, ids, (id, r) => `${id}/round-${r}`);
-    return phase('system', seconds, m, writesBefore, writesAfter);
+    return phase('system', seconds, m, writesBefore, writesAfter, used);
   } finally {
     await w.stop();
   }
@@ -180,13 +193,17 @@ async function systemPhase(): Promise<Phase> {
 const fmt = (p: Phase) =>
   `${p.what.padEnd(8)} ${p.roundsPerSecond.toFixed(2).padStart(6)} rounds/s  round p50/p99 ${(p.roundP50Ms / 1000).toFixed(2)}/${(p.roundP99Ms / 1000).toFixed(2)} s  ` +
   `${p.eventsPerRound.toFixed(1)} events, ${(p.bytesPerRound / 1024).toFixed(1)} KiB, ${p.workflowTasksPerRound.toFixed(1)} workflow tasks` +
-  `${p.serverWritesPerRound !== null ? `, ${p.serverWritesPerRound.toFixed(1)} server writes` : ''} per round`;
+  `${p.serverWritesPerRound !== null ? `, ${p.serverWritesPerRound.toFixed(1)} server writes` : ''} per round\n` +
+  `         CPU ms per round: ${Object.entries(p.cpuMsPerRound)
+    .map(([part, ms]) => `${part} ${ms}`)
+    .join(', ')}`;
 
 console.log(`${SIMS} simulations × ${ROUNDS} rounds, builtin agents, ${values.repeats} repeat(s), alternating`);
 const phases: Phase[] = [];
 for (let i = 0; i < Number(values.repeats); i++) {
   // The system first: its test workers install the quiet Temporal runtime the skeleton's workers share.
-  for (const phase of [systemPhase, skeletonPhase]) {
+  const sides = { system: systemPhase, skeleton: skeletonPhase };
+  for (const phase of values.only ? [sides[values.only as keyof typeof sides]] : Object.values(sides)) {
     const p = await phase();
     phases.push(p);
     console.log(fmt(p));
@@ -194,6 +211,7 @@ for (let i = 0; i < Number(values.repeats); i++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rate = (what: Phase['what']) => median(phases.filter((p) => p.what === what).map((p) => p.roundsPerSecond));
+if (values.only) process.exit(0); // one side: no ratio, nothing written
 const ratio = rate('system') / rate('skeleton');
 console.log(`ratio system/skeleton (median rounds/s): ${ratio.toFixed(2)}`);
 const dir = fileURLToPath(new URL('./results/', import.meta.url));

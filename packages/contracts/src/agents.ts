@@ -1,7 +1,7 @@
 // Agent configuration and the inputs/outputs of every agent activity.
 // Orchestrator and agent services share these types, never implementations.
 import { z } from 'zod';
-import { AGENT_ROLES, CRITIC_POOL_PATTERN, DEFAULT_CRITIC_POOL } from './task-queues.js';
+import { AGENT_ROLES, CRITIC_POOL_PATTERN } from './task-queues.js';
 import type { BlobRef } from './blobs.js';
 import type { ClaimChecked } from './claim-check.js';
 import { MALFORMED_TEXT_MESSAGE } from './text.js';
@@ -96,10 +96,6 @@ export const AgentSpecSchema = z
   .refine((a) => a.role === 'critic' || a.pool === undefined, { message: 'only critics have a pool', path: ['pool'] });
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
 
-export function criticPool(agent: AgentSpec): string {
-  return agent.pool ?? DEFAULT_CRITIC_POOL;
-}
-
 // ---- activity inputs and results -------------------------------------------------
 
 /** What one round hands to the next, so the question's context evolves. */
@@ -192,24 +188,3 @@ export interface CriticActivities {
 export interface EvaluatorActivities {
   evaluateOutcome: (input: EvaluateInput) => Promise<Evaluation>;
 }
-
-/** Error types agents raise; retry policies and tests refer to them by name. */
-export const AgentErrorType = {
-  /** Bad input or params: retrying cannot help. */
-  Validation: 'ValidationError',
-  /** The LLM endpoint refused the request (4xx other than 429): not retried. */
-  LlmRejected: 'LlmRejectedError',
-  /** 429, 5xx, timeouts, network: retried with backoff. */
-  LlmUnavailable: 'LlmUnavailableError',
-  /** The model answered with something we could not use: retried. */
-  LlmBadOutput: 'LlmBadOutputError',
-  /** The answer was cut off at maxTokens: the same request gets the same cut answer, so not retried. */
-  LlmTruncated: 'LlmTruncatedError',
-  /** Fault injection for demos and chaos tests: retried. */
-  InjectedFault: 'InjectedFault',
-} as const;
-export const NON_RETRYABLE_AGENT_ERRORS = [
-  AgentErrorType.Validation,
-  AgentErrorType.LlmRejected,
-  AgentErrorType.LlmTruncated,
-];

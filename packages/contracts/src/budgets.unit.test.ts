@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { branchBudgetReached, budgetChanges, budgetReached, BudgetsSchema, mergeBudgets } from './budgets.js';
+import { BudgetsSchema } from './budget-schemas.js';
+import { branchBudgetReached, budgetChanges, budgetReached, mergeBudgets } from './budgets.js';
 import { NO_SPEND, type Spend } from './usage.js';
 
 const spent = (costUsd: number, tokens = 0): Spend => ({

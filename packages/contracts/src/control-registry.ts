@@ -14,7 +14,8 @@ import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import { AgentParamsPatchSchema } from './agents.js';
-import { budgetChanges, BudgetsSchema } from './budgets.js';
+import { BudgetsSchema } from './budget-schemas.js';
+import { budgetChanges } from './budgets.js';
 import { BranchVariantsSchema, describeIssue, MAX_ROUNDS_LIMIT, type ControlAck } from './simulation.js';
 import { hasVisibleText, INVISIBLE_TEXT_MESSAGE } from './text.js';
 

@@ -7,7 +7,8 @@
 import { z } from 'zod';
 import { AgentParamsPatchSchema, CRITIQUE_FOCI } from './agents.js';
 import { BlobRefSchema } from './blobs.js';
-import { SpendSchema, StepUsageSchema, type Spend } from './usage.js';
+import type { Spend } from './usage.js';
+import { SpendSchema, StepUsageSchema } from './usage-schemas.js';
 import { FailureCauseSchema, FailureDescriptionSchema, type FailureDescription } from './failure.js';
 import {
   SIMULATION_STATES,

@@ -5,14 +5,8 @@
 // the page and the CLI.
 import { z } from 'zod';
 import { AGENT_ROLES } from './task-queues.js';
-import { ROUND_STEPS } from './simulation.js';
-
-/** How many of the other failures behind one (other critics, other branches) are kept. */
-export const MAX_FAILURE_OTHERS = 8;
-/** Messages are the servers' words: long enough for a cause, short enough for a status line. */
-export const MAX_FAILURE_MESSAGE = 2_000;
-/** A failure's type is a class or error-type name; longer says nothing more. */
-export const MAX_FAILURE_TYPE = 200;
+import { MAX_FAILURE_MESSAGE, MAX_FAILURE_OTHERS, MAX_FAILURE_TYPE } from './failure-text.js';
+import { ROUND_STEPS } from './round-ids.js';
 
 export const FailureCauseSchema = z.object({
   /** The root cause's error type: LlmRejectedError, LlmTruncatedError, StartToCloseTimeout, … */
@@ -36,32 +30,3 @@ export const FailureDescriptionSchema = FailureCauseSchema.extend({
   others: z.array(FailureCauseSchema).max(MAX_FAILURE_OTHERS).optional(),
 });
 export type FailureDescription = z.infer<typeof FailureDescriptionSchema>;
-
-/** One line for a person: who failed where, after how many attempts, and the server's reason. */
-export function describeFailure(f: FailureCause & { others?: FailureCause[] }): string {
-  const who = f.agentId ? `${f.agentId}${f.role ? ` (${f.role})` : ''}` : null;
-  const where = [
-    f.round !== undefined ? `round ${f.round}` : null,
-    f.branch ? `branch ${f.branch}` : null,
-    f.step ? `step ${f.step}` : null,
-  ]
-    .filter(Boolean)
-    .join(', ');
-  const tries = f.attempts && f.attempts > 1 ? ` after ${f.attempts} attempts` : '';
-  const head = who ? `${who} failed${where ? ` at ${where}` : ''}${tries}` : where ? `failed at ${where}` : 'failed';
-  const more = f.others?.length
-    ? ` (also: ${f.others.map((o) => `${o.agentId ?? 'the run'}${o.branch ? ` in ${o.branch}` : ''}: ${o.type}`).join(', ')})`
-    : '';
-  return `${head}: ${f.type}: ${f.message}${f.context ? ` — ${f.context}` : ''}${more}`;
-}
-
-/**
- * What an agent activity attaches to the failure it throws (ApplicationFailure details[0]): the
- * workflow sees the error through an ActivityFailure, which names neither the agent nor the attempt.
- */
-export interface AgentFailureDetails {
-  agentId: string;
-  role: (typeof AGENT_ROLES)[number];
-  round: number;
-  attempt: number;
-}

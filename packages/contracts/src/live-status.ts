@@ -2,7 +2,7 @@
 // (RoundInput.quietProgress) does not tell its parent each step it begins, since each tell costs
 // both workflows a workflow task, so whoever reads a status asks the child (one query) and merges.
 import type { QueryDefinition } from '@temporalio/common';
-import { roundStatusQuery } from './controls.js';
+import { roundStatusQuery } from './workflow-messages.js';
 import { simulationProgress, type RoundLiveStatus, type SimulationStatus } from './simulation.js';
 
 /** The parent's status with the child's answer; without the hint either way (null: it did not answer). */

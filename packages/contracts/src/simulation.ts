@@ -18,7 +18,9 @@ import { MALFORMED_TEXT_MESSAGE, malformedTextPath } from './text.js';
 import type { FailureCause, FailureDescription } from './failure.js';
 import type { BlobRef } from './blobs.js';
 import type { Spend } from './usage.js';
-import { BudgetsSchema, type BudgetChange, type Budgets, type SpendSoFar } from './budgets.js';
+import { BudgetsSchema, type Budgets } from './budget-schemas.js';
+import type { BudgetChange, SpendSoFar } from './budgets.js';
+import { ROUND_STEPS, type RoundStep } from './round-ids.js';
 
 /** A simulation's id as callers name it. */
 export const SIMULATION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -287,35 +289,6 @@ export function describeIssue(error: z.ZodError): string {
 }
 
 // ---- rounds -------------------------------------------------------------------------
-
-/**
- * Child workflow id of a round: stable, so a replayed start never runs a round twice.
- * After the k-th backtrack the line's rounds get `.g<k>`; a tournament's branches `.b-<label>`.
- */
-export function roundWorkflowId(
-  simulationId: string,
-  round: number,
-  at: { generation?: number; branch?: string } = {},
-): string {
-  return `${simulationId}/${roundNodeId(round, at)}`;
-}
-
-/** What roundWorkflowId put in a child workflow id: its round and branch (null: not a round's id). */
-export function parseRoundWorkflowId(
-  workflowId: string,
-): { round: number; generation: number; branch?: string } | null {
-  const m = /\/round-(\d+)(?:\.g(\d+))?(?:\.b-(.+))?$/.exec(workflowId);
-  if (!m) return null;
-  return { round: Number(m[1]), generation: Number(m[2] ?? 0), ...(m[3] ? { branch: m[3] } : {}) };
-}
-
-/** The round's id within its simulation (the child workflow id without the simulation id). */
-export function roundNodeId(round: number, at: { generation?: number; branch?: string } = {}): string {
-  return `round-${round}${at.generation ? `.g${at.generation}` : ''}${at.branch ? `.b-${at.branch}` : ''}`;
-}
-
-export const ROUND_STEPS = ['analyze', 'propose', 'critique', 'approval', 'evaluate'] as const;
-export type RoundStep = (typeof ROUND_STEPS)[number];
 
 export interface CriticFailure {
   criticId: string;

@@ -1,6 +1,5 @@
 // What an agent call cost: tokens, latency, model, dollars. Recorded on every step's output, summed
 // per round (RoundResult.spend) and per simulation (status, report, read model).
-import { z } from 'zod';
 import type { AgentRole } from './task-queues.js';
 
 /** One agent call. Builtin calls count their tokens from the text (about 4 characters a token). */
@@ -91,23 +90,3 @@ export function roleUsages(outputs: {
 export function usagesOf(outputs: Parameters<typeof roleUsages>[0]): Array<StepUsage | undefined> {
   return roleUsages(outputs).map(([, u]) => u);
 }
-
-const tokens = z.number().int().min(0);
-const usd = z.number().min(0);
-export const StepUsageSchema = z.object({
-  provider: z.enum(['builtin', 'openai']),
-  model: z.string().max(200),
-  promptTokens: tokens,
-  completionTokens: tokens,
-  latencyMs: z.number().min(0),
-  costUsd: usd,
-  reused: z.boolean().optional(),
-});
-export const SpendSchema = z.object({
-  promptTokens: tokens,
-  completionTokens: tokens,
-  costUsd: usd,
-  calls: z.number().int().min(0),
-  reusedSteps: z.number().int().min(0),
-  savedUsd: usd,
-});

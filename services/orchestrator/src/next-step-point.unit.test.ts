@@ -15,10 +15,12 @@ describe('nextStepPoint', () => {
     assert.deepEqual(nextStepPoint(run(false, null)), { round: 4 });
   });
 
-  it('a quiet child that answered it has begun no step: its first step takes the change', () => {
-    assert.deepEqual(nextStepPoint(run(true, null), true), { round: 3, step: 'analyze' });
+  it("a quiet child's answer, not what the parent last heard, names the step", () => {
+    assert.deepEqual(nextStepPoint(run(true, null), { step: null }), { round: 3, step: 'analyze' });
+    assert.deepEqual(nextStepPoint(run(true, 'analyze'), { step: 'propose' }), { round: 3, step: 'critique' });
+    assert.deepEqual(nextStepPoint(run(true, 'propose'), { step: 'evaluate' }), { round: 4 });
     // Unknown (no answer to go by): the next round, as before quiet children.
     assert.deepEqual(nextStepPoint(run(true, null)), { round: 4 });
-    assert.deepEqual(nextStepPoint(run(false, null), true), { round: 4 });
+    assert.deepEqual(nextStepPoint(run(false, null), { step: null }), { round: 4 });
   });
 });

@@ -7,7 +7,7 @@ import { bundleWorkflowCode, Worker, type NativeConnection, type WorkerOptions }
 import type { Producer } from 'kafkajs';
 import { createOrchestratorActivities } from './activities.js';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/entry.cjs', import.meta.url));
 
 /** Our sources import `./x.js` (NodeNext style) while the files are `.ts`: teach webpack the same. */
 export const bundlerOptions: WorkerOptions['bundlerOptions'] = {

@@ -4,12 +4,16 @@ import type { SimulationRun } from './simulation-run.js';
 
 /**
  * Where a change made now takes effect: the next step of the running round, or the next round.
- * `known`: run.step is what the round child answered (null: it has begun no step yet).
+ * `answered`: the step a quiet round child said it was at (null: it had begun none).
  */
-export function nextStepPoint(run: SimulationRun, known = false): { round: number; step?: RoundStep } {
-  if (run.roundRunning && !run.step && known) return { round: run.round, step: ROUND_STEPS[0] };
-  if (!run.roundRunning || !run.step) return { round: run.round + 1 };
-  const i = ROUND_STEPS.indexOf(run.step);
+export function nextStepPoint(
+  run: SimulationRun,
+  answered?: { step: RoundStep | null },
+): { round: number; step?: RoundStep } {
+  const step = answered ? answered.step : run.step;
+  if (run.roundRunning && !step && answered) return { round: run.round, step: ROUND_STEPS[0] };
+  if (!run.roundRunning || !step) return { round: run.round + 1 };
+  const i = ROUND_STEPS.indexOf(step);
   return i + 1 < ROUND_STEPS.length ? { round: run.round, step: ROUND_STEPS[i + 1]! } : { round: run.round + 1 };
 }
 
@@ -30,16 +34,12 @@ export async function commitParams(
   };
   run.overrides.push(record);
   const { round } = run;
-  const { quiet } = run.children;
-  await run.syncChildren();
+  const ticket = await run.syncChildren();
   // A quiet child answers the sync with the step it is at: the change applies from the one after.
-  if (quiet) {
-    const answered = (await run.children.answers()) === 'answered';
-    record.effectiveFrom = answered
-      ? nextStepPoint(run, true)
-      : run.round === round
-        ? nextStepPoint(run)
-        : { round: round + 1 };
+  if (ticket) {
+    const answer = await run.children.answerTo(ticket);
+    record.effectiveFrom =
+      answer !== 'gone' ? nextStepPoint(run, answer) : run.round === round ? nextStepPoint(run) : { round: round + 1 };
   }
   return record;
 }

@@ -1,6 +1,7 @@
 // Activity options for agent calls: per-role task queue, timeouts from the simulation input,
 // exponential retry (1 s, ×2, capped at 30 s) that skips errors retrying cannot fix.
-import { NON_RETRYABLE_AGENT_ERRORS, type AgentTimeouts } from '@kunlun/contracts';
+import { NON_RETRYABLE_AGENT_ERRORS } from '@kunlun/contracts/plain';
+import type { AgentTimeouts } from '@kunlun/contracts';
 import type { ActivityOptions } from '@temporalio/workflow';
 
 export function agentActivityOptions(taskQueue: string, t: AgentTimeouts): ActivityOptions {

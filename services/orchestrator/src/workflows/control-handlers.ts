@@ -113,7 +113,7 @@ export const CONTROL_HANDLERS: { [N in ControlName]: ControlHandler<N> } = {
     rule: validateResume,
     apply: async (run) => {
       // A quiet round child says where it held in answer to the pause: the message names that step.
-      if (run.children.quiet) await run.children.answers();
+      if (run.children.quiet) await run.children.caughtUp();
       const hadBoundary = run.pauseAtRoundBoundary;
       run.pauseAtRoundBoundary = false;
       if (!run.pause)

@@ -4,17 +4,19 @@
 // needs is at the bottom, the context on the way down. Pure: the round child, tournaments and the
 // simulation's failure handler share it, and unit tests build the chains by hand.
 import {
-  FailureDescriptionSchema,
+  isFailureDescription,
   MAX_FAILURE_MESSAGE,
   MAX_FAILURE_OTHERS,
   MAX_FAILURE_TYPE,
   parseRoundWorkflowId,
-  type AgentFailureDetails,
-  type AgentRole,
-  type AgentSpec,
-  type FailureCause,
-  type FailureDescription,
-  type RoundStep,
+} from '@kunlun/contracts/plain';
+import type {
+  AgentFailureDetails,
+  AgentRole,
+  AgentSpec,
+  FailureCause,
+  FailureDescription,
+  RoundStep,
 } from '@kunlun/contracts';
 import {
   ActivityFailure,
@@ -104,9 +106,8 @@ export function describeError(err: unknown, known: FailureContext = {}): Failure
   // A failure already described below (a round child's critics, a tournament's branches): keep it,
   // adding what this level knows.
   if (e instanceof ApplicationFailure) {
-    const described = FailureDescriptionSchema.safeParse(e.details?.[0]);
-    if (described.success) {
-      const d = described.data;
+    const d: unknown = e.details?.[0];
+    if (isFailureDescription(d)) {
       return withoutUndefined({
         ...d,
         round: d.round ?? found.round ?? known.round,

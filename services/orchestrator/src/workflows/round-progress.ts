@@ -11,11 +11,12 @@ async function onProgress(run: SimulationRun, p: RoundProgress): Promise<void> {
   // A late signal of a round an earlier backtrack abandoned (same number, older line) is not news.
   if (p.round !== run.round || (p.generation !== undefined && p.generation !== run.generation)) return;
   if (p.ack !== undefined) {
-    // A quiet child answered a sync: where it is now (an override's effectiveFrom, a resume's message).
+    // A quiet child answered a sync: where it is now (an override's effectiveFrom, a resume's
+    // message). An answer no sync of the running child waits for is late: not news.
+    if (!run.children.answer(p.ack, p.step)) return;
     const moved = run.step !== p.step;
     run.step = p.step;
     if (p.hypothesis !== undefined) run.latestHypothesis = p.hypothesis;
-    run.children.answer(p.ack);
     if (moved) run.publishSearchAttributes(); // its progress, as a pause published it before quiet rounds
     return;
   }

@@ -4,26 +4,10 @@
 import {
   agentTaskQueue,
   approvalDecisionSignal,
-  type ApprovalDecision,
-  type ApprovalRecord,
-  type Evaluation,
   criticPool,
   roundControlSignal,
   roundProgressSignal,
   roundStatusQuery,
-  type AgentRole,
-  type AgentSpec,
-  type AnalyzerActivities,
-  type Critique,
-  type CriticActivities,
-  type CriticFailure,
-  type EvaluatorActivities,
-  type ProposerActivities,
-  type RoundHandedOver,
-  type RoundInput,
-  type RoundPartial,
-  type RoundResult,
-  type RoundStep,
   previewOf,
   addByRole,
   addSpend,
@@ -34,6 +18,25 @@ import {
   spendOfSteps,
   usagesOf,
   withoutFull,
+} from '@kunlun/contracts/plain';
+import type {
+  RoundControl,
+  ApprovalDecision,
+  ApprovalRecord,
+  Evaluation,
+  AgentRole,
+  AgentSpec,
+  AnalyzerActivities,
+  Critique,
+  CriticActivities,
+  CriticFailure,
+  EvaluatorActivities,
+  ProposerActivities,
+  RoundHandedOver,
+  RoundInput,
+  RoundPartial,
+  RoundResult,
+  RoundStep,
 } from '@kunlun/contracts';
 import {
   ApplicationFailure,
@@ -84,25 +87,25 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
   const quiet = input.quietProgress === true;
   const hypothesisSoFar = () => (done.hypothesis ? { hypothesis: done.hypothesis.text } : {});
   setHandler(roundStatusQuery, () => ({ round, step: done.step, ...hypothesisSoFar() }));
-  setHandler(roundControlSignal, async (msg) => {
+  /** The newest numbered sync applied: an older one arriving late (signals may) carries older state. */
+  let lastSync = 0;
+  setHandler(roundControlSignal, (msg) => {
+    const stale = msg.ack !== undefined && msg.ack < lastSync;
+    if (msg.ack !== undefined && !stale) lastSync = msg.ack;
+    if (!stale) applyControl(msg);
+    // The params apply from the step after the one begun now: the parent records which that is.
+    if (!quiet || msg.ack === undefined) return;
+    // Not awaited: a round that closes meanwhile leaves no handler unfinished (nothing here waits).
+    parent
+      ?.signal(roundProgressSignal, { round, step: done.step, ack: msg.ack, ...hypothesisSoFar(), ...line })
+      .catch((err: unknown) => log.debug('parent not answered', { error: String(err) }));
+  });
+  function applyControl(msg: RoundControl): void {
     paused = msg.paused;
     agents = msg.agents;
     if (msg.budgets) limits = msg.budgets;
     if (msg.handOver) handOverAsked = true;
-    // The params apply from the step after the one begun now: the parent records which that is.
-    if (!quiet || msg.ack === undefined) return;
-    try {
-      await parent?.signal(roundProgressSignal, {
-        round,
-        step: done.step,
-        ack: msg.ack,
-        ...hypothesisSoFar(),
-        ...line,
-      });
-    } catch (err) {
-      log.debug('parent not answered', { error: String(err) }); // it is closing; nothing waits for this
-    }
-  });
+  }
   /** Holds while paused; hands over instead once the parent asked for it (it asks only while held). */
   async function holdWhilePaused(): Promise<void> {
     await condition(() => !paused || handOverAsked);
@@ -211,9 +214,11 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
     });
 
   if (!done.critiques) {
-    const critics = agents.filter((a) => a.role === 'critic');
-    const settled = await step('critique', () =>
-      Promise.allSettled(
+    let critics: AgentSpec[] = [];
+    const settled = await step('critique', () => {
+      // Read once held: params a control changed while the round held before this step apply to it.
+      critics = agents.filter((a) => a.role === 'critic');
+      return Promise.allSettled(
         critics.map((critic) =>
           proxyActivities<CriticActivities>(
             agentActivityOptions(agentTaskQueue('critic', criticPool(critic)), timeouts),
@@ -225,8 +230,8 @@ async function playRound(input: RoundInput, done: RoundPartial): Promise<RoundRe
             hypothesis,
           }),
         ),
-      ),
-    );
+      );
+    });
     // The round itself was cancelled: its critics' calls were cut short, none of them failed.
     const cancelled = settled.find((s) => s.status === 'rejected' && isCancellation(s.reason));
     if (cancelled && patched(CRITICS_CANCELLED_PATCH)) throw (cancelled as PromiseRejectedResult).reason;

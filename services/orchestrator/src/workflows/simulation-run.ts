@@ -38,7 +38,7 @@ import {
 } from '@kunlun/contracts';
 import { upsertSearchAttributes, workflowInfo, type CancellationScope } from '@temporalio/workflow';
 import type { ControlView } from './control-rules.js';
-import { RoundChildren } from './round-children.js';
+import { RoundChildren, type SyncTicket } from './round-children.js';
 import { ackStatus } from './ack-status.js';
 import { boundedBranches, tournamentsIn } from './bounded-branches.js';
 import { boundedLine, RoundLog } from './round-log.js';
@@ -137,6 +137,8 @@ export class SimulationRun {
       this.round = carried!.nextRound;
       this.roundRunning = true;
       this.step = this.partialRound.step;
+      // Its proposal, as status showed it before the hand-over (a quiet child told no step).
+      if (this.partialRound.hypothesis) this.latestHypothesis = this.partialRound.hypothesis.text;
     }
   }
 
@@ -295,7 +297,7 @@ export class SimulationRun {
   }
 
   /** The running round children learn the pause state and the agents' params. */
-  syncChildren(): Promise<void> {
+  syncChildren(): Promise<SyncTicket | null> {
     // Read for each child as it is signalled: a control handled meanwhile applies to the rest.
     return this.children.sync(() => ({
       paused: this.pause !== null,
