@@ -75,6 +75,14 @@ const redisServer = await startRedisServer();
 const redis = createRedisClient({ ...redisServer.endpoint, logger: testLogger, name: 'bench' });
 const latencies: number[] = [];
 let recorder: Recorder | undefined;
+/** The Redis server's own CPU seconds so far (INFO cpu): is it what bounds the projection? */
+const redisCpu = async () => {
+  const info = await redis.info('cpu');
+  const field = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return field('used_cpu_user') + field('used_cpu_sys');
+};
+const redisCpuBefore = await redisCpu();
+const processCpuBefore = process.cpuUsage();
 const recorderMs = await timeConsumer(async (onMessages) => {
   const last = new Map<number, bigint>();
   recorder = new Recorder({
@@ -95,11 +103,19 @@ const recorderMs = await timeConsumer(async (onMessages) => {
   return () => Promise.resolve();
 });
 
+const redisCpuSeconds = (await redisCpu()) - redisCpuBefore;
+const used = process.cpuUsage(processCpuBefore);
+const processCpuSeconds = (used.user + used.system) / 1e6;
 const baselineRate = (total / baselineMs) * 1000;
 const recorderRate = (total / recorderMs) * 1000;
 console.log(`baseline (kafkajs consume + discard): ${baselineRate.toFixed(0)} events/s`);
 console.log(`recorder (validate + Redis MULTI + commit): ${recorderRate.toFixed(0)} events/s`);
 console.log(`ratio recorder/baseline: ${(recorderRate / baselineRate).toFixed(3)}`);
+console.log(
+  `recorder phase: ${(recorderMs / 1000).toFixed(1)} s; CPU: redis-server ${redisCpuSeconds.toFixed(1)} s, ` +
+    `this process ${processCpuSeconds.toFixed(1)} s (µs per event: redis ${((redisCpuSeconds * 1e6) / total).toFixed(0)}, ` +
+    `process ${((processCpuSeconds * 1e6) / total).toFixed(0)})`,
+);
 
 // Live mode: steady production, latency from event time to the Redis write.
 latencies.length = 0;
@@ -124,7 +140,7 @@ console.log(`live: ${produced} events at ~${rate}/s; projection latency p50 ${pc
 await mkdir('bench/results', { recursive: true });
 await writeFile(
   'bench/results/recorder.json',
-  `${JSON.stringify({ events: total, baselineRate, recorderRate, ratio: recorderRate / baselineRate, live: { produced, rate, p50Ms: pct(50), p99Ms: pct(99) } }, null, 2)}\n`,
+  `${JSON.stringify({ events: total, baselineRate, recorderRate, ratio: recorderRate / baselineRate, cpuSeconds: { redis: redisCpuSeconds, process: processCpuSeconds }, live: { produced, rate, p50Ms: pct(50), p99Ms: pct(99) } }, null, 2)}\n`,
 );
 await recorder?.stop();
 await producer.disconnect();

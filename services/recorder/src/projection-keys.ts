@@ -92,6 +92,33 @@ export function applyCall(e: SimulationEvent, needs: ApplyNeeds = NO_APPLY_NEEDS
   return { keys: list.keys, arg: { event, keys } };
 }
 
+/**
+ * One call for several events of one simulation (the batch apply script): the union of their
+ * KEYS, each event's `keys` pointing into it.
+ */
+export function applyBatchCall(calls: readonly ScriptCall<ApplyArg>[]): ScriptCall<ApplyArg[]> {
+  const list = new KeyList();
+  const args = calls.map(({ keys, arg }) => {
+    const at = (i: number) => list.add(keys[i - 1]!);
+    const record = (r: Record<string, number>) => Object.fromEntries(Object.entries(r).map(([k, i]) => [k, at(i)]));
+    const k = arg.keys;
+    const remapped: ApplyKeys = {
+      summary: at(k.summary),
+      applied: at(k.applied),
+      rounds: at(k.rounds),
+      report: at(k.report),
+      events: at(k.events),
+      branches: at(k.branches),
+      branchRounds: at(k.branchRounds),
+      live: at(k.live),
+      round: record(k.round),
+      abandonedRound: record(k.abandonedRound),
+    };
+    return { event: arg.event, keys: remapped };
+  });
+  return { keys: list.keys, arg: args };
+}
+
 /** Where the keys the delete script checks are in KEYS (it unlinks all of KEYS). */
 export interface DeleteKeys {
   rounds: number;

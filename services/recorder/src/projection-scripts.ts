@@ -186,6 +186,23 @@ local view = indexView()
 return cjson.encode({ applied = true, changed = view.v ~= versionBefore, index = view })
 `;
 
+// APPLY_LUA for several events of one simulation in one call (what a batch brings): ARGV[1] is a
+// JSON array of apply arguments over one KEYS (projection-keys.ts, applyBatchCall). Answers an
+// array of the apply answers, in order; an event whose script fails answers { error } (it wrote
+// nothing: its argument is decoded before its first write), and the others still apply.
+export const APPLY_BATCH_LUA = `
+local function applyOne(arg)
+${APPLY_LUA.replace(/^\s*local arg = cjson\.decode\(ARGV\[1\]\)\n/, '')}
+end
+local args = cjson.decode(ARGV[1])
+local out = {}
+for i = 1, #args do
+  local ok, answer = pcall(applyOne, args[i])
+  out[i] = ok and answer or cjson.encode({ error = tostring(answer) })
+end
+return out
+`;
+
 // KEYS: an index, its versions hash. ARGV[1]: JSON IndexArg. Each simulation is added (with its
 // score) or removed only if its version is not older than the one recorded, which it becomes.
 export const INDEX_LUA = `
@@ -236,7 +253,7 @@ return n
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    kunlunApplyEvent(...args: Array<string | number>): Result<string, Context>;
+    kunlunApplyEvents(...args: Array<string | number>): Result<string[], Context>;
     kunlunIndex(index: string, versions: string, arg: string): Result<number, Context>;
     kunlunIndexForget(index: string, versions: string, ...ids: string[]): Result<number, Context>;
     kunlunDeleteSimulation(...args: Array<string | number>): Result<number | string, Context>;

@@ -1,8 +1,9 @@
 // Projects events into the Redis read model (layout: packages/contracts/src/redis-keys.ts), on a
 // single Redis or a Redis Cluster alike, in two steps per batch:
-//  1. Each event is one Lua script call over that simulation's keys only (one hash slot), so
-//     "already applied?" and the writes are atomic; the calls of a batch go in one MULTI (one
-//     round trip; on a Cluster, one per slot). Idempotent by event id; "latest" fields only move
+//  1. Each event is applied by a Lua script over that simulation's keys only (one hash slot), so
+//     "already applied?" and the writes are atomic; a batch's events of one simulation go in one
+//     script call (APPLY_BATCH_LUA), the calls of a batch in one MULTI (one round trip; on a
+//     Cluster, one per slot). Idempotent by event id; "latest" fields only move
 //     forward by seq, so any delivery order yields the same state. All or nothing per event: the
 //     script decodes its argument before its first write (Redis does not roll back a script that
 //     fails half-way), and marks the event applied only after everything it guards is written.
@@ -28,6 +29,7 @@ import {
 import { execBySlot, execBySlotChecked, scanKeys, type RedisClient, type SlotCommand } from '@kunlun/infra';
 import { indexCalls, indexKeys, newestViews, type IndexView } from './projection-index.js';
 import {
+  applyBatchCall,
   applyCall,
   deleteCall,
   mergeApplyNeeds,
@@ -37,7 +39,7 @@ import {
   type ApplyNeeds,
   type DeleteNeeds,
 } from './projection-keys.js';
-import { APPLY_LUA, DELETE_SIMULATION_LUA, FORGET_LUA, INDEX_LUA } from './projection-scripts.js';
+import { APPLY_BATCH_LUA, DELETE_SIMULATION_LUA, FORGET_LUA, INDEX_LUA } from './projection-scripts.js';
 
 export { liveUpdate } from './projection-args.js';
 
@@ -53,7 +55,7 @@ type ApplyAnswer =
 
 export class RedisProjection {
   constructor(private readonly redis: RedisClient) {
-    redis.defineCommand('kunlunApplyEvent', { lua: APPLY_LUA });
+    redis.defineCommand('kunlunApplyEvents', { lua: APPLY_BATCH_LUA });
     redis.defineCommand('kunlunDeleteSimulation', { lua: DELETE_SIMULATION_LUA });
     redis.defineCommand('kunlunIndex', { numberOfKeys: 2, lua: INDEX_LUA });
     redis.defineCommand('kunlunIndexForget', { numberOfKeys: 2, lua: FORGET_LUA });
@@ -85,9 +87,13 @@ export class RedisProjection {
     for (let call = 1; pending.length > 0; call++) {
       const commands: SlotCommand[] = [];
       if (epoch === undefined) commands.push({ key: redisKeys.epoch, add: (p) => p.exists(redisKeys.epoch) });
-      for (const i of pending) {
-        const { keys, arg } = applyCall(events[i]!, needs.get(i));
-        commands.push({ key: keys[0]!, add: (p) => p.kunlunApplyEvent(keys.length, ...keys, JSON.stringify(arg)) });
+      // One script call per simulation: its events of this batch, in order, over one KEYS.
+      const bySimulation = new Map<string, number[]>();
+      for (const i of pending) listOf(bySimulation, events[i]!.simulationId).push(i);
+      const groups = [...bySimulation.values()];
+      for (const group of groups) {
+        const { keys, arg } = applyBatchCall(group.map((i) => applyCall(events[i]!, needs.get(i))));
+        commands.push({ key: keys[0]!, add: (p) => p.kunlunApplyEvents(keys.length, ...keys, JSON.stringify(arg)) });
       }
       const results = await execBySlot(this.redis, commands, { transaction: true });
       if (epoch === undefined) {
@@ -96,10 +102,17 @@ export class RedisProjection {
         epoch = exists === 1;
       }
       const asked: number[] = [];
-      results.forEach(([err, value], j) => {
-        const i = pending[j]!;
+      // Each event's answer, or the error of its group's call (or of its own script).
+      const answers = groups.flatMap((group, g) => {
+        const [err, value] = results[g]!;
+        return group.map((i, k): [number, Error | null, string | undefined] =>
+          err ? [i, err, undefined] : [i, null, (value as string[])[k]],
+        );
+      });
+      answers.forEach(([i, err, value]) => {
         if (err) return void (outcomes[i] = err);
-        const answer = JSON.parse(value as string) as ApplyAnswer;
+        const answer = JSON.parse(value!) as ApplyAnswer | { error: string };
+        if ('error' in answer) return void (outcomes[i] = new Error(answer.error));
         if ('index' in answer) {
           outcomes[i] = answer.applied;
           if (!answer.applied || answer.changed) views.push({ simulationId: events[i]!.simulationId, ...answer.index });
@@ -216,7 +229,7 @@ export class RedisProjection {
   }
 }
 
-function listOf(map: Map<string, string[]>, id: string): string[] {
+function listOf<T>(map: Map<string, T[]>, id: string): T[] {
   let list = map.get(id);
   if (!list) map.set(id, (list = []));
   return list;

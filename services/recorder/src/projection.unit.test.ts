@@ -16,7 +16,14 @@ import {
 import { slotOf } from '@kunlun/infra';
 import { liveUpdate, projectEvent } from './projection-args.js';
 import { indexCalls, newestViews, type IndexView } from './projection-index.js';
-import { applyCall, deleteCall, mergeApplyNeeds, mergeDeleteNeeds, type ApplyKeys } from './projection-keys.js';
+import {
+  applyBatchCall,
+  applyCall,
+  deleteCall,
+  mergeApplyNeeds,
+  mergeDeleteNeeds,
+  type ApplyKeys,
+} from './projection-keys.js';
 import { eventsOfEveryKind, roundResult } from './testing/events.js';
 
 const ID = 'sim-1';
@@ -251,6 +258,21 @@ describe('applyCall', () => {
     const round = first('round.completed');
     const again = applyCall(round, { rounds: [round.round!], abandonedRounds: [[0, round.round!]] });
     assert.equal(new Set(again.keys).size, again.keys.length);
+  });
+});
+
+describe('applyBatchCall', () => {
+  it("one KEYS for a simulation's events, each key once; every event's keys name the same keys as its own call", () => {
+    const needs = { rounds: [1, 2], abandonedRounds: [[0, 2]] as Array<[number, number]> };
+    const calls = events.map((e, i) => applyCall(e, i % 2 ? needs : undefined));
+    const { keys, arg } = applyBatchCall(calls);
+    assert.equal(new Set(keys).size, keys.length, 'no key twice');
+    assert.deepEqual(new Set(keys), new Set(calls.flatMap((c) => c.keys)), 'the union of their keys');
+    assert.equal(arg.length, calls.length);
+    arg.forEach((a, i) => {
+      assert.equal(a.event, calls[i]!.arg.event);
+      assert.deepEqual(named(keys, a.keys), named(calls[i]!.keys, calls[i]!.arg.keys), events[i]!.kind);
+    });
   });
 });
 
